@@ -1,0 +1,38 @@
+//! # spop-codec
+//!
+//! The engine of spop-inspector: it turns bytes into SPOP frames and, later in the pipeline,
+//! into conversations and findings. It is `#![no_std]` (with `alloc`) so the very same code
+//! runs natively (CLI, tests, benchmarks) and in the browser (wasm).
+//!
+//! Layers, each a pure function of its input (no clocks, no I/O):
+//!
+//! * [`wire`]: SPOP framing, varints, typed data and payload grammars. Frames are zero-copy
+//!   views over the input, every field knows its byte [`Span`].
+//!
+//! ## Panic contract
+//!
+//! No function of this crate panics, loops without consuming input, or allocates an amount
+//! derived from a length read off the wire. Every length is checked against the bytes actually
+//! present. Property tests and fuzz targets (`codec/fuzz`) hold the crate to this.
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic,
+        clippy::unreachable
+    )
+)]
+
+extern crate alloc;
+#[cfg(test)]
+extern crate std;
+
+mod span;
+pub mod wire;
+
+pub use span::Span;
