@@ -33,6 +33,7 @@ extern crate alloc;
 extern crate std;
 
 mod span;
+pub mod capture;
 pub mod wire;
 
 pub use span::Span;

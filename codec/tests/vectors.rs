@@ -119,7 +119,8 @@ fn varint_haproxy_run() {
 #[test]
 fn varint_malformed_are_distinct_errors() {
     use VarintError::*;
-    let cases: &[(&str, Result<(u64, usize), VarintError>)] = &[
+    type Decoded = Result<(u64, usize), VarintError>;
+    let cases: &[(&str, Decoded)] = &[
         ("", Err(Truncated { available: 0 })),
         ("F0", Err(Truncated { available: 1 })),
         ("F0 80", Err(Truncated { available: 2 })),
