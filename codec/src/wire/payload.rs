@@ -92,19 +92,111 @@ impl<'a> Payload<'a> {
 }
 
 /// Validates a payload against its grammar; the first error, if any.
-pub(crate) fn validate(
-    ft: FrameType,
-    flags: Flags,
-    bytes: &[u8],
-    base: usize,
-) -> Result<(), DecodeError> {
+///
+/// The common case (a valid payload) takes a lean skip-only pass that builds no spans or
+/// items, like HAProxy's own `spoe_skip_data`; only when it fails does the span-building
+/// iterator run again to describe the error precisely.
+pub(crate) fn validate(ft: FrameType, flags: Flags, bytes: &[u8], base: usize) -> Result<(), DecodeError> {
+    let kind = PayloadKind::of(ft, flags);
+    if skip::payload(kind, bytes).is_some() {
+        return Ok(());
+    }
     match Payload::new(ft, flags, bytes, base) {
         Payload::KvList(l) => l.iter().try_for_each(|r| r.map(drop)),
-        Payload::Messages(m) => m
-            .iter()
-            .try_for_each(|r| r.and_then(|msg| msg.args().try_for_each(|a| a.map(drop)))),
+        Payload::Messages(m) => m.iter().try_for_each(|r| {
+            r.and_then(|msg| msg.args().try_for_each(|a| a.map(drop)))
+        }),
         Payload::Actions(a) => a.iter().try_for_each(|r| r.map(drop)),
         Payload::Fragment(_) | Payload::Unknown(_) => Ok(()),
+    }
+}
+
+/// The skip-only fast path: `Some(())` iff the payload follows its grammar exactly. Every
+/// step advances `pos`, and every length is checked against the bytes present.
+mod skip {
+    use super::PayloadKind;
+    use crate::wire::varint;
+
+    #[inline(always)]
+    fn byte(b: &[u8], pos: &mut usize) -> Option<u8> {
+        let v = *b.get(*pos)?;
+        *pos += 1;
+        Some(v)
+    }
+
+    #[inline(always)]
+    fn varint(b: &[u8], pos: &mut usize) -> Option<u64> {
+        let first = *b.get(*pos)?;
+        if first < 0xF0 {
+            *pos += 1;
+            return Some(u64::from(first));
+        }
+        let (v, n) = varint::decode(b.get(*pos..)?).ok()?;
+        *pos += n;
+        Some(v)
+    }
+
+    #[inline(always)]
+    fn bytes(b: &[u8], pos: &mut usize, n: u64) -> Option<()> {
+        if n > (b.len() - (*pos).min(b.len())) as u64 {
+            return None;
+        }
+        *pos += n as usize;
+        Some(())
+    }
+
+    #[inline(always)]
+    fn string(b: &[u8], pos: &mut usize) -> Option<()> {
+        let n = varint(b, pos)?;
+        bytes(b, pos, n)
+    }
+
+    #[inline(always)]
+    fn data(b: &[u8], pos: &mut usize) -> Option<()> {
+        match byte(b, pos)? & 0x0F {
+            0 | 1 => Some(()),
+            2..=5 => varint(b, pos).map(drop),
+            6 => bytes(b, pos, 4),
+            7 => bytes(b, pos, 16),
+            8 | 9 => string(b, pos),
+            _ => None,
+        }
+    }
+
+    pub(super) fn payload(kind: PayloadKind, b: &[u8]) -> Option<()> {
+        let mut pos = 0;
+        while pos < b.len() {
+            match kind {
+                PayloadKind::KvList => {
+                    string(b, &mut pos)?;
+                    data(b, &mut pos)?;
+                }
+                PayloadKind::Messages => {
+                    string(b, &mut pos)?;
+                    for _ in 0..byte(b, &mut pos)? {
+                        string(b, &mut pos)?;
+                        data(b, &mut pos)?;
+                    }
+                }
+                PayloadKind::Actions => {
+                    let action = byte(b, &mut pos)?;
+                    byte(b, &mut pos)?;
+                    match action {
+                        1 | 2 => {
+                            byte(b, &mut pos)?;
+                            string(b, &mut pos)?;
+                            if action == 1 {
+                                data(b, &mut pos)?;
+                            }
+                        }
+                        // Unknown action: the rest of the payload is its raw arguments.
+                        _ => return Some(()),
+                    }
+                }
+                PayloadKind::Fragment | PayloadKind::Unknown => return Some(()),
+            }
+        }
+        Some(())
     }
 }
 
