@@ -32,8 +32,9 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
-mod span;
 pub mod capture;
+mod span;
+pub mod synth;
 pub mod wire;
 
 pub use span::Span;
