@@ -77,7 +77,9 @@ fn bench(c: &mut Criterion) {
         let mut g = c.benchmark_group(group);
         g.throughput(throughput);
         g.bench_function("decode", |b| b.iter(|| decode(&h) + decode(&a)));
-        g.bench_function("decode+visit", |b| b.iter(|| decode_visit(&h) + decode_visit(&a)));
+        g.bench_function("decode+visit", |b| {
+            b.iter(|| decode_visit(&h) + decode_visit(&a))
+        });
         g.bench_function("incremental-1460", |b| {
             b.iter(|| incremental(&h, 1460) + incremental(&a, 1460))
         });

@@ -53,6 +53,12 @@ impl<'a> Cursor<'a> {
         self.base + self.pos
     }
 
+    /// Moves past `n` bytes already checked by the caller (clamped to the end).
+    #[inline]
+    pub(crate) fn advance(&mut self, n: usize) {
+        self.pos = self.pos.saturating_add(n).min(self.buf.len());
+    }
+
     #[inline]
     pub(crate) fn rest(&self) -> &'a [u8] {
         self.buf.get(self.pos..).unwrap_or(&[])

@@ -269,8 +269,6 @@ pub struct TypedData<'a> {
     pub data: Data<'a>,
     /// The type byte.
     pub type_span: Span,
-    /// For STRING and BINARY, the length varint.
-    pub len_span: Option<Span>,
     /// The value's own bytes (varint, address, string bytes); empty for NULL and BOOL, whose
     /// value lives in the type byte.
     pub value_span: Span,
@@ -280,6 +278,16 @@ impl<'a> TypedData<'a> {
     /// Span of the whole encoding.
     pub fn span(&self) -> Span {
         self.type_span.join(self.value_span)
+    }
+
+    /// For STRING and BINARY, the length varint (between the type byte and the bytes).
+    pub fn len_span(&self) -> Option<Span> {
+        match self.data.value {
+            Value::String(_) | Value::Binary(_) => {
+                Some(Span::new(self.type_span.end, self.value_span.start))
+            }
+            _ => None,
+        }
     }
 
     /// The value.
@@ -310,7 +318,6 @@ pub(crate) fn decode<'a>(c: &mut Cursor<'a>, field: Field) -> Result<TypedData<'
         ));
     };
     let at_type_end = Span::at(type_span.end, 0);
-    let mut len_span = None;
     let (value, value_span) = match ty {
         DataType::Null => (Value::Null, at_type_end),
         DataType::Bool => (Value::Bool(flags & 1 == 1), at_type_end),
@@ -334,11 +341,8 @@ pub(crate) fn decode<'a>(c: &mut Cursor<'a>, field: Field) -> Result<TypedData<'
         }
         DataType::String | DataType::Binary => {
             let Str {
-                bytes,
-                len_span: ls,
-                bytes_span,
+                bytes, bytes_span, ..
             } = c.string(field)?;
-            len_span = Some(ls);
             let value = if ty == DataType::String {
                 Value::String(bytes)
             } else {
@@ -350,7 +354,6 @@ pub(crate) fn decode<'a>(c: &mut Cursor<'a>, field: Field) -> Result<TypedData<'
     Ok(TypedData {
         data: Data { flags, value },
         type_span,
-        len_span,
         value_span,
     })
 }

@@ -96,16 +96,21 @@ impl<'a> Payload<'a> {
 /// The common case (a valid payload) takes a lean skip-only pass that builds no spans or
 /// items, like HAProxy's own `spoe_skip_data`; only when it fails does the span-building
 /// iterator run again to describe the error precisely.
-pub(crate) fn validate(ft: FrameType, flags: Flags, bytes: &[u8], base: usize) -> Result<(), DecodeError> {
+pub(crate) fn validate(
+    ft: FrameType,
+    flags: Flags,
+    bytes: &[u8],
+    base: usize,
+) -> Result<(), DecodeError> {
     let kind = PayloadKind::of(ft, flags);
     if skip::payload(kind, bytes).is_some() {
         return Ok(());
     }
     match Payload::new(ft, flags, bytes, base) {
         Payload::KvList(l) => l.iter().try_for_each(|r| r.map(drop)),
-        Payload::Messages(m) => m.iter().try_for_each(|r| {
-            r.and_then(|msg| msg.args().try_for_each(|a| a.map(drop)))
-        }),
+        Payload::Messages(m) => m
+            .iter()
+            .try_for_each(|r| r.and_then(|msg| msg.args().try_for_each(|a| a.map(drop)))),
         Payload::Actions(a) => a.iter().try_for_each(|r| r.map(drop)),
         Payload::Fragment(_) | Payload::Unknown(_) => Ok(()),
     }
@@ -161,6 +166,17 @@ mod skip {
             8 | 9 => string(b, pos),
             _ => None,
         }
+    }
+
+    /// Length of `nb_args` NOTIFY arguments at the start of `b`, if they are well-formed.
+    #[inline]
+    pub(super) fn args(b: &[u8], nb_args: u8) -> Option<usize> {
+        let mut pos = 0;
+        for _ in 0..nb_args {
+            string(b, &mut pos)?;
+            data(b, &mut pos)?;
+        }
+        Some(pos)
     }
 
     pub(super) fn payload(kind: PayloadKind, b: &[u8]) -> Option<()> {
@@ -375,10 +391,20 @@ impl<'a> Iterator for MessageIter<'a> {
             let (nb_args, nb_args_span) = c.u8(Field::MessageNbArgs)?;
             let args_start = c.offset();
             let rest = c.rest();
-            for _ in 0..nb_args {
-                decode_arg(c)?;
-            }
-            let len = c.offset() - args_start;
+            // Find where the arguments end with the skip-only path; build spans only to
+            // describe an error.
+            let len = match skip::args(rest, nb_args) {
+                Some(len) => {
+                    c.advance(len);
+                    len
+                }
+                None => {
+                    for _ in 0..nb_args {
+                        decode_arg(c)?;
+                    }
+                    c.offset() - args_start
+                }
+            };
             let args = Raw {
                 bytes: rest.get(..len).unwrap_or(&[]),
                 span: Span::at(args_start, len),
