@@ -1,1 +1,96 @@
+//! The spop-inspector web UI: a Leptos client-side app over the `spop-codec` engine.
+//!
+//! Everything runs in the browser: the input never leaves the page.
 
+mod decode;
+
+use leptos::prelude::*;
+
+pub use decode::{decode_input, Decoded, FrameRow};
+
+/// A small example: HAProxy-go's AGENT-DISCONNECT followed by an ACK (spop/VECTORS.md §8),
+/// the shape of the haproxy#2490 incident.
+const EXAMPLE: &str = "00000038660000000100000B7374617475732D636F64650363076D6573736167650819616E20756E6B6E6F776E206572726F72206F63637572726564\n000000156700000001F3BC780101030207616C6C6F77656411";
+
+/// The application root.
+#[component]
+pub fn App() -> impl IntoView {
+    let (input, set_input) = signal(String::new());
+    let decoded = Memo::new(move |_| decode_input(&input.get()));
+
+    view! {
+        <header class="bar">
+            <h1>"spop-inspector"</h1>
+            <span class="tagline">"SPOP frames, decoded in your browser. Nothing leaves the page."</span>
+        </header>
+        <main>
+            <section class="input" aria-label="Input">
+                <label for="input">"Paste SPOP bytes (hex, xxd, hexdump -C, od, base64, tshark Follow TCP Stream …)"</label>
+                <textarea
+                    id="input"
+                    spellcheck="false"
+                    placeholder="00 00 00 07 67 00 00 00 01 01 01"
+                    prop:value=input
+                    on:input:target=move |ev| set_input.set(ev.target().value())
+                ></textarea>
+                <div class="actions">
+                    <button on:click=move |_| set_input.set(EXAMPLE.to_string())>
+                        "Load example: DISCONNECT followed by an ACK"
+                    </button>
+                    <button on:click=move |_| set_input.set(String::new())>"Clear"</button>
+                </div>
+            </section>
+            <Results decoded=decoded />
+        </main>
+    }
+}
+
+#[component]
+fn Results(decoded: Memo<Decoded>) -> impl IntoView {
+    view! {
+        <section class="results" aria-label="Decoded frames">
+            {move || {
+                let d = decoded.get();
+                let status = match (&d.format, &d.error) {
+                    (None, None) => None,
+                    (format, error) => Some(view! {
+                        <p class="status" role="status">
+                            {format.clone().map(|f| format!("Detected: {f}. "))}
+                            {format!("{} frame(s).", d.rows.len())}
+                            {error.clone().map(|e| view! { <span class="error">" " {e}</span> })}
+                        </p>
+                    }),
+                };
+                let rows = d.rows.clone();
+                view! {
+                    {status}
+                    <table class="frames" hidden=rows.is_empty()>
+                        <thead>
+                            <tr>
+                                <th>"#"</th><th>"offset"</th><th>"dir"</th><th>"type"</th>
+                                <th>"stream"</th><th>"frame"</th><th>"length"</th><th>"summary"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {rows.into_iter().map(|r| view! {
+                                <tr class:bad=r.problem.is_some()>
+                                    <td>{r.index}</td>
+                                    <td class="mono">{format!("{:#06x}", r.offset)}</td>
+                                    <td>{r.direction}</td>
+                                    <td class="type">{r.frame_type}</td>
+                                    <td class="mono">{r.stream_id}</td>
+                                    <td class="mono">{r.frame_id}</td>
+                                    <td class="mono">{r.length}</td>
+                                    <td class="summary">
+                                        {r.summary}
+                                        {r.problem.map(|p| view! { <div class="error">{p}</div> })}
+                                    </td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }
+            }}
+        </section>
+    }
+}

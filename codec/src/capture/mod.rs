@@ -11,6 +11,7 @@ pub mod ip;
 pub mod link;
 pub mod pcap;
 pub mod pcapng;
+pub mod tcp;
 pub mod text;
 
 use core::net::SocketAddr;

@@ -38,6 +38,14 @@ impl Direction {
         }
     }
 
+    /// `"HAProxy → agent"` or `"agent → HAProxy"`, for people.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Direction::HaproxyToAgent => "HAProxy → agent",
+            Direction::AgentToHaproxy => "agent → HAProxy",
+        }
+    }
+
     /// `"haproxy-to-agent"` or `"agent-to-haproxy"`.
     pub const fn name(self) -> &'static str {
         match self {

@@ -34,6 +34,7 @@ pub mod frame;
 pub mod payload;
 mod status;
 mod stream;
+pub mod summary;
 pub mod varint;
 
 pub use cursor::Str;

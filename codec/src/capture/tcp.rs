@@ -1,0 +1,432 @@
+//! TCP reassembly: segments of many connections → per-connection, per-direction byte streams
+//! with a segment map (which packet carried which bytes) and the gaps the capture missed.
+//!
+//! Sans-IO and batch-friendly: feed segments in capture order with [`Reassembler::push`],
+//! then [`Reassembler::finish`]. Handles out-of-order segments, retransmissions and overlaps
+//! (first copy wins, conflicting copies are counted), mid-stream starts (no SYN), sequence
+//! wrap-around, FIN/RST, and port reuse (a new SYN on a closed 4-tuple opens a new
+//! connection). Bytes are copied once into their stream; out-of-order segments are held as
+//! borrows of the capture until they fit.
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use core::net::SocketAddr;
+
+use super::{TcpSegment, Timestamp};
+
+/// Identifies the packet that carried something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct PacketRef {
+    /// 1-based packet number in the capture.
+    pub number: u32,
+    /// Capture time.
+    pub timestamp: Timestamp,
+}
+
+/// A run of stream bytes and the packet that carried them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct SegmentRecord {
+    /// Offset of the first byte in [`Stream::data`].
+    pub offset: usize,
+    /// Number of bytes.
+    pub len: usize,
+    /// The packet.
+    pub packet: PacketRef,
+}
+
+impl SegmentRecord {
+    /// One past the last byte.
+    pub const fn end(&self) -> usize {
+        self.offset + self.len
+    }
+}
+
+/// Bytes the capture never saw, between `data[..at]` and `data[at..]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Gap {
+    /// Position in [`Stream::data`] where the missing bytes belong.
+    pub at: usize,
+    /// How many bytes are missing (by TCP sequence numbers).
+    pub missing: u64,
+    /// The packet after which the bytes are missing (the one that resumes the stream).
+    pub resumed_by: PacketRef,
+}
+
+/// How a direction of a connection started in the capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub enum StreamStart {
+    /// The SYN was captured: the stream is complete from its first byte.
+    Syn,
+    /// No SYN: the capture started after the connection did.
+    #[default]
+    MidStream,
+}
+
+/// One direction of a TCP connection, reassembled.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stream {
+    /// Payload bytes in sequence order (gaps removed: see [`Stream::gaps`]).
+    pub data: Vec<u8>,
+    /// For every run of `data`, the packet that carried it, in offset order.
+    pub segments: Vec<SegmentRecord>,
+    /// Where bytes are missing.
+    pub gaps: Vec<Gap>,
+    /// Whether the SYN of this direction was seen.
+    pub start: StreamStart,
+    /// The FIN, if one was captured.
+    pub fin: Option<PacketRef>,
+    /// The RST, if one was captured.
+    pub rst: Option<PacketRef>,
+    /// Segments whose bytes had all been seen already.
+    pub retransmissions: u32,
+    /// Overlapping segments whose bytes differed from the first copy (kept the first).
+    pub conflicting_overlaps: u32,
+    /// Bytes the snapshot length cut from packets of this stream (counted as missing).
+    pub truncated_bytes: u64,
+}
+
+impl Stream {
+    /// The segment records overlapping `start..end` of [`Stream::data`].
+    pub fn segments_in(&self, start: usize, end: usize) -> &[SegmentRecord] {
+        let first = self.segments.partition_point(|s| s.end() <= start);
+        let last = self.segments.partition_point(|s| s.offset < end);
+        self.segments.get(first..last.max(first)).unwrap_or(&[])
+    }
+
+    /// The packet that carried the byte at `offset` (for a frame: pass its last byte to get
+    /// the packet that completed it).
+    pub fn packet_at(&self, offset: usize) -> Option<PacketRef> {
+        let i = self.segments.partition_point(|s| s.end() <= offset);
+        self.segments
+            .get(i)
+            .filter(|s| s.offset <= offset)
+            .map(|s| s.packet)
+    }
+
+    /// The first gap at or after `offset`, if any.
+    pub fn next_gap(&self, offset: usize) -> Option<&Gap> {
+        let i = self.gaps.partition_point(|g| g.at < offset);
+        self.gaps.get(i)
+    }
+}
+
+/// A reassembled TCP connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    /// 0-based, in order of first packet.
+    pub id: usize,
+    /// The side that sent the SYN, or (mid-stream) the sender of the first segment seen.
+    pub client: SocketAddr,
+    /// The other side.
+    pub server: SocketAddr,
+    /// Whether `client`/`server` come from a SYN (otherwise a guess the caller may revise).
+    pub roles_known: bool,
+    /// `[client → server, server → client]`.
+    pub streams: [Stream; 2],
+    /// First packet of the connection.
+    pub first: PacketRef,
+    /// Last packet of the connection.
+    pub last: PacketRef,
+}
+
+impl Connection {
+    /// Swaps the roles (when the caller learns which side is the client, e.g. from the
+    /// protocol).
+    pub fn swap_roles(&mut self) {
+        core::mem::swap(&mut self.client, &mut self.server);
+        self.streams.swap(0, 1);
+    }
+}
+
+/// Per-direction state while reassembling.
+#[derive(Debug, Default)]
+struct DirState<'a> {
+    /// Sequence number of stream offset 0 (ISN + 1 after a SYN; first seen seq otherwise).
+    base: Option<u32>,
+    /// Absolute offset (u64, wrap-free) of the next expected byte.
+    next: u64,
+    /// Out-of-order segments by absolute offset.
+    pending: BTreeMap<u64, (&'a [u8], PacketRef)>,
+    /// Absolute offset of `stream.data[0]` is 0; data.len() + gap bytes = `next`.
+    skipped: u64,
+}
+
+#[derive(Debug)]
+struct ConnState<'a> {
+    conn: Connection,
+    dirs: [DirState<'a>; 2],
+    closed: bool,
+}
+
+/// Maps a 32-bit sequence offset to the absolute 64-bit offset nearest `near`.
+fn unwrap_offset(rel: u32, near: u64) -> u64 {
+    let candidate = (near & !0xFFFF_FFFF) | u64::from(rel);
+    let window = 1u64 << 31;
+    if candidate + window < near {
+        candidate + (1 << 32)
+    } else if candidate > near + window && candidate >= 1 << 32 {
+        candidate - (1 << 32)
+    } else {
+        candidate
+    }
+}
+
+impl<'a> DirState<'a> {
+    /// Appends in-order bytes to the stream, recording their packet.
+    fn append(stream: &mut Stream, bytes: &[u8], packet: PacketRef) {
+        if bytes.is_empty() {
+            return;
+        }
+        let offset = stream.data.len();
+        stream.data.extend_from_slice(bytes);
+        // Merge with the previous record when the same packet continues it (rare), else add.
+        stream.segments.push(SegmentRecord {
+            offset,
+            len: bytes.len(),
+            packet,
+        });
+    }
+
+    /// Takes a segment whose first byte is at absolute offset `off`, then moves held
+    /// segments that now fit. Iterative: a long chain of held segments cannot grow the stack.
+    fn accept(&mut self, stream: &mut Stream, off: u64, bytes: &'a [u8], packet: PacketRef) {
+        self.accept_one(stream, off, bytes, packet);
+        while let Some((&off, _)) = self.pending.first_key_value() {
+            if off > self.next {
+                break;
+            }
+            if let Some((off, (bytes, packet))) = self.pending.pop_first() {
+                self.accept_one(stream, off, bytes, packet);
+            }
+        }
+    }
+
+    fn accept_one(&mut self, stream: &mut Stream, off: u64, bytes: &'a [u8], packet: PacketRef) {
+        let end = off + bytes.len() as u64;
+        if end <= self.next {
+            if !bytes.is_empty() {
+                stream.retransmissions += 1;
+                self.check_overlap(stream, off, bytes);
+            }
+            return;
+        }
+        if off > self.next {
+            // Out of order (or after a loss): hold it until the hole fills or the stream ends.
+            match self.pending.get(&off) {
+                Some((held, _)) if held.len() >= bytes.len() => stream.retransmissions += 1,
+                _ => {
+                    self.pending.insert(off, (bytes, packet));
+                }
+            }
+            return;
+        }
+        // Starts at or before `next` and extends past it: take the new part.
+        let skip = (self.next - off) as usize;
+        if skip > 0 {
+            self.check_overlap(stream, off, bytes.get(..skip).unwrap_or(&[]));
+        }
+        Self::append(stream, bytes.get(skip..).unwrap_or(&[]), packet);
+        self.next = end;
+    }
+
+    /// Records `missing` bytes the capture does not have at the current end of the stream.
+    fn skip_missing(&mut self, stream: &mut Stream, missing: u64, resumed_by: PacketRef) {
+        if missing == 0 {
+            return;
+        }
+        stream.gaps.push(Gap {
+            at: stream.data.len(),
+            missing,
+            resumed_by,
+        });
+        self.skipped += missing;
+        self.next += missing;
+    }
+
+    /// Counts an overlap whose bytes differ from what the stream already holds.
+    fn check_overlap(&self, stream: &mut Stream, off: u64, bytes: &[u8]) {
+        // Absolute offset → data index (only for bytes after the last gap: simple and enough
+        // to notice conflicting retransmissions).
+        let Some(start) = off.checked_sub(self.skipped) else {
+            return;
+        };
+        let Ok(start) = usize::try_from(start) else {
+            return;
+        };
+        if let Some(held) = stream.data.get(start..start + bytes.len()) {
+            if held != bytes {
+                stream.conflicting_overlaps += 1;
+            }
+        }
+    }
+
+    /// End of the stream: whatever is still pending sits after holes the capture missed.
+    fn flush(&mut self, stream: &mut Stream) {
+        while let Some((off, (bytes, packet))) = self.pending.pop_first() {
+            if off > self.next {
+                self.skip_missing(stream, off - self.next, packet);
+            }
+            self.accept(stream, off, bytes, packet);
+        }
+    }
+}
+
+/// Reassembles the TCP connections of a capture.
+#[derive(Debug, Default)]
+pub struct Reassembler<'a> {
+    conns: Vec<ConnState<'a>>,
+    /// Open connection per unordered address pair.
+    open: BTreeMap<(SocketAddr, SocketAddr), usize>,
+}
+
+fn flow_key(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
+    if a <= b {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+impl<'a> Reassembler<'a> {
+    /// An empty reassembler.
+    pub fn new() -> Self {
+        Reassembler::default()
+    }
+
+    /// Feeds one segment, in capture order.
+    pub fn push(&mut self, seg: &TcpSegment<'a>, packet: PacketRef) {
+        let key = flow_key(seg.src, seg.dst);
+        let is_new_syn = seg.flags.syn && !seg.flags.ack;
+        let idx = match self.open.get(&key).copied() {
+            Some(i) if is_new_syn && self.is_reuse(i, seg) => {
+                self.open_connection(key, seg, packet)
+            }
+            Some(i) => i,
+            None => self.open_connection(key, seg, packet),
+        };
+        let Some(state) = self.conns.get_mut(idx) else {
+            return;
+        };
+        state.conn.last = packet;
+        let d = usize::from(seg.src != state.conn.client);
+        let (Some(dir), Some(stream)) = (state.dirs.get_mut(d), state.conn.streams.get_mut(d))
+        else {
+            return;
+        };
+
+        if seg.flags.syn {
+            if dir.base.is_none() {
+                dir.base = Some(seg.seq.wrapping_add(1));
+                stream.start = StreamStart::Syn;
+            }
+            if d == 0 && !seg.flags.ack {
+                state.conn.roles_known = true;
+            }
+        }
+        if seg.flags.rst {
+            stream.rst.get_or_insert(packet);
+            state.closed = true;
+        }
+        let base = *dir.base.get_or_insert(seg.seq);
+        // SYN occupies one sequence number before the data.
+        let data_seq = if seg.flags.syn {
+            seg.seq.wrapping_add(1)
+        } else {
+            seg.seq
+        };
+        let off = unwrap_offset(data_seq.wrapping_sub(base), dir.next);
+        let cut = u64::from(seg.payload_len).saturating_sub(seg.payload.len() as u64);
+        stream.truncated_bytes += cut;
+        dir.accept(stream, off, seg.payload, packet);
+        // Snaplen cut the segment: the bytes it did not keep are a gap right here, so the
+        // following segments continue the stream instead of waiting as out-of-order ones.
+        if cut > 0 && dir.next == off + seg.payload.len() as u64 {
+            dir.skip_missing(stream, cut, packet);
+        }
+        if seg.flags.fin {
+            stream.fin.get_or_insert(packet);
+            if state.conn.streams.iter().all(|s| s.fin.is_some()) {
+                state.closed = true;
+            }
+        }
+    }
+
+    /// A SYN on an open 4-tuple starts a new connection when the old one is closed, or when
+    /// its client already had a different ISN (the FIN/RST may not have been captured).
+    fn is_reuse(&self, i: usize, seg: &TcpSegment<'_>) -> bool {
+        let Some(state) = self.conns.get(i) else {
+            return true;
+        };
+        if state.closed {
+            return true;
+        }
+        let client_dir = usize::from(seg.src != state.conn.client);
+        match state.dirs.get(client_dir).and_then(|d| d.base) {
+            Some(base) => base != seg.seq.wrapping_add(1) && state.conn.roles_known,
+            None => false,
+        }
+    }
+
+    fn open_connection(
+        &mut self,
+        key: (SocketAddr, SocketAddr),
+        seg: &TcpSegment<'_>,
+        packet: PacketRef,
+    ) -> usize {
+        // A SYN+ACK seen first means its sender is the server.
+        let (client, server) = if seg.flags.syn && seg.flags.ack {
+            (seg.dst, seg.src)
+        } else {
+            (seg.src, seg.dst)
+        };
+        let id = self.conns.len();
+        self.conns.push(ConnState {
+            conn: Connection {
+                id,
+                client,
+                server,
+                roles_known: seg.flags.syn,
+                streams: [Stream::default(), Stream::default()],
+                first: packet,
+                last: packet,
+            },
+            dirs: [DirState::default(), DirState::default()],
+            closed: false,
+        });
+        self.open.insert(key, id);
+        id
+    }
+
+    /// Ends reassembly: flushes held segments (recording gaps) and returns the connections in
+    /// order of their first packet.
+    pub fn finish(self) -> Vec<Connection> {
+        self.conns
+            .into_iter()
+            .map(|mut s| {
+                for (dir, stream) in s.dirs.iter_mut().zip(s.conn.streams.iter_mut()) {
+                    dir.flush(stream);
+                }
+                s.conn
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unwrap_offsets() {
+        assert_eq!(unwrap_offset(10, 0), 10);
+        assert_eq!(unwrap_offset(0xFFFF_FFF0, 0xFFFF_FF00), 0xFFFF_FFF0);
+        // Past the 32-bit wrap.
+        assert_eq!(unwrap_offset(0x10, 0xFFFF_FFF0), 0x1_0000_0010);
+        // Slightly behind (retransmission) after a wrap.
+        assert_eq!(unwrap_offset(0xFFFF_FFF0, 0x1_0000_0010), 0xFFFF_FFF0);
+    }
+}

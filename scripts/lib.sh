@@ -1,0 +1,55 @@
+# Shared helpers for scripts/*.sh: idempotent installers and the web build.
+# Sourced, not executed. Assumes only a Rust toolchain (rustup), node and Python.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+
+# rustup targets: wasm for the web app, a std-less target to prove spop-codec is no_std.
+ensure_targets() {
+  local installed
+  installed="$(rustup target list --installed)"
+  for t in wasm32-unknown-unknown x86_64-unknown-none; do
+    grep -qx "$t" <<<"$installed" || { log "rustup target add $t"; rustup target add "$t"; }
+  done
+}
+
+# The wasm-bindgen CLI must match the wasm-bindgen crate version exactly (pinned in Cargo.toml).
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
+}
+
+ensure_wasm_bindgen() {
+  local want
+  want="$(wasm_bindgen_version)"
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
+    log "cargo install wasm-bindgen-cli $want (takes a few minutes, once)"
+    # No --locked: one of its locked dependencies is not available from the registry here.
+    cargo install wasm-bindgen-cli --version "$want"
+  fi
+}
+
+# Debian packages, installed only when missing.
+ensure_apt() {
+  local missing=() sudo=""
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  log "apt-get install ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Builds the web app into pkg/ and assembles the static site in dist/ (index.html + pkg/).
+build_web() {
+  ensure_targets
+  ensure_wasm_bindgen
+  log "building the web app (wasm)"
+  cargo build -p spop-web --bin app --profile wasm-release --target wasm32-unknown-unknown
+  local target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
+  rm -rf pkg
+  wasm-bindgen --target web --out-dir pkg --out-name app \
+    "$target_dir/wasm32-unknown-unknown/wasm-release/app.wasm"
+  rm -rf dist && mkdir -p dist && cp -r index.html pkg dist/
+}
