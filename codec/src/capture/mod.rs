@@ -7,12 +7,18 @@
 //!                                   → per-connection, per-direction byte streams + segment map
 //! ```
 
+pub mod error;
 pub mod ip;
 pub mod link;
 pub mod pcap;
 pub mod pcapng;
 pub mod tcp;
 pub mod text;
+
+pub use error::{CaptureError, PacketIssue};
+pub use ip::tcp_segment;
+pub use pcap::PcapReader;
+pub use pcapng::PcapngReader;
 
 use core::net::SocketAddr;
 
