@@ -10,13 +10,16 @@
 pub mod error;
 pub mod ip;
 pub mod link;
+pub mod load;
 pub mod pcap;
 pub mod pcapng;
+pub mod spop;
 pub mod tcp;
 pub mod text;
 
 pub use error::{CaptureError, PacketIssue};
 pub use ip::tcp_segment;
+pub use load::{load, Capture, Container, InputKind, LoadError, LoadOptions};
 pub use pcap::PcapReader;
 pub use pcapng::PcapngReader;
 

@@ -206,12 +206,15 @@ impl<'a> DirState<'a> {
     }
 
     fn accept_one(&mut self, stream: &mut Stream, off: u64, bytes: &'a [u8], packet: PacketRef) {
+        // Segments without payload (ACKs, FIN, the ACK after a FIN, which sits one sequence
+        // number further) place no bytes: never hold them, never let them make a gap.
+        if bytes.is_empty() {
+            return;
+        }
         let end = off + bytes.len() as u64;
         if end <= self.next {
-            if !bytes.is_empty() {
-                stream.retransmissions += 1;
-                self.check_overlap(stream, off, bytes);
-            }
+            stream.retransmissions += 1;
+            self.check_overlap(stream, off, bytes);
             return;
         }
         if off > self.next {

@@ -32,6 +32,7 @@ pub mod encode;
 mod error;
 pub mod frame;
 pub mod payload;
+pub mod scan;
 mod status;
 mod stream;
 pub mod summary;

@@ -1,0 +1,318 @@
+//! From TCP connections to SPOP conversations: which connections speak SPOP and which side is
+//! HAProxy, and each direction's bytes cut into frames with the time of the packet that
+//! completed them, around the gaps and undecodable bytes of a real capture.
+
+use alloc::vec::Vec;
+use core::net::SocketAddr;
+
+use super::tcp::{Connection, PacketRef, Stream, StreamStart};
+use crate::wire::scan::{find_frame_start, plausible_frame};
+use crate::wire::{decode_frame, DecodeError, Direction, FrameType, Limits, Payload, Status};
+use crate::Span;
+
+/// Largest LENGTH believed when nothing better is known (no HELLO captured): HAProxy's
+/// max-frame-size is bounded by tune.bufsize, which is rarely above 1 MiB.
+pub const FALLBACK_MAX_LENGTH: u32 = 1 << 20;
+
+/// Slack over an announced max-frame-size before a LENGTH is called implausible: HAProxy 3.1+
+/// compares only the payload with the limit, tolerating up to 25 more bytes of header.
+pub const LENGTH_SLACK: u32 = 32;
+
+/// How a connection was recognised as SPOP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum Detection {
+    /// One side uses a port the user named as SPOP.
+    Port(u16),
+    /// A stream starts with a HAPROXY-HELLO (works on any port).
+    Hello,
+    /// A capture that starts mid-connection: SPOP frames found in the byte streams.
+    Frames,
+    /// The input was SPOP byte streams already (pasted text, raw stream).
+    Given,
+}
+
+/// An SPOP connection: HAProxy (the SPOE filter, TCP client) and the agent (TCP server).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpopConnection {
+    /// 0-based, in order of first packet.
+    pub id: usize,
+    /// HAProxy's address, when the input has addresses.
+    pub haproxy: Option<SocketAddr>,
+    /// The agent's address, when the input has addresses.
+    pub agent: Option<SocketAddr>,
+    /// How the connection was recognised.
+    pub detection: Detection,
+    /// `[HAProxy → agent, agent → HAProxy]`.
+    pub streams: [Stream; 2],
+    /// First packet of the connection.
+    pub first: PacketRef,
+    /// Last packet of the connection.
+    pub last: PacketRef,
+}
+
+const fn index(dir: Direction) -> usize {
+    match dir {
+        Direction::HaproxyToAgent => 0,
+        Direction::AgentToHaproxy => 1,
+    }
+}
+
+impl SpopConnection {
+    /// A connection from a reassembled TCP connection whose client is HAProxy.
+    pub fn from_tcp(id: usize, conn: Connection, detection: Detection) -> Self {
+        SpopConnection {
+            id,
+            haproxy: Some(conn.client),
+            agent: Some(conn.server),
+            detection,
+            streams: conn.streams,
+            first: conn.first,
+            last: conn.last,
+        }
+    }
+
+    /// The bytes one side sent.
+    pub fn stream(&self, dir: Direction) -> &Stream {
+        // `index` is 0 or 1.
+        match &self.streams {
+            [h, a] => match index(dir) {
+                0 => h,
+                _ => a,
+            },
+        }
+    }
+
+    /// HAProxy's announced max-frame-size, read from a HAPROXY-HELLO at the start of its
+    /// stream.
+    pub fn announced_max_frame_size(&self) -> Option<u32> {
+        let data = &self.stream(Direction::HaproxyToAgent).data;
+        let Ok(Status::Complete(f)) = decode_frame(data, 0, Limits::default()) else {
+            return None;
+        };
+        if f.frame_type() != FrameType::HaproxyHello {
+            return None;
+        }
+        let Payload::KvList(kv) = f.payload() else {
+            return None;
+        };
+        let v = kv.get(b"max-frame-size")?;
+        if !v.value.data_type().is_integer() {
+            return None;
+        }
+        v.value.value().as_u64().and_then(|v| u32::try_from(v).ok())
+    }
+
+    /// The LENGTH above which a frame start is not believed while cutting streams.
+    pub fn max_plausible_length(&self) -> u32 {
+        self.announced_max_frame_size()
+            .map_or(FALLBACK_MAX_LENGTH, |m| {
+                m.saturating_add(LENGTH_SLACK).max(256 + LENGTH_SLACK)
+            })
+    }
+
+    /// One direction cut into frames and the bytes between them.
+    pub fn items(&self, dir: Direction) -> Vec<StreamItem> {
+        let stream = self.stream(dir);
+        scan_stream(stream, dir, self.max_plausible_length())
+    }
+}
+
+/// A frame located in its stream, with timing from the segment map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct FrameRecord {
+    /// The frame's bytes in its stream (LENGTH prefix included).
+    pub span: Span,
+    /// The packet that completed the frame (the latest of the packets that carried it): when
+    /// the receiver could act on it.
+    pub completed_by: PacketRef,
+    /// The packet that carried its first byte.
+    pub started_by: PacketRef,
+    /// How many TCP segments the frame spans.
+    pub segments: u32,
+}
+
+/// Why bytes of a stream were skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub enum SkipReason {
+    /// The capture started mid-connection; these bytes come before the first frame boundary.
+    MidStreamStart,
+    /// After a gap, up to the next plausible frame start.
+    AfterGap,
+    /// A frame cut by a gap in the capture.
+    CutByGap,
+    /// Bytes that do not decode as a frame, up to the next plausible frame start.
+    Undecodable(DecodeError),
+}
+
+/// What a stream consists of, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub enum StreamItem {
+    /// A whole frame (its header decoded; its payload may still violate its grammar).
+    Frame(FrameRecord),
+    /// Bytes that are not frames.
+    Skipped {
+        /// The bytes.
+        span: Span,
+        /// Why.
+        reason: SkipReason,
+    },
+    /// Bytes the capture does not have; decoding resumes after them.
+    Gap {
+        /// Where in the stream.
+        at: usize,
+        /// How many bytes are missing.
+        missing: u64,
+    },
+    /// The stream ends inside a frame.
+    Truncated {
+        /// The bytes of the unfinished frame.
+        span: Span,
+        /// Bytes missing to complete it.
+        needed: usize,
+    },
+}
+
+fn record(stream: &Stream, span: Span) -> FrameRecord {
+    let segments = stream.segments_in(span.start, span.end);
+    FrameRecord {
+        span,
+        // Out-of-order delivery: the frame is whole only once its latest packet arrived.
+        completed_by: segments
+            .iter()
+            .map(|s| s.packet)
+            .max_by_key(|p| p.number)
+            .unwrap_or_default(),
+        started_by: stream.packet_at(span.start).unwrap_or_default(),
+        segments: segments.len() as u32,
+    }
+}
+
+/// Cuts one direction's bytes into frames. Every step advances, so this ends in time linear
+/// in the stream length times the (bounded) cost of one resynchronisation probe.
+pub fn scan_stream(stream: &Stream, dir: Direction, max_length: u32) -> Vec<StreamItem> {
+    let data = stream.data.as_slice();
+    let limits = Limits {
+        max_length: Some(max_length),
+    };
+    let mut items = Vec::new();
+    let mut gaps = stream.gaps.iter().peekable();
+    let mut pos = 0usize;
+    // Where to look for a frame boundary before decoding: at the start of a mid-stream
+    // capture and after each gap.
+    let mut resync = (stream.start == StreamStart::MidStream && !data.is_empty())
+        .then_some(SkipReason::MidStreamStart);
+
+    while pos < data.len() || gaps.peek().is_some() {
+        // Gaps at the current position.
+        while let Some(g) = gaps.next_if(|g| g.at <= pos) {
+            items.push(StreamItem::Gap {
+                at: g.at,
+                missing: g.missing,
+            });
+            resync = Some(SkipReason::AfterGap);
+        }
+        if pos >= data.len() {
+            break;
+        }
+        let chunk_end = gaps.peek().map_or(data.len(), |g| g.at.min(data.len()));
+        let chunk = data.get(..chunk_end).unwrap_or(&[]);
+
+        if let Some(reason) = resync.take() {
+            let start = find_frame_start(chunk, pos, Some(dir), max_length).unwrap_or(chunk_end);
+            if start > pos {
+                items.push(StreamItem::Skipped {
+                    span: Span::new(pos, start),
+                    reason,
+                });
+                pos = start;
+                continue;
+            }
+        }
+
+        match decode_frame(chunk.get(pos..).unwrap_or(&[]), pos, limits) {
+            Ok(Status::Complete(f)) => {
+                items.push(StreamItem::Frame(record(stream, f.span())));
+                pos = f.span().end;
+            }
+            Ok(Status::Partial { needed }) => {
+                let span = Span::new(pos, chunk_end);
+                items.push(if chunk_end == data.len() {
+                    StreamItem::Truncated { span, needed }
+                } else {
+                    StreamItem::Skipped {
+                        span,
+                        reason: SkipReason::CutByGap,
+                    }
+                });
+                pos = chunk_end;
+            }
+            Err(e) => {
+                let next =
+                    find_frame_start(chunk, pos + 1, Some(dir), max_length).unwrap_or(chunk_end);
+                items.push(StreamItem::Skipped {
+                    span: Span::new(pos, next),
+                    reason: SkipReason::Undecodable(e),
+                });
+                pos = next;
+            }
+        }
+    }
+    items
+}
+
+/// Bytes inspected per direction when looking for SPOP in a capture that started
+/// mid-connection.
+const PROBE: usize = 64 * 1024;
+
+/// Whether `data` starts with a HAPROXY-HELLO.
+fn starts_with_hello(data: &[u8]) -> bool {
+    data.get(4) == Some(&(FrameType::HaproxyHello.as_u8()))
+        && plausible_frame(data, Some(Direction::HaproxyToAgent), FALLBACK_MAX_LENGTH)
+}
+
+/// The direction a byte stream's first plausible frame belongs to.
+pub fn direction_of(data: &[u8]) -> Option<Direction> {
+    let probe = data.get(..PROBE).unwrap_or(data);
+    let at = find_frame_start(probe, 0, None, FALLBACK_MAX_LENGTH)?;
+    FrameType::from_u8(*probe.get(at + 4)?).direction()
+}
+
+/// Decides whether a TCP connection is SPOP and which side is HAProxy: a named port (the
+/// agent's), else a HAPROXY-HELLO at the start of a stream, else (mid-stream captures) frames
+/// found in the streams. Returns the detection and whether HAProxy is the connection's
+/// `client`.
+pub fn classify(conn: &Connection, ports: &[u16]) -> Option<(Detection, bool)> {
+    let [c2s, s2c] = &conn.streams;
+    if let Some(&p) = ports.iter().find(|&&p| p == conn.server.port()) {
+        return Some((Detection::Port(p), true));
+    }
+    if let Some(&p) = ports.iter().find(|&&p| p == conn.client.port()) {
+        return Some((Detection::Port(p), false));
+    }
+    if starts_with_hello(&c2s.data) {
+        return Some((Detection::Hello, true));
+    }
+    if starts_with_hello(&s2c.data) {
+        return Some((Detection::Hello, false));
+    }
+    if !ports.is_empty() {
+        return None;
+    }
+    // No HELLO: the capture may have started mid-connection. Both directions must agree.
+    match (direction_of(&c2s.data), direction_of(&s2c.data)) {
+        (Some(Direction::HaproxyToAgent), Some(Direction::AgentToHaproxy) | None) => {
+            Some((Detection::Frames, true))
+        }
+        (Some(Direction::AgentToHaproxy), Some(Direction::HaproxyToAgent) | None) => {
+            Some((Detection::Frames, false))
+        }
+        (None, Some(Direction::AgentToHaproxy)) => Some((Detection::Frames, true)),
+        (None, Some(Direction::HaproxyToAgent)) => Some((Detection::Frames, false)),
+        _ => None,
+    }
+}
