@@ -1,0 +1,167 @@
+//! HAProxy VTest scripts: the hex of `sendhex "…"` lines.
+//!
+//! ```text
+//! server s1 {
+//!     rxhex 130
+//!     sendhex "00 00 00 40 65 00 00 00 01 00 00 …"
+//! } -start
+//! client c1 -connect ${s1_sock} {
+//!     sendhex "0000007b01000000010000…"
+//! } -run
+//! ```
+//!
+//! Each `sendhex` is one chunk. Inside a `client` block it is sent by the connection's opener
+//! (peer 0, HAProxy's side), inside a `server` block by the other side (peer 1, the agent);
+//! outside any block the sender is unknown. Everything else (`rxhex`, `recv`, `expect`, …) is
+//! script, not data, and is skipped. All chunks form one connection; the peers are named after
+//! the first `client` and `server` blocks.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use super::hex::is_separator;
+use super::lines::{self, at, hex_val, skip_blanks, Line};
+use super::{PeerInfo, StreamChunk, TextConnection, TextError, TextErrorKind, Warnings};
+
+/// `sendhex` at the start of a (trimmed) line: index of its argument.
+pub(crate) fn sendhex_arg(s: &[u8]) -> Option<usize> {
+    let i = skip_blanks(s, 0);
+    let word = s.get(i..i + 7)?;
+    if word != b"sendhex" || !matches!(at(s, i + 7), Some(b' ' | b'\t')) {
+        return None;
+    }
+    Some(skip_blanks(s, i + 7))
+}
+
+/// `client c1 … {` / `server s1 … {`: (peer, name).
+fn block_start(text: &str) -> Option<(u8, &str)> {
+    let t = text.trim();
+    if !t.ends_with('{') {
+        return None;
+    }
+    let mut words = t.split_whitespace();
+    let peer = match words.next()? {
+        "client" => 0,
+        "server" => 1,
+        _ => return None,
+    };
+    let name = words.next().filter(|n| *n != "{")?;
+    Some((peer, name))
+}
+
+/// Net change of brace depth on a line, outside quoted strings.
+fn brace_delta(text: &str) -> isize {
+    let mut delta = 0isize;
+    let mut quoted = false;
+    let mut escaped = false;
+    for b in text.bytes() {
+        match b {
+            _ if escaped => escaped = false,
+            b'\\' => escaped = true,
+            b'"' => quoted = !quoted,
+            b'{' if !quoted => delta += 1,
+            b'}' if !quoted => delta -= 1,
+            _ => {}
+        }
+    }
+    delta
+}
+
+pub(crate) fn parse(
+    text: &str,
+    _warnings: &mut Warnings,
+) -> Result<Vec<TextConnection>, TextError> {
+    let mut conn = TextConnection::default();
+    // (peer of the enclosing client/server block, depth at which it was opened).
+    let mut block: Option<(u8, isize)> = None;
+    let mut depth: isize = 0;
+    for line in lines::lines(text) {
+        if let Some((peer, name)) = block_start(line.text) {
+            if block.is_none() {
+                block = Some((peer, depth));
+            }
+            if let Some(slot @ None) = conn.peers.get_mut(usize::from(peer)) {
+                *slot = Some(PeerInfo {
+                    address: None,
+                    name: Some(name.to_string()),
+                });
+            }
+            depth += brace_delta(line.text);
+            continue;
+        }
+        if let Some(arg) = sendhex_arg(line.text.as_bytes()) {
+            let data = sendhex(line, arg)?;
+            conn.chunks.push(StreamChunk {
+                peer: block.map(|(p, _)| p),
+                data,
+                line: line.no,
+                timestamp: None,
+                packet: None,
+            });
+        }
+        depth += brace_delta(line.text);
+        if block.is_some_and(|(_, opened_at)| depth <= opened_at) {
+            block = None;
+        }
+    }
+    Ok(if conn.chunks.is_empty() {
+        Vec::new()
+    } else {
+        alloc::vec![conn]
+    })
+}
+
+/// The hex of a `sendhex` argument at `arg`: a quoted string (or a bare word) of hex digits
+/// and separators.
+fn sendhex(line: Line<'_>, arg: usize) -> Result<Vec<u8>, TextError> {
+    let s = line.text.as_bytes();
+    let quoted = at(s, arg) == Some(b'"');
+    let mut i = if quoted { arg + 1 } else { arg };
+    let mut out = Vec::new();
+    let mut high: Option<(u8, usize)> = None;
+    loop {
+        let Some(b) = at(s, i) else {
+            if quoted {
+                return Err(TextError::expected(line, i, "a closing `\"`"));
+            }
+            break;
+        };
+        if quoted && b == b'"' {
+            break;
+        }
+        if !quoted && (b == b' ' || b == b'\t') {
+            break;
+        }
+        match hex_val(b) {
+            Some(v) => match high.take() {
+                Some((h, _)) => out.push((h << 4) | v),
+                None => high = Some((v, i)),
+            },
+            None if is_separator(b) => {
+                if let Some((_, at_byte)) = high {
+                    return Err(odd(line, at_byte));
+                }
+            }
+            None => return Err(TextError::expected(line, i, "a hex digit")),
+        }
+        i += 1;
+    }
+    if let Some((_, at_byte)) = high {
+        return Err(odd(line, at_byte));
+    }
+    Ok(out)
+}
+
+/// An odd-digit error for the hex token containing byte `at_byte`.
+fn odd(line: Line<'_>, at_byte: usize) -> TextError {
+    let s = line.text.as_bytes();
+    let mut start = at_byte;
+    while start > 0 && at(s, start - 1).is_some_and(|b| b.is_ascii_hexdigit()) {
+        start -= 1;
+    }
+    let digits: String = lines::excerpt(line.text, start)
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    TextError::at(line, start, TextErrorKind::OddHexDigits { digits })
+}
