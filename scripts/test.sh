@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Runs every test of the project: formatting, lints, unit/integration/property tests, the
-# no_std and wasm builds. Installs what it needs on first run; safe to run again.
+# Runs every test of the project: formatting, lints, unit/integration/property/golden tests,
+# the no_std and wasm builds, and the browser end-to-end tests. Installs what it needs on
+# first run (rustup targets, wasm-bindgen-cli, Debian packages, npm packages); safe to rerun.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 ensure_targets
+# chromium: browser tests; tcpdump, tshark, xxd, hexdump (bsdextrautils): the text-format
+# tests regenerate their samples from the real captures with the real tools.
+ensure_apt chromium tcpdump tshark xxd bsdextrautils
 
 log "cargo fmt --check"
 cargo fmt --all --check
@@ -20,9 +24,10 @@ cargo build -p spop-codec --target x86_64-unknown-none --features serde
 log "spop-codec builds for wasm32-unknown-unknown"
 cargo build -p spop-codec --target wasm32-unknown-unknown
 
-log "the web app builds (wasm + wasm-bindgen)"
-build_web
-
 log "cargo test (workspace)"
 cargo test --workspace --all-targets
 cargo test --workspace --doc
+
+log "browser end-to-end tests (headless Chromium)"
+build_web
+(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error && npm test)

@@ -29,15 +29,13 @@ fn decodes_hex_from_stdin() {
     let out = run(&["-"], DISCONNECT_THEN_ACK.as_bytes());
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("input: plain hex, 1 stream(s)"), "{stdout}");
-    assert!(stdout.contains(
-        "AGENT-DISCONNECT   sid=0      fid=0   len=56    status-code=99 (an unknown error occurred) message=\"an unknown error occurred\""
-    ), "{stdout}");
-    assert!(
-        stdout
-            .contains("ACK                sid=249011 fid=1   len=21    set-var(txn.allowed=true)"),
-        "{stdout}"
-    );
+    for expected in [
+        "input: raw SPOP byte stream (pasted as plain hex); 0 packet(s), 1 SPOP connection(s)",
+        "← AGENT-DISCONNECT   sid=0      fid=0   status-code=99 (an unknown error occurred) message=\"an unknown error occurred\"",
+        "← ACK                sid=249011 fid=1   set-var(txn.allowed=true)",
+    ] {
+        assert!(stdout.contains(expected), "missing {expected:?} in\n{stdout}");
+    }
 }
 
 #[test]
@@ -49,21 +47,54 @@ fn decodes_a_raw_binary_file() {
     let out = run(&[path.to_str().unwrap()], b"");
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("input: raw SPOP byte stream"), "{stdout}");
-    assert_eq!(stdout.matches(" len=").count(), 2, "{stdout}");
+    assert!(stdout.contains("input: raw SPOP byte stream;"), "{stdout}");
+    assert_eq!(stdout.matches(" sid=").count(), 2, "{stdout}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
+fn decodes_a_real_capture() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/haproxy34-clean.pcapng"
+    );
+    let out = run(&[path], b"");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("input: pcapng file; 21 packet(s), 1 SPOP connection(s)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("connection 1 (HAProxy 127.0.0.1:51484 → agent 127.0.0.1:12345)"),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("→ NOTIFY").count(), 5, "{stdout}");
+    assert_eq!(stdout.matches("← ACK").count(), 5, "{stdout}");
+}
+
+#[test]
 fn malformed_input_exits_1_and_unreadable_exits_2() {
-    // A runt frame (LENGTH 0).
-    let out = run(&["-"], b"00000000");
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("LENGTH 0 is below the 7-byte minimum"));
+    // An ACK, then a runt frame (LENGTH 0).
+    let out = run(&["-"], b"0000000767000000010101 00000000");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("LENGTH 0 is below the 7-byte minimum"),
+        "{stdout}"
+    );
 
     let out = run(&["-"], b"");
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("empty input"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the input is empty"));
+
+    // A JPEG is not a capture.
+    let out = run(
+        &["-"],
+        &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a pcap or pcapng file"));
 
     let out = run(&["/nonexistent/capture.pcap"], b"");
     assert_eq!(out.status.code(), Some(2));

@@ -1,50 +1,55 @@
-//! From pasted text to rows for the frame table, through the engine. Rendering only: every
+//! From the input to rows for the frame table, through the engine. Rendering only: every
 //! protocol fact (frame names, summaries, errors) comes from `spop-codec`.
 
-use spop_codec::capture::text::{self, TextContent};
-use spop_codec::wire::{Frames, Limits};
+use spop_codec::capture::spop::StreamItem;
+use spop_codec::capture::{load, LoadOptions};
+use spop_codec::wire::{decode_frame, Direction, Limits, Status};
 
-/// One decoded frame, ready to render.
+/// One row of the frame table: a frame, or bytes that are not one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameRow {
     /// Position in the table (1-based).
     pub index: usize,
-    /// Offset of the frame in its byte stream.
+    /// Connection number (1-based).
+    pub connection: usize,
+    /// Offset in its byte stream.
     pub offset: usize,
-    /// `HAProxy → agent` or `agent → HAProxy`, from the frame type.
+    /// `HAProxy → agent` or `agent → HAProxy`.
     pub direction: &'static str,
-    /// Frame type name.
+    /// Frame type name (empty for non-frame rows).
     pub frame_type: String,
-    /// STREAM-ID.
-    pub stream_id: u64,
-    /// FRAME-ID.
-    pub frame_id: u64,
-    /// LENGTH.
-    pub length: u32,
+    /// STREAM-ID and FRAME-ID, for frames.
+    pub ids: Option<(u64, u64)>,
+    /// LENGTH, for frames.
+    pub length: Option<u32>,
     /// One-line decoded summary.
     pub summary: String,
-    /// Grammar violation, if any.
+    /// What is wrong, if anything.
     pub problem: Option<String>,
+    /// Capture time in ns (for ordering).
+    time: u64,
 }
 
-/// The result of decoding the input box.
+/// The result of decoding the input.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Decoded {
-    /// Detected input format (human label).
+    /// Detected input format, for people.
     pub format: Option<String>,
-    /// Frames, in stream order.
+    /// SPOP connections found.
+    pub connections: usize,
+    /// Rows in capture order.
     pub rows: Vec<FrameRow>,
-    /// Why decoding stopped early, or why the input was not understood.
+    /// Why the input could not be read.
     pub error: Option<String>,
 }
 
-/// Decodes pasted text: detects its format, then reads each byte stream as SPOP frames.
-pub fn decode_input(input: &str) -> Decoded {
-    if input.trim().is_empty() {
+/// Decodes any supported input (capture file bytes or pasted text).
+pub fn decode_input(input: &[u8]) -> Decoded {
+    if input.iter().all(u8::is_ascii_whitespace) {
         return Decoded::default();
     }
-    let parsed = match text::parse(input) {
-        Ok(p) => p,
+    let capture = match load(input, &LoadOptions::default()) {
+        Ok(c) => c,
         Err(e) => {
             return Decoded {
                 error: Some(e.to_string()),
@@ -52,58 +57,64 @@ pub fn decode_input(input: &str) -> Decoded {
             }
         }
     };
-    let mut out = Decoded {
-        format: Some(parsed.format.label().to_string()),
-        ..Decoded::default()
-    };
-    let streams: Vec<Vec<u8>> = match parsed.content {
-        TextContent::Bytes(b) => vec![b],
-        TextContent::Connections(conns) => conns
-            .iter()
-            .flat_map(|c| [c.peer_bytes(0), c.peer_bytes(1)])
-            .filter(|b| !b.is_empty())
-            .collect(),
-        TextContent::Packets(_) => {
-            out.error = Some(
-                "this is packet-level output (tcpdump): paste the TCP payload instead, e.g. \
-                 tshark -q -z follow,tcp,hex,0"
-                    .to_string(),
-            );
-            return out;
-        }
-    };
-    for stream in &streams {
-        let mut frames = Frames::new(stream, 0, Limits::default());
-        for frame in frames.by_ref() {
-            match frame {
-                Ok(f) => out.rows.push(FrameRow {
-                    index: out.rows.len() + 1,
-                    offset: f.span().start,
-                    direction: f.frame_type().direction().map_or("?", |d| d.label()),
-                    frame_type: f.frame_type().to_string(),
-                    stream_id: f.stream_id(),
-                    frame_id: f.frame_id(),
-                    length: f.length(),
-                    summary: f.summary().to_string(),
-                    problem: f.payload_error().map(ToString::to_string),
-                }),
-                Err(e) => {
-                    out.error = Some(e.to_string());
-                    break;
+    let mut rows = Vec::new();
+    for conn in &capture.connections {
+        for dir in [Direction::HaproxyToAgent, Direction::AgentToHaproxy] {
+            let data = &conn.stream(dir).data;
+            for item in conn.items(dir) {
+                let time = item.time(conn.stream(dir));
+                let mut row = FrameRow {
+                    index: 0,
+                    connection: conn.id + 1,
+                    offset: 0,
+                    direction: dir.label(),
+                    frame_type: String::new(),
+                    ids: None,
+                    length: None,
+                    summary: String::new(),
+                    problem: None,
+                    time,
+                };
+                let bytes = item.frame_bytes(data);
+                let frame = bytes.as_deref().and_then(|b| {
+                    match decode_frame(b, item.offset(), Limits::default()) {
+                        Ok(Status::Complete(f)) => Some(f),
+                        _ => None,
+                    }
+                });
+                row.offset = item.offset();
+                match frame {
+                    Some(f) => {
+                        row.frame_type = f.frame_type().to_string();
+                        row.ids = Some((f.stream_id(), f.frame_id()));
+                        row.length = Some(f.length());
+                        row.summary = f.summary().to_string();
+                        row.problem = match item {
+                            StreamItem::Split(_) => Some(item.to_string()),
+                            _ => f.payload_error().map(ToString::to_string),
+                        };
+                    }
+                    None => row.problem = Some(item.to_string()),
                 }
+                rows.push(row);
             }
         }
-        let rest = frames.rest();
-        if out.error.is_none() && !rest.is_empty() {
-            out.error = Some(format!(
-                "the input ends inside a frame at offset {:#x} ({} byte(s) present)",
-                frames.offset(),
-                rest.len()
-            ));
-        }
     }
-    if out.rows.is_empty() && out.error.is_none() {
-        out.error = Some("no SPOP frame found in the input".to_string());
+    // Stable: within one instant, rows keep stream order.
+    rows.sort_by_key(|r| (r.time, r.connection));
+    for (i, r) in rows.iter_mut().enumerate() {
+        r.index = i + 1;
     }
-    out
+    let error = (capture.connections.is_empty()).then(|| {
+        format!(
+            "no SPOP connection found ({} packet(s), {} other TCP connection(s))",
+            capture.packets, capture.other_connections
+        )
+    });
+    Decoded {
+        format: Some(capture.input.to_string()),
+        connections: capture.connections.len(),
+        rows,
+        error,
+    }
 }

@@ -16,7 +16,7 @@ const EXAMPLE: &str = "00000038660000000100000B7374617475732D636F64650363076D657
 #[component]
 pub fn App() -> impl IntoView {
     let (input, set_input) = signal(String::new());
-    let decoded = Memo::new(move |_| decode_input(&input.get()));
+    let decoded = Memo::new(move |_| input.with(|i| decode_input(i.as_bytes())));
 
     view! {
         <header class="bar">
@@ -56,36 +56,41 @@ fn Results(decoded: Memo<Decoded>) -> impl IntoView {
                     (format, error) => Some(view! {
                         <p class="status" role="status">
                             {format.clone().map(|f| format!("Detected: {f}. "))}
-                            {format!("{} frame(s).", d.rows.len())}
+                            {format!("{} connection(s), {} frame(s).", d.connections, d.rows.iter().filter(|r| r.length.is_some()).count())}
                             {error.clone().map(|e| view! { <span class="error">" " {e}</span> })}
                         </p>
                     }),
                 };
                 let rows = d.rows.clone();
+                let empty = rows.is_empty();
                 view! {
                     {status}
-                    <table class="frames" hidden=rows.is_empty()>
+                    <table class="frames" hidden=empty>
                         <thead>
                             <tr>
-                                <th>"#"</th><th>"offset"</th><th>"dir"</th><th>"type"</th>
+                                <th>"#"</th><th>"conn"</th><th>"offset"</th><th>"dir"</th><th>"type"</th>
                                 <th>"stream"</th><th>"frame"</th><th>"length"</th><th>"summary"</th>
                             </tr>
                         </thead>
                         <tbody>
-                            {rows.into_iter().map(|r| view! {
-                                <tr class:bad=r.problem.is_some()>
+                            {rows.into_iter().map(|r| {
+                                let bad = r.problem.is_some();
+                                view! {
+                                <tr class:bad=bad>
                                     <td>{r.index}</td>
+                                    <td>{r.connection}</td>
                                     <td class="mono">{format!("{:#06x}", r.offset)}</td>
                                     <td>{r.direction}</td>
                                     <td class="type">{r.frame_type}</td>
-                                    <td class="mono">{r.stream_id}</td>
-                                    <td class="mono">{r.frame_id}</td>
-                                    <td class="mono">{r.length}</td>
+                                    <td class="mono">{r.ids.map(|i| i.0.to_string())}</td>
+                                    <td class="mono">{r.ids.map(|i| i.1.to_string())}</td>
+                                    <td class="mono">{r.length.map(|l| l.to_string())}</td>
                                     <td class="summary">
                                         {r.summary}
                                         {r.problem.map(|p| view! { <div class="error">{p}</div> })}
                                     </td>
                                 </tr>
+                                }
                             }).collect_view()}
                         </tbody>
                     </table>

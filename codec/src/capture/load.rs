@@ -58,7 +58,8 @@ impl InputKind {
 }
 
 impl fmt::Display for InputKind {
-    /// For people: "pcap", "xxd hex dump of a pcap file", "tshark Follow TCP Stream (hex)".
+    /// For people: "pcap file", "pcap file (pasted as xxd hex dump)", "tshark Follow TCP
+    /// Stream (hex)".
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let container = match self.container {
             Container::Pcap => "pcap file",
@@ -68,7 +69,7 @@ impl fmt::Display for InputKind {
         };
         match self.text {
             Some(t) if container.is_empty() => f.write_str(t.label()),
-            Some(t) => write!(f, "{} of a {container}", t.label()),
+            Some(t) => write!(f, "{container} (pasted as {})", t.label()),
             None => f.write_str(container),
         }
     }

@@ -134,6 +134,50 @@ pub struct FrameRecord {
     pub segments: u32,
 }
 
+/// A frame whose bytes were split by other frames written into the middle of it (two
+/// writers sharing one connection, haproxy#2490): its `head`, then the embedded frames (the
+/// items that follow it), then its `tail`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct SplitRecord {
+    /// The frame's first bytes, up to the first embedded frame.
+    pub head: Span,
+    /// The rest of the frame's bytes, after the last embedded frame.
+    pub tail: Span,
+    /// How many complete frames sit between `head` and `tail`.
+    pub embedded: u32,
+    /// The packet that completed the frame.
+    pub completed_by: PacketRef,
+    /// The packet that carried its first byte.
+    pub started_by: PacketRef,
+}
+
+impl SplitRecord {
+    /// The frame's bytes, reassembled (`head` then `tail`).
+    pub fn bytes(&self, data: &[u8]) -> Vec<u8> {
+        let mut v = Vec::with_capacity(self.head.len() + self.tail.len());
+        v.extend_from_slice(data.get(self.head.range()).unwrap_or(&[]));
+        v.extend_from_slice(data.get(self.tail.range()).unwrap_or(&[]));
+        v
+    }
+
+    /// Where a span of the reassembled frame (decoded with base `head.start`) lies in the
+    /// stream: one span, or two when it straddles the embedded frames.
+    pub fn map_span(&self, span: Span) -> [Option<Span>; 2] {
+        let shift = self.tail.start - self.head.end;
+        if span.end <= self.head.end {
+            [Some(span), None]
+        } else if span.start >= self.head.end {
+            [Some(span.shift(shift)), None]
+        } else {
+            [
+                Some(Span::new(span.start, self.head.end)),
+                Some(Span::new(self.tail.start, span.end + shift)),
+            ]
+        }
+    }
+}
+
 /// Why bytes of a stream were skipped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -154,6 +198,9 @@ pub enum SkipReason {
 pub enum StreamItem {
     /// A whole frame (its header decoded; its payload may still violate its grammar).
     Frame(FrameRecord),
+    /// A frame with other whole frames written into its bytes; those frames follow as
+    /// [`StreamItem::Frame`] items, and the stream resumes after the split frame's tail.
+    Split(SplitRecord),
     /// Bytes that are not frames.
     Skipped {
         /// The bytes.
@@ -236,8 +283,43 @@ pub fn scan_stream(stream: &Stream, dir: Direction, max_length: u32) -> Vec<Stre
 
         match decode_frame(chunk.get(pos..).unwrap_or(&[]), pos, limits) {
             Ok(Status::Complete(f)) => {
-                items.push(StreamItem::Frame(record(stream, f.span())));
-                pos = f.span().end;
+                let end = f.span().end;
+                let suspicious = f.payload_error().is_some()
+                    || chunk.get(end..).is_some_and(|after| {
+                        !after.is_empty() && !plausible_frame(after, Some(dir), max_length)
+                    });
+                match suspicious
+                    .then(|| split_frame(chunk, pos, end, dir, max_length))
+                    .flatten()
+                {
+                    Some((head_end, embedded, tail)) => {
+                        let mut parts = Vec::with_capacity(embedded.len() + 1);
+                        let mut packets = stream.segments_in(pos, head_end).to_vec();
+                        packets.extend_from_slice(stream.segments_in(tail.start, tail.end));
+                        parts.push(StreamItem::Split(SplitRecord {
+                            head: Span::new(pos, head_end),
+                            tail,
+                            embedded: embedded.len() as u32,
+                            completed_by: packets
+                                .iter()
+                                .map(|s| s.packet)
+                                .max_by_key(|p| p.number)
+                                .unwrap_or_default(),
+                            started_by: stream.packet_at(pos).unwrap_or_default(),
+                        }));
+                        parts.extend(
+                            embedded
+                                .into_iter()
+                                .map(|span| StreamItem::Frame(record(stream, span))),
+                        );
+                        items.extend(parts);
+                        pos = tail.end;
+                    }
+                    None => {
+                        items.push(StreamItem::Frame(record(stream, f.span())));
+                        pos = end;
+                    }
+                }
             }
             Ok(Status::Partial { needed }) => {
                 let span = Span::new(pos, chunk_end);
@@ -265,6 +347,67 @@ pub fn scan_stream(stream: &Stream, dir: Direction, max_length: u32) -> Vec<Stre
     items
 }
 
+/// Looks for whole frames written into the frame at `start..end` (concurrent writers): a
+/// chain of complete, valid frames starting inside it, after which the outer frame's missing
+/// bytes follow and make it valid too. Returns where the outer frame's head ends, the
+/// embedded frames, and its tail.
+fn split_frame(
+    chunk: &[u8],
+    start: usize,
+    end: usize,
+    dir: Direction,
+    max_length: u32,
+) -> Option<(usize, Vec<Span>, Span)> {
+    let limits = Limits {
+        max_length: Some(max_length),
+    };
+    let wire_len = end - start;
+    // The outer frame keeps at least its LENGTH prefix before the first embedded frame.
+    for e in start + 4..end {
+        let Some(here) = chunk.get(e..) else { break };
+        if !plausible_frame(here, Some(dir), max_length) {
+            continue;
+        }
+        // A chain of whole, valid frames from `e`.
+        let mut embedded = Vec::new();
+        let mut at = e;
+        while let Some(rest) = chunk.get(at..) {
+            match decode_frame(rest, at, limits) {
+                Ok(Status::Complete(f))
+                    if f.payload_error().is_none() && f.frame_type().direction() == Some(dir) =>
+                {
+                    embedded.push(f.span());
+                    at = f.span().end;
+                }
+                _ => break,
+            }
+        }
+        if embedded.is_empty() {
+            continue;
+        }
+        let head = Span::new(start, e);
+        let tail = Span::at(at, wire_len - head.len());
+        let (Some(h), Some(t)) = (chunk.get(head.range()), chunk.get(tail.range())) else {
+            continue;
+        };
+        let mut whole = Vec::with_capacity(wire_len);
+        whole.extend_from_slice(h);
+        whole.extend_from_slice(t);
+        let valid = matches!(
+            decode_frame(&whole, start, limits),
+            Ok(Status::Complete(f)) if f.payload_error().is_none()
+        );
+        // What follows the tail must be a frame start or the end of the bytes we have.
+        let then_ok = chunk
+            .get(tail.end..)
+            .is_none_or(|after| after.is_empty() || plausible_frame(after, Some(dir), max_length));
+        if valid && then_ok {
+            return Some((e, embedded, tail));
+        }
+    }
+    None
+}
+
 /// Bytes inspected per direction when looking for SPOP in a capture that started
 /// mid-connection.
 const PROBE: usize = 64 * 1024;
@@ -278,7 +421,12 @@ fn starts_with_hello(data: &[u8]) -> bool {
 /// The direction a byte stream's first plausible frame belongs to.
 pub fn direction_of(data: &[u8]) -> Option<Direction> {
     let probe = data.get(..PROBE).unwrap_or(data);
-    let at = find_frame_start(probe, 0, None, FALLBACK_MAX_LENGTH)?;
+    // A stream that starts with a frame is that frame's sender's, whatever follows it.
+    let at = if plausible_frame(probe, None, FALLBACK_MAX_LENGTH) {
+        0
+    } else {
+        find_frame_start(probe, 0, None, FALLBACK_MAX_LENGTH)?
+    };
     FrameType::from_u8(*probe.get(at + 4)?).direction()
 }
 
@@ -314,5 +462,86 @@ pub fn classify(conn: &Connection, ports: &[u16]) -> Option<(Detection, bool)> {
         (None, Some(Direction::AgentToHaproxy)) => Some((Detection::Frames, true)),
         (None, Some(Direction::HaproxyToAgent)) => Some((Detection::Frames, false)),
         _ => None,
+    }
+}
+
+impl core::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SkipReason::MidStreamStart => f.write_str(
+                "the capture starts mid-connection; bytes before the first frame boundary",
+            ),
+            SkipReason::AfterGap => {
+                f.write_str("after bytes missing from the capture, up to the next frame")
+            }
+            SkipReason::CutByGap => f.write_str("a frame cut by bytes missing from the capture"),
+            SkipReason::Undecodable(e) => {
+                write!(f, "not a frame ({e}); skipped to the next plausible frame")
+            }
+        }
+    }
+}
+
+impl core::fmt::Display for StreamItem {
+    /// One line for the non-frame items (frames are described by their own summary).
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            StreamItem::Frame(r) => write!(f, "frame at {:#x}, {} bytes", r.span.start, r.span.len()),
+            StreamItem::Split(r) => write!(
+                f,
+                "frame at {:#x}, {} bytes, split by {} frame(s) written into it; its bytes resume at {:#x}",
+                r.head.start,
+                r.head.len() + r.tail.len(),
+                r.embedded,
+                r.tail.start
+            ),
+            StreamItem::Skipped { span, reason } => {
+                write!(f, "{} byte(s) at {:#x} skipped: {reason}", span.len(), span.start)
+            }
+            StreamItem::Gap { at, missing } => {
+                write!(f, "{missing} byte(s) missing from the capture at {at:#x}")
+            }
+            StreamItem::Truncated { span, needed } => write!(
+                f,
+                "the stream ends inside a frame at {:#x} ({} byte(s) present, {needed} missing)",
+                span.start,
+                span.len()
+            ),
+        }
+    }
+}
+
+impl StreamItem {
+    /// Where the item starts in its stream.
+    pub const fn offset(&self) -> usize {
+        match *self {
+            StreamItem::Frame(r) => r.span.start,
+            StreamItem::Split(r) => r.head.start,
+            StreamItem::Skipped { span, .. } | StreamItem::Truncated { span, .. } => span.start,
+            StreamItem::Gap { at, .. } => at,
+        }
+    }
+
+    /// The bytes of the frame this item is (borrowed for a whole frame, reassembled for a
+    /// split one), to decode with base [`StreamItem::offset`]; `None` for non-frame items.
+    pub fn frame_bytes<'d>(&self, data: &'d [u8]) -> Option<alloc::borrow::Cow<'d, [u8]>> {
+        match self {
+            StreamItem::Frame(r) => data.get(r.span.range()).map(alloc::borrow::Cow::Borrowed),
+            StreamItem::Split(r) => Some(alloc::borrow::Cow::Owned(r.bytes(data))),
+            _ => None,
+        }
+    }
+
+    /// When the item happened: for a frame, the packet that completed it; otherwise the packet
+    /// that carried the item's first byte (for a gap: the one that resumed the stream).
+    pub fn time(&self, stream: &Stream) -> crate::capture::Timestamp {
+        match self {
+            StreamItem::Frame(r) => r.completed_by.timestamp,
+            StreamItem::Split(r) => r.completed_by.timestamp,
+            other => stream
+                .packet_at(other.offset())
+                .or_else(|| stream.segments.last().map(|s| s.packet))
+                .map_or(0, |p| p.timestamp),
+        }
     }
 }
