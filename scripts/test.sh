@@ -6,9 +6,10 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 ensure_targets
-# chromium: browser tests; tcpdump, tshark, xxd, hexdump (bsdextrautils): the text-format
-# tests regenerate their samples from the real captures with the real tools.
-ensure_apt chromium tcpdump tshark xxd bsdextrautils
+# chromium: browser tests; haproxy + tcpdump: the interop test with a real HAProxy; tshark,
+# xxd, hexdump (bsdextrautils): the text-format tests regenerate their samples from the real
+# captures with the real tools.
+ensure_apt chromium haproxy tcpdump tshark xxd bsdextrautils
 
 log "cargo fmt --check"
 cargo fmt --all --check

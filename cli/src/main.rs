@@ -84,7 +84,8 @@ fn run(args: &Args, out: &mut impl Write) -> Result<bool, String> {
                 Direction::AgentToHaproxy => "←",
             };
             for item in conn.items(dir) {
-                let time = item.time(conn.stream(dir));
+                let packet = item.packet(conn.stream(dir));
+                let time = packet.timestamp;
                 let decoded = item.frame_bytes(data);
                 let frame = decoded.as_deref().and_then(|b| {
                     match decode_frame(b, item.offset(), Limits::default()) {
@@ -114,7 +115,7 @@ fn run(args: &Args, out: &mut impl Write) -> Result<bool, String> {
                         format!("{} {arrow} {other}", rel_time(time, start))
                     }
                 };
-                lines.push((time, line));
+                lines.push(((time, packet.number), line));
             }
         }
         lines.sort_by_key(|l| l.0);

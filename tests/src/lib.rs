@@ -2,5 +2,7 @@
 //!
 //! * [`pcapgen`]: packet builders (TCP over IPv4/IPv6 over every supported link type) and
 //!   pcap / pcapng writers, for capture and TCP reassembly tests.
+//! * [`agent`]: an SPOA agent built on the codec, for interop tests against real HAProxy.
 
+pub mod agent;
 pub mod pcapgen;

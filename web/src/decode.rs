@@ -26,8 +26,8 @@ pub struct FrameRow {
     pub summary: String,
     /// What is wrong, if anything.
     pub problem: Option<String>,
-    /// Capture time in ns (for ordering).
-    time: u64,
+    /// Capture time in ns and packet number (for ordering).
+    time: (u64, u32),
 }
 
 /// The result of decoding the input.
@@ -62,7 +62,8 @@ pub fn decode_input(input: &[u8]) -> Decoded {
         for dir in [Direction::HaproxyToAgent, Direction::AgentToHaproxy] {
             let data = &conn.stream(dir).data;
             for item in conn.items(dir) {
-                let time = item.time(conn.stream(dir));
+                let packet = item.packet(conn.stream(dir));
+                let time = (packet.timestamp, packet.number);
                 let mut row = FrameRow {
                     index: 0,
                     connection: conn.id + 1,

@@ -7,11 +7,11 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 
-use super::spop::{classify, direction_of, Detection, SpopConnection};
+use super::spop::{classify, direction_of, Detection, SpopConnection, FALLBACK_MAX_LENGTH};
 use super::tcp::{PacketRef, Reassembler, SegmentRecord, Stream, StreamStart};
 use super::text::{self, TextContent, TextFormat};
 use super::{pcap, pcapng, tcp_segment, CaptureError, Packet, PacketIssue};
-use crate::wire::Direction;
+use crate::wire::{Direction, FrameType, Frames, Limits};
 
 /// What the input turned out to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -278,29 +278,42 @@ fn load_text(s: &str, options: &LoadOptions) -> Result<Capture, LoadError> {
     }
 }
 
-/// A raw SPOP byte stream: one direction, decided by its first frame's type.
+/// A raw SPOP byte stream: one direction, decided by its first frame's type; or, when the
+/// bytes are cleanly a sequence of frames of both directions (pasted from a debugger or a log),
+/// the frames split by their type, since one TCP direction never carries both.
 fn load_raw(bytes: &[u8], text: Option<TextFormat>) -> Option<Capture> {
     let dir = direction_of(bytes)?;
-    let packet = PacketRef {
+    let streams = split_by_type(bytes).unwrap_or_else(|| {
+        let stream = Stream {
+            data: bytes.to_vec(),
+            segments: vec![SegmentRecord {
+                offset: 0,
+                len: bytes.len(),
+                packet: PacketRef {
+                    number: 1,
+                    timestamp: 0,
+                },
+            }],
+            // Given whole: if it does not start with a frame, scanning resynchronises as after
+            // any bad bytes.
+            start: StreamStart::Syn,
+            ..Stream::default()
+        };
+        match dir {
+            Direction::HaproxyToAgent => [stream, Stream::default()],
+            Direction::AgentToHaproxy => [Stream::default(), stream],
+        }
+    });
+    let first = PacketRef {
         number: 1,
         timestamp: 0,
     };
-    let stream = Stream {
-        data: bytes.to_vec(),
-        segments: vec![SegmentRecord {
-            offset: 0,
-            len: bytes.len(),
-            packet,
-        }],
-        // The stream is given whole: no mid-stream search before its first byte unless it does
-        // not start with a frame (then scanning resynchronises as after any bad bytes).
-        start: StreamStart::Syn,
-        ..Stream::default()
-    };
-    let streams = match dir {
-        Direction::HaproxyToAgent => [stream, Stream::default()],
-        Direction::AgentToHaproxy => [Stream::default(), stream],
-    };
+    let last = streams
+        .iter()
+        .filter_map(|s| s.segments.last())
+        .map(|s| s.packet)
+        .max_by_key(|p| p.number)
+        .unwrap_or(first);
     Some(Capture {
         input: InputKind {
             container: Container::RawStream,
@@ -313,8 +326,8 @@ fn load_raw(bytes: &[u8], text: Option<TextFormat>) -> Option<Capture> {
             agent: None,
             detection: Detection::Given,
             streams,
-            first: packet,
-            last: packet,
+            first,
+            last,
         }],
         other_connections: 0,
         non_tcp_packets: 0,
@@ -322,6 +335,44 @@ fn load_raw(bytes: &[u8], text: Option<TextFormat>) -> Option<Capture> {
         note_count: 0,
         file_error: None,
     })
+}
+
+/// Frames of both directions back to back, each valid: one stream per direction, each frame
+/// its own "packet" numbered in paste order. `None` unless the bytes are exactly that.
+fn split_by_type(bytes: &[u8]) -> Option<[Stream; 2]> {
+    let limits = Limits {
+        max_length: Some(FALLBACK_MAX_LENGTH),
+    };
+    let mut streams = [Stream::default(), Stream::default()];
+    let mut frames = Frames::new(bytes, 0, limits);
+    for (i, f) in frames.by_ref().enumerate() {
+        let f = f.ok().filter(|f| f.payload_error().is_none())?;
+        let ft = f.frame_type();
+        let d = match ft.direction() {
+            Some(_) if ft == FrameType::Unset => return None,
+            Some(Direction::HaproxyToAgent) => 0,
+            Some(Direction::AgentToHaproxy) => 1,
+            None => return None,
+        };
+        let stream = streams.get_mut(d)?;
+        stream.segments.push(SegmentRecord {
+            offset: stream.data.len(),
+            len: f.as_bytes().len(),
+            packet: PacketRef {
+                number: i as u32 + 1,
+                timestamp: 0,
+            },
+        });
+        stream.data.extend_from_slice(f.as_bytes());
+    }
+    let both = streams.iter().all(|s| !s.data.is_empty());
+    if !frames.rest().is_empty() || !both {
+        return None;
+    }
+    for s in &mut streams {
+        s.start = StreamStart::Syn;
+    }
+    Some(streams)
 }
 
 fn load_binary(

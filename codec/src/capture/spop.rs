@@ -532,16 +532,22 @@ impl StreamItem {
         }
     }
 
-    /// When the item happened: for a frame, the packet that completed it; otherwise the packet
-    /// that carried the item's first byte (for a gap: the one that resumed the stream).
-    pub fn time(&self, stream: &Stream) -> crate::capture::Timestamp {
+    /// The packet that makes the item happen: for a frame, the packet that completed it;
+    /// otherwise the packet that carried the item's first byte (for a gap: the one that
+    /// resumed the stream). Order items by `(timestamp, number)`.
+    pub fn packet(&self, stream: &Stream) -> PacketRef {
         match self {
-            StreamItem::Frame(r) => r.completed_by.timestamp,
-            StreamItem::Split(r) => r.completed_by.timestamp,
+            StreamItem::Frame(r) => r.completed_by,
+            StreamItem::Split(r) => r.completed_by,
             other => stream
                 .packet_at(other.offset())
                 .or_else(|| stream.segments.last().map(|s| s.packet))
-                .map_or(0, |p| p.timestamp),
+                .unwrap_or_default(),
         }
+    }
+
+    /// When the item happened (the timestamp of [`StreamItem::packet`]).
+    pub fn time(&self, stream: &Stream) -> crate::capture::Timestamp {
+        self.packet(stream).timestamp
     }
 }
