@@ -143,7 +143,7 @@ fn ports_option_names_the_agent() {
     // port decides.
     let mut c = TcpConversation::new("10.0.0.2:12345", "10.0.0.1:40000");
     let [syn, syn_ack, ack0] = c.handshake();
-    let p = vec![syn, syn_ack, ack0, c.server(notify(1)), c.client(ack(1))];
+    let p = [syn, syn_ack, ack0, c.server(notify(1)), c.client(ack(1))];
     let mut w = PcapWriter::new(LinkType::ETHERNET);
     for (i, p) in p.iter().enumerate() {
         w.packet(i as u64, &p.ethernet());
