@@ -17,6 +17,9 @@ const MAX_SHOWN: usize = 48;
 /// * NOTIFY: `check-client-ip(ip=127.0.0.1 port=443 …) check-headers(…)`
 /// * ACK: `set-var(sess.score=42) unset-var(txn.tag)` or `(no actions)`
 /// * DISCONNECT: `status-code=3 (frame is too big) message="frame is too big"`
+///
+/// A payload that violates its grammar shows the items decoded before the violation, then
+/// `…` (the violation itself is [`Frame::payload_error`]).
 #[derive(Clone, Copy)]
 pub struct Summary<'f, 'a>(pub &'f Frame<'a>);
 
@@ -54,9 +57,6 @@ impl fmt::Display for Short<'_, '_> {
 impl fmt::Display for Summary<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let frame = self.0;
-        if let Some(e) = frame.payload_error() {
-            return write!(f, "malformed payload: {e}");
-        }
         let is_disconnect = matches!(
             frame.frame_type(),
             FrameType::HaproxyDisconnect | FrameType::AgentDisconnect
@@ -64,7 +64,11 @@ impl fmt::Display for Summary<'_, '_> {
         match frame.payload() {
             Payload::KvList(l) => {
                 let mut first = true;
-                for p in l.iter().flatten() {
+                for p in l.iter() {
+                    let Ok(p) = p else {
+                        f.write_str(if first { "…" } else { " …" })?;
+                        return Ok(());
+                    };
                     if !first {
                         f.write_str(" ")?;
                     }
@@ -88,7 +92,11 @@ impl fmt::Display for Summary<'_, '_> {
             }
             Payload::Messages(m) => {
                 let mut first = true;
-                for msg in m.iter().flatten() {
+                for msg in m.iter() {
+                    let Ok(msg) = msg else {
+                        f.write_str(if first { "…" } else { " …" })?;
+                        return Ok(());
+                    };
                     if !first {
                         f.write_str(" ")?;
                     }
@@ -114,7 +122,11 @@ impl fmt::Display for Summary<'_, '_> {
             }
             Payload::Actions(a) => {
                 let mut first = true;
-                for act in a.iter().flatten() {
+                for act in a.iter() {
+                    let Ok(act) = act else {
+                        f.write_str(if first { "…" } else { " …" })?;
+                        return Ok(());
+                    };
                     if !first {
                         f.write_str(" ")?;
                     }
@@ -189,6 +201,20 @@ mod tests {
             "set-var(sess.score=42) unset-var(txn.tag)"
         );
         assert_eq!(summary_of(&FrameRepr::ack(1, 1, vec![])), "(no actions)");
+        // A malformed action after a good one.
+        let mut bytes = FrameRepr::ack(
+            1,
+            1,
+            vec![ActionRepr::set_var(Scope::Sess, "score", Value::Int64(42))],
+        )
+        .to_bytes()
+        .unwrap();
+        bytes.extend_from_slice(&[2, 2, 2, 8, 3, b'f', b'o', b'o']);
+        bytes[3] += 8;
+        let Ok(Status::Complete(f)) = decode_frame(&bytes, 0, Limits::default()) else {
+            panic!()
+        };
+        assert_eq!(f.summary().to_string(), "set-var(sess.score=42) …");
         let long = "x".repeat(100);
         assert_eq!(
             summary_of(&FrameRepr::agent_hello(&long, 256, "")),
