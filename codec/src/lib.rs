@@ -32,6 +32,7 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+pub mod analysis;
 pub mod capture;
 mod span;
 pub mod synth;

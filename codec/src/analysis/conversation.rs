@@ -1,0 +1,426 @@
+//! Per-connection conversation model: the HELLO exchange, what was negotiated, the HAProxy
+//! generation, NOTIFY↔ACK pairs, and how the connection ended.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::net::SocketAddr;
+
+use super::{text, Analysis, FrameEntry};
+use crate::capture::spop::Detection;
+use crate::capture::Timestamp;
+use crate::wire::{status_text, Direction, FrameType, Payload, Value};
+
+/// Which HAProxy the capture was most likely made with: the protocol engine was rewritten in
+/// 3.1, and several rules read differently before and after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum Generation {
+    /// HAProxy ≤3.0 (SPOE applets: async, fragmentation, global stream ids).
+    Legacy,
+    /// HAProxy 3.1+ (the SPOP multiplexer: odd per-connection stream ids, frame-id 1).
+    Modern,
+    /// Not enough evidence.
+    Unknown,
+}
+
+impl Generation {
+    /// `"<=3.0"`, `"3.1+"` or `"unknown"`.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Generation::Legacy => "<=3.0",
+            Generation::Modern => "3.1+",
+            Generation::Unknown => "unknown",
+        }
+    }
+}
+
+/// What HAProxy announced.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct HaproxyHello {
+    /// Timeline index of the frame.
+    pub frame: usize,
+    /// `supported-versions`.
+    pub supported_versions: Option<String>,
+    /// `max-frame-size` (integer-typed).
+    pub max_frame_size: Option<u64>,
+    /// `capabilities`, as sent.
+    pub capabilities: Option<String>,
+    /// `engine-id`.
+    pub engine_id: Option<String>,
+    /// `healthcheck` = true: a health check, not a real connection.
+    pub healthcheck: bool,
+}
+
+/// What the agent answered.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct AgentHello {
+    /// Timeline index of the frame.
+    pub frame: usize,
+    /// `version`, as sent (if a string).
+    pub version: Option<String>,
+    /// `max-frame-size` (if integer-typed).
+    pub max_frame_size: Option<u64>,
+    /// `capabilities`, as sent (if a string).
+    pub capabilities: Option<String>,
+}
+
+/// A NOTIFY and its ACK.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Pair {
+    /// Timeline index of the NOTIFY.
+    pub notify: usize,
+    /// Timeline index of its ACK, if it came.
+    pub ack: Option<usize>,
+    /// ACK time − NOTIFY time, in nanoseconds.
+    pub latency: Option<u64>,
+    /// NOTIFYs outstanding on the connection right after this one was sent (itself included).
+    pub outstanding: usize,
+}
+
+/// How a connection ended in the capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case", tag = "kind"))]
+pub enum EndReason {
+    /// A DISCONNECT frame (the first one sent).
+    Disconnect {
+        /// Who sent it.
+        by: Direction,
+        /// Its status-code, if readable.
+        status: Option<u64>,
+        /// HAProxy's text for the status.
+        text: Option<&'static str>,
+        /// Timeline index of the frame.
+        frame: usize,
+    },
+    /// A TCP FIN without a DISCONNECT.
+    Fin {
+        /// Who closed first.
+        by: Direction,
+    },
+    /// A TCP RST without a DISCONNECT.
+    Rst {
+        /// Who reset.
+        by: Direction,
+    },
+    /// Still open when the capture ended.
+    CaptureEnd,
+}
+
+/// Everything about one connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct ConnectionSummary {
+    /// Index.
+    pub id: usize,
+    /// HAProxy's address.
+    pub haproxy: Option<SocketAddr>,
+    /// The agent's address.
+    pub agent: Option<SocketAddr>,
+    /// How it was recognised as SPOP.
+    pub detection: Detection,
+    /// First packet time.
+    pub start: Timestamp,
+    /// Last packet time.
+    pub end: Timestamp,
+    /// How it ended.
+    pub end_reason: EndReason,
+    /// HAPROXY-HELLO, if captured.
+    pub haproxy_hello: Option<HaproxyHello>,
+    /// AGENT-HELLO, if captured.
+    pub agent_hello: Option<AgentHello>,
+    /// The max-frame-size in force after the handshake (the agent's, when valid).
+    pub negotiated_max_frame_size: Option<u64>,
+    /// Capabilities both sides announced.
+    pub agreed_capabilities: Vec<String>,
+    /// Likely HAProxy generation.
+    pub generation: Generation,
+    /// Why: the facts the guess rests on.
+    pub generation_evidence: Vec<String>,
+    /// Frames HAProxy → agent.
+    pub frames_to_agent: usize,
+    /// Frames agent → HAProxy.
+    pub frames_to_haproxy: usize,
+    /// NOTIFYs and their ACKs, in NOTIFY order.
+    pub pairs: Vec<Pair>,
+    /// Most NOTIFYs outstanding at once.
+    pub max_outstanding: usize,
+    /// Error findings on this connection.
+    pub errors: usize,
+    /// Warning findings on this connection.
+    pub warnings: usize,
+}
+
+impl ConnectionSummary {
+    /// Whether a capability was announced by both sides.
+    pub fn agreed(&self, cap: &str) -> bool {
+        self.agreed_capabilities.iter().any(|c| c == cap)
+    }
+
+    /// True for a health-check connection.
+    pub fn is_healthcheck(&self) -> bool {
+        self.haproxy_hello.as_ref().is_some_and(|h| h.healthcheck)
+    }
+}
+
+/// Comma-separated capability tokens, spaces ignored (as HAProxy parses them).
+pub(crate) fn capability_tokens(s: &str) -> impl Iterator<Item = &str> {
+    s.split(',').map(str::trim).filter(|t| !t.is_empty())
+}
+
+fn string_value(v: &Value<'_>) -> Option<String> {
+    match v {
+        Value::String(s) => Some(text(s)),
+        _ => None,
+    }
+}
+
+pub(super) fn summarize(a: &Analysis) -> Vec<ConnectionSummary> {
+    let mut out = Vec::new();
+    for conn in &a.capture.connections {
+        let frames: Vec<&FrameEntry> = a
+            .frames
+            .iter()
+            .filter(|e| e.connection == conn.id)
+            .collect();
+        let first_of = |dir: Direction, ty: FrameType| {
+            frames
+                .iter()
+                .find(|e| e.direction == dir && e.frame_type == ty)
+                .map(|e| e.index)
+        };
+        let haproxy_hello =
+            first_of(Direction::HaproxyToAgent, FrameType::HaproxyHello).and_then(|i| {
+                a.with_frame(i, |f| {
+                    let Payload::KvList(kv) = f.payload() else {
+                        return None;
+                    };
+                    let mut h = HaproxyHello {
+                        frame: i,
+                        ..HaproxyHello::default()
+                    };
+                    for p in kv.iter().map_while(Result::ok) {
+                        let v = p.value.value();
+                        match p.key.bytes {
+                            b"supported-versions" => h.supported_versions = string_value(v),
+                            b"max-frame-size" if p.value.data_type().is_integer() => {
+                                h.max_frame_size = v.as_u64()
+                            }
+                            b"capabilities" => h.capabilities = string_value(v),
+                            b"engine-id" => h.engine_id = string_value(v),
+                            b"healthcheck" => h.healthcheck = *v == Value::Bool(true),
+                            _ => {}
+                        }
+                    }
+                    Some(h)
+                })
+                .flatten()
+            });
+        let agent_hello =
+            first_of(Direction::AgentToHaproxy, FrameType::AgentHello).and_then(|i| {
+                a.with_frame(i, |f| {
+                    let Payload::KvList(kv) = f.payload() else {
+                        return None;
+                    };
+                    let mut h = AgentHello {
+                        frame: i,
+                        ..AgentHello::default()
+                    };
+                    for p in kv.iter().map_while(Result::ok) {
+                        let v = p.value.value();
+                        match p.key.bytes {
+                            b"version" => h.version = string_value(v),
+                            b"max-frame-size" if p.value.data_type().is_integer() => {
+                                h.max_frame_size = v.as_u64()
+                            }
+                            b"capabilities" => h.capabilities = string_value(v),
+                            _ => {}
+                        }
+                    }
+                    Some(h)
+                })
+                .flatten()
+            });
+        let announced = haproxy_hello.as_ref().and_then(|h| h.max_frame_size);
+        let negotiated = match (
+            agent_hello.as_ref().and_then(|h| h.max_frame_size),
+            announced,
+        ) {
+            (Some(m), Some(ann)) if (256..=ann).contains(&m) => Some(m),
+            (Some(m), None) if m >= 256 => Some(m),
+            (None, ann) if agent_hello.is_some() => ann,
+            _ => None,
+        };
+        let agreed_capabilities = match (&haproxy_hello, &agent_hello) {
+            (Some(h), Some(g)) => {
+                let offered: Vec<&str> = h
+                    .capabilities
+                    .as_deref()
+                    .map(|c| capability_tokens(c).collect())
+                    .unwrap_or_default();
+                g.capabilities
+                    .as_deref()
+                    .map(|c| {
+                        capability_tokens(c)
+                            .filter(|t| offered.contains(t))
+                            .map(String::from)
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            }
+            _ => Vec::new(),
+        };
+
+        // Generation, from what each version does differently.
+        let mut legacy = Vec::new();
+        let mut modern = Vec::new();
+        if let Some(h) = &haproxy_hello {
+            if let Some(caps) = &h.capabilities {
+                if capability_tokens(caps).any(|t| t == "async" || t == "fragmentation") {
+                    legacy.push(alloc::format!("HAProxy announced capabilities \"{caps}\" (async and fragmentation were removed in 3.1)"));
+                } else if h.engine_id.is_some()
+                    && capability_tokens(caps).any(|t| t == "pipelining")
+                {
+                    modern.push(alloc::format!(
+                        "HAProxy announced capabilities \"{caps}\" without async (3.1+ default)"
+                    ));
+                }
+            }
+        }
+        let notifies: Vec<&&FrameEntry> = frames
+            .iter()
+            .filter(|e| e.frame_type == FrameType::Notify)
+            .collect();
+        if frames.iter().any(|e| e.frame_type == FrameType::Unset) {
+            legacy.push(
+                "fragmented NOTIFY (UNSET frames): fragmentation only exists before 3.1".into(),
+            );
+        }
+        if !notifies.is_empty() {
+            let odd_increasing = notifies
+                .windows(2)
+                .all(|w| matches!(w, [x, y] if y.stream_id > x.stream_id))
+                && notifies
+                    .iter()
+                    .all(|e| e.stream_id % 2 == 1 && e.frame_id == 1);
+            if odd_increasing && notifies.first().is_some_and(|e| e.stream_id == 1) {
+                modern.push("NOTIFY stream-ids are odd and increasing from 1 with frame-id 1 (3.1+ per-connection ids)".into());
+            } else if notifies.iter().any(|e| e.stream_id % 2 == 0) {
+                legacy.push("NOTIFY stream-ids include even values (≤3.0 takes them from a process-wide stream counter)".into());
+            }
+        }
+        let (generation, generation_evidence) = match (legacy.is_empty(), modern.is_empty()) {
+            (false, true) => (Generation::Legacy, legacy),
+            (true, false) => (Generation::Modern, modern),
+            (false, false) if legacy.len() >= modern.len() => (Generation::Legacy, legacy),
+            (false, false) => (Generation::Modern, modern),
+            (true, true) => (Generation::Unknown, Vec::new()),
+        };
+
+        // Pairs and outstanding counts.
+        let mut pairs = Vec::new();
+        let mut outstanding = 0usize;
+        let mut max_outstanding = 0usize;
+        for e in &frames {
+            match e.frame_type {
+                FrameType::Notify => {
+                    outstanding += 1;
+                    max_outstanding = max_outstanding.max(outstanding);
+                    let ack = e.pair;
+                    let latency = ack
+                        .and_then(|i| a.frames.get(i))
+                        .map(|ack| ack.time.saturating_sub(e.time));
+                    pairs.push(Pair {
+                        notify: e.index,
+                        ack,
+                        latency,
+                        outstanding,
+                    });
+                }
+                FrameType::Ack if e.pair.is_some() => outstanding = outstanding.saturating_sub(1),
+                _ => {}
+            }
+        }
+
+        let end_reason = end_reason(a, conn, &frames);
+        out.push(ConnectionSummary {
+            id: conn.id,
+            haproxy: conn.haproxy,
+            agent: conn.agent,
+            detection: conn.detection,
+            start: conn.first.timestamp,
+            end: conn.last.timestamp,
+            end_reason,
+            haproxy_hello,
+            agent_hello,
+            negotiated_max_frame_size: negotiated,
+            agreed_capabilities,
+            generation,
+            generation_evidence,
+            frames_to_agent: frames
+                .iter()
+                .filter(|e| e.direction == Direction::HaproxyToAgent)
+                .count(),
+            frames_to_haproxy: frames
+                .iter()
+                .filter(|e| e.direction == Direction::AgentToHaproxy)
+                .count(),
+            pairs,
+            max_outstanding,
+            errors: 0,
+            warnings: 0,
+        });
+    }
+    out
+}
+
+/// The status-code of a DISCONNECT frame, if integer-typed.
+pub(crate) fn disconnect_status(a: &Analysis, index: usize) -> Option<u64> {
+    a.with_frame(index, |f| match f.payload() {
+        Payload::KvList(kv) => kv
+            .get(b"status-code")
+            .filter(|p| p.value.data_type().is_integer())
+            .and_then(|p| p.value.value().as_u64()),
+        _ => None,
+    })
+    .flatten()
+}
+
+fn end_reason(
+    a: &Analysis,
+    conn: &crate::capture::spop::SpopConnection,
+    frames: &[&FrameEntry],
+) -> EndReason {
+    if let Some(d) = frames.iter().find(|e| {
+        matches!(
+            e.frame_type,
+            FrameType::HaproxyDisconnect | FrameType::AgentDisconnect
+        )
+    }) {
+        let status = disconnect_status(a, d.index);
+        return EndReason::Disconnect {
+            by: d.direction,
+            status,
+            text: status.and_then(status_text),
+            frame: d.index,
+        };
+    }
+    let first = |f: fn(&crate::capture::tcp::Stream) -> Option<crate::capture::tcp::PacketRef>| {
+        [Direction::HaproxyToAgent, Direction::AgentToHaproxy]
+            .into_iter()
+            .filter_map(|d| f(conn.stream(d)).map(|p| (p.number, d)))
+            .min()
+            .map(|(_, d)| d)
+    };
+    if let Some(by) = first(|s| s.rst) {
+        return EndReason::Rst { by };
+    }
+    if let Some(by) = first(|s| s.fin) {
+        return EndReason::Fin { by };
+    }
+    EndReason::CaptureEnd
+}

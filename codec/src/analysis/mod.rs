@@ -1,0 +1,338 @@
+//! Analysis: from decoded streams to what a person debugging SPOE needs to know: per
+//! connection the HELLO exchange, the HAProxy generation (with the evidence), NOTIFY↔ACK pairs
+//! and their latency, how the connection ended; a timeline across connections; and findings
+//! from every rule of the catalogue ([`rules::CATALOGUE`]).
+//!
+//! Pure: the capture goes in, the analysis comes out (no clock, no I/O). Frames are kept as
+//! small entries pointing into the capture's streams and re-decoded on demand, so memory stays
+//! proportional to the capture.
+
+use alloc::borrow::Cow;
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::capture::spop::{SplitRecord, StreamItem};
+use crate::capture::{Capture, Timestamp};
+use crate::wire::{decode_frame, Direction, Flags, Frame, FrameType, Limits, Status};
+use crate::Span;
+
+mod conversation;
+pub mod rules;
+
+pub use conversation::{AgentHello, ConnectionSummary, EndReason, Generation, HaproxyHello, Pair};
+pub use rules::{Finding, Location, Rule, Severity, CATALOGUE};
+
+/// Tunables of the analysis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnalysisOptions {
+    /// Report ACKs slower than this (nanoseconds) with SPOP-X008. `None`: never (HAProxy's
+    /// `timeout processing` is not in the capture, so only the user knows the threshold).
+    pub slow_ack: Option<u64>,
+    /// Connections ending at the handshake before SPOP-C006 calls it churn.
+    pub churn_threshold: usize,
+}
+
+impl Default for AnalysisOptions {
+    fn default() -> Self {
+        AnalysisOptions {
+            slow_ack: None,
+            churn_threshold: 5,
+        }
+    }
+}
+
+/// Where a frame's bytes are in its stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameLayout {
+    /// Contiguous bytes.
+    Whole(Span),
+    /// Split by other frames written into it (see SPOP-F010).
+    Split(SplitRecord),
+}
+
+/// One frame of the timeline: where it is, what its header says, when it happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameEntry {
+    /// Position in the timeline (all connections, by time).
+    pub index: usize,
+    /// Connection index.
+    pub connection: usize,
+    /// Who sent it.
+    pub direction: Direction,
+    /// Its bytes in the stream.
+    pub layout: FrameLayout,
+    /// TYPE.
+    pub frame_type: FrameType,
+    /// FLAGS.
+    pub flags: Flags,
+    /// STREAM-ID.
+    pub stream_id: u64,
+    /// FRAME-ID.
+    pub frame_id: u64,
+    /// LENGTH.
+    pub length: u32,
+    /// Time of the packet that completed it.
+    pub time: Timestamp,
+    /// Number of the packet that completed it.
+    pub packet: u32,
+    /// TCP segments it spans.
+    pub segments: u32,
+    /// For a frame written into another one, that frame's index.
+    pub embedded_in: Option<usize>,
+    /// For a NOTIFY its ACK, for an ACK its NOTIFY (same connection).
+    pub pair: Option<usize>,
+}
+
+impl FrameEntry {
+    /// Offset of the frame's first byte in its stream.
+    pub const fn offset(&self) -> usize {
+        match self.layout {
+            FrameLayout::Whole(s) => s.start,
+            FrameLayout::Split(r) => r.head.start,
+        }
+    }
+
+    /// The stream bytes the frame occupies, embedded frames included for a split one.
+    pub fn extent(&self) -> Span {
+        match self.layout {
+            FrameLayout::Whole(s) => s,
+            FrameLayout::Split(r) => r.head.join(r.tail),
+        }
+    }
+
+    /// Where a span of the decoded frame (offsets as decoded with base [`Self::offset`]) lies
+    /// in the stream: one span, or two for a split frame when it straddles the embedded ones.
+    pub fn map_span(&self, span: Span) -> impl Iterator<Item = Span> {
+        let parts = match self.layout {
+            FrameLayout::Whole(_) => [Some(span), None],
+            FrameLayout::Split(r) => r.map_span(span),
+        };
+        parts.into_iter().flatten()
+    }
+}
+
+/// Everything the analysis found.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// The capture analysed (its streams hold every frame's bytes).
+    pub capture: Capture,
+    /// Options used.
+    pub options: AnalysisOptions,
+    /// Per connection, in order.
+    pub connections: Vec<ConnectionSummary>,
+    /// Every frame of every connection, ordered by time.
+    pub frames: Vec<FrameEntry>,
+    /// Every finding, ordered by its first frame (capture-wide ones first).
+    pub findings: Vec<Finding>,
+}
+
+impl Analysis {
+    /// The frame's bytes (borrowed, or reassembled for a split frame) and the base offset to
+    /// decode them with.
+    pub fn frame_bytes(&self, index: usize) -> Option<(Cow<'_, [u8]>, usize)> {
+        let e = self.frames.get(index)?;
+        let data = &self
+            .capture
+            .connections
+            .get(e.connection)?
+            .stream(e.direction)
+            .data;
+        let bytes = match e.layout {
+            FrameLayout::Whole(s) => Cow::Borrowed(data.get(s.range())?),
+            FrameLayout::Split(r) => Cow::Owned(r.bytes(data)),
+        };
+        Some((bytes, e.offset()))
+    }
+
+    /// Decodes frame `index` and hands the view to `f`.
+    pub fn with_frame<R>(&self, index: usize, f: impl FnOnce(&Frame<'_>) -> R) -> Option<R> {
+        let (bytes, base) = self.frame_bytes(index)?;
+        match decode_frame(&bytes, base, Limits::default()) {
+            Ok(Status::Complete(frame)) => Some(f(&frame)),
+            _ => None,
+        }
+    }
+
+    /// Findings shown under frame `index` (whose first frame it is).
+    pub fn findings_at(&self, index: usize) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(move |f| f.frames.first() == Some(&index))
+    }
+
+    /// How many findings of each severity: (errors, warnings, infos).
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let n = |s| self.findings.iter().filter(|f| f.severity == s).count();
+        (n(Severity::Error), n(Severity::Warning), n(Severity::Info))
+    }
+}
+
+/// Things in a stream that are not frames, for the capture and framing rules.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StreamEvent {
+    pub connection: usize,
+    pub direction: Direction,
+    pub item: StreamItem,
+    pub time: Timestamp,
+    /// The frame just before it in its stream, if any (timeline index).
+    pub after_frame: Option<usize>,
+}
+
+/// Analyses a capture.
+pub fn analyze(capture: Capture, options: &AnalysisOptions) -> Analysis {
+    let mut frames = Vec::new();
+    let mut events = Vec::new();
+    // (connection, direction, local id) → position in `frames` before sorting.
+    for conn in &capture.connections {
+        for dir in [Direction::HaproxyToAgent, Direction::AgentToHaproxy] {
+            let stream = conn.stream(dir);
+            let mut split_parent: Option<(usize, u32)> = None;
+            let mut last_frame: Option<usize> = None;
+            for item in conn.items(dir) {
+                let packet = item.packet(stream);
+                let Some(bytes) = item.frame_bytes(&stream.data) else {
+                    events.push((
+                        StreamEvent {
+                            connection: conn.id,
+                            direction: dir,
+                            item,
+                            time: packet.timestamp,
+                            after_frame: last_frame,
+                        },
+                        packet.number,
+                    ));
+                    continue;
+                };
+                let Ok(Status::Complete(f)) =
+                    decode_frame(&bytes, item.offset(), Limits::default())
+                else {
+                    continue;
+                };
+                let (layout, segments) = match item {
+                    StreamItem::Frame(r) => (FrameLayout::Whole(r.span), r.segments),
+                    StreamItem::Split(r) => (
+                        FrameLayout::Split(r),
+                        stream.segments_in(r.head.start, r.head.end).len() as u32
+                            + stream.segments_in(r.tail.start, r.tail.end).len() as u32,
+                    ),
+                    _ => continue,
+                };
+                let embedded_in = match (item, split_parent) {
+                    (StreamItem::Frame(_), Some((parent, left))) if left > 0 => {
+                        split_parent = (left > 1).then_some((parent, left - 1));
+                        Some(parent)
+                    }
+                    _ => None,
+                };
+                let here = frames.len();
+                if let StreamItem::Split(r) = item {
+                    split_parent = Some((here, r.embedded));
+                }
+                last_frame = Some(here);
+                frames.push(FrameEntry {
+                    index: here,
+                    connection: conn.id,
+                    direction: dir,
+                    layout,
+                    frame_type: f.frame_type(),
+                    flags: f.flags(),
+                    stream_id: f.stream_id(),
+                    frame_id: f.frame_id(),
+                    length: f.length(),
+                    time: packet.timestamp,
+                    packet: packet.number,
+                    segments,
+                    embedded_in,
+                    pair: None,
+                });
+            }
+        }
+    }
+
+    // The timeline: by time, then packet, connection, direction and stream order.
+    let mut order: Vec<(usize, FrameEntry)> = frames.into_iter().enumerate().collect();
+    order.sort_by_key(|(_, e)| (e.time, e.packet, e.connection, e.direction, e.offset()));
+    let mut new_index = alloc::vec![0usize; order.len()];
+    for (new, (old, _)) in order.iter().enumerate() {
+        if let Some(slot) = new_index.get_mut(*old) {
+            *slot = new;
+        }
+    }
+    let remap = |i: usize| new_index.get(i).copied().unwrap_or(i);
+    let mut timeline: Vec<FrameEntry> = order
+        .into_iter()
+        .enumerate()
+        .map(|(i, (_, mut e))| {
+            e.index = i;
+            e.embedded_in = e.embedded_in.map(remap);
+            e
+        })
+        .collect();
+    let mut events: Vec<StreamEvent> = events
+        .into_iter()
+        .map(|(mut ev, _)| {
+            ev.after_frame = ev.after_frame.map(remap);
+            ev
+        })
+        .collect();
+    events.sort_by_key(|e| (e.time, e.connection));
+
+    // NOTIFY ↔ ACK pairs, per connection (first ACK wins; later ones are duplicates).
+    let mut open: BTreeMap<(usize, u64, u64), usize> = BTreeMap::new();
+    let mut pairs = Vec::new();
+    for e in &timeline {
+        let key = (e.connection, e.stream_id, e.frame_id);
+        match e.frame_type {
+            FrameType::Notify => {
+                open.insert(key, e.index);
+            }
+            FrameType::Ack => {
+                if let Some(n) = open.remove(&key) {
+                    pairs.push((n, e.index));
+                }
+            }
+            _ => {}
+        }
+    }
+    for (n, ack) in pairs {
+        if let Some(e) = timeline.get_mut(n) {
+            e.pair = Some(ack);
+        }
+        if let Some(e) = timeline.get_mut(ack) {
+            e.pair = Some(n);
+        }
+    }
+
+    let mut analysis = Analysis {
+        connections: Vec::new(),
+        frames: timeline,
+        findings: Vec::new(),
+        options: options.clone(),
+        capture,
+    };
+    analysis.connections = conversation::summarize(&analysis);
+    let findings = rules::run(&analysis, &events);
+    analysis.findings = findings;
+    for c in 0..analysis.connections.len() {
+        let (e, w) = analysis
+            .findings
+            .iter()
+            .filter(|f| f.connection == Some(c))
+            .fold((0, 0), |(e, w), f| match f.severity {
+                Severity::Error => (e + 1, w),
+                Severity::Warning => (e, w + 1),
+                Severity::Info => (e, w),
+            });
+        if let Some(s) = analysis.connections.get_mut(c) {
+            s.errors = e;
+            s.warnings = w;
+        }
+    }
+    analysis
+}
+
+/// Convenience: the text of a STRING value, lossily.
+pub(crate) fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}

@@ -1,0 +1,250 @@
+//! Capture rules: what the capture itself shows (other traffic, lost bytes, truncation,
+//! segmentation, where it starts, reconnect storms).
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::{Cx, Location, Rule, Severity};
+use crate::analysis::{ConnectionSummary, EndReason, Generation, StreamEvent};
+use crate::capture::spop::{SkipReason, StreamItem};
+use crate::capture::tcp::StreamStart;
+use crate::capture::PacketIssue;
+use crate::wire::{Direction, FrameType};
+
+/// SPOP-C001.
+pub const C001: Rule = Rule {
+    code: "SPOP-C001",
+    name: "not-spop",
+    severity: Severity::Error,
+    title: "traffic on an SPOP connection that is plainly something else",
+    explanation: "The bytes where a frame should start are an HTTP request line or a TLS record header: a client talking \
+HTTP or TLS to the agent's port (read as SPOP, \"GET \" is a LENGTH of 1195725856). Agents have crashed on exactly this \
+(haproxy-go#16, a TLS ClientHello in haproxy-go ea665cb).",
+};
+
+/// SPOP-C002.
+pub const C002: Rule = Rule {
+    code: "SPOP-C002",
+    name: "tcp-gap",
+    severity: Severity::Warning,
+    title: "bytes missing from the capture inside a stream",
+    explanation: "TCP sequence numbers show bytes the capture never saw (packet loss at capture time, a full buffer, or a \
+filter). Frames around the gap cannot be decoded; decoding resumes at the next plausible frame start.",
+};
+
+/// SPOP-C003.
+pub const C003: Rule = Rule {
+    code: "SPOP-C003",
+    name: "snaplen-truncated",
+    severity: Severity::Warning,
+    title: "packets cut by the capture's snapshot length",
+    explanation: "The capture kept only the first bytes of some packets (tcpdump -s). The rest of their payload is missing: \
+capture again with `-s 0` to see whole frames.",
+};
+
+/// SPOP-C004.
+pub const C004: Rule = Rule {
+    code: "SPOP-C004",
+    name: "split-hello",
+    severity: Severity::Warning,
+    title: "AGENT-HELLO or AGENT-DISCONNECT split across TCP segments after ≥ 11 bytes",
+    explanation: "HAProxy 3.1 and 3.2 (since the May-2025 demux rework) re-parse the frame header on every read while \
+waiting for the AGENT-HELLO or in CLOSING: when the header (≥ 11 bytes) arrives in one read and the payload later, the \
+payload is misread as a new header and the connection is reset (haproxy#3478). Agents that write length, header and \
+payload with separate write() calls trigger it; write each frame at once.",
+};
+
+/// SPOP-C005.
+pub const C005: Rule = Rule {
+    code: "SPOP-C005",
+    name: "mid-connection",
+    severity: Severity::Info,
+    title: "the capture starts after the connection did",
+    explanation: "No SYN and no HELLO: the capture began in the middle of the connection, so the handshake (negotiated \
+max-frame-size, capabilities) is unknown and the first bytes up to a frame boundary are skipped.",
+};
+
+/// SPOP-C006.
+pub const C006: Rule = Rule {
+    code: "SPOP-C006",
+    name: "connection-churn",
+    severity: Severity::Warning,
+    title: "many short connections that end at the handshake",
+    explanation: "Connections that never get past the HELLO exchange, over and over: HAProxy reconnecting because the agent \
+refuses or breaks the handshake (wrong version, max-frame-size, capabilities), or an agent that closes after every \
+exchange. Each reconnect costs a handshake and loses the requests waiting for it.",
+};
+
+fn looks_like_other_protocol(bytes: &[u8]) -> Option<&'static str> {
+    const METHODS: [&[u8]; 9] = [
+        b"GET ", b"POST", b"PUT ", b"HEAD", b"DELE", b"OPTI", b"PATC", b"CONN", b"PRI ",
+    ];
+    if METHODS.iter().any(|m| bytes.starts_with(m)) {
+        return Some("an HTTP request line");
+    }
+    if let [0x16, 0x03, minor, ..] = bytes {
+        if *minor <= 4 {
+            return Some("a TLS handshake record");
+        }
+    }
+    None
+}
+
+pub(super) fn check_event(cx: &mut Cx<'_>, ev: &StreamEvent) {
+    let c = Some(ev.connection);
+    let loc = |span| {
+        alloc::vec![Location {
+            connection: ev.connection,
+            direction: ev.direction,
+            span,
+        }]
+    };
+    let frames: Vec<usize> = ev.after_frame.into_iter().collect();
+    match ev.item {
+        StreamItem::Gap { at, missing } => cx.emit(
+            &C002,
+            c,
+            frames,
+            loc(crate::Span::at(at, 0)),
+            format!("{missing} byte(s) of the {} stream are missing from the capture at {at:#x}; decoding resumes at the next frame", ev.direction.label()),
+        ),
+        StreamItem::Skipped {
+            span,
+            reason: SkipReason::Undecodable(_),
+        } => {
+            let data = cx.a.capture.connections.get(ev.connection).map(|s| &s.stream(ev.direction).data);
+            let head = data.and_then(|d| d.get(span.start..span.end.min(span.start + 8))).unwrap_or(&[]);
+            if let Some(what) = looks_like_other_protocol(head) {
+                cx.emit(&C001, c, frames, loc(span), format!("the {} stream has {what} at {:#x}, not SPOP", ev.direction.label(), span.start));
+            }
+        }
+        _ => {}
+    }
+}
+
+pub(super) fn check_connection(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
+    let a = cx.a;
+    let c = Some(conn.id);
+    let Some(capture) = a.capture.connections.get(conn.id) else {
+        return;
+    };
+
+    // C005: started mid-connection.
+    let mid: Vec<Direction> = [Direction::HaproxyToAgent, Direction::AgentToHaproxy]
+        .into_iter()
+        .filter(|&d| {
+            capture.stream(d).start == StreamStart::MidStream && !capture.stream(d).data.is_empty()
+        })
+        .collect();
+    if !mid.is_empty() {
+        cx.emit(&C005, c, Vec::new(), Vec::new(), format!("connection {} was already open when the capture started (no SYN, no HELLO): the handshake is unknown", conn.id + 1));
+    }
+
+    // C004: AGENT-HELLO / AGENT-DISCONNECT split after ≥ 11 bytes (3.1/3.2 bug).
+    if conn.generation != Generation::Legacy {
+        let stream = capture.stream(Direction::AgentToHaproxy);
+        for e in a.frames.iter().filter(|e| {
+            e.connection == conn.id
+                && matches!(
+                    e.frame_type,
+                    FrameType::AgentHello | FrameType::AgentDisconnect
+                )
+        }) {
+            let span = e.extent();
+            let segs = stream.segments_in(span.start, span.end);
+            // Where TCP split the frame: after each segment that ends inside it.
+            let split_at: Option<usize> = segs
+                .iter()
+                .map(|s| s.end().min(span.end) - span.start)
+                .find(|&cut| cut >= 11 && cut < span.len());
+            if let Some(cut) = split_at {
+                cx.emit(
+                    &C004,
+                    c,
+                    alloc::vec![e.index],
+                    cx.frame(e.index),
+                    format!("{} ({} bytes) arrived in {} TCP segments, the first {cut} bytes apart: HAProxy 3.1/3.2 resets the connection on this (haproxy#3478)", e.frame_type, span.len(), segs.len()),
+                );
+            }
+        }
+    }
+}
+
+pub(super) fn check_capture(cx: &mut Cx<'_>) {
+    let a = cx.a;
+    // C003: snaplen truncation, summarised.
+    let cut: Vec<u32> = a
+        .capture
+        .notes
+        .iter()
+        .filter(|n| matches!(n.issue, PacketIssue::Truncated(_)))
+        .map(|n| n.packet)
+        .collect();
+    if !cut.is_empty() {
+        let first: Vec<String> = cut.iter().take(5).map(|p| format!("#{p}")).collect();
+        cx.emit(
+            &C003,
+            None,
+            Vec::new(),
+            Vec::new(),
+            format!("{} packet(s) were cut by the snapshot length (first: {}); capture with -s 0 to keep whole frames", cut.len(), first.join(", ")),
+        );
+    }
+
+    // C006: connections ending at the handshake, many times.
+    let short: Vec<&ConnectionSummary> = a
+        .connections
+        .iter()
+        .filter(|c| {
+            !c.is_healthcheck()
+                && c.pairs.is_empty()
+                && c.frames_to_agent + c.frames_to_haproxy <= 4
+                && c.end_reason != EndReason::CaptureEnd
+        })
+        .collect();
+    if short.len() >= a.options.churn_threshold {
+        let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
+        for s in &short {
+            let key = match s.end_reason {
+                EndReason::Disconnect {
+                    by,
+                    status: Some(code),
+                    text,
+                    ..
+                } => format!(
+                    "{} status {code} ({})",
+                    if by == Direction::HaproxyToAgent {
+                        "HAProxy"
+                    } else {
+                        "agent"
+                    },
+                    text.unwrap_or("unassigned")
+                ),
+                EndReason::Disconnect { .. } => "DISCONNECT without status".into(),
+                EndReason::Fin { .. } => "closed without DISCONNECT".into(),
+                EndReason::Rst { .. } => "reset".into(),
+                EndReason::CaptureEnd => "open".into(),
+            };
+            *statuses.entry(key).or_default() += 1;
+        }
+        let summary: Vec<String> = statuses.iter().map(|(k, n)| format!("{n}× {k}")).collect();
+        let frames: Vec<usize> = short
+            .iter()
+            .filter_map(|s| s.haproxy_hello.as_ref().map(|h| h.frame))
+            .collect();
+        cx.emit(
+            &C006,
+            None,
+            frames,
+            Vec::new(),
+            format!(
+                "{} of {} connections ended at the handshake without a single NOTIFY: {}",
+                short.len(),
+                a.connections.len(),
+                summary.join(", ")
+            ),
+        );
+    }
+}

@@ -1,0 +1,336 @@
+//! Exchange rules: NOTIFY↔ACK matching, pipelining limits, id patterns and ACK actions.
+
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::format;
+use alloc::vec::Vec;
+
+use super::{Cx, Rule, Severity};
+use crate::analysis::{text, ConnectionSummary, FrameEntry, Generation};
+use crate::wire::{
+    varint, ActionBody, ActionType, ErrorKind, Field, Frame, FrameType, Payload, Scope,
+};
+
+/// SPOP-X001.
+pub const X001: Rule = Rule {
+    code: "SPOP-X001",
+    name: "ack-unknown-id",
+    severity: Severity::Error,
+    title: "ACK for a stream-id/frame-id never sent on this connection",
+    explanation: "An ACK must repeat the ids of a NOTIFY sent on the same connection. If the stream-id is above the highest \
+one HAProxy allocated, 3.1+ kills the connection with status 12 \"frame-id not found\"; if it is an old id whose stream \
+already gave up (timeout processing), the ACK is silently ignored and its actions are lost.",
+};
+
+/// SPOP-X002.
+pub const X002: Rule = Rule {
+    code: "SPOP-X002",
+    name: "duplicate-ack",
+    severity: Severity::Warning,
+    title: "a second ACK for the same NOTIFY",
+    explanation: "Each NOTIFY gets exactly one ACK. HAProxy has already finished the stream when the second one arrives and \
+skips it; a duplicate usually means the agent retried a write or two workers answered the same NOTIFY.",
+};
+
+/// SPOP-X003.
+pub const X003: Rule = Rule {
+    code: "SPOP-X003",
+    name: "ack-other-connection",
+    severity: Severity::Warning,
+    title: "ACK on a different connection than its NOTIFY",
+    explanation: "Only HAProxy ≤3.0 with `async` agreed on both sides routes an ACK arriving on another connection of the \
+same engine to its stream. HAProxy 3.1+ removed async: the ACK is unknown there and its NOTIFY times out.",
+};
+
+/// SPOP-X004.
+pub const X004: Rule = Rule {
+    code: "SPOP-X004",
+    name: "unanswered-notify",
+    severity: Severity::Warning,
+    title: "NOTIFY without an ACK before the connection or capture ended",
+    explanation: "The stream waits for the ACK until `timeout processing`, then continues without the agent's variables \
+(logged as a processing error). Agents that stop answering some NOTIFYs (unusual methods, large payloads) or connections \
+closed with work in flight both show up here.",
+};
+
+/// SPOP-X005.
+pub const X005: Rule = Rule {
+    code: "SPOP-X005",
+    name: "pipelining-not-agreed",
+    severity: Severity::Error,
+    title: "more than one NOTIFY outstanding without pipelining",
+    explanation: "Without `pipelining` announced by both sides, a connection carries one NOTIFY at a time: the ACK must come \
+before the next NOTIFY. Several outstanding NOTIFYs here mean one side assumed pipelining the other did not agree to.",
+};
+
+/// SPOP-X006.
+pub const X006: Rule = Rule {
+    code: "SPOP-X006",
+    name: "too-many-outstanding",
+    severity: Severity::Warning,
+    title: "more NOTIFYs outstanding than HAProxy allows (20)",
+    explanation: "HAProxy 3.1+ opens at most 20 concurrent streams per pipelined connection (≤3.0: max-waiting-frames, \
+default 20). More outstanding NOTIFYs than that means the capture misses ACKs or ids are being reused.",
+};
+
+/// SPOP-X007.
+pub const X007: Rule = Rule {
+    code: "SPOP-X007",
+    name: "bad-action",
+    severity: Severity::Error,
+    title: "malformed ACK action",
+    explanation: "Actions are set-var (type 1, NB-ARGS exactly 3: scope, name, value) and unset-var (type 2, NB-ARGS exactly \
+2), with scope 0..4 (proc, sess, txn, req, res). On an unknown action, a wrong NB-ARGS, a bad scope or a malformed name or \
+value, HAProxy silently stops processing the ACK: that action and every later one are dropped, with no error anywhere.",
+};
+
+/// SPOP-X008.
+pub const X008: Rule = Rule {
+    code: "SPOP-X008",
+    name: "slow-ack",
+    severity: Severity::Info,
+    title: "ACK latency above the threshold you set",
+    explanation: "The time from NOTIFY to ACK in the capture exceeded the threshold given with --slow-ack. HAProxy's \
+`timeout processing` is not visible on the wire; set the threshold near it to see which requests risk timing out.",
+};
+
+/// SPOP-X009.
+pub const X009: Rule = Rule {
+    code: "SPOP-X009",
+    name: "id-pattern",
+    severity: Severity::Info,
+    title: "NOTIFY ids that do not follow the detected generation's pattern",
+    explanation: "HAProxy 3.1+ allocates stream-ids per connection as odd, strictly increasing numbers (1, 3, 5, …) with \
+frame-id 1; ≤3.0 takes stream-ids from a process-wide counter. Ids outside the pattern suggest a different HAProxy \
+version than the one detected, a proxy in between, or a crafted capture.",
+};
+
+/// SPOP-X010.
+pub const X010: Rule = Rule {
+    code: "SPOP-X010",
+    name: "typed-var-name",
+    severity: Severity::Info,
+    title: "variable name sent as typed STRING",
+    explanation: "A set-var/unset-var name is a bare length-prefixed string; some agent libraries send it as typed data \
+(a 0x08 STRING type byte first). HAProxy reads that 0x08 as an 8-byte name length, fails to decode the action and \
+silently ignores it and the rest of the ACK. Seen with the Python `haproxyspoa` library's unset-var.",
+};
+
+/// Whether the bytes at `at` (the name position) are a typed STRING ending exactly at the end
+/// of the payload: the typed-name quirk.
+fn typed_name(payload: &[u8], at: usize) -> bool {
+    let Some((&0x08, rest)) = payload.get(at..).and_then(|b| b.split_first()) else {
+        return false;
+    };
+    match varint::decode(rest) {
+        Ok((len, n)) => (n as u64).saturating_add(len) == rest.len() as u64,
+        Err(_) => false,
+    }
+}
+
+pub(super) fn check_actions(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
+    let Payload::Actions(actions) = f.payload() else {
+        return;
+    };
+    let c = Some(e.connection);
+    let here = || alloc::vec![e.index];
+    for a in actions.iter() {
+        match a {
+            Ok(a) => {
+                let problem = match (a.action_type, a.body) {
+                    (ActionType::Unknown(t), _) => Some(format!("unknown action type {t}")),
+                    (t, ActionBody::Var(v)) => {
+                        let expected = t.expected_nb_args().unwrap_or(0);
+                        if a.nb_args != expected {
+                            Some(format!(
+                                "{} with NB-ARGS {} (must be {expected})",
+                                t.name(),
+                                a.nb_args
+                            ))
+                        } else if let Scope::Unknown(s) = v.scope {
+                            Some(format!(
+                                "{} {} with scope {s} (must be 0..4)",
+                                t.name(),
+                                text(v.name.bytes)
+                            ))
+                        } else {
+                            None
+                        }
+                    }
+                    (_, ActionBody::Raw(_)) => None,
+                };
+                if let Some(p) = problem {
+                    cx.emit(&X007, c, here(), cx.at(e.index, a.span()), format!("ACK stream {}/frame {}: {p}; HAProxy stops processing this ACK's actions here", e.stream_id, e.frame_id));
+                    return;
+                }
+            }
+            Err(err) => {
+                let payload = f.payload_bytes();
+                let at = err.span.start.saturating_sub(f.payload_span().start);
+                if err.field == Field::VarName && typed_name(payload, at) {
+                    cx.emit(
+                        &X010,
+                        c,
+                        here(),
+                        cx.at(e.index, crate::Span::new(err.span.start, f.payload_span().end)),
+                        format!("ACK stream {}/frame {}: the variable name is sent as a typed STRING (0x08 …); HAProxy reads 0x08 as an 8-byte length and ignores this action", e.stream_id, e.frame_id),
+                    );
+                } else if !matches!(
+                    err.kind,
+                    ErrorKind::ReservedDataType { .. } | ErrorKind::Varint(_)
+                ) {
+                    cx.emit(&X007, c, here(), cx.at(e.index, err.span), format!("ACK stream {}/frame {}: {err}; HAProxy silently drops this action and the rest of the ACK", e.stream_id, e.frame_id));
+                }
+                return;
+            }
+        }
+    }
+}
+
+pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
+    let a = cx.a;
+    let c = Some(conn.id);
+    let frames: Vec<&FrameEntry> = a
+        .frames
+        .iter()
+        .filter(|e| e.connection == conn.id)
+        .collect();
+    let pipelining = conn.agreed("pipelining");
+    let mut sent: BTreeMap<(u64, u64), usize> = BTreeMap::new();
+    let mut answered: BTreeSet<(u64, u64)> = BTreeSet::new();
+    let mut outstanding = 0usize;
+    let mut highest_sid: Option<u64> = None;
+    let mut reported_x005 = false;
+    let mut reported_x006 = false;
+    let mut last_sid: Option<u64> = None;
+
+    for e in &frames {
+        let key = (e.stream_id, e.frame_id);
+        match e.frame_type {
+            FrameType::Notify => {
+                // X009: 3.1+ id pattern.
+                if conn.generation == Generation::Modern {
+                    let odd_up = e.stream_id % 2 == 1 && last_sid.is_none_or(|l| e.stream_id > l);
+                    if !odd_up || e.frame_id != 1 {
+                        cx.emit(&X009, c, alloc::vec![e.index], cx.frame(e.index), format!("NOTIFY stream {}/frame {} breaks HAProxy 3.1+'s pattern (odd increasing stream-ids, frame-id 1)", e.stream_id, e.frame_id));
+                    }
+                }
+                last_sid = Some(e.stream_id);
+                highest_sid = Some(highest_sid.map_or(e.stream_id, |h| h.max(e.stream_id)));
+                sent.insert(key, e.index);
+                outstanding += 1;
+                if outstanding > 1 && !pipelining && !reported_x005 {
+                    reported_x005 = true;
+                    cx.emit(&X005, c, alloc::vec![e.index], cx.frame(e.index), format!("{outstanding} NOTIFYs outstanding on a connection that did not agree on pipelining"));
+                }
+                if outstanding > 20 && !reported_x006 {
+                    reported_x006 = true;
+                    cx.emit(
+                        &X006,
+                        c,
+                        alloc::vec![e.index],
+                        cx.frame(e.index),
+                        format!(
+                            "{outstanding} NOTIFYs outstanding (HAProxy allows 20 per connection)"
+                        ),
+                    );
+                }
+                if e.pair.is_none() {
+                    let why = match conn.end_reason {
+                        crate::analysis::EndReason::CaptureEnd => "before the capture ended",
+                        _ => "before the connection ended",
+                    };
+                    cx.emit(
+                        &X004,
+                        c,
+                        alloc::vec![e.index],
+                        cx.frame(e.index),
+                        format!(
+                            "NOTIFY stream {}/frame {} got no ACK {why}",
+                            e.stream_id, e.frame_id
+                        ),
+                    );
+                }
+            }
+            FrameType::Ack => {
+                if let Some(n) = e.pair {
+                    outstanding = outstanding.saturating_sub(1);
+                    answered.insert(key);
+                    if let (Some(limit), Some(notify)) = (a.options.slow_ack, a.frames.get(n)) {
+                        let latency = e.time.saturating_sub(notify.time);
+                        if latency > limit {
+                            cx.emit(
+                                &X008,
+                                c,
+                                alloc::vec![e.index, n],
+                                cx.frame(e.index),
+                                format!("ACK stream {}/frame {} came {:.3} ms after its NOTIFY (threshold {:.3} ms)", e.stream_id, e.frame_id, latency as f64 / 1e6, limit as f64 / 1e6),
+                            );
+                        }
+                    }
+                } else if answered.contains(&key) {
+                    let first = sent
+                        .get(&key)
+                        .and_then(|&n| a.frames.get(n))
+                        .and_then(|n| n.pair);
+                    let mut fr = alloc::vec![e.index];
+                    fr.extend(first);
+                    cx.emit(
+                        &X002,
+                        c,
+                        fr,
+                        cx.frame(e.index),
+                        format!(
+                            "second ACK for NOTIFY stream {}/frame {}",
+                            e.stream_id, e.frame_id
+                        ),
+                    );
+                } else if let Some(other) = other_connection_notify(cx, conn, e) {
+                    cx.emit(
+                        &X003,
+                        c,
+                        alloc::vec![e.index, other.index],
+                        cx.frame(e.index),
+                        format!(
+                            "ACK stream {}/frame {} on connection {} answers a NOTIFY sent on connection {} (only ≤3.0 with async agreed routes it)",
+                            e.stream_id,
+                            e.frame_id,
+                            conn.id + 1,
+                            other.connection + 1
+                        ),
+                    );
+                } else if e.stream_id != 0 && e.frame_id != 0 {
+                    let why = match highest_sid {
+                        Some(h) if e.stream_id <= h => "a late or expired id: HAProxy ignores it and its actions are lost",
+                        _ => "above every stream-id HAProxy sent: HAProxy 3.1+ kills the connection with status 12 \"frame-id not found\"",
+                    };
+                    cx.emit(
+                        &X001,
+                        c,
+                        alloc::vec![e.index],
+                        cx.frame(e.index),
+                        format!(
+                            "ACK stream {}/frame {} matches no NOTIFY on this connection: {why}",
+                            e.stream_id, e.frame_id
+                        ),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A NOTIFY with the ACK's ids on another connection, still unanswered there.
+fn other_connection_notify<'a>(
+    cx: &Cx<'a>,
+    conn: &ConnectionSummary,
+    ack: &FrameEntry,
+) -> Option<&'a FrameEntry> {
+    cx.a.frames.iter().find(|n| {
+        n.connection != conn.id
+            && n.frame_type == FrameType::Notify
+            && (n.stream_id, n.frame_id) == (ack.stream_id, ack.frame_id)
+            && n.pair.is_none()
+            && n.time <= ack.time
+    })
+}

@@ -1,0 +1,432 @@
+//! Framing rules: LENGTH, type, flags, ids, payload grammar, frames written into each other,
+//! and bytes that are not frames.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::{Cx, Rule, Severity};
+use crate::analysis::{FrameEntry, FrameLayout, Generation, StreamEvent};
+use crate::capture::spop::{SkipReason, StreamItem};
+use crate::wire::{Direction, ErrorKind, Frame, FrameType, PayloadKind};
+
+/// SPOP-F001.
+pub const F001: Rule = Rule {
+    code: "SPOP-F001",
+    name: "runt-frame",
+    severity: Severity::Error,
+    title: "LENGTH below 7: smaller than the frame header it must contain",
+    explanation: "Every frame carries at least a type byte, 4 flag bytes and two 1-byte ids, so LENGTH is at least 7. \
+HAProxy up to 2.9.6 did not consume a LENGTH of 0 or 1 and woke the SPOE applet forever (haproxy#2490, the watchdog \
+aborts the process); later ≤3.0 versions answer status 4 \"invalid frame received\", 3.1+ status 9. A runt LENGTH \
+usually means the reader is misaligned: two writers interleaved their output, or bytes were lost.",
+};
+
+/// SPOP-F002.
+pub const F002: Rule = Rule {
+    code: "SPOP-F002",
+    name: "frame-too-big",
+    severity: Severity::Error,
+    title: "LENGTH above the negotiated max-frame-size",
+    explanation: "After the handshake both sides must keep frames within the max-frame-size the agent answered (before it, \
+within what HAProxy announced). HAProxy ≤3.0 compares the whole LENGTH and answers status 3 \"frame is too big\"; 3.1+ \
+compares only the payload (tolerating up to about 25 header bytes more) and answers status 9. HAProxy 3.1.x up to 3.1.6 \
+itself sent NOTIFYs above the agent's limit with large tune.bufsize (spoa-mirror#40, fixed by ce8c2d359).",
+};
+
+/// SPOP-F003.
+pub const F003: Rule = Rule {
+    code: "SPOP-F003",
+    name: "bad-frame-type",
+    severity: Severity::Error,
+    title: "frame type not valid for its direction",
+    explanation: "HAProxy sends HAPROXY-HELLO (1), HAPROXY-DISCONNECT (2) and NOTIFY (3), plus UNSET (0) continuation \
+fragments only when ≤3.0 negotiated fragmentation; the agent sends AGENT-HELLO (101), AGENT-DISCONNECT (102) and ACK \
+(103). A type byte 0x00 where an agent frame should start is the classic sign of a misaligned read: the reader took \
+the first byte of another frame's LENGTH as a type.",
+};
+
+/// SPOP-F004.
+pub const F004: Rule = Rule {
+    code: "SPOP-F004",
+    name: "missing-fin",
+    severity: Severity::Error,
+    title: "FIN flag clear",
+    explanation: "Fragmentation was removed in HAProxy 3.1: every frame must carry FIN (flags 0x00000001). 3.1+ answers a \
+frame without FIN with status 10 \"fragmentation not supported\" (the \"disconnect frame with code 10\" agents log under \
+load, usually a misaligned read). Only HAProxy ≤3.0 with negotiated fragmentation sends NOTIFY fragments without FIN.",
+};
+
+/// SPOP-F005.
+pub const F005: Rule = Rule {
+    code: "SPOP-F005",
+    name: "reserved-flags",
+    severity: Severity::Warning,
+    title: "reserved flag bits set, or ABORT where it means nothing",
+    explanation: "Only FIN (bit 0) and ABORT (bit 1) are defined; HAProxy never sets the others and ignores them, but its \
+3.1+ health check requires flags to be exactly 1. ABORT only meant something with ≤3.0 fragmentation; 3.1+ never sets \
+and never checks it.",
+};
+
+/// SPOP-F006.
+pub const F006: Rule = Rule {
+    code: "SPOP-F006",
+    name: "bad-varint",
+    severity: Severity::Error,
+    title: "malformed varint: longer than 10 bytes, overflowing 64 bits, or truncated by the frame end",
+    explanation: "HAProxy's varint decoder has no length cap and no overflow check: a sum above 2^64−1 wraps silently and an \
+11th byte is shifted by 67 bits (undefined behaviour in C). A varint cut by the frame end makes HAProxy reject the frame \
+(status 4). Either way the sender's encoder is broken.",
+};
+
+/// SPOP-F007.
+pub const F007: Rule = Rule {
+    code: "SPOP-F007",
+    name: "connection-frame-ids",
+    severity: Severity::Error,
+    title: "HELLO or DISCONNECT with stream-id or frame-id not 0",
+    explanation: "Connection-level frames carry ids 0/0 (bytes 00 00). HAProxy 3.1+ closes the connection on an AGENT-HELLO \
+or AGENT-DISCONNECT with other ids (status 4); ≤3.0 answers status 4 too.",
+};
+
+/// SPOP-F008.
+pub const F008: Rule = Rule {
+    code: "SPOP-F008",
+    name: "zero-stream-ids",
+    severity: Severity::Error,
+    title: "ACK with stream-id 0, or NOTIFY/ACK with frame-id 0",
+    explanation: "An ACK repeats its NOTIFY's ids, and those are never 0/x for 3.1+ (stream-ids start at 1, frame-id is \
+always 1). HAProxy 3.1+ marks the connection in error on an ACK with stream-id 0 or frame-id 0 (status 4). HAProxy ≤3.0 \
+legitimately sends NOTIFY stream-id 0 for its very first stream.",
+};
+
+/// SPOP-F009.
+pub const F009: Rule = Rule {
+    code: "SPOP-F009",
+    name: "payload-mismatch",
+    severity: Severity::Error,
+    title: "payload grammar does not end exactly at the frame end",
+    explanation: "KV lists, messages and actions run to the end of the frame; a length inside them that runs past it, or a \
+list that stops early, means the sender computed LENGTH or a field wrong (or the bytes are misaligned). HAProxy rejects \
+such HELLO and DISCONNECT frames with status 4.",
+};
+
+/// SPOP-F010.
+pub const F010: Rule = Rule {
+    code: "SPOP-F010",
+    name: "interleaved-frames",
+    severity: Severity::Error,
+    title: "frames written into each other (concurrent writers)",
+    explanation: "The bytes of one frame contain other complete frames: two threads or goroutines wrote to the same \
+connection without a lock, so one frame's bytes were split by another's (haproxy#2490, where ACKs landed inside an \
+AGENT-DISCONNECT and HAProxy 2.9.6 spun on the garbage). HAProxy cannot parse this: ≤3.0 answers status 3 or 4, 3.1+ \
+status 4, 9 or 10 depending on where its reader lands. Fix the agent: write each frame with one call under a \
+per-connection lock.",
+};
+
+/// SPOP-F011.
+pub const F011: Rule = Rule {
+    code: "SPOP-F011",
+    name: "truncated-frame",
+    severity: Severity::Warning,
+    title: "the stream ends inside a frame",
+    explanation: "The capture stops before the frame's last byte: the capture ended (or the connection was cut) mid-frame. \
+When the connection was closed this way, HAProxy 3.1+ reports status 4 for the partial frame.",
+};
+
+/// SPOP-F012.
+pub const F012: Rule = Rule {
+    code: "SPOP-F012",
+    name: "resync",
+    severity: Severity::Error,
+    title: "bytes between frames that are not a frame",
+    explanation: "At a position where a frame should start, the bytes do not form one (implausible LENGTH, wrong type, \
+no FIN). The inspector skipped to the next plausible frame start to keep decoding; HAProxy cannot, and drops the \
+connection. The usual cause is interleaved writes, a lost write, or a length computed wrong earlier in the stream.",
+};
+
+fn ids(e: &FrameEntry) -> String {
+    format!("stream {}/frame {}", e.stream_id, e.frame_id)
+}
+
+pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
+    let conn = cx.conn(e.connection);
+    let generation = conn.map_or(Generation::Unknown, |c| c.generation);
+    let fragmentation = conn.is_some_and(|c| c.agreed("fragmentation"));
+    let name = e.frame_type.name();
+    let c = Some(e.connection);
+    let here = alloc::vec![e.index];
+
+    // F003: type for the direction.
+    let valid = match (e.direction, e.frame_type) {
+        (Direction::HaproxyToAgent, FrameType::Unset) => fragmentation,
+        (d, t) => t.direction() == Some(d),
+    };
+    if !valid {
+        let what = match e.frame_type {
+            FrameType::Unknown(b) => format!("unknown frame type {b}"),
+            FrameType::Unset if e.direction == Direction::AgentToHaproxy => {
+                "type 0x00: probably the first byte of another frame's LENGTH (misaligned read)"
+                    .into()
+            }
+            FrameType::Unset => "UNSET (0) continuation without negotiated fragmentation".into(),
+            t => format!("{} travels the other way", t.name()),
+        };
+        cx.emit(
+            &F003,
+            c,
+            here.clone(),
+            cx.at(e.index, f.type_span()),
+            format!("{} frame at {:#x}: {what}", e.direction.label(), e.offset()),
+        );
+    }
+
+    // F004: FIN.
+    let fragment_ok = fragmentation
+        && e.direction == Direction::HaproxyToAgent
+        && matches!(e.frame_type, FrameType::Notify | FrameType::Unset);
+    if !e.flags.fin() && !fragment_ok {
+        cx.emit(
+            &F004,
+            c,
+            here.clone(),
+            cx.at(e.index, f.flags_span()),
+            format!(
+                "{name} at {:#x} has flags {:#010x}: FIN is clear (HAProxy 3.1+ answers status 10)",
+                e.offset(),
+                e.flags.0
+            ),
+        );
+    }
+
+    // F005: reserved bits, ABORT toward 3.1+.
+    if e.flags.reserved() != 0 {
+        cx.emit(
+            &F005,
+            c,
+            here.clone(),
+            cx.at(e.index, f.flags_span()),
+            format!("{name} has reserved flag bits set ({:#010x})", e.flags.0),
+        );
+    } else if e.flags.abort()
+        && e.direction == Direction::AgentToHaproxy
+        && generation != Generation::Legacy
+    {
+        cx.emit(
+            &F005,
+            c,
+            here.clone(),
+            cx.at(e.index, f.flags_span()),
+            format!("{name} sets ABORT, which HAProxy 3.1+ ignores"),
+        );
+    }
+
+    // F007 / F008: ids.
+    if e.frame_type.is_connection_level() && (e.stream_id != 0 || e.frame_id != 0) {
+        let span = f.stream_id_span().join(f.frame_id_span());
+        cx.emit(
+            &F007,
+            c,
+            here.clone(),
+            cx.at(e.index, span),
+            format!("{name} carries {} (must be 0/0)", ids(e)),
+        );
+    }
+    // HAProxy ≤3.0 numbers streams from 0, so its first NOTIFY (and the ACK answering it)
+    // legitimately carry stream-id 0.
+    let sid0_ok = generation != Generation::Modern
+        && match e.frame_type {
+            FrameType::Notify => true,
+            _ => e.pair.is_some(),
+        };
+    if matches!(e.frame_type, FrameType::Notify | FrameType::Ack) {
+        if e.stream_id == 0 && !sid0_ok && e.frame_id != 0 {
+            cx.emit(
+                &F008,
+                c,
+                here.clone(),
+                cx.at(e.index, f.stream_id_span()),
+                format!("{name} with stream-id 0 (HAProxy 3.1+: status 4)"),
+            );
+        }
+        if e.frame_id == 0 {
+            cx.emit(
+                &F008,
+                c,
+                here.clone(),
+                cx.at(e.index, f.frame_id_span()),
+                format!("{name} {} has frame-id 0 (HAProxy 3.1+: status 4)", ids(e)),
+            );
+        }
+    }
+
+    // F002: size against what was negotiated (or announced, before the handshake completed).
+    if let Some(conn) = conn {
+        let after_handshake = conn.agent_hello.as_ref().is_some_and(|h| e.index > h.frame);
+        let limit = if after_handshake {
+            conn.negotiated_max_frame_size
+        } else if e.frame_type == FrameType::AgentHello {
+            conn.haproxy_hello.as_ref().and_then(|h| h.max_frame_size)
+        } else {
+            None
+        };
+        if let Some(limit) = limit {
+            if u64::from(e.length) > limit {
+                let payload = f.header().payload_len();
+                let modern = if payload as u64 <= limit {
+                    format!("; HAProxy 3.1+ compares only the payload ({payload} bytes) and would accept it")
+                } else {
+                    format!("; its payload alone ({payload} bytes) is over it too (3.1+: status 9)")
+                };
+                cx.emit(
+                    &F002,
+                    c,
+                    here.clone(),
+                    cx.at(e.index, f.length_span()),
+                    format!("{name} LENGTH {} is above the {} max-frame-size {limit} (≤3.0: status 3){modern}", e.length, if after_handshake { "negotiated" } else { "announced" }),
+                );
+            }
+        }
+    }
+
+    // F006 / F009: payload grammar (ACK actions are X007, reserved types D001).
+    if let Some(err) = f.payload_error() {
+        let kind = PayloadKind::of(e.frame_type, e.flags);
+        match err.kind {
+            ErrorKind::Varint(_) => cx.emit(
+                &F006,
+                c,
+                here.clone(),
+                cx.at(e.index, err.span),
+                format!("{name}: {err}"),
+            ),
+            ErrorKind::ReservedDataType { .. } => {}
+            _ if kind == PayloadKind::Actions => {}
+            _ => cx.emit(
+                &F009,
+                c,
+                here.clone(),
+                cx.at(e.index, err.span),
+                format!("{name}: {err}"),
+            ),
+        }
+    }
+
+    // F010: frames written into this one.
+    if let FrameLayout::Split(r) = e.layout {
+        let embedded: Vec<&FrameEntry> =
+            cx.a.frames
+                .iter()
+                .filter(|x| x.embedded_in == Some(e.index))
+                .collect();
+        let list: Vec<String> = embedded
+            .iter()
+            .map(|x| format!("{} at +{}", ids(x), x.offset() - e.offset()))
+            .collect();
+        let kinds: Vec<&str> = {
+            let mut k: Vec<&str> = embedded.iter().map(|x| x.frame_type.name()).collect();
+            k.dedup();
+            k
+        };
+        let message = format!(
+            "{name} ({} bytes, offset {:#x}) contains {} complete {} frame{} ({}); the {}'s own bytes resume at +{} — two writers interleaved their output",
+            e.length,
+            e.offset(),
+            embedded.len(),
+            kinds.join("/"),
+            if embedded.len() == 1 { "" } else { "s" },
+            list.join(", "),
+            name.rsplit('-').next().unwrap_or(name),
+            r.tail.start - r.head.start,
+        );
+        let mut frames = here.clone();
+        frames.extend(embedded.iter().map(|x| x.index));
+        let mut locations = cx.frame(e.index);
+        for x in &embedded {
+            locations.extend(cx.frame(x.index));
+        }
+        cx.emit(&F010, c, frames, locations, message);
+    }
+}
+
+pub(super) fn check_event(cx: &mut Cx<'_>, ev: &StreamEvent) {
+    let c = Some(ev.connection);
+    let frames: Vec<usize> = ev.after_frame.into_iter().collect();
+    let loc = |span| {
+        alloc::vec![super::Location {
+            connection: ev.connection,
+            direction: ev.direction,
+            span,
+        }]
+    };
+    match ev.item {
+        StreamItem::Skipped {
+            span,
+            reason: SkipReason::Undecodable(err),
+        } => {
+            match err.kind {
+                ErrorKind::RuntFrame { length } => cx.emit(
+                    &F001,
+                    c,
+                    frames.clone(),
+                    loc(err.span),
+                    format!(
+                        "{} LENGTH {length} at {:#x}: below the 7-byte minimum{}",
+                        ev.direction.label(),
+                        err.span.start,
+                        if length <= 1 {
+                            " (HAProxy ≤2.9.6 spun forever on exactly this)"
+                        } else {
+                            ""
+                        }
+                    ),
+                ),
+                ErrorKind::Varint(_) => cx.emit(
+                    &F006,
+                    c,
+                    frames.clone(),
+                    loc(err.span),
+                    format!("{}: {err}", ev.direction.label()),
+                ),
+                _ => {}
+            }
+            let why = match err.kind {
+                ErrorKind::LengthAboveLimit { length, limit } => {
+                    let bytes = length.to_be_bytes();
+                    let ascii = if bytes.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+                        format!(
+                            " (\"{}\": text where a LENGTH should be)",
+                            String::from_utf8_lossy(&bytes)
+                        )
+                    } else {
+                        String::new()
+                    };
+                    format!(
+                        "LENGTH {length} ({length:#010x}){ascii} is implausible (limit {limit})"
+                    )
+                }
+                _ => format!("{err}"),
+            };
+            cx.emit(
+                &F012,
+                c,
+                frames,
+                loc(span),
+                format!("{} byte(s) at {:#x} of the {} stream are not a frame ({why}); decoding resumes at the next plausible frame start, {:#x}", span.len(), span.start, ev.direction.label(), span.end),
+            );
+        }
+        StreamItem::Truncated { span, needed } => cx.emit(
+            &F011,
+            c,
+            frames,
+            loc(span),
+            format!(
+                "the {} stream ends inside a frame at {:#x}: {} byte(s) present, {needed} missing",
+                ev.direction.label(),
+                span.start,
+                span.len()
+            ),
+        ),
+        _ => {}
+    }
+}

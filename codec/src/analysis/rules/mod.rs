@@ -1,0 +1,264 @@
+//! The validation rules: every finding the inspector reports carries one of these stable codes
+//! (spop-inspector's RULES.md). Each rule is a small documented unit, a [`Rule`] constant next
+//! to the code that fires it, in one module per family. [`CATALOGUE`] lists them all: the CLI
+//! and the UI show it, so there is no second, hand-kept list.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use crate::wire::Direction;
+use crate::Span;
+
+pub mod capture;
+pub mod data;
+pub mod exchange;
+pub mod framing;
+pub mod handshake;
+pub mod teardown;
+
+/// How serious a finding is (Wireshark's Expert Info spirit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum Severity {
+    /// Worth knowing when reading the timeline.
+    Info,
+    /// Legal but suspicious, or a known cause of trouble.
+    Warning,
+    /// A protocol violation: HAProxy rejects it, or it breaks the connection.
+    Error,
+}
+
+impl Severity {
+    /// `"error"`, `"warning"` or `"info"`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A rule's stable description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Rule {
+    /// Stable code, e.g. `SPOP-F010`. Never changes meaning once released.
+    pub code: &'static str,
+    /// Short kebab-case name, e.g. `interleaved-frames`.
+    pub name: &'static str,
+    /// Default severity (a finding may say otherwise where HAProxy versions differ).
+    pub severity: Severity,
+    /// One line: when it fires.
+    pub title: &'static str,
+    /// What went wrong, why it matters, and what HAProxy (≤3.0 and 3.1+) does about it.
+    pub explanation: &'static str,
+}
+
+/// Every rule, by family and code.
+pub static CATALOGUE: &[&Rule] = &[
+    &framing::F001,
+    &framing::F002,
+    &framing::F003,
+    &framing::F004,
+    &framing::F005,
+    &framing::F006,
+    &framing::F007,
+    &framing::F008,
+    &framing::F009,
+    &framing::F010,
+    &framing::F011,
+    &framing::F012,
+    &data::D001,
+    &data::D002,
+    &data::D003,
+    &data::D004,
+    &data::D005,
+    &handshake::H001,
+    &handshake::H002,
+    &handshake::H003,
+    &handshake::H004,
+    &handshake::H005,
+    &handshake::H006,
+    &handshake::H007,
+    &handshake::H008,
+    &handshake::H009,
+    &exchange::X001,
+    &exchange::X002,
+    &exchange::X003,
+    &exchange::X004,
+    &exchange::X005,
+    &exchange::X006,
+    &exchange::X007,
+    &exchange::X008,
+    &exchange::X009,
+    &exchange::X010,
+    &teardown::T001,
+    &teardown::T002,
+    &teardown::T003,
+    &teardown::T004,
+    &teardown::T005,
+    &capture::C001,
+    &capture::C002,
+    &capture::C003,
+    &capture::C004,
+    &capture::C005,
+    &capture::C006,
+];
+
+/// The rule with this code.
+pub fn rule(code: &str) -> Option<&'static Rule> {
+    CATALOGUE.iter().copied().find(|r| r.code == code)
+}
+
+/// Bytes a finding points at: a span of one direction's stream of one connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Location {
+    /// Connection index.
+    pub connection: usize,
+    /// Which stream of the connection.
+    pub direction: Direction,
+    /// The bytes.
+    pub span: Span,
+}
+
+/// One finding: a rule that fired, where, and a message in the capture's own terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Finding {
+    /// The rule.
+    pub rule: &'static Rule,
+    /// Severity of this finding (the rule's default unless the HAProxy generation changes it).
+    pub severity: Severity,
+    /// The connection it concerns, if one.
+    pub connection: Option<usize>,
+    /// Timeline indexes of the frames it concerns (first = the frame it is shown under).
+    pub frames: Vec<usize>,
+    /// The bytes it points at.
+    pub locations: Vec<Location>,
+    /// What happened here, in one or two sentences.
+    pub message: String,
+}
+
+impl Finding {
+    /// The rule's code.
+    pub fn code(&self) -> &'static str {
+        self.rule.code
+    }
+}
+
+/// Collects findings while the rules run.
+pub(crate) struct Cx<'a> {
+    pub a: &'a super::Analysis,
+    pub out: Vec<Finding>,
+}
+
+impl<'a> Cx<'a> {
+    /// Reports `rule` with its default severity.
+    pub fn emit(
+        &mut self,
+        rule: &'static Rule,
+        connection: Option<usize>,
+        frames: Vec<usize>,
+        locations: Vec<Location>,
+        message: String,
+    ) {
+        self.emit_as(rule, rule.severity, connection, frames, locations, message);
+    }
+
+    /// Reports `rule` with a severity chosen for this case.
+    pub fn emit_as(
+        &mut self,
+        rule: &'static Rule,
+        severity: Severity,
+        connection: Option<usize>,
+        frames: Vec<usize>,
+        locations: Vec<Location>,
+        message: String,
+    ) {
+        self.out.push(Finding {
+            rule,
+            severity,
+            connection,
+            frames,
+            locations,
+            message,
+        });
+    }
+
+    /// The locations of a span of frame `index` (as decoded), mapped to its stream.
+    pub fn at(&self, index: usize, span: Span) -> Vec<Location> {
+        self.a
+            .frames
+            .get(index)
+            .map(|e| {
+                e.map_span(span)
+                    .map(|span| Location {
+                        connection: e.connection,
+                        direction: e.direction,
+                        span,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The whole frame `index` (both parts of a split frame).
+    pub fn frame(&self, index: usize) -> Vec<Location> {
+        let Some(e) = self.a.frames.get(index) else {
+            return Vec::new();
+        };
+        let loc = |span| Location {
+            connection: e.connection,
+            direction: e.direction,
+            span,
+        };
+        match e.layout {
+            super::FrameLayout::Whole(s) => alloc::vec![loc(s)],
+            super::FrameLayout::Split(r) => alloc::vec![loc(r.head), loc(r.tail)],
+        }
+    }
+
+    /// The connection summary.
+    pub fn conn(&self, c: usize) -> Option<&'a super::ConnectionSummary> {
+        self.a.connections.get(c)
+    }
+}
+
+/// Runs every rule; findings sorted by the frame they are shown under (capture-wide first).
+pub(crate) fn run(a: &super::Analysis, events: &[super::StreamEvent]) -> Vec<Finding> {
+    let mut cx = Cx { a, out: Vec::new() };
+    for e in &a.frames {
+        a.with_frame(e.index, |f| {
+            framing::check_frame(&mut cx, e, f);
+            data::check_frame(&mut cx, e, f);
+            exchange::check_actions(&mut cx, e, f);
+        });
+    }
+    for ev in events {
+        framing::check_event(&mut cx, ev);
+        capture::check_event(&mut cx, ev);
+    }
+    for c in &a.connections {
+        handshake::check(&mut cx, c);
+        exchange::check(&mut cx, c);
+        teardown::check(&mut cx, c);
+        capture::check_connection(&mut cx, c);
+    }
+    capture::check_capture(&mut cx);
+    let mut out = cx.out;
+    out.sort_by(|x, y| {
+        (x.frames.first().map_or((0, 0), |&f| (1, f)), x.rule.code)
+            .cmp(&(y.frames.first().map_or((0, 0), |&f| (1, f)), y.rule.code))
+    });
+    out
+}

@@ -1,0 +1,145 @@
+//! The analysis of the real corpus: clean and pyagent captures give no error and no warning;
+//! the interleaved capture gives SPOP-F010 on the right frame with the right embedded frames,
+//! and the rest of each connection still decodes.
+
+use spop_codec::analysis::{analyze, Analysis, AnalysisOptions, EndReason, Generation, Severity};
+use spop_codec::capture::{load, LoadOptions};
+use spop_codec::wire::{Direction, FrameType};
+
+fn analysis(name: &str) -> Analysis {
+    let bytes = std::fs::read(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    analyze(
+        load(&bytes, &LoadOptions::default()).unwrap(),
+        &AnalysisOptions::default(),
+    )
+}
+
+fn codes(a: &Analysis, severity: Severity) -> Vec<&'static str> {
+    a.findings
+        .iter()
+        .filter(|f| f.severity == severity)
+        .map(|f| f.code())
+        .collect()
+}
+
+#[test]
+fn clean_captures_have_no_error_and_no_warning() {
+    for name in [
+        "haproxy26-clean.pcap",
+        "haproxy26-pyagent.pcap",
+        "haproxy34-clean.pcap",
+        "haproxy34-clean.pcapng",
+    ] {
+        let a = analysis(name);
+        assert_eq!(
+            codes(&a, Severity::Error),
+            Vec::<&str>::new(),
+            "{name}: errors {:#?}",
+            a.findings
+        );
+        assert_eq!(
+            codes(&a, Severity::Warning),
+            Vec::<&str>::new(),
+            "{name}: warnings {:#?}",
+            a.findings
+        );
+        for c in &a.connections {
+            assert!(
+                c.pairs.iter().all(|p| p.ack.is_some()),
+                "{name}: every NOTIFY paired"
+            );
+            assert!(c.pairs.iter().all(|p| p.latency.is_some()));
+            assert_eq!(c.negotiated_max_frame_size, Some(16380));
+        }
+    }
+}
+
+#[test]
+fn generations_and_evidence() {
+    let legacy = analysis("haproxy26-clean.pcap");
+    assert!(legacy
+        .connections
+        .iter()
+        .all(|c| c.generation == Generation::Legacy && !c.generation_evidence.is_empty()));
+    assert_eq!(legacy.connections[0].agreed_capabilities, ["pipelining"]);
+    let modern = analysis("haproxy34-clean.pcapng");
+    assert_eq!(modern.connections[0].generation, Generation::Modern);
+    assert_eq!(modern.connections[0].pairs.len(), 5);
+    assert!(matches!(
+        modern.connections[0].end_reason,
+        EndReason::Fin {
+            by: Direction::HaproxyToAgent
+        }
+    ));
+    // The timeline is ordered by time across connections.
+    let a = analysis("haproxy26-clean.pcap");
+    assert!(a
+        .frames
+        .windows(2)
+        .all(|w| (w[0].time, w[0].packet) <= (w[1].time, w[1].packet)));
+    assert!(
+        a.frames.iter().any(|f| f.connection == 1) && a.frames.first().unwrap().connection == 0
+    );
+}
+
+#[test]
+fn pyagent_typed_var_name_is_info_only() {
+    let a = analysis("haproxy26-pyagent.pcap");
+    assert_eq!(codes(&a, Severity::Info), ["SPOP-X010"; 5]);
+}
+
+#[test]
+fn interleaved_disconnect_is_explained() {
+    let a = analysis("haproxy26-interleaved-disconnect.pcap");
+    let f010: Vec<_> = a
+        .findings
+        .iter()
+        .filter(|f| f.code() == "SPOP-F010")
+        .collect();
+    assert_eq!(f010.len(), 2, "two of the three connections");
+    let f = f010[0];
+    assert_eq!(
+        f.message,
+        "AGENT-DISCONNECT (57 bytes, offset 0x56) contains 2 complete ACK frames (stream 4/frame 1 at +9, stream 4/frame 1 at +27); the DISCONNECT's own bytes resume at +45 — two writers interleaved their output"
+    );
+    // Under the DISCONNECT; pointing at the embedded ACKs.
+    let outer = &a.frames[f.frames[0]];
+    assert_eq!(outer.frame_type, FrameType::AgentDisconnect);
+    assert_eq!(outer.offset(), 0x56);
+    for &i in &f.frames[1..] {
+        assert_eq!(a.frames[i].frame_type, FrameType::Ack);
+        assert_eq!(a.frames[i].embedded_in, Some(outer.index));
+    }
+    // Highlights: the DISCONNECT's head (9 bytes) and tail, and both ACKs (18 bytes each).
+    let spans: Vec<(usize, usize)> = f
+        .locations
+        .iter()
+        .map(|l| (l.span.start, l.span.len()))
+        .collect();
+    assert_eq!(
+        spans,
+        [
+            (0x56, 9),
+            (0x56 + 45, 16 + 36),
+            (0x56 + 9, 18),
+            (0x56 + 27, 18)
+        ]
+    );
+    // The rest of each connection decodes: HAProxy's frames and the agent's earlier ones.
+    for c in &a.connections[..2] {
+        assert_eq!(c.frames_to_agent, 3);
+        assert_eq!(c.frames_to_haproxy, 5);
+        assert!(matches!(
+            c.end_reason,
+            EndReason::Disconnect {
+                by: Direction::AgentToHaproxy,
+                status: Some(0),
+                ..
+            }
+        ));
+    }
+    assert_eq!(a.connections[2].errors, 0);
+    // Also: ACKs after the agent's DISCONNECT (the seed incident) and the duplicate ACK.
+    let all: Vec<&str> = a.findings.iter().map(|f| f.code()).collect();
+    assert!(all.contains(&"SPOP-T001") && all.contains(&"SPOP-X002"));
+}
