@@ -1,4 +1,4 @@
-//! The `spop-inspect` binary end to end: input forms, output, exit codes.
+//! The `spop-inspect` binary end to end: inputs, formats, exit codes, the rule catalogue.
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -15,87 +15,266 @@ fn run(args: &[&str], stdin: &[u8]) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+fn fixture(name: &str) -> String {
+    format!("{}/../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
 }
 
 const DISCONNECT_THEN_ACK: &str = "00000038660000000100000B7374617475732D636F64650363076D6573736167650819616E20756E6B6E6F776E206572726F72206F63637572726564000000156700000001F3BC780101030207616C6C6F77656411";
 
 #[test]
-fn decodes_hex_from_stdin() {
-    let out = run(&["-"], DISCONNECT_THEN_ACK.as_bytes());
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
-    for expected in [
-        "input: raw SPOP byte stream (pasted as plain hex); 0 packet(s), 1 SPOP connection(s)",
-        "← AGENT-DISCONNECT   sid=0      fid=0   status-code=99 (an unknown error occurred) message=\"an unknown error occurred\"",
-        "← ACK                sid=249011 fid=1   set-var(txn.allowed=true)",
-    ] {
-        assert!(stdout.contains(expected), "missing {expected:?} in\n{stdout}");
-    }
-}
-
-#[test]
-fn decodes_a_raw_binary_file() {
-    let dir = std::env::temp_dir().join(format!("spop-inspect-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("stream.bin");
-    std::fs::write(&path, hex(DISCONNECT_THEN_ACK)).unwrap();
-    let out = run(&[path.to_str().unwrap()], b"");
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("input: raw SPOP byte stream;"), "{stdout}");
-    assert_eq!(stdout.matches(" sid=").count(), 2, "{stdout}");
-    std::fs::remove_dir_all(&dir).unwrap();
-}
-
-#[test]
-fn decodes_a_real_capture() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/fixtures/haproxy34-clean.pcapng"
-    );
-    let out = run(&[path], b"");
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(
-        stdout.contains("input: pcapng file; 21 packet(s), 1 SPOP connection(s)"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("connection 1 (HAProxy 127.0.0.1:51484 → agent 127.0.0.1:12345)"),
-        "{stdout}"
-    );
-    assert_eq!(stdout.matches("→ NOTIFY").count(), 5, "{stdout}");
-    assert_eq!(stdout.matches("← ACK").count(), 5, "{stdout}");
-}
-
-#[test]
-fn malformed_input_exits_1_and_unreadable_exits_2() {
-    // An ACK, then a runt frame (LENGTH 0).
-    let out = run(&["-"], b"0000000767000000010101 00000000");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(
-        stdout.contains("LENGTH 0 is below the 7-byte minimum"),
-        "{stdout}"
-    );
-
-    let out = run(&["-"], b"");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("the input is empty"));
-
-    // A JPEG is not a capture.
+fn text_timeline_with_findings_under_frames() {
     let out = run(
-        &["-"],
-        &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0],
+        &[
+            &fixture("haproxy26-interleaved-disconnect.pcap"),
+            "--color",
+            "never",
+        ],
+        b"",
     );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not a pcap or pcapng file"));
+    let s = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "errors exist: exit 1\n{s}");
+    for expected in [
+        "input: pcap file; 49 packet(s), 3 SPOP connection(s), 0 other TCP connection(s), 20 frame(s)",
+        "findings: 4 errors, 2 warnings, 2 info",
+        "connection 1  HAProxy 127.0.0.1:51342 → agent 127.0.0.1:12345  HAProxy <=3.0",
+        "  ended      AGENT-DISCONNECT status 0 \"normal\"",
+        "← ↳ ACK              4/1         set-var(txn.n=2)",
+        "error SPOP-F010 interleaved-frames: AGENT-DISCONNECT (57 bytes, offset 0x56) contains 2 complete ACK frames",
+    ] {
+        assert!(s.contains(expected), "missing {expected:?} in\n{s}");
+    }
+    // The finding is printed right under its frame.
+    let disc = s.find("← AGENT-DISCONNECT").unwrap();
+    let f010 = s.find("SPOP-F010").unwrap();
+    assert!(f010 > disc && !s[disc..f010].contains(" → "));
+    assert!(!s.contains("\x1b["), "no colour with --color never");
+}
 
+#[test]
+fn clean_capture_exits_0_and_colour_is_optional() {
+    let out = run(
+        &[&fixture("haproxy34-clean.pcapng"), "--color", "always"],
+        b"",
+    );
+    let s = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{s}");
+    assert!(s.contains("\x1b[1m"), "colour with --color always");
+    assert!(s.contains("0 errors, 0 warnings, 0 info"));
+}
+
+#[test]
+fn fail_on_levels() {
+    // pyagent: info findings only.
+    let f = fixture("haproxy26-pyagent.pcap");
+    assert_eq!(
+        run(&[&f, "--fail-on", "warning"], b"").status.code(),
+        Some(0)
+    );
+    let interleaved = fixture("haproxy26-interleaved-disconnect.pcap");
+    assert_eq!(
+        run(&[&interleaved, "--fail-on", "never"], b"")
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(&[&interleaved, "--fail-on", "error"], b"")
+            .status
+            .code(),
+        Some(1)
+    );
+    // A warning-only capture: the clean HAProxy 2.6 capture with a slow-ack threshold stays
+    // info; an unanswered NOTIFY (cut the agent's stream) is a warning.
+    let notify_only = "0000002B030000000103010669702D72657003026970060A00000104706F727404FB0C0004FFF0FEFEFEFEFEFEFE0E";
+    assert_eq!(
+        run(&["-", "--fail-on", "error"], notify_only.as_bytes())
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(&["-", "--fail-on", "warning"], notify_only.as_bytes())
+            .status
+            .code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn json_report_shape() {
+    let out = run(
+        &[
+            "--format",
+            "json",
+            &fixture("haproxy26-interleaved-disconnect.pcap"),
+        ],
+        b"",
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["input"]["format"], "pcap");
+    assert_eq!(v["connections"][0]["haproxy"], "127.0.0.1:51342");
+    assert_eq!(v["connections"][0]["agent"], "127.0.0.1:12345");
+    assert_eq!(v["connections"][0]["generation"], "<=3.0");
+    let frames = v["frames"].as_array().unwrap();
+    assert_eq!(frames.len(), 20);
+    let f = &frames[0];
+    for key in [
+        "index",
+        "connection",
+        "direction",
+        "type",
+        "stream_id",
+        "frame_id",
+        "length",
+        "time",
+        "payload",
+    ] {
+        assert!(f.get(key).is_some(), "frame has {key}");
+    }
+    assert_eq!(f["type"], "HAPROXY-HELLO");
+    assert_eq!(f["direction"], "haproxy-to-agent");
+    assert!(f["time"].as_f64().unwrap() > 1.7e9);
+    assert_eq!(f["payload"]["kind"], "kv");
+    assert_eq!(f["payload"]["items"][1]["name"], "max-frame-size");
+    assert_eq!(f["payload"]["items"][1]["value"], 16380);
+    let f010 = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "SPOP-F010")
+        .unwrap();
+    assert_eq!(f010["severity"], "error");
+    let outer = f010["frames"][0].as_u64().unwrap() as usize;
+    assert_eq!(frames[outer]["type"], "AGENT-DISCONNECT");
+    assert!(f010["message"]
+        .as_str()
+        .unwrap()
+        .contains("contains 2 complete ACK frames"));
+    // Deterministic: byte-identical across runs.
+    let again = run(
+        &[
+            "--format",
+            "json",
+            &fixture("haproxy26-interleaved-disconnect.pcap"),
+        ],
+        b"",
+    );
+    assert_eq!(out.stdout, again.stdout);
+}
+
+#[test]
+fn markdown_report() {
+    let out = run(
+        &[
+            "--format",
+            "markdown",
+            &fixture("haproxy26-interleaved-disconnect.pcap"),
+        ],
+        b"",
+    );
+    let s = stdout(&out);
+    assert!(s.starts_with("## SPOP capture report"));
+    assert!(s.contains("| 1 | 127.0.0.1:51342 | 127.0.0.1:12345 | <=3.0 | 16380 |"));
+    assert!(s.contains("#### 🛑 `SPOP-F010` interleaved-frames (error, 2×)"));
+    assert!(s.contains("> The bytes of one frame contain other complete frames"));
+    assert!(
+        s.contains("```text\n"),
+        "a timeline excerpt around each error"
+    );
+    assert!(s.contains(">    0.028332 ← AGENT-DISCONNECT"));
+}
+
+#[test]
+fn zoom_on_a_connection_and_limit() {
+    let f = fixture("haproxy26-clean.pcap");
+    let s = stdout(&run(&[&f, "--connection", "2"], b""));
+    assert!(
+        s.contains("connection 2 ") && !s.contains("connection 1 "),
+        "{s}"
+    );
+    let s = stdout(&run(&[&f, "--connection", "1", "--limit", "2"], b""));
+    let frame_lines = s
+        .lines()
+        .filter(|l| {
+            l.trim_start()
+                .split(' ')
+                .next()
+                .is_some_and(|t| t.contains('.') && t.parse::<f64>().is_ok())
+        })
+        .count();
+    assert_eq!(frame_lines, 2, "{s}");
+    assert!(s.contains("… 6 more frame(s) without findings"), "{s}");
+    let out = run(&[&f, "--connection", "9"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the capture has 2 SPOP connection(s)"));
+}
+
+#[test]
+fn slow_ack_threshold() {
+    let f = fixture("haproxy34-clean.pcap");
+    let s = stdout(&run(&[&f, "--slow-ack", "0.3"], b""));
+    assert!(s.contains("SPOP-X008 slow-ack: ACK stream"), "{s}");
+    assert!(!stdout(&run(&[&f], b"")).contains("SPOP-X008"));
+}
+
+#[test]
+fn rules_catalogue() {
+    let s = stdout(&run(&["rules"], b""));
+    assert!(s.lines().count() >= 48);
+    assert!(s.contains("SPOP-F010  error    interleaved-frames"));
+    let v: serde_json::Value =
+        serde_json::from_slice(&run(&["rules", "--format", "json"], b"").stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), s.lines().count() - 1);
+    assert!(v[0]["explanation"].as_str().unwrap().len() > 50);
+}
+
+#[test]
+fn stdin_hex_and_raw_binary() {
+    let out = run(&["-"], DISCONNECT_THEN_ACK.as_bytes());
+    let s = stdout(&out);
+    assert!(
+        s.contains("input: raw SPOP byte stream (pasted as plain hex)"),
+        "{s}"
+    );
+    assert!(
+        s.contains("SPOP-T001"),
+        "an ACK after the AGENT-DISCONNECT: {s}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let bin: Vec<u8> = (0..DISCONNECT_THEN_ACK.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&DISCONNECT_THEN_ACK[i..i + 2], 16).unwrap())
+        .collect();
+    let s = stdout(&run(&["-"], &bin));
+    assert!(s.contains("input: raw SPOP byte stream;"), "{s}");
+}
+
+#[test]
+fn unreadable_input_exits_2_with_a_message() {
+    for (input, message) in [
+        (&b""[..], "the input is empty"),
+        (
+            &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0][..],
+            "not a pcap or pcapng file",
+        ),
+        (&[0xD4, 0xC3, 0xB2, 0xA1, 2, 0][..], "pcap"),
+    ] {
+        let out = run(&["-"], input);
+        assert_eq!(out.status.code(), Some(2), "{message}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(message), "{err}");
+        assert!(!err.contains("panicked"));
+    }
     let out = run(&["/nonexistent/capture.pcap"], b"");
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn help_has_examples() {
+    let s = stdout(&run(&["--help"], b""));
+    assert!(s.contains("Examples:") && s.contains("--fail-on") && s.contains("spop-inspect rules"));
 }

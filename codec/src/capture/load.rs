@@ -220,7 +220,7 @@ fn load_text(s: &str, options: &LoadOptions) -> Result<Capture, LoadError> {
                     stream.data.extend_from_slice(&chunk.data);
                 }
                 for s in &mut streams {
-                    s.start = StreamStart::Syn;
+                    s.start = paste_start(&s.data);
                 }
                 let [s0, s1] = streams;
                 // Peer 0 is the connection's opener, normally HAProxy; the frames decide.
@@ -294,9 +294,7 @@ fn load_raw(bytes: &[u8], text: Option<TextFormat>) -> Option<Capture> {
                     timestamp: 0,
                 },
             }],
-            // Given whole: if it does not start with a frame, scanning resynchronises as after
-            // any bad bytes.
-            start: StreamStart::Syn,
+            start: paste_start(bytes),
             ..Stream::default()
         };
         match dir {
@@ -370,9 +368,24 @@ fn split_by_type(bytes: &[u8]) -> Option<[Stream; 2]> {
         return None;
     }
     for s in &mut streams {
-        s.start = StreamStart::Syn;
+        s.start = paste_start(&s.data);
     }
     Some(streams)
+}
+
+/// Where a pasted stream starts: at the connection's start when it opens with its side's
+/// HELLO; otherwise it is an excerpt (the handshake is not in the input, and the first bytes
+/// may be the middle of a frame).
+fn paste_start(data: &[u8]) -> StreamStart {
+    let hello = matches!(
+        data.get(4).map(|&t| FrameType::from_u8(t)),
+        Some(FrameType::HaproxyHello | FrameType::AgentHello)
+    );
+    if hello {
+        StreamStart::Syn
+    } else {
+        StreamStart::MidStream
+    }
 }
 
 fn load_binary(

@@ -1,0 +1,228 @@
+//! The text output: a summary, then per connection its handshake, how it ended, and a
+//! timeline with each finding under the frame it concerns.
+
+use std::io::{self, Write};
+
+use spop_codec::analysis::{Analysis, ConnectionSummary, Finding, Severity, CATALOGUE};
+use spop_codec::report::seconds;
+use spop_codec::wire::Direction;
+
+use crate::counts_line;
+
+/// What to show.
+pub struct View {
+    /// ANSI colours.
+    pub color: bool,
+    /// Only this connection (0-based).
+    pub connection: Option<usize>,
+    /// Frames per connection before only frames with findings are shown (0: all).
+    pub limit: usize,
+}
+
+struct Paint(bool);
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn severity(&self, s: Severity) -> String {
+        let code = match s {
+            Severity::Error => "1;31",
+            Severity::Warning => "1;33",
+            Severity::Info => "36",
+        };
+        self.wrap(code, s.name())
+    }
+    fn dim(&self, s: &str) -> String {
+        self.wrap("2", s)
+    }
+    fn bold(&self, s: &str) -> String {
+        self.wrap("1", s)
+    }
+}
+
+fn finding_line(p: &Paint, f: &Finding) -> String {
+    format!(
+        "{} {} {}: {}",
+        p.severity(f.severity),
+        p.bold(f.rule.code),
+        f.rule.name,
+        f.message
+    )
+}
+
+fn mfs(c: &ConnectionSummary) -> String {
+    let announced = c.haproxy_hello.as_ref().and_then(|h| h.max_frame_size);
+    match (c.negotiated_max_frame_size, announced) {
+        (Some(n), Some(a)) => format!("max-frame-size {n} (HAProxy announced {a})"),
+        (Some(n), None) => format!("max-frame-size {n}"),
+        (None, Some(a)) => format!("HAProxy announced max-frame-size {a}, nothing negotiated"),
+        (None, None) => "no HELLO captured".into(),
+    }
+}
+
+fn header(out: &mut dyn Write, p: &Paint, a: &Analysis, c: &ConnectionSummary) -> io::Result<()> {
+    let who = match (c.haproxy, c.agent) {
+        (Some(h), Some(g)) => format!("HAProxy {h} → agent {g}"),
+        _ => "addresses not in the input".into(),
+    };
+    writeln!(
+        out,
+        "\n{}  {who}  {}",
+        p.bold(&format!("connection {}", c.id + 1)),
+        p.dim(&format!("HAProxy {}", c.generation.label()))
+    )?;
+    let mut hs = vec![mfs(c)];
+    if let Some(h) = &c.haproxy_hello {
+        let offered = h.capabilities.as_deref().unwrap_or("");
+        hs.push(format!(
+            "capabilities {} (offered \"{offered}\")",
+            if c.agreed_capabilities.is_empty() {
+                "none agreed".to_string()
+            } else {
+                c.agreed_capabilities.join(",")
+            }
+        ));
+        if h.healthcheck {
+            hs.push("health check".into());
+        }
+    }
+    if let Some(v) = c.agent_hello.as_ref().and_then(|h| h.version.as_deref()) {
+        hs.push(format!("agent version {v}"));
+    }
+    writeln!(out, "  handshake  {}", hs.join(" · "))?;
+    let report = spop_codec::report::Report::new_connection_ended(c);
+    writeln!(out, "  ended      {report}")?;
+    let answered = c.pairs.iter().filter(|x| x.ack.is_some()).count();
+    let mut lat: Vec<u64> = c.pairs.iter().filter_map(|x| x.latency).collect();
+    lat.sort_unstable();
+    let latency = match (lat.get(lat.len() / 2), lat.last()) {
+        (Some(m), Some(x)) => format!(
+            ", latency median {:.3} ms, max {:.3} ms",
+            *m as f64 / 1e6,
+            *x as f64 / 1e6
+        ),
+        _ => String::new(),
+    };
+    writeln!(
+        out,
+        "  exchange   {} NOTIFY, {answered} answered, at most {} outstanding{latency}; {} frame(s) → / {} ←",
+        c.pairs.len(),
+        c.max_outstanding,
+        c.frames_to_agent,
+        c.frames_to_haproxy
+    )?;
+    if !c.generation_evidence.is_empty() {
+        writeln!(
+            out,
+            "  {}",
+            p.dim(&format!("generation: {}", c.generation_evidence.join("; ")))
+        )?;
+    }
+    for f in a
+        .findings
+        .iter()
+        .filter(|f| f.connection == Some(c.id) && f.frames.is_empty())
+    {
+        writeln!(out, "  {}", finding_line(p, f))?;
+    }
+    Ok(())
+}
+
+/// The whole text report.
+pub fn report(out: &mut dyn Write, a: &Analysis, view: &View) -> io::Result<()> {
+    let p = Paint(view.color);
+    let (e, w, i) = a.counts();
+    writeln!(
+        out,
+        "{}: {}; {} packet(s), {} SPOP connection(s), {} other TCP connection(s), {} frame(s)",
+        p.bold("input"),
+        a.capture.input,
+        a.capture.packets,
+        a.connections.len(),
+        a.capture.other_connections,
+        a.frames.len()
+    )?;
+    writeln!(out, "{}: {}", p.bold("findings"), counts_line(e, w, i))?;
+    for f in a.findings.iter().filter(|f| f.connection.is_none()) {
+        writeln!(out, "  {}", finding_line(&p, f))?;
+    }
+    let start = a.frames.first().map_or(0, |f| f.time);
+    for c in &a.connections {
+        if view.connection.is_some_and(|n| n != c.id) {
+            continue;
+        }
+        header(out, &p, a, c)?;
+        let frames: Vec<_> = a.frames.iter().filter(|f| f.connection == c.id).collect();
+        let mut skipped = 0usize;
+        for (n, e) in frames.iter().enumerate() {
+            let findings: Vec<&Finding> = a.findings_at(e.index).collect();
+            if view.limit != 0
+                && n >= view.limit
+                && findings.iter().all(|f| f.severity == Severity::Info)
+            {
+                skipped += 1;
+                continue;
+            }
+            if skipped > 0 {
+                writeln!(
+                    out,
+                    "     {}",
+                    p.dim(&format!("… {skipped} frame(s) without findings not shown"))
+                )?;
+                skipped = 0;
+            }
+            let arrow = match e.direction {
+                Direction::HaproxyToAgent => "→",
+                Direction::AgentToHaproxy => "←",
+            };
+            let summary = a
+                .with_frame(e.index, |f| f.summary().to_string())
+                .unwrap_or_default();
+            let t = seconds(e.time.saturating_sub(start));
+            // Frames written into another frame's bytes are marked (see SPOP-F010).
+            let kind = if e.embedded_in.is_some() {
+                format!("↳ {}", e.frame_type)
+            } else {
+                e.frame_type.to_string()
+            };
+            writeln!(
+                out,
+                "  {} {arrow} {kind:<18} {:<11} {summary}",
+                p.dim(&format!("{t:>11.6}")),
+                format!("{}/{}", e.stream_id, e.frame_id)
+            )?;
+            for f in findings {
+                writeln!(out, "                 {}", finding_line(&p, f))?;
+            }
+        }
+        if skipped > 0 {
+            writeln!(
+                out,
+                "     {}",
+                p.dim(&format!("… {skipped} more frame(s) without findings (--limit 0 shows all, --connection {} this one only)", c.id + 1))
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The rule catalogue as a table.
+pub fn rules(out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "{:<10} {:<8} {:<30} title", "code", "severity", "name")?;
+    for r in CATALOGUE {
+        writeln!(
+            out,
+            "{:<10} {:<8} {:<30} {}",
+            r.code,
+            r.severity.name(),
+            r.name,
+            r.title
+        )?;
+    }
+    Ok(())
+}

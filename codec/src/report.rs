@@ -1,0 +1,562 @@
+//! The report: the analysis as plain data (strings, numbers, lists) in one stable shape, for
+//! the CLI's JSON output and the JS API. Deterministic: the same input gives the same report,
+//! field order and all.
+//!
+//! Shape (with the `serde` feature, as JSON):
+//!
+//! ```text
+//! { "input": {"format": "pcap", "label": "pcap file"},
+//!   "summary": {"packets", "connections", "frames", "errors", "warnings", "infos"},
+//!   "connections": [{"id", "haproxy": "ip:port", "agent": "ip:port", "generation", ...}],
+//!   "frames": [{"index", "connection", "direction", "type", "stream_id", "frame_id",
+//!               "length", "time", "payload": {...}, "findings": [...]}],
+//!   "findings": [{"code", "name", "severity", "connection", "frames", "message",
+//!                 "locations": [{"connection", "direction", "start", "end"}]}] }
+//! ```
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use crate::analysis::{Analysis, EndReason, FrameLayout};
+use crate::wire::{ActionBody, Frame, Payload, TypedData, Value};
+
+/// Converts a capture timestamp (ns since the epoch) to seconds.
+pub fn seconds(ns: u64) -> f64 {
+    ns as f64 / 1e9
+}
+
+/// The whole report.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Report {
+    /// What the input was.
+    pub input: InputReport,
+    /// Counts.
+    pub summary: SummaryReport,
+    /// Per connection.
+    pub connections: Vec<ConnectionReport>,
+    /// Every frame, by time.
+    pub frames: Vec<FrameReport>,
+    /// Every finding.
+    pub findings: Vec<FindingReport>,
+}
+
+/// The detected input format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct InputReport {
+    /// Stable machine name (`pcap`, `pcapng`, `xxd/pcap`, `tshark-follow-hex`, `raw`, …).
+    pub format: String,
+    /// For people.
+    pub label: String,
+}
+
+/// Counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct SummaryReport {
+    /// Packets read (0 for stream inputs).
+    pub packets: u32,
+    /// SPOP connections.
+    pub connections: usize,
+    /// TCP connections that are not SPOP.
+    pub other_connections: usize,
+    /// Frames.
+    pub frames: usize,
+    /// Error findings.
+    pub errors: usize,
+    /// Warning findings.
+    pub warnings: usize,
+    /// Info findings.
+    pub infos: usize,
+}
+
+/// One connection.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct ConnectionReport {
+    /// Index (frames and findings refer to it).
+    pub id: usize,
+    /// HAProxy's `ip:port`, if known.
+    pub haproxy: Option<String>,
+    /// The agent's `ip:port`, if known.
+    pub agent: Option<String>,
+    /// `"<=3.0"`, `"3.1+"` or `"unknown"`.
+    pub generation: &'static str,
+    /// Why.
+    pub generation_evidence: Vec<String>,
+    /// First packet, seconds since the epoch.
+    pub start: f64,
+    /// Last packet, seconds since the epoch.
+    pub end: f64,
+    /// How it ended, for people (e.g. `AGENT-DISCONNECT status 0 "normal"`).
+    pub ended: String,
+    /// HAProxy's announced max-frame-size.
+    pub announced_max_frame_size: Option<u64>,
+    /// The agent's max-frame-size, when valid (the limit in force).
+    pub negotiated_max_frame_size: Option<u64>,
+    /// Capabilities HAProxy offered.
+    pub capabilities_offered: Option<String>,
+    /// Capabilities both announced.
+    pub capabilities_agreed: Vec<String>,
+    /// HAProxy's engine-id.
+    pub engine_id: Option<String>,
+    /// A health-check connection.
+    pub healthcheck: bool,
+    /// The agent's version string.
+    pub agent_version: Option<String>,
+    /// Frames HAProxy → agent.
+    pub frames_to_agent: usize,
+    /// Frames agent → HAProxy.
+    pub frames_to_haproxy: usize,
+    /// NOTIFYs sent.
+    pub notifies: usize,
+    /// NOTIFYs answered.
+    pub answered: usize,
+    /// Most NOTIFYs outstanding at once.
+    pub max_outstanding: usize,
+    /// Median NOTIFY→ACK latency, milliseconds.
+    pub median_latency_ms: Option<f64>,
+    /// Slowest NOTIFY→ACK latency, milliseconds.
+    pub max_latency_ms: Option<f64>,
+    /// Error findings.
+    pub errors: usize,
+    /// Warning findings.
+    pub warnings: usize,
+}
+
+/// One frame.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct FrameReport {
+    /// Timeline index.
+    pub index: usize,
+    /// Connection index.
+    pub connection: usize,
+    /// `"haproxy-to-agent"` or `"agent-to-haproxy"`.
+    pub direction: &'static str,
+    /// Frame type name (`"NOTIFY"`, `"ACK"`, `"AGENT-DISCONNECT"`, …).
+    #[cfg_attr(feature = "serde", serde(rename = "type"))]
+    pub frame_type: String,
+    /// STREAM-ID.
+    pub stream_id: u64,
+    /// FRAME-ID.
+    pub frame_id: u64,
+    /// LENGTH.
+    pub length: u32,
+    /// FLAGS.
+    pub flags: u32,
+    /// Seconds since the epoch (of the packet that completed the frame).
+    pub time: f64,
+    /// That packet's number.
+    pub packet: u32,
+    /// TCP segments the frame spans.
+    pub segments: u32,
+    /// Offset of its first byte in its stream.
+    pub offset: usize,
+    /// For a frame split by others: where its bytes resume.
+    pub resumes_at: Option<usize>,
+    /// For a frame written into another one: that frame's index.
+    pub embedded_in: Option<usize>,
+    /// The matching NOTIFY/ACK.
+    pub pair: Option<usize>,
+    /// For an ACK: milliseconds since its NOTIFY.
+    pub latency_ms: Option<f64>,
+    /// One-line summary.
+    pub summary: String,
+    /// Decoded payload.
+    pub payload: PayloadReport,
+    /// Indexes of the findings shown under this frame.
+    pub findings: Vec<usize>,
+}
+
+/// A decoded payload.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(tag = "kind", rename_all = "kebab-case"))]
+pub enum PayloadReport {
+    /// HELLO, DISCONNECT.
+    Kv {
+        /// Pairs in order.
+        items: Vec<NamedValue>,
+        /// First grammar violation.
+        error: Option<String>,
+    },
+    /// NOTIFY.
+    Messages {
+        /// Messages in order.
+        messages: Vec<MessageReport>,
+        /// First grammar violation.
+        error: Option<String>,
+    },
+    /// ACK.
+    Actions {
+        /// Actions in order.
+        actions: Vec<ActionReport>,
+        /// First grammar violation.
+        error: Option<String>,
+    },
+    /// Fragments and unknown types.
+    Raw {
+        /// The payload bytes in hex.
+        hex: String,
+    },
+}
+
+/// A key or argument and its typed value.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct NamedValue {
+    /// Key or argument name (lossy UTF-8).
+    pub name: String,
+    /// Data type name.
+    #[cfg_attr(feature = "serde", serde(rename = "type"))]
+    pub data_type: &'static str,
+    /// The value.
+    pub value: ValueReport,
+}
+
+/// A typed value as plain data.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(untagged))]
+pub enum ValueReport {
+    /// NULL.
+    Null,
+    /// BOOL.
+    Bool(bool),
+    /// INT32, INT64 (as HAProxy reads them).
+    Signed(i64),
+    /// UINT32, UINT64.
+    Unsigned(u64),
+    /// STRING (lossy UTF-8), IPV4/IPV6 (text form), BINARY (hex).
+    Text(String),
+}
+
+impl ValueReport {
+    fn from(v: &Value<'_>) -> Self {
+        match *v {
+            Value::Null => ValueReport::Null,
+            Value::Bool(b) => ValueReport::Bool(b),
+            Value::Int32(x) | Value::Int64(x) => ValueReport::Signed(x as i64),
+            Value::Uint32(x) | Value::Uint64(x) => ValueReport::Unsigned(x),
+            Value::String(s) => ValueReport::Text(String::from_utf8_lossy(s).into_owned()),
+            Value::Binary(b) => ValueReport::Text(hex(b)),
+            ref ip => ValueReport::Text(ip.to_string()),
+        }
+    }
+}
+
+/// A NOTIFY message.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct MessageReport {
+    /// Message name.
+    pub name: String,
+    /// Arguments.
+    pub args: Vec<NamedValue>,
+}
+
+/// An ACK action.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct ActionReport {
+    /// `"set-var"`, `"unset-var"` or `"unknown"`.
+    pub action: &'static str,
+    /// Action type byte.
+    pub action_type: u8,
+    /// NB-ARGS as sent.
+    pub nb_args: u8,
+    /// Variable scope (`"txn"` …), for set-var/unset-var.
+    pub scope: Option<String>,
+    /// Variable name.
+    pub name: Option<String>,
+    /// set-var value.
+    pub value: Option<NamedValue>,
+    /// Raw argument bytes of an unknown action, in hex.
+    pub raw: Option<String>,
+}
+
+/// A finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct FindingReport {
+    /// Rule code.
+    pub code: &'static str,
+    /// Rule name.
+    pub name: &'static str,
+    /// `"error"`, `"warning"` or `"info"`.
+    pub severity: &'static str,
+    /// Rule title.
+    pub title: &'static str,
+    /// Connection index.
+    pub connection: Option<usize>,
+    /// Frame indexes (the first is the one it is shown under).
+    pub frames: Vec<usize>,
+    /// What happened.
+    pub message: String,
+    /// Bytes it points at.
+    pub locations: Vec<LocationReport>,
+}
+
+/// Bytes of a stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct LocationReport {
+    /// Connection index.
+    pub connection: usize,
+    /// Stream direction.
+    pub direction: &'static str,
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+fn hex(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len() * 2);
+    for byte in b {
+        s.push_str(&format!("{byte:02x}"));
+    }
+    s
+}
+
+fn named(name: &[u8], v: &TypedData<'_>) -> NamedValue {
+    NamedValue {
+        name: String::from_utf8_lossy(name).into_owned(),
+        data_type: v.data_type().name(),
+        value: ValueReport::from(v.value()),
+    }
+}
+
+/// The decoded payload of a frame as plain data.
+pub fn payload(f: &Frame<'_>) -> PayloadReport {
+    let error = f.payload_error().map(ToString::to_string);
+    match f.payload() {
+        Payload::KvList(kv) => PayloadReport::Kv {
+            items: kv
+                .iter()
+                .map_while(Result::ok)
+                .map(|p| named(p.key.bytes, &p.value))
+                .collect(),
+            error,
+        },
+        Payload::Messages(m) => PayloadReport::Messages {
+            messages: m
+                .iter()
+                .map_while(Result::ok)
+                .map(|m| MessageReport {
+                    name: String::from_utf8_lossy(m.name.bytes).into_owned(),
+                    args: m
+                        .args()
+                        .map_while(Result::ok)
+                        .map(|a| named(a.name.bytes, &a.value))
+                        .collect(),
+                })
+                .collect(),
+            error,
+        },
+        Payload::Actions(a) => PayloadReport::Actions {
+            actions: a
+                .iter()
+                .map_while(Result::ok)
+                .map(|a| {
+                    let (scope, name, value, raw) = match a.body {
+                        ActionBody::Var(v) => (
+                            Some(v.scope.to_string()),
+                            Some(String::from_utf8_lossy(v.name.bytes).into_owned()),
+                            v.value.map(|d| named(v.name.bytes, &d)),
+                            None,
+                        ),
+                        ActionBody::Raw(r) => (None, None, None, Some(hex(r.bytes))),
+                    };
+                    ActionReport {
+                        action: a.action_type.name(),
+                        action_type: a.action_type.as_u8(),
+                        nb_args: a.nb_args,
+                        scope,
+                        name,
+                        value,
+                        raw,
+                    }
+                })
+                .collect(),
+            error,
+        },
+        Payload::Fragment(r) | Payload::Unknown(r) => PayloadReport::Raw { hex: hex(r.bytes) },
+    }
+}
+
+fn ended(e: &EndReason) -> String {
+    match *e {
+        EndReason::Disconnect {
+            by, status, text, ..
+        } => {
+            let who = match by {
+                crate::wire::Direction::HaproxyToAgent => "HAPROXY-DISCONNECT",
+                crate::wire::Direction::AgentToHaproxy => "AGENT-DISCONNECT",
+            };
+            match (status, text) {
+                (Some(s), Some(t)) => format!("{who} status {s} \"{t}\""),
+                (Some(s), None) => format!("{who} status {s}"),
+                _ => String::from(who),
+            }
+        }
+        EndReason::Fin { by } => format!("FIN from {} (no DISCONNECT)", who(by)),
+        EndReason::Rst { by } => format!("RST from {} (no DISCONNECT)", who(by)),
+        EndReason::CaptureEnd => String::from("still open at the end of the capture"),
+    }
+}
+
+fn who(d: crate::wire::Direction) -> &'static str {
+    match d {
+        crate::wire::Direction::HaproxyToAgent => "HAProxy",
+        crate::wire::Direction::AgentToHaproxy => "the agent",
+    }
+}
+
+fn median(mut v: Vec<u64>) -> Option<u64> {
+    v.sort_unstable();
+    v.get(v.len() / 2).copied()
+}
+
+impl Report {
+    /// How a connection ended, in words (`AGENT-DISCONNECT status 0 "normal"`, `FIN from
+    /// HAProxy (no DISCONNECT)`, …).
+    pub fn new_connection_ended(c: &crate::analysis::ConnectionSummary) -> String {
+        ended(&c.end_reason)
+    }
+
+    /// Builds the report of an analysis.
+    pub fn new(a: &Analysis) -> Report {
+        let (errors, warnings, infos) = a.counts();
+        let mut frame_findings: Vec<Vec<usize>> = alloc::vec![Vec::new(); a.frames.len()];
+        for (i, f) in a.findings.iter().enumerate() {
+            if let Some(list) = f.frames.first().and_then(|&fr| frame_findings.get_mut(fr)) {
+                list.push(i);
+            }
+        }
+        let frames = a
+            .frames
+            .iter()
+            .zip(frame_findings)
+            .map(|(e, findings)| {
+                let (summary, payload) = a
+                    .with_frame(e.index, |f| (f.summary().to_string(), payload(f)))
+                    .unwrap_or_else(|| (String::new(), PayloadReport::Raw { hex: String::new() }));
+                let latency_ms = match e.frame_type {
+                    crate::wire::FrameType::Ack => e
+                        .pair
+                        .and_then(|n| a.frames.get(n))
+                        .map(|n| e.time.saturating_sub(n.time) as f64 / 1e6),
+                    _ => None,
+                };
+                FrameReport {
+                    index: e.index,
+                    connection: e.connection,
+                    direction: e.direction.name(),
+                    frame_type: e.frame_type.to_string(),
+                    stream_id: e.stream_id,
+                    frame_id: e.frame_id,
+                    length: e.length,
+                    flags: e.flags.0,
+                    time: seconds(e.time),
+                    packet: e.packet,
+                    segments: e.segments,
+                    offset: e.offset(),
+                    resumes_at: match e.layout {
+                        FrameLayout::Split(r) => Some(r.tail.start),
+                        FrameLayout::Whole(_) => None,
+                    },
+                    embedded_in: e.embedded_in,
+                    pair: e.pair,
+                    latency_ms,
+                    summary,
+                    payload,
+                    findings,
+                }
+            })
+            .collect();
+        let connections = a
+            .connections
+            .iter()
+            .map(|c| {
+                let latencies: Vec<u64> = c.pairs.iter().filter_map(|p| p.latency).collect();
+                ConnectionReport {
+                    id: c.id,
+                    haproxy: c.haproxy.map(|s| s.to_string()),
+                    agent: c.agent.map(|s| s.to_string()),
+                    generation: c.generation.label(),
+                    generation_evidence: c.generation_evidence.clone(),
+                    start: seconds(c.start),
+                    end: seconds(c.end),
+                    ended: ended(&c.end_reason),
+                    announced_max_frame_size: c
+                        .haproxy_hello
+                        .as_ref()
+                        .and_then(|h| h.max_frame_size),
+                    negotiated_max_frame_size: c.negotiated_max_frame_size,
+                    capabilities_offered: c
+                        .haproxy_hello
+                        .as_ref()
+                        .and_then(|h| h.capabilities.clone()),
+                    capabilities_agreed: c.agreed_capabilities.clone(),
+                    engine_id: c.haproxy_hello.as_ref().and_then(|h| h.engine_id.clone()),
+                    healthcheck: c.is_healthcheck(),
+                    agent_version: c.agent_hello.as_ref().and_then(|h| h.version.clone()),
+                    frames_to_agent: c.frames_to_agent,
+                    frames_to_haproxy: c.frames_to_haproxy,
+                    notifies: c.pairs.len(),
+                    answered: c.pairs.iter().filter(|p| p.ack.is_some()).count(),
+                    max_outstanding: c.max_outstanding,
+                    median_latency_ms: median(latencies.clone()).map(|l| l as f64 / 1e6),
+                    max_latency_ms: latencies.iter().max().map(|&l| l as f64 / 1e6),
+                    errors: c.errors,
+                    warnings: c.warnings,
+                }
+            })
+            .collect();
+        let findings = a
+            .findings
+            .iter()
+            .map(|f| FindingReport {
+                code: f.rule.code,
+                name: f.rule.name,
+                severity: f.severity.name(),
+                title: f.rule.title,
+                connection: f.connection,
+                frames: f.frames.clone(),
+                message: f.message.clone(),
+                locations: f
+                    .locations
+                    .iter()
+                    .map(|l| LocationReport {
+                        connection: l.connection,
+                        direction: l.direction.name(),
+                        start: l.span.start,
+                        end: l.span.end,
+                    })
+                    .collect(),
+            })
+            .collect();
+        Report {
+            input: InputReport {
+                format: a.capture.input.name(),
+                label: a.capture.input.to_string(),
+            },
+            summary: SummaryReport {
+                packets: a.capture.packets,
+                connections: a.connections.len(),
+                other_connections: a.capture.other_connections,
+                frames: a.frames.len(),
+                errors,
+                warnings,
+                infos,
+            },
+            connections,
+            frames,
+            findings,
+        }
+    }
+}
