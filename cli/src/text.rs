@@ -157,10 +157,10 @@ pub fn report(out: &mut dyn Write, a: &Analysis, view: &View) -> io::Result<()> 
             continue;
         }
         header(out, &p, a, c)?;
-        let frames: Vec<_> = a.frames.iter().filter(|f| f.connection == c.id).collect();
+        let frames: Vec<_> = a.frames_of(c.id).collect();
         let mut skipped = 0usize;
         for (n, e) in frames.iter().enumerate() {
-            let findings: Vec<&Finding> = a.findings_at(e.index).collect();
+            let findings = a.findings_at(e.index);
             if view.limit != 0
                 && n >= view.limit
                 && findings.iter().all(|f| f.severity == Severity::Info)

@@ -98,14 +98,36 @@ const USER_AGENTS: [&str; 4] = [
 ];
 const METHODS: [&str; 4] = ["GET", "POST", "PUT", "PROPFIND"];
 
+/// How much each NOTIFY carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// One message with 6 small arguments and a one-action ACK, like the shared corpus's
+    /// `*-clean` captures (about 80 bytes per NOTIFY).
+    Compact,
+    /// Two messages with 8 and 4 arguments (headers as BINARY, IPv6, negative INT64) and a
+    /// two-action ACK, like the `pyagent` capture (about 300 bytes per NOTIFY).
+    Rich,
+}
+
 /// One connection: HELLO exchange, `requests` NOTIFY/ACK pairs (ACKs in order), and a
-/// HAProxy DISCONNECT (status 0) at the end. `first_stream_id` matters for
-/// [`Generation::Legacy`], whose ids come from a global counter.
+/// HAProxy DISCONNECT (status 0) at the end, with [`Shape::Rich`] NOTIFYs.
+/// `first_stream_id` matters for [`Generation::Legacy`], whose ids come from a global counter.
 pub fn conversation(
     rng: &mut Rng,
     generation: Generation,
     first_stream_id: u64,
     requests: usize,
+) -> Conversation {
+    conversation_shaped(rng, generation, first_stream_id, requests, Shape::Rich)
+}
+
+/// [`conversation`] with a choice of NOTIFY shape.
+pub fn conversation_shaped(
+    rng: &mut Rng,
+    generation: Generation,
+    first_stream_id: u64,
+    requests: usize,
+    shape: Shape,
 ) -> Conversation {
     let mut c = Conversation::default();
     let engine_id = format!(
@@ -150,51 +172,83 @@ pub fn conversation(
         );
         let src = [127, 0, 0, 1 + rng.below(200) as u8];
         let port = 30_000 + rng.below(30_000);
-        let notify = FrameRepr::notify(
-            sid,
-            fid,
-            vec![
-                MessageRepr::new(
-                    "check-client-ip",
-                    [
-                        ("ip", Value::Ipv4(src)),
-                        ("port", Value::Int64(port)),
-                        ("ua", Value::String(ua.as_bytes())),
-                        ("method", Value::String(method.as_bytes())),
-                        ("path", Value::String(path.as_bytes())),
-                        ("ssl", Value::Bool(rng.below(2) == 1)),
-                        ("len", Value::Int64(rng.below(4096))),
-                        ("unique", Value::String(unique.as_bytes())),
-                    ],
-                ),
-                MessageRepr::new(
-                    "check-headers",
-                    [
-                        ("hdrs", Value::Binary(hdrs.as_bytes())),
-                        (
-                            "ip6",
-                            Value::Ipv6([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]),
+        let (notify, ack) = match shape {
+            Shape::Rich => {
+                let notify = FrameRepr::notify(
+                    sid,
+                    fid,
+                    vec![
+                        MessageRepr::new(
+                            "check-client-ip",
+                            [
+                                ("ip", Value::Ipv4(src)),
+                                ("port", Value::Int64(port)),
+                                ("ua", Value::String(ua.as_bytes())),
+                                ("method", Value::String(method.as_bytes())),
+                                ("path", Value::String(path.as_bytes())),
+                                ("ssl", Value::Bool(rng.below(2) == 1)),
+                                ("len", Value::Int64(rng.below(4096))),
+                                ("unique", Value::String(unique.as_bytes())),
+                            ],
                         ),
-                        ("nothing", Value::String(b"")),
-                        ("big", Value::Int64(u64::MAX)),
+                        MessageRepr::new(
+                            "check-headers",
+                            [
+                                ("hdrs", Value::Binary(hdrs.as_bytes())),
+                                (
+                                    "ip6",
+                                    Value::Ipv6([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]),
+                                ),
+                                ("nothing", Value::String(b"")),
+                                ("big", Value::Int64(u64::MAX)),
+                            ],
+                        ),
                     ],
-                ),
-            ],
-        );
+                );
+                let score = rng.below(100);
+                let ack = FrameRepr::ack(
+                    sid,
+                    fid,
+                    vec![
+                        ActionRepr::set_var(Scope::Sess, "score", Value::Int64(score)),
+                        ActionRepr::set_var(
+                            Scope::Txn,
+                            "tag",
+                            Value::String(if score > 50 { b"ok" } else { b"suspicious" }),
+                        ),
+                    ],
+                );
+                (notify, ack)
+            }
+            Shape::Compact => {
+                let short = path.get(..path.len().min(12)).unwrap_or(&path);
+                let notify = FrameRepr::notify(
+                    sid,
+                    fid,
+                    vec![MessageRepr::new(
+                        "check-client-ip",
+                        [
+                            ("ip", Value::Ipv4(src)),
+                            ("port", Value::Int64(port)),
+                            (
+                                "ua",
+                                Value::String(ua.get(..ua.len().min(10)).unwrap_or(ua).as_bytes()),
+                            ),
+                            ("method", Value::String(method.as_bytes())),
+                            ("path", Value::String(short.as_bytes())),
+                            ("ssl", Value::Bool(rng.below(2) == 1)),
+                        ],
+                    )],
+                );
+                let ack = FrameRepr::ack(
+                    sid,
+                    fid,
+                    vec![ActionRepr::set_var(Scope::Txn, "n", Value::Int64(i + 1))],
+                );
+                (notify, ack)
+            }
+        };
         c.push(true, &notify);
-        let score = rng.below(100);
-        let ack = FrameRepr::ack(
-            sid,
-            fid,
-            vec![
-                ActionRepr::set_var(Scope::Sess, "score", Value::Int64(score)),
-                ActionRepr::set_var(
-                    Scope::Txn,
-                    "tag",
-                    Value::String(if score > 50 { b"ok" } else { b"suspicious" }),
-                ),
-            ],
-        );
         c.push(false, &ack);
     }
     c.push(

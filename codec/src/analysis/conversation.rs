@@ -182,11 +182,7 @@ fn string_value(v: &Value<'_>) -> Option<String> {
 pub(super) fn summarize(a: &Analysis) -> Vec<ConnectionSummary> {
     let mut out = Vec::new();
     for conn in &a.capture.connections {
-        let frames: Vec<&FrameEntry> = a
-            .frames
-            .iter()
-            .filter(|e| e.connection == conn.id)
-            .collect();
+        let frames: Vec<&FrameEntry> = a.frames_of(conn.id).collect();
         let first_of = |dir: Direction, ty: FrameType| {
             frames
                 .iter()

@@ -125,6 +125,9 @@ pub struct Analysis {
     pub frames: Vec<FrameEntry>,
     /// Every finding, ordered by its first frame (capture-wide ones first).
     pub findings: Vec<Finding>,
+    /// Timeline indexes of each connection's frames, in order (so per-connection passes do
+    /// not scan the whole timeline).
+    by_connection: Vec<Vec<usize>>,
 }
 
 impl Analysis {
@@ -155,10 +158,21 @@ impl Analysis {
     }
 
     /// Findings shown under frame `index` (whose first frame it is).
-    pub fn findings_at(&self, index: usize) -> impl Iterator<Item = &Finding> {
-        self.findings
+    pub fn findings_at(&self, index: usize) -> &[Finding] {
+        // Sorted: frame-less findings first, then by first frame.
+        let key = |f: &Finding| f.frames.first().map_or((0, 0), |&i| (1, i));
+        let lo = self.findings.partition_point(|f| key(f) < (1, index));
+        let hi = self.findings.partition_point(|f| key(f) <= (1, index));
+        self.findings.get(lo..hi).unwrap_or(&[])
+    }
+
+    /// The frames of one connection, in timeline order.
+    pub fn frames_of(&self, connection: usize) -> impl Iterator<Item = &FrameEntry> {
+        self.by_connection
+            .get(connection)
+            .map_or(&[][..], Vec::as_slice)
             .iter()
-            .filter(move |f| f.frames.first() == Some(&index))
+            .filter_map(|&i| self.frames.get(i))
     }
 
     /// How many findings of each severity: (errors, warnings, infos).
@@ -304,12 +318,19 @@ pub fn analyze(capture: Capture, options: &AnalysisOptions) -> Analysis {
         }
     }
 
+    let mut by_connection = alloc::vec![Vec::new(); capture.connections.len()];
+    for e in &timeline {
+        if let Some(list) = by_connection.get_mut(e.connection) {
+            list.push(e.index);
+        }
+    }
     let mut analysis = Analysis {
         connections: Vec::new(),
         frames: timeline,
         findings: Vec::new(),
         options: options.clone(),
         capture,
+        by_connection,
     };
     analysis.connections = conversation::summarize(&analysis);
     let findings = rules::run(&analysis, &events);

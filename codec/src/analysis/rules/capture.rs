@@ -145,12 +145,11 @@ pub(super) fn check_connection(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
     // C004: AGENT-HELLO / AGENT-DISCONNECT split after ≥ 11 bytes (3.1/3.2 bug).
     if conn.generation != Generation::Legacy {
         let stream = capture.stream(Direction::AgentToHaproxy);
-        for e in a.frames.iter().filter(|e| {
-            e.connection == conn.id
-                && matches!(
-                    e.frame_type,
-                    FrameType::AgentHello | FrameType::AgentDisconnect
-                )
+        for e in a.frames_of(conn.id).filter(|e| {
+            matches!(
+                e.frame_type,
+                FrameType::AgentHello | FrameType::AgentDisconnect
+            )
         }) {
             let span = e.extent();
             let segs = stream.segments_in(span.start, span.end);

@@ -59,6 +59,21 @@ pub const D005: Rule = Rule {
 one place: a STRING sent as 0x18 is compared to 8 as a whole byte and becomes a BINARY sample.",
 };
 
+/// Whether any typed-data rule could fire on `v` (cheap: lets the common case skip building
+/// the description of where the value is).
+fn suspicious(v: &TypedData<'_>) -> bool {
+    let flags_off = match v.data_type() {
+        DataType::Bool => v.flags() > 1,
+        _ => v.flags() != 0,
+    };
+    let out_of_range = match *v.value() {
+        Value::Int32(raw) => i32::try_from(raw as i64).is_err(),
+        Value::Uint32(raw) => u32::try_from(raw).is_err(),
+        _ => false,
+    };
+    flags_off || out_of_range
+}
+
 fn check_value(cx: &mut Cx<'_>, e: &FrameEntry, what: &str, v: &TypedData<'_>) {
     let c = Some(e.connection);
     let flags = v.flags();
@@ -148,14 +163,22 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
     }
     match f.payload() {
         Payload::KvList(kv) => {
-            for p in kv.iter().map_while(Result::ok) {
+            for p in kv
+                .iter()
+                .map_while(Result::ok)
+                .filter(|p| suspicious(&p.value))
+            {
                 let what = format!("{} key \"{}\"", e.frame_type.name(), text(p.key.bytes));
                 check_value(cx, e, &what, &p.value);
             }
         }
         Payload::Messages(m) => {
             for msg in m.iter().map_while(Result::ok) {
-                for a in msg.args().map_while(Result::ok) {
+                for a in msg
+                    .args()
+                    .map_while(Result::ok)
+                    .filter(|a| suspicious(&a.value))
+                {
                     let what = format!(
                         "message {} argument \"{}\"",
                         text(msg.name.bytes),
@@ -168,7 +191,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
         Payload::Actions(acts) => {
             for a in acts.iter().map_while(Result::ok) {
                 if let ActionBody::Var(v) = a.body {
-                    if let Some(value) = &v.value {
+                    if let Some(value) = v.value.as_ref().filter(|d| suspicious(d)) {
                         let what: String = format!(
                             "{}({}.{})",
                             a.action_type.name(),

@@ -2,12 +2,14 @@
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::{Cx, Rule, Severity};
 use crate::analysis::{text, ConnectionSummary, FrameEntry, Generation};
+use crate::capture::tcp::StreamStart;
 use crate::wire::{
-    varint, ActionBody, ActionType, ErrorKind, Field, Frame, FrameType, Payload, Scope,
+    varint, ActionBody, ActionType, Direction, ErrorKind, Field, Frame, FrameType, Payload, Scope,
 };
 
 /// SPOP-X001.
@@ -17,8 +19,10 @@ pub const X001: Rule = Rule {
     severity: Severity::Error,
     title: "ACK for a stream-id/frame-id never sent on this connection",
     explanation: "An ACK must repeat the ids of a NOTIFY sent on the same connection. If the stream-id is above the highest \
-one HAProxy allocated, 3.1+ kills the connection with status 12 \"frame-id not found\"; if it is an old id whose stream \
-already gave up (timeout processing), the ACK is silently ignored and its actions are lost.",
+one HAProxy allocated, or the frame-id is above that of the NOTIFY still waiting on its stream, 3.1+ kills the connection \
+with status 12 \"frame-id not found\"; if it is an old id whose stream already gave up (timeout processing), the ACK is \
+silently ignored and its actions are lost. When the capture misses part of HAProxy's stream (it started mid-connection, \
+or packets were lost) the NOTIFY may just not be in it, and the finding is only informational.",
 };
 
 /// SPOP-X002.
@@ -49,7 +53,9 @@ pub const X004: Rule = Rule {
     title: "NOTIFY without an ACK before the connection or capture ended",
     explanation: "The stream waits for the ACK until `timeout processing`, then continues without the agent's variables \
 (logged as a processing error). Agents that stop answering some NOTIFYs (unusual methods, large payloads) or connections \
-closed with work in flight both show up here.",
+closed with work in flight both show up here. An ACK that came on another connection counts only for HAProxy ≤3.0 with \
+async agreed (SPOP-X003); when bytes of the agent's stream are missing from the capture the ACK may be among them, and \
+the finding is only informational.",
 };
 
 /// SPOP-X005.
@@ -112,7 +118,9 @@ pub const X010: Rule = Rule {
     title: "variable name sent as typed STRING",
     explanation: "A set-var/unset-var name is a bare length-prefixed string; some agent libraries send it as typed data \
 (a 0x08 STRING type byte first). HAProxy reads that 0x08 as an 8-byte name length, fails to decode the action and \
-silently ignores it and the rest of the ACK. Seen with the Python `haproxyspoa` library's unset-var.",
+silently ignores it and the rest of the ACK. When the name is exactly 7 bytes the lengths line up instead: HAProxy \
+decodes the 8-byte name \"\\x07name\", so the intended variable is never touched. Seen with the Python `haproxyspoa` \
+library's unset-var.",
 };
 
 /// Whether the bytes at `at` (the name position) are a typed STRING ending exactly at the end
@@ -124,6 +132,18 @@ fn typed_name(payload: &[u8], at: usize) -> bool {
     match varint::decode(rest) {
         Ok((len, n)) => (n as u64).saturating_add(len) == rest.len() as u64,
         Err(_) => false,
+    }
+}
+
+/// The typed-name quirk when the lengths happen to line up: a 7-byte name sent as typed
+/// data (`08 07 …`) decodes as an 8-byte name whose first byte is its own length. Returns the
+/// name the agent meant.
+fn typed_name_decoded(name: &[u8]) -> Option<&[u8]> {
+    match name.split_first() {
+        Some((&7, meant)) if meant.len() == 7 && meant.iter().all(u8::is_ascii_graphic) => {
+            Some(meant)
+        }
+        _ => None,
     }
 }
 
@@ -162,6 +182,22 @@ pub(super) fn check_actions(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
                     cx.emit(&X007, c, here(), cx.at(e.index, a.span()), format!("ACK stream {}/frame {}: {p}; HAProxy stops processing this ACK's actions here", e.stream_id, e.frame_id));
                     return;
                 }
+                if let ActionBody::Var(v) = a.body {
+                    if let Some(meant) = typed_name_decoded(v.name.bytes) {
+                        let meant = text(meant);
+                        let (action, done) = match a.action_type {
+                            ActionType::SetVar => ("set-var", "set"),
+                            _ => ("unset-var", "unset"),
+                        };
+                        cx.emit(
+                            &X010,
+                            c,
+                            here(),
+                            cx.at(e.index, v.name.span()),
+                            format!("ACK stream {}/frame {}: the {action} name is sent as a typed STRING (08 07 \"{meant}\"); HAProxy reads 0x08 as an 8-byte name, \"\\x07{meant}\", so {}.{meant} is never {done}", e.stream_id, e.frame_id, v.scope),
+                        );
+                    }
+                }
             }
             Err(err) => {
                 let payload = f.payload_bytes();
@@ -189,11 +225,7 @@ pub(super) fn check_actions(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
 pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
     let a = cx.a;
     let c = Some(conn.id);
-    let frames: Vec<&FrameEntry> = a
-        .frames
-        .iter()
-        .filter(|e| e.connection == conn.id)
-        .collect();
+    let frames: Vec<&FrameEntry> = a.frames_of(conn.id).collect();
     let pipelining = conn.agreed("pipelining");
     let mut sent: BTreeMap<(u64, u64), usize> = BTreeMap::new();
     let mut answered: BTreeSet<(u64, u64)> = BTreeSet::new();
@@ -202,6 +234,23 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
     let mut reported_x005 = false;
     let mut reported_x006 = false;
     let mut last_sid: Option<u64> = None;
+    // What the capture may be missing: a NOTIFY sent before it started or lost in a gap
+    // explains an unmatched ACK, an ACK lost in a gap explains an unanswered NOTIFY.
+    let stream = |d: Direction| a.capture.connections.get(conn.id).map(|s| s.stream(d));
+    let notifies_missing = stream(Direction::HaproxyToAgent).and_then(|s| {
+        let lost: u64 = s.gaps.iter().map(|g| g.missing).sum();
+        if s.start == StreamStart::MidStream {
+            Some(String::from("the capture started after the connection did"))
+        } else if lost > 0 {
+            Some(format!(
+                "{lost} byte(s) of the HAProxy → agent stream are missing from the capture"
+            ))
+        } else {
+            None
+        }
+    });
+    let acks_lost: u64 =
+        stream(Direction::AgentToHaproxy).map_or(0, |s| s.gaps.iter().map(|g| g.missing).sum());
 
     for e in &frames {
         let key = (e.stream_id, e.frame_id);
@@ -234,20 +283,40 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                         ),
                     );
                 }
-                if e.pair.is_none() {
+                let elsewhere = e
+                    .pair
+                    .is_none()
+                    .then(|| other_connection_ack(cx, e))
+                    .flatten();
+                // ≤3.0 with async agreed routes an ACK from another connection: answered.
+                let async_answered = elsewhere.is_some()
+                    && conn.agreed("async")
+                    && conn.generation != Generation::Modern;
+                if e.pair.is_none() && !async_answered {
                     let why = match conn.end_reason {
                         crate::analysis::EndReason::CaptureEnd => "before the capture ended",
                         _ => "before the connection ended",
                     };
-                    cx.emit(
+                    let mut message = format!(
+                        "NOTIFY stream {}/frame {} got no ACK {why}",
+                        e.stream_id, e.frame_id
+                    );
+                    if let Some(other) = elsewhere {
+                        message.push_str(&format!(" on this connection; its ACK came on connection {}, where HAProxy does not look for it without async", other.connection + 1));
+                    }
+                    let severity = if acks_lost > 0 {
+                        message.push_str(&format!(" ({acks_lost} byte(s) of the agent → HAProxy stream are missing from the capture: the ACK may be among them)"));
+                        Severity::Info
+                    } else {
+                        X004.severity
+                    };
+                    cx.emit_as(
                         &X004,
+                        severity,
                         c,
                         alloc::vec![e.index],
                         cx.frame(e.index),
-                        format!(
-                            "NOTIFY stream {}/frame {} got no ACK {why}",
-                            e.stream_id, e.frame_id
-                        ),
+                        message,
                     );
                 }
             }
@@ -299,19 +368,38 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                         ),
                     );
                 } else if e.stream_id != 0 && e.frame_id != 0 {
-                    let why = match highest_sid {
-                        Some(h) if e.stream_id <= h => "a late or expired id: HAProxy ignores it and its actions are lost",
-                        _ => "above every stream-id HAProxy sent: HAProxy 3.1+ kills the connection with status 12 \"frame-id not found\"",
+                    // The NOTIFY of this stream still waiting for its ACK (3.1+: one per
+                    // stream), if any.
+                    let waiting = sent
+                        .keys()
+                        .filter(|k| k.0 == e.stream_id && !answered.contains(k))
+                        .map(|k| k.1)
+                        .max();
+                    let why = match (highest_sid, waiting) {
+                        (_, Some(fid)) if e.frame_id > fid => format!("its frame-id is above the NOTIFY's ({fid}) on that stream, which is still waiting: HAProxy 3.1+ kills the connection with status 12 \"frame-id not found\""),
+                        (Some(h), _) if e.stream_id <= h => String::from("a late or expired id: HAProxy ignores it and its actions are lost"),
+                        _ => String::from("above every stream-id HAProxy sent: HAProxy 3.1+ kills the connection with status 12 \"frame-id not found\""),
                     };
-                    cx.emit(
+                    let mut message = format!(
+                        "ACK stream {}/frame {} matches no NOTIFY on this connection: {why}",
+                        e.stream_id, e.frame_id
+                    );
+                    let severity = match &notifies_missing {
+                        Some(gap) => {
+                            message.push_str(&format!(
+                                " — unless its NOTIFY is not in the capture ({gap})"
+                            ));
+                            Severity::Info
+                        }
+                        None => X001.severity,
+                    };
+                    cx.emit_as(
                         &X001,
+                        severity,
                         c,
                         alloc::vec![e.index],
                         cx.frame(e.index),
-                        format!(
-                            "ACK stream {}/frame {} matches no NOTIFY on this connection: {why}",
-                            e.stream_id, e.frame_id
-                        ),
+                        message,
                     );
                 }
             }
@@ -320,17 +408,30 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
     }
 }
 
+/// An ACK with the NOTIFY's ids on another connection, unmatched there, after the NOTIFY.
+fn other_connection_ack<'a>(cx: &Cx<'a>, notify: &FrameEntry) -> Option<&'a FrameEntry> {
+    cx.unmatched(FrameType::Ack, notify.stream_id, notify.frame_id)
+        .find(|k| {
+            k.connection != notify.connection
+                && k.frame_type == FrameType::Ack
+                && (k.stream_id, k.frame_id) == (notify.stream_id, notify.frame_id)
+                && k.pair.is_none()
+                && k.time >= notify.time
+        })
+}
+
 /// A NOTIFY with the ACK's ids on another connection, still unanswered there.
 fn other_connection_notify<'a>(
     cx: &Cx<'a>,
     conn: &ConnectionSummary,
     ack: &FrameEntry,
 ) -> Option<&'a FrameEntry> {
-    cx.a.frames.iter().find(|n| {
-        n.connection != conn.id
-            && n.frame_type == FrameType::Notify
-            && (n.stream_id, n.frame_id) == (ack.stream_id, ack.frame_id)
-            && n.pair.is_none()
-            && n.time <= ack.time
-    })
+    cx.unmatched(FrameType::Notify, ack.stream_id, ack.frame_id)
+        .find(|n| {
+            n.connection != conn.id
+                && n.frame_type == FrameType::Notify
+                && (n.stream_id, n.frame_id) == (ack.stream_id, ack.frame_id)
+                && n.pair.is_none()
+                && n.time <= ack.time
+        })
 }

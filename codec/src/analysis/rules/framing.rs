@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 
 use super::{Cx, Rule, Severity};
 use crate::analysis::{FrameEntry, FrameLayout, Generation, StreamEvent};
-use crate::capture::spop::{SkipReason, StreamItem};
+use crate::capture::spop::{SkipReason, StreamItem, FALLBACK_MAX_LENGTH};
 use crate::wire::{Direction, ErrorKind, Frame, FrameType, PayloadKind};
 
 /// SPOP-F001.
@@ -31,7 +31,8 @@ pub const F002: Rule = Rule {
     explanation: "After the handshake both sides must keep frames within the max-frame-size the agent answered (before it, \
 within what HAProxy announced). HAProxy ≤3.0 compares the whole LENGTH and answers status 3 \"frame is too big\"; 3.1+ \
 compares only the payload (tolerating up to about 25 header bytes more) and answers status 9. HAProxy 3.1.x up to 3.1.6 \
-itself sent NOTIFYs above the agent's limit with large tune.bufsize (spoa-mirror#40, fixed by ce8c2d359).",
+itself sent NOTIFYs above the agent's limit with large tune.bufsize (spoa-mirror#40, fixed by ce8c2d359). A LENGTH too \
+large to believe is still reported here when a valid frame header follows it; its bytes are then skipped (SPOP-F012).",
 };
 
 /// SPOP-F003.
@@ -315,8 +316,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
     // F010: frames written into this one.
     if let FrameLayout::Split(r) = e.layout {
         let embedded: Vec<&FrameEntry> =
-            cx.a.frames
-                .iter()
+            cx.a.frames_of(e.connection)
                 .filter(|x| x.embedded_in == Some(e.index))
                 .collect();
         let list: Vec<String> = embedded
@@ -347,6 +347,36 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
         }
         cx.emit(&F010, c, frames, locations, message);
     }
+}
+
+/// The type of the frame header at `at` in the event's stream, if the bytes after the LENGTH
+/// look like one (a type the sender uses, FIN and no reserved flag) and the LENGTH is one a
+/// real max-frame-size could be near. A LENGTH like "rred" (0x72726564) followed by a frame
+/// body is another frame's body after a misaligned read (SPOP-F012), not an oversized frame.
+fn oversized_frame_type(
+    cx: &Cx<'_>,
+    ev: &StreamEvent,
+    at: usize,
+    length: u32,
+) -> Option<FrameType> {
+    if length > FALLBACK_MAX_LENGTH {
+        return None;
+    }
+    let data = &cx
+        .a
+        .capture
+        .connections
+        .get(ev.connection)?
+        .stream(ev.direction)
+        .data;
+    let header = data.get(at.checked_add(4)?..at.checked_add(9)?)?;
+    let (&ty, flags) = header.split_first()?;
+    let t = FrameType::from_u8(ty);
+    let flags: [u8; 4] = flags.try_into().ok()?;
+    (t != FrameType::Unset
+        && t.direction() == Some(ev.direction)
+        && u32::from_be_bytes(flags) == crate::wire::Flags::FIN)
+        .then_some(t)
 }
 
 pub(super) fn check_event(cx: &mut Cx<'_>, ev: &StreamEvent) {
@@ -388,6 +418,33 @@ pub(super) fn check_event(cx: &mut Cx<'_>, ev: &StreamEvent) {
                     loc(err.span),
                     format!("{}: {err}", ev.direction.label()),
                 ),
+                ErrorKind::LengthAboveLimit { length, .. } => {
+                    // Too big to believe while cutting the stream, but if a real frame header
+                    // follows the LENGTH it is an oversized frame, not garbage.
+                    if let Some(t) = oversized_frame_type(cx, ev, err.span.start, length) {
+                        let conn = cx.conn(ev.connection);
+                        let (which, limit) = match (
+                            conn.and_then(|c| c.negotiated_max_frame_size),
+                            conn.and_then(|c| c.haproxy_hello.as_ref())
+                                .and_then(|h| h.max_frame_size),
+                        ) {
+                            (Some(m), _) => ("negotiated", Some(m)),
+                            (None, Some(m)) => ("announced", Some(m)),
+                            (None, None) => ("", None),
+                        };
+                        let limit = limit
+                            .map_or(String::from("any plausible max-frame-size"), |m| {
+                                format!("the {which} max-frame-size {m}")
+                            });
+                        cx.emit(
+                            &F002,
+                            c,
+                            frames.clone(),
+                            loc(err.span),
+                            format!("{t} LENGTH {length} at {:#x} is above {limit} (≤3.0: status 3, 3.1+: status 9); too big to decode, its bytes are skipped", err.span.start),
+                        );
+                    }
+                }
                 _ => {}
             }
             let why = match err.kind {

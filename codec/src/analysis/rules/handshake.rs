@@ -128,11 +128,7 @@ fn parse_version(s: &[u8]) -> Option<u32> {
 
 pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
     let a = cx.a;
-    let frames: Vec<&FrameEntry> = a
-        .frames
-        .iter()
-        .filter(|e| e.connection == conn.id)
-        .collect();
+    let frames: Vec<&FrameEntry> = a.frames_of(conn.id).collect();
     let Some(capture) = a.capture.connections.get(conn.id) else {
         return;
     };
@@ -165,6 +161,9 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
         if let Some(e) = first(Direction::AgentToHaproxy) {
             match e.frame_type {
                 FrameType::AgentHello => {}
+                // Without a HAPROXY-HELLO there was no handshake to refuse: the DISCONNECT
+                // answers whatever came instead (reported on HAProxy's side).
+                FrameType::AgentDisconnect if conn.haproxy_hello.is_none() => {}
                 FrameType::AgentDisconnect => {
                     cx.emit(
                         &H009,

@@ -160,9 +160,49 @@ impl Finding {
 pub(crate) struct Cx<'a> {
     pub a: &'a super::Analysis,
     pub out: Vec<Finding>,
+    /// NOTIFYs and ACKs without a partner on their connection, by (type, stream-id, frame-id):
+    /// looking for a partner elsewhere stays cheap however many there are.
+    unmatched: alloc::collections::BTreeMap<(u8, u64, u64), Vec<usize>>,
 }
 
 impl<'a> Cx<'a> {
+    fn new(a: &'a super::Analysis) -> Self {
+        let mut unmatched: alloc::collections::BTreeMap<(u8, u64, u64), Vec<usize>> =
+            alloc::collections::BTreeMap::new();
+        for e in &a.frames {
+            if e.pair.is_none()
+                && matches!(
+                    e.frame_type,
+                    crate::wire::FrameType::Notify | crate::wire::FrameType::Ack
+                )
+            {
+                unmatched
+                    .entry((e.frame_type.as_u8(), e.stream_id, e.frame_id))
+                    .or_default()
+                    .push(e.index);
+            }
+        }
+        Cx {
+            a,
+            out: Vec::new(),
+            unmatched,
+        }
+    }
+
+    /// Unpaired frames of type `t` with these ids, on any connection, in timeline order.
+    pub fn unmatched(
+        &self,
+        t: crate::wire::FrameType,
+        stream_id: u64,
+        frame_id: u64,
+    ) -> impl Iterator<Item = &'a super::FrameEntry> + '_ {
+        self.unmatched
+            .get(&(t.as_u8(), stream_id, frame_id))
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .filter_map(|&i| self.a.frames.get(i))
+    }
+
     /// Reports `rule` with its default severity.
     pub fn emit(
         &mut self,
@@ -236,7 +276,7 @@ impl<'a> Cx<'a> {
 
 /// Runs every rule; findings sorted by the frame they are shown under (capture-wide first).
 pub(crate) fn run(a: &super::Analysis, events: &[super::StreamEvent]) -> Vec<Finding> {
-    let mut cx = Cx { a, out: Vec::new() };
+    let mut cx = Cx::new(a);
     for e in &a.frames {
         a.with_frame(e.index, |f| {
             framing::check_frame(&mut cx, e, f);

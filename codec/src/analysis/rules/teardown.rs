@@ -97,11 +97,7 @@ fn usual_cause(code: u64) -> &'static str {
 pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
     let a = cx.a;
     let c = Some(conn.id);
-    let frames: Vec<&FrameEntry> = a
-        .frames
-        .iter()
-        .filter(|e| e.connection == conn.id)
-        .collect();
+    let frames: Vec<&FrameEntry> = a.frames_of(conn.id).collect();
 
     for d in frames.iter().filter(|e| {
         matches!(
