@@ -187,7 +187,9 @@ fn real_haproxy_accepts_our_agent_and_the_capture_decodes() {
     // tcpdump on loopback, packet-buffered; ready once it says "listening on".
     let mut dump = Proc(
         Command::new(&tcpdump)
-            .args(["-i", "lo", "-U", "-n", "-s", "0", "-w"])
+            // --immediate-mode: hand every packet to tcpdump at once (the default ring buffer
+            // delivers blocks on a timeout, and a block still pending at exit is lost).
+            .args(["-i", "lo", "--immediate-mode", "-U", "-n", "-s", "0", "-w"])
             .arg(&pcap)
             .args(["tcp", "port", &agent_port.to_string()])
             .stdout(Stdio::null())
@@ -203,8 +205,22 @@ fn real_haproxy_accepts_our_agent_and_the_capture_decodes() {
         "tcpdump did not start: {ready}"
     );
     std::thread::spawn(move || lines.for_each(drop));
-    // "listening on" comes slightly before packets are really delivered to tcpdump.
-    std::thread::sleep(Duration::from_millis(500));
+    // "listening on" can come before packets are really delivered to tcpdump (slowly so on a
+    // loaded machine): knock on the agent's port until the capture file grows, which proves
+    // the capture is live. Knocks are TCP connections without data, not SPOP.
+    let knock = |what: &str| {
+        let before = std::fs::metadata(&pcap).map_or(0, |m| m.len());
+        let start = Instant::now();
+        while std::fs::metadata(&pcap).map_or(0, |m| m.len()) <= before {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "tcpdump captured nothing {what}"
+            );
+            drop(TcpStream::connect(agent.addr()));
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    knock("at start");
 
     let mut proxy = Proc(
         Command::new(&haproxy)
@@ -246,7 +262,8 @@ fn real_haproxy_accepts_our_agent_and_the_capture_decodes() {
         proxy.signal("-TERM");
         proxy.wait_exit(Duration::from_secs(5));
     }
-    std::thread::sleep(Duration::from_millis(300));
+    // A last knock: once it is in the file, everything before it is too.
+    knock("after the traffic");
     dump.signal("-INT");
     assert!(
         dump.wait_exit(Duration::from_secs(5)),
