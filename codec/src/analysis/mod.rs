@@ -135,17 +135,24 @@ impl Analysis {
     /// decode them with.
     pub fn frame_bytes(&self, index: usize) -> Option<(Cow<'_, [u8]>, usize)> {
         let e = self.frames.get(index)?;
-        let data = &self
-            .capture
-            .connections
-            .get(e.connection)?
-            .stream(e.direction)
-            .data;
+        let data = self.stream_data(e.connection, e.direction)?;
         let bytes = match e.layout {
             FrameLayout::Whole(s) => Cow::Borrowed(data.get(s.range())?),
             FrameLayout::Split(r) => Cow::Owned(r.bytes(data)),
         };
         Some((bytes, e.offset()))
+    }
+
+    /// The bytes one side of a connection sent.
+    pub fn stream_data(&self, connection: usize, direction: Direction) -> Option<&[u8]> {
+        Some(
+            &self
+                .capture
+                .connections
+                .get(connection)?
+                .stream(direction)
+                .data,
+        )
     }
 
     /// Decodes frame `index` and hands the view to `f`.

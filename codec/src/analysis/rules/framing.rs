@@ -362,13 +362,7 @@ fn oversized_frame_type(
     if length > FALLBACK_MAX_LENGTH {
         return None;
     }
-    let data = &cx
-        .a
-        .capture
-        .connections
-        .get(ev.connection)?
-        .stream(ev.direction)
-        .data;
+    let data = cx.a.stream_data(ev.connection, ev.direction)?;
     let header = data.get(at.checked_add(4)?..at.checked_add(9)?)?;
     let (&ty, flags) = header.split_first()?;
     let t = FrameType::from_u8(ty);

@@ -18,7 +18,7 @@
 
 use alloc::vec::Vec;
 
-use super::dump::{hex_area, Scratch, FOLLOW, TCPDUMP};
+use super::dump::{hex_area, Layout, Scratch, FOLLOW, TCPDUMP};
 use super::lines::{self, at, skip_blanks, skip_digits, skip_hex, sub};
 use super::time;
 use super::{TextError, TextPacket, TextWarningKind, Warnings};
@@ -165,6 +165,32 @@ struct Current {
     data: Vec<u8>,
 }
 
+impl Current {
+    /// Appends one hex line printed at `offset`; a jump in offsets is a warning.
+    fn append(
+        &mut self,
+        line: lines::Line<'_>,
+        offset: u64,
+        hex_start: usize,
+        layout: &Layout,
+        warnings: &mut Warnings,
+        scratch: &mut Scratch,
+    ) -> Result<(), TextError> {
+        let have = self.data.len() as u64;
+        if have != offset {
+            warnings.push(
+                line.no,
+                TextWarningKind::OffsetGap {
+                    expected: have,
+                    found: offset,
+                },
+            );
+        }
+        hex_area(line, hex_start, layout, &mut self.data, warnings, scratch)?;
+        Ok(())
+    }
+}
+
 pub(crate) fn parse(text: &str, warnings: &mut Warnings) -> Result<Vec<TextPacket>, TextError> {
     let mut declared: Option<LinkType> = None;
     let mut packets: Vec<(TextPacket, Stamp)> = Vec::new();
@@ -190,24 +216,7 @@ pub(crate) fn parse(text: &str, warnings: &mut Warnings) -> Result<Vec<TextPacke
                 });
             }
             if let Some(c) = current.as_mut() {
-                let have = c.data.len() as u64;
-                if have != offset {
-                    warnings.push(
-                        line.no,
-                        TextWarningKind::OffsetGap {
-                            expected: have,
-                            found: offset,
-                        },
-                    );
-                }
-                hex_area(
-                    line,
-                    hex_start,
-                    &TCPDUMP,
-                    &mut c.data,
-                    warnings,
-                    &mut scratch,
-                )?;
+                c.append(line, offset, hex_start, &TCPDUMP, warnings, &mut scratch)?;
             }
             continue;
         }
@@ -289,24 +298,7 @@ pub(crate) fn parse_packet_dump(
                 });
             }
             if let Some(c) = current.as_mut() {
-                let have = c.data.len() as u64;
-                if have != offset {
-                    warnings.push(
-                        line.no,
-                        TextWarningKind::OffsetGap {
-                            expected: have,
-                            found: offset,
-                        },
-                    );
-                }
-                hex_area(
-                    line,
-                    hex_start,
-                    &FOLLOW,
-                    &mut c.data,
-                    warnings,
-                    &mut scratch,
-                )?;
+                c.append(line, offset, hex_start, &FOLLOW, warnings, &mut scratch)?;
             }
             continue;
         }
