@@ -1,0 +1,22 @@
+//! The whole pipeline on arbitrary input: load, analyze (every rule), build the report. No
+//! panic, and every finding points at frames and bytes that exist.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use spop_codec::analysis::{analyze, AnalysisOptions};
+use spop_codec::capture::{load, LoadOptions};
+use spop_codec::report::Report;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(capture) = load(data, &LoadOptions::default()) else { return };
+    let a = analyze(capture, &AnalysisOptions { slow_ack: Some(1), churn_threshold: 2 });
+    for f in &a.findings {
+        assert!(f.frames.iter().all(|&i| i < a.frames.len()));
+        for l in &f.locations {
+            let len = a.stream_data(l.connection, l.direction).map_or(0, <[u8]>::len);
+            assert!(l.span.start <= l.span.end && l.span.end <= len, "{l:?} beyond {len}");
+        }
+    }
+    let report = Report::new(&a);
+    assert_eq!(report.frames.len(), a.frames.len());
+});
