@@ -1,49 +1,75 @@
-//! From the input to rows for the frame table, through the engine. Rendering only: every
-//! protocol fact (frame names, summaries, errors) comes from `spop-codec`.
+//! From the input to rows for the frame table, through the engine's analysis. Rendering only:
+//! frame names, summaries and findings all come from `spop-codec`.
 
-use spop_codec::capture::spop::StreamItem;
+use spop_codec::analysis::{analyze, AnalysisOptions, Finding};
 use spop_codec::capture::{load, LoadOptions};
-use spop_codec::wire::{decode_frame, Direction, Limits, Status};
+use spop_codec::report::seconds;
 
-/// One row of the frame table: a frame, or bytes that are not one.
+/// A finding as the page shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingRow {
+    /// `"error"`, `"warning"` or `"info"`.
+    pub severity: &'static str,
+    /// Rule code.
+    pub code: &'static str,
+    /// Rule name.
+    pub name: &'static str,
+    /// What happened.
+    pub message: String,
+}
+
+impl From<&Finding> for FindingRow {
+    fn from(f: &Finding) -> Self {
+        FindingRow {
+            severity: f.severity.name(),
+            code: f.rule.code,
+            name: f.rule.name,
+            message: f.message.clone(),
+        }
+    }
+}
+
+/// One row of the frame table.
+#[derive(Debug, Clone, PartialEq)]
 pub struct FrameRow {
-    /// Position in the table (1-based).
+    /// Position in the timeline (1-based).
     pub index: usize,
     /// Connection number (1-based).
     pub connection: usize,
-    /// Offset in its byte stream.
-    pub offset: usize,
+    /// Seconds since the first frame.
+    pub time: f64,
     /// `HAProxy → agent` or `agent → HAProxy`.
     pub direction: &'static str,
-    /// Frame type name (empty for non-frame rows).
+    /// Frame type name (marked when written into another frame's bytes).
     pub frame_type: String,
-    /// STREAM-ID and FRAME-ID, for frames.
-    pub ids: Option<(u64, u64)>,
-    /// LENGTH, for frames.
-    pub length: Option<u32>,
+    /// STREAM-ID/FRAME-ID.
+    pub ids: String,
+    /// LENGTH.
+    pub length: u32,
     /// One-line decoded summary.
     pub summary: String,
-    /// What is wrong, if anything.
-    pub problem: Option<String>,
-    /// Capture time in ns and packet number (for ordering).
-    time: (u64, u32),
+    /// Findings shown under this frame.
+    pub findings: Vec<FindingRow>,
 }
 
 /// The result of decoding the input.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Decoded {
     /// Detected input format, for people.
     pub format: Option<String>,
     /// SPOP connections found.
     pub connections: usize,
-    /// Rows in capture order.
+    /// Finding counts: errors, warnings, infos.
+    pub counts: (usize, usize, usize),
+    /// Findings about the whole capture or a connection rather than one frame.
+    pub general: Vec<FindingRow>,
+    /// Rows in timeline order.
     pub rows: Vec<FrameRow>,
     /// Why the input could not be read.
     pub error: Option<String>,
 }
 
-/// Decodes any supported input (capture file bytes or pasted text).
+/// Decodes and analyses any supported input (capture file bytes or pasted text).
 pub fn decode_input(input: &[u8]) -> Decoded {
     if input.iter().all(u8::is_ascii_whitespace) {
         return Decoded::default();
@@ -57,64 +83,49 @@ pub fn decode_input(input: &[u8]) -> Decoded {
             }
         }
     };
-    let mut rows = Vec::new();
-    for conn in &capture.connections {
-        for dir in [Direction::HaproxyToAgent, Direction::AgentToHaproxy] {
-            let data = &conn.stream(dir).data;
-            for item in conn.items(dir) {
-                let packet = item.packet(conn.stream(dir));
-                let time = (packet.timestamp, packet.number);
-                let mut row = FrameRow {
-                    index: 0,
-                    connection: conn.id + 1,
-                    offset: 0,
-                    direction: dir.label(),
-                    frame_type: String::new(),
-                    ids: None,
-                    length: None,
-                    summary: String::new(),
-                    problem: None,
-                    time,
-                };
-                let bytes = item.frame_bytes(data);
-                let frame = bytes.as_deref().and_then(|b| {
-                    match decode_frame(b, item.offset(), Limits::default()) {
-                        Ok(Status::Complete(f)) => Some(f),
-                        _ => None,
-                    }
-                });
-                row.offset = item.offset();
-                match frame {
-                    Some(f) => {
-                        row.frame_type = f.frame_type().to_string();
-                        row.ids = Some((f.stream_id(), f.frame_id()));
-                        row.length = Some(f.length());
-                        row.summary = f.summary().to_string();
-                        row.problem = match item {
-                            StreamItem::Split(_) => Some(item.to_string()),
-                            _ => f.payload_error().map(ToString::to_string),
-                        };
-                    }
-                    None => row.problem = Some(item.to_string()),
-                }
-                rows.push(row);
-            }
-        }
-    }
-    // Stable: within one instant, rows keep stream order.
-    rows.sort_by_key(|r| (r.time, r.connection));
-    for (i, r) in rows.iter_mut().enumerate() {
-        r.index = i + 1;
-    }
-    let error = (capture.connections.is_empty()).then(|| {
+    let a = analyze(capture, &AnalysisOptions::default());
+    let start = a.frames.first().map_or(0, |f| f.time);
+    let rows = a
+        .frames
+        .iter()
+        .map(|e| FrameRow {
+            index: e.index + 1,
+            connection: e.connection + 1,
+            time: seconds(e.time.saturating_sub(start)),
+            direction: e.direction.label(),
+            frame_type: if e.embedded_in.is_some() {
+                format!("↳ {}", e.frame_type)
+            } else {
+                e.frame_type.to_string()
+            },
+            ids: format!("{}/{}", e.stream_id, e.frame_id),
+            length: e.length,
+            summary: a
+                .with_frame(e.index, |f| f.summary().to_string())
+                .unwrap_or_default(),
+            findings: a
+                .findings_at(e.index)
+                .iter()
+                .map(FindingRow::from)
+                .collect(),
+        })
+        .collect();
+    let error = a.connections.is_empty().then(|| {
         format!(
             "no SPOP connection found ({} packet(s), {} other TCP connection(s))",
-            capture.packets, capture.other_connections
+            a.capture.packets, a.capture.other_connections
         )
     });
     Decoded {
-        format: Some(capture.input.to_string()),
-        connections: capture.connections.len(),
+        format: Some(a.capture.input.to_string()),
+        connections: a.connections.len(),
+        counts: a.counts(),
+        general: a
+            .findings
+            .iter()
+            .filter(|f| f.frames.is_empty())
+            .map(FindingRow::from)
+            .collect(),
         rows,
         error,
     }

@@ -6,7 +6,7 @@ mod decode;
 
 use leptos::prelude::*;
 
-pub use decode::{decode_input, Decoded, FrameRow};
+pub use decode::{decode_input, Decoded, FindingRow, FrameRow};
 
 /// A small example: HAProxy-go's AGENT-DISCONNECT followed by an ACK (spop/VECTORS.md §8),
 /// the shape of the haproxy#2490 incident.
@@ -51,43 +51,58 @@ fn Results(decoded: Memo<Decoded>) -> impl IntoView {
         <section class="results" aria-label="Decoded frames">
             {move || {
                 let d = decoded.get();
-                let status = match (&d.format, &d.error) {
-                    (None, None) => None,
-                    (format, error) => Some(view! {
+                let status = (d.format.is_some() || d.error.is_some()).then(|| {
+                    let (e, w, i) = d.counts;
+                    view! {
                         <p class="status" role="status">
-                            {format.clone().map(|f| format!("Detected: {f}. "))}
-                            {format!("{} connection(s), {} frame(s).", d.connections, d.rows.iter().filter(|r| r.length.is_some()).count())}
-                            {error.clone().map(|e| view! { <span class="error">" " {e}</span> })}
+                            {d.format.clone().map(|f| format!("Detected: {f}. "))}
+                            {format!("{} connection(s), {} frame(s). ", d.connections, d.rows.len())}
+                            {d.format.is_some().then(|| view! {
+                                <span class="counts">
+                                    <span class="sev error">{format!("{e} error(s)")}</span>", "
+                                    <span class="sev warning">{format!("{w} warning(s)")}</span>", "
+                                    <span class="sev info">{format!("{i} info")}</span>
+                                </span>
+                            })}
+                            {d.error.clone().map(|e| view! { <span class="error">" " {e}</span> })}
                         </p>
-                    }),
-                };
+                    }
+                });
+                let general = d.general.clone();
+                let no_general = general.is_empty();
                 let rows = d.rows.clone();
                 let empty = rows.is_empty();
                 view! {
                     {status}
+                    <ul class="findings general" hidden=no_general>
+                        {general.into_iter().map(finding_view).collect_view()}
+                    </ul>
                     <table class="frames" hidden=empty>
                         <thead>
                             <tr>
-                                <th>"#"</th><th>"conn"</th><th>"offset"</th><th>"dir"</th><th>"type"</th>
-                                <th>"stream"</th><th>"frame"</th><th>"length"</th><th>"summary"</th>
+                                <th>"#"</th><th>"conn"</th><th>"time (s)"</th><th>"dir"</th><th>"type"</th>
+                                <th>"stream/frame"</th><th>"length"</th><th>"summary"</th>
                             </tr>
                         </thead>
                         <tbody>
                             {rows.into_iter().map(|r| {
-                                let bad = r.problem.is_some();
+                                let no_findings = r.findings.is_empty();
+                                let worst = r.findings.iter().map(|f| f.severity).find(|s| *s == "error")
+                                    .or_else(|| r.findings.iter().map(|f| f.severity).find(|s| *s == "warning"));
                                 view! {
-                                <tr class:bad=bad>
+                                <tr class=format!("frame {}", worst.map_or(String::new(), |w| format!("has-{w}")))>
                                     <td>{r.index}</td>
                                     <td>{r.connection}</td>
-                                    <td class="mono">{format!("{:#06x}", r.offset)}</td>
+                                    <td class="mono">{format!("{:.6}", r.time)}</td>
                                     <td>{r.direction}</td>
                                     <td class="type">{r.frame_type}</td>
-                                    <td class="mono">{r.ids.map(|i| i.0.to_string())}</td>
-                                    <td class="mono">{r.ids.map(|i| i.1.to_string())}</td>
-                                    <td class="mono">{r.length.map(|l| l.to_string())}</td>
+                                    <td class="mono">{r.ids}</td>
+                                    <td class="mono">{r.length}</td>
                                     <td class="summary">
                                         {r.summary}
-                                        {r.problem.map(|p| view! { <div class="error">{p}</div> })}
+                                        <ul class="findings" hidden=no_findings>
+                                            {r.findings.into_iter().map(finding_view).collect_view()}
+                                        </ul>
                                     </td>
                                 </tr>
                                 }
@@ -97,5 +112,14 @@ fn Results(decoded: Memo<Decoded>) -> impl IntoView {
                 }
             }}
         </section>
+    }
+}
+
+fn finding_view(f: FindingRow) -> impl IntoView {
+    view! {
+        <li class=format!("finding sev-{}", f.severity)>
+            <span class="sev">{f.severity}</span>" "
+            <code>{f.code}</code>" "{f.name}": "{f.message}
+        </li>
     }
 }

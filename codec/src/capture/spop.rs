@@ -270,7 +270,16 @@ pub fn scan_stream(stream: &Stream, dir: Direction, max_length: u32) -> Vec<Stre
         let chunk = data.get(..chunk_end).unwrap_or(&[]);
 
         if let Some(reason) = resync.take() {
-            let start = find_frame_start(chunk, pos, Some(dir), max_length).unwrap_or(chunk_end);
+            // A plausible frame right here is the boundary (a capture or paste that starts on
+            // one); otherwise search, asking for two frames in a row to trust a position.
+            let here = chunk
+                .get(pos..)
+                .is_some_and(|b| plausible_frame(b, Some(dir), max_length));
+            let start = if here {
+                pos
+            } else {
+                find_frame_start(chunk, pos, Some(dir), max_length).unwrap_or(chunk_end)
+            };
             if start > pos {
                 items.push(StreamItem::Skipped {
                     span: Span::new(pos, start),
