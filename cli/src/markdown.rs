@@ -76,7 +76,6 @@ pub fn report(out: &mut dyn Write, a: &Analysis, name: &str) -> io::Result<()> {
         writeln!(out, "| # | HAProxy | agent | HAProxy version | max-frame-size | capabilities | frames →/← | NOTIFY answered | ended | errors | warnings |")?;
         writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|")?;
         for c in &a.connections {
-            let report = spop_codec::report::Report::new_connection_ended(c);
             writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {} | {}/{} | {}/{} | {} | {} | {} |",
@@ -91,7 +90,7 @@ pub fn report(out: &mut dyn Write, a: &Analysis, name: &str) -> io::Result<()> {
                 c.frames_to_haproxy,
                 c.pairs.iter().filter(|p| p.ack.is_some()).count(),
                 c.pairs.len(),
-                cell(&report),
+                cell(&c.end_reason.to_string()),
                 c.errors,
                 c.warnings
             )?;

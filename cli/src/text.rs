@@ -95,19 +95,15 @@ fn header(out: &mut dyn Write, p: &Paint, a: &Analysis, c: &ConnectionSummary) -
         hs.push(format!("agent version {v}"));
     }
     writeln!(out, "  handshake  {}", hs.join(" · "))?;
-    let report = spop_codec::report::Report::new_connection_ended(c);
-    writeln!(out, "  ended      {report}")?;
+    writeln!(out, "  ended      {}", c.end_reason)?;
     let answered = c.pairs.iter().filter(|x| x.ack.is_some()).count();
-    let mut lat: Vec<u64> = c.pairs.iter().filter_map(|x| x.latency).collect();
-    lat.sort_unstable();
-    let latency = match (lat.get(lat.len() / 2), lat.last()) {
-        (Some(m), Some(x)) => format!(
+    let latency = c.latency().map_or(String::new(), |(m, x)| {
+        format!(
             ", latency median {:.3} ms, max {:.3} ms",
-            *m as f64 / 1e6,
-            *x as f64 / 1e6
-        ),
-        _ => String::new(),
-    };
+            m as f64 / 1e6,
+            x as f64 / 1e6
+        )
+    });
     writeln!(
         out,
         "  exchange   {} NOTIFY, {answered} answered, at most {} outstanding{latency}; {} frame(s) → / {} ←",

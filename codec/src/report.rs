@@ -18,7 +18,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use crate::analysis::{Analysis, EndReason, FrameLayout};
+use crate::analysis::{Analysis, FrameLayout};
 use crate::wire::{ActionBody, Frame, Payload, TypedData, Value};
 
 /// Converts a capture timestamp (ns since the epoch) to seconds.
@@ -388,46 +388,7 @@ pub fn payload(f: &Frame<'_>) -> PayloadReport {
     }
 }
 
-fn ended(e: &EndReason) -> String {
-    match *e {
-        EndReason::Disconnect {
-            by, status, text, ..
-        } => {
-            let who = match by {
-                crate::wire::Direction::HaproxyToAgent => "HAPROXY-DISCONNECT",
-                crate::wire::Direction::AgentToHaproxy => "AGENT-DISCONNECT",
-            };
-            match (status, text) {
-                (Some(s), Some(t)) => format!("{who} status {s} \"{t}\""),
-                (Some(s), None) => format!("{who} status {s}"),
-                _ => String::from(who),
-            }
-        }
-        EndReason::Fin { by } => format!("FIN from {} (no DISCONNECT)", who(by)),
-        EndReason::Rst { by } => format!("RST from {} (no DISCONNECT)", who(by)),
-        EndReason::CaptureEnd => String::from("still open at the end of the capture"),
-    }
-}
-
-fn who(d: crate::wire::Direction) -> &'static str {
-    match d {
-        crate::wire::Direction::HaproxyToAgent => "HAProxy",
-        crate::wire::Direction::AgentToHaproxy => "the agent",
-    }
-}
-
-fn median(mut v: Vec<u64>) -> Option<u64> {
-    v.sort_unstable();
-    v.get(v.len() / 2).copied()
-}
-
 impl Report {
-    /// How a connection ended, in words (`AGENT-DISCONNECT status 0 "normal"`, `FIN from
-    /// HAProxy (no DISCONNECT)`, …).
-    pub fn new_connection_ended(c: &crate::analysis::ConnectionSummary) -> String {
-        ended(&c.end_reason)
-    }
-
     /// Builds the report of an analysis.
     pub fn new(a: &Analysis) -> Report {
         let (errors, warnings, infos) = a.counts();
@@ -482,7 +443,7 @@ impl Report {
             .connections
             .iter()
             .map(|c| {
-                let latencies: Vec<u64> = c.pairs.iter().filter_map(|p| p.latency).collect();
+                let latency = c.latency();
                 ConnectionReport {
                     id: c.id,
                     haproxy: c.haproxy.map(|s| s.to_string()),
@@ -491,7 +452,7 @@ impl Report {
                     generation_evidence: c.generation_evidence.clone(),
                     start: seconds(c.start),
                     end: seconds(c.end),
-                    ended: ended(&c.end_reason),
+                    ended: c.end_reason.to_string(),
                     announced_max_frame_size: c
                         .haproxy_hello
                         .as_ref()
@@ -510,8 +471,8 @@ impl Report {
                     notifies: c.pairs.len(),
                     answered: c.pairs.iter().filter(|p| p.ack.is_some()).count(),
                     max_outstanding: c.max_outstanding,
-                    median_latency_ms: median(latencies.clone()).map(|l| l as f64 / 1e6),
-                    max_latency_ms: latencies.iter().max().map(|&l| l as f64 / 1e6),
+                    median_latency_ms: latency.map(|(m, _)| m as f64 / 1e6),
+                    max_latency_ms: latency.map(|(_, x)| x as f64 / 1e6),
                     errors: c.errors,
                     warnings: c.warnings,
                 }

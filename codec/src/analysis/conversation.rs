@@ -155,7 +155,42 @@ pub struct ConnectionSummary {
     pub warnings: usize,
 }
 
+impl core::fmt::Display for EndReason {
+    /// For people: `AGENT-DISCONNECT status 0 "normal"`, `FIN from HAProxy (no DISCONNECT)`.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let who = |d: Direction| match d {
+            Direction::HaproxyToAgent => "HAProxy",
+            Direction::AgentToHaproxy => "the agent",
+        };
+        match *self {
+            EndReason::Disconnect {
+                by, status, text, ..
+            } => {
+                let frame = match by {
+                    Direction::HaproxyToAgent => "HAPROXY-DISCONNECT",
+                    Direction::AgentToHaproxy => "AGENT-DISCONNECT",
+                };
+                match (status, text) {
+                    (Some(s), Some(t)) => write!(f, "{frame} status {s} \"{t}\""),
+                    (Some(s), None) => write!(f, "{frame} status {s}"),
+                    _ => f.write_str(frame),
+                }
+            }
+            EndReason::Fin { by } => write!(f, "FIN from {} (no DISCONNECT)", who(by)),
+            EndReason::Rst { by } => write!(f, "RST from {} (no DISCONNECT)", who(by)),
+            EndReason::CaptureEnd => f.write_str("still open at the end of the capture"),
+        }
+    }
+}
+
 impl ConnectionSummary {
+    /// Median and slowest NOTIFY→ACK latency (ns), over the answered NOTIFYs.
+    pub fn latency(&self) -> Option<(u64, u64)> {
+        let mut l: Vec<u64> = self.pairs.iter().filter_map(|p| p.latency).collect();
+        l.sort_unstable();
+        Some((*l.get(l.len() / 2)?, *l.last()?))
+    }
+
     /// Whether a capability was announced by both sides.
     pub fn agreed(&self, cap: &str) -> bool {
         self.agreed_capabilities.iter().any(|c| c == cap)
