@@ -21,7 +21,7 @@ test("decodes the example and pasted hex", async () => {
   const errors = [];
   const page = await newPage(browser, errors);
   await page.goto(server.url);
-  await page.getByRole("button", { name: /Load example/ }).click();
+  await page.getByRole("button", { name: /DISCONNECT then ACK/ }).click();
   const rows = page.locator("table.frames tbody tr");
   await rows.first().waitFor();
   assert.equal(await rows.count(), 2);

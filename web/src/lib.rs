@@ -4,6 +4,8 @@
 
 mod decode;
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
 
 pub use decode::{decode_input, Decoded, FindingRow, FrameRow};
@@ -12,33 +14,128 @@ pub use decode::{decode_input, Decoded, FindingRow, FrameRow};
 /// the shape of the haproxy#2490 incident.
 const EXAMPLE: &str = "00000038660000000100000B7374617475732D636F64650363076D6573736167650819616E20756E6B6E6F776E206572726F72206F63637572726564\n000000156700000001F3BC780101030207616C6C6F77656411";
 
+/// Real captures from the shared corpus, one click away.
+const EXAMPLES: [(&str, &str, &[u8]); 3] = [
+    (
+        "Agent writing ACKs into its DISCONNECT",
+        "haproxy26-interleaved-disconnect.pcap",
+        include_bytes!("../../tests/fixtures/haproxy26-interleaved-disconnect.pcap"),
+    ),
+    (
+        "Clean HAProxy 3.4 capture",
+        "haproxy34-clean.pcapng",
+        include_bytes!("../../tests/fixtures/haproxy34-clean.pcapng"),
+    ),
+    (
+        "Python agent (haproxyspoa)",
+        "haproxy26-pyagent.pcap",
+        include_bytes!("../../tests/fixtures/haproxy26-pyagent.pcap"),
+    ),
+];
+
+/// What is being inspected.
+#[derive(Debug, Clone, PartialEq)]
+enum Source {
+    /// Pasted text.
+    Text(String),
+    /// A file (opened, dropped, or a bundled example).
+    File { name: String, bytes: Arc<Vec<u8>> },
+}
+
+/// Reads a browser `File` into the source signal.
+fn read_file(file: web_sys::File, source: RwSignal<Source>, error: RwSignal<Option<String>>) {
+    let name = file.name();
+    leptos::task::spawn_local(async move {
+        match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+            Ok(buffer) => {
+                error.set(None);
+                source.set(Source::File {
+                    name,
+                    bytes: Arc::new(js_sys::Uint8Array::new(&buffer).to_vec()),
+                });
+            }
+            Err(_) => error.set(Some(format!(
+                "{name}: the browser could not read this file"
+            ))),
+        }
+    });
+}
+
 /// The application root.
 #[component]
 pub fn App() -> impl IntoView {
-    let (input, set_input) = signal(String::new());
-    let decoded = Memo::new(move |_| input.with(|i| decode_input(i.as_bytes())));
+    let source = RwSignal::new(Source::Text(String::new()));
+    let read_error = RwSignal::new(None::<String>);
+    let decoded = Memo::new(move |_| {
+        source.with(|s| match s {
+            Source::Text(t) => decode_input(t.as_bytes()),
+            Source::File { bytes, .. } => decode_input(bytes),
+        })
+    });
+    let text = move || match source.get() {
+        Source::Text(t) => t,
+        Source::File { .. } => String::new(),
+    };
+    let loaded = move || match source.get() {
+        Source::File { name, bytes } => Some(format!("{name} ({} bytes)", bytes.len())),
+        Source::Text(_) => None,
+    };
+    let on_drop = move |ev: web_sys::DragEvent| {
+        ev.prevent_default();
+        if let Some(file) = ev
+            .data_transfer()
+            .and_then(|d| d.files())
+            .and_then(|f| f.get(0))
+        {
+            read_file(file, source, read_error);
+        }
+    };
 
     view! {
         <header class="bar">
             <h1>"spop-inspector"</h1>
             <span class="tagline">"SPOP frames, decoded in your browser. Nothing leaves the page."</span>
         </header>
-        <main>
+        <main on:dragover=|ev: web_sys::DragEvent| ev.prevent_default() on:drop=on_drop>
             <section class="input" aria-label="Input">
-                <label for="input">"Paste SPOP bytes (hex, xxd, hexdump -C, od, base64, tshark Follow TCP Stream …)"</label>
+                <label for="input">"Paste a capture or SPOP bytes (hex, xxd, hexdump -C, od, tcpdump -X, tshark Follow TCP Stream, base64 …), or open or drop a pcap/pcapng file"</label>
                 <textarea
                     id="input"
                     spellcheck="false"
-                    placeholder="00 00 00 07 67 00 00 00 01 01 01"
-                    prop:value=input
-                    on:input:target=move |ev| set_input.set(ev.target().value())
+                    placeholder=move || loaded().map_or("00 00 00 07 67 00 00 00 01 01 01".to_string(), |l| format!("Inspecting {l}; paste here to inspect text instead"))
+                    prop:value=text
+                    on:input:target=move |ev| source.set(Source::Text(ev.target().value()))
                 ></textarea>
                 <div class="actions">
-                    <button on:click=move |_| set_input.set(EXAMPLE.to_string())>
-                        "Load example: DISCONNECT followed by an ACK"
-                    </button>
-                    <button on:click=move |_| set_input.set(String::new())>"Clear"</button>
+                    <label class="button">
+                        "Open file…"
+                        <input
+                            type="file"
+                            id="file"
+                            aria-label="Open a capture file"
+                            on:change:target=move |ev| {
+                                if let Some(file) = ev.target().files().and_then(|f| f.get(0)) {
+                                    read_file(file, source, read_error);
+                                }
+                            }
+                        />
+                    </label>
+                    <span class="examples">"Examples:"</span>
+                    {EXAMPLES
+                        .into_iter()
+                        .map(|(label, name, bytes)| {
+                            view! {
+                                <button on:click=move |_| source.set(Source::File { name: name.to_string(), bytes: Arc::new(bytes.to_vec()) })>
+                                    {label}
+                                </button>
+                            }
+                        })
+                        .collect_view()}
+                    <button on:click=move |_| source.set(Source::Text(EXAMPLE.to_string()))>"DISCONNECT then ACK (hex)"</button>
+                    <button on:click=move |_| source.set(Source::Text(String::new()))>"Clear"</button>
                 </div>
+                {move || loaded().map(|l| view! { <p class="loaded">"Inspecting " <strong>{l}</strong></p> })}
+                {move || read_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             </section>
             <Results decoded=decoded />
         </main>
