@@ -34,6 +34,7 @@ extern crate std;
 
 pub mod analysis;
 pub mod capture;
+pub mod fields;
 pub mod report;
 mod span;
 pub mod synth;

@@ -1,7 +1,9 @@
 //! From the input to rows for the frame table, through the engine's analysis. Rendering only:
 //! frame names, summaries and findings all come from `spop-codec`.
 
-use spop_codec::analysis::{analyze, AnalysisOptions, Finding};
+use std::sync::Arc;
+
+use spop_codec::analysis::{analyze, Analysis, AnalysisOptions, Finding};
 use spop_codec::capture::{load, LoadOptions};
 use spop_codec::report::seconds;
 
@@ -53,8 +55,10 @@ pub struct FrameRow {
 }
 
 /// The result of decoding the input.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Decoded {
+    /// The analysis itself, for the details view.
+    pub analysis: Option<Arc<Analysis>>,
     /// Detected input format, for people.
     pub format: Option<String>,
     /// SPOP connections found.
@@ -128,5 +132,17 @@ pub fn decode_input(input: &[u8]) -> Decoded {
             .collect(),
         rows,
         error,
+        analysis: Some(Arc::new(a)),
+    }
+}
+
+impl PartialEq for Decoded {
+    fn eq(&self, other: &Self) -> bool {
+        let same_analysis = match (&self.analysis, &other.analysis) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        same_analysis && self.error == other.error && self.format == other.format
     }
 }

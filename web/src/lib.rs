@@ -3,6 +3,7 @@
 //! Everything runs in the browser: the input never leaves the page.
 
 mod decode;
+mod details;
 
 use std::sync::Arc;
 
@@ -144,8 +145,21 @@ pub fn App() -> impl IntoView {
 
 #[component]
 fn Results(decoded: Memo<Decoded>) -> impl IntoView {
+    let selected = RwSignal::new(None::<usize>);
+    // A new input starts with nothing selected.
+    Effect::new(move |_| {
+        decoded.track();
+        selected.set(None);
+    });
+    let details = move || {
+        let d = decoded.get();
+        let index = selected.get()?;
+        let analysis = d.analysis?;
+        Some(view! { <details::Details analysis=analysis index=index /> })
+    };
     view! {
         <section class="results" aria-label="Decoded frames">
+            {details}
             {move || {
                 let d = decoded.get();
                 let status = (d.format.is_some() || d.error.is_some()).then(|| {
@@ -186,8 +200,17 @@ fn Results(decoded: Memo<Decoded>) -> impl IntoView {
                                 let no_findings = r.findings.is_empty();
                                 let worst = r.findings.iter().map(|f| f.severity).find(|s| *s == "error")
                                     .or_else(|| r.findings.iter().map(|f| f.severity).find(|s| *s == "warning"));
+                                let i = r.index - 1;
+                                let is_selected = move || selected.get() == Some(i);
                                 view! {
-                                <tr class=format!("frame {}", worst.map_or(String::new(), |w| format!("has-{w}")))>
+                                <tr
+                                    class=format!("frame {}", worst.map_or(String::new(), |w| format!("has-{w}")))
+                                    class:selected=is_selected
+                                    aria-selected=move || is_selected().to_string()
+                                    tabindex="0"
+                                    on:click=move |_| selected.set(Some(i))
+                                    on:keydown=move |ev| if ev.key() == "Enter" { selected.set(Some(i)) }
+                                >
                                     <td>{r.index}</td>
                                     <td>{r.connection}</td>
                                     <td class="mono">{format!("{:.6}", r.time)}</td>

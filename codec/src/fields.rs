@@ -1,0 +1,269 @@
+//! A frame as a tree of fields, each with its bytes: what a details view shows and highlights.
+//! Every node's span is in the stream (for a split frame, as decoded: map it with
+//! `FrameEntry::map_span`).
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+
+use crate::wire::{ActionBody, Frame, Payload, PayloadKind, Str, TypedData};
+use crate::Span;
+
+/// One field of a frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Field {
+    /// What it is (`"LENGTH"`, `"key"`, `"argument ip"`, …).
+    pub label: String,
+    /// Its decoded value, for people.
+    pub value: String,
+    /// Its bytes.
+    pub span: Span,
+    /// Its parts.
+    pub children: Vec<Field>,
+}
+
+impl Field {
+    fn leaf(label: impl Into<String>, value: impl Into<String>, span: Span) -> Field {
+        Field {
+            label: label.into(),
+            value: value.into(),
+            span,
+            children: Vec::new(),
+        }
+    }
+
+    /// The deepest field whose bytes contain `offset`, with the path of labels to it.
+    pub fn deepest_at(&self, offset: usize) -> Option<Vec<usize>> {
+        if !self.span.contains(offset) {
+            return None;
+        }
+        for (i, c) in self.children.iter().enumerate() {
+            if let Some(mut path) = c.deepest_at(offset) {
+                path.insert(0, i);
+                return Some(path);
+            }
+        }
+        Some(Vec::new())
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    format!("\"{}\"", b.escape_ascii())
+}
+
+fn string_node(label: &str, s: &Str<'_>) -> Field {
+    Field {
+        label: label.to_string(),
+        value: text(s.bytes),
+        span: s.span(),
+        children: vec![
+            Field::leaf("length", s.bytes.len().to_string(), s.len_span),
+            Field::leaf("bytes", text(s.bytes), s.bytes_span),
+        ],
+    }
+}
+
+fn data_node(label: &str, v: &TypedData<'_>) -> Field {
+    let mut children = vec![Field::leaf(
+        "type",
+        format!(
+            "{} (byte {:#04x}, flags {:#x})",
+            v.data_type().name(),
+            v.data.type_byte(),
+            v.flags()
+        ),
+        v.type_span,
+    )];
+    if let Some(len) = v.len_span() {
+        children.push(Field::leaf(
+            "length",
+            v.value().as_bytes().map_or(0, <[u8]>::len).to_string(),
+            len,
+        ));
+    }
+    if !v.value_span.is_empty() {
+        children.push(Field::leaf("value", v.value().to_string(), v.value_span));
+    }
+    Field {
+        label: label.to_string(),
+        value: format!("{} {}", v.data_type().name(), v.value()),
+        span: v.span(),
+        children,
+    }
+}
+
+/// The fields of a frame: header fields, then the payload's items.
+pub fn fields(f: &Frame<'_>) -> Vec<Field> {
+    let flags = f.flags();
+    let mut flag_names = Vec::new();
+    if flags.fin() {
+        flag_names.push("FIN");
+    }
+    if flags.abort() {
+        flag_names.push("ABORT");
+    }
+    if flags.reserved() != 0 {
+        flag_names.push("reserved bits");
+    }
+    let mut out = vec![
+        Field::leaf("LENGTH", f.length().to_string(), f.length_span()),
+        Field::leaf(
+            "TYPE",
+            format!("{} ({})", f.frame_type(), f.frame_type().as_u8()),
+            f.type_span(),
+        ),
+        Field::leaf(
+            "FLAGS",
+            format!("{:#010x} {}", flags.0, flag_names.join("|")),
+            f.flags_span(),
+        ),
+        Field::leaf("STREAM-ID", f.stream_id().to_string(), f.stream_id_span()),
+        Field::leaf("FRAME-ID", f.frame_id().to_string(), f.frame_id_span()),
+    ];
+    let mut payload = Field {
+        label: "PAYLOAD".to_string(),
+        value: format!("{} bytes", f.payload_span().len()),
+        span: f.payload_span(),
+        children: Vec::new(),
+    };
+    match f.payload() {
+        Payload::KvList(kv) => {
+            for p in kv.iter().map_while(Result::ok) {
+                payload.children.push(Field {
+                    label: format!("{}", p.key.bytes.escape_ascii()),
+                    value: p.value.value().to_string(),
+                    span: p.span(),
+                    children: vec![string_node("key", &p.key), data_node("value", &p.value)],
+                });
+            }
+        }
+        Payload::Messages(m) => {
+            for msg in m.iter().map_while(Result::ok) {
+                let mut children = vec![
+                    string_node("name", &msg.name),
+                    Field::leaf("NB-ARGS", msg.nb_args.to_string(), msg.nb_args_span),
+                ];
+                for a in msg.args().map_while(Result::ok) {
+                    children.push(Field {
+                        label: format!("argument {}", a.name.bytes.escape_ascii()),
+                        value: a.value.value().to_string(),
+                        span: a.span(),
+                        children: vec![string_node("name", &a.name), data_node("value", &a.value)],
+                    });
+                }
+                payload.children.push(Field {
+                    label: format!("message {}", msg.name.bytes.escape_ascii()),
+                    value: format!("{} argument(s)", msg.nb_args),
+                    span: msg.span(),
+                    children,
+                });
+            }
+        }
+        Payload::Actions(acts) => {
+            for a in acts.iter().map_while(Result::ok) {
+                let mut children = vec![
+                    Field::leaf(
+                        "action type",
+                        format!("{} ({})", a.action_type.name(), a.action_type.as_u8()),
+                        a.type_span,
+                    ),
+                    Field::leaf("NB-ARGS", a.nb_args.to_string(), a.nb_args_span),
+                ];
+                let value = match a.body {
+                    ActionBody::Var(v) => {
+                        children.push(Field::leaf("scope", v.scope.to_string(), v.scope_span));
+                        children.push(string_node("name", &v.name));
+                        if let Some(d) = &v.value {
+                            children.push(data_node("value", d));
+                        }
+                        format!(
+                            "{}.{}{}",
+                            v.scope,
+                            v.name.bytes.escape_ascii(),
+                            v.value
+                                .map_or(String::new(), |d| format!(" = {}", d.value()))
+                        )
+                    }
+                    ActionBody::Raw(r) => {
+                        children.push(Field::leaf(
+                            "arguments",
+                            format!("{} raw bytes", r.bytes.len()),
+                            r.span,
+                        ));
+                        format!("{} raw bytes", r.bytes.len())
+                    }
+                };
+                payload.children.push(Field {
+                    label: a.action_type.name().to_string(),
+                    value,
+                    span: a.span(),
+                    children,
+                });
+            }
+        }
+        Payload::Fragment(_) | Payload::Unknown(_) => {}
+    }
+    if let Some(e) = f.payload_error() {
+        payload
+            .children
+            .push(Field::leaf("malformed", e.to_string(), e.span));
+    } else if PayloadKind::of(f.frame_type(), f.flags()) == PayloadKind::Fragment {
+        payload.value = format!("{} bytes of a fragmented NOTIFY", f.payload_span().len());
+    }
+    out.push(payload);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{decode_frame, ActionRepr, FrameRepr, Limits, Scope, Status, Value};
+
+    #[test]
+    fn ack_fields_and_lookup_by_offset() {
+        let bytes = FrameRepr::ack(
+            1,
+            1,
+            vec![ActionRepr::set_var(Scope::Txn, "n", Value::Int64(7))],
+        )
+        .to_bytes()
+        .unwrap();
+        let Ok(Status::Complete(f)) = decode_frame(&bytes, 0, Limits::default()) else {
+            panic!()
+        };
+        let tree = fields(&f);
+        let labels: Vec<&str> = tree.iter().map(|n| n.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "LENGTH",
+                "TYPE",
+                "FLAGS",
+                "STREAM-ID",
+                "FRAME-ID",
+                "PAYLOAD"
+            ]
+        );
+        let payload = &tree[5];
+        assert_eq!(payload.children[0].value, "txn.n = 7");
+        // Byte 15 is the name's one byte: payload → set-var → name → bytes.
+        assert_eq!(payload.deepest_at(15), Some(vec![0, 3, 1]));
+        assert_eq!(
+            payload.children[0].children[3].children[1].span,
+            Span::new(15, 16)
+        );
+        // Every child lies inside its parent.
+        fn inside(n: &Field) {
+            for c in &n.children {
+                assert!(
+                    n.span.start <= c.span.start && c.span.end <= n.span.end,
+                    "{c:?} in {n:?}"
+                );
+                inside(c);
+            }
+        }
+        tree.iter().for_each(inside);
+    }
+}
