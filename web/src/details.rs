@@ -8,6 +8,13 @@ use spop_codec::analysis::{Analysis, FrameLayout};
 use spop_codec::fields::{fields, Field};
 use spop_codec::Span;
 
+/// One byte of the hex view: where it is in the stream, its value, the packet that carried it.
+struct HexCell {
+    offset: usize,
+    byte: u8,
+    packet: u32,
+}
+
 /// The field at `path` in a tree.
 fn at<'f>(tree: &'f [Field], path: &[usize]) -> Option<&'f Field> {
     let (first, rest) = path.split_first()?;
@@ -25,9 +32,7 @@ pub fn Details(analysis: Arc<Analysis>, index: usize) -> impl IntoView {
     let Some(entry) = analysis.frames.get(index).copied() else {
         return view! { <p>"No such frame."</p> }.into_any();
     };
-    let tree: Vec<Field> = analysis
-        .with_frame(index, |f| fields(f))
-        .unwrap_or_default();
+    let tree: Vec<Field> = analysis.with_frame(index, fields).unwrap_or_default();
     let data = analysis
         .stream_data(entry.connection, entry.direction)
         .unwrap_or(&[]);
@@ -75,7 +80,7 @@ pub fn Details(analysis: Arc<Analysis>, index: usize) -> impl IntoView {
             }
         }
     };
-    let rows: Vec<(usize, Vec<(usize, u8, u32)>)> = bytes
+    let rows: Vec<(usize, Vec<HexCell>)> = bytes
         .chunks(16)
         .enumerate()
         .map(|(r, chunk)| {
@@ -85,7 +90,11 @@ pub fn Details(analysis: Arc<Analysis>, index: usize) -> impl IntoView {
                 chunk
                     .iter()
                     .enumerate()
-                    .map(|(i, b)| (base + i, *b, packets.get(r * 16 + i).copied().unwrap_or(0)))
+                    .map(|(i, b)| HexCell {
+                        offset: base + i,
+                        byte: *b,
+                        packet: packets.get(r * 16 + i).copied().unwrap_or(0),
+                    })
                     .collect(),
             )
         })
@@ -113,7 +122,7 @@ pub fn Details(analysis: Arc<Analysis>, index: usize) -> impl IntoView {
                         view! {
                             <div class="hex-row">
                                 <span class="hex-offset">{format!("{base:06x}")}</span>
-                                {cells.into_iter().map(|(o, b, packet)| {
+                                {cells.into_iter().map(|HexCell { offset: o, byte: b, packet }| {
                                     let pick = pick.clone();
                                     let lit = move || highlight.with(|spans| spans.iter().any(|s| s.contains(o)));
                                     let foreign = decoded_offset(o).is_none();
