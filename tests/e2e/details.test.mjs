@@ -1,29 +1,19 @@
 // Frame details: the engine's field tree and the frame's bytes, highlighted both ways, with
 // the TCP packet that carried each byte; frames written into another frame's bytes are
 // shown struck through inside it.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { ARTIFACTS, launch, newPage, serve } from "./lib.mjs";
+import { ARTIFACTS, newPage, setup } from "./lib.mjs";
 
-let server, browser;
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  server = await serve();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const ctx = setup();
 
 const lit = (page) => page.locator(".hex .byte.lit");
 
 test("field ↔ bytes highlighting on the interleaved DISCONNECT", async () => {
   const errors = [];
-  const page = await newPage(browser, errors);
-  await page.goto(server.url);
+  const page = await newPage(ctx.browser, errors);
+  await page.goto(ctx.server.url);
   await page.getByRole("button", { name: "Agent writing ACKs into its DISCONNECT" }).click();
   const row = page.locator("table.frames tbody tr", { hasText: "AGENT-DISCONNECT" }).first();
   await row.click();

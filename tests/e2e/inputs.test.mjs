@@ -1,28 +1,19 @@
 // Every way in: the file input, drag-and-drop anywhere, the bundled examples; unreadable
 // files are explained in the page.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ARTIFACTS, ROOT, launch, newPage, serve } from "./lib.mjs";
+import { ARTIFACTS, ROOT, newPage, setup } from "./lib.mjs";
 
-let server, browser;
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  server = await serve();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const ctx = setup();
 
 const rowCount = () => (want) => document.querySelectorAll("table.frames tbody tr").length === want;
 
 test("opens a capture with the file input", async () => {
   const errors = [];
-  const page = await newPage(browser, errors);
-  await page.goto(server.url);
+  const page = await newPage(ctx.browser, errors);
+  await page.goto(ctx.server.url);
   await page.locator("#file").setInputFiles(join(ROOT, "tests/fixtures/haproxy34-clean.pcapng"));
   await page.waitForFunction(rowCount(), 12);
   assert.match(await page.getByRole("status").innerText(), /Detected: pcapng file\. 1 connection\(s\), 12 frame\(s\)\. 0 error\(s\), 0 warning\(s\), 0 info/);
@@ -32,8 +23,8 @@ test("opens a capture with the file input", async () => {
 
 test("a file dropped anywhere on the page is inspected", async () => {
   const errors = [];
-  const page = await newPage(browser, errors);
-  await page.goto(server.url);
+  const page = await newPage(ctx.browser, errors);
+  await page.goto(ctx.server.url);
   const b64 = readFileSync(join(ROOT, "tests/fixtures/haproxy26-interleaved-disconnect.pcap")).toString("base64");
   await page.locator("main").waitFor();
   await page.evaluate((b64) => {
@@ -49,8 +40,8 @@ test("a file dropped anywhere on the page is inspected", async () => {
 
 test("bundled examples are one click away", async () => {
   const errors = [];
-  const page = await newPage(browser, errors);
-  await page.goto(server.url);
+  const page = await newPage(ctx.browser, errors);
+  await page.goto(ctx.server.url);
   await page.getByRole("button", { name: "Agent writing ACKs into its DISCONNECT" }).click();
   await page.waitForFunction(rowCount(), 20);
   const table = await page.locator("table.frames").innerText();
@@ -69,8 +60,8 @@ test("bundled examples are one click away", async () => {
 
 test("an unreadable file is explained in the page", async () => {
   const errors = [];
-  const page = await newPage(browser, errors);
-  await page.goto(server.url);
+  const page = await newPage(ctx.browser, errors);
+  await page.goto(ctx.server.url);
   await page.locator("#file").setInputFiles({ name: "photo.jpg", mimeType: "image/jpeg", buffer: Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46, 0]) });
   await page.waitForFunction(() => /not a pcap or pcapng file/.test(document.querySelector("[role=status]")?.textContent ?? ""));
   assert.deepEqual(errors, []);

@@ -3,6 +3,8 @@ import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
+import { mkdirSync } from "node:fs";
+import { before, after } from "node:test";
 import { chromium } from "playwright-core";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -70,4 +72,20 @@ export async function newPage(browser, errors) {
     if (m.type() === "error") errors.push(`console: ${m.text()}`);
   });
   return page;
+}
+
+/** Per-file set-up: a server for dist/ on a sub-path and a browser, closed after the file's
+ * tests. Returns an object whose `server` and `browser` are filled in before the tests run. */
+export function setup() {
+  const ctx = {};
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    ctx.server = await serve();
+    ctx.browser = await launch();
+  });
+  after(async () => {
+    await ctx.browser?.close();
+    await ctx.server?.close();
+  });
+  return ctx;
 }

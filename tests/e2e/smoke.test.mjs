@@ -1,26 +1,16 @@
 // The inspector loads from a sub-path, decodes pasted bytes through the wasm engine and shows
 // the frames; input errors are shown in the page.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { ARTIFACTS, launch, newPage, serve } from "./lib.mjs";
+import { ARTIFACTS, newPage, setup } from "./lib.mjs";
 
-let server, browser;
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  server = await serve();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const ctx = setup();
 
 test("decodes the example and pasted hex", async () => {
   const errors = [];
-  const page = await newPage(browser, errors);
-  await page.goto(server.url);
+  const page = await newPage(ctx.browser, errors);
+  await page.goto(ctx.server.url);
   await page.getByRole("button", { name: /DISCONNECT then ACK/ }).click();
   const rows = page.locator("table.frames tbody tr");
   await rows.first().waitFor();
@@ -40,8 +30,8 @@ test("decodes the example and pasted hex", async () => {
 
 test("a real capture pasted as tshark Follow output shows its findings", async () => {
   const errors = [];
-  const page = await newPage(browser, errors);
-  await page.goto(server.url);
+  const page = await newPage(ctx.browser, errors);
+  await page.goto(ctx.server.url);
   const { readFileSync } = await import("node:fs");
   const { ROOT } = await import("./lib.mjs");
   await page.locator("#input").fill(readFileSync(join(ROOT, "tests/fixtures/text/tshark-follow-hex.haproxy26-pyagent.txt"), "utf8"));
@@ -58,8 +48,8 @@ test("a real capture pasted as tshark Follow output shows its findings", async (
 
 test("shows input errors in the page", async () => {
   const errors = [];
-  const page = await newPage(browser, errors);
-  await page.goto(server.url);
+  const page = await newPage(ctx.browser, errors);
+  await page.goto(ctx.server.url);
   await page.locator("#input").fill("0000000767000000010101 00000000");
   await page.waitForFunction(() => /SPOP-F001 runt-frame[\s\S]*LENGTH 0/.test(document.querySelector("table.frames")?.textContent ?? ""));
   await page.locator("#input").fill("0000000767000000010101 0000 0007 67");
