@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use spop_codec::analysis::{Analysis, FrameLayout};
+use spop_codec::analysis::Analysis;
 use spop_codec::fields::{fields, Field};
 use spop_codec::Span;
 
@@ -48,13 +48,7 @@ pub fn Details(analysis: Arc<Analysis>, index: usize) -> impl IntoView {
         .map(|o| stream.and_then(|s| s.packet_at(o)).map_or(0, |p| p.number))
         .collect();
     let segments = stream.map_or(0, |s| s.segments_in(extent.start, extent.end).len());
-    // Stream offset → offset in the decoded frame (None inside frames written into it).
-    let decoded_offset = move |o: usize| match entry.layout {
-        FrameLayout::Whole(_) => Some(o),
-        FrameLayout::Split(r) if o < r.head.end => Some(o),
-        FrameLayout::Split(r) if o >= r.tail.start => Some(o - (r.tail.start - r.head.end)),
-        FrameLayout::Split(_) => None,
-    };
+    let decoded_offset = move |o: usize| entry.decoded_offset(o);
     let selected = RwSignal::new(Vec::<usize>::new());
     let tree = Arc::new(tree);
     let highlight = {

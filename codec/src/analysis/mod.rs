@@ -101,6 +101,15 @@ impl FrameEntry {
         }
     }
 
+    /// Where stream offset `offset` is in the decoded frame (as decoded with base
+    /// [`Self::offset`]); `None` for bytes of frames written into a split frame.
+    pub fn decoded_offset(&self, offset: usize) -> Option<usize> {
+        match self.layout {
+            FrameLayout::Whole(s) => s.contains(offset).then_some(offset),
+            FrameLayout::Split(r) => r.unmap(offset),
+        }
+    }
+
     /// Where a span of the decoded frame (offsets as decoded with base [`Self::offset`]) lies
     /// in the stream: one span, or two for a split frame when it straddles the embedded ones.
     pub fn map_span(&self, span: Span) -> impl Iterator<Item = Span> {

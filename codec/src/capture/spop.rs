@@ -161,6 +161,18 @@ impl SplitRecord {
         v
     }
 
+    /// The inverse of [`Self::map_span`] for one byte: where stream offset `offset` is in the
+    /// reassembled frame; `None` for bytes of the embedded frames (or outside the frame).
+    pub fn unmap(&self, offset: usize) -> Option<usize> {
+        if self.head.contains(offset) {
+            Some(offset)
+        } else if self.tail.contains(offset) {
+            Some(offset - (self.tail.start - self.head.end))
+        } else {
+            None
+        }
+    }
+
     /// Where a span of the reassembled frame (decoded with base `head.start`) lies in the
     /// stream: one span, or two when it straddles the embedded frames.
     pub fn map_span(&self, span: Span) -> [Option<Span>; 2] {
@@ -558,5 +570,36 @@ impl StreamItem {
     /// When the item happened (the timestamp of [`StreamItem::packet`]).
     pub fn time(&self, stream: &Stream) -> crate::capture::Timestamp {
         self.packet(stream).timestamp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_spans_map_and_unmap() {
+        // Head 0x56..0x5f, two 18-byte frames inside, tail from 0x83 (the corpus shape).
+        let r = SplitRecord {
+            head: Span::new(0x56, 0x5f),
+            tail: Span::new(0x83, 0x83 + 52),
+            embedded: 2,
+            completed_by: PacketRef::default(),
+            started_by: PacketRef::default(),
+        };
+        assert_eq!(r.unmap(0x56), Some(0x56));
+        assert_eq!(r.unmap(0x60), None, "inside an embedded frame");
+        assert_eq!(r.unmap(0x83), Some(0x5f));
+        assert_eq!(r.unmap(0x83 + 52), None);
+        // A span straddling the cut maps to two, and back.
+        let [a, b] = r.map_span(Span::new(0x5d, 0x61));
+        assert_eq!(
+            (a, b),
+            (Some(Span::new(0x5d, 0x5f)), Some(Span::new(0x83, 0x85)))
+        );
+        for o in 0x5d..0x61 {
+            let stream = if o < 0x5f { o } else { o + (0x83 - 0x5f) };
+            assert_eq!(r.unmap(stream), Some(o));
+        }
     }
 }

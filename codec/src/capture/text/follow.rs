@@ -340,17 +340,7 @@ fn c_array_bytes(line: Line<'_>, from: usize, out: &mut Vec<u8>) -> Result<bool,
                 let end = skip_hex(s, i + 2);
                 match lines::hex_number(sub(s, i + 2, end)) {
                     Some(v) if v <= 0xff => out.push(v as u8),
-                    Some(_) => {
-                        return Err(TextError::at(
-                            line,
-                            i,
-                            TextErrorKind::ByteOutOfRange {
-                                value: lines::excerpt(line.text, i)
-                                    .trim_end_matches([',', '}'])
-                                    .into(),
-                            },
-                        ))
-                    }
+                    Some(_) => return Err(TextError::element_out_of_range(line, i)),
                     None => return Err(TextError::expected(line, i + 2, "a hex digit")),
                 }
                 i = end;

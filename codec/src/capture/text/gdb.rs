@@ -238,15 +238,7 @@ impl Parser<'_> {
             _ => None,
         };
         let Some(byte) = byte else {
-            return Err(TextError::at(
-                line,
-                i,
-                TextErrorKind::ByteOutOfRange {
-                    value: lines::excerpt(line.text, i)
-                        .trim_end_matches([',', '}'])
-                        .into(),
-                },
-            ));
+            return Err(TextError::element_out_of_range(line, i));
         };
         self.out.push(byte);
         Ok(end)

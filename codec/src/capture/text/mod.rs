@@ -650,6 +650,14 @@ impl TextError {
         TextError::at(line, byte, TextErrorKind::Expected { expected, found })
     }
 
+    /// A C/gdb array element that does not fit a byte, quoted up to its `,` or `}`.
+    pub(crate) fn element_out_of_range(line: lines::Line<'_>, byte: usize) -> Self {
+        let value = lines::excerpt(line.text, byte)
+            .trim_end_matches([',', '}'])
+            .into();
+        TextError::at(line, byte, TextErrorKind::ByteOutOfRange { value })
+    }
+
     fn with_format(mut self, format: TextFormat) -> Self {
         self.format = Some(format);
         self
