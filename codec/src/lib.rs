@@ -35,9 +35,11 @@ extern crate std;
 pub mod analysis;
 pub mod capture;
 pub mod fields;
+pub mod progress;
 pub mod report;
 mod span;
 pub mod synth;
 pub mod wire;
 
+pub use progress::Progress;
 pub use span::Span;

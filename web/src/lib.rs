@@ -4,6 +4,7 @@
 
 mod decode;
 mod details;
+pub mod session;
 
 use std::sync::Arc;
 

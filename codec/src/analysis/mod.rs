@@ -15,7 +15,7 @@ use alloc::vec::Vec;
 use crate::capture::spop::{SplitRecord, StreamItem};
 use crate::capture::{Capture, Timestamp};
 use crate::wire::{decode_frame, Direction, Flags, Frame, FrameType, Limits, Status};
-use crate::Span;
+use crate::{Progress, Span};
 
 mod conversation;
 pub mod rules;
@@ -211,10 +211,22 @@ pub(crate) struct StreamEvent {
 
 /// Analyses a capture.
 pub fn analyze(capture: Capture, options: &AnalysisOptions) -> Analysis {
+    analyze_with_progress(capture, options, &mut |_| {})
+}
+
+/// [`analyze`], telling `progress` where it is.
+pub fn analyze_with_progress(
+    capture: Capture,
+    options: &AnalysisOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Analysis {
     let mut frames = Vec::new();
     let mut events = Vec::new();
-    // (connection, direction, local id) → position in `frames` before sorting.
-    for conn in &capture.connections {
+    let total = capture.connections.len();
+    for (done, conn) in capture.connections.iter().enumerate() {
+        if done % 64 == 0 {
+            progress(Progress::Timeline { done, total });
+        }
         for dir in [Direction::HaproxyToAgent, Direction::AgentToHaproxy] {
             let stream = conn.stream(dir);
             let mut split_parent: Option<(usize, u32)> = None;
@@ -349,6 +361,7 @@ pub fn analyze(capture: Capture, options: &AnalysisOptions) -> Analysis {
         by_connection,
     };
     analysis.connections = conversation::summarize(&analysis);
+    progress(Progress::Rules);
     let findings = rules::run(&analysis, &events);
     analysis.findings = findings;
     for c in 0..analysis.connections.len() {

@@ -12,6 +12,7 @@ use super::tcp::{PacketRef, Reassembler, SegmentRecord, Stream, StreamStart};
 use super::text::{self, TextContent, TextFormat};
 use super::{pcap, pcapng, tcp_segment, CaptureError, Packet, PacketIssue};
 use crate::wire::{Direction, FrameType, Frames, Limits};
+use crate::Progress;
 
 /// What the input turned out to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,17 +152,26 @@ impl fmt::Display for LoadError {
 /// Loads any supported input: detects its format, reads packets, reassembles TCP and keeps
 /// the SPOP connections.
 pub fn load(input: &[u8], options: &LoadOptions) -> Result<Capture, LoadError> {
+    load_with_progress(input, options, &mut |_| {})
+}
+
+/// [`load`], telling `progress` where it is every few thousand packets and every connection.
+pub fn load_with_progress(
+    input: &[u8],
+    options: &LoadOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Capture, LoadError> {
     if input.is_empty() {
         return Err(LoadError::Empty);
     }
     if pcap::is_pcap(input) || pcapng::is_pcapng(input) {
-        return load_binary(input, options, None);
+        return load_binary(input, options, None, progress);
     }
     if text::looks_like_text(input) {
         let s = core::str::from_utf8(input).map_err(|_| LoadError::Unrecognized {
             magic: magic(input),
         })?;
-        return load_text(s, options);
+        return load_text(s, options, progress);
     }
     load_raw(input, None).ok_or(LoadError::Unrecognized {
         magic: magic(input),
@@ -176,13 +186,17 @@ fn magic(input: &[u8]) -> [u8; 4] {
     m
 }
 
-fn load_text(s: &str, options: &LoadOptions) -> Result<Capture, LoadError> {
+fn load_text(
+    s: &str,
+    options: &LoadOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Capture, LoadError> {
     let parsed = text::parse(s).map_err(LoadError::Text)?;
     let format = Some(parsed.format);
     match parsed.content {
         TextContent::Bytes(bytes) => {
             if pcap::is_pcap(&bytes) || pcapng::is_pcapng(&bytes) {
-                load_binary(&bytes, options, format)
+                load_binary(&bytes, options, format, progress)
             } else {
                 load_raw(&bytes, format).ok_or(LoadError::Unrecognized {
                     magic: magic(&bytes),
@@ -392,7 +406,18 @@ fn load_binary(
     bytes: &[u8],
     options: &LoadOptions,
     text: Option<TextFormat>,
+    progress: &mut dyn FnMut(Progress),
 ) -> Result<Capture, LoadError> {
+    let total = bytes.len();
+    // Coarse enough to cost nothing, fine enough for a smooth bar on 100 MB.
+    let mut tick = |n: u32, offset: usize| {
+        if n % PROGRESS_EVERY == 0 {
+            progress(Progress::Packets {
+                done: offset,
+                total,
+            });
+        }
+    };
     if pcap::is_pcap(bytes) {
         let reader = pcap::PcapReader::new(bytes).map_err(LoadError::Capture)?;
         let mut acc = Accumulator::new(InputKind {
@@ -401,14 +426,18 @@ fn load_binary(
         });
         for p in reader {
             match p {
-                Ok(p) => acc.packet(&p),
+                Ok(p) => {
+                    tick(p.number, p.file_offset);
+                    acc.packet(&p)
+                }
                 Err(e) => {
                     acc.file_error = Some(e);
                     break;
                 }
             }
         }
-        Ok(acc.finish(options))
+        progress(Progress::Packets { done: total, total });
+        Ok(acc.finish_with_progress(options, progress))
     } else {
         let reader = pcapng::PcapngReader::new(bytes).map_err(LoadError::Capture)?;
         let mut acc = Accumulator::new(InputKind {
@@ -417,7 +446,10 @@ fn load_binary(
         });
         for p in reader {
             match p {
-                Ok(p) => acc.packet(&p),
+                Ok(p) => {
+                    tick(p.number, p.file_offset);
+                    acc.packet(&p)
+                }
                 // Errors inside a block are reported and reading goes on; the reader ends by
                 // itself when the file's framing is broken.
                 Err(e) => {
@@ -425,9 +457,13 @@ fn load_binary(
                 }
             }
         }
-        Ok(acc.finish(options))
+        progress(Progress::Packets { done: total, total });
+        Ok(acc.finish_with_progress(options, progress))
     }
 }
+
+/// Packets between two progress reports.
+const PROGRESS_EVERY: u32 = 4096;
 
 /// Packets → TCP reassembly, collecting notes on the way.
 struct Accumulator<'a> {
@@ -487,9 +523,22 @@ impl<'a> Accumulator<'a> {
     }
 
     fn finish(self, options: &LoadOptions) -> Capture {
+        self.finish_with_progress(options, &mut |_| {})
+    }
+
+    fn finish_with_progress(
+        self,
+        options: &LoadOptions,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Capture {
         let mut connections = Vec::new();
         let mut other = 0;
-        for mut conn in self.reassembler.finish() {
+        let tcp = self.reassembler.finish();
+        let total = tcp.len();
+        for (done, mut conn) in tcp.into_iter().enumerate() {
+            if done % 64 == 0 {
+                progress(Progress::Connections { done, total });
+            }
             match classify(&conn, &options.ports) {
                 Some((detection, haproxy_is_client)) => {
                     if !haproxy_is_client {

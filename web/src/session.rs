@@ -1,0 +1,1081 @@
+//! The engine side of the page: one decoded capture and the answers to everything the page
+//! asks about it (the rows of the current view, a window of the timeline, a frame's details,
+//! the findings of a rule).
+//!
+//! It runs in the decode worker, so the page only ever holds what is on screen: a million
+//! frames stay in the worker, and the page asks for the 40 rows it shows. The same code runs
+//! in-thread where workers are unavailable (component tests). Everything here is rendering
+//! of the engine's data: names, summaries, pairs and findings all come from `spop-codec`.
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+use spop_codec::analysis::{analyze_with_progress, Analysis, AnalysisOptions, Severity};
+use spop_codec::capture::{load_with_progress, LoadOptions};
+use spop_codec::fields::{fields, Field};
+use spop_codec::report::seconds;
+use spop_codec::wire::Direction;
+use spop_codec::{Progress, Span};
+
+/// Severity as a small number, ordered: 0 none, 1 info, 2 warning, 3 error.
+pub type Level = u8;
+
+/// The level of a severity.
+pub fn level(s: Severity) -> Level {
+    match s {
+        Severity::Info => 1,
+        Severity::Warning => 2,
+        Severity::Error => 3,
+    }
+}
+
+/// The name of a level (`""` for none).
+pub fn level_name(l: Level) -> &'static str {
+    match l {
+        1 => "info",
+        2 => "warning",
+        3 => "error",
+        _ => "",
+    }
+}
+
+/// A question from the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    /// Apply a filter; answered with [`Response::View`].
+    Filter(Filter),
+    /// Rows `start..start + count` of the current view.
+    Rows {
+        /// First position.
+        start: usize,
+        /// How many.
+        count: usize,
+    },
+    /// The timeline between two times (ns since the first frame), `bins` pixels wide.
+    Timeline {
+        /// Window start.
+        t0: u64,
+        /// Window end.
+        t1: u64,
+        /// Columns available.
+        bins: u32,
+    },
+    /// A frame's details.
+    Details {
+        /// Timeline index.
+        frame: usize,
+    },
+    /// Where a frame is in the current view.
+    Locate {
+        /// Timeline index.
+        frame: usize,
+    },
+    /// The next (or previous) frame of the view with an error, from a position.
+    NextError {
+        /// Start after (or before) this position; `None` starts at an end.
+        from: Option<usize>,
+        /// Direction.
+        forward: bool,
+    },
+    /// A page of the findings of one rule.
+    Findings {
+        /// Rule code.
+        code: String,
+        /// First finding.
+        offset: usize,
+        /// How many.
+        count: usize,
+    },
+}
+
+/// An answer to the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Response {
+    /// What a load produced.
+    Loaded(Box<Overview>),
+    /// The view after a filter.
+    View(ViewInfo),
+    /// Rows of the view.
+    Rows {
+        /// First position.
+        start: usize,
+        /// The rows.
+        rows: Vec<Row>,
+    },
+    /// A timeline window.
+    Timeline(Timeline),
+    /// A frame's details.
+    Details(Box<Details>),
+    /// A position in the view.
+    Position(Option<usize>),
+    /// A frame found by position: (position, timeline index).
+    Found(Option<(usize, usize)>),
+    /// A page of findings.
+    Findings {
+        /// Rule code.
+        code: String,
+        /// First finding of the page.
+        offset: usize,
+        /// The findings.
+        items: Vec<FindingItem>,
+    },
+    /// The question made no sense (no capture loaded).
+    Error(String),
+}
+
+/// Which frames the view shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Filter {
+    /// One connection (index).
+    pub connection: Option<usize>,
+    /// One frame type, by name (`"NOTIFY"`).
+    pub frame_type: Option<String>,
+    /// One STREAM-ID.
+    pub stream_id: Option<u64>,
+    /// Only frames with a finding at least this severe (a [`Level`]).
+    pub min_level: Level,
+    /// Case-insensitive text in the type, summary or findings.
+    pub text: String,
+}
+
+impl Filter {
+    /// True when it lets every frame through.
+    pub fn is_empty(&self) -> bool {
+        *self == Filter::default()
+    }
+}
+
+/// The current view's size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewInfo {
+    /// Frames in the view.
+    pub total: usize,
+    /// Frames in the capture.
+    pub all: usize,
+    /// Time of the view's first and last frame (ns since the capture's first frame).
+    pub t0: u64,
+    /// See `t0`.
+    pub t1: u64,
+}
+
+/// Everything shown once a capture is loaded.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Overview {
+    /// Detected input format.
+    pub input: String,
+    /// Packets read.
+    pub packets: u32,
+    /// Frames decoded.
+    pub frames: usize,
+    /// TCP connections that were not SPOP.
+    pub other_connections: usize,
+    /// Findings: errors, warnings, infos.
+    pub counts: [usize; 3],
+    /// Capture duration, ns from the first to the last frame.
+    pub duration: u64,
+    /// One row per connection.
+    pub connections: Vec<ConnectionRow>,
+    /// Findings grouped by rule, most severe first.
+    pub groups: Vec<RuleGroup>,
+    /// Frame types present, in protocol order.
+    pub frame_types: Vec<String>,
+    /// Problems reading the input that are not findings (packets the capture layer skipped).
+    pub notes: Vec<String>,
+    /// Why nothing could be shown.
+    pub error: Option<String>,
+}
+
+/// One connection of the overview.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionRow {
+    /// Index.
+    pub id: usize,
+    /// HAProxy's address.
+    pub haproxy: String,
+    /// The agent's address.
+    pub agent: String,
+    /// Seconds from the capture's first frame to the connection's first packet.
+    pub start: f64,
+    /// Seconds from first to last packet.
+    pub duration: f64,
+    /// Frames HAProxy → agent.
+    pub to_agent: usize,
+    /// Frames agent → HAProxy.
+    pub to_haproxy: usize,
+    /// The version the agent chose.
+    pub version: String,
+    /// Negotiated max-frame-size.
+    pub max_frame_size: String,
+    /// Capabilities both sides announced.
+    pub capabilities: String,
+    /// How it ended.
+    pub end: String,
+    /// Likely HAProxy generation.
+    pub generation: String,
+    /// Median and slowest NOTIFY→ACK latency, for people.
+    pub latency: String,
+    /// A health-check connection.
+    pub healthcheck: bool,
+    /// Error findings.
+    pub errors: usize,
+    /// Warning findings.
+    pub warnings: usize,
+}
+
+/// The findings of one rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleGroup {
+    /// Rule code.
+    pub code: String,
+    /// Rule name.
+    pub name: String,
+    /// Most severe finding of the group.
+    pub level: Level,
+    /// When it fires.
+    pub title: String,
+    /// What it means and what HAProxy does.
+    pub explanation: String,
+    /// Findings.
+    pub count: usize,
+}
+
+/// One finding, for lists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindingItem {
+    /// Rule code.
+    pub code: String,
+    /// Rule name.
+    pub name: String,
+    /// Severity.
+    pub level: Level,
+    /// What happened.
+    pub message: String,
+    /// The frame it is shown under.
+    pub frame: Option<usize>,
+    /// Its connection.
+    pub connection: Option<usize>,
+    /// Bytes it points at in that frame's stream.
+    pub spans: Vec<(usize, usize)>,
+}
+
+/// One row of the frame list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// Position in the view.
+    pub pos: usize,
+    /// Timeline index.
+    pub index: usize,
+    /// Connection index.
+    pub connection: usize,
+    /// Seconds since the first frame.
+    pub time: f64,
+    /// HAProxy → agent.
+    pub to_agent: bool,
+    /// Frame type name.
+    pub frame_type: String,
+    /// STREAM-ID/FRAME-ID.
+    pub ids: String,
+    /// LENGTH.
+    pub length: u32,
+    /// One-line summary.
+    pub summary: String,
+    /// Worst finding shown under it.
+    pub level: Level,
+    /// Codes of the findings shown under it.
+    pub codes: Vec<String>,
+    /// Written inside another frame's bytes (that frame's index).
+    pub embedded_in: Option<usize>,
+    /// NOTIFY↔ACK partner and the latency in ns.
+    pub pair: Option<(usize, u64)>,
+}
+
+/// A timeline window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timeline {
+    /// Window start (ns since the first frame).
+    pub t0: u64,
+    /// Window end.
+    pub t1: u64,
+    /// Frames in the window.
+    pub count: usize,
+    /// Each frame, when few enough to draw one by one.
+    pub marks: Vec<Mark>,
+    /// Otherwise, per column: frames each way and the worst level.
+    pub bins: Vec<Bin>,
+}
+
+/// One frame on the timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mark {
+    /// Timeline index.
+    pub index: usize,
+    /// ns since the first frame.
+    pub t: u64,
+    /// HAProxy → agent.
+    pub to_agent: bool,
+    /// Frame type name.
+    pub frame_type: String,
+    /// Worst finding level.
+    pub level: Level,
+    /// The ACK of a NOTIFY: its index, time and the latency.
+    pub ack: Option<(usize, u64)>,
+}
+
+/// A column of a dense timeline.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bin {
+    /// Frames HAProxy → agent.
+    pub to_agent: u32,
+    /// Frames agent → HAProxy.
+    pub to_haproxy: u32,
+    /// Worst finding level.
+    pub level: Level,
+}
+
+/// A node of a frame's field tree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    /// What it is.
+    pub label: String,
+    /// Decoded value.
+    pub value: String,
+    /// Its bytes in the stream (more than one span when other frames were written inside).
+    pub spans: Vec<(usize, usize)>,
+    /// Its parts.
+    pub children: Vec<Node>,
+}
+
+impl Node {
+    /// Path to the deepest node whose bytes include stream offset `o`.
+    pub fn path_at(tree: &[Node], o: usize) -> Option<Vec<usize>> {
+        let (i, node) = tree
+            .iter()
+            .enumerate()
+            .find(|(_, n)| n.spans.iter().any(|&(s, e)| s <= o && o < e))?;
+        let mut path = vec![i];
+        if let Some(rest) = Node::path_at(&node.children, o) {
+            path.extend(rest);
+        }
+        Some(path)
+    }
+
+    /// The node at `path`.
+    pub fn at<'n>(tree: &'n [Node], path: &[usize]) -> Option<&'n Node> {
+        let (first, rest) = path.split_first()?;
+        let node = tree.get(*first)?;
+        if rest.is_empty() {
+            Some(node)
+        } else {
+            Node::at(&node.children, rest)
+        }
+    }
+}
+
+/// Bytes of another frame inside this one's extent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Embedded {
+    /// Stream span.
+    pub start: usize,
+    /// End of the span.
+    pub end: usize,
+    /// That frame's timeline index.
+    pub frame: usize,
+    /// Its type.
+    pub frame_type: String,
+}
+
+/// Everything the details panel shows for a frame.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Details {
+    /// Timeline index.
+    pub index: usize,
+    /// Frame type name.
+    pub frame_type: String,
+    /// One line about the frame (direction, connection, size, segments).
+    pub title: String,
+    /// Field tree.
+    pub tree: Vec<Node>,
+    /// Stream offset of the first byte shown.
+    pub base: usize,
+    /// The bytes from the frame's first to its last byte (embedded frames included).
+    pub bytes: Vec<u8>,
+    /// Which packet carried which bytes: (start, end, packet number), stream offsets.
+    pub packets: Vec<(usize, usize, u32)>,
+    /// Other frames' bytes inside this extent.
+    pub embedded: Vec<Embedded>,
+    /// Findings shown under this frame.
+    pub findings: Vec<FindingItem>,
+    /// The frame this one was written inside, if any.
+    pub embedded_in: Option<usize>,
+    /// NOTIFY↔ACK partner.
+    pub pair: Option<usize>,
+}
+
+/// Timeline windows with at most this many frames are drawn frame by frame.
+pub const MAX_MARKS: usize = 400;
+
+/// One decoded capture and the current view of it.
+pub struct Session {
+    a: Analysis,
+    /// Time of the first frame (ns, capture clock).
+    start: u64,
+    /// Worst level of the findings shown under each frame.
+    worst: Vec<Level>,
+    /// Timeline indexes of the frames in the view, in order.
+    view: Vec<usize>,
+    /// Findings by rule code, in the groups' order: indexes into `a.findings`.
+    by_rule: Vec<(&'static str, Vec<usize>)>,
+}
+
+impl Session {
+    /// Decodes any supported input, reporting progress. An input that cannot be read gives
+    /// an overview with `error` set and no session.
+    pub fn load(input: &[u8], progress: &mut dyn FnMut(Progress)) -> (Option<Session>, Overview) {
+        if input.iter().all(u8::is_ascii_whitespace) {
+            return (
+                None,
+                Overview {
+                    error: Some("the input is empty".into()),
+                    ..Overview::default()
+                },
+            );
+        }
+        let capture = match load_with_progress(input, &LoadOptions::default(), progress) {
+            Ok(c) => c,
+            Err(e) => {
+                return (
+                    None,
+                    Overview {
+                        error: Some(e.to_string()),
+                        ..Overview::default()
+                    },
+                )
+            }
+        };
+        let a = analyze_with_progress(capture, &AnalysisOptions::default(), progress);
+        let session = Session::new(a);
+        let overview = session.overview();
+        (Some(session), overview)
+    }
+
+    /// A session over an analysis.
+    pub fn new(a: Analysis) -> Session {
+        let start = a.frames.first().map_or(0, |f| f.time);
+        let mut worst = vec![0; a.frames.len()];
+        let mut by_rule: Vec<(&'static str, Vec<usize>)> = Vec::new();
+        for (i, f) in a.findings.iter().enumerate() {
+            if let Some(w) = f.frames.first().and_then(|&i| worst.get_mut(i)) {
+                *w = (*w).max(level(f.severity));
+            }
+            match by_rule.iter_mut().find(|(c, _)| *c == f.rule.code) {
+                Some((_, list)) => list.push(i),
+                None => by_rule.push((f.rule.code, vec![i])),
+            }
+        }
+        // Most severe rules first, then by code.
+        let group_level = |list: &[usize]| {
+            list.iter()
+                .filter_map(|&i| a.findings.get(i))
+                .map(|f| level(f.severity))
+                .max()
+                .unwrap_or(0)
+        };
+        by_rule.sort_by(|(ca, la), (cb, lb)| {
+            group_level(lb)
+                .cmp(&group_level(la))
+                .then_with(|| ca.cmp(cb))
+        });
+        let view = (0..a.frames.len()).collect();
+        Session {
+            a,
+            start,
+            worst,
+            view,
+            by_rule,
+        }
+    }
+
+    /// The analysis.
+    pub fn analysis(&self) -> &Analysis {
+        &self.a
+    }
+
+    fn rel(&self, t: u64) -> u64 {
+        t.saturating_sub(self.start)
+    }
+
+    /// The overview of the capture.
+    pub fn overview(&self) -> Overview {
+        let a = &self.a;
+        let (e, w, i) = a.counts();
+        let mut notes = Vec::new();
+        if let Some(err) = &a.capture.file_error {
+            notes.push(format!("the file ends badly: {err}"));
+        }
+        if a.capture.note_count > 0 {
+            let mut s = format!("{} packet(s) could not be used fully", a.capture.note_count);
+            for n in a.capture.notes.iter().take(5) {
+                let _ = write!(s, "; packet {}: {}", n.packet, n.issue);
+            }
+            notes.push(s);
+        }
+        let mut types: Vec<_> = a.frames.iter().map(|f| f.frame_type).collect();
+        types.sort_by_key(|t| t.as_u8());
+        types.dedup();
+        let connections = a
+            .connections
+            .iter()
+            .map(|c| ConnectionRow {
+                id: c.id,
+                haproxy: c.haproxy.map_or("?".into(), |s| s.to_string()),
+                agent: c.agent.map_or("?".into(), |s| s.to_string()),
+                start: seconds(self.rel(c.start)),
+                duration: seconds(c.end.saturating_sub(c.start)),
+                to_agent: c.frames_to_agent,
+                to_haproxy: c.frames_to_haproxy,
+                version: c
+                    .agent_hello
+                    .as_ref()
+                    .and_then(|h| h.version.clone())
+                    .unwrap_or_else(|| "–".into()),
+                max_frame_size: c
+                    .negotiated_max_frame_size
+                    .map_or("–".into(), |m| m.to_string()),
+                capabilities: if c.agreed_capabilities.is_empty() {
+                    "–".into()
+                } else {
+                    c.agreed_capabilities.join(", ")
+                },
+                end: c.end_reason.to_string(),
+                generation: c.generation.label().into(),
+                latency: c.latency().map_or("–".into(), |(m, x)| {
+                    format!("{} / {}", duration(m), duration(x))
+                }),
+                healthcheck: c.is_healthcheck(),
+                errors: c.errors,
+                warnings: c.warnings,
+            })
+            .collect();
+        let groups = self
+            .by_rule
+            .iter()
+            .filter_map(|(_, list)| {
+                let first = a.findings.get(*list.first()?)?;
+                let rule = first.rule;
+                Some(RuleGroup {
+                    code: rule.code.into(),
+                    name: rule.name.into(),
+                    level: list
+                        .iter()
+                        .filter_map(|&i| a.findings.get(i))
+                        .map(|f| level(f.severity))
+                        .max()
+                        .unwrap_or(0),
+                    title: rule.title.into(),
+                    explanation: rule.explanation.into(),
+                    count: list.len(),
+                })
+            })
+            .collect();
+        Overview {
+            input: a.capture.input.to_string(),
+            packets: a.capture.packets,
+            frames: a.frames.len(),
+            other_connections: a.capture.other_connections,
+            counts: [e, w, i],
+            duration: a.frames.last().map_or(0, |f| self.rel(f.time)),
+            connections,
+            groups,
+            frame_types: types.iter().map(|t| t.to_string()).collect(),
+            notes,
+            error: a.connections.is_empty().then(|| {
+                format!(
+                    "no SPOP connection found ({} packet(s), {} other TCP connection(s))",
+                    a.capture.packets, a.capture.other_connections
+                )
+            }),
+        }
+    }
+
+    /// Answers one question.
+    pub fn handle(&mut self, req: Request) -> Response {
+        match req {
+            Request::Filter(f) => Response::View(self.filter(&f)),
+            Request::Rows { start, count } => Response::Rows {
+                start,
+                rows: self.rows(start, count),
+            },
+            Request::Timeline { t0, t1, bins } => Response::Timeline(self.timeline(t0, t1, bins)),
+            Request::Details { frame } => match self.details(frame) {
+                Some(d) => Response::Details(Box::new(d)),
+                None => Response::Error(format!("no frame #{}", frame + 1)),
+            },
+            Request::Locate { frame } => Response::Position(self.locate(frame)),
+            Request::NextError { from, forward } => Response::Found(self.next_error(from, forward)),
+            Request::Findings {
+                code,
+                offset,
+                count,
+            } => {
+                let items = self.findings(&code, offset, count);
+                Response::Findings {
+                    code,
+                    offset,
+                    items,
+                }
+            }
+        }
+    }
+
+    /// Applies a filter to the view.
+    pub fn filter(&mut self, f: &Filter) -> ViewInfo {
+        let needle = f.text.trim().to_lowercase();
+        let mut text = String::new();
+        let a = &self.a;
+        let worst = &self.worst;
+        self.view = a
+            .frames
+            .iter()
+            .filter(|e| {
+                f.connection.is_none_or(|c| e.connection == c)
+                    && f.stream_id.is_none_or(|s| e.stream_id == s)
+                    && f.frame_type
+                        .as_deref()
+                        .is_none_or(|t| e.frame_type.name() == t || e.frame_type.to_string() == t)
+                    && (f.min_level == 0 || worst.get(e.index).copied().unwrap_or(0) >= f.min_level)
+            })
+            .filter(|e| {
+                if needle.is_empty() {
+                    return true;
+                }
+                text.clear();
+                let _ = write!(text, "{} ", e.frame_type);
+                let _ = a.with_frame(e.index, |fr| write!(text, "{}", fr.summary()));
+                for x in a.findings_at(e.index) {
+                    let _ = write!(text, " {} {} {}", x.rule.code, x.rule.name, x.message);
+                }
+                text.to_lowercase().contains(&needle)
+            })
+            .map(|e| e.index)
+            .collect();
+        self.view_info()
+    }
+
+    /// The current view's size.
+    pub fn view_info(&self) -> ViewInfo {
+        let t = |p: Option<&usize>| {
+            p.and_then(|&i| self.a.frames.get(i))
+                .map_or(0, |e| self.rel(e.time))
+        };
+        ViewInfo {
+            total: self.view.len(),
+            all: self.a.frames.len(),
+            t0: t(self.view.first()),
+            t1: t(self.view.last()),
+        }
+    }
+
+    /// Rows of the view.
+    pub fn rows(&self, start: usize, count: usize) -> Vec<Row> {
+        let a = &self.a;
+        let end = start.saturating_add(count.min(1000)).min(self.view.len());
+        self.view
+            .get(start.min(end)..end)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+            .filter_map(|(n, &i)| {
+                let e = a.frames.get(i)?;
+                let findings = a.findings_at(i);
+                Some(Row {
+                    pos: start + n,
+                    index: i,
+                    connection: e.connection,
+                    time: seconds(self.rel(e.time)),
+                    to_agent: e.direction == Direction::HaproxyToAgent,
+                    frame_type: e.frame_type.to_string(),
+                    ids: format!("{}/{}", e.stream_id, e.frame_id),
+                    length: e.length,
+                    summary: a
+                        .with_frame(i, |f| f.summary().to_string())
+                        .unwrap_or_default(),
+                    level: self.worst.get(i).copied().unwrap_or(0),
+                    codes: findings.iter().map(|f| f.rule.code.to_string()).collect(),
+                    embedded_in: e.embedded_in,
+                    pair: e.pair.and_then(|p| {
+                        let other = a.frames.get(p)?;
+                        Some((p, e.time.abs_diff(other.time)))
+                    }),
+                })
+            })
+            .collect()
+    }
+
+    /// The view between `t0` and `t1` (ns since the first frame).
+    pub fn timeline(&self, t0: u64, t1: u64, bins: u32) -> Timeline {
+        let a = &self.a;
+        let time = |i: usize| a.frames.get(i).map_or(0, |e| self.rel(e.time));
+        let lo = self.view.partition_point(|&i| time(i) < t0);
+        let hi = self.view.partition_point(|&i| time(i) <= t1);
+        let window = self.view.get(lo..hi.max(lo)).unwrap_or(&[]);
+        let mut out = Timeline {
+            t0,
+            t1,
+            count: window.len(),
+            marks: Vec::new(),
+            bins: Vec::new(),
+        };
+        if window.len() <= MAX_MARKS {
+            out.marks = window
+                .iter()
+                .filter_map(|&i| {
+                    let e = a.frames.get(i)?;
+                    let ack = e
+                        .pair
+                        .filter(|_| e.frame_type == spop_codec::wire::FrameType::Notify)
+                        .and_then(|p| Some((p, self.rel(a.frames.get(p)?.time))));
+                    Some(Mark {
+                        index: i,
+                        t: self.rel(e.time),
+                        to_agent: e.direction == Direction::HaproxyToAgent,
+                        frame_type: e.frame_type.to_string(),
+                        level: self.worst.get(i).copied().unwrap_or(0),
+                        ack,
+                    })
+                })
+                .collect();
+        } else {
+            let n = bins.clamp(1, 4096) as usize;
+            let span = (t1.saturating_sub(t0)).max(1);
+            out.bins = vec![Bin::default(); n];
+            for &i in window {
+                let Some(e) = a.frames.get(i) else { continue };
+                let x = ((self.rel(e.time).saturating_sub(t0) as u128 * n as u128) / span as u128)
+                    as usize;
+                if let Some(b) = out.bins.get_mut(x.min(n - 1)) {
+                    if e.direction == Direction::HaproxyToAgent {
+                        b.to_agent += 1;
+                    } else {
+                        b.to_haproxy += 1;
+                    }
+                    b.level = b.level.max(self.worst.get(i).copied().unwrap_or(0));
+                }
+            }
+        }
+        out
+    }
+
+    /// Where frame `frame` is in the view.
+    pub fn locate(&self, frame: usize) -> Option<usize> {
+        self.view.binary_search(&frame).ok()
+    }
+
+    /// The next (or previous) frame of the view with an error-level finding.
+    pub fn next_error(&self, from: Option<usize>, forward: bool) -> Option<(usize, usize)> {
+        let is_error = |&(_, &i): &(usize, &usize)| self.worst.get(i).copied() == Some(3);
+        if forward {
+            let start = from.map_or(0, |p| p + 1);
+            self.view
+                .iter()
+                .enumerate()
+                .skip(start)
+                .find(is_error)
+                .map(|(p, &i)| (p, i))
+        } else {
+            let end = from.unwrap_or(self.view.len()).min(self.view.len());
+            self.view
+                .get(..end)?
+                .iter()
+                .enumerate()
+                .rev()
+                .find(is_error)
+                .map(|(p, &i)| (p, i))
+        }
+    }
+
+    fn finding_item(&self, i: usize) -> Option<FindingItem> {
+        let f = self.a.findings.get(i)?;
+        Some(FindingItem {
+            code: f.rule.code.into(),
+            name: f.rule.name.into(),
+            level: level(f.severity),
+            message: f.message.clone(),
+            frame: f.frames.first().copied(),
+            connection: f.connection,
+            spans: f
+                .locations
+                .iter()
+                .map(|l| (l.span.start, l.span.end))
+                .collect(),
+        })
+    }
+
+    /// A page of one rule's findings.
+    pub fn findings(&self, code: &str, offset: usize, count: usize) -> Vec<FindingItem> {
+        self.by_rule
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, list)| {
+                list.iter()
+                    .skip(offset)
+                    .take(count.min(1000))
+                    .filter_map(|&i| self.finding_item(i))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// A frame's details.
+    pub fn details(&self, index: usize) -> Option<Details> {
+        let a = &self.a;
+        let entry = *a.frames.get(index)?;
+        let tree: Vec<Field> = a.with_frame(index, fields).unwrap_or_default();
+        fn node(f: &Field, map: &dyn Fn(Span) -> Vec<(usize, usize)>) -> Node {
+            Node {
+                label: f.label.clone(),
+                value: f.value.clone(),
+                spans: map(f.span),
+                children: f.children.iter().map(|c| node(c, map)).collect(),
+            }
+        }
+        let map = |s: Span| {
+            entry
+                .map_span(s)
+                .map(|s| (s.start, s.end))
+                .collect::<Vec<_>>()
+        };
+        let data = a.stream_data(entry.connection, entry.direction)?;
+        let extent = entry.extent();
+        let bytes = data.get(extent.range()).unwrap_or(&[]).to_vec();
+        let stream = a
+            .capture
+            .connections
+            .get(entry.connection)
+            .map(|c| c.stream(entry.direction));
+        // Runs of bytes carried by one packet.
+        let mut packets: Vec<(usize, usize, u32)> = Vec::new();
+        for o in extent.start..extent.end {
+            let p = stream.and_then(|s| s.packet_at(o)).map_or(0, |p| p.number);
+            match packets.last_mut() {
+                Some((_, end, q)) if *q == p && *end == o => *end = o + 1,
+                _ => packets.push((o, o + 1, p)),
+            }
+        }
+        let segments = stream.map_or(0, |s| s.segments_in(extent.start, extent.end).len());
+        let embedded = a
+            .frames_of(entry.connection)
+            .filter(|e| e.embedded_in == Some(index))
+            .map(|e| {
+                let x = e.extent();
+                Embedded {
+                    start: x.start,
+                    end: x.end,
+                    frame: e.index,
+                    frame_type: e.frame_type.to_string(),
+                }
+            })
+            .collect();
+        let findings = a
+            .findings
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.frames.first() == Some(&index))
+            .filter_map(|(i, _)| self.finding_item(i))
+            .collect();
+        Some(Details {
+            index,
+            frame_type: entry.frame_type.to_string(),
+            title: format!(
+                "{} · connection {} · {} bytes at stream offset {} · {} TCP segment(s) · {} s",
+                entry.direction.label(),
+                entry.connection + 1,
+                extent.len(),
+                extent.start,
+                segments,
+                seconds(self.rel(entry.time))
+            ),
+            tree: tree.iter().map(|f| node(f, &map)).collect(),
+            base: extent.start,
+            bytes,
+            packets,
+            embedded,
+            findings,
+            embedded_in: entry.embedded_in,
+            pair: entry.pair,
+        })
+    }
+}
+
+/// A duration in ns, for people: `850 µs`, `12.3 ms`, `1.20 s`.
+pub fn duration(ns: u64) -> String {
+    if ns < 1_000 {
+        format!("{ns} ns")
+    } else if ns < 1_000_000 {
+        format!("{:.0} µs", ns as f64 / 1e3)
+    } else if ns < 1_000_000_000 {
+        format!("{:.1} ms", ns as f64 / 1e6)
+    } else {
+        format!("{:.2} s", ns as f64 / 1e9)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INTERLEAVED: &[u8] =
+        include_bytes!("../../tests/fixtures/haproxy26-interleaved-disconnect.pcap");
+    const CLEAN34: &[u8] = include_bytes!("../../tests/fixtures/haproxy34-clean.pcapng");
+
+    fn session(bytes: &[u8]) -> (Session, Overview) {
+        let mut steps = Vec::new();
+        let (s, o) = Session::load(bytes, &mut |p| steps.push(p.fraction()));
+        assert!(steps.windows(2).all(|w| w[0] <= w[1]), "{steps:?}");
+        (s.expect("loads"), o)
+    }
+
+    #[test]
+    fn overview_of_the_interleaved_capture() {
+        let (s, o) = session(INTERLEAVED);
+        assert_eq!(o.frames, s.analysis().frames.len());
+        assert!(o.error.is_none());
+        assert!(!o.connections.is_empty());
+        let f010 = o
+            .groups
+            .iter()
+            .find(|g| g.code == "SPOP-F010")
+            .expect("F010");
+        assert_eq!(f010.level, 3);
+        assert!(!f010.explanation.is_empty());
+        // Most severe groups first.
+        assert!(o.groups.windows(2).all(|w| w[0].level >= w[1].level));
+        assert!(o.frame_types.contains(&"AGENT-DISCONNECT".to_string()));
+    }
+
+    #[test]
+    fn filters_narrow_the_view_and_rows_follow() {
+        let (mut s, o) = session(CLEAN34);
+        let all = s.view_info().total;
+        assert_eq!(all, o.frames);
+        let v = s.filter(&Filter {
+            frame_type: Some("NOTIFY".into()),
+            ..Filter::default()
+        });
+        assert!(v.total > 0 && v.total < all);
+        assert!(s.rows(0, 1000).iter().all(|r| r.frame_type == "NOTIFY"));
+        let rows = s.rows(0, 3);
+        assert_eq!(rows.len(), 3.min(v.total));
+        assert_eq!(rows[0].pos, 0);
+        let first = rows[0].index;
+        assert_eq!(s.locate(first), Some(0));
+        let v = s.filter(&Filter {
+            text: "notify".into(),
+            ..Filter::default()
+        });
+        assert!(v.total > 0);
+        let v = s.filter(&Filter {
+            text: "no such thing anywhere".into(),
+            ..Filter::default()
+        });
+        assert_eq!(v.total, 0);
+        assert!(s.rows(0, 10).is_empty());
+        assert_eq!(s.filter(&Filter::default()).total, all);
+        // Out-of-range pages are empty, not a panic.
+        assert!(s.rows(all + 5, 10).is_empty());
+    }
+
+    #[test]
+    fn next_error_walks_the_errors_both_ways() {
+        let (s, _) = session(INTERLEAVED);
+        let (p, i) = s.next_error(None, true).expect("an error");
+        assert_eq!(s.worst[i], 3);
+        assert_eq!(s.view[p], i);
+        // Nothing before the first error.
+        assert_eq!(s.next_error(Some(p), false), None);
+        if let Some((q, _)) = s.next_error(Some(p), true) {
+            assert!(q > p);
+            assert_eq!(s.next_error(Some(q), false).map(|(r, _)| r), Some(p));
+        }
+        let (last, _) = s.next_error(None, false).expect("an error");
+        assert!(last >= p);
+        assert_eq!(s.next_error(Some(last), true), None);
+    }
+
+    #[test]
+    fn timeline_draws_marks_or_bins() {
+        let (s, o) = session(CLEAN34);
+        let t = s.timeline(0, o.duration, 800);
+        assert_eq!(t.count, o.frames);
+        assert_eq!(t.marks.len(), o.frames.min(MAX_MARKS));
+        let paired = t.marks.iter().filter(|m| m.ack.is_some()).count();
+        assert!(paired > 0, "NOTIFYs are linked to their ACKs");
+        assert!(t
+            .marks
+            .iter()
+            .all(|m| m.ack.is_none_or(|(_, at)| at >= m.t)));
+        // A dense window is binned, and the bins hold every frame.
+        let mut rng = spop_codec::synth::Rng::new(7);
+        let conv = spop_codec::synth::conversation(
+            &mut rng,
+            spop_codec::synth::Generation::Modern,
+            1,
+            MAX_MARKS,
+        );
+        let (s, o) = session(&conv.haproxy);
+        assert!(o.frames > MAX_MARKS);
+        let t = s.timeline(0, o.duration, 100);
+        assert!(t.marks.is_empty());
+        assert_eq!(t.bins.len(), 100);
+        let sum: u32 = t.bins.iter().map(|b| b.to_agent + b.to_haproxy).sum();
+        assert_eq!(sum as usize, o.frames);
+    }
+
+    #[test]
+    fn details_map_fields_to_stream_bytes_both_ways() {
+        let (s, _) = session(INTERLEAVED);
+        let a = s.analysis();
+        let parent = a
+            .frames
+            .iter()
+            .find(|e| a.frames.iter().any(|x| x.embedded_in == Some(e.index)))
+            .expect("a frame with others written inside");
+        let d = s.details(parent.index).expect("details");
+        assert!(!d.embedded.is_empty());
+        assert!(d.embedded.iter().all(|e| e.frame_type == "ACK"));
+        assert_eq!(d.bytes.len(), parent.extent().len());
+        // Every byte of the extent is carried by some packet run, in order.
+        assert_eq!(d.packets.first().map(|p| p.0), Some(d.base));
+        assert_eq!(d.packets.last().map(|p| p.1), Some(d.base + d.bytes.len()));
+        // Field → bytes → field.
+        for (i, top) in d.tree.iter().enumerate() {
+            for &(s0, _) in &top.spans {
+                let path = Node::path_at(&d.tree, s0).expect("a field there");
+                assert_eq!(path[0], i, "{}", top.label);
+            }
+        }
+        // Embedded bytes belong to no field of the parent.
+        let e = &d.embedded[0];
+        assert_eq!(Node::path_at(&d.tree, e.start), None);
+        assert!(d.findings.iter().any(|f| f.code == "SPOP-F010"));
+    }
+
+    #[test]
+    fn garbage_and_empty_inputs_explain_themselves() {
+        let (s, o) = Session::load(b"   ", &mut |_| {});
+        assert!(s.is_none() && o.error.is_some());
+        let (s, o) = Session::load(&[0xde, 0xad, 0xbe, 0xef, 1, 2, 3], &mut |_| {});
+        assert!(s.is_none());
+        assert!(o.error.unwrap().contains("not a pcap"));
+    }
+
+    #[test]
+    fn findings_pages() {
+        let (s, o) = session(INTERLEAVED);
+        for g in &o.groups {
+            let all = s.findings(&g.code, 0, 1000);
+            assert_eq!(all.len(), g.count);
+            assert_eq!(s.findings(&g.code, 1, 1).len(), usize::from(g.count > 1));
+        }
+        assert!(s.findings("SPOP-NOPE", 0, 10).is_empty());
+    }
+}
