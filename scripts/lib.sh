@@ -51,5 +51,7 @@ build_web() {
   rm -rf pkg
   wasm-bindgen --target web --out-dir pkg --out-name app \
     "$target_dir/wasm32-unknown-unknown/wasm-release/app.wasm"
+  # The decode worker's boot script sits next to the module it loads.
+  cp web/worker.js pkg/worker.js
   rm -rf dist && mkdir -p dist && cp -r index.html pkg dist/
 }

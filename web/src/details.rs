@@ -1,157 +1,233 @@
-//! The frame details: the engine's field tree and the frame's bytes, highlighted both ways:
-//! selecting a field highlights its bytes, clicking a byte selects the deepest field there.
+//! The frame details: the engine's field tree and the frame's bytes, highlighted both ways
+//! (select a field to light its bytes; click a byte to select the deepest field there), with
+//! the packet that carried each byte and other frames' bytes written inside marked out.
 
 use std::sync::Arc;
 
+use leptos::html::Ul;
 use leptos::prelude::*;
-use spop_codec::analysis::Analysis;
-use spop_codec::fields::{fields, Field};
-use spop_codec::Span;
 
-/// One byte of the hex view: where it is in the stream, its value, the packet that carried it.
-struct HexCell {
-    offset: usize,
-    byte: u8,
-    packet: u32,
-}
+use crate::session::{level_name, Details as Data, Node};
+use crate::state::Ui;
 
-/// The field at `path` in a tree.
-fn at<'f>(tree: &'f [Field], path: &[usize]) -> Option<&'f Field> {
-    let (first, rest) = path.split_first()?;
-    let node = tree.get(*first)?;
-    if rest.is_empty() {
-        Some(node)
-    } else {
-        at(&node.children, rest)
+/// Bytes per hex row.
+const WIDTH: usize = 16;
+
+/// The details panel for the selected frame.
+#[component]
+pub fn Details() -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    move || {
+        match ui.details.get() {
+        Some(d) => view! { <FrameDetails data=d /> }.into_any(),
+        None => view! {
+            <p class="muted hint">"Select a frame (click, or ↑/↓ then Enter) to see its fields and bytes."</p>
+        }
+        .into_any(),
+    }
     }
 }
 
-/// The details of frame `index`.
 #[component]
-pub fn Details(analysis: Arc<Analysis>, index: usize) -> impl IntoView {
-    let Some(entry) = analysis.frames.get(index).copied() else {
-        return view! { <p>"No such frame."</p> }.into_any();
-    };
-    let tree: Vec<Field> = analysis.with_frame(index, fields).unwrap_or_default();
-    let data = analysis
-        .stream_data(entry.connection, entry.direction)
-        .unwrap_or(&[]);
-    let extent = entry.extent();
-    let bytes: Vec<u8> = data.get(extent.range()).unwrap_or(&[]).to_vec();
-    // Which packet carried each byte (the TCP segments of the frame).
-    let stream = analysis
-        .capture
-        .connections
-        .get(entry.connection)
-        .map(|c| c.stream(entry.direction));
-    let packets: Vec<u32> = (extent.start..extent.end)
-        .map(|o| stream.and_then(|s| s.packet_at(o)).map_or(0, |p| p.number))
-        .collect();
-    let segments = stream.map_or(0, |s| s.segments_in(extent.start, extent.end).len());
-    let decoded_offset = move |o: usize| entry.decoded_offset(o);
+fn FrameDetails(data: Arc<Data>) -> impl IntoView {
+    let ui = expect_context::<Ui>();
     let selected = RwSignal::new(Vec::<usize>::new());
-    let tree = Arc::new(tree);
-    let highlight = {
-        let tree = tree.clone();
-        Memo::new(move |_| {
-            selected.with(|p| {
-                at(&tree, p)
-                    .map(|f| entry.map_span(f.span).collect::<Vec<Span>>())
-                    .unwrap_or_default()
-            })
-        })
-    };
-    let pick_byte = {
-        let tree = tree.clone();
-        move |o: usize| {
-            let Some(d) = decoded_offset(o) else { return };
-            for (i, top) in tree.iter().enumerate() {
-                if let Some(mut path) = top.deepest_at(d) {
-                    path.insert(0, i);
-                    selected.set(path);
-                    return;
-                }
+    let tree_ref = NodeRef::<Ul>::new();
+    // Enter on a frame moves focus into its fields (also once they arrive).
+    Effect::new(move |_| {
+        if !ui.focus_details.get() {
+            return;
+        }
+        if let Some(first) = tree_ref
+            .get()
+            .and_then(|t| t.query_selector("button.field").ok().flatten())
+        {
+            use wasm_bindgen::JsCast;
+            if let Ok(b) = first.dyn_into::<web_sys::HtmlElement>() {
+                let _ = b.focus();
             }
+            ui.focus_details.set(false);
+        }
+    });
+    let d = data.clone();
+    let lit = Memo::new(move |_| {
+        selected.with(|p| {
+            Node::at(&d.tree, p)
+                .map(|n| n.spans.clone())
+                .unwrap_or_default()
+        })
+    });
+    let d = data.clone();
+    let pick = move |o: usize| {
+        if let Some(path) = Node::path_at(&d.tree, o) {
+            ui.marked.set(Vec::new());
+            selected.set(path);
+        } else if let Some(e) = d.embedded.iter().find(|e| e.start <= o && o < e.end) {
+            ui.marked.set(Vec::new());
+            ui.select_frame(e.frame);
         }
     };
-    let rows: Vec<(usize, Vec<HexCell>)> = bytes
-        .chunks(16)
+    let packet_of = {
+        let d = data.clone();
+        move |o: usize| {
+            d.packets
+                .iter()
+                .position(|&(s, e, _)| s <= o && o < e)
+                .map(|i| (i, d.packets.get(i).map_or(0, |p| p.2)))
+                .unwrap_or((0, 0))
+        }
+    };
+    let embedded_at = {
+        let d = data.clone();
+        move |o: usize| {
+            d.embedded
+                .iter()
+                .find(|e| e.start <= o && o < e.end)
+                .cloned()
+        }
+    };
+    let base = data.base;
+    let rows: Vec<(usize, Vec<(usize, u8)>)> = data
+        .bytes
+        .chunks(WIDTH)
         .enumerate()
         .map(|(r, chunk)| {
-            let base = extent.start + r * 16;
+            let start = base + r * WIDTH;
             (
-                base,
+                start,
                 chunk
                     .iter()
                     .enumerate()
-                    .map(|(i, b)| HexCell {
-                        offset: base + i,
-                        byte: *b,
-                        packet: packets.get(r * 16 + i).copied().unwrap_or(0),
-                    })
+                    .map(|(i, b)| (start + i, *b))
                     .collect(),
             )
         })
         .collect();
-    let title = format!(
-        "Frame #{} · {} · {} · connection {} · {} bytes at {:#x} · {} TCP segment(s)",
-        index + 1,
-        entry.frame_type,
-        entry.direction.label(),
-        entry.connection + 1,
-        extent.len(),
-        extent.start,
-        segments
-    );
-    view! {
-        <section class="details" aria-label="Frame details">
-            <h2>{title}</h2>
-            <div class="details-body">
-                <ul class="tree" role="tree" aria-label="Fields">
-                    {tree.iter().enumerate().map(|(i, f)| field_view(f.clone(), vec![i], selected)).collect_view()}
-                </ul>
-                <div class="hex" role="grid" aria-label="Frame bytes">
-                    {rows.into_iter().map(|(base, cells)| {
-                        let pick = pick_byte.clone();
+    let hex = rows
+        .into_iter()
+        .map(|(start, cells)| {
+            let ascii: String = cells
+                .iter()
+                .map(|&(_, b)| if b.is_ascii_graphic() || b == b' ' { b as char } else { '·' })
+                .collect();
+            view! {
+                <div class="hex-row">
+                    <span class="hex-offset">{format!("{start:06x}")}</span>
+                    {cells.into_iter().map(|(o, b)| {
+                        let pick = pick.clone();
+                        let (run, packet) = packet_of(o);
+                        let foreign = embedded_at(o);
+                        let title = match &foreign {
+                            Some(e) => format!("offset {o:#x}, packet {packet}: byte of {} #{} written inside this frame (click to open it)", e.frame_type, e.frame + 1),
+                            None => format!("offset {o:#x}, packet {packet}"),
+                        };
+                        let is_lit = move || lit.with(|s| s.iter().any(|&(a, b)| a <= o && o < b));
+                        let is_marked = move || ui.marked.with(|s| s.iter().any(|&(a, b)| a <= o && o < b));
                         view! {
-                            <div class="hex-row">
-                                <span class="hex-offset">{format!("{base:06x}")}</span>
-                                {cells.into_iter().map(|HexCell { offset: o, byte: b, packet }| {
-                                    let pick = pick.clone();
-                                    let lit = move || highlight.with(|spans| spans.iter().any(|s| s.contains(o)));
-                                    let foreign = decoded_offset(o).is_none();
-                                    view! {
-                                        <span
-                                            class="byte"
-                                            class:lit=lit
-                                            class:foreign=foreign
-                                            class:odd-packet=packet % 2 == 1
-                                            title=format!("offset {o:#x}, packet {packet}")
-                                            on:click=move |_| pick(o)
-                                        >{format!("{b:02x}")}</span>
-                                    }
-                                }).collect_view()}
-                            </div>
+                            <span
+                                class="byte"
+                                class:lit=is_lit
+                                class:marked=is_marked
+                                class:foreign=foreign.is_some()
+                                class:odd-packet=run % 2 == 1
+                                data-offset=o.to_string()
+                                title=title
+                                on:click=move |_| pick(o)
+                            >{format!("{b:02x}")}</span>
                         }
                     }).collect_view()}
+                    <span class="ascii">{ascii}</span>
                 </div>
-            </div>
+            }
+        })
+        .collect_view();
+    let packets = data
+        .packets
+        .iter()
+        .enumerate()
+        .map(|(i, &(s, e, p))| {
+            view! {
+                <li class:odd-packet=i % 2 == 1>
+                    {format!("packet {p}: bytes {:#x}–{:#x} ({} bytes)", s, e - 1, e - s)}
+                </li>
+            }
+        })
+        .collect_view();
+    let embedded = data
+        .embedded
+        .iter()
+        .map(|e| {
+            let frame = e.frame;
+            view! {
+                <li>
+                    <button class="link" on:click=move |_| ui.select_frame(frame)>
+                        {format!("{} #{}", e.frame_type, e.frame + 1)}
+                    </button>
+                    {format!(" was written inside this frame's bytes ({:#x}–{:#x}), struck through below.", e.start, e.end - 1)}
+                </li>
+            }
+        })
+        .collect_view();
+    let findings = data
+        .findings
+        .iter()
+        .map(|f| {
+            let spans = f.spans.clone();
+            let frame = data.index;
+            view! {
+                <li class=format!("finding sev-{}", level_name(f.level))>
+                    <button class="link" title="Highlight its bytes" on:click=move |_| ui.jump(frame, spans.clone())>
+                        <span class="sev">{level_name(f.level)}</span>" "<code>{f.code.clone()}</code>" "{f.name.clone()}
+                    </button>
+                    ": "{f.message.clone()}
+                </li>
+            }
+        })
+        .collect_view();
+    let relations = {
+        let parent = data.embedded_in.map(|p| {
+            view! {
+                <button class="link" on:click=move |_| ui.select_frame(p)>{format!("written inside #{}", p + 1)}</button>
+            }
+        });
+        let pair = data.pair.map(|p| {
+            view! {
+                <button class="link" on:click=move |_| ui.select_frame(p)>{format!("partner #{}", p + 1)}</button>
+            }
+        });
+        view! { {parent}" "{pair} }
+    };
+    view! {
+        <section class="details" aria-label="Frame details" id="details">
+            <h2>{format!("Frame #{} · {}", data.index + 1, data.frame_type)}</h2>
+            <p class="muted">{data.title.clone()}" "{relations}</p>
+            <ul class="findings" hidden=data.findings.is_empty()>{findings}</ul>
+            <ul class="embedded-note" hidden=data.embedded.is_empty()>{embedded}</ul>
+            <h3>"Bytes"</h3>
+            <div class="hex" role="group" aria-label="Frame bytes">{hex}</div>
+            <details class="packets">
+                <summary>{format!("Carried by {} packet run(s) (alternate shading in the bytes)", data.packets.len())}</summary>
+                <ul>{packets}</ul>
+            </details>
+            <h3>"Fields"</h3>
+            <ul class="tree" role="tree" aria-label="Fields" node_ref=tree_ref>
+                {data.tree.iter().enumerate().map(|(i, n)| field_view(n.clone(), vec![i], selected)).collect_view()}
+            </ul>
         </section>
     }
-    .into_any()
 }
 
-fn field_view(f: Field, path: Vec<usize>, selected: RwSignal<Vec<usize>>) -> AnyView {
+fn field_view(n: Node, path: Vec<usize>, selected: RwSignal<Vec<usize>>) -> AnyView {
     let here = path.clone();
     let is_selected = move || selected.with(|p| *p == here);
     let aria = is_selected.clone();
     let click_path = path.clone();
-    let children = f.children.clone();
+    let children = n.children.clone();
     view! {
         <li role="treeitem" aria-selected=move || aria().to_string()>
             <button class="field" class:selected=is_selected on:click=move |_| selected.set(click_path.clone())>
-                <span class="field-label">{f.label.clone()}</span>" "
-                <span class="field-value">{f.value.clone()}</span>
+                <span class="field-label">{n.label.clone()}</span>" "
+                <span class="field-value">{n.value.clone()}</span>
             </button>
             {(!children.is_empty()).then(|| view! {
                 <ul role="group">

@@ -1,87 +1,38 @@
 //! The spop-inspector web UI: a Leptos client-side app over the `spop-codec` engine.
 //!
-//! Everything runs in the browser: the input never leaves the page.
+//! Everything runs in the browser: the input never leaves the page. Decoding happens in a
+//! Web Worker ([`backend`]) that holds the analysis ([`session`]); the page asks it for what
+//! is on screen.
 
-mod decode;
+pub mod backend;
+mod connections;
 mod details;
+mod findings;
+mod list;
 pub mod session;
-
-use std::sync::Arc;
+mod start;
+mod state;
+mod timeline;
+mod toolbar;
 
 use leptos::prelude::*;
 
-pub use decode::{decode_input, Decoded, FindingRow, FrameRow};
+pub use backend::Backend;
+pub use list::{first_row, scroll_top_for, MAX_SCROLL_HEIGHT, ROW_HEIGHT};
+pub use state::{Cursor, Panel, Ui};
 
-/// A small example: HAProxy-go's AGENT-DISCONNECT followed by an ACK (spop/VECTORS.md §8),
-/// the shape of the haproxy#2490 incident.
-const EXAMPLE: &str = "00000038660000000100000B7374617475732D636F64650363076D6573736167650819616E20756E6B6E6F776E206572726F72206F63637572726564\n000000156700000001F3BC780101030207616C6C6F77656411";
-
-/// Real captures from the shared corpus, one click away.
-const EXAMPLES: [(&str, &str, &[u8]); 3] = [
-    (
-        "Agent writing ACKs into its DISCONNECT",
-        "haproxy26-interleaved-disconnect.pcap",
-        include_bytes!("../../tests/fixtures/haproxy26-interleaved-disconnect.pcap"),
-    ),
-    (
-        "Clean HAProxy 3.4 capture",
-        "haproxy34-clean.pcapng",
-        include_bytes!("../../tests/fixtures/haproxy34-clean.pcapng"),
-    ),
-    (
-        "Python agent (haproxyspoa)",
-        "haproxy26-pyagent.pcap",
-        include_bytes!("../../tests/fixtures/haproxy26-pyagent.pcap"),
-    ),
-];
-
-/// What is being inspected.
-#[derive(Debug, Clone, PartialEq)]
-enum Source {
-    /// Pasted text.
-    Text(String),
-    /// A file (opened, dropped, or a bundled example).
-    File { name: String, bytes: Arc<Vec<u8>> },
-}
-
-/// Reads a browser `File` into the source signal.
-fn read_file(file: web_sys::File, source: RwSignal<Source>, error: RwSignal<Option<String>>) {
-    let name = file.name();
-    leptos::task::spawn_local(async move {
-        match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
-            Ok(buffer) => {
-                error.set(None);
-                source.set(Source::File {
-                    name,
-                    bytes: Arc::new(js_sys::Uint8Array::new(&buffer).to_vec()),
-                });
-            }
-            Err(_) => error.set(Some(format!(
-                "{name}: the browser could not read this file"
-            ))),
-        }
-    });
-}
-
-/// The application root.
+/// The application root, decoding in a worker.
 #[component]
 pub fn App() -> impl IntoView {
-    let source = RwSignal::new(Source::Text(String::new()));
-    let read_error = RwSignal::new(None::<String>);
-    let decoded = Memo::new(move |_| {
-        source.with(|s| match s {
-            Source::Text(t) => decode_input(t.as_bytes()),
-            Source::File { bytes, .. } => decode_input(bytes),
-        })
-    });
-    let text = move || match source.get() {
-        Source::Text(t) => t,
-        Source::File { .. } => String::new(),
-    };
-    let loaded = move || match source.get() {
-        Source::File { name, bytes } => Some(format!("{name} ({} bytes)", bytes.len())),
-        Source::Text(_) => None,
-    };
+    view! { <Inspector backend=Backend::new() /> }
+}
+
+/// The inspector over a given engine (component tests pass [`Backend::local`]).
+#[component]
+pub fn Inspector(backend: Backend) -> impl IntoView {
+    let ui = Ui::new(backend);
+    provide_context(ui);
+    state::install_shortcuts(ui);
     let on_drop = move |ev: web_sys::DragEvent| {
         ev.prevent_default();
         if let Some(file) = ev
@@ -89,158 +40,156 @@ pub fn App() -> impl IntoView {
             .and_then(|d| d.files())
             .and_then(|f| f.get(0))
         {
-            read_file(file, source, read_error);
+            ui.open_file(file);
         }
     };
-
-    view! {
-        <header class="bar">
-            <h1>"spop-inspector"</h1>
-            <span class="tagline">"SPOP frames, decoded in your browser. Nothing leaves the page."</span>
-        </header>
-        <main on:dragover=|ev: web_sys::DragEvent| ev.prevent_default() on:drop=on_drop>
-            <section class="input" aria-label="Input">
-                <label for="input">"Paste a capture or SPOP bytes (hex, xxd, hexdump -C, od, tcpdump -X, tshark Follow TCP Stream, base64 …), or open or drop a pcap/pcapng file"</label>
-                <textarea
-                    id="input"
-                    spellcheck="false"
-                    placeholder=move || loaded().map_or("00 00 00 07 67 00 00 00 01 01 01".to_string(), |l| format!("Inspecting {l}; paste here to inspect text instead"))
-                    prop:value=text
-                    on:input:target=move |ev| source.set(Source::Text(ev.target().value()))
-                ></textarea>
-                <div class="actions">
-                    <label class="button">
-                        "Open file…"
-                        <input
-                            type="file"
-                            id="file"
-                            aria-label="Open a capture file"
-                            on:change:target=move |ev| {
-                                if let Some(file) = ev.target().files().and_then(|f| f.get(0)) {
-                                    read_file(file, source, read_error);
-                                }
-                            }
-                        />
-                    </label>
-                    <span class="examples">"Examples:"</span>
-                    {EXAMPLES
-                        .into_iter()
-                        .map(|(label, name, bytes)| {
-                            view! {
-                                <button on:click=move |_| source.set(Source::File { name: name.to_string(), bytes: Arc::new(bytes.to_vec()) })>
-                                    {label}
-                                </button>
-                            }
-                        })
-                        .collect_view()}
-                    <button on:click=move |_| source.set(Source::Text(EXAMPLE.to_string()))>"DISCONNECT then ACK (hex)"</button>
-                    <button on:click=move |_| source.set(Source::Text(String::new()))>"Clear"</button>
-                </div>
-                {move || loaded().map(|l| view! { <p class="loaded">"Inspecting " <strong>{l}</strong></p> })}
-                {move || read_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-            </section>
-            <Results decoded=decoded />
-        </main>
-    }
-}
-
-#[component]
-fn Results(decoded: Memo<Decoded>) -> impl IntoView {
-    let selected = RwSignal::new(None::<usize>);
-    // A new input starts with nothing selected.
-    Effect::new(move |_| {
-        decoded.track();
-        selected.set(None);
-    });
-    let details = move || {
-        let d = decoded.get();
-        let index = selected.get()?;
-        let analysis = d.analysis?;
-        Some(view! { <details::Details analysis=analysis index=index /> })
+    let loaded = move || {
+        ui.overview
+            .with(|o| o.as_ref().is_some_and(|o| o.error.is_none()))
     };
     view! {
-        <section class="results" aria-label="Decoded frames">
-            {details}
-            {move || {
-                let d = decoded.get();
-                let status = (d.format.is_some() || d.error.is_some()).then(|| {
-                    let (e, w, i) = d.counts;
-                    view! {
-                        <p class="status" role="status">
-                            {d.format.clone().map(|f| format!("Detected: {f}. "))}
-                            {format!("{} connection(s), {} frame(s). ", d.connections, d.rows.len())}
-                            {d.format.is_some().then(|| view! {
-                                <span class="counts">
-                                    <span class="sev error">{format!("{e} error(s)")}</span>", "
-                                    <span class="sev warning">{format!("{w} warning(s)")}</span>", "
-                                    <span class="sev info">{format!("{i} info")}</span>
-                                </span>
-                            })}
-                            {d.error.clone().map(|e| view! { <span class="error">" " {e}</span> })}
-                        </p>
-                    }
-                });
-                let general = d.general.clone();
-                let no_general = general.is_empty();
-                let rows = d.rows.clone();
-                let empty = rows.is_empty();
-                view! {
-                    {status}
-                    <ul class="findings general" hidden=no_general>
-                        {general.into_iter().map(finding_view).collect_view()}
-                    </ul>
-                    <table class="frames" hidden=empty>
-                        <thead>
-                            <tr>
-                                <th>"#"</th><th>"conn"</th><th>"time (s)"</th><th>"dir"</th><th>"type"</th>
-                                <th>"stream/frame"</th><th>"length"</th><th>"summary"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {rows.into_iter().map(|r| {
-                                let no_findings = r.findings.is_empty();
-                                let worst = r.findings.iter().map(|f| f.severity).find(|s| *s == "error")
-                                    .or_else(|| r.findings.iter().map(|f| f.severity).find(|s| *s == "warning"));
-                                let i = r.index - 1;
-                                let is_selected = move || selected.get() == Some(i);
-                                view! {
-                                <tr
-                                    class=format!("frame {}", worst.map_or(String::new(), |w| format!("has-{w}")))
-                                    class:selected=is_selected
-                                    aria-selected=move || is_selected().to_string()
-                                    tabindex="0"
-                                    on:click=move |_| selected.set(Some(i))
-                                    on:keydown=move |ev| if ev.key() == "Enter" { selected.set(Some(i)) }
-                                >
-                                    <td>{r.index}</td>
-                                    <td>{r.connection}</td>
-                                    <td class="mono">{format!("{:.6}", r.time)}</td>
-                                    <td>{r.direction}</td>
-                                    <td class="type">{r.frame_type}</td>
-                                    <td class="mono">{r.ids}</td>
-                                    <td class="mono">{r.length}</td>
-                                    <td class="summary">
-                                        {r.summary}
-                                        <ul class="findings" hidden=no_findings>
-                                            {r.findings.into_iter().map(finding_view).collect_view()}
-                                        </ul>
-                                    </td>
-                                </tr>
-                                }
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }
+        <div
+            class="app"
+            on:dragover=|ev: web_sys::DragEvent| ev.prevent_default()
+            on:drop=on_drop
+        >
+            <header class="bar">
+                <h1>
+                    <button class="home" title="Back to the start screen" on:click=move |_| ui.home()>
+                        "spop-inspector"
+                    </button>
+                </h1>
+                {move || loaded().then(|| view! { <Summary /> })}
+                <span class="spacer"></span>
+                <button class="icon" aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)" on:click=move |_| ui.help.update(|h| *h = !*h)>"?"</button>
+            </header>
+            {move || if loaded() {
+                view! { <Workspace /> }.into_any()
+            } else {
+                view! { <start::Start /> }.into_any()
             }}
-        </section>
+            <Progress />
+            <Help />
+        </div>
     }
 }
 
-fn finding_view(f: FindingRow) -> impl IntoView {
+/// What is inspected: name, format, counts.
+#[component]
+fn Summary() -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    move || {
+        ui.overview.get().map(|o| {
+            let [e, w, i] = o.counts;
+            view! {
+                <div class="summary-line" role="status">
+                    <strong class="source">{ui.source.get()}</strong>
+                    <span class="muted">{o.input.clone()}</span>
+                    <span>{format!("{} connection(s) · {} frame(s) · {} packet(s)", o.connections.len(), o.frames, o.packets)}</span>
+                    <span class="counts">
+                        <span class="sev-error">{format!("{e} error(s)")}</span>
+                        <span class="sev-warning">{format!("{w} warning(s)")}</span>
+                        <span class="sev-info">{format!("{i} info")}</span>
+                    </span>
+                </div>
+            }
+        })
+    }
+}
+
+/// The loaded capture: overview, timeline and frames on the left, details and findings on
+/// the right.
+#[component]
+fn Workspace() -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    let tab = move |p: Panel, label: &'static str| {
+        view! {
+            <button
+                role="tab"
+                id=format!("tab-{}", p.id())
+                aria-selected=move || (ui.panel.get() == p).to_string()
+                class:active=move || ui.panel.get() == p
+                on:click=move |_| ui.panel.set(p)
+            >{label}{move || (p == Panel::Findings).then(|| ui.overview.with(|o| o.as_ref().map(|o| format!(" ({})", o.groups.iter().map(|g| g.count).sum::<usize>()))))}</button>
+        }
+    };
     view! {
-        <li class=format!("finding sev-{}", f.severity)>
-            <span class="sev">{f.severity}</span>" "
-            <code>{f.code}</code>" "{f.name}": "{f.message}
-        </li>
+        <toolbar::Toolbar />
+        {move || ui.overview.with(|o| o.as_ref().map(|o| o.notes.clone())).filter(|n| !n.is_empty()).map(|notes| view! {
+            <ul class="notes" aria-label="Capture notes">{notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
+        })}
+        <div class="workspace">
+            <div class="left">
+                <connections::Connections />
+                <timeline::Timeline />
+                <list::FrameList />
+            </div>
+            <aside class="right" aria-label="Frame details and findings">
+                <div class="tabs" role="tablist">
+                    {tab(Panel::Details, "Details")}
+                    {tab(Panel::Findings, "Findings")}
+                </div>
+                <div class="panel" role="tabpanel">
+                    {move || match ui.panel.get() {
+                        Panel::Details => view! { <details::Details /> }.into_any(),
+                        Panel::Findings => view! { <findings::Findings /> }.into_any(),
+                    }}
+                </div>
+            </aside>
+        </div>
+    }
+}
+
+/// The decoding progress bar, with cancel.
+#[component]
+fn Progress() -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    move || {
+        ui.loading.get().map(|(fraction, stage)| {
+            view! {
+                <div class="overlay">
+                    <div class="progress-box" role="dialog" aria-modal="true" aria-label="Decoding">
+                        <p>{format!("Decoding {}…", ui.source.get_untracked())}</p>
+                        <progress id="progress" max="1" value=fraction aria-label="Decoding progress"></progress>
+                        <p class="muted stage">{format!("{:.0} % · {stage}", fraction * 100.0)}</p>
+                        <button id="cancel" on:click=move |_| ui.cancel()>"Cancel"</button>
+                    </div>
+                </div>
+            }
+        })
+    }
+}
+
+/// The shortcuts dialog (`?`).
+#[component]
+fn Help() -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    const KEYS: [(&str, &str); 10] = [
+        ("↓ / j", "next frame"),
+        ("↑ / k", "previous frame"),
+        ("PgDn / PgUp", "a page down / up"),
+        ("Home / End", "first / last frame"),
+        ("Enter", "open the frame's details"),
+        ("n / N", "next / previous error"),
+        ("/", "filter by text"),
+        ("f", "findings panel"),
+        ("?", "this help"),
+        ("Esc", "close, or leave the filter"),
+    ];
+    move || {
+        ui.help.get().then(|| {
+            view! {
+                <div class="overlay" on:click=move |_| ui.help.set(false)>
+                    <div class="help" role="dialog" aria-modal="true" aria-labelledby="help-title" on:click=|ev| ev.stop_propagation()>
+                        <h2 id="help-title">"Keyboard shortcuts"</h2>
+                        <dl>
+                            {KEYS.into_iter().map(|(k, what)| view! { <dt><kbd>{k}</kbd></dt><dd>{what}</dd> }).collect_view()}
+                        </dl>
+                        <p class="muted">"Drop a file anywhere, or paste (Ctrl+V) a capture outside the filter boxes to inspect it."</p>
+                        <button on:click=move |_| ui.help.set(false) autofocus>"Close"</button>
+                    </div>
+                </div>
+            }
+        })
     }
 }

@@ -269,6 +269,8 @@ pub struct Row {
     pub connection: usize,
     /// Seconds since the first frame.
     pub time: f64,
+    /// ns since the first frame.
+    pub t: u64,
     /// HAProxy → agent.
     pub to_agent: bool,
     /// Frame type name.
@@ -692,6 +694,7 @@ impl Session {
                     index: i,
                     connection: e.connection,
                     time: seconds(self.rel(e.time)),
+                    t: self.rel(e.time),
                     to_agent: e.direction == Direction::HaproxyToAgent,
                     frame_type: e.frame_type.to_string(),
                     ids: format!("{}/{}", e.stream_id, e.frame_id),

@@ -1,6 +1,17 @@
-//! The browser entry point: mounts the inspector into the page.
+//! The browser entry point: mounts the inspector into the page, or, in the decode worker
+//! (no `window`), waits for `worker.js` to call [`worker_main`].
+
+use wasm_bindgen::prelude::wasm_bindgen;
 
 fn main() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(spop_web::App);
+    if web_sys::window().is_some() {
+        leptos::mount::mount_to_body(spop_web::App);
+    }
+}
+
+/// The decode worker's entry point (called by `worker.js`).
+#[wasm_bindgen]
+pub fn worker_main() {
+    spop_web::backend::run_worker();
 }

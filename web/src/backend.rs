@@ -1,0 +1,325 @@
+//! The page's side of the decode worker: sends questions, routes answers and progress back to
+//! callbacks. Decoding a 100 MB capture takes seconds; in the worker the page stays responsive
+//! and "cancel" is simply terminating the worker.
+//!
+//! Where a module worker cannot start (or in component tests), the same [`Session`] answers
+//! in-thread, so both paths share every line of protocol logic.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use js_sys::{Object, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
+
+use crate::session::{Request, Response, Session};
+
+type Reply = Box<dyn FnOnce(Response)>;
+type ProgressFn = Rc<dyn Fn(f64, String)>;
+
+/// Where the worker script is, relative to the page (works from any sub-path).
+pub const WORKER_URL: &str = "./pkg/worker.js";
+
+enum Transport {
+    Worker {
+        worker: Worker,
+        ready: bool,
+        queue: Vec<JsValue>,
+        // Kept alive as long as the worker.
+        _on_message: Closure<dyn FnMut(MessageEvent)>,
+    },
+    Local(Box<Option<Session>>),
+}
+
+struct Inner {
+    transport: RefCell<Transport>,
+    next_id: Cell<u64>,
+    pending: RefCell<HashMap<u64, Reply>>,
+    progress: RefCell<Option<ProgressFn>>,
+    use_worker: bool,
+}
+
+/// A handle on the engine (cheap to clone).
+#[derive(Clone)]
+pub struct Backend(Rc<Inner>);
+
+impl Backend {
+    /// The engine in a Web Worker, or in-thread if the worker cannot start.
+    pub fn new() -> Backend {
+        Backend::build(true)
+    }
+
+    /// The engine in this thread (component tests, browsers without module workers).
+    pub fn local() -> Backend {
+        Backend::build(false)
+    }
+
+    fn build(use_worker: bool) -> Backend {
+        let b = Backend(Rc::new(Inner {
+            transport: RefCell::new(Transport::Local(Box::new(None))),
+            next_id: Cell::new(1),
+            pending: RefCell::new(HashMap::new()),
+            progress: RefCell::new(None),
+            use_worker,
+        }));
+        b.restart();
+        b
+    }
+
+    /// True when decoding happens in a worker.
+    pub fn in_worker(&self) -> bool {
+        matches!(*self.0.transport.borrow(), Transport::Worker { .. })
+    }
+
+    /// Starts a fresh engine (dropping the current one, with any work under way).
+    fn restart(&self) {
+        if let Transport::Worker { worker, .. } = &*self.0.transport.borrow() {
+            worker.terminate();
+        }
+        self.0.pending.borrow_mut().clear();
+        let transport = if self.0.use_worker {
+            match self.spawn_worker() {
+                Some(t) => t,
+                None => Transport::Local(Box::new(None)),
+            }
+        } else {
+            Transport::Local(Box::new(None))
+        };
+        *self.0.transport.borrow_mut() = transport;
+    }
+
+    fn spawn_worker(&self) -> Option<Transport> {
+        let options = WorkerOptions::new();
+        options.set_type(WorkerType::Module);
+        let worker = Worker::new_with_options(WORKER_URL, &options).ok()?;
+        let weak = Rc::downgrade(&self.0);
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+            if let Some(inner) = weak.upgrade() {
+                Backend(inner).on_message(ev.data());
+            }
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        Some(Transport::Worker {
+            worker,
+            ready: false,
+            queue: Vec::new(),
+            _on_message: on_message,
+        })
+    }
+
+    fn on_message(&self, data: JsValue) {
+        let get =
+            |k: &str| Reflect::get(&data, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+        if get("ready").is_truthy() {
+            let queued = match &mut *self.0.transport.borrow_mut() {
+                Transport::Worker {
+                    ready,
+                    queue,
+                    worker,
+                    ..
+                } => {
+                    *ready = true;
+                    let q = std::mem::take(queue);
+                    q.into_iter()
+                        .map(|m| (worker.clone(), m))
+                        .collect::<Vec<_>>()
+                }
+                Transport::Local(_) => Vec::new(),
+            };
+            for (w, m) in queued {
+                post(&w, &m);
+            }
+            return;
+        }
+        if let Some(fraction) = get("progress").as_f64() {
+            let progress = self.0.progress.borrow().clone();
+            if let Some(p) = progress {
+                p(fraction, get("stage").as_string().unwrap_or_default());
+            }
+            return;
+        }
+        let Some(id) = get("id").as_f64() else { return };
+        let response = match serde_wasm_bindgen::from_value::<Response>(get("reply")) {
+            Ok(r) => r,
+            Err(e) => Response::Error(format!("bad answer from the decode worker: {e}")),
+        };
+        let reply = self.0.pending.borrow_mut().remove(&(id as u64));
+        if let Some(reply) = reply {
+            reply(response);
+        }
+    }
+
+    fn send(&self, message: JsValue, reply: Reply) {
+        let id = self.0.next_id.get();
+        self.0.next_id.set(id + 1);
+        let _ = Reflect::set(&message, &"id".into(), &JsValue::from_f64(id as f64));
+        self.0.pending.borrow_mut().insert(id, reply);
+        let mut t = self.0.transport.borrow_mut();
+        match &mut *t {
+            Transport::Worker {
+                worker,
+                ready,
+                queue,
+                ..
+            } => {
+                if *ready {
+                    post(worker, &message);
+                } else {
+                    queue.push(message);
+                }
+            }
+            Transport::Local(_) => {
+                drop(t);
+                // Answer on a later turn, like the worker does, so callers see one behaviour.
+                let this = self.clone();
+                leptos::task::spawn_local(async move {
+                    this.answer_locally(id, &message);
+                });
+            }
+        }
+    }
+
+    fn answer_locally(&self, id: u64, message: &JsValue) {
+        let get =
+            |k: &str| Reflect::get(message, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+        let response = {
+            let mut t = self.0.transport.borrow_mut();
+            let Transport::Local(session) = &mut *t else {
+                return;
+            };
+            if let Some(bytes) = get("load").dyn_ref::<Uint8Array>() {
+                let progress = self.0.progress.borrow().clone();
+                let (s, overview) = Session::load(&bytes.to_vec(), &mut |p| {
+                    if let Some(f) = &progress {
+                        f(p.fraction(), p.stage().to_string());
+                    }
+                });
+                **session = s;
+                Response::Loaded(Box::new(overview))
+            } else {
+                match (
+                    session.as_mut(),
+                    serde_wasm_bindgen::from_value::<Request>(get("req")),
+                ) {
+                    (Some(s), Ok(req)) => s.handle(req),
+                    (None, _) => Response::Error("no capture loaded".into()),
+                    (_, Err(e)) => Response::Error(e.to_string()),
+                }
+            }
+        };
+        let reply = self.0.pending.borrow_mut().remove(&id);
+        if let Some(reply) = reply {
+            reply(response);
+        }
+    }
+
+    /// Decodes `input`, calling `progress` on the way and `done` with the overview. Any load
+    /// or question under way is abandoned.
+    pub fn load(
+        &self,
+        input: &[u8],
+        progress: impl Fn(f64, String) + 'static,
+        done: impl FnOnce(Response) + 'static,
+    ) {
+        self.restart_if_busy();
+        *self.0.progress.borrow_mut() = Some(Rc::new(progress));
+        let message = Object::new();
+        let bytes = Uint8Array::from(input);
+        let _ = Reflect::set(&message, &"load".into(), &bytes);
+        self.send(message.into(), Box::new(done));
+    }
+
+    /// Asks the loaded session a question.
+    pub fn ask(&self, req: Request, reply: impl FnOnce(Response) + 'static) {
+        let message = Object::new();
+        match serde_wasm_bindgen::to_value(&req) {
+            Ok(v) => {
+                let _ = Reflect::set(&message, &"req".into(), &v);
+                self.send(message.into(), Box::new(reply));
+            }
+            Err(e) => reply(Response::Error(e.to_string())),
+        }
+    }
+
+    /// Abandons whatever is under way: the worker is terminated and a fresh one started.
+    pub fn cancel(&self) {
+        self.restart();
+    }
+
+    fn restart_if_busy(&self) {
+        if !self.0.pending.borrow().is_empty() && self.in_worker() {
+            self.restart();
+        }
+    }
+}
+
+impl Default for Backend {
+    fn default() -> Self {
+        Backend::new()
+    }
+}
+
+fn post(worker: &Worker, message: &JsValue) {
+    // Hand the input's buffer over instead of copying it.
+    let load = Reflect::get(message, &"load".into()).unwrap_or(JsValue::UNDEFINED);
+    if let Some(bytes) = load.dyn_ref::<Uint8Array>() {
+        let transfer = js_sys::Array::of1(&bytes.buffer());
+        let _ = worker.post_message_with_transfer(message, &transfer);
+    } else {
+        let _ = worker.post_message(message);
+    }
+}
+
+/// The worker's side: answers the page's messages with one [`Session`]. Called by the
+/// `worker.js` boot script once the wasm module is initialised.
+pub fn run_worker() {
+    let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let session: Rc<RefCell<Option<Session>>> = Rc::new(RefCell::new(None));
+    let post_scope = scope.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        let data = ev.data();
+        let get =
+            |k: &str| Reflect::get(&data, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+        let id = get("id");
+        let response = if let Some(bytes) = get("load").dyn_ref::<Uint8Array>() {
+            let input = bytes.to_vec();
+            let mut last = -1.0;
+            let (s, overview) = Session::load(&input, &mut |p| {
+                let f = p.fraction();
+                // About 200 messages for a whole load, whatever its size.
+                if f - last >= 0.005 || matches!(p, spop_codec::Progress::Rules) {
+                    last = f;
+                    let m = Object::new();
+                    let _ = Reflect::set(&m, &"progress".into(), &JsValue::from_f64(f));
+                    let _ = Reflect::set(&m, &"stage".into(), &JsValue::from_str(p.stage()));
+                    let _ = post_scope.post_message(&m);
+                }
+            });
+            drop(input);
+            *session.borrow_mut() = s;
+            Response::Loaded(Box::new(overview))
+        } else {
+            match (
+                session.borrow_mut().as_mut(),
+                serde_wasm_bindgen::from_value::<Request>(get("req")),
+            ) {
+                (Some(s), Ok(req)) => s.handle(req),
+                (None, _) => Response::Error("no capture loaded".into()),
+                (_, Err(e)) => Response::Error(e.to_string()),
+            }
+        };
+        let m = Object::new();
+        let _ = Reflect::set(&m, &"id".into(), &id);
+        let reply = serde_wasm_bindgen::to_value(&response)
+            .unwrap_or_else(|e| JsValue::from_str(&e.to_string()));
+        let _ = Reflect::set(&m, &"reply".into(), &reply);
+        let _ = post_scope.post_message(&m);
+    });
+    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    let ready = Object::new();
+    let _ = Reflect::set(&ready, &"ready".into(), &JsValue::TRUE);
+    let _ = scope.post_message(&ready);
+}

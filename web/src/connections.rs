@@ -1,0 +1,94 @@
+//! The connection overview: one row per connection; selecting one filters every view.
+
+use leptos::prelude::*;
+
+use crate::state::Ui;
+
+/// Rows shown before "more".
+const SHOWN: usize = 200;
+
+/// The connection table.
+#[component]
+pub fn Connections() -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    let pick = move |c: Option<usize>| {
+        let mut f = ui.filter.get_untracked();
+        f.connection = c;
+        ui.apply_filter(f, |ui| ui.select_pos(0));
+    };
+    let rows = move || {
+        ui.overview.with(|o| {
+            o.as_ref()
+                .map(|o| o.connections.clone())
+                .unwrap_or_default()
+        })
+    };
+    view! {
+        <details class="connections" open>
+            <summary>{move || format!("Connections ({})", rows().len())}</summary>
+            <div class="table-wrap">
+                <table class="conn-table" aria-label="Connections">
+                    <thead>
+                        <tr>
+                            <th>"#"</th><th>"HAProxy → agent"</th><th>"start (s)"</th><th>"duration"</th>
+                            <th>"frames →/←"</th><th>"version"</th><th>"max-frame-size"</th><th>"capabilities"</th>
+                            <th>"HAProxy"</th><th>"latency median/max"</th><th>"ended"</th><th>"findings"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        <tr
+                            class="conn all"
+                            class:selected=move || ui.filter.with(|f| f.connection.is_none())
+                            tabindex="0"
+                            on:click=move |_| pick(None)
+                            on:keydown=move |ev| if ev.key() == "Enter" { pick(None) }
+                        >
+                            <td colspan="12">"All connections"</td>
+                        </tr>
+                        {move || {
+                            let all = rows();
+                            let more = all.len().saturating_sub(SHOWN);
+                            let shown: Vec<_> = all.into_iter().take(SHOWN).collect();
+                            view! {
+                                {shown.into_iter().map(|c| {
+                                    let id = c.id;
+                                    let trouble = if c.errors > 0 { "has-error" } else if c.warnings > 0 { "has-warning" } else { "" };
+                                    view! {
+                                        <tr
+                                            class=format!("conn {trouble}")
+                                            class:selected=move || ui.filter.with(|f| f.connection == Some(id))
+                                            aria-selected=move || ui.filter.with(|f| f.connection == Some(id)).to_string()
+                                            tabindex="0"
+                                            on:click=move |_| pick(Some(id))
+                                            on:keydown=move |ev| if ev.key() == "Enter" { pick(Some(id)) }
+                                        >
+                                            <td>{id + 1}{c.healthcheck.then_some(" ♥")}</td>
+                                            <td class="mono">{format!("{} → {}", c.haproxy, c.agent)}</td>
+                                            <td class="mono num">{format!("{:.6}", c.start)}</td>
+                                            <td class="mono num">{format!("{:.3} s", c.duration)}</td>
+                                            <td class="num">{format!("{} / {}", c.to_agent, c.to_haproxy)}</td>
+                                            <td>{c.version}</td>
+                                            <td class="num">{c.max_frame_size}</td>
+                                            <td>{c.capabilities}</td>
+                                            <td>{c.generation}</td>
+                                            <td class="num">{c.latency}</td>
+                                            <td>{c.end}</td>
+                                            <td class="counts">
+                                                {(c.errors > 0).then(|| view! { <span class="sev-error">{format!("{} E", c.errors)}</span> })}
+                                                {(c.warnings > 0).then(|| view! { <span class="sev-warning">{format!("{} W", c.warnings)}</span> })}
+                                                {(c.errors + c.warnings == 0).then_some("–")}
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                                {(more > 0).then(|| view! {
+                                    <tr><td colspan="12" class="muted">{format!("… and {more} more: pick one with the connection filter")}</td></tr>
+                                })}
+                            }
+                        }}
+                    </tbody>
+                </table>
+            </div>
+        </details>
+    }
+}

@@ -1,0 +1,417 @@
+//! The page's state, in signals, and the actions that change it (load, filter, select, jump).
+//! Every answer comes from the engine through the [`Backend`].
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+
+use crate::backend::Backend;
+use crate::session::{Details, Filter, Overview, Request, Response, ViewInfo};
+
+/// Which side panel is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Panel {
+    /// The selected frame's fields and bytes.
+    Details,
+    /// Findings by rule.
+    Findings,
+}
+
+impl Panel {
+    /// For element ids.
+    pub fn id(self) -> &'static str {
+        match self {
+            Panel::Details => "details",
+            Panel::Findings => "findings",
+        }
+    }
+}
+
+/// The selected frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    /// Position in the view.
+    pub pos: usize,
+    /// Timeline index.
+    pub frame: usize,
+    /// ns since the first frame.
+    pub t: u64,
+}
+
+/// All of the page's state (copyable handles on signals).
+#[derive(Clone, Copy)]
+pub struct Ui {
+    /// The engine.
+    pub backend: StoredValue<Backend, LocalStorage>,
+    /// The loaded capture (or why it could not be loaded).
+    pub overview: RwSignal<Option<Arc<Overview>>>,
+    /// What is inspected, for people.
+    pub source: RwSignal<String>,
+    /// Decoding progress: fraction and stage.
+    pub loading: RwSignal<Option<(f64, String)>>,
+    /// The paste area's text.
+    pub text: RwSignal<String>,
+    /// Current filter.
+    pub filter: RwSignal<Filter>,
+    /// Current view.
+    pub view: RwSignal<ViewInfo>,
+    /// Bumped whenever the view changes, so stale answers are dropped.
+    pub view_gen: RwSignal<u64>,
+    /// The selected frame.
+    pub cursor: RwSignal<Option<Cursor>>,
+    /// Side panel.
+    pub panel: RwSignal<Panel>,
+    /// Details of the selected frame.
+    pub details: RwSignal<Option<Arc<Details>>>,
+    /// Bytes to highlight in the details (a finding's), stream offsets.
+    pub marked: RwSignal<Vec<(usize, usize)>>,
+    /// The shortcuts dialog.
+    pub help: RwSignal<bool>,
+    /// Set to move keyboard focus into the details' field tree.
+    pub focus_details: RwSignal<bool>,
+    /// Set to move keyboard focus to the text filter.
+    pub focus_filter: RwSignal<u64>,
+}
+
+impl Ui {
+    /// Fresh state over an engine.
+    pub fn new(backend: Backend) -> Ui {
+        let ui = Ui {
+            backend: StoredValue::new_local(backend),
+            overview: RwSignal::new(None),
+            source: RwSignal::new(String::new()),
+            loading: RwSignal::new(None),
+            text: RwSignal::new(String::new()),
+            filter: RwSignal::new(Filter::default()),
+            view: RwSignal::new(ViewInfo {
+                total: 0,
+                all: 0,
+                t0: 0,
+                t1: 0,
+            }),
+            view_gen: RwSignal::new(0),
+            cursor: RwSignal::new(None),
+            panel: RwSignal::new(Panel::Details),
+            details: RwSignal::new(None),
+            marked: RwSignal::new(Vec::new()),
+            help: RwSignal::new(false),
+            focus_details: RwSignal::new(false),
+            focus_filter: RwSignal::new(0),
+        };
+        // The details follow the selection.
+        Effect::new(move |_| {
+            let Some(c) = ui.cursor.get() else {
+                ui.details.set(None);
+                return;
+            };
+            if ui
+                .details
+                .with_untracked(|d| d.as_ref().is_some_and(|d| d.index == c.frame))
+            {
+                return;
+            }
+            ui.ask(Request::Details { frame: c.frame }, move |r| {
+                if let Response::Details(d) = r {
+                    if ui
+                        .cursor
+                        .get_untracked()
+                        .is_some_and(|c| c.frame == d.index)
+                    {
+                        ui.details.set(Some(Arc::new(*d)));
+                    }
+                }
+            });
+        });
+        ui
+    }
+
+    /// Asks the engine.
+    pub fn ask(self, req: Request, reply: impl FnOnce(Response) + 'static) {
+        self.backend.with_value(|b| b.ask(req, reply));
+    }
+
+    /// Decodes an input.
+    pub fn load(self, name: String, bytes: &[u8]) {
+        self.source.set(name);
+        self.loading.set(Some((0.0, "starting".into())));
+        self.backend.with_value(|b| {
+            b.load(
+                bytes,
+                move |f, stage| self.loading.set(Some((f, stage))),
+                move |r| {
+                    self.loading.set(None);
+                    let overview = match r {
+                        Response::Loaded(o) => *o,
+                        Response::Error(e) => Overview {
+                            error: Some(e),
+                            ..Overview::default()
+                        },
+                        _ => return,
+                    };
+                    self.cursor.set(None);
+                    self.details.set(None);
+                    self.marked.set(Vec::new());
+                    self.panel.set(Panel::Details);
+                    let ok = overview.error.is_none();
+                    let first_error = overview.counts[0] > 0;
+                    self.overview.set(Some(Arc::new(overview)));
+                    if ok {
+                        self.apply_filter(Filter::default(), move |ui| {
+                            // Start where the trouble is.
+                            if first_error {
+                                ui.next_error(true);
+                            } else {
+                                ui.select_pos(0);
+                            }
+                        });
+                    }
+                },
+            )
+        });
+    }
+
+    /// Reads a browser `File` and decodes it.
+    pub fn open_file(self, file: web_sys::File) {
+        let name = file.name();
+        leptos::task::spawn_local(async move {
+            match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+                Ok(buffer) => {
+                    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+                    self.load(format!("{name} ({} bytes)", bytes.len()), &bytes);
+                }
+                Err(_) => self.overview.set(Some(Arc::new(Overview {
+                    error: Some(format!("{name}: the browser could not read this file")),
+                    ..Overview::default()
+                }))),
+            }
+        });
+    }
+
+    /// Abandons the decoding under way.
+    pub fn cancel(self) {
+        self.backend.with_value(Backend::cancel);
+        self.loading.set(None);
+        self.overview.set(Some(Arc::new(Overview {
+            error: Some("Decoding cancelled.".into()),
+            ..Overview::default()
+        })));
+    }
+
+    /// Back to the start screen.
+    pub fn home(self) {
+        self.overview.set(None);
+        self.cursor.set(None);
+    }
+
+    /// Applies a filter, then calls `then`.
+    pub fn apply_filter(self, f: Filter, then: impl FnOnce(Ui) + 'static) {
+        self.filter.set(f.clone());
+        let previous = self.cursor.get_untracked();
+        self.ask(Request::Filter(f), move |r| {
+            let Response::View(v) = r else { return };
+            self.view.set(v);
+            self.view_gen.update(|g| *g += 1);
+            self.cursor.set(None);
+            match previous {
+                // Keep the selected frame selected if it is still in view.
+                Some(c) => self.ask(Request::Locate { frame: c.frame }, move |r| {
+                    if let Response::Position(Some(pos)) = r {
+                        self.cursor.set(Some(Cursor { pos, ..c }));
+                    }
+                    then(self);
+                }),
+                None => then(self),
+            }
+        });
+    }
+
+    /// Selects the frame at a position of the view.
+    pub fn select_pos(self, pos: usize) {
+        let total = self.view.get_untracked().total;
+        if total == 0 {
+            return;
+        }
+        let pos = pos.min(total - 1);
+        self.ask(
+            Request::Rows {
+                start: pos,
+                count: 1,
+            },
+            move |r| {
+                if let Response::Rows { rows, .. } = r {
+                    if let Some(row) = rows.first() {
+                        self.cursor.set(Some(Cursor {
+                            pos: row.pos,
+                            frame: row.index,
+                            t: row.t,
+                        }));
+                    }
+                }
+            },
+        );
+    }
+
+    /// Moves the selection by `delta` rows.
+    pub fn step(self, delta: isize) {
+        let pos = match self.cursor.get_untracked() {
+            Some(c) => c.pos.saturating_add_signed(delta),
+            None => 0,
+        };
+        self.select_pos(pos);
+    }
+
+    /// Selects a frame by timeline index, clearing the filters if they hide it.
+    pub fn select_frame(self, frame: usize) {
+        self.ask(Request::Locate { frame }, move |r| match r {
+            Response::Position(Some(pos)) => self.select_pos(pos),
+            Response::Position(None) => self.apply_filter(Filter::default(), move |ui| {
+                ui.ask(Request::Locate { frame }, move |r| {
+                    if let Response::Position(Some(pos)) = r {
+                        ui.select_pos(pos);
+                    }
+                })
+            }),
+            _ => {}
+        });
+    }
+
+    /// Jumps to a finding: its frame, with its bytes highlighted.
+    pub fn jump(self, frame: usize, spans: Vec<(usize, usize)>) {
+        self.marked.set(spans);
+        self.panel.set(Panel::Details);
+        self.select_frame(frame);
+    }
+
+    /// Selects the next (or previous) frame with an error.
+    pub fn next_error(self, forward: bool) {
+        let from = self.cursor.get_untracked().map(|c| c.pos);
+        self.ask(Request::NextError { from, forward }, move |r| {
+            if let Response::Found(Some((pos, _))) = r {
+                self.marked.set(Vec::new());
+                self.select_pos(pos);
+            }
+        });
+    }
+}
+
+fn typing_in(target: Option<web_sys::EventTarget>) -> bool {
+    use wasm_bindgen::JsCast;
+    target
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
+}
+
+/// Keyboard shortcuts (see the help dialog) and paste-to-inspect.
+pub fn install_shortcuts(ui: Ui) {
+    let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+        let key = ev.key();
+        if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+            return;
+        }
+        if key == "Escape" {
+            if ui.help.get_untracked() {
+                ui.help.set(false);
+            } else if let Some(el) = leptos::prelude::document().active_element() {
+                use wasm_bindgen::JsCast;
+                if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+                    let _ = el.blur();
+                }
+            }
+            return;
+        }
+        if typing_in(ev.target()) {
+            return;
+        }
+        if key == "?" {
+            ev.prevent_default();
+            ui.help.update(|h| *h = !*h);
+            return;
+        }
+        let loaded = ui
+            .overview
+            .with_untracked(|o| o.as_ref().is_some_and(|o| o.error.is_none()));
+        if !loaded || ui.help.get_untracked() || ui.loading.get_untracked().is_some() {
+            return;
+        }
+        // Keys inside the field tree and the tabs keep their own meaning.
+        let in_tree = {
+            use wasm_bindgen::JsCast;
+            ev.target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .is_some_and(|e| e.closest(".tree, [role=tab]").ok().flatten().is_some())
+        };
+        let page = 20;
+        let handled = match key.as_str() {
+            "ArrowDown" | "j" if !in_tree => {
+                ui.step(1);
+                true
+            }
+            "ArrowUp" | "k" if !in_tree => {
+                ui.step(-1);
+                true
+            }
+            "PageDown" => {
+                ui.step(page);
+                true
+            }
+            "PageUp" => {
+                ui.step(-page);
+                true
+            }
+            "Home" => {
+                ui.select_pos(0);
+                true
+            }
+            "End" => {
+                ui.select_pos(usize::MAX);
+                true
+            }
+            "Enter" if !in_tree => {
+                ui.panel.set(Panel::Details);
+                if ui.cursor.get_untracked().is_none() {
+                    ui.select_pos(0);
+                }
+                ui.focus_details.set(true);
+                true
+            }
+            "n" => {
+                ui.next_error(true);
+                true
+            }
+            "N" => {
+                ui.next_error(false);
+                true
+            }
+            "/" => {
+                ui.focus_filter.update(|n| *n += 1);
+                true
+            }
+            "f" => {
+                ui.panel.set(Panel::Findings);
+                true
+            }
+            _ => false,
+        };
+        if handled {
+            ev.prevent_default();
+        }
+    });
+    let paste = window_event_listener(leptos::ev::paste, move |ev| {
+        if typing_in(ev.target()) {
+            return;
+        }
+        let Some(text) = ev.clipboard_data().and_then(|d| d.get_data("text").ok()) else {
+            return;
+        };
+        if text.trim().is_empty() {
+            return;
+        }
+        ev.prevent_default();
+        ui.text.set(text.clone());
+        ui.load("pasted text".into(), text.as_bytes());
+    });
+    on_cleanup(move || {
+        keys.remove();
+        paste.remove();
+    });
+}

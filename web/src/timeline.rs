@@ -1,0 +1,326 @@
+//! The timeline: two lanes (HAProxy above, the agent below) on a time axis. Each frame is an
+//! arrow in its direction; a NOTIFY and its ACK are linked along the agent's lane with the
+//! latency; findings color the arrows by severity. Dense windows are drawn as per-pixel
+//! columns (the worker bins them); wheel or the buttons zoom, dragging pans.
+
+use leptos::html::Div;
+use leptos::prelude::*;
+
+use crate::session::{duration, level_name, Request, Response, Timeline as Window};
+use crate::state::Ui;
+
+const HEIGHT: f64 = 132.0;
+const LEFT: f64 = 78.0;
+const RIGHT: f64 = 14.0;
+const LANE_H: f64 = 26.0;
+const LANE_A: f64 = 86.0;
+const AXIS: f64 = 118.0;
+
+/// A "nice" tick step (1, 2, 5 × 10ⁿ ns) giving about `n` ticks over `span`.
+pub fn tick_step(span: u64, n: u64) -> u64 {
+    let raw = (span / n.max(1)).max(1);
+    let mut p = 1u64;
+    while p.saturating_mul(10) <= raw {
+        p *= 10;
+    }
+    [1, 2, 5, 10]
+        .into_iter()
+        .map(|m| p.saturating_mul(m))
+        .find(|&s| s >= raw)
+        .unwrap_or(p.saturating_mul(10))
+}
+
+fn tick_label(t: u64, step: u64) -> String {
+    let s = t as f64 / 1e9;
+    let decimals = if step >= 1_000_000_000 {
+        0
+    } else {
+        (9 - (step as f64).log10().floor() as i32).clamp(0, 9) as usize
+    };
+    format!("{s:.decimals$}")
+}
+
+/// The timeline panel.
+#[component]
+pub fn Timeline() -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    let host = NodeRef::<Div>::new();
+    let width = RwSignal::new(800.0f64);
+    let window = RwSignal::new((0u64, 1u64));
+    let data = RwSignal::new(None::<Window>);
+    let drag = RwSignal::new(None::<(f64, (u64, u64))>);
+    let measure = move || {
+        if let Some(el) = host.get_untracked() {
+            width.set(f64::from(el.client_width()).max(200.0));
+        }
+    };
+    let resize = window_event_listener(leptos::ev::resize, move |_| measure());
+    on_cleanup(move || resize.remove());
+    Effect::new(move |_| {
+        if host.get().is_some() {
+            request_animation_frame(measure);
+        }
+    });
+    let fit = move || {
+        let v = ui.view.get_untracked();
+        let pad = ((v.t1 - v.t0) / 50).max(1_000);
+        window.set((v.t0.saturating_sub(pad), v.t1 + pad));
+    };
+    // A new view shows all of it.
+    Effect::new(move |_| {
+        ui.view_gen.track();
+        fit();
+    });
+    // Keep the selected frame in the window.
+    Effect::new(move |_| {
+        let Some(c) = ui.cursor.get() else { return };
+        let (t0, t1) = window.get_untracked();
+        if c.t < t0 || c.t > t1 {
+            let half = (t1 - t0) / 2;
+            window.set((
+                c.t.saturating_sub(half),
+                c.t.saturating_sub(half) + 2 * half,
+            ));
+        }
+    });
+    Effect::new(move |_| {
+        let (t0, t1) = window.get();
+        let bins = (width.get() - LEFT - RIGHT).max(1.0) as u32;
+        let generation = ui.view_gen.get();
+        ui.ask(Request::Timeline { t0, t1, bins }, move |r| {
+            if let Response::Timeline(t) = r {
+                if ui.view_gen.get_untracked() == generation
+                    && window.get_untracked() == (t.t0, t.t1)
+                {
+                    data.set(Some(t));
+                }
+            }
+        });
+    });
+    let x_of = move |t: u64| {
+        let (t0, t1) = window.get();
+        let plot = width.get() - LEFT - RIGHT;
+        LEFT + (t.saturating_sub(t0) as f64 / (t1 - t0).max(1) as f64) * plot
+    };
+    let zoom = move |factor: f64, at: Option<f64>| {
+        let (t0, t1) = window.get_untracked();
+        let span = (t1 - t0) as f64;
+        let plot = width.get_untracked() - LEFT - RIGHT;
+        let anchor = at.map_or(0.5, |x| ((x - LEFT) / plot).clamp(0.0, 1.0));
+        let centre = t0 as f64 + span * anchor;
+        let new_span = (span * factor).clamp(1_000.0, 1e16);
+        let n0 = (centre - new_span * anchor).max(0.0);
+        window.set((n0 as u64, (n0 + new_span) as u64));
+    };
+    let on_wheel = move |ev: web_sys::WheelEvent| {
+        ev.prevent_default();
+        let factor = if ev.delta_y() > 0.0 { 1.25 } else { 0.8 };
+        zoom(factor, Some(f64::from(ev.offset_x())));
+    };
+    let on_down = move |ev: web_sys::MouseEvent| {
+        drag.set(Some((f64::from(ev.client_x()), window.get_untracked())));
+    };
+    let on_move = move |ev: web_sys::MouseEvent| {
+        let Some((x0, (t0, t1))) = drag.get_untracked() else {
+            return;
+        };
+        let plot = width.get_untracked() - LEFT - RIGHT;
+        let dt = ((x0 - f64::from(ev.client_x())) / plot * (t1 - t0) as f64) as i64;
+        let n0 = (t0 as i64 + dt).max(0) as u64;
+        window.set((n0, n0 + (t1 - t0)));
+    };
+    let no_time = move || {
+        ui.overview
+            .with(|o| o.as_ref().is_some_and(|o| o.duration == 0 && o.frames > 1))
+    };
+    let marks = move || {
+        let Some(t) = data.get() else {
+            return ().into_any();
+        };
+        let selected = ui.cursor.get().map(|c| c.frame);
+        if !t.bins.is_empty() {
+            let n = t.bins.len() as f64;
+            let plot = width.get() - LEFT - RIGHT;
+            let max = t
+                .bins
+                .iter()
+                .map(|b| b.to_agent.max(b.to_haproxy))
+                .max()
+                .unwrap_or(1)
+                .max(1);
+            let h = |c: u32| {
+                if c == 0 {
+                    0.0
+                } else {
+                    3.0 + 25.0 * (f64::from(c).ln_1p() / f64::from(max).ln_1p())
+                }
+            };
+            let mid = (LANE_H + LANE_A) / 2.0;
+            return t
+                .bins
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.to_agent + b.to_haproxy > 0)
+                .map(|(i, b)| {
+                    let x = LEFT + i as f64 / n * plot;
+                    let w = (plot / n).max(1.0);
+                    let class = format!("bin lvl-{}", level_name(b.level));
+                    view! {
+                        <g class=class>
+                            <rect x=x y=mid - h(b.to_agent) width=w height=h(b.to_agent)>
+                                <title>{format!("{} frame(s) HAProxy → agent, {} agent → HAProxy", b.to_agent, b.to_haproxy)}</title>
+                            </rect>
+                            <rect class="back" x=x y=mid width=w height=h(b.to_haproxy)></rect>
+                        </g>
+                    }
+                })
+                .collect_view()
+                .into_any();
+        }
+        let links = t
+            .marks
+            .iter()
+            .filter_map(|m| {
+                let (ack, at) = m.ack?;
+                let (x1, x2) = (x_of(m.t), x_of(at));
+                let mid = (x1 + x2) / 2.0;
+                let y = LANE_A + 4.0;
+                let label = (x2 - x1 > 46.0).then(|| duration(at - m.t));
+                let title = format!("NOTIFY #{} → ACK #{}: {}", m.index + 1, ack + 1, duration(at - m.t));
+                Some(view! {
+                    <g class="link">
+                        <path d=format!("M{x1:.1},{y} Q{mid:.1},{:.1} {x2:.1},{y}", y + 16.0)><title>{title}</title></path>
+                        {label.map(|l| view! { <text x=mid y=y + 22.0 text-anchor="middle">{l}</text> })}
+                    </g>
+                })
+            })
+            .collect_view();
+        let arrows = t
+            .marks
+            .iter()
+            .map(|m| {
+                let x = x_of(m.t);
+                let (y1, y2) = if m.to_agent {
+                    (LANE_H, LANE_A - 6.0)
+                } else {
+                    (LANE_A, LANE_H + 6.0)
+                };
+                let index = m.index;
+                let class = format!(
+                    "mark t-{} lvl-{}{}",
+                    m.frame_type.to_lowercase(),
+                    level_name(m.level),
+                    if selected == Some(index) {
+                        " selected"
+                    } else {
+                        ""
+                    }
+                );
+                let head = if m.to_agent {
+                    format!("M{:.1},{} l-4,-7 h8 z", x, LANE_A - 1.0)
+                } else {
+                    format!("M{:.1},{} l-4,7 h8 z", x, LANE_H + 1.0)
+                };
+                let title = format!(
+                    "#{} {} {} at {:.6} s",
+                    index + 1,
+                    m.frame_type,
+                    if m.to_agent {
+                        "HAProxy → agent"
+                    } else {
+                        "agent → HAProxy"
+                    },
+                    m.t as f64 / 1e9
+                );
+                view! {
+                    <g class=class data-frame=index.to_string() on:click=move |ev| {
+                        ev.stop_propagation();
+                        ui.marked.set(Vec::new());
+                        ui.select_frame(index);
+                    }>
+                        <title>{title}</title>
+                        <line class="hit" x1=x y1=y1 x2=x y2=y2></line>
+                        <line x1=x y1=y1 x2=x y2=y2></line>
+                        <path d=head></path>
+                    </g>
+                }
+            })
+            .collect_view();
+        view! { {links}{arrows} }.into_any()
+    };
+    let ticks = move || {
+        let (t0, t1) = window.get();
+        let step = tick_step(t1 - t0, ((width.get() - LEFT) / 110.0) as u64);
+        let first = t0.div_ceil(step) * step;
+        (0..40u64)
+            .map(|k| first + k * step)
+            .take_while(|&t| t <= t1)
+            .map(|t| {
+                let x = x_of(t);
+                view! {
+                    <line class="tick" x1=x y1=LANE_H - 8.0 x2=x y2=AXIS - 10.0></line>
+                    <text class="tick-label" x=x y=AXIS text-anchor="middle">{tick_label(t, step)}</text>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <section class="timeline" aria-label="Timeline">
+            <div class="timeline-bar">
+                <strong>"Timeline"</strong>
+                <span class="muted" id="timeline-info">{move || data.get().map(|t| format!(
+                    "{} frame(s) in {} · {}",
+                    t.count,
+                    duration(t.t1 - t.t0),
+                    if t.bins.is_empty() { "arrows: frames, arcs: NOTIFY→ACK latency" } else { "columns: frames per pixel (zoom in for arrows)" }
+                ))}</span>
+                <span class="spacer"></span>
+                <button class="icon" aria-label="Zoom out" on:click=move |_| zoom(2.0, None)>"−"</button>
+                <button class="icon" aria-label="Zoom in" on:click=move |_| zoom(0.5, None)>"+"</button>
+                <button aria-label="Show the whole view" on:click=move |_| fit()>"Fit"</button>
+            </div>
+            <div class="timeline-plot" node_ref=host>
+                {move || no_time().then(|| view! {
+                    <p class="muted no-time">"This input has no timestamps (pasted bytes): every frame is at 0. The frame list below has their order."</p>
+                })}
+                <svg
+                    width=move || width.get()
+                    height=HEIGHT
+                    role="img"
+                    aria-label="Frames over time: HAProxy above, the agent below"
+                    on:wheel=on_wheel
+                    on:mousedown=on_down
+                    on:mousemove=on_move
+                    on:mouseup=move |_| drag.set(None)
+                    on:mouseleave=move |_| drag.set(None)
+                    class:dragging=move || drag.get().is_some()
+                >
+                    <text class="lane-label" x="8" y=LANE_H + 4.0>"HAProxy"</text>
+                    <text class="lane-label" x="8" y=LANE_A + 4.0>"agent"</text>
+                    <line class="lane" x1=LEFT y1=LANE_H x2=move || width.get() - RIGHT y2=LANE_H></line>
+                    <line class="lane" x1=LEFT y1=LANE_A x2=move || width.get() - RIGHT y2=LANE_A></line>
+                    {ticks}
+                    {marks}
+                </svg>
+            </div>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_round_and_about_as_many_as_asked() {
+        assert_eq!(tick_step(10_000_000_000, 10), 1_000_000_000);
+        assert_eq!(tick_step(3_000_000, 10), 500_000);
+        assert_eq!(tick_step(1, 10), 1);
+        for span in [7u64, 999, 123_456_789, 86_400_000_000_000] {
+            let s = tick_step(span, 8);
+            assert!(span / s <= 8 && span / s >= 3, "{span}: {s}");
+        }
+        assert_eq!(tick_label(1_500_000_000, 500_000_000), "1.5");
+        assert_eq!(tick_label(2_000_000_000, 1_000_000_000), "2");
+    }
+}

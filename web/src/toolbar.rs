@@ -1,0 +1,142 @@
+//! Filters: connection, frame type, stream id, severity, free text; and next/previous error.
+
+use leptos::html::Input;
+use leptos::prelude::*;
+
+use crate::session::Filter;
+use crate::state::Ui;
+
+/// The filter bar.
+#[component]
+pub fn Toolbar() -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    let text_ref = NodeRef::<Input>::new();
+    // `/` focuses the text filter.
+    Effect::new(move |_| {
+        if ui.focus_filter.get() > 0 {
+            if let Some(el) = text_ref.get_untracked() {
+                let _ = el.focus();
+                el.select();
+            }
+        }
+    });
+    let set = move |change: &dyn Fn(&mut Filter)| {
+        let mut f = ui.filter.get_untracked();
+        change(&mut f);
+        ui.apply_filter(f, |_| {});
+    };
+    // Text is filtered as one types, a little after the last key.
+    let typed = RwSignal::new(0u64);
+    let on_text = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        typed.update(|n| *n += 1);
+        let mine = typed.get_untracked();
+        set_timeout(
+            move || {
+                if typed.get_untracked() == mine {
+                    set(&|f| f.text = value.clone());
+                }
+            },
+            std::time::Duration::from_millis(250),
+        );
+    };
+    let connections = move || {
+        ui.overview
+            .with(|o| o.as_ref().map(|o| o.connections.len()).unwrap_or(0))
+    };
+    let types = move || {
+        ui.overview.with(|o| {
+            o.as_ref()
+                .map(|o| o.frame_types.clone())
+                .unwrap_or_default()
+        })
+    };
+    view! {
+        <div class="toolbar" role="search" aria-label="Filter frames">
+            <label>
+                "Connection "
+                <select
+                    id="filter-connection"
+                    prop:value=move || ui.filter.with(|f| f.connection.map_or(String::new(), |c| c.to_string()))
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        set(&|f| f.connection = v.parse().ok());
+                    }
+                >
+                    <option value="">"all"</option>
+                    {move || (0..connections().min(500)).map(|c| view! { <option value=c.to_string()>{format!("#{}", c + 1)}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>
+                "Type "
+                <select
+                    id="filter-type"
+                    prop:value=move || ui.filter.with(|f| f.frame_type.clone().unwrap_or_default())
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        set(&|f| f.frame_type = (!v.is_empty()).then(|| v.clone()));
+                    }
+                >
+                    <option value="">"all"</option>
+                    {move || types().into_iter().map(|t| view! { <option value=t.clone()>{t.clone()}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>
+                "Stream id "
+                <input
+                    id="filter-stream"
+                    class="narrow"
+                    type="text"
+                    inputmode="numeric"
+                    placeholder="any"
+                    prop:value=move || ui.filter.with(|f| f.stream_id.map_or(String::new(), |s| s.to_string()))
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        set(&|f| f.stream_id = v.trim().parse().ok());
+                    }
+                />
+            </label>
+            <label>
+                "Findings "
+                <select
+                    id="filter-severity"
+                    prop:value=move || ui.filter.with(|f| f.min_level.to_string())
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        set(&|f| f.min_level = v.parse().unwrap_or(0));
+                    }
+                >
+                    <option value="0">"any frame"</option>
+                    <option value="1">"with findings"</option>
+                    <option value="2">"warnings and errors"</option>
+                    <option value="3">"errors"</option>
+                </select>
+            </label>
+            <input
+                id="filter"
+                node_ref=text_ref
+                type="search"
+                class="grow"
+                placeholder="Filter: text in type, summary, findings (/)"
+                aria-label="Filter frames by text"
+                prop:value=move || ui.filter.with(|f| f.text.clone())
+                on:input=on_text
+            />
+            <button id="prev-error" title="Previous error (N)" on:click=move |_| ui.next_error(false)>"◀ error"</button>
+            <button id="next-error" title="Next error (n)" on:click=move |_| ui.next_error(true)>"error ▶"</button>
+            <span class="view-count" id="view-count" aria-live="polite">
+                {move || {
+                    let v = ui.view.get();
+                    if v.total == v.all {
+                        format!("{} frames", v.all)
+                    } else {
+                        format!("{} of {} frames", v.total, v.all)
+                    }
+                }}
+            </span>
+            {move || (!ui.filter.with(Filter::is_empty)).then(|| view! {
+                <button id="clear-filters" on:click=move |_| ui.apply_filter(Filter::default(), |_| {})>"Clear filters"</button>
+            })}
+        </div>
+    }
+}
