@@ -217,17 +217,18 @@ impl Backend {
 
     /// Decodes `input`, calling `progress` on the way and `done` with the overview. Any load
     /// or question under way is abandoned.
+    /// The bytes are handed to the worker without a copy (the array's buffer is transferred,
+    /// so it is empty afterwards).
     pub fn load(
         &self,
-        input: &[u8],
+        input: Uint8Array,
         progress: impl Fn(f64, String) + 'static,
         done: impl FnOnce(Response) + 'static,
     ) {
         self.restart_if_busy();
         *self.0.progress.borrow_mut() = Some(Rc::new(progress));
         let message = Object::new();
-        let bytes = Uint8Array::from(input);
-        let _ = Reflect::set(&message, &"load".into(), &bytes);
+        let _ = Reflect::set(&message, &"load".into(), &input);
         self.send(message.into(), Box::new(done));
     }
 

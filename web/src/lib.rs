@@ -19,7 +19,7 @@ use leptos::prelude::*;
 
 pub use backend::Backend;
 pub use list::{first_row, scroll_top_for, MAX_SCROLL_HEIGHT, ROW_HEIGHT};
-pub use state::{Cursor, Panel, Ui};
+pub use state::{thousands, Cursor, Panel, Ui};
 
 /// The application root, decoding in a worker.
 #[component]
@@ -85,7 +85,7 @@ fn Summary() -> impl IntoView {
                 <div class="summary-line" role="status">
                     <strong class="source">{ui.source.get()}</strong>
                     <span class="muted">{o.input.clone()}</span>
-                    <span>{format!("{} connection(s) · {} frame(s) · {} packet(s)", o.connections.len(), o.frames, o.packets)}</span>
+                    <span>{format!("{} connection(s) · {} frame(s) · {} packet(s)", thousands(o.connections.len()), thousands(o.frames), thousands(o.packets as usize))}</span>
                     <span class="counts">
                         <span class="sev-error">{format!("{e} error(s)")}</span>
                         <span class="sev-warning">{format!("{w} warning(s)")}</span>

@@ -132,6 +132,11 @@ impl Ui {
 
     /// Decodes an input.
     pub fn load(self, name: String, bytes: &[u8]) {
+        self.load_array(name, js_sys::Uint8Array::from(bytes));
+    }
+
+    /// Decodes an input held by JavaScript (a file's contents: no copy through the page).
+    pub fn load_array(self, name: String, bytes: js_sys::Uint8Array) {
         self.source.set(name);
         self.loading.set(Some((0.0, "starting".into())));
         self.backend.with_value(|b| {
@@ -173,16 +178,22 @@ impl Ui {
     /// Reads a browser `File` and decodes it.
     pub fn open_file(self, file: web_sys::File) {
         let name = file.name();
+        self.source.set(name.clone());
+        self.loading.set(Some((0.0, "reading the file".into())));
         leptos::task::spawn_local(async move {
             match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
                 Ok(buffer) => {
-                    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-                    self.load(format!("{name} ({} bytes)", bytes.len()), &bytes);
+                    let bytes = js_sys::Uint8Array::new(&buffer);
+                    let label = format!("{name} ({} bytes)", thousands(bytes.length() as usize));
+                    self.load_array(label, bytes);
                 }
-                Err(_) => self.overview.set(Some(Arc::new(Overview {
-                    error: Some(format!("{name}: the browser could not read this file")),
-                    ..Overview::default()
-                }))),
+                Err(_) => {
+                    self.loading.set(None);
+                    self.overview.set(Some(Arc::new(Overview {
+                        error: Some(format!("{name}: the browser could not read this file")),
+                        ..Overview::default()
+                    })));
+                }
             }
         });
     }
@@ -292,6 +303,19 @@ impl Ui {
             }
         });
     }
+}
+
+/// `1234567` → `"1,234,567"`.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn typing_in(target: Option<web_sys::EventTarget>) -> bool {
@@ -414,4 +438,18 @@ pub fn install_shortcuts(ui: Ui) {
         keys.remove();
         paste.remove();
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(803_200), "803,200");
+        assert_eq!(thousands(105_069_145), "105,069,145");
+    }
 }

@@ -297,6 +297,7 @@ pub fn Timeline() -> impl IntoView {
                 >
                     <text class="lane-label" x="8" y=LANE_H + 4.0>"HAProxy"</text>
                     <text class="lane-label" x="8" y=LANE_A + 4.0>"agent"</text>
+                    <text class="tick-label" x="8" y=AXIS>"time (s)"</text>
                     <line class="lane" x1=LEFT y1=LANE_H x2=move || width.get() - RIGHT y2=LANE_H></line>
                     <line class="lane" x1=LEFT y1=LANE_A x2=move || width.get() - RIGHT y2=LANE_A></line>
                     {ticks}

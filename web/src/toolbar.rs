@@ -4,7 +4,7 @@ use leptos::html::Input;
 use leptos::prelude::*;
 
 use crate::session::Filter;
-use crate::state::Ui;
+use crate::state::{thousands, Ui};
 
 /// The filter bar.
 #[component]
@@ -128,9 +128,9 @@ pub fn Toolbar() -> impl IntoView {
                 {move || {
                     let v = ui.view.get();
                     if v.total == v.all {
-                        format!("{} frames", v.all)
+                        format!("{} frames", thousands(v.all))
                     } else {
-                        format!("{} of {} frames", v.total, v.all)
+                        format!("{} of {} frames", thousands(v.total), thousands(v.all))
                     }
                 }}
             </span>
