@@ -143,3 +143,41 @@ fn interleaved_disconnect_is_explained() {
     let all: Vec<&str> = a.findings.iter().map(|f| f.code()).collect();
     assert!(all.contains(&"SPOP-T001") && all.contains(&"SPOP-X002"));
 }
+
+/// Progress reports go through every stage in order, end at the rules, and the observed load
+/// gives exactly what the plain one does.
+#[test]
+fn progress_is_reported_in_order_and_changes_nothing() {
+    use spop_codec::analysis::analyze_with_progress;
+    use spop_codec::capture::load_with_progress;
+    use spop_codec::Progress;
+    for name in [
+        "haproxy26-interleaved-disconnect.pcap",
+        "haproxy34-clean.pcapng",
+    ] {
+        let bytes =
+            std::fs::read(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let mut seen = Vec::new();
+        let capture =
+            load_with_progress(&bytes, &LoadOptions::default(), &mut |p| seen.push(p)).unwrap();
+        let observed =
+            analyze_with_progress(capture, &AnalysisOptions::default(), &mut |p| seen.push(p));
+        let fractions: Vec<f64> = seen.iter().map(Progress::fraction).collect();
+        assert!(
+            fractions.windows(2).all(|w| w[0] <= w[1]),
+            "{name}: {seen:?}"
+        );
+        assert!(seen.contains(&Progress::Packets {
+            done: bytes.len(),
+            total: bytes.len()
+        }));
+        assert!(seen
+            .iter()
+            .any(|p| matches!(p, Progress::Connections { .. })));
+        assert!(seen.iter().any(|p| matches!(p, Progress::Timeline { .. })));
+        assert_eq!(seen.last(), Some(&Progress::Rules));
+        let plain = analysis(name);
+        assert_eq!(observed.frames, plain.frames);
+        assert_eq!(observed.findings, plain.findings);
+    }
+}
