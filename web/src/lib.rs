@@ -107,6 +107,7 @@ fn Workspace() -> impl IntoView {
             <button
                 role="tab"
                 id=format!("tab-{}", p.id())
+                aria-controls="side-panel"
                 aria-selected=move || (ui.panel.get() == p).to_string()
                 class:active=move || ui.panel.get() == p
                 on:click=move |_| ui.panel.set(p)
@@ -129,7 +130,7 @@ fn Workspace() -> impl IntoView {
                     {tab(Panel::Details, "Details")}
                     {tab(Panel::Findings, "Findings")}
                 </div>
-                <div class="panel" role="tabpanel">
+                <div class="panel" id="side-panel" role="tabpanel" aria-labelledby=move || format!("tab-{}", ui.panel.get().id())>
                     {move || match ui.panel.get() {
                         Panel::Details => view! { <details::Details /> }.into_any(),
                         Panel::Findings => view! { <findings::Findings /> }.into_any(),
