@@ -6,18 +6,18 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 ensure_targets
-# chromium: browser tests; haproxy + tcpdump: the interop test with a real HAProxy; tshark,
-# xxd, hexdump (bsdextrautils): the text-format tests regenerate their samples from the real
-# captures with the real tools.
-ensure_apt chromium haproxy tcpdump tshark xxd bsdextrautils
+# chromium: browser tests (chromium-driver: the web components' wasm-bindgen tests); haproxy +
+# tcpdump: the interop test with a real HAProxy; tshark, xxd, hexdump (bsdextrautils): the
+# text-format tests regenerate their samples from the real captures with the real tools.
+ensure_apt chromium chromium-driver haproxy tcpdump tshark xxd bsdextrautils
 
 log "cargo fmt --check"
 cargo fmt --all --check
 
 log "cargo clippy (native, all targets)"
 cargo clippy --workspace --all-targets -- -D warnings
-log "cargo clippy (web, wasm32)"
-cargo clippy -p spop-web --target wasm32-unknown-unknown -- -D warnings
+log "cargo clippy (web, wasm32, all targets)"
+cargo clippy -p spop-web --all-targets --target wasm32-unknown-unknown -- -D warnings
 
 log "spop-codec is no_std: build for x86_64-unknown-none (a target without std)"
 cargo build -p spop-codec --target x86_64-unknown-none
@@ -28,6 +28,12 @@ cargo build -p spop-codec --target wasm32-unknown-unknown
 log "cargo test (workspace)"
 cargo test --workspace --all-targets
 cargo test --workspace --doc
+
+log "web component tests (wasm-bindgen-test, headless Chromium)"
+# The runner is wasm-bindgen-cli's wasm-bindgen-test-runner (.cargo/config.toml); Chromium's
+# flags are in web/webdriver.json.
+ensure_wasm_bindgen
+CHROMEDRIVER=/usr/bin/chromedriver cargo test -p spop-web --target wasm32-unknown-unknown --tests
 
 log "browser end-to-end tests (headless Chromium)"
 build_web

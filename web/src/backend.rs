@@ -290,7 +290,7 @@ pub fn run_worker() {
             let (s, overview) = Session::load(&input, &mut |p| {
                 let f = p.fraction();
                 // About 200 messages for a whole load, whatever its size.
-                if f - last >= 0.005 || matches!(p, spop_codec::Progress::Rules) {
+                if f - last >= 0.005 {
                     last = f;
                     let m = Object::new();
                     let _ = Reflect::set(&m, &"progress".into(), &JsValue::from_f64(f));

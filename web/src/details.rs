@@ -60,10 +60,10 @@ fn FrameDetails(data: Arc<Data>) -> impl IntoView {
     let d = data.clone();
     let pick = move |o: usize| {
         if let Some(path) = Node::path_at(&d.tree, o) {
-            ui.marked.set(Vec::new());
+            ui.marked.set(None);
             selected.set(path);
         } else if let Some(e) = d.embedded.iter().find(|e| e.start <= o && o < e.end) {
-            ui.marked.set(Vec::new());
+            ui.marked.set(None);
             ui.select_frame(e.frame);
         }
     };
@@ -87,6 +87,7 @@ fn FrameDetails(data: Arc<Data>) -> impl IntoView {
         }
     };
     let base = data.base;
+    let frame = data.index;
     let rows: Vec<(usize, Vec<(usize, u8)>)> = data
         .bytes
         .chunks(WIDTH)
@@ -122,7 +123,7 @@ fn FrameDetails(data: Arc<Data>) -> impl IntoView {
                             None => format!("offset {o:#x}, packet {packet}"),
                         };
                         let is_lit = move || lit.with(|s| s.iter().any(|&(a, b)| a <= o && o < b));
-                        let is_marked = move || ui.marked.with(|s| s.iter().any(|&(a, b)| a <= o && o < b));
+                        let is_marked = move || ui.marked.with(|m| m.as_ref().is_some_and(|(f, s)| *f == frame && s.iter().any(|&(a, b)| a <= o && o < b)));
                         view! {
                             <span
                                 class="byte"

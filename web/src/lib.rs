@@ -150,7 +150,7 @@ fn Progress() -> impl IntoView {
             view! {
                 <div class="overlay">
                     <div class="progress-box" role="dialog" aria-modal="true" aria-label="Decoding">
-                        <p>{format!("Decoding {}…", ui.source.get_untracked())}</p>
+                        <p>{move || format!("Decoding {}…", ui.source.get())}</p>
                         <progress id="progress" max="1" value=fraction aria-label="Decoding progress"></progress>
                         <p class="muted stage">{format!("{:.0} % · {stage}", fraction * 100.0)}</p>
                         <button id="cancel" on:click=move |_| ui.cancel()>"Cancel"</button>

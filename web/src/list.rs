@@ -221,7 +221,7 @@ fn row_view(ui: Ui, r: Row, top: Signal<f64>) -> impl IntoView {
             data-frame=index.to_string()
             style:top=move || format!("{}px", top.get())
             on:click=move |_| {
-                ui.marked.set(Vec::new());
+                ui.marked.set(None);
                 ui.select_pos(pos);
             }
             on:dblclick=move |_| ui.focus_details.set(true)

@@ -171,7 +171,7 @@ pub struct Overview {
     pub other_connections: usize,
     /// Findings: errors, warnings, infos.
     pub counts: [usize; 3],
-    /// Capture duration, ns from the first to the last frame.
+    /// Capture duration, ns from time zero (the first SPOP packet) to the last frame.
     pub duration: u64,
     /// One row per connection.
     pub connections: Vec<ConnectionRow>,
@@ -462,7 +462,15 @@ impl Session {
 
     /// A session over an analysis.
     pub fn new(a: Analysis) -> Session {
-        let start = a.frames.first().map_or(0, |f| f.time);
+        // Time zero: the first packet of an SPOP connection (its TCP handshake, usually), or
+        // the first frame of a paste.
+        let start = a
+            .connections
+            .iter()
+            .map(|c| c.start)
+            .chain(a.frames.first().map(|f| f.time))
+            .min()
+            .unwrap_or(0);
         let mut worst = vec![0; a.frames.len()];
         let mut by_rule: Vec<(&'static str, Vec<usize>)> = Vec::new();
         for (i, f) in a.findings.iter().enumerate() {

@@ -48,7 +48,8 @@ pub fn Start() -> impl IntoView {
         let mine = typed.get_untracked();
         set_timeout(
             move || {
-                if typed.get_untracked() == mine {
+                // The screen may be gone by now (an example was clicked): then do nothing.
+                if typed.try_get_untracked() == Some(mine) {
                     decode_text();
                 }
             },

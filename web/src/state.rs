@@ -38,6 +38,9 @@ pub struct Cursor {
     pub t: u64,
 }
 
+/// A finding's bytes, marked in one frame's details: the frame and stream spans.
+pub type Marked = (usize, Vec<(usize, usize)>);
+
 /// All of the page's state (copyable handles on signals).
 #[derive(Clone, Copy)]
 pub struct Ui {
@@ -63,8 +66,10 @@ pub struct Ui {
     pub panel: RwSignal<Panel>,
     /// Details of the selected frame.
     pub details: RwSignal<Option<Arc<Details>>>,
-    /// Bytes to highlight in the details (a finding's), stream offsets.
-    pub marked: RwSignal<Vec<(usize, usize)>>,
+    /// Bytes to highlight in one frame's details (a finding's): the frame and stream spans.
+    pub marked: RwSignal<Option<Marked>>,
+    /// The position last asked for, before the engine answers: quick key repeats add up.
+    pub target: RwSignal<Option<usize>>,
     /// The shortcuts dialog.
     pub help: RwSignal<bool>,
     /// Set to move keyboard focus into the details' field tree.
@@ -93,7 +98,8 @@ impl Ui {
             cursor: RwSignal::new(None),
             panel: RwSignal::new(Panel::Details),
             details: RwSignal::new(None),
-            marked: RwSignal::new(Vec::new()),
+            marked: RwSignal::new(None),
+            target: RwSignal::new(None),
             help: RwSignal::new(false),
             focus_details: RwSignal::new(false),
             focus_filter: RwSignal::new(0),
@@ -155,7 +161,7 @@ impl Ui {
                     };
                     self.cursor.set(None);
                     self.details.set(None);
-                    self.marked.set(Vec::new());
+                    self.marked.set(None);
                     self.panel.set(Panel::Details);
                     let ok = overview.error.is_none();
                     let first_error = overview.counts[0] > 0;
@@ -178,15 +184,12 @@ impl Ui {
     /// Reads a browser `File` and decodes it.
     pub fn open_file(self, file: web_sys::File) {
         let name = file.name();
-        self.source.set(name.clone());
+        let label = format!("{name} ({} bytes)", thousands(file.size() as usize));
+        self.source.set(label.clone());
         self.loading.set(Some((0.0, "reading the file".into())));
         leptos::task::spawn_local(async move {
             match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
-                Ok(buffer) => {
-                    let bytes = js_sys::Uint8Array::new(&buffer);
-                    let label = format!("{name} ({} bytes)", thousands(bytes.length() as usize));
-                    self.load_array(label, bytes);
-                }
+                Ok(buffer) => self.load_array(label, js_sys::Uint8Array::new(&buffer)),
                 Err(_) => {
                     self.loading.set(None);
                     self.overview.set(Some(Arc::new(Overview {
@@ -223,6 +226,7 @@ impl Ui {
             self.view.set(v);
             self.view_gen.update(|g| *g += 1);
             self.cursor.set(None);
+            self.target.set(None);
             match previous {
                 // Keep the selected frame selected if it is still in view.
                 Some(c) => self.ask(Request::Locate { frame: c.frame }, move |r| {
@@ -243,6 +247,7 @@ impl Ui {
             return;
         }
         let pos = pos.min(total - 1);
+        self.target.set(Some(pos));
         self.ask(
             Request::Rows {
                 start: pos,
@@ -264,8 +269,12 @@ impl Ui {
 
     /// Moves the selection by `delta` rows.
     pub fn step(self, delta: isize) {
-        let pos = match self.cursor.get_untracked() {
-            Some(c) => c.pos.saturating_add_signed(delta),
+        let from = self
+            .target
+            .get_untracked()
+            .or_else(|| self.cursor.get_untracked().map(|c| c.pos));
+        let pos = match from {
+            Some(p) => p.saturating_add_signed(delta),
             None => 0,
         };
         self.select_pos(pos);
@@ -288,7 +297,7 @@ impl Ui {
 
     /// Jumps to a finding: its frame, with its bytes highlighted.
     pub fn jump(self, frame: usize, spans: Vec<(usize, usize)>) {
-        self.marked.set(spans);
+        self.marked.set(Some((frame, spans)));
         self.panel.set(Panel::Details);
         self.select_frame(frame);
     }
@@ -298,7 +307,7 @@ impl Ui {
         let from = self.cursor.get_untracked().map(|c| c.pos);
         self.ask(Request::NextError { from, forward }, move |r| {
             if let Response::Found(Some((pos, _))) = r {
-                self.marked.set(Vec::new());
+                self.marked.set(None);
                 self.select_pos(pos);
             }
         });
@@ -364,6 +373,21 @@ pub fn install_shortcuts(ui: Ui) {
                 .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
                 .is_some_and(|e| e.closest(".tree, [role=tab]").ok().flatten().is_some())
         };
+        // Enter belongs to the focused control (buttons, table rows) except on the page itself
+        // and in the frame list.
+        let enter_is_ours = {
+            use wasm_bindgen::JsCast;
+            match ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            {
+                None => true,
+                Some(e) => {
+                    matches!(e.tag_name().as_str(), "BODY" | "HTML")
+                        || e.closest("#frames").ok().flatten().is_some()
+                }
+            }
+        };
         let page = 20;
         let handled = match key.as_str() {
             "ArrowDown" | "j" if !in_tree => {
@@ -390,7 +414,7 @@ pub fn install_shortcuts(ui: Ui) {
                 ui.select_pos(usize::MAX);
                 true
             }
-            "Enter" if !in_tree => {
+            "Enter" if !in_tree && enter_is_ours => {
                 ui.panel.set(Panel::Details);
                 if ui.cursor.get_untracked().is_none() {
                     ui.select_pos(0);

@@ -235,7 +235,7 @@ pub fn Timeline() -> impl IntoView {
                 view! {
                     <g class=class data-frame=index.to_string() on:click=move |ev| {
                         ev.stop_propagation();
-                        ui.marked.set(Vec::new());
+                        ui.marked.set(None);
                         ui.select_frame(index);
                     }>
                         <title>{title}</title>

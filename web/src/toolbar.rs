@@ -33,7 +33,8 @@ pub fn Toolbar() -> impl IntoView {
         let mine = typed.get_untracked();
         set_timeout(
             move || {
-                if typed.get_untracked() == mine {
+                // The toolbar may be gone by now (back to the start screen): then do nothing.
+                if typed.try_get_untracked() == Some(mine) {
                     set(&|f| f.text = value.clone());
                 }
             },

@@ -361,8 +361,7 @@ pub fn analyze_with_progress(
         by_connection,
     };
     analysis.connections = conversation::summarize(&analysis);
-    progress(Progress::Rules);
-    let findings = rules::run(&analysis, &events);
+    let findings = rules::run(&analysis, &events, progress);
     analysis.findings = findings;
     for c in 0..analysis.connections.len() {
         let (e, w) = analysis

@@ -533,10 +533,11 @@ impl<'a> Accumulator<'a> {
     ) -> Capture {
         let mut connections = Vec::new();
         let mut other = 0;
+        progress(Progress::Connections { done: 0, total: 1 });
         let tcp = self.reassembler.finish();
         let total = tcp.len();
         for (done, mut conn) in tcp.into_iter().enumerate() {
-            if done % 64 == 0 {
+            if done % 8 == 0 {
                 progress(Progress::Connections { done, total });
             }
             match classify(&conn, &options.ports) {

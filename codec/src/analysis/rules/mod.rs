@@ -275,9 +275,20 @@ impl<'a> Cx<'a> {
 }
 
 /// Runs every rule; findings sorted by the frame they are shown under (capture-wide first).
-pub(crate) fn run(a: &super::Analysis, events: &[super::StreamEvent]) -> Vec<Finding> {
+pub(crate) fn run(
+    a: &super::Analysis,
+    events: &[super::StreamEvent],
+    progress: &mut dyn FnMut(crate::Progress),
+) -> Vec<Finding> {
     let mut cx = Cx::new(a);
+    let total = a.frames.len();
     for e in &a.frames {
+        if e.index % 16384 == 0 {
+            progress(crate::Progress::Rules {
+                done: e.index,
+                total,
+            });
+        }
         a.with_frame(e.index, |f| {
             framing::check_frame(&mut cx, e, f);
             data::check_frame(&mut cx, e, f);
@@ -295,6 +306,7 @@ pub(crate) fn run(a: &super::Analysis, events: &[super::StreamEvent]) -> Vec<Fin
         capture::check_connection(&mut cx, c);
     }
     capture::check_capture(&mut cx);
+    progress(crate::Progress::Rules { done: total, total });
     let mut out = cx.out;
     out.sort_by(|x, y| {
         (x.frames.first().map_or((0, 0), |&f| (1, f)), x.rule.code)

@@ -1,0 +1,236 @@
+// A ~100 MB realistic capture (gen-capture, cached in artifacts/): decoded in the worker with a
+// progress bar while the page stays responsive, then browsed through a virtualised list that
+// keeps a few dozen rows in the page out of 800 000 frames. Cancel abandons a decode.
+import { before, test } from "node:test";
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  ARTIFACTS, FIXTURES, largeCapture, loaded, newPage, selectedFrame, setup, shot, summary, waitSelected, waitViewCount,
+  n3,
+} from "./lib.mjs";
+
+const ctx = setup();
+let big;
+const timings = {};
+
+before(async () => {
+  const t0 = Date.now();
+  big = await largeCapture();
+  timings.prepare_ms = Date.now() - t0;
+}, { timeout: 30 * 60_000 });
+
+/** Samples the progress bar every 20 ms in the page, with the gap since the previous tick
+ * (a late tick means the main thread was blocked). */
+const sampleProgress = (page) =>
+  page.evaluate(() => {
+    window.__samples = [];
+    let last = performance.now();
+    window.__sampler = setInterval(() => {
+      const now = performance.now();
+      const p = document.querySelector("progress#progress");
+      window.__samples.push({ t: now, gap: now - last, value: p ? p.value : null });
+      last = now;
+    }, 20);
+  });
+
+const rowsInPage = (page) => page.locator("#frames .row").count();
+
+test("a 100 MB capture decodes in the worker with progress, and the page stays responsive", { timeout: 10 * 60_000 }, async (t) => {
+  const { summary: want, generated } = big;
+  assert.ok(big.bytes > 95 * 2 ** 20, `${big.bytes} bytes`);
+  // gen-capture's own counts agree with the CLI's.
+  assert.equal(want.frames, generated.frames);
+  assert.equal(want.connections, generated.connections);
+  assert.equal(want.packets, generated.packets);
+  assert.ok(want.frames > 200_000, `${want.frames} frames`);
+
+  const errors = [];
+  const page = await newPage(ctx.browser, errors);
+  await page.goto(ctx.server.url);
+  await page.locator("textarea#input").waitFor();
+  await sampleProgress(page);
+  const t0 = Date.now();
+  await page.locator("#file").setInputFiles(big.path);
+  const progress = page.locator(".progress-box progress#progress");
+  await progress.waitFor({ timeout: 120_000 });
+  timings.progress_shown_ms = Date.now() - t0;
+  assert.equal(await page.locator(".progress-box #cancel").count(), 1);
+  assert.match(await page.locator(".progress-box").innerText(), new RegExp(`Decoding ${big.name} \\(${n3(big.bytes)} bytes\\)…`));
+  // While it decodes, the page answers at once: a frame and a timer round trip.
+  await page.waitForFunction(() => Number(document.querySelector("#progress")?.value) > 0, null, { polling: 10, timeout: 120_000 });
+  const roundTrip = await page.evaluate(
+    () => new Promise((resolve) => {
+      const t = performance.now();
+      requestAnimationFrame(() => setTimeout(() => resolve({ ms: performance.now() - t, decoding: !!document.querySelector("#progress") }), 0));
+    }),
+  );
+  assert.ok(roundTrip.decoding, "still decoding after the round trip");
+  assert.ok(roundTrip.ms < 500, `rAF + setTimeout round trip took ${roundTrip.ms} ms while decoding`);
+  timings.round_trip_ms = Math.round(roundTrip.ms);
+  await shot(page, "progress.png");
+
+  await loaded(page, { frames: want.frames, timeout: 5 * 60_000 });
+  timings.load_ms = Date.now() - t0;
+  t.diagnostic(`100 MB load: ${timings.load_ms} ms from choosing the file to the first frame shown`);
+
+  // Progress: shown from the start, values only growing, many of them.
+  const samples = await page.evaluate(() => {
+    clearInterval(window.__sampler);
+    return window.__samples;
+  });
+  const during = samples.filter((s) => s.value !== null);
+  const values = during.map((s) => s.value);
+  assert.ok(values.length > 10, `${values.length} samples while decoding`);
+  for (let i = 1; i < values.length; i++) assert.ok(values[i] >= values[i - 1], `progress went back: ${values[i - 1]} → ${values[i]}`);
+  const distinct = new Set(values);
+  assert.ok(distinct.size >= 10, `${distinct.size} distinct progress values`);
+  assert.ok(values[0] < 0.1 && values.at(-1) >= 0.85, `from ${values[0]} to ${values.at(-1)}`);
+  // The main thread was never blocked long while the worker decoded (the first ticks, when the
+  // file is handed over, aside).
+  const decoding = during.filter((s) => s.value > 0).slice(1);
+  const worst = Math.max(...decoding.map((s) => s.gap));
+  assert.ok(worst < 400, `the page froze for ${worst} ms while decoding`);
+  timings.max_main_thread_gap_ms = Math.round(worst);
+  timings.progress_samples = values.length;
+
+  // The result: the CLI's counts.
+  const s = await summary(page);
+  assert.equal(s.source, `${big.name} (${n3(big.bytes)} bytes)`);
+  assert.equal(s.input, big.input.label);
+  assert.ok(s.text.includes(`${n3(want.connections)} connection(s) · ${n3(want.frames)} frame(s) · ${n3(want.packets)} packet(s)`), s.text);
+  assert.ok(s.text.includes(`${want.errors} error(s) ${want.warnings} warning(s) ${want.infos} info`), s.text);
+  assert.equal(await page.locator("#view-count").innerText(), `${n3(want.frames)} frames`);
+  // Connection table: 200 rows and a "more" line; the select offers 500.
+  assert.equal(await page.locator("table.conn-table tr.conn").count(), Math.min(want.connections, 200) + 1);
+  if (want.connections > 200) {
+    assert.equal(await page.locator("table.conn-table tbody tr:not(.conn)").innerText(), `… and ${want.connections - 200} more: pick one with the connection filter`);
+  }
+  assert.equal(await page.locator("#filter-connection option").count(), Math.min(want.connections, 500) + 1);
+  // The timeline is binned, not 800 000 arrows.
+  await page.waitForFunction(() => document.querySelectorAll("section.timeline g.bin").length > 0);
+  assert.equal(await page.locator("section.timeline g.mark").count(), 0);
+  assert.match(await page.locator("#timeline-info").innerText(), new RegExp(`^${want.frames} frame\\(s\\) in .* columns`));
+  // Virtualised: a few rows in the page.
+  const rows = await rowsInPage(page);
+  assert.ok(rows > 5 && rows < 200, `${rows} rows in the page`);
+  await waitSelected(page, 0);
+  await shot(page, "large.png");
+
+  // Scrolling to the bottom shows the last frame (the scrollbar is scaled above 8M px).
+  const list = page.locator("#frames");
+  const scroll = (fraction) =>
+    list.evaluate((el, f) => {
+      el.scrollTop = (el.scrollHeight - el.clientHeight) * f;
+      el.dispatchEvent(new Event("scroll"));
+    }, fraction);
+  const lastIndex = want.frames - 1;
+  await scroll(1);
+  await page.locator(`#frames .row[data-frame="${lastIndex}"]`).waitFor({ timeout: 10_000 });
+  assert.equal(await page.locator(`#frames .row[data-frame="${lastIndex}"] > span`).first().innerText(), String(want.frames));
+  assert.ok((await list.evaluate((el) => el.scrollHeight)) <= 8_000_000 + 1000);
+  const box = await list.boundingBox();
+  const lastBox = await page.locator(`#frames .row[data-frame="${lastIndex}"]`).boundingBox();
+  assert.ok(lastBox.y >= box.y && lastBox.y + lastBox.height <= box.y + box.height + 1, "the last row is inside the list's viewport");
+  assert.ok((await rowsInPage(page)) < 200);
+  await shot(page, "large-bottom.png");
+  // The middle shows the middle.
+  await scroll(0.5);
+  await page.waitForFunction(
+    (mid) => [...document.querySelectorAll("#frames .row")].some((r) => Math.abs(Number(r.dataset.frame) - mid) < 50),
+    Math.floor(want.frames / 2),
+  );
+  assert.ok((await rowsInPage(page)) < 200);
+
+  // Keyboard over 800 000 frames: the selected row is always in the page.
+  const onScreen = async (index) => {
+    await waitSelected(page, index);
+    const r = await page.locator(`#frames .row[data-frame="${index}"]`).boundingBox();
+    const l = await list.boundingBox();
+    assert.ok(r && r.y >= l.y - 1 && r.y + r.height <= l.y + l.height + 1, `row ${index} is visible`);
+  };
+  await page.locator("#frames").focus();
+  await page.keyboard.press("End");
+  await onScreen(lastIndex);
+  await page.keyboard.press("Home");
+  await onScreen(0);
+  await page.keyboard.press("PageDown");
+  await onScreen(20);
+  await page.keyboard.press("PageDown");
+  await onScreen(40);
+  await page.keyboard.press("j");
+  await onScreen(41);
+  await page.keyboard.press("PageUp");
+  await onScreen(21);
+
+  // Filtering 800 000 frames in the worker.
+  let f0 = Date.now();
+  await page.locator("#filter-type").selectOption("NOTIFY");
+  await waitViewCount(page, `${n3(big.notifies)} of ${n3(want.frames)} frames`, 60_000);
+  timings.filter_type_ms = Date.now() - f0;
+  assert.ok((await rowsInPage(page)) < 200);
+  const conn = Math.min(want.connections, 500) - 1;
+  await page.locator("#filter-type").selectOption("");
+  await page.locator("#filter-connection").selectOption(String(conn));
+  await waitViewCount(page, `${n3(big.connectionFrames[conn])} of ${n3(want.frames)} frames`, 60_000);
+  f0 = Date.now();
+  await page.locator("#filter-connection").selectOption("");
+  await page.locator("#filter").fill("no such text in any frame");
+  await waitViewCount(page, `0 of ${n3(want.frames)} frames`, 120_000);
+  timings.filter_text_ms = Date.now() - f0;
+  await page.locator("#clear-filters").click();
+  await waitViewCount(page, `${n3(want.frames)} frames`, 60_000);
+
+  // Findings come a page at a time; a finding far down the list still jumps to its frame.
+  await page.keyboard.press("f");
+  const total = want.errors + want.warnings + want.infos;
+  assert.equal(await page.locator("#tab-findings").innerText(), `Findings (${total})`);
+  const group = page.locator("ul.groups li.group").first();
+  const count = Number(await group.locator(".count").innerText());
+  const code = await group.getAttribute("data-code");
+  assert.ok(count > 100, `${code}: ${count} findings`);
+  await group.locator("button.group-head").click();
+  const items = group.locator("ul.items li.finding");
+  await page.waitForFunction((c) => document.querySelectorAll(`li.group[data-code="${c}"] li.finding`).length === 100, code);
+  const more = group.locator("button.more");
+  assert.equal(await more.innerText(), `Show more (${count - 100} left)`);
+  await more.click();
+  await page.waitForFunction((c) => document.querySelectorAll(`li.group[data-code="${c}"] li.finding`).length === 200, code);
+  assert.equal(await more.innerText(), `Show more (${count - 200} left)`);
+  const target = items.nth(150).locator("button.jump");
+  const frame = Number(/frame #(\d+)/.exec(await target.innerText())[1]) - 1;
+  await target.click();
+  await waitSelected(page, frame);
+  assert.match(await page.locator("#frames .row.selected .codes").innerText(), new RegExp(code));
+  assert.ok((await page.locator("#details .byte.marked").count()) > 0, "the finding's bytes are marked");
+  assert.deepEqual(errors, []);
+
+  t.diagnostic(`timings: ${JSON.stringify(timings)}`);
+  writeFileSync(join(ARTIFACTS, "timings.json"), JSON.stringify({ capture: { bytes: big.bytes, frames: want.frames }, ...timings }, null, 1));
+  await page.context().close();
+});
+
+test("cancel abandons a decode and returns to the start screen", { timeout: 5 * 60_000 }, async () => {
+  const errors = [];
+  const page = await newPage(ctx.browser, errors);
+  await page.goto(ctx.server.url);
+  await page.locator("textarea#input").waitFor();
+  await page.locator("#file").setInputFiles(big.path);
+  await page.waitForFunction(() => Number(document.querySelector("#progress")?.value) > 0.05, null, { polling: 10, timeout: 120_000 });
+  await page.locator("#cancel").click();
+  const alert = page.locator(".input-error[role=alert]");
+  await alert.waitFor();
+  assert.equal(await alert.innerText(), `${big.name} (${n3(big.bytes)} bytes): Decoding cancelled.`);
+  assert.equal(await page.locator(".progress-box").count(), 0);
+  assert.equal(await page.locator("textarea#input").count(), 1);
+  assert.equal(await page.locator(".summary-line").count(), 0);
+  // The abandoned decode never shows up later.
+  await page.waitForTimeout(8_000);
+  assert.equal(await page.locator(".summary-line").count(), 0);
+  assert.equal(await alert.innerText(), `${big.name} (${n3(big.bytes)} bytes): Decoding cancelled.`);
+  // A fresh worker decodes the next input.
+  await page.locator("#file").setInputFiles(join(FIXTURES, "haproxy34-clean.pcapng"));
+  await loaded(page, { source: "haproxy34-clean.pcapng", frames: 12 });
+  assert.equal(await selectedFrame(page), 0);
+  assert.deepEqual(errors, []);
+});
