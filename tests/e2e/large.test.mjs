@@ -110,7 +110,7 @@ test("a 100 MB capture decodes in the worker with progress, and the page stays r
   // The timeline is binned, not 800 000 arrows.
   await page.waitForFunction(() => document.querySelectorAll("section.timeline g.bin").length > 0);
   assert.equal(await page.locator("section.timeline g.mark").count(), 0);
-  assert.match(await page.locator("#timeline-info").innerText(), new RegExp(`^${want.frames} frame\\(s\\) in .* columns`));
+  assert.match(await page.locator("#timeline-info").innerText(), new RegExp(`^${n3(want.frames)} frame\\(s\\) in .* columns`));
   // Virtualised: a few rows in the page.
   const rows = await rowsInPage(page);
   assert.ok(rows > 5 && rows < 200, `${rows} rows in the page`);

@@ -60,8 +60,7 @@ pub fn Inspector(backend: Backend) -> impl IntoView {
                     </button>
                 </h1>
                 {move || loaded().then(|| view! { <Summary /> })}
-                <span class="spacer"></span>
-                <button class="icon" aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)" on:click=move |_| ui.help.update(|h| *h = !*h)>"?"</button>
+                <button class="icon help-button" aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)" on:click=move |_| ui.help.update(|h| *h = !*h)>"?"</button>
             </header>
             {move || if loaded() {
                 view! { <Workspace /> }.into_any()
@@ -83,7 +82,7 @@ fn Summary() -> impl IntoView {
             let [e, w, i] = o.counts;
             view! {
                 <div class="summary-line" role="status">
-                    <strong class="source">{ui.source.get()}</strong>
+                    <strong class="source" title=ui.source.get()>{ui.source.get()}</strong>
                     <span class="muted">{o.input.clone()}</span>
                     <span>{format!("{} connection(s) · {} frame(s) · {} packet(s)", thousands(o.connections.len()), thousands(o.frames), thousands(o.packets as usize))}</span>
                     <span class="counts">

@@ -7,7 +7,7 @@ use leptos::html::Div;
 use leptos::prelude::*;
 
 use crate::session::{duration, level_name, Request, Response, Timeline as Window};
-use crate::state::Ui;
+use crate::state::{thousands, Ui};
 
 const HEIGHT: f64 = 132.0;
 const LEFT: f64 = 78.0;
@@ -270,7 +270,7 @@ pub fn Timeline() -> impl IntoView {
                 <strong>"Timeline"</strong>
                 <span class="muted" id="timeline-info">{move || data.get().map(|t| format!(
                     "{} frame(s) in {} · {}",
-                    t.count,
+                    thousands(t.count),
                     duration(t.t1 - t.t0),
                     if t.bins.is_empty() { "arrows: frames, arcs: NOTIFY→ACK latency" } else { "columns: frames per pixel (zoom in for arrows)" }
                 ))}</span>
