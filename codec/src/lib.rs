@@ -37,6 +37,7 @@ pub mod capture;
 pub mod fields;
 pub mod progress;
 pub mod report;
+pub mod share;
 mod span;
 pub mod synth;
 pub mod wire;

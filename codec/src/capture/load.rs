@@ -29,6 +29,8 @@ pub enum Container {
     TextStreams,
     /// SPOP bytes with no packet or TCP framing.
     RawStream,
+    /// An spop-inspector share bundle (`.spop` file or link).
+    Bundle,
 }
 
 /// The detected input format: the container, and the text format it was pasted as, if any.
@@ -49,6 +51,7 @@ impl InputKind {
             Container::Pcapng => "pcapng",
             Container::TextPackets | Container::TextStreams => "",
             Container::RawStream => "raw",
+            Container::Bundle => "bundle",
         };
         match (self.text, container) {
             (Some(t), "") => String::from(t.name()),
@@ -66,6 +69,7 @@ impl fmt::Display for InputKind {
             Container::Pcap => "pcap file",
             Container::Pcapng => "pcapng file",
             Container::RawStream => "raw SPOP byte stream",
+            Container::Bundle => "spop-inspector share bundle",
             Container::TextPackets | Container::TextStreams => "",
         };
         match self.text {
@@ -127,6 +131,8 @@ pub enum LoadError {
     Capture(CaptureError),
     /// Text that matches no supported format, or is malformed.
     Text(text::TextError),
+    /// A share bundle that cannot be read.
+    Bundle(crate::share::ShareError),
     /// Binary data that is not a capture file and not SPOP.
     Unrecognized {
         /// The first bytes, for the message.
@@ -140,6 +146,7 @@ impl fmt::Display for LoadError {
             LoadError::Empty => f.write_str("the input is empty"),
             LoadError::Capture(e) => write!(f, "{e}"),
             LoadError::Text(e) => write!(f, "{e}"),
+            LoadError::Bundle(e) => write!(f, "{e}"),
             LoadError::Unrecognized { magic } => write!(
                 f,
                 "not a pcap or pcapng file, not text, and no SPOP frame found (starts with {:02x} {:02x} {:02x} {:02x})",
@@ -166,6 +173,11 @@ pub fn load_with_progress(
     }
     if pcap::is_pcap(input) || pcapng::is_pcapng(input) {
         return load_binary(input, options, None, progress);
+    }
+    if crate::share::is_bundle(input) {
+        return crate::share::Bundle::from_bytes(input)
+            .map(|b| b.to_capture())
+            .map_err(LoadError::Bundle);
     }
     if text::looks_like_text(input) {
         let s = core::str::from_utf8(input).map_err(|_| LoadError::Unrecognized {

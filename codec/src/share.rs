@@ -1,0 +1,582 @@
+//! Share bundles: a capture's SPOP conversations in a compact, versioned form that travels in a
+//! URL fragment or a `.spop` file, so a bug report can carry exactly what its author saw.
+//!
+//! A bundle keeps what the analysis needs and nothing else: per SPOP connection the addresses,
+//! both reassembled byte streams with the packet number and time of every segment, the gaps,
+//! SYN/FIN/RST and the TCP counters. Packet headers and non-SPOP traffic are dropped. Surfaces
+//! add their own state (annotations, selection, filters) as key/value pairs.
+//!
+//! Layout: the magic `SPOPB`, a version byte, then a deflate stream (miniz_oxide) of the body.
+//! In text form it is base64url without padding. Decoding is bounded: the body never inflates
+//! past a cap, and every length read is checked against the bytes present.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+use core::net::SocketAddr;
+use core::str::FromStr;
+
+use base64::Engine as _;
+
+use crate::capture::spop::{Detection, SpopConnection};
+use crate::capture::tcp::{Gap, PacketRef, SegmentRecord, Stream, StreamStart};
+use crate::capture::{Capture, Container, InputKind};
+use crate::wire::varint;
+
+/// First bytes of every bundle.
+pub const MAGIC: &[u8; 5] = b"SPOPB";
+/// The version this engine writes (and the newest it reads).
+pub const VERSION: u8 = 1;
+/// Largest body a bundle may inflate to unless the caller says otherwise: a small link cannot
+/// become a large allocation.
+pub const DEFAULT_MAX_BODY: usize = 64 << 20;
+
+/// Why a bundle could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShareError {
+    /// Not a bundle (no `SPOPB` magic, or not base64url text).
+    NotABundle,
+    /// Written by a newer spop-inspector.
+    FutureVersion(u8),
+    /// The body would inflate past the cap.
+    TooLarge {
+        /// The cap, in bytes.
+        limit: usize,
+    },
+    /// The compressed body is damaged or cut short.
+    Damaged,
+    /// The body's structure is wrong at this offset.
+    Malformed {
+        /// What was being read.
+        what: &'static str,
+        /// Offset in the inflated body.
+        offset: usize,
+    },
+}
+
+impl fmt::Display for ShareError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ShareError::NotABundle => f.write_str("not an spop-inspector share bundle"),
+            ShareError::FutureVersion(v) => write!(
+                f,
+                "this bundle is format version {v}, newer than this spop-inspector reads ({VERSION}); open it with a newer version"
+            ),
+            ShareError::TooLarge { limit } => write!(
+                f,
+                "this bundle expands to more than {} MiB, the most accepted",
+                limit >> 20
+            ),
+            ShareError::Damaged => {
+                f.write_str("this bundle is damaged or cut short (was the link copied whole?)")
+            }
+            ShareError::Malformed { what, offset } => {
+                write!(f, "this bundle is malformed: bad {what} at body offset {offset}")
+            }
+        }
+    }
+}
+
+/// A capture's SPOP conversations plus a surface's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bundle {
+    /// What the capture was read from, for people (`"pcap file"`).
+    pub origin: String,
+    /// Packets in the original capture.
+    pub packets: u32,
+    /// TCP connections that were not SPOP (dropped).
+    pub other_connections: usize,
+    /// The SPOP connections.
+    pub connections: Vec<SpopConnection>,
+    /// A surface's state, e.g. `("selected", "12")`, `("note:12", "ACKs start here")`.
+    pub state: Vec<(String, String)>,
+}
+
+impl Bundle {
+    /// The SPOP part of a capture.
+    pub fn from_capture(c: &Capture) -> Bundle {
+        Bundle {
+            origin: c.input.to_string(),
+            packets: c.packets,
+            other_connections: c.other_connections,
+            connections: c.connections.clone(),
+            state: Vec::new(),
+        }
+    }
+
+    /// A capture to analyse (its input kind says it came from a bundle).
+    pub fn to_capture(&self) -> Capture {
+        Capture {
+            input: InputKind {
+                container: Container::Bundle,
+                text: None,
+            },
+            packets: self.packets,
+            connections: self.connections.clone(),
+            other_connections: self.other_connections,
+            non_tcp_packets: 0,
+            notes: Vec::new(),
+            note_count: 0,
+            file_error: None,
+        }
+    }
+
+    /// The bundle's bytes (what a `.spop` file holds).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut body = Writer::default();
+        body.text(&self.origin);
+        body.u(u64::from(self.packets));
+        body.u(self.other_connections as u64);
+        // Times are written relative to the earliest one: small varints.
+        let base = self
+            .connections
+            .iter()
+            .flat_map(packets_of)
+            .map(|p| p.timestamp)
+            .min()
+            .unwrap_or(0);
+        body.u(base);
+        body.u(self.connections.len() as u64);
+        for c in &self.connections {
+            body.addr(c.haproxy);
+            body.addr(c.agent);
+            match c.detection {
+                Detection::Port(p) => {
+                    body.u(0);
+                    body.u(u64::from(p));
+                }
+                Detection::Hello => body.u(1),
+                Detection::Frames => body.u(2),
+                Detection::Given => body.u(3),
+            }
+            body.packet(c.first, base);
+            body.packet(c.last, base);
+            for s in &c.streams {
+                body.stream(s, base);
+            }
+        }
+        body.u(self.state.len() as u64);
+        for (k, v) in &self.state {
+            body.text(k);
+            body.text(v);
+        }
+        let mut out = Vec::with_capacity(body.0.len() / 3 + 16);
+        out.extend_from_slice(MAGIC);
+        out.push(VERSION);
+        out.extend_from_slice(&miniz_oxide::deflate::compress_to_vec(&body.0, 9));
+        out
+    }
+
+    /// The bundle as URL-safe text (base64url, no padding), for a link's fragment.
+    pub fn to_text(&self) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.to_bytes())
+    }
+
+    /// Reads a bundle's bytes, inflating at most [`DEFAULT_MAX_BODY`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Bundle, ShareError> {
+        Bundle::from_bytes_with_limit(bytes, DEFAULT_MAX_BODY)
+    }
+
+    /// Reads a bundle's bytes, inflating at most `limit` bytes.
+    pub fn from_bytes_with_limit(bytes: &[u8], limit: usize) -> Result<Bundle, ShareError> {
+        let rest = bytes.strip_prefix(MAGIC).ok_or(ShareError::NotABundle)?;
+        let (&version, deflated) = rest.split_first().ok_or(ShareError::Damaged)?;
+        if version > VERSION {
+            return Err(ShareError::FutureVersion(version));
+        }
+        if version == 0 {
+            return Err(ShareError::NotABundle);
+        }
+        let body = miniz_oxide::inflate::decompress_to_vec_with_limit(deflated, limit).map_err(
+            |e| match e.status {
+                miniz_oxide::inflate::TINFLStatus::HasMoreOutput => ShareError::TooLarge { limit },
+                _ => ShareError::Damaged,
+            },
+        )?;
+        Reader { buf: &body, pos: 0 }.bundle()
+    }
+
+    /// Reads a bundle's text form (base64url; padding and surrounding whitespace tolerated).
+    pub fn from_text(text: &str) -> Result<Bundle, ShareError> {
+        let t = text.trim().trim_end_matches('=');
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(t)
+            .map_err(|_| ShareError::NotABundle)?;
+        Bundle::from_bytes(&bytes)
+    }
+}
+
+/// Every packet a connection refers to (for the time base: the earliest of them all).
+fn packets_of(c: &SpopConnection) -> impl Iterator<Item = PacketRef> + '_ {
+    let streams = c.streams.iter().flat_map(|s| {
+        s.segments
+            .iter()
+            .map(|g| g.packet)
+            .chain(s.gaps.iter().map(|g| g.resumed_by))
+            .chain(s.fin)
+            .chain(s.rst)
+    });
+    [c.first, c.last].into_iter().chain(streams)
+}
+
+/// True if `bytes` start like a bundle.
+pub fn is_bundle(bytes: &[u8]) -> bool {
+    bytes.starts_with(MAGIC)
+}
+
+#[derive(Default)]
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn u(&mut self, x: u64) {
+        let (b, n) = varint::encode(x);
+        self.0.extend_from_slice(b.get(..n).unwrap_or(&[]));
+    }
+
+    fn blob(&mut self, b: &[u8]) {
+        self.u(b.len() as u64);
+        self.0.extend_from_slice(b);
+    }
+
+    fn text(&mut self, s: &str) {
+        self.blob(s.as_bytes());
+    }
+
+    fn addr(&mut self, a: Option<SocketAddr>) {
+        match a {
+            Some(a) => self.text(&a.to_string()),
+            None => self.u(0),
+        }
+    }
+
+    fn packet(&mut self, p: PacketRef, base: u64) {
+        self.u(u64::from(p.number));
+        self.u(p.timestamp.saturating_sub(base));
+    }
+
+    fn opt_packet(&mut self, p: Option<PacketRef>, base: u64) {
+        match p {
+            Some(p) => {
+                self.u(1);
+                self.packet(p, base);
+            }
+            None => self.u(0),
+        }
+    }
+
+    fn stream(&mut self, s: &Stream, base: u64) {
+        self.blob(&s.data);
+        self.u(s.segments.len() as u64);
+        // Segments tile the data in order: their lengths are enough to place them.
+        for seg in &s.segments {
+            self.u(seg.offset as u64);
+            self.u(seg.len as u64);
+            self.packet(seg.packet, base);
+        }
+        self.u(s.gaps.len() as u64);
+        for g in &s.gaps {
+            self.u(g.at as u64);
+            self.u(g.missing);
+            self.packet(g.resumed_by, base);
+        }
+        self.u(match s.start {
+            StreamStart::Syn => 1,
+            StreamStart::MidStream => 0,
+        });
+        self.opt_packet(s.fin, base);
+        self.opt_packet(s.rst, base);
+        self.u(u64::from(s.retransmissions));
+        self.u(u64::from(s.conflicting_overlaps));
+        self.u(s.truncated_bytes);
+    }
+}
+
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl Reader<'_> {
+    fn err(&self, what: &'static str) -> ShareError {
+        ShareError::Malformed {
+            what,
+            offset: self.pos,
+        }
+    }
+
+    fn u(&mut self, what: &'static str) -> Result<u64, ShareError> {
+        let rest = self.buf.get(self.pos..).unwrap_or(&[]);
+        let (x, n) = varint::decode(rest).map_err(|_| self.err(what))?;
+        self.pos += n;
+        Ok(x)
+    }
+
+    fn small(&mut self, what: &'static str) -> Result<usize, ShareError> {
+        let x = self.u(what)?;
+        usize::try_from(x).map_err(|_| self.err(what))
+    }
+
+    /// A count of items that each take at least one byte: bounded by the bytes left, so a
+    /// forged count cannot reserve memory.
+    fn count(&mut self, what: &'static str) -> Result<usize, ShareError> {
+        let n = self.small(what)?;
+        if n > self.buf.len().saturating_sub(self.pos) {
+            return Err(self.err(what));
+        }
+        Ok(n)
+    }
+
+    fn blob(&mut self, what: &'static str) -> Result<&[u8], ShareError> {
+        let n = self.small(what)?;
+        let end = self.pos.checked_add(n).ok_or_else(|| self.err(what))?;
+        let b = self.buf.get(self.pos..end).ok_or_else(|| self.err(what))?;
+        self.pos = end;
+        Ok(b)
+    }
+
+    fn text(&mut self, what: &'static str) -> Result<String, ShareError> {
+        let at = self.pos;
+        let b = self.blob(what)?;
+        core::str::from_utf8(b)
+            .map(String::from)
+            .map_err(|_| ShareError::Malformed { what, offset: at })
+    }
+
+    fn addr(&mut self) -> Result<Option<SocketAddr>, ShareError> {
+        let at = self.pos;
+        let t = self.text("address")?;
+        if t.is_empty() {
+            return Ok(None);
+        }
+        SocketAddr::from_str(&t)
+            .map(Some)
+            .map_err(|_| ShareError::Malformed {
+                what: "address",
+                offset: at,
+            })
+    }
+
+    fn packet(&mut self, base: u64) -> Result<PacketRef, ShareError> {
+        let number =
+            u32::try_from(self.u("packet number")?).map_err(|_| self.err("packet number"))?;
+        let t = self.u("time")?;
+        Ok(PacketRef {
+            number,
+            timestamp: base.checked_add(t).ok_or_else(|| self.err("time"))?,
+        })
+    }
+
+    fn opt_packet(&mut self, base: u64) -> Result<Option<PacketRef>, ShareError> {
+        match self.u("flag")? {
+            0 => Ok(None),
+            1 => self.packet(base).map(Some),
+            _ => Err(self.err("flag")),
+        }
+    }
+
+    fn stream(&mut self, base: u64) -> Result<Stream, ShareError> {
+        let data = self.blob("stream bytes")?.to_vec();
+        let n = self.count("segment count")?;
+        let mut segments = Vec::with_capacity(n);
+        let mut end = 0usize;
+        for _ in 0..n {
+            let offset = self.small("segment offset")?;
+            let len = self.small("segment length")?;
+            // In order, within the data: the lookups by offset rely on it.
+            let seg_end = offset.checked_add(len).ok_or_else(|| self.err("segment"))?;
+            if offset < end || seg_end > data.len() {
+                return Err(self.err("segment"));
+            }
+            end = seg_end;
+            let packet = self.packet(base)?;
+            segments.push(SegmentRecord {
+                offset,
+                len,
+                packet,
+            });
+        }
+        let n = self.count("gap count")?;
+        let mut gaps = Vec::with_capacity(n);
+        for _ in 0..n {
+            let at = self.small("gap offset")?;
+            if at > data.len() {
+                return Err(self.err("gap offset"));
+            }
+            let missing = self.u("gap size")?;
+            let resumed_by = self.packet(base)?;
+            gaps.push(Gap {
+                at,
+                missing,
+                resumed_by,
+            });
+        }
+        let start = match self.u("stream start")? {
+            0 => StreamStart::MidStream,
+            1 => StreamStart::Syn,
+            _ => return Err(self.err("stream start")),
+        };
+        let fin = self.opt_packet(base)?;
+        let rst = self.opt_packet(base)?;
+        let counter = |r: &mut Self, what| {
+            let x = r.u(what)?;
+            u32::try_from(x).map_err(|_| r.err(what))
+        };
+        Ok(Stream {
+            data,
+            segments,
+            gaps,
+            start,
+            fin,
+            rst,
+            retransmissions: counter(self, "retransmissions")?,
+            conflicting_overlaps: counter(self, "overlaps")?,
+            truncated_bytes: self.u("truncated bytes")?,
+        })
+    }
+
+    fn bundle(mut self) -> Result<Bundle, ShareError> {
+        let origin = self.text("origin")?;
+        let packets = u32::try_from(self.u("packets")?).map_err(|_| self.err("packets"))?;
+        let other_connections = self.small("other connections")?;
+        let base = self.u("time base")?;
+        let n = self.count("connection count")?;
+        let mut connections = Vec::with_capacity(n);
+        for id in 0..n {
+            let haproxy = self.addr()?;
+            let agent = self.addr()?;
+            let detection = match self.u("detection")? {
+                0 => Detection::Port(u16::try_from(self.u("port")?).map_err(|_| self.err("port"))?),
+                1 => Detection::Hello,
+                2 => Detection::Frames,
+                3 => Detection::Given,
+                _ => return Err(self.err("detection")),
+            };
+            let first = self.packet(base)?;
+            let last = self.packet(base)?;
+            let streams = [self.stream(base)?, self.stream(base)?];
+            connections.push(SpopConnection {
+                id,
+                haproxy,
+                agent,
+                detection,
+                streams,
+                first,
+                last,
+            });
+        }
+        let n = self.count("state count")?;
+        let mut state = Vec::with_capacity(n);
+        for _ in 0..n {
+            let k = self.text("state key")?;
+            let v = self.text("state value")?;
+            state.push((k, v));
+        }
+        if self.pos != self.buf.len() {
+            return Err(self.err("trailing bytes"));
+        }
+        Ok(Bundle {
+            origin,
+            packets,
+            other_connections,
+            connections,
+            state,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn sample() -> Bundle {
+        let stream = |data: &[u8]| Stream {
+            data: data.to_vec(),
+            segments: vec![SegmentRecord {
+                offset: 0,
+                len: data.len(),
+                packet: PacketRef {
+                    number: 4,
+                    timestamp: 1_700_000_000_000_000_123,
+                },
+            }],
+            start: StreamStart::Syn,
+            ..Stream::default()
+        };
+        Bundle {
+            origin: "pcap file".into(),
+            packets: 9,
+            other_connections: 1,
+            connections: vec![SpopConnection {
+                id: 0,
+                haproxy: SocketAddr::from_str("127.0.0.1:5000").ok(),
+                agent: SocketAddr::from_str("[::1]:12345").ok(),
+                detection: Detection::Port(12345),
+                streams: [
+                    stream(&[0, 0, 0, 7, 3, 0, 0, 0, 1, 1, 1]),
+                    stream(&[0, 0, 0, 7, 0x67, 0, 0, 0, 1, 1, 1]),
+                ],
+                first: PacketRef {
+                    number: 1,
+                    timestamp: 1_700_000_000_000_000_000,
+                },
+                last: PacketRef {
+                    number: 9,
+                    timestamp: 1_700_000_000_500_000_000,
+                },
+            }],
+            state: vec![("note:1".into(), "the ACK".into())],
+        }
+    }
+
+    #[test]
+    fn round_trip_bytes_and_text() {
+        let b = sample();
+        assert_eq!(Bundle::from_bytes(&b.to_bytes()), Ok(b.clone()));
+        let t = b.to_text();
+        assert!(t
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+        assert_eq!(Bundle::from_text(&t), Ok(b));
+    }
+
+    #[test]
+    fn hostile_bundles_are_refused_clearly() {
+        let bytes = sample().to_bytes();
+        assert_eq!(Bundle::from_bytes(b"hello"), Err(ShareError::NotABundle));
+        let mut future = bytes.clone();
+        future[5] = VERSION + 1;
+        assert_eq!(
+            Bundle::from_bytes(&future),
+            Err(ShareError::FutureVersion(VERSION + 1))
+        );
+        // Cut anywhere: an error, never a panic.
+        for n in 0..bytes.len() {
+            assert!(Bundle::from_bytes(&bytes[..n]).is_err(), "cut at {n}");
+        }
+        // A bomb: a megabyte of zeros compresses to a few hundred bytes.
+        let mut bomb = MAGIC.to_vec();
+        bomb.push(VERSION);
+        bomb.extend(miniz_oxide::deflate::compress_to_vec(
+            &vec![0u8; 1 << 20],
+            9,
+        ));
+        assert!(bomb.len() < 2048);
+        assert_eq!(
+            Bundle::from_bytes_with_limit(&bomb, 64 << 10),
+            Err(ShareError::TooLarge { limit: 64 << 10 })
+        );
+        // A body that inflates fine but lies about its counts.
+        let mut liar = MAGIC.to_vec();
+        liar.push(VERSION);
+        liar.extend(miniz_oxide::deflate::compress_to_vec(
+            &[0, 0, 0, 0, 0xff, 0xff, 0xff, 0x0f],
+            9,
+        ));
+        assert!(matches!(
+            Bundle::from_bytes(&liar),
+            Err(ShareError::Malformed { .. })
+        ));
+        assert!(Bundle::from_text("not base64 at all!").is_err());
+    }
+}
