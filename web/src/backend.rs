@@ -182,32 +182,17 @@ impl Backend {
     }
 
     fn answer_locally(&self, id: u64, message: &JsValue) {
-        let get =
-            |k: &str| Reflect::get(message, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
         let response = {
             let mut t = self.0.transport.borrow_mut();
             let Transport::Local(session) = &mut *t else {
                 return;
             };
-            if let Some(bytes) = get("load").dyn_ref::<Uint8Array>() {
-                let progress = self.0.progress.borrow().clone();
-                let (s, overview) = Session::load(&bytes.to_vec(), &mut |p| {
-                    if let Some(f) = &progress {
-                        f(p.fraction(), p.stage().to_string());
-                    }
-                });
-                **session = s;
-                Response::Loaded(Box::new(overview))
-            } else {
-                match (
-                    session.as_mut(),
-                    serde_wasm_bindgen::from_value::<Request>(get("req")),
-                ) {
-                    (Some(s), Ok(req)) => s.handle(req),
-                    (None, _) => Response::Error("no capture loaded".into()),
-                    (_, Err(e)) => Response::Error(e.to_string()),
+            let progress = self.0.progress.borrow().clone();
+            answer(session, message, &mut |p| {
+                if let Some(f) = &progress {
+                    f(p.fraction(), p.stage().to_string());
                 }
-            }
+            })
         };
         let reply = self.0.pending.borrow_mut().remove(&id);
         if let Some(reply) = reply {
@@ -273,6 +258,29 @@ fn post(worker: &Worker, message: &JsValue) {
     }
 }
 
+/// One message, answered by a session (the worker's and the in-thread path share this): a
+/// `load` replaces the session, a `req` asks it.
+fn answer(
+    session: &mut Option<Session>,
+    message: &JsValue,
+    progress: &mut dyn FnMut(spop_codec::Progress),
+) -> Response {
+    let get = |k: &str| Reflect::get(message, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+    if let Some(bytes) = get("load").dyn_ref::<Uint8Array>() {
+        let (s, overview) = Session::load(&bytes.to_vec(), progress);
+        *session = s;
+        return Response::Loaded(Box::new(overview));
+    }
+    match (
+        session.as_mut(),
+        serde_wasm_bindgen::from_value::<Request>(get("req")),
+    ) {
+        (Some(s), Ok(req)) => s.handle(req),
+        (None, _) => Response::Error("no capture loaded".into()),
+        (_, Err(e)) => Response::Error(e.to_string()),
+    }
+}
+
 /// The worker's side: answers the page's messages with one [`Session`]. Called by the
 /// `worker.js` boot script once the wasm module is initialised.
 pub fn run_worker() {
@@ -281,36 +289,19 @@ pub fn run_worker() {
     let post_scope = scope.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         let data = ev.data();
-        let get =
-            |k: &str| Reflect::get(&data, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
-        let id = get("id");
-        let response = if let Some(bytes) = get("load").dyn_ref::<Uint8Array>() {
-            let input = bytes.to_vec();
-            let mut last = -1.0;
-            let (s, overview) = Session::load(&input, &mut |p| {
-                let f = p.fraction();
-                // About 200 messages for a whole load, whatever its size.
-                if f - last >= 0.005 {
-                    last = f;
-                    let m = Object::new();
-                    let _ = Reflect::set(&m, &"progress".into(), &JsValue::from_f64(f));
-                    let _ = Reflect::set(&m, &"stage".into(), &JsValue::from_str(p.stage()));
-                    let _ = post_scope.post_message(&m);
-                }
-            });
-            drop(input);
-            *session.borrow_mut() = s;
-            Response::Loaded(Box::new(overview))
-        } else {
-            match (
-                session.borrow_mut().as_mut(),
-                serde_wasm_bindgen::from_value::<Request>(get("req")),
-            ) {
-                (Some(s), Ok(req)) => s.handle(req),
-                (None, _) => Response::Error("no capture loaded".into()),
-                (_, Err(e)) => Response::Error(e.to_string()),
+        let id = Reflect::get(&data, &"id".into()).unwrap_or(JsValue::UNDEFINED);
+        let mut last = -1.0;
+        let response = answer(&mut session.borrow_mut(), &data, &mut |p| {
+            let f = p.fraction();
+            // About 200 messages for a whole load, whatever its size.
+            if f - last >= 0.005 {
+                last = f;
+                let m = Object::new();
+                let _ = Reflect::set(&m, &"progress".into(), &JsValue::from_f64(f));
+                let _ = Reflect::set(&m, &"stage".into(), &JsValue::from_str(p.stage()));
+                let _ = post_scope.post_message(&m);
             }
-        };
+        });
         let m = Object::new();
         let _ = Reflect::set(&m, &"id".into(), &id);
         let reply = serde_wasm_bindgen::to_value(&response)

@@ -10,7 +10,7 @@
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
-use spop_codec::analysis::{analyze_with_progress, Analysis, AnalysisOptions, Severity};
+use spop_codec::analysis::{analyze_with_progress, Analysis, AnalysisOptions, Finding, Severity};
 use spop_codec::capture::{load_with_progress, LoadOptions};
 use spop_codec::fields::{fields, Field};
 use spop_codec::report::seconds;
@@ -804,9 +804,8 @@ impl Session {
         }
     }
 
-    fn finding_item(&self, i: usize) -> Option<FindingItem> {
-        let f = self.a.findings.get(i)?;
-        Some(FindingItem {
+    fn finding_item(f: &Finding) -> FindingItem {
+        FindingItem {
             code: f.rule.code.into(),
             name: f.rule.name.into(),
             level: level(f.severity),
@@ -818,7 +817,7 @@ impl Session {
                 .iter()
                 .map(|l| (l.span.start, l.span.end))
                 .collect(),
-        })
+        }
     }
 
     /// A page of one rule's findings.
@@ -830,7 +829,8 @@ impl Session {
                 list.iter()
                     .skip(offset)
                     .take(count.min(1000))
-                    .filter_map(|&i| self.finding_item(i))
+                    .filter_map(|&i| self.a.findings.get(i))
+                    .map(Self::finding_item)
                     .collect()
             })
             .unwrap_or_default()
@@ -887,11 +887,9 @@ impl Session {
             })
             .collect();
         let findings = a
-            .findings
+            .findings_at(index)
             .iter()
-            .enumerate()
-            .filter(|(_, f)| f.frames.first() == Some(&index))
-            .filter_map(|(i, _)| self.finding_item(i))
+            .map(Self::finding_item)
             .collect();
         Some(Details {
             index,
