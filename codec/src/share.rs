@@ -31,6 +31,34 @@ pub const VERSION: u8 = 1;
 /// become a large allocation.
 pub const DEFAULT_MAX_BODY: usize = 64 << 20;
 
+/// The fragment parameter a share link carries its bundle in: `BASE#spop=<bundle text>`. The
+/// fragment never reaches a server, so neither does the capture.
+pub const FRAGMENT_KEY: &str = "spop";
+
+/// A share link: `base` (the inspector's address; any fragment it has is replaced) with the
+/// bundle in its fragment.
+pub fn link(base: &str, bundle: &Bundle) -> String {
+    let base = base.split('#').next().unwrap_or(base);
+    let text = bundle.to_text();
+    let mut s = String::with_capacity(base.len() + FRAGMENT_KEY.len() + text.len() + 2);
+    s.push_str(base);
+    s.push('#');
+    s.push_str(FRAGMENT_KEY);
+    s.push('=');
+    s.push_str(&text);
+    s
+}
+
+/// The bundle text in a link's fragment (with or without its `#`), if it is a share link's.
+/// The fragment may hold other `&`-separated parameters.
+pub fn fragment_bundle(fragment: &str) -> Option<&str> {
+    let f = fragment.strip_prefix('#').unwrap_or(fragment);
+    f.split('&').find_map(|p| {
+        p.strip_prefix(FRAGMENT_KEY)
+            .and_then(|r| r.strip_prefix('='))
+    })
+}
+
 /// Why a bundle could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ShareError {
@@ -102,6 +130,32 @@ impl Bundle {
             connections: c.connections.clone(),
             state: Vec::new(),
         }
+    }
+
+    /// The same capture with only connections `keep` (indexes, in the order given); they are
+    /// renumbered from 0. Surface state is not carried over: its keys may name connections.
+    pub fn subset(&self, keep: &[usize]) -> Bundle {
+        let connections = keep
+            .iter()
+            .filter_map(|&i| self.connections.get(i))
+            .enumerate()
+            .map(|(id, c)| SpopConnection { id, ..c.clone() })
+            .collect();
+        Bundle {
+            origin: self.origin.clone(),
+            packets: self.packets,
+            other_connections: self.other_connections,
+            connections,
+            state: Vec::new(),
+        }
+    }
+
+    /// The value of state key `key`, if set.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.state
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// A capture to analyse (its input kind says it came from a bundle).
@@ -578,5 +632,33 @@ mod tests {
             Err(ShareError::Malformed { .. })
         ));
         assert!(Bundle::from_text("not base64 at all!").is_err());
+    }
+
+    #[test]
+    fn links_carry_the_bundle_in_the_fragment() {
+        let b = sample();
+        let l = link("https://example.org/inspector/#old", &b);
+        assert!(l.starts_with("https://example.org/inspector/#spop="));
+        let frag = l.split_once('#').map(|(_, f)| f).unwrap_or("");
+        assert_eq!(fragment_bundle(frag).map(Bundle::from_text), Some(Ok(b)));
+        assert_eq!(fragment_bundle("#x=1&spop=abc"), Some("abc"));
+        assert_eq!(fragment_bundle("#spopx=abc"), None);
+        assert_eq!(fragment_bundle(""), None);
+    }
+
+    #[test]
+    fn subsets_renumber_and_drop_state() {
+        let mut b = sample();
+        let mut second = b.connections[0].clone();
+        second.id = 1;
+        second.agent = SocketAddr::from_str("10.0.0.2:9000").ok();
+        b.connections.push(second.clone());
+        let s = b.subset(&[1, 7]);
+        assert_eq!(s.connections.len(), 1);
+        assert_eq!(s.connections[0].id, 0);
+        assert_eq!(s.connections[0].agent, second.agent);
+        assert!(s.state.is_empty());
+        assert_eq!(b.get("note:1"), Some("the ACK"));
+        assert_eq!(b.get("nope"), None);
     }
 }

@@ -1,7 +1,7 @@
 //! Share bundles of the real corpus: a capture → bundle → capture round trip gives the same
 //! frames and the same findings, in a fraction of the capture's size.
 
-use spop_codec::analysis::{analyze, AnalysisOptions};
+use spop_codec::analysis::{analyze, AnalysisOptions, FrameKey};
 use spop_codec::capture::{load, Container, LoadError, LoadOptions};
 use spop_codec::share::{Bundle, ShareError};
 
@@ -67,4 +67,40 @@ fn broken_bundles_are_load_errors_with_clear_messages() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("version 9"), "{e}");
+}
+
+#[test]
+fn frame_keys_survive_cutting_a_capture_down_to_one_connection() {
+    for name in CORPUS {
+        let capture = load(&fixture(name), &LoadOptions::default()).unwrap();
+        let bundle = Bundle::from_capture(&capture);
+        let full = analyze(capture, &AnalysisOptions::default());
+        for f in &full.frames {
+            let key = full.key_of(f.index).unwrap();
+            assert_eq!(key.to_string().parse::<FrameKey>(), Ok(key));
+            assert_eq!(full.frame_by_key(key), Some(f.index), "{name} {key}");
+        }
+        let last = full.connections.len() - 1;
+        let one = analyze(
+            bundle.subset(&[last]).to_capture(),
+            &AnalysisOptions::default(),
+        );
+        assert_eq!(one.connections.len(), 1);
+        let theirs: Vec<_> = full.frames_of(last).collect();
+        assert_eq!(one.frames.len(), theirs.len(), "{name}");
+        for (f, g) in theirs.iter().zip(&one.frames) {
+            let mut key = full.key_of(f.index).unwrap();
+            key.connection = 0;
+            assert_eq!(one.frame_by_key(key), Some(g.index), "{name}");
+            assert_eq!(
+                (f.frame_type, f.stream_id, f.frame_id),
+                (g.frame_type, g.stream_id, g.frame_id)
+            );
+        }
+    }
+    assert!("".parse::<FrameKey>().is_err());
+    assert!("3x5".parse::<FrameKey>().is_err());
+    assert!("3h".parse::<FrameKey>().is_err());
+    assert!("h5".parse::<FrameKey>().is_err());
+    assert!("99999999999999999999999h1".parse::<FrameKey>().is_err());
 }

@@ -121,6 +121,53 @@ impl FrameEntry {
     }
 }
 
+/// A frame's identity that survives re-analysis and sharing: its connection, its direction and
+/// where it starts in that stream. Timeline indexes change when a capture is cut down to some
+/// connections; these do not (beyond renumbering the connection). Text form: `3h128`, `0a52`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FrameKey {
+    /// Connection index.
+    pub connection: usize,
+    /// Who sent it.
+    pub direction: Direction,
+    /// Offset of its first byte in its stream.
+    pub offset: usize,
+}
+
+impl core::fmt::Display for FrameKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let d = match self.direction {
+            Direction::HaproxyToAgent => 'h',
+            Direction::AgentToHaproxy => 'a',
+        };
+        write!(f, "{}{d}{}", self.connection, self.offset)
+    }
+}
+
+impl core::str::FromStr for FrameKey {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<FrameKey, ()> {
+        let at = s.find(['h', 'a']).ok_or(())?;
+        let (c, rest) = s.split_at(at);
+        let direction = if rest.starts_with('h') {
+            Direction::HaproxyToAgent
+        } else {
+            Direction::AgentToHaproxy
+        };
+        let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+        let o = rest.get(1..).ok_or(())?;
+        if !digits(c) || !digits(o) {
+            return Err(());
+        }
+        Ok(FrameKey {
+            connection: c.parse().map_err(|_| ())?,
+            direction,
+            offset: o.parse().map_err(|_| ())?,
+        })
+    }
+}
+
 /// Everything the analysis found.
 #[derive(Debug, Clone)]
 pub struct Analysis {
@@ -189,6 +236,22 @@ impl Analysis {
             .map_or(&[][..], Vec::as_slice)
             .iter()
             .filter_map(|&i| self.frames.get(i))
+    }
+
+    /// Frame `index`'s lasting identity.
+    pub fn key_of(&self, index: usize) -> Option<FrameKey> {
+        self.frames.get(index).map(|e| FrameKey {
+            connection: e.connection,
+            direction: e.direction,
+            offset: e.offset(),
+        })
+    }
+
+    /// The timeline index of the frame `key` names, if this capture has it.
+    pub fn frame_by_key(&self, key: FrameKey) -> Option<usize> {
+        self.frames_of(key.connection)
+            .find(|e| e.direction == key.direction && e.offset() == key.offset)
+            .map(|e| e.index)
     }
 
     /// How many findings of each severity: (errors, warnings, infos).
