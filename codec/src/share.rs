@@ -59,6 +59,22 @@ pub fn fragment_bundle(fragment: &str) -> Option<&str> {
     })
 }
 
+/// The bundle text in an input that is a share link (or a page address holding one), or a
+/// bundle's bare text: what a person pastes from a bug report. `None` for anything else.
+pub fn bundle_text(input: &[u8]) -> Option<&str> {
+    // base64url of `SPOPB`: no hex dump or other text format starts like this.
+    const TEXT_MAGIC: &str = "U1BPUEI";
+    let s = core::str::from_utf8(input).ok()?.trim();
+    if s.is_empty() || s.contains(char::is_whitespace) {
+        return None;
+    }
+    if s.starts_with(TEXT_MAGIC) {
+        return Some(s);
+    }
+    let (_, fragment) = s.split_once('#')?;
+    fragment_bundle(fragment)
+}
+
 /// Why a bundle could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ShareError {
@@ -172,6 +188,7 @@ impl Bundle {
             notes: Vec::new(),
             note_count: 0,
             file_error: None,
+            shared: self.state.clone(),
         }
     }
 
@@ -255,7 +272,16 @@ impl Bundle {
         let t = text.trim().trim_end_matches('=');
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(t)
-            .map_err(|_| ShareError::NotABundle)?;
+            .map_err(|e| match e {
+                // Good characters, bad length: the text was cut.
+                base64::DecodeError::InvalidLength(_)
+                | base64::DecodeError::InvalidLastSymbol { .. }
+                    if t.starts_with("U1BPUEI") =>
+                {
+                    ShareError::Damaged
+                }
+                _ => ShareError::NotABundle,
+            })?;
         Bundle::from_bytes(&bytes)
     }
 }
@@ -640,10 +666,37 @@ mod tests {
         let l = link("https://example.org/inspector/#old", &b);
         assert!(l.starts_with("https://example.org/inspector/#spop="));
         let frag = l.split_once('#').map(|(_, f)| f).unwrap_or("");
-        assert_eq!(fragment_bundle(frag).map(Bundle::from_text), Some(Ok(b)));
+        assert_eq!(
+            fragment_bundle(frag).map(Bundle::from_text),
+            Some(Ok(b.clone()))
+        );
         assert_eq!(fragment_bundle("#x=1&spop=abc"), Some("abc"));
+        assert_eq!(bundle_text(l.as_bytes()), Some(&l[l.len() - t_len(&b)..]));
+        assert_eq!(
+            bundle_text(b"  https://x/#spop=U1BPUEIBabc \n"),
+            Some("U1BPUEIBabc")
+        );
+        assert_eq!(
+            bundle_text(b.to_text().as_bytes()),
+            Some(b.to_text().as_str())
+        );
+        assert_eq!(bundle_text(b"00000000: 0000 0001"), None);
+        assert_eq!(bundle_text(b"#spop=x y"), None);
+        // A link cut short: damaged, not "not a bundle".
+        let text = b.to_text();
+        for n in 8..text.len() {
+            assert!(Bundle::from_text(&text[..n]).is_err());
+        }
+        assert_eq!(
+            Bundle::from_text(&text[..text.len() - (text.len() % 4 + 3) % 4 - 1]).err(),
+            Some(ShareError::Damaged)
+        );
         assert_eq!(fragment_bundle("#spopx=abc"), None);
         assert_eq!(fragment_bundle(""), None);
+    }
+
+    fn t_len(b: &Bundle) -> usize {
+        b.to_text().len()
     }
 
     #[test]

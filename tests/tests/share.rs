@@ -104,3 +104,26 @@ fn frame_keys_survive_cutting_a_capture_down_to_one_connection() {
     assert!("h5".parse::<FrameKey>().is_err());
     assert!("99999999999999999999999h1".parse::<FrameKey>().is_err());
 }
+
+#[test]
+fn links_and_bundle_text_load_like_any_capture() {
+    let bytes = fixture("haproxy26-interleaved-disconnect.pcap");
+    let capture = load(&bytes, &LoadOptions::default()).unwrap();
+    let mut bundle = Bundle::from_capture(&capture);
+    bundle.state.push(("note:0h0".into(), "HELLO".into()));
+    let link = spop_codec::share::link("https://example.org/inspector/", &bundle);
+    for input in [link.clone(), format!("  {link}\n"), bundle.to_text()] {
+        let c = load(input.as_bytes(), &LoadOptions::default()).unwrap();
+        assert_eq!(c.input.container, Container::Bundle);
+        assert_eq!(c.connections, capture.connections);
+        assert_eq!(c.shared, bundle.state);
+    }
+    // Cut short by a chat tool: a clear message, whatever the cut.
+    let text = bundle.to_text();
+    for n in [10, text.len() / 2, text.len() - 1] {
+        let e = load(text[..n].as_bytes(), &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("damaged or cut short"), "cut at {n}: {e}");
+    }
+}

@@ -120,6 +120,9 @@ pub struct Capture {
     pub note_count: usize,
     /// The file could not be read to its end: the error, after which reading stopped.
     pub file_error: Option<CaptureError>,
+    /// For a share bundle, the state the surface that made it saved (annotations, selection,
+    /// filters); empty for every other input.
+    pub shared: Vec<(String, String)>,
 }
 
 /// Why an input could not be loaded at all.
@@ -176,6 +179,12 @@ pub fn load_with_progress(
     }
     if crate::share::is_bundle(input) {
         return crate::share::Bundle::from_bytes(input)
+            .map(|b| b.to_capture())
+            .map_err(LoadError::Bundle);
+    }
+    // A share link or its bundle text, pasted or taken from the page's address.
+    if let Some(text) = crate::share::bundle_text(input) {
+        return crate::share::Bundle::from_text(text)
             .map(|b| b.to_capture())
             .map_err(LoadError::Bundle);
     }
@@ -299,6 +308,7 @@ fn load_text(
                 notes: Vec::new(),
                 note_count: 0,
                 file_error: None,
+                shared: Vec::new(),
             })
         }
     }
@@ -358,6 +368,7 @@ fn load_raw(bytes: &[u8], text: Option<TextFormat>) -> Option<Capture> {
         notes: Vec::new(),
         note_count: 0,
         file_error: None,
+        shared: Vec::new(),
     })
 }
 
@@ -571,6 +582,7 @@ impl<'a> Accumulator<'a> {
             notes: self.notes,
             note_count: self.note_count,
             file_error: self.file_error,
+            shared: Vec::new(),
         }
     }
 }
