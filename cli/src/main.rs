@@ -1,6 +1,5 @@
 //! `spop-inspect`: decode and validate SPOP traffic in a terminal or a CI pipeline.
 
-mod markdown;
 mod text;
 
 use std::io::{self, BufWriter, IsTerminal, Read, Write};
@@ -8,16 +7,19 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use spop_codec::analysis::{analyze, Analysis, AnalysisOptions, Severity, CATALOGUE};
+use spop_codec::analysis::{analyze, Analysis, AnalysisOptions, CATALOGUE};
 use spop_codec::capture::{load, LoadOptions};
+use spop_codec::report::markdown::{self, size, MarkdownOptions};
 use spop_codec::report::Report;
+use spop_codec::share::{self, Bundle};
 
 /// Decode and validate SPOP (HAProxy Stream Processing Offload Protocol) traffic.
 ///
 /// Reads a packet capture (pcap, pcapng), text (hex in any common dump format: xxd,
 /// hexdump -C, od, tcpdump -X, tshark/Wireshark Follow TCP Stream, gdb arrays, VTest sendhex,
 /// agent debug lines, base64) or a raw SPOP byte stream. Prints every connection's timeline
-/// with each finding under the frame it concerns.
+/// with each finding under the frame it concerns. Shares it as a link to the web inspector
+/// (--link) or a .spop bundle file (--bundle).
 #[derive(Parser, Debug)]
 #[command(name = "spop-inspect", version, after_help = EXAMPLES, args_conflicts_with_subcommands = true)]
 struct Cli {
@@ -59,12 +61,22 @@ struct InspectArgs {
     /// Report ACKs slower than this many milliseconds (SPOP-X008).
     #[arg(long, value_name = "MS")]
     slow_ack: Option<f64>,
-    /// Show only this connection (1-based, as numbered in the output).
+    /// Show only this connection (1-based, as numbered in the output) in the text and Markdown
+    /// reports; with --link or --bundle, share only it.
     #[arg(long, value_name = "N")]
     connection: Option<usize>,
     /// Show at most this many frames per connection in the text timeline (0: all).
     #[arg(long, value_name = "FRAMES", default_value_t = 200)]
     limit: usize,
+    /// Print a link to the web inspector at BASE_URL that opens this capture (its SPOP
+    /// conversations ride in the URL fragment, never sent to a server) instead of the report;
+    /// with --format markdown, print the report with the link in it.
+    #[arg(long, value_name = "BASE_URL")]
+    link: Option<String>,
+    /// Write the capture's SPOP conversations as a .spop bundle to FILE (what the web
+    /// inspector downloads; both tools open it) instead of the text or JSON report.
+    #[arg(long, value_name = "FILE")]
+    bundle: Option<PathBuf>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,10 +117,21 @@ const EXAMPLES: &str = "Examples:
   spop-inspect --fail-on warning capture.pcap     in CI: exit 1 on warnings too
   spop-inspect --connection 3 --limit 0 cap.pcap  one connection, every frame
   spop-inspect --slow-ack 50 capture.pcap         flag ACKs slower than 50 ms
+  spop-inspect --link https://example.org/spop/ cap.pcap
+                                                  a link that opens the capture in the browser
+  spop-inspect --link URL --connection 2 cap.pcap a link to one connection (shorter)
+  spop-inspect --format markdown --link URL cap.pcap
+                                                  a bug report with the link in it
+  spop-inspect --bundle cap.spop cap.pcap         the SPOP part as a .spop file to attach
+  spop-inspect cap.spop                           read a bundle back
   tshark -r cap.pcap -q -z follow,tcp,hex,0 | spop-inspect -
   spop-inspect rules                              the rule catalogue
 
-Exit status: 0 clean, 1 findings at the --fail-on level, 2 unreadable input.";
+Exit status: 0 clean, 1 findings at the --fail-on level, 2 unreadable input (or an unwritable
+--bundle file).";
+
+/// Links longer than this are cut by chat tools and some browsers.
+const LONG_LINK: usize = 32 << 10;
 
 fn read_input(path: &PathBuf) -> io::Result<Vec<u8>> {
     if path.as_os_str() == "-" {
@@ -149,7 +172,9 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<ExitCode, String> {
                 serde_json::to_writer_pretty(&mut *out, CATALOGUE).map_err(|e| e.to_string())?;
                 writeln!(out).map_err(io_err)?;
             }
-            Format::Markdown => markdown::rules(out).map_err(io_err)?,
+            Format::Markdown => out
+                .write_all(markdown::rules().as_bytes())
+                .map_err(io_err)?,
             Format::Text => text::rules(out).map_err(io_err)?,
         }
         return Ok(ExitCode::SUCCESS);
@@ -164,13 +189,73 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<ExitCode, String> {
             ));
         }
     }
-    match args.format {
-        Format::Json => {
+    // What --link and --bundle share: the capture's SPOP part, or the one connection asked for.
+    let bundle = (args.link.is_some() || args.bundle.is_some()).then(|| {
+        let all = Bundle::from_capture(&analysis.capture);
+        match args.connection {
+            Some(n) => all.subset(&[n - 1]),
+            None => all,
+        }
+    });
+    if let (Some(path), Some(b)) = (&args.bundle, &bundle) {
+        let bytes = b.to_bytes();
+        std::fs::write(path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        eprintln!(
+            "spop-inspect: wrote {} ({}, {} SPOP connection(s))",
+            path.display(),
+            size(bytes.len()),
+            b.connections.len()
+        );
+    }
+    let link = args
+        .link
+        .as_deref()
+        .zip(bundle.as_ref())
+        .map(|(base, b)| share::link(base, b));
+    if let Some(l) = &link {
+        if l.len() > LONG_LINK {
+            eprintln!("spop-inspect: {}", long_link_hint(&analysis, args, l.len()));
+        }
+    }
+    match (args.format, &link) {
+        (Format::Markdown, _) => {
+            let report = match args.connection {
+                // The report covers what the link and the bundle carry: that connection alone,
+                // analysed as the web inspector will analyse it.
+                Some(n) => {
+                    let one = bundle.unwrap_or_else(|| {
+                        Bundle::from_capture(&analysis.capture).subset(&[n - 1])
+                    });
+                    let mut capture = one.to_capture();
+                    capture.input = analysis.capture.input;
+                    let part = analyze(capture, &analysis.options);
+                    markdown::markdown(
+                        &part,
+                        &MarkdownOptions {
+                            name: &format!("{name}, connection {n}"),
+                            link: link.as_deref(),
+                            ..MarkdownOptions::default()
+                        },
+                    )
+                }
+                None => markdown::markdown(
+                    &analysis,
+                    &MarkdownOptions {
+                        name: &name,
+                        link: link.as_deref(),
+                        ..MarkdownOptions::default()
+                    },
+                ),
+            };
+            out.write_all(report.as_bytes()).map_err(io_err)?;
+        }
+        (_, Some(l)) => writeln!(out, "{l}").map_err(io_err)?,
+        _ if args.bundle.is_some() => {}
+        (Format::Json, None) => {
             serde_json::to_writer(&mut *out, &Report::new(&analysis)).map_err(|e| e.to_string())?;
             writeln!(out).map_err(io_err)?;
         }
-        Format::Markdown => markdown::report(out, &analysis, &name).map_err(io_err)?,
-        Format::Text => {
+        (Format::Text, None) => {
             let color = match args.color {
                 Color::Always => true,
                 Color::Never => false,
@@ -218,6 +303,33 @@ fn main() -> ExitCode {
     }
 }
 
+/// Why a long link may not arrive whole, and what to share instead.
+fn long_link_hint(a: &Analysis, args: &InspectArgs, len: usize) -> String {
+    let mut hint = format!(
+        "the link is {}: chat tools and some browsers cut links longer than about {}.",
+        size(len),
+        size(LONG_LINK)
+    );
+    // The connection with the most SPOP bytes is what makes the link long.
+    let largest = a
+        .capture
+        .connections
+        .iter()
+        .max_by_key(|c| c.streams.iter().map(|s| s.data.len()).sum::<usize>());
+    if let (None, Some(c), true) = (args.connection, largest, a.capture.connections.len() > 1) {
+        let bytes: usize = c.streams.iter().map(|s| s.data.len()).sum();
+        hint.push_str(&format!(
+            " Share one connection with --connection N (the largest is --connection {}, {} of SPOP data),",
+            c.id + 1,
+            size(bytes)
+        ));
+        hint.push_str(" or share the .spop file (--bundle FILE) instead.");
+    } else {
+        hint.push_str(" Share the .spop file (--bundle FILE) instead.");
+    }
+    hint
+}
+
 /// `error`, `warning`, `info` with their counts, for summaries.
 pub(crate) fn counts_line(errors: usize, warnings: usize, infos: usize) -> String {
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
@@ -227,12 +339,4 @@ pub(crate) fn counts_line(errors: usize, warnings: usize, infos: usize) -> Strin
         plural(warnings, "warning"),
         infos
     )
-}
-
-pub(crate) fn severity_rank(s: Severity) -> u8 {
-    match s {
-        Severity::Error => 0,
-        Severity::Warning => 1,
-        Severity::Info => 2,
-    }
 }

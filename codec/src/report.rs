@@ -13,6 +13,8 @@
 //!   "findings": [{"code", "name", "severity", "connection", "frames", "message",
 //!                 "locations": [{"connection", "direction", "start", "end"}]}] }
 //! ```
+//!
+//! [`markdown()`] renders the same analysis as a Markdown bug report.
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -20,6 +22,10 @@ use alloc::vec::Vec;
 
 use crate::analysis::{Analysis, FrameLayout};
 use crate::wire::{ActionBody, Frame, Payload, TypedData, Value};
+
+pub mod markdown;
+
+pub use markdown::{markdown, Annotation, MarkdownOptions};
 
 /// Converts a capture timestamp (ns since the epoch) to seconds.
 pub fn seconds(ns: u64) -> f64 {

@@ -148,6 +148,23 @@ impl Bundle {
         }
     }
 
+    /// The SPOP part of a capture, only connections `keep` (indexes, in the order given),
+    /// renumbered from 0: what "share only this connection" sends.
+    pub fn from_capture_connections(c: &Capture, keep: &[usize]) -> Bundle {
+        Bundle {
+            origin: c.input.to_string(),
+            packets: c.packets,
+            other_connections: c.other_connections,
+            connections: keep
+                .iter()
+                .filter_map(|&i| c.connections.get(i))
+                .enumerate()
+                .map(|(id, c)| SpopConnection { id, ..c.clone() })
+                .collect(),
+            state: Vec::new(),
+        }
+    }
+
     /// The same capture with only connections `keep` (indexes, in the order given); they are
     /// renumbered from 0. Surface state is not carried over: its keys may name connections.
     pub fn subset(&self, keep: &[usize]) -> Bundle {

@@ -121,7 +121,7 @@ fn links_and_bundle_text_load_like_any_capture() {
     // Cut short by a chat tool: a clear message, whatever the cut.
     let text = bundle.to_text();
     for n in [10, text.len() / 2, text.len() - 1] {
-        let e = load(text[..n].as_bytes(), &LoadOptions::default())
+        let e = load(&text.as_bytes()[..n], &LoadOptions::default())
             .unwrap_err()
             .to_string();
         assert!(e.contains("damaged or cut short"), "cut at {n}: {e}");

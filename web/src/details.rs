@@ -198,10 +198,41 @@ fn FrameDetails(data: Arc<Data>) -> impl IntoView {
         });
         view! { {parent}" "{pair} }
     };
+    let annotation = {
+        let d = data.clone();
+        let note = move || {
+            ui.notes
+                .with(|n| n.get(&frame).map(|n| (n.text.clone(), n.marked)))
+                .unwrap_or_default()
+        };
+        let d2 = d.clone();
+        let on_mark = move |_| {
+            let (text, marked) = note();
+            ui.annotate(&d2, text, !marked);
+        };
+        let on_note = move |ev: leptos::ev::Event| {
+            let (_, marked) = note();
+            ui.annotate(&d, event_target_value(&ev), marked);
+        };
+        view! {
+            <div class="annotation">
+                <button id="mark" class="mark-button" title="Mark this frame (m)"
+                    aria-pressed=move || note().1.to_string()
+                    on:click=on_mark
+                >{move || if note().1 { "★ Marked" } else { "☆ Mark" }}</button>
+                <textarea id="note" rows="2" aria-label="Note on this frame"
+                    placeholder="Note on this frame: kept in this browser, included in share links and reports"
+                    prop:value=move || note().0
+                    on:input=on_note
+                ></textarea>
+            </div>
+        }
+    };
     view! {
         <section class="details" aria-label="Frame details" id="details">
             <h2>{format!("Frame #{} · {}", data.index + 1, data.frame_type)}</h2>
             <p class="muted">{data.title.clone()}" "{relations}</p>
+            {annotation}
             <ul class="findings" hidden=data.findings.is_empty()>{findings}</ul>
             <ul class="embedded-note" hidden=data.embedded.is_empty()>{embedded}</ul>
             <h3>"Bytes"</h3>

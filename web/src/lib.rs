@@ -9,9 +9,13 @@ mod connections;
 mod details;
 mod findings;
 mod list;
+mod notes;
 pub mod session;
+mod share_dialog;
+mod shared;
 mod start;
 mod state;
+mod storage;
 mod timeline;
 mod toolbar;
 
@@ -33,6 +37,16 @@ pub fn Inspector(backend: Backend) -> impl IntoView {
     let ui = Ui::new(backend);
     provide_context(ui);
     state::install_shortcuts(ui);
+    // A share link opens what its sender saw; so does one pasted into the address bar later.
+    if let Some(link) = storage::link_in_address() {
+        ui.load_link(&link);
+    }
+    let hash = window_event_listener(leptos::ev::hashchange, move |_| {
+        if let Some(link) = storage::link_in_address() {
+            ui.load_link(&link);
+        }
+    });
+    on_cleanup(move || hash.remove());
     let on_drop = move |ev: web_sys::DragEvent| {
         ev.prevent_default();
         if let Some(file) = ev
@@ -60,6 +74,9 @@ pub fn Inspector(backend: Backend) -> impl IntoView {
                     </button>
                 </h1>
                 {move || loaded().then(|| view! { <Summary /> })}
+                {move || loaded().then(|| view! {
+                    <button id="share-button" class="primary" title="Share link, bundle file, Markdown report" on:click=move |_| ui.share.set(true)>"Share…"</button>
+                })}
                 <button class="icon help-button" aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)" on:click=move |_| ui.help.update(|h| *h = !*h)>"?"</button>
             </header>
             {move || if loaded() {
@@ -69,6 +86,7 @@ pub fn Inspector(backend: Backend) -> impl IntoView {
             }}
             <Progress />
             <Help />
+            <share_dialog::ShareDialog />
         </div>
     }
 }
@@ -110,7 +128,11 @@ fn Workspace() -> impl IntoView {
                 aria-selected=move || (ui.panel.get() == p).to_string()
                 class:active=move || ui.panel.get() == p
                 on:click=move |_| ui.panel.set(p)
-            >{label}{move || (p == Panel::Findings).then(|| ui.overview.with(|o| o.as_ref().map(|o| format!(" ({})", o.groups.iter().map(|g| g.count).sum::<usize>()))))}</button>
+            >{label}{move || match p {
+                Panel::Findings => ui.overview.with(|o| o.as_ref().map(|o| format!(" ({})", o.groups.iter().map(|g| g.count).sum::<usize>()))),
+                Panel::Notes => Some(format!(" ({})", ui.notes.with(|n| n.len()))),
+                Panel::Details => None,
+            }}</button>
         }
     };
     view! {
@@ -128,11 +150,13 @@ fn Workspace() -> impl IntoView {
                 <div class="tabs" role="tablist">
                     {tab(Panel::Details, "Details")}
                     {tab(Panel::Findings, "Findings")}
+                    {tab(Panel::Notes, "Notes")}
                 </div>
                 <div class="panel" id="side-panel" role="tabpanel" aria-labelledby=move || format!("tab-{}", ui.panel.get().id())>
                     {move || match ui.panel.get() {
                         Panel::Details => view! { <details::Details /> }.into_any(),
                         Panel::Findings => view! { <findings::Findings /> }.into_any(),
+                        Panel::Notes => view! { <notes::Notes /> }.into_any(),
                     }}
                 </div>
             </aside>
@@ -164,7 +188,7 @@ fn Progress() -> impl IntoView {
 #[component]
 fn Help() -> impl IntoView {
     let ui = expect_context::<Ui>();
-    const KEYS: [(&str, &str); 10] = [
+    const KEYS: [(&str, &str); 11] = [
         ("↓ / j", "next frame"),
         ("↑ / k", "previous frame"),
         ("PgDn / PgUp", "a page down / up"),
@@ -173,6 +197,7 @@ fn Help() -> impl IntoView {
         ("n / N", "next / previous error"),
         ("/", "filter by text"),
         ("f", "findings panel"),
+        ("m", "mark / unmark the frame"),
         ("?", "this help"),
         ("Esc", "close, or leave the filter"),
     ];

@@ -233,7 +233,18 @@ fn row_view(ui: Ui, r: Row, top: Signal<f64>) -> impl IntoView {
             <span role="gridcell" class=type_class>{frame_type}</span>
             <span role="gridcell" class="mono">{r.ids}</span>
             <span role="gridcell" class="mono num">{r.length}</span>
-            <span role="gridcell" class="mono summary" title=summary_title>{r.summary}{pair}</span>
+            <span role="gridcell" class="mono summary" title=summary_title>
+                {move || ui.notes.with(|n| n.get(&index).map(|n| {
+                    let badge = match (n.marked, n.text.is_empty()) {
+                        (true, true) => "★",
+                        (true, false) => "★✎",
+                        _ => "✎",
+                    };
+                    let title = if n.text.is_empty() { "marked".to_string() } else { n.text.clone() };
+                    view! { <span class="note-badge" title=title>{badge}</span> }
+                }))}
+                {r.summary}{pair}
+            </span>
             <span role="gridcell" class="codes" title=r.codes.join(" ")>{r.codes.join(" ")}</span>
         </div>
     }

@@ -86,6 +86,27 @@ pub enum Request {
         /// How many.
         count: usize,
     },
+    /// A share link's bundle: the capture (or part of it) with the page's state.
+    Share {
+        /// Notes, selection, filters, panel, timeline window.
+        state: ShareState,
+        /// Which connections go in.
+        scope: Scope,
+    },
+    /// Frames named by their lasting keys (notes kept in local storage).
+    Resolve {
+        /// [`spop_codec::analysis::FrameKey`] texts.
+        keys: Vec<String>,
+    },
+    /// The Markdown report, with the page's notes and a share link.
+    Report {
+        /// Notes to include.
+        state: ShareState,
+        /// What the capture is called.
+        name: String,
+        /// A share link to include.
+        link: Option<String>,
+    },
 }
 
 /// An answer to the page.
@@ -119,8 +140,72 @@ pub enum Response {
         /// The findings.
         items: Vec<FindingItem>,
     },
+    /// A share link's bundle.
+    Shared(ShareLink),
+    /// Frames found by key, in the order asked (`text` empty).
+    Resolved(Vec<Option<Note>>),
+    /// A Markdown report.
+    Report(String),
     /// The question made no sense (no capture loaded).
     Error(String),
+}
+
+/// A person's note on a frame, or a mark: kept by the page, in local storage and in links.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    /// Timeline index.
+    pub frame: usize,
+    /// The frame's lasting identity ([`spop_codec::analysis::FrameKey`] text).
+    pub key: String,
+    /// ns since time zero, to place it on the timeline.
+    pub t: u64,
+    /// Frame type name.
+    pub frame_type: String,
+    /// What the person wrote (may be empty for a bare mark).
+    pub text: String,
+    /// Marked (starred).
+    pub marked: bool,
+}
+
+/// What a share link restores besides the capture.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareState {
+    /// Notes and marks.
+    pub notes: Vec<Note>,
+    /// The selected frame (timeline index).
+    pub selected: Option<usize>,
+    /// The filters.
+    pub filter: Filter,
+    /// The side panel (`details`, `findings`, `notes`).
+    pub panel: String,
+    /// The timeline window (ns since time zero).
+    pub window: Option<(u64, u64)>,
+}
+
+/// Which connections a share link holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Scope {
+    /// The whole capture.
+    All,
+    /// One connection (index).
+    Connection(usize),
+    /// The connections with frames in the current view (the filters' selection).
+    View,
+}
+
+/// A share link's bundle, measured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareLink {
+    /// What it holds.
+    pub scope: Scope,
+    /// Connections in it.
+    pub connections: usize,
+    /// Frames in it.
+    pub frames: usize,
+    /// Notes and marks in it.
+    pub notes: usize,
+    /// The bundle text (base64url), for the fragment.
+    pub text: String,
 }
 
 /// Which frames the view shows.
@@ -181,6 +266,11 @@ pub struct Overview {
     pub frame_types: Vec<String>,
     /// Problems reading the input that are not findings (packets the capture layer skipped).
     pub notes: Vec<String>,
+    /// Identifies the capture's SPOP content however it was read (pcap, bundle, link), for
+    /// keeping notes in local storage.
+    pub fingerprint: String,
+    /// The state a share bundle carried, resolved against this capture.
+    pub restored: Option<ShareState>,
     /// Why nothing could be shown.
     pub error: Option<String>,
 }
@@ -393,6 +483,10 @@ pub struct Details {
     pub index: usize,
     /// Frame type name.
     pub frame_type: String,
+    /// Its lasting identity ([`spop_codec::analysis::FrameKey`] text), for notes.
+    pub key: String,
+    /// ns since time zero.
+    pub t: u64,
     /// One line about the frame (direction, connection, size, segments).
     pub title: String,
     /// Field tree.
@@ -456,7 +550,10 @@ impl Session {
         };
         let a = analyze_with_progress(capture, &AnalysisOptions::default(), progress);
         let session = Session::new(a);
-        let overview = session.overview();
+        let mut overview = session.overview();
+        if !session.a.capture.shared.is_empty() {
+            overview.restored = Some(session.restore(&session.a.capture.shared));
+        }
         (Some(session), overview)
     }
 
@@ -510,8 +607,18 @@ impl Session {
         &self.a
     }
 
-    fn rel(&self, t: u64) -> u64 {
+    pub(crate) fn rel(&self, t: u64) -> u64 {
         t.saturating_sub(self.start)
+    }
+
+    /// Time zero (capture clock).
+    pub(crate) fn start(&self) -> u64 {
+        self.start
+    }
+
+    /// Timeline indexes of the current view.
+    pub(crate) fn view(&self) -> &[usize] {
+        &self.view
     }
 
     /// The overview of the capture.
@@ -598,6 +705,8 @@ impl Session {
             groups,
             frame_types: types.iter().map(|t| t.to_string()).collect(),
             notes,
+            fingerprint: self.fingerprint(),
+            restored: None,
             error: a.connections.is_empty().then(|| {
                 format!(
                     "no SPOP connection found ({} packet(s), {} other TCP connection(s))",
@@ -633,6 +742,11 @@ impl Session {
                     offset,
                     items,
                 }
+            }
+            Request::Share { state, scope } => Response::Shared(self.share(&state, scope)),
+            Request::Resolve { keys } => Response::Resolved(self.resolve(&keys)),
+            Request::Report { state, name, link } => {
+                Response::Report(self.report(&state, &name, link.as_deref()))
             }
         }
     }
@@ -894,6 +1008,8 @@ impl Session {
         Some(Details {
             index,
             frame_type: entry.frame_type.to_string(),
+            key: a.key_of(index).map(|k| k.to_string()).unwrap_or_default(),
+            t: self.rel(entry.time),
             title: format!(
                 "{} · connection {} · {} bytes at stream offset {} · {} TCP segment(s) · {} s",
                 entry.direction.label(),

@@ -1,12 +1,13 @@
 //! The page's state, in signals, and the actions that change it (load, filter, select, jump).
 //! Every answer comes from the engine through the [`Backend`].
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use leptos::prelude::*;
 
 use crate::backend::Backend;
-use crate::session::{Details, Filter, Overview, Request, Response, ViewInfo};
+use crate::session::{Details, Filter, Note, Overview, Request, Response, ShareState, ViewInfo};
 
 /// Which side panel is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,15 +16,25 @@ pub enum Panel {
     Details,
     /// Findings by rule.
     Findings,
+    /// The person's notes and marks.
+    Notes,
 }
 
 impl Panel {
-    /// For element ids.
+    /// For element ids (and share links).
     pub fn id(self) -> &'static str {
         match self {
             Panel::Details => "details",
             Panel::Findings => "findings",
+            Panel::Notes => "notes",
         }
+    }
+
+    /// The panel an id names.
+    pub fn from_id(id: &str) -> Option<Panel> {
+        [Panel::Details, Panel::Findings, Panel::Notes]
+            .into_iter()
+            .find(|p| p.id() == id)
     }
 }
 
@@ -36,6 +47,8 @@ pub struct Cursor {
     pub frame: usize,
     /// ns since the first frame.
     pub t: u64,
+    /// Its connection.
+    pub connection: usize,
 }
 
 /// A finding's bytes, marked in one frame's details: the frame and stream spans.
@@ -76,6 +89,18 @@ pub struct Ui {
     pub focus_details: RwSignal<bool>,
     /// Set to move keyboard focus to the text filter.
     pub focus_filter: RwSignal<u64>,
+    /// The person's notes and marks, by timeline index.
+    pub notes: RwSignal<BTreeMap<usize, Note>>,
+    /// The loaded capture's fingerprint (local storage key for its notes).
+    pub fingerprint: RwSignal<String>,
+    /// The timeline's window (ns since time zero).
+    pub window: RwSignal<(u64, u64)>,
+    /// A window to show once the next selection lands (restoring a share link).
+    pub pending_window: RwSignal<Option<(u64, u64)>>,
+    /// The share dialog.
+    pub share: RwSignal<bool>,
+    /// Links above this many KiB get the "share less" offers.
+    pub share_limit: RwSignal<u32>,
 }
 
 impl Ui {
@@ -103,6 +128,12 @@ impl Ui {
             help: RwSignal::new(false),
             focus_details: RwSignal::new(false),
             focus_filter: RwSignal::new(0),
+            notes: RwSignal::new(BTreeMap::new()),
+            fingerprint: RwSignal::new(String::new()),
+            window: RwSignal::new((0, 1)),
+            pending_window: RwSignal::new(None),
+            share: RwSignal::new(false),
+            share_limit: RwSignal::new(crate::storage::share_limit()),
         };
         // The details follow the selection.
         Effect::new(move |_| {
@@ -162,19 +193,39 @@ impl Ui {
                     self.cursor.set(None);
                     self.details.set(None);
                     self.marked.set(None);
+                    self.share.set(false);
                     self.panel.set(Panel::Details);
                     let ok = overview.error.is_none();
                     let first_error = overview.counts[0] > 0;
+                    let restored = overview.restored.clone();
+                    let fingerprint = overview.fingerprint.clone();
                     self.overview.set(Some(Arc::new(overview)));
-                    if ok {
-                        self.apply_filter(Filter::default(), move |ui| {
+                    self.fingerprint.set(fingerprint.clone());
+                    self.notes.set(BTreeMap::new());
+                    if restored.is_none() {
+                        // A link's address belongs to the link: anything else clears it.
+                        crate::storage::clear_link();
+                    }
+                    if !ok {
+                        return;
+                    }
+                    let stored = crate::storage::notes(&fingerprint);
+                    match (&restored, stored) {
+                        // This browser's notes on this capture are newer than any link's.
+                        (_, Some(stored)) => self.resolve_notes(stored),
+                        (Some(r), None) => self.set_notes(r.notes.clone()),
+                        (None, None) => {}
+                    }
+                    match restored {
+                        Some(r) => self.restore(r),
+                        None => self.apply_filter(Filter::default(), move |ui| {
                             // Start where the trouble is.
                             if first_error {
                                 ui.next_error(true);
                             } else {
                                 ui.select_pos(0);
                             }
-                        });
+                        }),
                     }
                 },
             )
@@ -260,6 +311,7 @@ impl Ui {
                             pos: row.pos,
                             frame: row.index,
                             t: row.t,
+                            connection: row.connection,
                         }));
                     }
                 }
@@ -302,6 +354,98 @@ impl Ui {
         self.select_frame(frame);
     }
 
+    /// Shows what a share link carried: filters, selection, panel and timeline window.
+    fn restore(self, r: ShareState) {
+        let panel = Panel::from_id(&r.panel).unwrap_or(Panel::Details);
+        self.pending_window.set(r.window);
+        self.apply_filter(r.filter, move |ui| {
+            ui.panel.set(panel);
+            match r.selected {
+                Some(frame) => ui.select_frame(frame),
+                None => ui.select_pos(0),
+            }
+        });
+    }
+
+    /// The page's state, for share links and reports.
+    pub fn share_state(self) -> ShareState {
+        ShareState {
+            notes: self.notes.with_untracked(|n| n.values().cloned().collect()),
+            selected: self.cursor.get_untracked().map(|c| c.frame),
+            filter: self.filter.get_untracked(),
+            panel: self.panel.get_untracked().id().into(),
+            window: Some(self.window.get_untracked()),
+        }
+    }
+
+    fn set_notes(self, notes: Vec<Note>) {
+        self.notes
+            .set(notes.into_iter().map(|n| (n.frame, n)).collect());
+    }
+
+    /// Notes kept in local storage, found in this capture by their frames' keys.
+    fn resolve_notes(self, stored: Vec<crate::storage::StoredNote>) {
+        let keys = stored.iter().map(|n| n.key.clone()).collect();
+        self.ask(Request::Resolve { keys }, move |r| {
+            let Response::Resolved(found) = r else { return };
+            let notes = found
+                .into_iter()
+                .zip(stored)
+                .filter_map(|(n, s)| {
+                    Some(Note {
+                        text: s.text,
+                        marked: s.marked,
+                        ..n?
+                    })
+                })
+                .collect();
+            self.set_notes(notes);
+        });
+    }
+
+    /// Sets the note and mark of the frame `d` shows (both empty: removed), and keeps them
+    /// in local storage.
+    pub fn annotate(self, d: &Details, text: String, marked: bool) {
+        self.notes.update(|notes| {
+            if text.is_empty() && !marked {
+                notes.remove(&d.index);
+            } else {
+                notes.insert(
+                    d.index,
+                    Note {
+                        frame: d.index,
+                        key: d.key.clone(),
+                        t: d.t,
+                        frame_type: d.frame_type.clone(),
+                        text,
+                        marked,
+                    },
+                );
+            }
+        });
+        let notes = self
+            .notes
+            .with_untracked(|n| n.values().cloned().collect::<Vec<_>>());
+        crate::storage::save_notes(&self.fingerprint.get_untracked(), &notes);
+    }
+
+    /// Marks or unmarks the selected frame.
+    pub fn toggle_mark(self) {
+        let Some(d) = self.details.get_untracked() else {
+            return;
+        };
+        let (text, marked) = self.notes.with_untracked(|n| {
+            n.get(&d.index)
+                .map_or((String::new(), false), |n| (n.text.clone(), n.marked))
+        });
+        self.annotate(&d, text, !marked);
+    }
+
+    /// Opens a share link (a page address with `#spop=…`).
+    pub fn load_link(self, href: &str) {
+        self.load("share link".into(), href.as_bytes());
+    }
+
     /// Selects the next (or previous) frame with an error.
     pub fn next_error(self, forward: bool) {
         let from = self.cursor.get_untracked().map(|c| c.pos);
@@ -342,7 +486,9 @@ pub fn install_shortcuts(ui: Ui) {
             return;
         }
         if key == "Escape" {
-            if ui.help.get_untracked() {
+            if ui.share.get_untracked() {
+                ui.share.set(false);
+            } else if ui.help.get_untracked() {
                 ui.help.set(false);
             } else if let Some(el) = leptos::prelude::document().active_element() {
                 use wasm_bindgen::JsCast;
@@ -363,7 +509,11 @@ pub fn install_shortcuts(ui: Ui) {
         let loaded = ui
             .overview
             .with_untracked(|o| o.as_ref().is_some_and(|o| o.error.is_none()));
-        if !loaded || ui.help.get_untracked() || ui.loading.get_untracked().is_some() {
+        if !loaded
+            || ui.help.get_untracked()
+            || ui.share.get_untracked()
+            || ui.loading.get_untracked().is_some()
+        {
             return;
         }
         // Keys inside the field tree and the tabs keep their own meaning.
@@ -436,6 +586,10 @@ pub fn install_shortcuts(ui: Ui) {
             }
             "f" => {
                 ui.panel.set(Panel::Findings);
+                true
+            }
+            "m" => {
+                ui.toggle_mark();
                 true
             }
             _ => false,

@@ -15,6 +15,8 @@ const RIGHT: f64 = 14.0;
 const LANE_H: f64 = 26.0;
 const LANE_A: f64 = 86.0;
 const AXIS: f64 = 118.0;
+/// Top of the note flags, above the HAProxy lane.
+const FLAG_Y: f64 = 5.0;
 
 /// A "nice" tick step (1, 2, 5 × 10ⁿ ns) giving about `n` ticks over `span`.
 pub fn tick_step(span: u64, n: u64) -> u64 {
@@ -46,7 +48,7 @@ pub fn Timeline() -> impl IntoView {
     let ui = expect_context::<Ui>();
     let host = NodeRef::<Div>::new();
     let width = RwSignal::new(800.0f64);
-    let window = RwSignal::new((0u64, 1u64));
+    let window = ui.window;
     let data = RwSignal::new(None::<Window>);
     let drag = RwSignal::new(None::<(f64, (u64, u64))>);
     let measure = move || {
@@ -66,14 +68,21 @@ pub fn Timeline() -> impl IntoView {
         let pad = ((v.t1 - v.t0) / 50).max(1_000);
         window.set((v.t0.saturating_sub(pad), v.t1 + pad));
     };
-    // A new view shows all of it.
+    // A new view shows all of it (unless a share link says which part).
     Effect::new(move |_| {
         ui.view_gen.track();
-        fit();
+        if ui.pending_window.get_untracked().is_none() {
+            fit();
+        }
     });
     // Keep the selected frame in the window.
     Effect::new(move |_| {
         let Some(c) = ui.cursor.get() else { return };
+        if let Some(w) = ui.pending_window.get_untracked() {
+            ui.pending_window.set(None);
+            window.set(w);
+            return;
+        }
         let (t0, t1) = window.get_untracked();
         if c.t < t0 || c.t > t1 {
             let half = (t1 - t0) / 2;
@@ -248,6 +257,38 @@ pub fn Timeline() -> impl IntoView {
             .collect_view();
         view! { {links}{arrows} }.into_any()
     };
+    // The person's notes and marks: a flag above the lanes at the frame's time.
+    let flags = move || {
+        let (t0, t1) = window.get();
+        ui.notes.with(|notes| {
+            notes
+                .values()
+                .filter(|n| n.t >= t0 && n.t <= t1)
+                .map(|n| {
+                    let x = x_of(n.t);
+                    let frame = n.frame;
+                    let title = format!(
+                        "#{} {}{}{}",
+                        frame + 1,
+                        n.frame_type,
+                        if n.marked { " ★" } else { "" },
+                        if n.text.is_empty() { String::new() } else { format!(": {}", n.text) }
+                    );
+                    view! {
+                        <g class="flag" class:marked=n.marked data-frame=frame.to_string() on:click=move |ev| {
+                            ev.stop_propagation();
+                            ui.marked.set(None);
+                            ui.select_frame(frame);
+                        }>
+                            <title>{title}</title>
+                            <line x1=x y1=FLAG_Y x2=x y2=LANE_H - 2.0></line>
+                            <path d=format!("M{x:.1},{FLAG_Y} h9 l-3,3.5 l3,3.5 h-9 z")></path>
+                        </g>
+                    }
+                })
+                .collect_view()
+        })
+    };
     let ticks = move || {
         let (t0, t1) = window.get();
         let step = tick_step(t1 - t0, ((width.get() - LEFT) / 110.0) as u64);
@@ -302,6 +343,7 @@ pub fn Timeline() -> impl IntoView {
                     <line class="lane" x1=LEFT y1=LANE_A x2=move || width.get() - RIGHT y2=LANE_A></line>
                     {ticks}
                     {marks}
+                    {flags}
                 </svg>
             </div>
         </section>

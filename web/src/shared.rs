@@ -1,0 +1,397 @@
+//! The page's state in share bundles and reports: notes, marks, selection, filters, panel and
+//! timeline window become a bundle's key/value state (frames named by their lasting
+//! [`FrameKey`]), and come back resolved against whatever capture the bundle opens as.
+//!
+//! Keys: `note:<frame>` (text), `mark:<frame>` (`1`), `select` (frame), `filter.connection`,
+//! `filter.type`, `filter.stream`, `filter.level`, `filter.text`, `panel`, `window` (`t0,t1`
+//! in ns since time zero). Unknown keys are ignored, so older pages read newer links.
+
+use std::collections::BTreeMap;
+
+use spop_codec::analysis::{Analysis, FrameKey};
+use spop_codec::report::markdown::{markdown, Annotation, MarkdownOptions};
+use spop_codec::share::Bundle;
+
+use crate::session::{Filter, Note, Scope, Session, ShareLink, ShareState};
+
+/// A 64-bit FNV-1a hash: stable across builds and versions (std's hasher is not), which
+/// local storage keys need. Written out because it is four lines.
+#[derive(Clone, Copy)]
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+impl Session {
+    /// Identifies the capture's SPOP content: the same frames at the same times give the same
+    /// fingerprint whether read from a pcap, a bundle or a link.
+    pub fn fingerprint(&self) -> String {
+        let a = self.analysis();
+        let mut h = Fnv::new();
+        h.write(&(a.frames.len() as u64).to_le_bytes());
+        for e in &a.frames {
+            h.write(&e.time.to_le_bytes());
+            h.write(&(e.connection as u64).to_le_bytes());
+            h.write(&(e.offset() as u64).to_le_bytes());
+            h.write(&[e.direction as u8, e.frame_type.as_u8()]);
+            h.write(&e.length.to_le_bytes());
+        }
+        format!("{:016x}", h.0)
+    }
+
+    /// The connections of a scope, in order.
+    fn scope_connections(&self, scope: Scope) -> Vec<usize> {
+        let a = self.analysis();
+        match scope {
+            Scope::All => (0..a.connections.len()).collect(),
+            Scope::Connection(c) => (c < a.connections.len()).then_some(c).into_iter().collect(),
+            Scope::View => {
+                let mut seen = vec![false; a.connections.len()];
+                for &i in self.view() {
+                    if let Some(e) = a.frames.get(i) {
+                        if let Some(s) = seen.get_mut(e.connection) {
+                            *s = true;
+                        }
+                    }
+                }
+                (0..seen.len()).filter(|&c| seen[c]).collect()
+            }
+        }
+    }
+
+    /// A share link's bundle for a scope, with the page's state translated to it.
+    pub fn share(&self, state: &ShareState, scope: Scope) -> ShareLink {
+        let a = self.analysis();
+        let keep = self.scope_connections(scope);
+        let mut new_index = vec![None; a.connections.len()];
+        for (n, &c) in keep.iter().enumerate() {
+            if let Some(slot) = new_index.get_mut(c) {
+                *slot = Some(n);
+            }
+        }
+        let map = |c: usize| new_index.get(c).copied().flatten();
+        // Time zero moves when the earliest connections are left out.
+        let zero = keep
+            .iter()
+            .filter_map(|&c| a.connections.get(c))
+            .map(|c| c.start)
+            .chain(
+                keep.iter()
+                    .filter_map(|&c| a.frames_of(c).next())
+                    .map(|e| e.time),
+            )
+            .min()
+            .unwrap_or(self.start());
+        let shift = zero.saturating_sub(self.start());
+        let mut bundle = Bundle::from_capture_connections(&a.capture, &keep);
+        let (state_kv, notes) = encode(a, state, &map, shift);
+        bundle.state = state_kv;
+        ShareLink {
+            scope,
+            connections: keep.len(),
+            frames: keep.iter().map(|&c| a.frames_of(c).count()).sum(),
+            notes,
+            text: bundle.to_text(),
+        }
+    }
+
+    /// Frames named by key (notes from local storage), with what the page shows of them.
+    pub fn resolve(&self, keys: &[String]) -> Vec<Option<Note>> {
+        keys.iter()
+            .map(|k| {
+                let key = k.parse::<FrameKey>().ok()?;
+                self.note_for(self.analysis().frame_by_key(key)?)
+            })
+            .collect()
+    }
+
+    fn note_for(&self, frame: usize) -> Option<Note> {
+        let a = self.analysis();
+        let e = a.frames.get(frame)?;
+        Some(Note {
+            frame,
+            key: a.key_of(frame)?.to_string(),
+            t: self.rel(e.time),
+            frame_type: e.frame_type.to_string(),
+            text: String::new(),
+            marked: false,
+        })
+    }
+
+    /// A bundle's state, resolved against this capture. Keys naming frames it does not have
+    /// are dropped.
+    pub fn restore(&self, kv: &[(String, String)]) -> ShareState {
+        let a = self.analysis();
+        let frame = |k: &str| a.frame_by_key(k.parse::<FrameKey>().ok()?);
+        let mut marks: BTreeMap<usize, (String, bool)> = BTreeMap::new();
+        let mut state = ShareState::default();
+        for (k, v) in kv {
+            if let Some(f) = k.strip_prefix("note:").and_then(frame) {
+                marks.entry(f).or_default().0 = v.clone();
+            } else if let Some(f) = k.strip_prefix("mark:").and_then(frame) {
+                marks.entry(f).or_default().1 = v == "1";
+            } else {
+                match k.as_str() {
+                    "select" => state.selected = frame(v),
+                    "filter.connection" => {
+                        state.filter.connection =
+                            v.parse().ok().filter(|&c| c < a.connections.len());
+                    }
+                    "filter.type" => state.filter.frame_type = Some(v.clone()),
+                    "filter.stream" => state.filter.stream_id = v.parse().ok(),
+                    "filter.level" => state.filter.min_level = v.parse().unwrap_or(0).min(3),
+                    "filter.text" => state.filter.text = v.clone(),
+                    "panel" => state.panel = v.clone(),
+                    "window" => {
+                        state.window = v
+                            .split_once(',')
+                            .and_then(|(x, y)| Some((x.parse().ok()?, y.parse().ok()?)))
+                            .filter(|(x, y)| x < y);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        state.notes = marks
+            .into_iter()
+            .filter(|(_, (text, marked))| *marked || !text.is_empty())
+            .filter_map(|(f, (text, marked))| {
+                Some(Note {
+                    text,
+                    marked,
+                    ..self.note_for(f)?
+                })
+            })
+            .collect();
+        state
+    }
+
+    /// The Markdown report with the page's notes and, if given, a share link.
+    pub fn report(&self, state: &ShareState, name: &str, link: Option<&str>) -> String {
+        let annotations: Vec<Annotation> = state
+            .notes
+            .iter()
+            .map(|n| Annotation {
+                frame: n.frame,
+                note: n.text.clone(),
+                marked: n.marked,
+            })
+            .collect();
+        markdown(
+            self.analysis(),
+            &MarkdownOptions {
+                name,
+                annotations: &annotations,
+                link,
+            },
+        )
+    }
+}
+
+/// The page's state as bundle key/values for the connections `map` keeps (old index → new),
+/// times moved back by `shift`; and how many notes went in.
+fn encode(
+    a: &Analysis,
+    state: &ShareState,
+    map: &dyn Fn(usize) -> Option<usize>,
+    shift: u64,
+) -> (Vec<(String, String)>, usize) {
+    let key = |frame: usize| {
+        let mut k = a.key_of(frame)?;
+        k.connection = map(k.connection)?;
+        Some(k.to_string())
+    };
+    let mut kv = Vec::new();
+    let mut count = 0;
+    for n in &state.notes {
+        let Some(k) = key(n.frame) else { continue };
+        if n.text.is_empty() && !n.marked {
+            continue;
+        }
+        count += 1;
+        if !n.text.is_empty() {
+            kv.push((format!("note:{k}"), n.text.clone()));
+        }
+        if n.marked {
+            kv.push((format!("mark:{k}"), "1".into()));
+        }
+    }
+    if let Some(k) = state.selected.and_then(key) {
+        kv.push(("select".into(), k));
+    }
+    let Filter {
+        connection,
+        frame_type,
+        stream_id,
+        min_level,
+        text,
+    } = &state.filter;
+    if let Some(c) = connection.and_then(map) {
+        kv.push(("filter.connection".into(), c.to_string()));
+    }
+    if let Some(t) = frame_type {
+        kv.push(("filter.type".into(), t.clone()));
+    }
+    if let Some(s) = stream_id {
+        kv.push(("filter.stream".into(), s.to_string()));
+    }
+    if *min_level > 0 {
+        kv.push(("filter.level".into(), min_level.to_string()));
+    }
+    if !text.is_empty() {
+        kv.push(("filter.text".into(), text.clone()));
+    }
+    if !state.panel.is_empty() {
+        kv.push(("panel".into(), state.panel.clone()));
+    }
+    if let Some((t0, t1)) = state.window {
+        kv.push((
+            "window".into(),
+            format!("{},{}", t0.saturating_sub(shift), t1.saturating_sub(shift)),
+        ));
+    }
+    (kv, count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MULTI: &[u8] = include_bytes!("../../tests/fixtures/haproxy26-pyagent.pcap");
+
+    fn load(bytes: &[u8]) -> (Session, crate::session::Overview) {
+        let (s, o) = Session::load(bytes, &mut |_| {});
+        (s.expect("loads"), o)
+    }
+
+    fn note(s: &Session, frame: usize, text: &str, marked: bool) -> Note {
+        Note {
+            text: text.into(),
+            marked,
+            ..s.note_for(frame).expect("frame")
+        }
+    }
+
+    #[test]
+    fn a_link_restores_notes_selection_filters_panel_and_window() {
+        let (mut s, o) = load(MULTI);
+        assert!(o.connections.len() > 1, "needs several connections");
+        let filter = Filter {
+            frame_type: Some("NOTIFY".into()),
+            text: "notify".into(),
+            ..Filter::default()
+        };
+        s.filter(&filter);
+        let frame = s.view()[1];
+        let state = ShareState {
+            notes: vec![
+                note(&s, 0, "HELLO here", false),
+                note(&s, frame, "", true),
+                note(&s, 3, "both\nlines, \"quotes\" = & # ```", true),
+            ],
+            selected: Some(frame),
+            filter: filter.clone(),
+            panel: "notes".into(),
+            window: Some((1_000, 2_000_000)),
+        };
+        let link = s.share(&state, Scope::All);
+        assert_eq!(link.notes, 3);
+        assert_eq!(link.frames, s.analysis().frames.len());
+        let url = format!("https://example.org/x/#spop={}", link.text);
+        let (t, o2) = load(url.as_bytes());
+        assert_eq!(
+            o2.fingerprint, o.fingerprint,
+            "same content, same fingerprint"
+        );
+        assert_eq!(o2.frames, o.frames);
+        assert_eq!(o2.counts, o.counts);
+        let r = o2.restored.expect("state");
+        let mut expected = state.clone();
+        expected.notes.sort_by_key(|n| n.frame);
+        assert_eq!(r, expected);
+        assert_eq!(
+            t.report(&r, "x", Some(&url)).matches("HELLO here").count(),
+            1
+        );
+    }
+
+    #[test]
+    fn one_connection_keeps_its_notes_renumbered_and_moves_time_zero() {
+        let (s, o) = load(MULTI);
+        let last = o.connections.len() - 1;
+        let in_last: Vec<usize> = s.analysis().frames_of(last).map(|e| e.index).collect();
+        let other = s.analysis().frames_of(0).next().expect("frame").index;
+        let (f0, f1) = (in_last[0], in_last[in_last.len() - 1]);
+        let t = s.note_for(f1).expect("frame").t;
+        let state = ShareState {
+            notes: vec![
+                note(&s, f0, "first", false),
+                note(&s, f1, "last", true),
+                note(&s, other, "elsewhere", false),
+            ],
+            selected: Some(f1),
+            filter: Filter {
+                connection: Some(last),
+                ..Filter::default()
+            },
+            panel: "details".into(),
+            window: Some((t.saturating_sub(10), t + 10)),
+        };
+        let link = s.share(&state, Scope::Connection(last));
+        assert_eq!(
+            (link.connections, link.frames, link.notes),
+            (1, in_last.len(), 2)
+        );
+        let (t2, o2) = load(link.text.as_bytes());
+        assert_eq!(o2.connections.len(), 1);
+        let r = o2.restored.expect("state");
+        let texts: Vec<_> = r
+            .notes
+            .iter()
+            .map(|n| (n.frame, n.text.as_str(), n.marked))
+            .collect();
+        assert_eq!(
+            texts,
+            [(0, "first", false), (in_last.len() - 1, "last", true)]
+        );
+        assert_eq!(r.selected, Some(in_last.len() - 1));
+        assert_eq!(r.filter.connection, Some(0));
+        // The window still holds the selected frame after time zero moved.
+        let (w0, w1) = r.window.expect("window");
+        let t_new = t2.note_for(in_last.len() - 1).expect("frame").t;
+        assert!(w0 <= t_new && t_new <= w1, "{w0} {t_new} {w1}");
+        // A scope naming no connection shares nothing, without a panic.
+        assert_eq!(s.share(&state, Scope::Connection(999)).connections, 0);
+    }
+
+    #[test]
+    fn stored_keys_resolve_and_unknown_state_is_ignored() {
+        let (s, _) = load(MULTI);
+        let k = s.analysis().key_of(5).expect("key").to_string();
+        let found = s.resolve(&[k, "99h0".into(), "garbage".into()]);
+        assert_eq!(found[0].as_ref().map(|n| n.frame), Some(5));
+        assert!(found[1].is_none() && found[2].is_none());
+        let r = s.restore(&[
+            ("select".into(), "nonsense".into()),
+            ("window".into(), "9,1".into()),
+            ("filter.level".into(), "77".into()),
+            ("filter.connection".into(), "4000".into()),
+            ("from-the-future".into(), "x".into()),
+            ("note:0h999999".into(), "gone".into()),
+        ]);
+        assert_eq!(r.selected, None);
+        assert_eq!(r.window, None);
+        assert_eq!(r.filter.min_level, 3);
+        assert_eq!(r.filter.connection, None);
+        assert!(r.notes.is_empty());
+    }
+}

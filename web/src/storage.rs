@@ -1,0 +1,123 @@
+//! What the page keeps in the browser: notes per capture and the share-size limit in local
+//! storage, and the share link in the address. Nothing here leaves the browser.
+
+use serde::{Deserialize, Serialize};
+
+use crate::session::Note;
+
+/// Local storage key prefix.
+const PREFIX: &str = "spop-inspector.";
+
+/// The default share-link size above which smaller shares are offered (KiB).
+pub const DEFAULT_SHARE_LIMIT: u32 = 32;
+
+/// A note as kept in local storage: by the frame's lasting key, not its index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredNote {
+    /// [`spop_codec::analysis::FrameKey`] text.
+    pub key: String,
+    /// The note.
+    pub text: String,
+    /// Marked.
+    pub marked: bool,
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    // Storage may be refused (privacy settings, file:// in some browsers): notes then last
+    // as long as the page.
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+fn get(key: &str) -> Option<String> {
+    storage()?
+        .get_item(&format!("{PREFIX}{key}"))
+        .ok()
+        .flatten()
+}
+
+fn set(key: &str, value: Option<&str>) {
+    if let Some(s) = storage() {
+        let key = format!("{PREFIX}{key}");
+        let _ = match value {
+            Some(v) => s.set_item(&key, v),
+            None => s.remove_item(&key),
+        };
+    }
+}
+
+/// This browser's notes on the capture with this fingerprint, if it has any.
+pub fn notes(fingerprint: &str) -> Option<Vec<StoredNote>> {
+    if fingerprint.is_empty() {
+        return None;
+    }
+    serde_json::from_str(&get(&format!("notes.{fingerprint}"))?).ok()
+}
+
+/// Keeps the notes of the capture with this fingerprint.
+pub fn save_notes(fingerprint: &str, notes: &[Note]) {
+    if fingerprint.is_empty() {
+        return;
+    }
+    let stored: Vec<StoredNote> = notes
+        .iter()
+        .map(|n| StoredNote {
+            key: n.key.clone(),
+            text: n.text.clone(),
+            marked: n.marked,
+        })
+        .collect();
+    // An empty list is kept too: deleting the notes a link brought must stick.
+    if let Ok(json) = serde_json::to_string(&stored) {
+        set(&format!("notes.{fingerprint}"), Some(&json));
+    }
+}
+
+/// The share-size limit (KiB).
+pub fn share_limit() -> u32 {
+    get("share-limit")
+        .and_then(|v| v.parse().ok())
+        .filter(|&k| k > 0)
+        .unwrap_or(DEFAULT_SHARE_LIMIT)
+}
+
+/// Keeps the share-size limit.
+pub fn save_share_limit(kib: u32) {
+    set("share-limit", Some(&kib.to_string()));
+}
+
+/// The page's address, if it holds a share link.
+pub fn link_in_address() -> Option<String> {
+    let location = web_sys::window()?.location();
+    let hash = location.hash().ok()?;
+    spop_codec::share::fragment_bundle(&hash)?;
+    location.href().ok()
+}
+
+/// The page's address without its fragment.
+pub fn base_address() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().href().ok())
+        .map(|h| h.split('#').next().unwrap_or_default().to_string())
+        .unwrap_or_default()
+}
+
+/// True when the page was opened from a file (the single-file build).
+pub fn from_file() -> bool {
+    web_sys::window()
+        .and_then(|w| w.location().protocol().ok())
+        .is_some_and(|p| p == "file:")
+}
+
+/// Puts a share link in the address (without a new history entry), so reloading restores it.
+pub fn show_link(link: &str) {
+    if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(link));
+    }
+}
+
+/// Drops a share link from the address once something else is inspected.
+pub fn clear_link() {
+    if link_in_address().is_some() {
+        show_link(&base_address());
+    }
+}
