@@ -712,6 +712,21 @@ mod tests {
         assert_eq!(fragment_bundle(""), None);
     }
 
+    #[test]
+    fn the_inflation_cap_is_exact() {
+        let b = sample();
+        let bytes = b.to_bytes();
+        let body = miniz_oxide::inflate::decompress_to_vec(&bytes[6..]).unwrap_or_default();
+        assert!(!body.is_empty());
+        assert_eq!(Bundle::from_bytes_with_limit(&bytes, body.len()), Ok(b));
+        assert_eq!(
+            Bundle::from_bytes_with_limit(&bytes, body.len() - 1),
+            Err(ShareError::TooLarge {
+                limit: body.len() - 1
+            })
+        );
+    }
+
     fn t_len(b: &Bundle) -> usize {
         b.to_text().len()
     }
