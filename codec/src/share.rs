@@ -251,7 +251,10 @@ impl Bundle {
         let mut out = Vec::with_capacity(body.0.len() / 3 + 16);
         out.extend_from_slice(MAGIC);
         out.push(VERSION);
-        out.extend_from_slice(&miniz_oxide::deflate::compress_to_vec(&body.0, 9));
+        // Links are small and every byte counts: the best compression. A whole 100 MB capture
+        // (a file, not a link) takes a third of the time at level 6 for 1.5 % more bytes.
+        let level = if body.0.len() <= 4 << 20 { 9 } else { 6 };
+        out.extend_from_slice(&miniz_oxide::deflate::compress_to_vec(&body.0, level));
         out
     }
 
