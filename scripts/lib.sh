@@ -41,7 +41,8 @@ ensure_apt() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# Builds the web app into pkg/ and assembles the static site in dist/ (index.html + pkg/).
+# Builds the web app into pkg/ and assembles the static site in dist/ (index.html + pkg/), and
+# the single file that works from disk, dist/spop-inspector.html (scripts/single_file.py).
 build_web() {
   ensure_targets
   ensure_wasm_bindgen
@@ -54,4 +55,11 @@ build_web() {
   # The decode worker's boot script sits next to the module it loads.
   cp web/worker.js pkg/worker.js
   rm -rf dist && mkdir -p dist && cp -r index.html pkg dist/
+  # The single file inlines a classic-script glue (--target no-modules) of the same wasm.
+  local single="$target_dir/single-file"
+  rm -rf "$single"
+  wasm-bindgen --target no-modules --no-typescript --out-dir "$single" --out-name app \
+    "$target_dir/wasm32-unknown-unknown/wasm-release/app.wasm"
+  python3 scripts/single_file.py --html index.html --glue "$single/app.js" \
+    --wasm "$single/app_bg.wasm" --out dist/spop-inspector.html
 }

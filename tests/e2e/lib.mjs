@@ -3,7 +3,7 @@
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize, basename } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { before, after } from "node:test";
@@ -14,6 +14,12 @@ export const DIST = join(ROOT, "dist");
 export const ARTIFACTS = join(ROOT, "tests/e2e/artifacts");
 export const FIXTURES = join(ROOT, "tests/fixtures");
 const TARGET = process.env.CARGO_TARGET_DIR ?? join(ROOT, "target");
+
+/** The single-file build (scripts/single_file.py), which works from disk. */
+export const SINGLE_FILE = join(DIST, "spop-inspector.html");
+
+/** The single file's file:// URL, with `fragment` (e.g. `"#x=1"`) appended as given. */
+export const singleFileUrl = (fragment = "") => pathToFileURL(SINGLE_FILE).href + fragment;
 
 /** The corpus: every capture in tests/fixtures. */
 export const CORPUS = readdirSync(FIXTURES)
@@ -348,3 +354,29 @@ export async function largeCapture({ size = "100M", seed = 1 } = {}) {
 
 /** A count as the page shows it: `803200` → `"803,200"`. */
 export const n3 = (n) => Number(n).toLocaleString("en-US");
+
+// ---------------------------------------------------------------------------------------------
+// The decode worker.
+
+/** Before the page's scripts run, records what the page posts to its workers and what they
+ * answer, as the sorted keys of each message (`"id,load"`, `"id,req"`, `"id,reply"`,
+ * `"progress,stage"`, `"ready"`; `"module"` for a compiled WebAssembly.Module). Read them with
+ * {@link workerTraffic}. */
+export const watchWorkers = (page) =>
+  page.addInitScript(() => {
+    const kind = (m) => (m instanceof WebAssembly.Module ? "module" : Object.keys(m ?? {}).sort().join(","));
+    const traffic = { sent: [], received: [] };
+    Object.defineProperty(window, "__workerTraffic", { value: traffic });
+    const post = Worker.prototype.postMessage;
+    Worker.prototype.postMessage = function (message, ...rest) {
+      if (!this.__watched) {
+        this.__watched = true;
+        this.addEventListener("message", (e) => traffic.received.push(kind(e.data)));
+      }
+      traffic.sent.push(kind(message));
+      return post.call(this, message, ...rest);
+    };
+  });
+
+/** What {@link watchWorkers} recorded: `{ sent, received }`. */
+export const workerTraffic = (page) => page.evaluate(() => window.__workerTraffic);

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import { deflateRawSync } from "node:zlib";
-import { setup, newPage, loaded, summary, cli, expectedCounts, FIXTURES, waitSelected, selectedFrame, shot } from "./lib.mjs";
+import { setup, newPage, loaded, summary, cli, expectedCounts, FIXTURES, waitSelected, selectedFrame, shot, singleFileUrl } from "./lib.mjs";
 
 const ctx = setup();
 const PYAGENT = join(FIXTURES, "haproxy26-pyagent.pcap");
@@ -128,6 +128,21 @@ test("round trip: notes, marks, filters, selection, panel and window travel in t
   assert.equal(await other.getAttribute("#mark", "aria-pressed"), "true");
   // The address keeps the link, so a reload restores it again.
   assert.equal(other.url(), link);
+
+  // The single-file build from disk opens the same fragment to the same state.
+  const fragment = link.slice(link.indexOf("#"));
+  const offline = await fresh(singleFileUrl(fragment), errors);
+  await offline.waitForFunction(
+    (frame) => !document.querySelector(".progress-box") && document.querySelector("#frames .row.selected")?.dataset.frame === frame,
+    String(sel),
+  );
+  await offline.waitForSelector("#notes-list");
+  await offline.waitForFunction((n) => document.querySelectorAll(".flag").length === n, before.flags.length);
+  assert.deepEqual({ ...(await seen(offline)), badges: undefined }, { ...before, badges: undefined });
+  assert.deepEqual(await offline.locator("#notes-list li").allInnerTexts(), notes);
+  // Its own share links point at the file, and open again.
+  const again = await shareLink(offline);
+  assert.ok(again.startsWith(singleFileUrl("#spop=")), again.slice(0, 80));
   assert.deepEqual(errors, []);
 });
 

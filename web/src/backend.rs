@@ -4,6 +4,10 @@
 //!
 //! Where a module worker cannot start (or in component tests), the same [`Session`] answers
 //! in-thread, so both paths share every line of protocol logic.
+//!
+//! A page may start the worker its own way by setting [`WORKER_FACTORY`]: the single-file
+//! build (`scripts/single_file.py`) has no `pkg/worker.js` to point at, so it makes the worker
+//! from a Blob URL and hands it the wasm module it already compiled.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -22,6 +26,12 @@ type ProgressFn = Rc<dyn Fn(f64, String)>;
 /// Where the worker script is, relative to the page (works from any sub-path).
 pub const WORKER_URL: &str = "./pkg/worker.js";
 
+/// The global a page sets, if it starts the decode worker itself: a function taking no
+/// argument and returning a started `Worker` that speaks the same messages as `worker.js`
+/// (its first one `{ready: true}`). Without it the worker is the module worker at
+/// [`WORKER_URL`].
+pub const WORKER_FACTORY: &str = "spopStartWorker";
+
 enum Transport {
     Worker {
         worker: Worker,
@@ -29,6 +39,7 @@ enum Transport {
         queue: Vec<JsValue>,
         // Kept alive as long as the worker.
         _on_message: Closure<dyn FnMut(MessageEvent)>,
+        _on_error: Closure<dyn FnMut(web_sys::Event)>,
     },
     Local(Box<Option<Session>>),
 }
@@ -91,9 +102,19 @@ impl Backend {
     }
 
     fn spawn_worker(&self) -> Option<Transport> {
-        let options = WorkerOptions::new();
-        options.set_type(WorkerType::Module);
-        let worker = Worker::new_with_options(WORKER_URL, &options).ok()?;
+        let worker = match page_worker_factory() {
+            // The page's own way, or none: its default URL would not exist either.
+            Some(factory) => factory
+                .call0(&JsValue::NULL)
+                .ok()?
+                .dyn_into::<Worker>()
+                .ok()?,
+            None => {
+                let options = WorkerOptions::new();
+                options.set_type(WorkerType::Module);
+                Worker::new_with_options(WORKER_URL, &options).ok()?
+            }
+        };
         let weak = Rc::downgrade(&self.0);
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
             if let Some(inner) = weak.upgrade() {
@@ -101,12 +122,86 @@ impl Backend {
             }
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        let weak = Rc::downgrade(&self.0);
+        let failed = worker.clone();
+        let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
+            // Handled here: the page says what happened (or decodes in-thread instead).
+            ev.prevent_default();
+            let message = Reflect::get(&ev, &"message".into())
+                .ok()
+                .and_then(|m| m.as_string())
+                .unwrap_or_default();
+            if let Some(inner) = weak.upgrade() {
+                let (backend, failed) = (Backend(inner), failed.clone());
+                // Not from inside the handler: this closure belongs to the transport replaced.
+                leptos::task::spawn_local(async move { backend.worker_failed(&failed, message) });
+            }
+        });
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         Some(Transport::Worker {
             worker,
             ready: false,
             queue: Vec::new(),
             _on_message: on_message,
+            _on_error: on_error,
         })
+    }
+
+    /// The worker reported an error. Before its ready message it never started (a script or
+    /// wasm it could not load, a browser refusing it): this engine decodes in-thread instead,
+    /// starting with what was queued for the worker. After, it died under way: what was asked
+    /// fails with the reason, and a fresh worker takes the next questions.
+    fn worker_failed(&self, failed: &Worker, message: String) {
+        let queued = {
+            let mut t = self.0.transport.borrow_mut();
+            let Transport::Worker {
+                worker,
+                ready,
+                queue,
+                ..
+            } = &mut *t
+            else {
+                return;
+            };
+            if worker != failed {
+                return;
+            }
+            worker.terminate();
+            if *ready {
+                None
+            } else {
+                leptos::logging::warn!(
+                    "the decode worker could not start ({message}); decoding in the page instead"
+                );
+                let queue = std::mem::take(queue);
+                *t = Transport::Local(Box::new(None));
+                Some(queue)
+            }
+        };
+        match queued {
+            Some(queue) => {
+                for message in queue {
+                    let id = Reflect::get(&message, &"id".into())
+                        .ok()
+                        .and_then(|v| v.as_f64());
+                    if let Some(id) = id {
+                        self.answer_locally(id as u64, &message);
+                    }
+                }
+            }
+            None => {
+                let pending = std::mem::take(&mut *self.0.pending.borrow_mut());
+                self.restart();
+                let reason = if message.is_empty() {
+                    "the decode worker stopped".to_string()
+                } else {
+                    format!("the decode worker stopped: {message}")
+                };
+                for (_, reply) in pending {
+                    reply(Response::Error(reason.clone()));
+                }
+            }
+        }
     }
 
     fn on_message(&self, data: JsValue) {
@@ -245,6 +340,14 @@ impl Default for Backend {
     fn default() -> Self {
         Backend::new()
     }
+}
+
+/// The page's [`WORKER_FACTORY`], if it set one.
+fn page_worker_factory() -> Option<js_sys::Function> {
+    Reflect::get(&js_sys::global(), &JsValue::from_str(WORKER_FACTORY))
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()
 }
 
 fn post(worker: &Worker, message: &JsValue) {
