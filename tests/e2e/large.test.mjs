@@ -203,6 +203,22 @@ test("a 100 MB capture decodes in the worker with progress, and the page stays r
   await waitSelected(page, frame);
   assert.match(await page.locator("#frames .row.selected .codes").innerText(), new RegExp(code));
   assert.ok((await page.locator("#details .byte.marked").count()) > 0, "the finding's bytes are marked");
+
+  // Sharing a large capture starts with the selected frame's connection (small, quick); the
+  // whole capture packs too, and the dialog says such a link cannot work.
+  const selectedConn = Number(await page.locator("#frames .row.selected span[role=gridcell]").nth(1).innerText());
+  f0 = Date.now();
+  await page.locator("#share-button").click();
+  await page.waitForFunction((c) => (document.querySelector("#share-size")?.textContent ?? "").includes(`connection #${c}: 1 connection(s), `), selectedConn, { timeout: 30_000 });
+  timings.share_connection_ms = Date.now() - f0;
+  assert.equal(await page.locator("#share-too-big").count(), 0);
+  f0 = Date.now();
+  await page.locator("#share-all").click();
+  await page.locator("#share-too-big").waitFor({ timeout: 120_000 });
+  timings.share_whole_ms = Date.now() - f0;
+  assert.match(await page.locator("#share-size").innerText(), new RegExp(`the whole capture: ${n3(want.connections)} connection\\(s\\), ${n3(want.frames)} frame\\(s\\)`));
+  assert.match(await page.locator("#share-too-big").innerText(), /Browsers do not open links over 2 MiB/);
+  await page.keyboard.press("Escape");
   assert.deepEqual(errors, []);
 
   t.diagnostic(`timings: ${JSON.stringify(timings)}`);

@@ -10,6 +10,12 @@ use crate::session::{Request, Response, Scope, ShareLink};
 use crate::state::{thousands, Ui};
 use crate::storage;
 
+/// Captures with more frames than this open the dialog on one connection.
+const LARGE_CAPTURE: usize = 100_000;
+
+/// Chromium's longest URL; other browsers allow less.
+const BROWSER_URL_LIMIT: usize = 2 << 20;
+
 /// A size in KiB, for people.
 pub fn kib(bytes: usize) -> String {
     let k = bytes as f64 / 1024.0;
@@ -97,7 +103,18 @@ pub fn ShareDialog() -> impl IntoView {
 #[component]
 fn Dialog() -> impl IntoView {
     let ui = expect_context::<Ui>();
-    let scope = RwSignal::new(Scope::All);
+    // A large capture never fits in a link (and takes seconds to pack): start with the
+    // selected frame's connection.
+    let large = ui
+        .overview
+        .with_untracked(|o| o.as_ref().is_some_and(|o| o.frames > LARGE_CAPTURE));
+    let start = ui
+        .filter
+        .with_untracked(|f| f.connection)
+        .or_else(|| ui.cursor.get_untracked().map(|c| c.connection))
+        .filter(|_| large)
+        .map_or(Scope::All, Scope::Connection);
+    let scope = RwSignal::new(start);
     let link = RwSignal::new(None::<ShareLink>);
     let status = RwSignal::new(String::new());
     let markdown = RwSignal::new(None::<String>);
@@ -194,7 +211,11 @@ fn Dialog() -> impl IntoView {
                     "The link holds the SPOP conversations (not the raw capture: packet headers and other traffic are left out), your notes and marks, the selection and the filters. It is all after the #, which browsers never send to a server."
                 </p>
                 {move || match link.get() {
-                    None => view! { <p class="muted" id="share-preparing">"Preparing the link…"</p> }.into_any(),
+                    None => view! { <p class="muted" id="share-preparing">{move || if large && scope.get() == Scope::All {
+                        "Packing the whole capture… (a few seconds for a large one)"
+                    } else {
+                        "Preparing the link…"
+                    }}</p> }.into_any(),
                     Some(l) => view! {
                         <div class="share-link">
                             <input id="share-link" readonly aria-label="Share link" prop:value=url on:focus=|ev| {
@@ -208,6 +229,9 @@ fn Dialog() -> impl IntoView {
                 {move || (link.with(Option::is_some) && too_big()).then(|| view! {
                     <div class="share-warning" id="share-too-big" role="alert">
                         <p>{format!("This link is {}, above the {} KiB you set: chat tools, issue trackers and some browsers cut long links. Share a part of the capture, or attach the bundle file instead.", kib(size()), ui.share_limit.get())}</p>
+                        {(size() > BROWSER_URL_LIMIT).then(|| view! {
+                            <p><strong>"Browsers do not open links over 2 MiB: this one will not work as a link at all."</strong></p>
+                        })}
                     </div>
                 })}
                 <div class="share-scopes" role="group" aria-label="What to share">
