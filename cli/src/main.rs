@@ -153,7 +153,7 @@ fn inspect(args: &InspectArgs) -> Result<(Analysis, String), String> {
     )
     .map_err(|e| format!("{}: {e}", args.input.display()))?;
     let options = AnalysisOptions {
-        slow_ack: args.slow_ack.map(|ms| (ms * 1e6) as u64),
+        slow_ack: AnalysisOptions::slow_ack_ms(args.slow_ack),
         ..AnalysisOptions::default()
     };
     let name = if args.input.as_os_str() == "-" {

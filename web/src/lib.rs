@@ -4,6 +4,7 @@
 //! Web Worker ([`backend`]) that holds the analysis ([`session`]); the page asks it for what
 //! is on screen.
 
+pub mod api;
 pub mod backend;
 mod connections;
 mod details;

@@ -33,6 +33,14 @@ pub struct AnalysisOptions {
     pub churn_threshold: usize,
 }
 
+impl AnalysisOptions {
+    /// The slow-ACK threshold from milliseconds, as people give it (`--slow-ack 50`,
+    /// `slowAckMs: 50`): every surface converts the same way.
+    pub fn slow_ack_ms(ms: Option<f64>) -> Option<u64> {
+        ms.map(|ms| (ms * 1e6) as u64)
+    }
+}
+
 impl Default for AnalysisOptions {
     fn default() -> Self {
         AnalysisOptions {
