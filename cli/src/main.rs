@@ -329,14 +329,3 @@ fn long_link_hint(a: &Analysis, args: &InspectArgs, len: usize) -> String {
     }
     hint
 }
-
-/// `error`, `warning`, `info` with their counts, for summaries.
-pub(crate) fn counts_line(errors: usize, warnings: usize, infos: usize) -> String {
-    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
-    format!(
-        "{}, {}, {} info",
-        plural(errors, "error"),
-        plural(warnings, "warning"),
-        infos
-    )
-}

@@ -7,7 +7,7 @@ use spop_codec::analysis::{Analysis, ConnectionSummary, Finding, Severity, CATAL
 use spop_codec::report::seconds;
 use spop_codec::wire::Direction;
 
-use crate::counts_line;
+use spop_codec::report::markdown::counts_line;
 
 /// What to show.
 pub struct View {
@@ -181,11 +181,7 @@ pub fn report(out: &mut dyn Write, a: &Analysis, view: &View) -> io::Result<()> 
                 .unwrap_or_default();
             let t = seconds(e.time.saturating_sub(start));
             // Frames written into another frame's bytes are marked (see SPOP-F010).
-            let kind = if e.embedded_in.is_some() {
-                format!("↳ {}", e.frame_type)
-            } else {
-                e.frame_type.to_string()
-            };
+            let kind = e.type_label();
             writeln!(
                 out,
                 "  {} {arrow} {kind:<18} {:<11} {summary}",

@@ -9,7 +9,7 @@
 
 use alloc::borrow::Cow;
 use alloc::collections::BTreeMap;
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use crate::capture::spop::{SplitRecord, StreamItem};
@@ -98,6 +98,15 @@ impl FrameEntry {
         match self.layout {
             FrameLayout::Whole(s) => s.start,
             FrameLayout::Split(r) => r.head.start,
+        }
+    }
+
+    /// Its type for listings: `↳ ACK` for a frame written inside another frame's bytes (see
+    /// SPOP-F010), else the type's name.
+    pub fn type_label(&self) -> String {
+        match self.embedded_in {
+            Some(_) => alloc::format!("↳ {}", self.frame_type),
+            None => self.frame_type.to_string(),
         }
     }
 

@@ -210,11 +210,7 @@ fn excerpt(a: &Analysis, index: usize) -> String {
         let summary = a
             .with_frame(f.index, |fr| fr.summary().to_string())
             .unwrap_or_default();
-        let kind = if f.embedded_in.is_some() {
-            format!("↳ {}", f.frame_type)
-        } else {
-            f.frame_type.to_string()
-        };
+        let kind = f.type_label();
         let _ = writeln!(
             s,
             "{mark} {:>11.6} {} {kind:<18} {:<9} {summary}",
@@ -249,11 +245,7 @@ fn write_annotated_frame(out: &mut String, a: &Analysis, group: &[&Annotation]) 
         return Ok(());
     };
     let marked = group.iter().any(|n| n.marked);
-    let kind = if e.embedded_in.is_some() {
-        format!("↳ {}", e.frame_type)
-    } else {
-        e.frame_type.to_string()
-    };
+    let kind = e.type_label();
     writeln!(
         out,
         "#### Frame #{}: {} {kind}, connection {}{}\n",
@@ -554,7 +546,8 @@ fn severity_rank(s: Severity) -> u8 {
     }
 }
 
-fn counts_line(errors: usize, warnings: usize, infos: usize) -> String {
+/// `3 errors, 1 warning, 2 info`: the findings count line of the reports.
+pub fn counts_line(errors: usize, warnings: usize, infos: usize) -> String {
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
     format!(
         "{}, {}, {} info",
