@@ -1,0 +1,301 @@
+//! The native benchmark table (issue 7): the engine's speed and memory on generated captures
+//! of 10, 100 and 400 MB and on the corpus, with `tshark -q -z conv,tcp` on the same 100 MB
+//! file as the yardstick. Run by `scripts/bench.sh`, which also runs the browser benchmark.
+//!
+//! ```text
+//! bench [--dir DIR] [--sizes 10M,100M,400M] [--runs 3]
+//! bench --pipeline FILE      (one pipeline run in this process; prints seconds and peak RSS)
+//! ```
+//!
+//! Peak memory is measured in a child process per size (its own VmHWM), so one size's
+//! allocations do not hide another's. Timings are the best of `--runs` in-process runs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use spop_codec::analysis::{analyze, AnalysisOptions};
+use spop_codec::capture::{load, LoadOptions};
+use spop_codec::wire::{decode_frame, Limits, Status};
+
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+
+struct Row {
+    what: String,
+    value: String,
+    target: String,
+    verdict: String,
+}
+
+fn row(what: impl Into<String>, value: impl Into<String>, target: &str, verdict: &str) -> Row {
+    Row {
+        what: what.into(),
+        value: value.into(),
+        target: target.into(),
+        verdict: verdict.into(),
+    }
+}
+
+fn mb(bytes: u64) -> f64 {
+    bytes as f64 / 1e6
+}
+
+/// Load + analyse: the whole pipeline, returning the frame count.
+fn pipeline(bytes: &[u8]) -> Result<usize, String> {
+    let capture = load(bytes, &LoadOptions::default()).map_err(|e| e.to_string())?;
+    Ok(analyze(capture, &AnalysisOptions::default()).frames.len())
+}
+
+fn best_of(runs: usize, mut f: impl FnMut() -> Result<usize, String>) -> Result<(Duration, usize), String> {
+    let mut best = Duration::MAX;
+    let mut n = 0;
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        n = f()?;
+        best = best.min(t.elapsed());
+    }
+    Ok((best, n))
+}
+
+/// This process's peak resident set (VmHWM), in bytes.
+fn peak_rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// `--pipeline FILE`: one run, in a fresh process, for its peak memory.
+fn child(path: &str) -> Result<(), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+    let t = Instant::now();
+    let frames = pipeline(&bytes)?;
+    println!("{} {} {}", t.elapsed().as_secs_f64(), peak_rss(), frames);
+    Ok(())
+}
+
+fn capture(dir: &Path, size: &str) -> Result<PathBuf, String> {
+    let path = dir.join(format!("bench-{size}.pcap"));
+    if !path.exists() {
+        let gen = std::env::current_exe()
+            .map_err(|e| e.to_string())?
+            .with_file_name("gen-capture");
+        eprintln!("generating {} …", path.display());
+        let ok = Command::new(&gen)
+            .arg(&path)
+            .args(["--size", size, "--seed", "7"])
+            .status()
+            .map_err(|e| format!("{}: {e}", gen.display()))?
+            .success();
+        if !ok {
+            return Err(format!("gen-capture {size} failed"));
+        }
+    }
+    Ok(path)
+}
+
+fn tshark(path: &Path) -> Option<Duration> {
+    let t = Instant::now();
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(path)
+        .args(["-q", "-z", "conv,tcp"])
+        .output()
+        .ok()?;
+    out.status.success().then(|| t.elapsed())
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "ok"
+    } else {
+        "MISS"
+    }
+}
+
+fn run(dir: &Path, sizes: &[String], runs: usize) -> Result<Vec<Row>, String> {
+    let mut rows = Vec::new();
+    let mut scaling = Vec::new();
+    let mut hundred = None;
+    for size in sizes {
+        let path = capture(dir, size)?;
+        let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
+        let len = bytes.len() as u64;
+        let (t, frames) = best_of(runs, || pipeline(&bytes))?;
+        let rate = mb(len) / t.as_secs_f64();
+        rows.push(row(
+            format!("pipeline {size} ({:.0} MB, {frames} frames)", mb(len)),
+            format!("{:.3} s, {rate:.0} MB/s, {:.2} M frames/s", t.as_secs_f64(), frames as f64 / t.as_secs_f64() / 1e6),
+            "≥ 300 MB/s",
+            &format!("{} ({:.2}× target)", verdict(rate >= 300.0), rate / 300.0),
+        ));
+        drop(bytes);
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let out = Command::new(exe)
+            .arg("--pipeline")
+            .arg(&path)
+            .output()
+            .map_err(|e| e.to_string())?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let peak: u64 = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        let ratio = peak as f64 / len as f64;
+        rows.push(row(
+            format!("  peak memory {size}"),
+            format!("{:.0} MB ({ratio:.2}× the capture)", mb(peak)),
+            "< 2× capture",
+            verdict(ratio < 2.0),
+        ));
+        scaling.push((len, t, peak));
+        if size == "100M" {
+            hundred = Some((path.clone(), t));
+        }
+    }
+    // Linear growth: time and memory per MB across sizes.
+    if scaling.len() > 1 {
+        let per = |&(len, t, peak): &(u64, Duration, u64)| {
+            format!("{:.1} ms/MB, {:.2} B/B", t.as_secs_f64() * 1e3 / mb(len), peak as f64 / len as f64)
+        };
+        rows.push(row(
+            "scaling (per MB, smallest → largest)",
+            scaling.iter().map(per).collect::<Vec<_>>().join(" → "),
+            "linear",
+            "",
+        ));
+    }
+    // Wire decode alone, over the reassembled streams of the 100 MB capture.
+    if let Some((path, full)) = &hundred {
+        let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+        let capture = load(&bytes, &LoadOptions::default()).map_err(|e| e.to_string())?;
+        let streams: Vec<&[u8]> = capture
+            .connections
+            .iter()
+            .flat_map(|c| c.streams.iter().map(|s| s.data.as_slice()))
+            .collect();
+        let total: usize = streams.iter().map(|s| s.len()).sum();
+        let (t, frames) = best_of(runs, || {
+            let mut n = 0;
+            for s in &streams {
+                let mut at = 0;
+                while let Some(rest) = s.get(at..).filter(|r| !r.is_empty()) {
+                    match decode_frame(rest, at, Limits::default()) {
+                        Ok(Status::Complete(f)) => {
+                            n += 1;
+                            at += f.span().len();
+                        }
+                        _ => break,
+                    }
+                }
+            }
+            Ok(n)
+        })?;
+        rows.push(row(
+            format!("wire decode alone ({:.0} MB of SPOP, {frames} frames)", mb(total as u64)),
+            format!("{:.0} MB/s, {:.1} M frames/s", mb(total as u64) / t.as_secs_f64(), frames as f64 / t.as_secs_f64() / 1e6),
+            "",
+            "",
+        ));
+        match tshark(path) {
+            Some(ts) => {
+                let ratio = ts.as_secs_f64() / full.as_secs_f64();
+                rows.push(row(
+                    "tshark -q -z conv,tcp, same 100 MB file",
+                    format!("{:.2} s; the pipeline is {ratio:.1}× faster", ts.as_secs_f64()),
+                    "≥ 50× faster",
+                    &format!("{} ({:.2}× target)", verdict(ratio >= 50.0), ratio / 50.0),
+                ));
+            }
+            None => rows.push(row("tshark -q -z conv,tcp", "tshark not available", "", "")),
+        }
+    }
+    // The corpus: small real captures, many times.
+    let mut corpus = Vec::new();
+    for e in std::fs::read_dir(CORPUS).map_err(|e| e.to_string())? {
+        let p = e.map_err(|e| e.to_string())?.path();
+        if p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
+            corpus.push(std::fs::read(&p).map_err(|e| e.to_string())?);
+        }
+    }
+    let total: usize = corpus.iter().map(Vec::len).sum();
+    let reps = 200;
+    let (t, frames) = best_of(runs, || {
+        let mut n = 0;
+        for _ in 0..reps {
+            for c in &corpus {
+                n += pipeline(c)?;
+            }
+        }
+        Ok(n)
+    })?;
+    rows.push(row(
+        format!("corpus ({} captures, {} KB) × {reps}", corpus.len(), total / 1000),
+        format!(
+            "{:.0} µs per pass, {:.0} MB/s, {:.2} M frames/s",
+            t.as_secs_f64() * 1e6 / reps as f64,
+            mb((total * reps) as u64) / t.as_secs_f64(),
+            frames as f64 / t.as_secs_f64() / 1e6
+        ),
+        "",
+        "",
+    ));
+    Ok(rows)
+}
+
+fn print(rows: &[Row]) {
+    let w = |f: fn(&Row) -> &str| rows.iter().map(|r| f(r).chars().count()).max().unwrap_or(0);
+    let (a, b, c) = (w(|r| &r.what), w(|r| &r.value), w(|r| &r.target));
+    println!("{:a$}  {:b$}  {:c$}  result", "native (release build)", "measured", "target");
+    println!("{}", "-".repeat(a + b + c + 12));
+    for r in rows {
+        println!("{:a$}  {:b$}  {:c$}  {}", r.what, r.value, r.target, r.verdict);
+    }
+}
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let mut dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/e2e/artifacts"));
+    let mut sizes: Vec<String> = ["10M", "100M", "400M"].map(String::from).to_vec();
+    let mut runs = 3;
+    while let Some(a) = args.next() {
+        let v = args.next();
+        match (a.as_str(), v) {
+            ("--pipeline", Some(f)) => {
+                return match child(&f) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => {
+                        eprintln!("bench: {e}");
+                        ExitCode::from(2)
+                    }
+                }
+            }
+            ("--dir", Some(d)) => dir = PathBuf::from(d),
+            ("--sizes", Some(s)) => sizes = s.split(',').map(String::from).collect(),
+            ("--runs", Some(n)) => runs = n.parse().unwrap_or(3),
+            _ => {
+                eprintln!("usage: bench [--dir DIR] [--sizes 10M,100M,400M] [--runs N] | bench --pipeline FILE");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        eprintln!("bench: {}: {e}", dir.display());
+        return ExitCode::from(2);
+    }
+    match run(&dir, &sizes, runs) {
+        Ok(rows) => {
+            print(&rows);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("bench: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
