@@ -372,25 +372,41 @@ pub fn analyze_with_progress(
         }
     }
 
-    // The timeline: by time, then packet, connection, direction and stream order.
-    let mut order: Vec<(usize, FrameEntry)> = frames.into_iter().enumerate().collect();
-    order.sort_by_key(|(_, e)| (e.time, e.packet, e.connection, e.direction, e.offset()));
+    // The timeline: by time, then packet, connection, direction and stream order. Sorting small
+    // keys (the old index last, so every key is unique and an unstable sort is deterministic)
+    // instead of whole entries: moving 800 000 entries around was a fifth of the pipeline.
+    let mut order: Vec<(u64, u32, usize, Direction, usize, usize)> = frames
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.time, e.packet, e.connection, e.direction, e.offset(), i))
+        .collect();
+    order.sort_unstable();
     let mut new_index = alloc::vec![0usize; order.len()];
-    for (new, (old, _)) in order.iter().enumerate() {
-        if let Some(slot) = new_index.get_mut(*old) {
+    for (new, &(.., old)) in order.iter().enumerate() {
+        if let Some(slot) = new_index.get_mut(old) {
             *slot = new;
         }
     }
+    drop(order);
     let remap = |i: usize| new_index.get(i).copied().unwrap_or(i);
-    let mut timeline: Vec<FrameEntry> = order
-        .into_iter()
-        .enumerate()
-        .map(|(i, (_, mut e))| {
-            e.index = i;
-            e.embedded_in = e.embedded_in.map(remap);
-            e
-        })
-        .collect();
+    let mut timeline = frames;
+    for (old, e) in timeline.iter_mut().enumerate() {
+        e.index = remap(old);
+        e.embedded_in = e.embedded_in.map(remap);
+    }
+    // Put each entry at its new index in place (cycle by cycle): no second timeline in memory.
+    let mut target = new_index.clone();
+    // Each swap puts one entry where it belongs for good, so this ends after at most n swaps.
+    for i in 0..timeline.len() {
+        loop {
+            let j = match target.get(i) {
+                Some(&j) if j != i && j < timeline.len() && target.get(j) != Some(&j) => j,
+                _ => break,
+            };
+            timeline.swap(i, j);
+            target.swap(i, j);
+        }
+    }
     let mut events: Vec<StreamEvent> = events
         .into_iter()
         .map(|(mut ev, _)| {

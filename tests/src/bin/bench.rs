@@ -46,7 +46,10 @@ fn pipeline(bytes: &[u8]) -> Result<usize, String> {
     Ok(analyze(capture, &AnalysisOptions::default()).frames.len())
 }
 
-fn best_of(runs: usize, mut f: impl FnMut() -> Result<usize, String>) -> Result<(Duration, usize), String> {
+fn best_of(
+    runs: usize,
+    mut f: impl FnMut() -> Result<usize, String>,
+) -> Result<(Duration, usize), String> {
     let mut best = Duration::MAX;
     let mut n = 0;
     for _ in 0..runs.max(1) {
@@ -129,7 +132,11 @@ fn run(dir: &Path, sizes: &[String], runs: usize) -> Result<Vec<Row>, String> {
         let rate = mb(len) / t.as_secs_f64();
         rows.push(row(
             format!("pipeline {size} ({:.0} MB, {frames} frames)", mb(len)),
-            format!("{:.3} s, {rate:.0} MB/s, {:.2} M frames/s", t.as_secs_f64(), frames as f64 / t.as_secs_f64() / 1e6),
+            format!(
+                "{:.3} s, {rate:.0} MB/s, {:.2} M frames/s",
+                t.as_secs_f64(),
+                frames as f64 / t.as_secs_f64() / 1e6
+            ),
             "≥ 300 MB/s",
             &format!("{} ({:.2}× target)", verdict(rate >= 300.0), rate / 300.0),
         ));
@@ -161,7 +168,11 @@ fn run(dir: &Path, sizes: &[String], runs: usize) -> Result<Vec<Row>, String> {
     // Linear growth: time and memory per MB across sizes.
     if scaling.len() > 1 {
         let per = |&(len, t, peak): &(u64, Duration, u64)| {
-            format!("{:.1} ms/MB, {:.2} B/B", t.as_secs_f64() * 1e3 / mb(len), peak as f64 / len as f64)
+            format!(
+                "{:.1} ms/MB, {:.2} B/B",
+                t.as_secs_f64() * 1e3 / mb(len),
+                peak as f64 / len as f64
+            )
         };
         rows.push(row(
             "scaling (per MB, smallest → largest)",
@@ -197,8 +208,15 @@ fn run(dir: &Path, sizes: &[String], runs: usize) -> Result<Vec<Row>, String> {
             Ok(n)
         })?;
         rows.push(row(
-            format!("wire decode alone ({:.0} MB of SPOP, {frames} frames)", mb(total as u64)),
-            format!("{:.0} MB/s, {:.1} M frames/s", mb(total as u64) / t.as_secs_f64(), frames as f64 / t.as_secs_f64() / 1e6),
+            format!(
+                "wire decode alone ({:.0} MB of SPOP, {frames} frames)",
+                mb(total as u64)
+            ),
+            format!(
+                "{:.0} MB/s, {:.1} M frames/s",
+                mb(total as u64) / t.as_secs_f64(),
+                frames as f64 / t.as_secs_f64() / 1e6
+            ),
             "",
             "",
         ));
@@ -207,7 +225,10 @@ fn run(dir: &Path, sizes: &[String], runs: usize) -> Result<Vec<Row>, String> {
                 let ratio = ts.as_secs_f64() / full.as_secs_f64();
                 rows.push(row(
                     "tshark -q -z conv,tcp, same 100 MB file",
-                    format!("{:.2} s; the pipeline is {ratio:.1}× faster", ts.as_secs_f64()),
+                    format!(
+                        "{:.2} s; the pipeline is {ratio:.1}× faster",
+                        ts.as_secs_f64()
+                    ),
                     "≥ 50× faster",
                     &format!("{} ({:.2}× target)", verdict(ratio >= 50.0), ratio / 50.0),
                 ));
@@ -235,7 +256,11 @@ fn run(dir: &Path, sizes: &[String], runs: usize) -> Result<Vec<Row>, String> {
         Ok(n)
     })?;
     rows.push(row(
-        format!("corpus ({} captures, {} KB) × {reps}", corpus.len(), total / 1000),
+        format!(
+            "corpus ({} captures, {} KB) × {reps}",
+            corpus.len(),
+            total / 1000
+        ),
         format!(
             "{:.0} µs per pass, {:.0} MB/s, {:.2} M frames/s",
             t.as_secs_f64() * 1e6 / reps as f64,
@@ -251,10 +276,16 @@ fn run(dir: &Path, sizes: &[String], runs: usize) -> Result<Vec<Row>, String> {
 fn print(rows: &[Row]) {
     let w = |f: fn(&Row) -> &str| rows.iter().map(|r| f(r).chars().count()).max().unwrap_or(0);
     let (a, b, c) = (w(|r| &r.what), w(|r| &r.value), w(|r| &r.target));
-    println!("{:a$}  {:b$}  {:c$}  result", "native (release build)", "measured", "target");
+    println!(
+        "{:a$}  {:b$}  {:c$}  result",
+        "native (release build)", "measured", "target"
+    );
     println!("{}", "-".repeat(a + b + c + 12));
     for r in rows {
-        println!("{:a$}  {:b$}  {:c$}  {}", r.what, r.value, r.target, r.verdict);
+        println!(
+            "{:a$}  {:b$}  {:c$}  {}",
+            r.what, r.value, r.target, r.verdict
+        );
     }
 }
 
