@@ -380,3 +380,26 @@ export const watchWorkers = (page) =>
 
 /** What {@link watchWorkers} recorded: `{ sent, received }`. */
 export const workerTraffic = (page) => page.evaluate(() => window.__workerTraffic);
+
+// ---------------------------------------------------------------------------------------------
+// The page's own measurements (web/src/state.rs): performance marks of a load and the
+// `spopInspectorStats()` global.
+
+/** The marks of a load, in the order a person sees them happen: the input chosen, then the
+ * timeline's first frames and the findings (in either order). */
+export const MARKS = { selected: "spop:file-selected", timeline: "spop:timeline", findings: "spop:findings" };
+
+/** Waits until the current load has set its timeline and findings marks. */
+export const waitMarks = (page, timeout = 30_000) =>
+  page.waitForFunction(
+    (names) => names.every((n) => performance.getEntriesByName(n, "mark").length > 0),
+    [MARKS.selected, MARKS.timeline, MARKS.findings],
+    { timeout, polling: 20 },
+  );
+
+/** Every load mark in the page: `{ name: [startTime, …] }` (ms since the page's time origin). */
+export const loadMarks = (page) =>
+  page.evaluate((names) => Object.fromEntries(names.map((n) => [n, performance.getEntriesByName(n, "mark").map((e) => e.startTime)])), Object.values(MARKS));
+
+/** `spopInspectorStats()`: `{ inWorker, engineMemory, pageMemory }` (wasm memory in bytes). */
+export const inspectorStats = (page) => page.evaluate(() => window.spopInspectorStats());

@@ -378,6 +378,8 @@ fn answer(
         session.as_mut(),
         serde_wasm_bindgen::from_value::<Request>(get("req")),
     ) {
+        // Answered with no capture loaded too: it is about the engine, not a capture.
+        (_, Ok(Request::Memory)) => Response::Memory(crate::session::wasm_memory()),
         (Some(s), Ok(req)) => s.handle(req),
         (None, _) => Response::Error("no capture loaded".into()),
         (_, Err(e)) => Response::Error(e.to_string()),

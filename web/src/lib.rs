@@ -38,6 +38,7 @@ pub fn Inspector(backend: Backend) -> impl IntoView {
     let ui = Ui::new(backend);
     provide_context(ui);
     state::install_shortcuts(ui);
+    state::install_stats(ui);
     // A share link opens what its sender saw; so does one pasted into the address bar later.
     if let Some(link) = storage::link_in_address() {
         ui.load_link(&link);

@@ -107,6 +107,9 @@ pub enum Request {
         /// A share link to include.
         link: Option<String>,
     },
+    /// The size of the engine's wasm memory; answered with [`Response::Memory`], with or
+    /// without a capture loaded (for measuring the page, see `spopInspectorStats`).
+    Memory,
 }
 
 /// An answer to the page.
@@ -146,6 +149,8 @@ pub enum Response {
     Resolved(Vec<Option<Note>>),
     /// A Markdown report.
     Report(String),
+    /// The engine's wasm memory in bytes ([`wasm_memory`]).
+    Memory(Option<u64>),
     /// The question made no sense (no capture loaded).
     Error(String),
 }
@@ -748,6 +753,7 @@ impl Session {
             Request::Report { state, name, link } => {
                 Response::Report(self.report(&state, &name, link.as_deref()))
             }
+            Request::Memory => Response::Memory(wasm_memory()),
         }
     }
 
@@ -1028,6 +1034,21 @@ impl Session {
             embedded_in: entry.embedded_in,
             pair: entry.pair,
         })
+    }
+}
+
+/// The size in bytes of this wasm instance's memory (the worker's in the decode worker, the
+/// page's in the page). Wasm memory only ever grows, so this is also its peak. `None` outside
+/// wasm (native unit tests).
+pub fn wasm_memory() -> Option<u64> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        // Pages of 64 KiB; read straight from the instance, no JS involved.
+        Some(core::arch::wasm32::memory_size::<0>() as u64 * 65_536)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        None
     }
 }
 

@@ -5,9 +5,39 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
 
 use crate::backend::Backend;
 use crate::session::{Details, Filter, Note, Overview, Request, Response, ShareState, ViewInfo};
+
+// Performance marks of a load, read by tests/e2e/bench.mjs (and by anyone in the browser's
+// performance panel). Permanent and harmless in production: three marks per load, the previous
+// load's cleared, nothing else recorded or sent anywhere.
+
+/// An input was chosen (file picked or dropped, text pasted, example or link opened).
+pub const MARK_SELECTED: &str = "spop:file-selected";
+/// The timeline first shows frames (arrows or columns) of the new capture.
+pub const MARK_TIMELINE: &str = "spop:timeline";
+/// The capture's findings are shown (header counts, findings tab total).
+pub const MARK_FINDINGS: &str = "spop:findings";
+
+#[wasm_bindgen]
+extern "C" {
+    // Looked up at call time on the global `performance`; `catch` so that a browser without
+    // it costs nothing but the mark.
+    #[wasm_bindgen(js_namespace = performance, js_name = mark, catch)]
+    fn performance_mark(name: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_namespace = performance, js_name = clearMarks, catch)]
+    fn performance_clear_marks(name: &str) -> Result<(), JsValue>;
+}
+
+/// Marks `name` just before the browser paints what the current task changed: Leptos renders
+/// in microtasks, which all run before the next animation frame.
+fn mark_when_painted(name: &'static str) {
+    request_animation_frame(move || {
+        let _ = performance_mark(name);
+    });
+}
 
 /// Which side panel is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +131,10 @@ pub struct Ui {
     pub share: RwSignal<bool>,
     /// Links above this many KiB get the "share less" offers.
     pub share_limit: RwSignal<u32>,
+    /// Set when a load's overview arrives: the view generation at that moment. The first
+    /// timeline with frames from a later generation is the new capture's, and gets
+    /// [`MARK_TIMELINE`] (then this is cleared).
+    pub timeline_due: StoredValue<Option<u64>>,
 }
 
 impl Ui {
@@ -134,6 +168,7 @@ impl Ui {
             pending_window: RwSignal::new(None),
             share: RwSignal::new(false),
             share_limit: RwSignal::new(crate::storage::share_limit()),
+            timeline_due: StoredValue::new(None),
         };
         // The details follow the selection.
         Effect::new(move |_| {
@@ -169,7 +204,30 @@ impl Ui {
 
     /// Decodes an input.
     pub fn load(self, name: String, bytes: &[u8]) {
+        self.input_chosen();
         self.load_array(name, js_sys::Uint8Array::from(bytes));
+    }
+
+    /// A new input: the previous load's marks go, [`MARK_SELECTED`] starts this one's.
+    fn input_chosen(self) {
+        for name in [MARK_SELECTED, MARK_TIMELINE, MARK_FINDINGS] {
+            let _ = performance_clear_marks(name);
+        }
+        let _ = performance_mark(MARK_SELECTED);
+        self.timeline_due.set_value(None);
+    }
+
+    /// The timeline is about to draw frames of view generation `generation`; the first time
+    /// after a load, that is [`MARK_TIMELINE`].
+    pub fn timeline_drawn(self, generation: u64) {
+        if self
+            .timeline_due
+            .get_value()
+            .is_some_and(|g| generation > g)
+        {
+            self.timeline_due.set_value(None);
+            mark_when_painted(MARK_TIMELINE);
+        }
     }
 
     /// Decodes an input held by JavaScript (a file's contents: no copy through the page).
@@ -200,6 +258,13 @@ impl Ui {
                     let restored = overview.restored.clone();
                     let fingerprint = overview.fingerprint.clone();
                     self.overview.set(Some(Arc::new(overview)));
+                    if ok {
+                        // Counts and findings are in the overview: shown with this render.
+                        mark_when_painted(MARK_FINDINGS);
+                        // The view (and so the timeline) comes with the next generation.
+                        self.timeline_due
+                            .set_value(Some(self.view_gen.get_untracked()));
+                    }
                     self.fingerprint.set(fingerprint.clone());
                     self.notes.set(BTreeMap::new());
                     if restored.is_none() {
@@ -234,6 +299,8 @@ impl Ui {
 
     /// Reads a browser `File` and decodes it.
     pub fn open_file(self, file: web_sys::File) {
+        // Reading the file counts: it is part of what the person waits for.
+        self.input_chosen();
         let name = file.name();
         let label = format!("{name} ({} bytes)", thousands(file.size() as usize));
         self.source.set(label.clone());
@@ -476,6 +543,49 @@ fn typing_in(target: Option<web_sys::EventTarget>) -> bool {
     target
         .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
         .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
+}
+
+/// The global function measuring tools call (tests/e2e/bench.mjs): `spopInspectorStats()`
+/// returns a Promise of `{ inWorker, engineMemory, pageMemory }`: whether the engine runs in
+/// the decode worker, its wasm memory in bytes (`null` if it could not answer) and the page's
+/// own wasm memory. Wasm memory never shrinks, so these are peaks.
+pub const STATS_FUNCTION: &str = "spopInspectorStats";
+
+/// Installs [`STATS_FUNCTION`] for as long as the inspector is mounted.
+pub fn install_stats(ui: Ui) {
+    use js_sys::{Object, Promise, Reflect};
+    let stats = Closure::<dyn Fn() -> Promise>::new(move || {
+        Promise::new(&mut |resolve, _reject| {
+            let in_worker = ui.backend.with_value(Backend::in_worker);
+            ui.ask(Request::Memory, move |r| {
+                let engine = match r {
+                    Response::Memory(Some(bytes)) => JsValue::from_f64(bytes as f64),
+                    _ => JsValue::NULL,
+                };
+                let page = crate::session::wasm_memory()
+                    .map_or(JsValue::NULL, |b| JsValue::from_f64(b as f64));
+                let out = Object::new();
+                let _ = Reflect::set(&out, &"inWorker".into(), &JsValue::from_bool(in_worker));
+                let _ = Reflect::set(&out, &"engineMemory".into(), &engine);
+                let _ = Reflect::set(&out, &"pageMemory".into(), &page);
+                let _ = resolve.call1(&JsValue::NULL, &out);
+            });
+        })
+    });
+    let _ = Reflect::set(&js_sys::global(), &STATS_FUNCTION.into(), stats.as_ref());
+    let stats = StoredValue::new_local(stats);
+    on_cleanup(move || {
+        // Only if it is still ours (another inspector may have been mounted since).
+        let ours = stats
+            .try_with_value(|f| {
+                Reflect::get(&js_sys::global(), &STATS_FUNCTION.into())
+                    .is_ok_and(|g| g == *f.as_ref())
+            })
+            .unwrap_or(false);
+        if ours {
+            let _ = Reflect::delete_property(&js_sys::global(), &STATS_FUNCTION.into());
+        }
+    });
 }
 
 /// Keyboard shortcuts (see the help dialog) and paste-to-inspect.

@@ -101,6 +101,10 @@ pub fn Timeline() -> impl IntoView {
                 if ui.view_gen.get_untracked() == generation
                     && window.get_untracked() == (t.t0, t.t1)
                 {
+                    if t.count > 0 {
+                        // Arrows or columns are drawn from this (the load's performance mark).
+                        ui.timeline_drawn(generation);
+                    }
                     data.set(Some(t));
                 }
             }
