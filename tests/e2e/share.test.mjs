@@ -81,7 +81,14 @@ test("round trip: notes, marks, filters, selection, panel and window travel in t
   // Filter to ACKs, select the second, open the Notes panel.
   await page.selectOption("#filter-type", "ACK");
   await page.waitForFunction(() => /of 14 frames/.test(document.querySelector("#view-count").textContent));
+  // The ACK selected before the filter stays selected; j moves to the next one (wait for it:
+  // selection goes through the worker).
+  const first = await selectedFrame(page);
   await page.keyboard.press("j");
+  await page.waitForFunction((f) => {
+    const r = document.querySelector("#frames .row.selected");
+    return r && r.dataset.frame !== String(f);
+  }, first);
   const sel = await selectedFrame(page);
   await page.click("#tab-notes");
   await page.waitForSelector("#notes-list");
