@@ -190,12 +190,9 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<ExitCode, String> {
         }
     }
     // What --link and --bundle share: the capture's SPOP part, or the one connection asked for.
-    let bundle = (args.link.is_some() || args.bundle.is_some()).then(|| {
-        let all = Bundle::from_capture(&analysis.capture);
-        match args.connection {
-            Some(n) => all.subset(&[n - 1]),
-            None => all,
-        }
+    let bundle = (args.link.is_some() || args.bundle.is_some()).then(|| match args.connection {
+        Some(n) => Bundle::from_capture_connections(&analysis.capture, &[n - 1]),
+        None => Bundle::from_capture(&analysis.capture),
     });
     if let (Some(path), Some(b)) = (&args.bundle, &bundle) {
         let bytes = b.to_bytes();
@@ -224,7 +221,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<ExitCode, String> {
                 // analysed as the web inspector will analyse it.
                 Some(n) => {
                     let one = bundle.unwrap_or_else(|| {
-                        Bundle::from_capture(&analysis.capture).subset(&[n - 1])
+                        Bundle::from_capture_connections(&analysis.capture, &[n - 1])
                     });
                     let mut capture = one.to_capture();
                     capture.input = analysis.capture.input;

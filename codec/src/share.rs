@@ -38,14 +38,18 @@ pub const FRAGMENT_KEY: &str = "spop";
 /// A share link: `base` (the inspector's address; any fragment it has is replaced) with the
 /// bundle in its fragment.
 pub fn link(base: &str, bundle: &Bundle) -> String {
+    link_with_text(base, &bundle.to_text())
+}
+
+/// A share link for a bundle already in text form ([`Bundle::to_text`]).
+pub fn link_with_text(base: &str, text: &str) -> String {
     let base = base.split('#').next().unwrap_or(base);
-    let text = bundle.to_text();
     let mut s = String::with_capacity(base.len() + FRAGMENT_KEY.len() + text.len() + 2);
     s.push_str(base);
     s.push('#');
     s.push_str(FRAGMENT_KEY);
     s.push('=');
-    s.push_str(&text);
+    s.push_str(text);
     s
 }
 
@@ -155,12 +159,7 @@ impl Bundle {
             origin: c.input.to_string(),
             packets: c.packets,
             other_connections: c.other_connections,
-            connections: keep
-                .iter()
-                .filter_map(|&i| c.connections.get(i))
-                .enumerate()
-                .map(|(id, c)| SpopConnection { id, ..c.clone() })
-                .collect(),
+            connections: pick(&c.connections, keep),
             state: Vec::new(),
         }
     }
@@ -168,17 +167,11 @@ impl Bundle {
     /// The same capture with only connections `keep` (indexes, in the order given); they are
     /// renumbered from 0. Surface state is not carried over: its keys may name connections.
     pub fn subset(&self, keep: &[usize]) -> Bundle {
-        let connections = keep
-            .iter()
-            .filter_map(|&i| self.connections.get(i))
-            .enumerate()
-            .map(|(id, c)| SpopConnection { id, ..c.clone() })
-            .collect();
         Bundle {
             origin: self.origin.clone(),
             packets: self.packets,
             other_connections: self.other_connections,
-            connections,
+            connections: pick(&self.connections, keep),
             state: Vec::new(),
         }
     }
@@ -304,6 +297,15 @@ impl Bundle {
             })?;
         Bundle::from_bytes(&bytes)
     }
+}
+
+/// Connections `keep` of `all` (unknown indexes skipped), renumbered from 0.
+fn pick(all: &[SpopConnection], keep: &[usize]) -> Vec<SpopConnection> {
+    keep.iter()
+        .filter_map(|&i| all.get(i))
+        .enumerate()
+        .map(|(id, c)| SpopConnection { id, ..c.clone() })
+        .collect()
 }
 
 /// Every packet a connection refers to (for the time base: the earliest of them all).

@@ -28,11 +28,7 @@ pub fn kib(bytes: usize) -> String {
 
 /// The full link for a bundle text.
 fn link_of(text: &str) -> String {
-    format!(
-        "{}#{}={text}",
-        storage::base_address(),
-        spop_codec::share::FRAGMENT_KEY
-    )
+    spop_codec::share::link_with_text(&storage::base_address(), text)
 }
 
 /// Copies text to the clipboard; `done` learns whether it worked.
