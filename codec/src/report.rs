@@ -20,7 +20,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use crate::analysis::{Analysis, FrameLayout};
+use crate::analysis::Analysis;
 use crate::wire::{ActionBody, Frame, Payload, TypedData, Value};
 
 pub mod markdown;
@@ -414,7 +414,7 @@ impl Report {
                     .unwrap_or_else(|| (String::new(), PayloadReport::Raw { hex: String::new() }));
                 let latency_ms = match e.frame_type {
                     crate::wire::FrameType::Ack => e
-                        .pair
+                        .paired()
                         .and_then(|n| a.frames.get(n))
                         .map(|n| e.time.saturating_sub(n.time) as f64 / 1e6),
                     _ => None,
@@ -432,12 +432,9 @@ impl Report {
                     packet: e.packet,
                     segments: e.segments,
                     offset: e.offset(),
-                    resumes_at: match e.layout {
-                        FrameLayout::Split(r) => Some(r.tail.start),
-                        FrameLayout::Whole(_) => None,
-                    },
-                    embedded_in: e.embedded_in,
-                    pair: e.pair,
+                    resumes_at: e.layout.resumes_at(),
+                    embedded_in: e.outer(),
+                    pair: e.paired(),
                     latency_ms,
                     summary,
                     payload,

@@ -108,7 +108,7 @@ fn interleaved_disconnect_is_explained() {
     assert_eq!(outer.offset(), 0x56);
     for &i in &f.frames[1..] {
         assert_eq!(a.frames[i].frame_type, FrameType::Ack);
-        assert_eq!(a.frames[i].embedded_in, Some(outer.index));
+        assert_eq!(a.frames[i].outer(), Some(outer.index));
     }
     // Highlights: the DISCONNECT's head (9 bytes) and tail, and both ACKs (18 bytes each).
     let spans: Vec<(usize, usize)> = f

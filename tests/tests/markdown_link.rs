@@ -3,7 +3,7 @@
 //! share link; user text cannot break it, and annotations of frames that do not exist are
 //! skipped.
 
-use spop_codec::analysis::{analyze, Analysis, AnalysisOptions, FrameLayout};
+use spop_codec::analysis::{analyze, Analysis, AnalysisOptions};
 use spop_codec::capture::{load, LoadOptions};
 use spop_codec::report::markdown::{markdown, Annotation, MarkdownOptions};
 use spop_codec::share::{self, Bundle};
@@ -22,16 +22,11 @@ const HOSTILE: &str = "```\n# not a heading\n<img src=x onerror=alert(1)>\n    n
 #[test]
 fn interleaved_capture_report_with_annotations_and_link() {
     let a = analysis("haproxy26-interleaved-disconnect.pcap");
-    let disconnect = a
-        .frames
-        .iter()
-        .find(|f| matches!(f.layout, FrameLayout::Split(_)))
-        .unwrap()
-        .index;
+    let disconnect = a.frames.iter().find(|f| f.layout.is_split()).unwrap().index;
     let embedded_ack = a
         .frames
         .iter()
-        .find(|f| f.embedded_in == Some(disconnect) && f.frame_type == FrameType::Ack)
+        .find(|f| f.outer() == Some(disconnect) && f.frame_type == FrameType::Ack)
         .unwrap()
         .index;
     let notes = [

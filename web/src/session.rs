@@ -832,8 +832,8 @@ impl Session {
                         .unwrap_or_default(),
                     level: self.worst.get(i).copied().unwrap_or(0),
                     codes: findings.iter().map(|f| f.rule.code.to_string()).collect(),
-                    embedded_in: e.embedded_in,
-                    pair: e.pair.and_then(|p| {
+                    embedded_in: e.outer(),
+                    pair: e.paired().and_then(|p| {
                         let other = a.frames.get(p)?;
                         Some((p, e.time.abs_diff(other.time)))
                     }),
@@ -862,7 +862,7 @@ impl Session {
                 .filter_map(|&i| {
                     let e = a.frames.get(i)?;
                     let ack = e
-                        .pair
+                        .paired()
                         .filter(|_| e.frame_type == spop_codec::wire::FrameType::Notify)
                         .and_then(|p| Some((p, self.rel(a.frames.get(p)?.time))));
                     Some(Mark {
@@ -995,7 +995,7 @@ impl Session {
         let segments = stream.map_or(0, |s| s.segments_in(extent.start, extent.end).len());
         let embedded = a
             .frames_of(entry.connection)
-            .filter(|e| e.embedded_in == Some(index))
+            .filter(|e| e.outer() == Some(index))
             .map(|e| {
                 let x = e.extent();
                 Embedded {
@@ -1031,8 +1031,8 @@ impl Session {
             packets,
             embedded,
             findings,
-            embedded_in: entry.embedded_in,
-            pair: entry.pair,
+            embedded_in: entry.outer(),
+            pair: entry.paired(),
         })
     }
 }
@@ -1183,7 +1183,7 @@ mod tests {
         let parent = a
             .frames
             .iter()
-            .find(|e| a.frames.iter().any(|x| x.embedded_in == Some(e.index)))
+            .find(|e| a.frames.iter().any(|x| x.outer() == Some(e.index)))
             .expect("a frame with others written inside");
         let d = s.details(parent.index).expect("details");
         assert!(!d.embedded.is_empty());

@@ -361,7 +361,7 @@ pub(super) fn summarize(a: &Analysis) -> Vec<ConnectionSummary> {
                 FrameType::Notify => {
                     outstanding += 1;
                     max_outstanding = max_outstanding.max(outstanding);
-                    let ack = e.pair;
+                    let ack = e.paired();
                     let latency = ack
                         .and_then(|i| a.frames.get(i))
                         .map(|ack| ack.time.saturating_sub(e.time));

@@ -12,8 +12,9 @@ use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use crate::capture::spop::{SplitRecord, StreamItem};
+use crate::capture::spop::{scan_stream_with, SplitRecord, StreamItem};
 use crate::capture::{Capture, Timestamp};
+use crate::wire::frame::decode_frame_validated;
 use crate::wire::{decode_frame, Direction, Flags, Frame, FrameType, Limits, Status};
 use crate::{Progress, Span};
 
@@ -50,13 +51,98 @@ impl Default for AnalysisOptions {
     }
 }
 
-/// Where a frame's bytes are in its stream.
+/// Where a frame's bytes are in its stream: its `head`, then (for a frame split by other
+/// frames written into it, SPOP-F010) the embedded frames, then its `tail`. A contiguous
+/// frame has an empty `tail` right after its `head`; one shape for both keeps timeline
+/// entries small (800 000 of them for a 100 MB capture).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FrameLayout {
-    /// Contiguous bytes.
-    Whole(Span),
-    /// Split by other frames written into it (see SPOP-F010).
-    Split(SplitRecord),
+pub struct FrameLayout {
+    /// The frame's first bytes (all of them for a contiguous frame).
+    pub head: Span,
+    /// The rest of a split frame's bytes, after the embedded frames; empty otherwise.
+    pub tail: Span,
+}
+
+impl FrameLayout {
+    /// A contiguous frame.
+    pub const fn whole(span: Span) -> Self {
+        FrameLayout {
+            head: span,
+            tail: Span::new(span.end, span.end),
+        }
+    }
+
+    /// A frame split by others written into it.
+    pub const fn split(r: &SplitRecord) -> Self {
+        FrameLayout {
+            head: r.head,
+            tail: r.tail,
+        }
+    }
+
+    /// Whether other frames were written into this one's bytes.
+    pub const fn is_split(&self) -> bool {
+        !self.tail.is_empty()
+    }
+
+    /// Where a split frame's bytes resume after the embedded frames.
+    pub const fn resumes_at(&self) -> Option<usize> {
+        if self.is_split() {
+            Some(self.tail.start)
+        } else {
+            None
+        }
+    }
+
+    /// The stream bytes the frame occupies, embedded frames included for a split one.
+    pub fn extent(&self) -> Span {
+        if self.is_split() {
+            self.head.join(self.tail)
+        } else {
+            self.head
+        }
+    }
+
+    /// The frame's own bytes: borrowed when contiguous, reassembled (`head` then `tail`)
+    /// when split.
+    pub fn bytes<'d>(&self, data: &'d [u8]) -> Option<Cow<'d, [u8]>> {
+        let head = data.get(self.head.range())?;
+        if !self.is_split() {
+            return Some(Cow::Borrowed(head));
+        }
+        let mut v = Vec::with_capacity(self.head.len() + self.tail.len());
+        v.extend_from_slice(head);
+        v.extend_from_slice(data.get(self.tail.range())?);
+        Some(Cow::Owned(v))
+    }
+
+    /// Where stream offset `offset` is in the frame as decoded with base `head.start`; `None`
+    /// for bytes of embedded frames or outside the frame.
+    pub fn unmap(&self, offset: usize) -> Option<usize> {
+        if self.head.contains(offset) {
+            Some(offset)
+        } else if self.tail.contains(offset) {
+            Some(offset - (self.tail.start - self.head.end))
+        } else {
+            None
+        }
+    }
+
+    /// Where a span of the decoded frame (base `head.start`) lies in the stream: one span, or
+    /// two when it straddles the embedded frames.
+    pub fn map_span(&self, span: Span) -> [Option<Span>; 2] {
+        let shift = self.tail.start - self.head.end;
+        if span.end <= self.head.end || shift == 0 {
+            [Some(span), None]
+        } else if span.start >= self.head.end {
+            [Some(span.shift(shift)), None]
+        } else {
+            [
+                Some(Span::new(span.start, self.head.end)),
+                Some(Span::new(self.tail.start, span.end + shift)),
+            ]
+        }
+    }
 }
 
 /// One frame of the timeline: where it is, what its header says, when it happened.
@@ -66,39 +152,42 @@ pub struct FrameEntry {
     pub index: usize,
     /// Connection index.
     pub connection: usize,
-    /// Who sent it.
-    pub direction: Direction,
     /// Its bytes in the stream.
     pub layout: FrameLayout,
-    /// TYPE.
-    pub frame_type: FrameType,
-    /// FLAGS.
-    pub flags: Flags,
     /// STREAM-ID.
     pub stream_id: u64,
     /// FRAME-ID.
     pub frame_id: u64,
-    /// LENGTH.
-    pub length: u32,
     /// Time of the packet that completed it.
     pub time: Timestamp,
+    /// LENGTH.
+    pub length: u32,
     /// Number of the packet that completed it.
     pub packet: u32,
     /// TCP segments it spans.
     pub segments: u32,
+    /// FLAGS.
+    pub flags: Flags,
     /// For a frame written into another one, that frame's index.
-    pub embedded_in: Option<usize>,
+    pub embedded_in: Option<u32>,
     /// For a NOTIFY its ACK, for an ACK its NOTIFY (same connection).
-    pub pair: Option<usize>,
+    pub pair: Option<u32>,
+    /// TYPE.
+    pub frame_type: FrameType,
+    /// Who sent it.
+    pub direction: Direction,
+    /// Whether its payload follows its type's grammar (checked once, while cutting the
+    /// stream; the rules re-read payloads without walking them again for that).
+    pub payload_valid: bool,
+    /// Whether its payload is valid with every typed value plainly encoded (see
+    /// [`Frame::plain_values`]): the data rules skip such frames.
+    pub plain_values: bool,
 }
 
 impl FrameEntry {
     /// Offset of the frame's first byte in its stream.
     pub const fn offset(&self) -> usize {
-        match self.layout {
-            FrameLayout::Whole(s) => s.start,
-            FrameLayout::Split(r) => r.head.start,
-        }
+        self.layout.head.start
     }
 
     /// Its type for listings: `↳ ACK` for a frame written inside another frame's bytes (see
@@ -112,29 +201,29 @@ impl FrameEntry {
 
     /// The stream bytes the frame occupies, embedded frames included for a split one.
     pub fn extent(&self) -> Span {
-        match self.layout {
-            FrameLayout::Whole(s) => s,
-            FrameLayout::Split(r) => r.head.join(r.tail),
-        }
+        self.layout.extent()
     }
 
     /// Where stream offset `offset` is in the decoded frame (as decoded with base
     /// [`Self::offset`]); `None` for bytes of frames written into a split frame.
     pub fn decoded_offset(&self, offset: usize) -> Option<usize> {
-        match self.layout {
-            FrameLayout::Whole(s) => s.contains(offset).then_some(offset),
-            FrameLayout::Split(r) => r.unmap(offset),
-        }
+        self.layout.unmap(offset)
     }
 
     /// Where a span of the decoded frame (offsets as decoded with base [`Self::offset`]) lies
     /// in the stream: one span, or two for a split frame when it straddles the embedded ones.
     pub fn map_span(&self, span: Span) -> impl Iterator<Item = Span> {
-        let parts = match self.layout {
-            FrameLayout::Whole(_) => [Some(span), None],
-            FrameLayout::Split(r) => r.map_span(span),
-        };
-        parts.into_iter().flatten()
+        self.layout.map_span(span).into_iter().flatten()
+    }
+
+    /// The frame written into (`embedded_in`) as a timeline index.
+    pub fn outer(&self) -> Option<usize> {
+        self.embedded_in.map(|i| i as usize)
+    }
+
+    /// The paired frame (`pair`) as a timeline index.
+    pub fn paired(&self) -> Option<usize> {
+        self.pair.map(|i| i as usize)
     }
 }
 
@@ -209,11 +298,7 @@ impl Analysis {
     pub fn frame_bytes(&self, index: usize) -> Option<(Cow<'_, [u8]>, usize)> {
         let e = self.frames.get(index)?;
         let data = self.stream_data(e.connection, e.direction)?;
-        let bytes = match e.layout {
-            FrameLayout::Whole(s) => Cow::Borrowed(data.get(s.range())?),
-            FrameLayout::Split(r) => Cow::Owned(r.bytes(data)),
-        };
-        Some((bytes, e.offset()))
+        Some((e.layout.bytes(data)?, e.offset()))
     }
 
     /// The bytes one side of a connection sent.
@@ -230,8 +315,16 @@ impl Analysis {
 
     /// Decodes frame `index` and hands the view to `f`.
     pub fn with_frame<R>(&self, index: usize, f: impl FnOnce(&Frame<'_>) -> R) -> Option<R> {
+        let valid = self.frames.get(index)?.payload_valid;
         let (bytes, base) = self.frame_bytes(index)?;
-        match decode_frame(&bytes, base, Limits::default()) {
+        // The payload was checked while cutting the stream: walk it again only to find
+        // the error of an invalid one.
+        let decoded = if valid {
+            decode_frame_validated(&bytes, base, Limits::default())
+        } else {
+            decode_frame(&bytes, base, Limits::default())
+        };
+        match decoded {
             Ok(Status::Complete(frame)) => Some(f(&frame)),
             _ => None,
         }
@@ -300,50 +393,61 @@ pub fn analyze_with_progress(
     options: &AnalysisOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Analysis {
-    let mut frames = Vec::new();
+    let mut frames: Vec<FrameEntry> = Vec::new();
     let mut events = Vec::new();
     let total = capture.connections.len();
     for (done, conn) in capture.connections.iter().enumerate() {
         if done % 64 == 0 {
             progress(Progress::Timeline { done, total });
         }
+        let max_length = conn.max_plausible_length();
         for dir in [Direction::HaproxyToAgent, Direction::AgentToHaproxy] {
             let stream = conn.stream(dir);
             let mut split_parent: Option<(usize, u32)> = None;
             let mut last_frame: Option<usize> = None;
-            for item in conn.items(dir) {
+            scan_stream_with(stream, dir, max_length, |item, decoded| {
                 let packet = item.packet(stream);
-                let Some(bytes) = item.frame_bytes(&stream.data) else {
-                    events.push((
-                        StreamEvent {
+                let (layout, segments) = match item {
+                    StreamItem::Frame(r) => (FrameLayout::whole(r.span), r.segments),
+                    StreamItem::Split(r) => (
+                        FrameLayout::split(&r),
+                        stream.segments_in(r.head.start, r.head.end).len() as u32
+                            + stream.segments_in(r.tail.start, r.tail.end).len() as u32,
+                    ),
+                    _ => {
+                        events.push(StreamEvent {
                             connection: conn.id,
                             direction: dir,
                             item,
                             time: packet.timestamp,
                             after_frame: last_frame,
-                        },
-                        packet.number,
-                    ));
-                    continue;
+                        });
+                        return;
+                    }
                 };
-                let Ok(Status::Complete(f)) =
-                    decode_frame(&bytes, item.offset(), Limits::default())
-                else {
-                    continue;
-                };
-                let (layout, segments) = match item {
-                    StreamItem::Frame(r) => (FrameLayout::Whole(r.span), r.segments),
-                    StreamItem::Split(r) => (
-                        FrameLayout::Split(r),
-                        stream.segments_in(r.head.start, r.head.end).len() as u32
-                            + stream.segments_in(r.tail.start, r.tail.end).len() as u32,
-                    ),
-                    _ => continue,
+                // The scan decoded frames found in place; split and embedded ones (rare) are
+                // decoded here.
+                let (bytes, frame);
+                let f = match decoded {
+                    Some(f) => f,
+                    None => {
+                        let Some(b) = item.frame_bytes(&stream.data) else {
+                            return;
+                        };
+                        bytes = b;
+                        let Ok(Status::Complete(d)) =
+                            decode_frame(&bytes, item.offset(), Limits::default())
+                        else {
+                            return;
+                        };
+                        frame = d;
+                        &frame
+                    }
                 };
                 let embedded_in = match (item, split_parent) {
                     (StreamItem::Frame(_), Some((parent, left))) if left > 0 => {
                         split_parent = (left > 1).then_some((parent, left - 1));
-                        Some(parent)
+                        Some(parent as u32)
                     }
                     _ => None,
                 };
@@ -367,32 +471,37 @@ pub fn analyze_with_progress(
                     segments,
                     embedded_in,
                     pair: None,
+                    payload_valid: f.payload_error().is_none(),
+                    plain_values: f.plain_values(),
                 });
-            }
+            });
         }
     }
+    frames.shrink_to_fit();
 
-    // The timeline: by time, then packet, connection, direction and stream order. Sorting small
-    // keys (the old index last, so every key is unique and an unstable sort is deterministic)
-    // instead of whole entries: moving 800 000 entries around was a fifth of the pipeline.
-    let mut order: Vec<(u64, u32, usize, Direction, usize, usize)> = frames
+    // The timeline: by time, then packet, connection, direction and stream order. The entries
+    // were made in (connection, direction, stream order), so their current index stands for
+    // the last three and keys stay 16 bytes; sorting keys instead of whole entries (800 000 of
+    // them) keeps the sort cheap, and the index makes every key unique, so an unstable sort
+    // is deterministic.
+    let mut order: Vec<(u64, u64)> = frames
         .iter()
         .enumerate()
-        .map(|(i, e)| (e.time, e.packet, e.connection, e.direction, e.offset(), i))
+        .map(|(i, e)| (e.time, (u64::from(e.packet) << 32) | i as u64))
         .collect();
     order.sort_unstable();
-    let mut new_index = alloc::vec![0usize; order.len()];
-    for (new, &(.., old)) in order.iter().enumerate() {
-        if let Some(slot) = new_index.get_mut(old) {
-            *slot = new;
+    let mut new_index = alloc::vec![0u32; order.len()];
+    for (new, &(_, key)) in order.iter().enumerate() {
+        if let Some(slot) = new_index.get_mut((key & u64::from(u32::MAX)) as usize) {
+            *slot = new as u32;
         }
     }
     drop(order);
-    let remap = |i: usize| new_index.get(i).copied().unwrap_or(i);
+    let remap = |i: usize| new_index.get(i).map_or(i, |&n| n as usize);
     let mut timeline = frames;
     for (old, e) in timeline.iter_mut().enumerate() {
         e.index = remap(old);
-        e.embedded_in = e.embedded_in.map(remap);
+        e.embedded_in = e.embedded_in.map(|p| remap(p as usize) as u32);
     }
     // Put each entry at its new index in place (cycle by cycle): no second timeline in memory.
     let mut target = new_index.clone();
@@ -400,45 +509,42 @@ pub fn analyze_with_progress(
     for i in 0..timeline.len() {
         loop {
             let j = match target.get(i) {
-                Some(&j) if j != i && j < timeline.len() && target.get(j) != Some(&j) => j,
+                Some(&j) if j as usize != i && (j as usize) < timeline.len() => j as usize,
                 _ => break,
             };
+            if target.get(j) == Some(&(j as u32)) {
+                break;
+            }
             timeline.swap(i, j);
             target.swap(i, j);
         }
     }
-    let mut events: Vec<StreamEvent> = events
-        .into_iter()
-        .map(|(mut ev, _)| {
-            ev.after_frame = ev.after_frame.map(remap);
-            ev
-        })
-        .collect();
+    drop(target);
+    for ev in &mut events {
+        ev.after_frame = ev.after_frame.map(remap);
+    }
     events.sort_by_key(|e| (e.time, e.connection));
 
     // NOTIFY ↔ ACK pairs, per connection (first ACK wins; later ones are duplicates).
     let mut open: BTreeMap<(usize, u64, u64), usize> = BTreeMap::new();
-    let mut pairs = Vec::new();
-    for e in &timeline {
+    for i in 0..timeline.len() {
+        let Some(e) = timeline.get(i) else { break };
         let key = (e.connection, e.stream_id, e.frame_id);
         match e.frame_type {
             FrameType::Notify => {
-                open.insert(key, e.index);
+                open.insert(key, i);
             }
             FrameType::Ack => {
                 if let Some(n) = open.remove(&key) {
-                    pairs.push((n, e.index));
+                    if let Some(e) = timeline.get_mut(i) {
+                        e.pair = Some(n as u32);
+                    }
+                    if let Some(e) = timeline.get_mut(n) {
+                        e.pair = Some(i as u32);
+                    }
                 }
             }
             _ => {}
-        }
-    }
-    for (n, ack) in pairs {
-        if let Some(e) = timeline.get_mut(n) {
-            e.pair = Some(ack);
-        }
-        if let Some(e) = timeline.get_mut(ack) {
-            e.pair = Some(n);
         }
     }
 

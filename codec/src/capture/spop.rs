@@ -5,9 +5,11 @@
 use alloc::vec::Vec;
 use core::net::SocketAddr;
 
-use super::tcp::{Connection, PacketRef, Stream, StreamStart};
-use crate::wire::scan::{find_frame_start, plausible_frame};
-use crate::wire::{decode_frame, DecodeError, Direction, FrameType, Limits, Payload, Status};
+use super::tcp::{Connection, PacketRef, SegmentRecord, Stream, StreamStart};
+use crate::wire::scan::{find_frame_start, plausible_decode, plausible_frame, plausible_header};
+use crate::wire::{
+    decode_frame, DecodeError, Direction, Frame, FrameType, Limits, Payload, Status,
+};
 use crate::Span;
 
 /// Largest LENGTH believed when nothing better is known (no HELLO captured): HAProxy's
@@ -155,38 +157,27 @@ pub struct SplitRecord {
 impl SplitRecord {
     /// The frame's bytes, reassembled (`head` then `tail`).
     pub fn bytes(&self, data: &[u8]) -> Vec<u8> {
-        let mut v = Vec::with_capacity(self.head.len() + self.tail.len());
-        v.extend_from_slice(data.get(self.head.range()).unwrap_or(&[]));
-        v.extend_from_slice(data.get(self.tail.range()).unwrap_or(&[]));
-        v
+        self.layout()
+            .bytes(data)
+            .map(alloc::borrow::Cow::into_owned)
+            .unwrap_or_default()
     }
 
     /// The inverse of [`Self::map_span`] for one byte: where stream offset `offset` is in the
     /// reassembled frame; `None` for bytes of the embedded frames (or outside the frame).
     pub fn unmap(&self, offset: usize) -> Option<usize> {
-        if self.head.contains(offset) {
-            Some(offset)
-        } else if self.tail.contains(offset) {
-            Some(offset - (self.tail.start - self.head.end))
-        } else {
-            None
-        }
+        self.layout().unmap(offset)
     }
 
     /// Where a span of the reassembled frame (decoded with base `head.start`) lies in the
     /// stream: one span, or two when it straddles the embedded frames.
     pub fn map_span(&self, span: Span) -> [Option<Span>; 2] {
-        let shift = self.tail.start - self.head.end;
-        if span.end <= self.head.end {
-            [Some(span), None]
-        } else if span.start >= self.head.end {
-            [Some(span.shift(shift)), None]
-        } else {
-            [
-                Some(Span::new(span.start, self.head.end)),
-                Some(Span::new(self.tail.start, span.end + shift)),
-            ]
-        }
+        self.layout().map_span(span)
+    }
+
+    /// Its head and tail as a timeline layout.
+    pub const fn layout(&self) -> crate::analysis::FrameLayout {
+        crate::analysis::FrameLayout::split(self)
     }
 }
 
@@ -236,43 +227,103 @@ pub enum StreamItem {
     },
 }
 
-fn record(stream: &Stream, span: Span) -> FrameRecord {
-    let segments = stream.segments_in(span.start, span.end);
-    FrameRecord {
-        span,
-        // Out-of-order delivery: the frame is whole only once its latest packet arrived.
-        completed_by: segments
-            .iter()
-            .map(|s| s.packet)
-            .max_by_key(|p| p.number)
-            .unwrap_or_default(),
-        started_by: stream.packet_at(span.start).unwrap_or_default(),
-        segments: segments.len() as u32,
+/// Segment records for frames visited in stream order: a cursor that only moves forward, so
+/// finding a frame's segments costs O(segments it spans) instead of two binary searches.
+struct SegCursor<'s> {
+    segs: &'s [SegmentRecord],
+    i: usize,
+}
+
+impl<'s> SegCursor<'s> {
+    fn new(stream: &'s Stream) -> Self {
+        SegCursor {
+            segs: &stream.segments,
+            i: 0,
+        }
+    }
+
+    /// The records overlapping `span` (as [`Stream::segments_in`]).
+    fn span(&mut self, span: Span) -> &'s [SegmentRecord] {
+        let back = self
+            .i
+            .checked_sub(1)
+            .and_then(|p| self.segs.get(p))
+            .is_some_and(|s| s.end() > span.start);
+        if back {
+            // Not in stream order (an embedded frame's span): search.
+            self.i = self.segs.partition_point(|s| s.end() <= span.start);
+        }
+        while self.segs.get(self.i).is_some_and(|s| s.end() <= span.start) {
+            self.i += 1;
+        }
+        let mut j = self.i;
+        while self.segs.get(j).is_some_and(|s| s.offset < span.end) {
+            j += 1;
+        }
+        self.segs.get(self.i..j).unwrap_or(&[])
+    }
+
+    fn record(&mut self, span: Span) -> FrameRecord {
+        let segments = self.span(span);
+        FrameRecord {
+            span,
+            // Out-of-order delivery: the frame is whole only once its latest packet arrived.
+            completed_by: segments
+                .iter()
+                .map(|s| s.packet)
+                .max_by_key(|p| p.number)
+                .unwrap_or_default(),
+            started_by: segments
+                .first()
+                .filter(|s| s.offset <= span.start)
+                .map(|s| s.packet)
+                .unwrap_or_default(),
+            segments: segments.len() as u32,
+        }
     }
 }
 
 /// Cuts one direction's bytes into frames. Every step advances, so this ends in time linear
 /// in the stream length times the (bounded) cost of one resynchronisation probe.
 pub fn scan_stream(stream: &Stream, dir: Direction, max_length: u32) -> Vec<StreamItem> {
-    let data = stream.data.as_slice();
-    let limits = Limits {
-        max_length: Some(max_length),
-    };
     let mut items = Vec::new();
+    scan_stream_with(stream, dir, max_length, |item, _| items.push(item));
+    items
+}
+
+/// [`scan_stream`] without collecting: hands each item to `visit` in stream order, with the
+/// decoded frame for a [`StreamItem::Frame`] found in place (`None` for split frames, the
+/// frames embedded in them, and non-frame items). Lets the analysis use the one decode the
+/// scan needs anyway instead of decoding every frame again.
+pub fn scan_stream_with(
+    stream: &Stream,
+    dir: Direction,
+    max_length: u32,
+    mut visit: impl FnMut(StreamItem, Option<&Frame<'_>>),
+) {
+    let data = stream.data.as_slice();
+    let limits = Limits::with_max(max_length);
+    let mut segs = SegCursor::new(stream);
     let mut gaps = stream.gaps.iter().peekable();
     let mut pos = 0usize;
     // Where to look for a frame boundary before decoding: at the start of a mid-stream
     // capture and after each gap.
     let mut resync = (stream.start == StreamStart::MidStream && !data.is_empty())
         .then_some(SkipReason::MidStreamStart);
+    // The decode of the bytes after the last frame (checked for plausibility), reused when the
+    // next step starts there: (offset, chunk end, result).
+    let mut ahead: Option<(usize, usize, Decoded<'_>)> = None;
 
     while pos < data.len() || gaps.peek().is_some() {
         // Gaps at the current position.
         while let Some(g) = gaps.next_if(|g| g.at <= pos) {
-            items.push(StreamItem::Gap {
-                at: g.at,
-                missing: g.missing,
-            });
+            visit(
+                StreamItem::Gap {
+                    at: g.at,
+                    missing: g.missing,
+                },
+                None,
+            );
             resync = Some(SkipReason::AfterGap);
         }
         if pos >= data.len() {
@@ -293,80 +344,104 @@ pub fn scan_stream(stream: &Stream, dir: Direction, max_length: u32) -> Vec<Stre
                 find_frame_start(chunk, pos, Some(dir), max_length).unwrap_or(chunk_end)
             };
             if start > pos {
-                items.push(StreamItem::Skipped {
-                    span: Span::new(pos, start),
-                    reason,
-                });
+                visit(
+                    StreamItem::Skipped {
+                        span: Span::new(pos, start),
+                        reason,
+                    },
+                    None,
+                );
                 pos = start;
+                ahead = None;
                 continue;
             }
         }
 
-        match decode_frame(chunk.get(pos..).unwrap_or(&[]), pos, limits) {
+        let decoded = match ahead.take() {
+            Some((at, end, d)) if at == pos && end == chunk_end => d,
+            _ => decode_frame(chunk.get(pos..).unwrap_or(&[]), pos, limits),
+        };
+        match decoded {
             Ok(Status::Complete(f)) => {
                 let end = f.span().end;
-                let suspicious = f.payload_error().is_some()
-                    || chunk.get(end..).is_some_and(|after| {
-                        !after.is_empty() && !plausible_frame(after, Some(dir), max_length)
-                    });
+                let after = chunk.get(end..).unwrap_or(&[]);
+                let next_ok = after.is_empty() || {
+                    let ok = plausible_header(after, Some(dir), max_length) && {
+                        let next = decode_frame(after, end, limits);
+                        let ok = plausible_decode(&next);
+                        ahead = Some((end, chunk_end, next));
+                        ok
+                    };
+                    ok
+                };
+                let suspicious = f.payload_error().is_some() || !next_ok;
                 match suspicious
                     .then(|| split_frame(chunk, pos, end, dir, max_length))
                     .flatten()
                 {
                     Some((head_end, embedded, tail)) => {
-                        let mut parts = Vec::with_capacity(embedded.len() + 1);
-                        let mut packets = stream.segments_in(pos, head_end).to_vec();
-                        packets.extend_from_slice(stream.segments_in(tail.start, tail.end));
-                        parts.push(StreamItem::Split(SplitRecord {
-                            head: Span::new(pos, head_end),
-                            tail,
-                            embedded: embedded.len() as u32,
-                            completed_by: packets
-                                .iter()
-                                .map(|s| s.packet)
-                                .max_by_key(|p| p.number)
-                                .unwrap_or_default(),
-                            started_by: stream.packet_at(pos).unwrap_or_default(),
-                        }));
-                        parts.extend(
-                            embedded
-                                .into_iter()
-                                .map(|span| StreamItem::Frame(record(stream, span))),
+                        ahead = None;
+                        let head = Span::new(pos, head_end);
+                        let mut completed_by = PacketRef::default();
+                        for s in segs.span(head).iter().chain(segs.span(tail)) {
+                            if s.packet.number >= completed_by.number {
+                                completed_by = s.packet;
+                            }
+                        }
+                        let started_by = segs.record(head).started_by;
+                        visit(
+                            StreamItem::Split(SplitRecord {
+                                head,
+                                tail,
+                                embedded: embedded.len() as u32,
+                                completed_by,
+                                started_by,
+                            }),
+                            None,
                         );
-                        items.extend(parts);
+                        for span in embedded {
+                            visit(StreamItem::Frame(segs.record(span)), None);
+                        }
                         pos = tail.end;
                     }
                     None => {
-                        items.push(StreamItem::Frame(record(stream, f.span())));
+                        visit(StreamItem::Frame(segs.record(f.span())), Some(&f));
                         pos = end;
                     }
                 }
             }
             Ok(Status::Partial { needed }) => {
                 let span = Span::new(pos, chunk_end);
-                items.push(if chunk_end == data.len() {
-                    StreamItem::Truncated { span, needed }
-                } else {
-                    StreamItem::Skipped {
-                        span,
-                        reason: SkipReason::CutByGap,
-                    }
-                });
+                visit(
+                    if chunk_end == data.len() {
+                        StreamItem::Truncated { span, needed }
+                    } else {
+                        StreamItem::Skipped {
+                            span,
+                            reason: SkipReason::CutByGap,
+                        }
+                    },
+                    None,
+                );
                 pos = chunk_end;
             }
             Err(e) => {
                 let next =
                     find_frame_start(chunk, pos + 1, Some(dir), max_length).unwrap_or(chunk_end);
-                items.push(StreamItem::Skipped {
-                    span: Span::new(pos, next),
-                    reason: SkipReason::Undecodable(e),
-                });
+                visit(
+                    StreamItem::Skipped {
+                        span: Span::new(pos, next),
+                        reason: SkipReason::Undecodable(e),
+                    },
+                    None,
+                );
                 pos = next;
             }
         }
     }
-    items
 }
+
+type Decoded<'a> = Result<Status<Frame<'a>>, DecodeError>;
 
 /// Looks for whole frames written into the frame at `start..end` (concurrent writers): a
 /// chain of complete, valid frames starting inside it, after which the outer frame's missing

@@ -11,7 +11,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt::{self, Write};
 
-use crate::analysis::{Analysis, Finding, FrameLayout, Rule, Severity, CATALOGUE};
+use crate::analysis::{Analysis, Finding, Rule, Severity, CATALOGUE};
 use crate::fields::{fields, Field};
 use crate::report::seconds;
 use crate::wire::Direction;
@@ -284,17 +284,20 @@ fn write_annotated_frame(out: &mut String, a: &Analysis, group: &[&Annotation]) 
         e.length,
         e.offset()
     )?;
-    if let FrameLayout::Split(r) = e.layout {
+    if let Some(resumes) = e.layout.resumes_at() {
+        let embedded = a
+            .frames_of(e.connection)
+            .filter(|x| x.outer() == Some(e.index))
+            .count();
         writeln!(
             out,
-            "- **Split:** {} complete frame(s) sit inside its bytes, which resume at stream offset {:#x}; the fields and bytes below are its own, reassembled",
-            r.embedded, r.tail.start
+            "- **Split:** {embedded} complete frame(s) sit inside its bytes, which resume at stream offset {resumes:#x}; the fields and bytes below are its own, reassembled",
         )?;
     }
-    if let Some(outer) = e.embedded_in {
+    if let Some(outer) = e.outer() {
         writeln!(out, "- **Written inside:** frame #{}", outer + 1)?;
     }
-    if let Some(p) = e.pair {
+    if let Some(p) = e.paired() {
         writeln!(out, "- **Pair:** frame #{}", p + 1)?;
     }
     let concerning: Vec<&Finding> = a

@@ -96,15 +96,18 @@ impl<'a> Payload<'a> {
 /// The common case (a valid payload) takes a lean skip-only pass that builds no spans or
 /// items, like HAProxy's own `spoe_skip_data`; only when it fails does the span-building
 /// iterator run again to describe the error precisely.
+/// `Ok(plain)`: the payload follows its grammar, and `plain` tells whether every typed value
+/// is plainly encoded (see [`crate::wire::Frame::plain_values`]).
 pub(crate) fn validate(
     ft: FrameType,
     flags: Flags,
     bytes: &[u8],
     base: usize,
-) -> Result<(), DecodeError> {
+) -> Result<bool, DecodeError> {
     let kind = PayloadKind::of(ft, flags);
-    if skip::payload(kind, bytes).is_some() {
-        return Ok(());
+    let mut plain = true;
+    if skip::payload(kind, bytes, &mut plain).is_some() {
+        return Ok(plain);
     }
     match Payload::new(ft, flags, bytes, base) {
         Payload::KvList(l) => l.iter().try_for_each(|r| r.map(drop)),
@@ -114,6 +117,9 @@ pub(crate) fn validate(
         Payload::Actions(a) => a.iter().try_for_each(|r| r.map(drop)),
         Payload::Fragment(_) | Payload::Unknown(_) => Ok(()),
     }
+    // The fast path failed, so this one finds the error; should it not, say "not plain" so
+    // that callers look at the values themselves.
+    .map(|()| false)
 }
 
 /// The skip-only fast path: `Some(())` iff the payload follows its grammar exactly. Every
@@ -156,16 +162,33 @@ mod skip {
         bytes(b, pos, n)
     }
 
+    /// Skips one typed value; clears `plain` for flag bits on it (beyond a BOOL's value) or
+    /// an INT32/UINT32 that does not fit 32 bits.
     #[inline(always)]
-    fn data(b: &[u8], pos: &mut usize) -> Option<()> {
-        match byte(b, pos)? & 0x0F {
-            0 | 1 => Some(()),
-            2..=5 => varint(b, pos).map(drop),
-            6 => bytes(b, pos, 4),
-            7 => bytes(b, pos, 16),
-            8 | 9 => string(b, pos),
-            _ => None,
+    fn data(b: &[u8], pos: &mut usize, plain: &mut bool) -> Option<()> {
+        let type_byte = byte(b, pos)?;
+        let flags = type_byte >> 4;
+        match type_byte & 0x0F {
+            0 => *plain &= flags == 0,
+            1 => *plain &= flags <= 1,
+            t @ 2..=5 => {
+                let v = varint(b, pos)?;
+                let fits = match t {
+                    2 => i32::try_from(v as i64).is_ok(),
+                    3 => u32::try_from(v).is_ok(),
+                    _ => true,
+                };
+                *plain &= flags == 0 && fits;
+            }
+            6 => bytes(b, pos, 4)?,
+            7 => bytes(b, pos, 16)?,
+            8 | 9 => string(b, pos)?,
+            _ => return None,
         }
+        if type_byte & 0x0F >= 6 {
+            *plain &= flags == 0;
+        }
+        Some(())
     }
 
     /// Length of `nb_args` NOTIFY arguments at the start of `b`, if they are well-formed.
@@ -174,24 +197,24 @@ mod skip {
         let mut pos = 0;
         for _ in 0..nb_args {
             string(b, &mut pos)?;
-            data(b, &mut pos)?;
+            data(b, &mut pos, &mut true)?;
         }
         Some(pos)
     }
 
-    pub(super) fn payload(kind: PayloadKind, b: &[u8]) -> Option<()> {
+    pub(super) fn payload(kind: PayloadKind, b: &[u8], plain: &mut bool) -> Option<()> {
         let mut pos = 0;
         while pos < b.len() {
             match kind {
                 PayloadKind::KvList => {
                     string(b, &mut pos)?;
-                    data(b, &mut pos)?;
+                    data(b, &mut pos, plain)?;
                 }
                 PayloadKind::Messages => {
                     string(b, &mut pos)?;
                     for _ in 0..byte(b, &mut pos)? {
                         string(b, &mut pos)?;
-                        data(b, &mut pos)?;
+                        data(b, &mut pos, plain)?;
                     }
                 }
                 PayloadKind::Actions => {
@@ -202,7 +225,7 @@ mod skip {
                             byte(b, &mut pos)?;
                             string(b, &mut pos)?;
                             if action == 1 {
-                                data(b, &mut pos)?;
+                                data(b, &mut pos, plain)?;
                             }
                         }
                         // Unknown action: the rest of the payload is its raw arguments.

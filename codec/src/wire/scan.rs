@@ -7,11 +7,18 @@
 //! grammar. Requiring the next frame to be plausible too makes a false match in random
 //! payload bytes very unlikely.
 
-use super::frame::{decode_frame, Direction, FrameType, Limits, Status};
+use super::error::DecodeError;
+use super::frame::{decode_frame, Direction, Frame, FrameType, Limits, Status};
 
 /// Whether a frame could start at the beginning of `buf`, for a sender in `dir` (`None`:
 /// either direction). A frame cut off by the end of `buf` counts if its header looks right.
 pub fn plausible_frame(buf: &[u8], dir: Option<Direction>, max_length: u32) -> bool {
+    plausible_header(buf, dir, max_length)
+        && plausible_decode(&decode_frame(buf, 0, Limits::with_max(max_length)))
+}
+
+/// The header part of [`plausible_frame`]: cheap checks on the first 11 bytes, no decode.
+pub(crate) fn plausible_header(buf: &[u8], dir: Option<Direction>, max_length: u32) -> bool {
     let Some(&[a, b, c, d, ty, f0, f1, f2, f3]) = buf.get(..9) else {
         return false;
     };
@@ -29,13 +36,13 @@ pub fn plausible_frame(buf: &[u8], dir: Option<Direction>, max_length: u32) -> b
     if u32::from_be_bytes([f0, f1, f2, f3]) != 1 {
         return false;
     }
-    if ft.is_connection_level() && buf.get(9..11).is_some_and(|ids| ids != [0, 0]) {
-        return false;
-    }
-    let limits = Limits {
-        max_length: Some(max_length),
-    };
-    match decode_frame(buf, 0, limits) {
+    !(ft.is_connection_level() && buf.get(9..11).is_some_and(|ids| ids != [0, 0]))
+}
+
+/// The decode part of [`plausible_frame`], for a caller that decoded the bytes already (with
+/// `max_length` as the limit): a whole frame must follow its payload grammar.
+pub(crate) fn plausible_decode(decoded: &Result<Status<Frame<'_>>, DecodeError>) -> bool {
+    match decoded {
         Ok(Status::Complete(f)) => f.payload_error().is_none(),
         Ok(Status::Partial { .. }) => true,
         Err(_) => false,

@@ -321,7 +321,7 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                 }
             }
             FrameType::Ack => {
-                if let Some(n) = e.pair {
+                if let Some(n) = e.paired() {
                     outstanding = outstanding.saturating_sub(1);
                     answered.insert(key);
                     if let (Some(limit), Some(notify)) = (a.options.slow_ack, a.frames.get(n)) {
@@ -340,7 +340,7 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                     let first = sent
                         .get(&key)
                         .and_then(|&n| a.frames.get(n))
-                        .and_then(|n| n.pair);
+                        .and_then(|n| n.paired());
                     let mut fr = alloc::vec![e.index];
                     fr.extend(first);
                     cx.emit(

@@ -6,7 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::{Cx, Rule, Severity};
-use crate::analysis::{FrameEntry, FrameLayout, Generation, StreamEvent};
+use crate::analysis::{FrameEntry, Generation, StreamEvent};
 use crate::capture::spop::{SkipReason, StreamItem, FALLBACK_MAX_LENGTH};
 use crate::wire::{Direction, ErrorKind, Frame, FrameType, PayloadKind};
 
@@ -156,7 +156,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
     let fragmentation = conn.is_some_and(|c| c.agreed("fragmentation"));
     let name = e.frame_type.name();
     let c = Some(e.connection);
-    let here = alloc::vec![e.index];
+    let here = || alloc::vec![e.index];
 
     // F003: type for the direction.
     let valid = match (e.direction, e.frame_type) {
@@ -176,7 +176,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
         cx.emit(
             &F003,
             c,
-            here.clone(),
+            here(),
             cx.at(e.index, f.type_span()),
             format!("{} frame at {:#x}: {what}", e.direction.label(), e.offset()),
         );
@@ -190,7 +190,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
         cx.emit(
             &F004,
             c,
-            here.clone(),
+            here(),
             cx.at(e.index, f.flags_span()),
             format!(
                 "{name} at {:#x} has flags {:#010x}: FIN is clear (HAProxy 3.1+ answers status 10)",
@@ -205,7 +205,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
         cx.emit(
             &F005,
             c,
-            here.clone(),
+            here(),
             cx.at(e.index, f.flags_span()),
             format!("{name} has reserved flag bits set ({:#010x})", e.flags.0),
         );
@@ -216,7 +216,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
         cx.emit(
             &F005,
             c,
-            here.clone(),
+            here(),
             cx.at(e.index, f.flags_span()),
             format!("{name} sets ABORT, which HAProxy 3.1+ ignores"),
         );
@@ -228,7 +228,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
         cx.emit(
             &F007,
             c,
-            here.clone(),
+            here(),
             cx.at(e.index, span),
             format!("{name} carries {} (must be 0/0)", ids(e)),
         );
@@ -245,7 +245,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
             cx.emit(
                 &F008,
                 c,
-                here.clone(),
+                here(),
                 cx.at(e.index, f.stream_id_span()),
                 format!("{name} with stream-id 0 (HAProxy 3.1+: status 4)"),
             );
@@ -254,7 +254,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
             cx.emit(
                 &F008,
                 c,
-                here.clone(),
+                here(),
                 cx.at(e.index, f.frame_id_span()),
                 format!("{name} {} has frame-id 0 (HAProxy 3.1+: status 4)", ids(e)),
             );
@@ -282,7 +282,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
                 cx.emit(
                     &F002,
                     c,
-                    here.clone(),
+                    here(),
                     cx.at(e.index, f.length_span()),
                     format!("{name} LENGTH {} is above the {} max-frame-size {limit} (≤3.0: status 3){modern}", e.length, if after_handshake { "negotiated" } else { "announced" }),
                 );
@@ -297,7 +297,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
             ErrorKind::Varint(_) => cx.emit(
                 &F006,
                 c,
-                here.clone(),
+                here(),
                 cx.at(e.index, err.span),
                 format!("{name}: {err}"),
             ),
@@ -306,7 +306,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
             _ => cx.emit(
                 &F009,
                 c,
-                here.clone(),
+                here(),
                 cx.at(e.index, err.span),
                 format!("{name}: {err}"),
             ),
@@ -314,10 +314,11 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
     }
 
     // F010: frames written into this one.
-    if let FrameLayout::Split(r) = e.layout {
+    if e.layout.is_split() {
+        let r = e.layout;
         let embedded: Vec<&FrameEntry> =
             cx.a.frames_of(e.connection)
-                .filter(|x| x.embedded_in == Some(e.index))
+                .filter(|x| x.outer() == Some(e.index))
                 .collect();
         let list: Vec<String> = embedded
             .iter()
@@ -339,7 +340,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
             name.rsplit('-').next().unwrap_or(name),
             r.tail.start - r.head.start,
         );
-        let mut frames = here.clone();
+        let mut frames = here();
         frames.extend(embedded.iter().map(|x| x.index));
         let mut locations = cx.frame(e.index);
         for x in &embedded {

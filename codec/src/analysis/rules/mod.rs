@@ -262,9 +262,10 @@ impl<'a> Cx<'a> {
             direction: e.direction,
             span,
         };
-        match e.layout {
-            super::FrameLayout::Whole(s) => alloc::vec![loc(s)],
-            super::FrameLayout::Split(r) => alloc::vec![loc(r.head), loc(r.tail)],
+        if e.layout.is_split() {
+            alloc::vec![loc(e.layout.head), loc(e.layout.tail)]
+        } else {
+            alloc::vec![loc(e.layout.head)]
         }
     }
 
@@ -291,7 +292,9 @@ pub(crate) fn run(
         }
         a.with_frame(e.index, |f| {
             framing::check_frame(&mut cx, e, f);
-            data::check_frame(&mut cx, e, f);
+            if !e.plain_values {
+                data::check_frame(&mut cx, e, f);
+            }
             exchange::check_actions(&mut cx, e, f);
         });
     }

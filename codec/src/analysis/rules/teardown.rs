@@ -226,10 +226,7 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                 .iter()
                 .map(|e| format!("{} {}/{}", e.frame_type, e.stream_id, e.frame_id))
                 .collect();
-            let inside = after
-                .iter()
-                .filter(|e| e.embedded_in == Some(d.index))
-                .count();
+            let inside = after.iter().filter(|e| e.outer() == Some(d.index)).count();
             let note = if inside > 0 {
                 format!(" ({inside} of them written into the DISCONNECT's own bytes)")
             } else {
