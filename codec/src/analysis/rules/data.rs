@@ -206,3 +206,71 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
         Payload::Fragment(_) | Payload::Unknown(_) => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{decode_frame, varint, Limits, Status};
+    use alloc::vec::Vec;
+
+    /// A HAPROXY-HELLO whose one KV pair has the given type byte and value bytes.
+    fn hello_with(type_byte: u8, value: &[u8]) -> Vec<u8> {
+        let mut body = alloc::vec![1, 0, 0, 0, 1, 0, 0, 1, b'k', type_byte];
+        body.extend_from_slice(value);
+        let mut frame = (body.len() as u32).to_be_bytes().to_vec();
+        frame.extend_from_slice(&body);
+        frame
+    }
+
+    /// The validator's `plain_values` (which lets the rules skip this module) must be exactly
+    /// "no value the data rules would look at", for every type byte and the range edges.
+    #[test]
+    fn plain_values_agree_with_suspicious() {
+        let int = |v: u64| {
+            let (b, n) = varint::encode(v);
+            b.get(..n).unwrap_or(&[]).to_vec()
+        };
+        let mut checked = 0;
+        for type_byte in 0..=0xFFu8 {
+            let values: Vec<Vec<u8>> = match type_byte & 0x0F {
+                0 | 1 => alloc::vec![Vec::new()],
+                2..=5 => [
+                    0,
+                    1,
+                    i32::MAX as u64,
+                    (i32::MIN as i64) as u64,
+                    u32::MAX as u64,
+                    1 << 32,
+                    u64::MAX,
+                ]
+                .into_iter()
+                .map(int)
+                .collect(),
+                6 => alloc::vec![alloc::vec![127, 0, 0, 1]],
+                7 => alloc::vec![alloc::vec![0; 16]],
+                8 | 9 => alloc::vec![alloc::vec![2, b'h', b'i']],
+                _ => continue,
+            };
+            for v in values {
+                let bytes = hello_with(type_byte, &v);
+                let Ok(Status::Complete(f)) = decode_frame(&bytes, 0, Limits::default()) else {
+                    panic!("type byte {type_byte:#04x} did not decode");
+                };
+                let Payload::KvList(kv) = f.payload() else {
+                    panic!("not a KV-LIST")
+                };
+                let any = kv
+                    .iter()
+                    .map_while(Result::ok)
+                    .any(|p| suspicious(&p.value));
+                assert_eq!(
+                    f.plain_values(),
+                    !any,
+                    "type byte {type_byte:#04x} value {v:?}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 400);
+    }
+}
