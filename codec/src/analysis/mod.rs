@@ -8,7 +8,6 @@
 //! proportional to the capture.
 
 use alloc::borrow::Cow;
-use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
@@ -526,7 +525,7 @@ pub fn analyze_with_progress(
     events.sort_by_key(|e| (e.time, e.connection));
 
     // NOTIFY ↔ ACK pairs, per connection (first ACK wins; later ones are duplicates).
-    let mut open: BTreeMap<(usize, u64, u64), usize> = BTreeMap::new();
+    let mut open: hashbrown::HashMap<(usize, u64, u64), usize> = hashbrown::HashMap::new();
     for i in 0..timeline.len() {
         let Some(e) = timeline.get(i) else { break };
         let key = (e.connection, e.stream_id, e.frame_id);

@@ -1,6 +1,6 @@
 //! Exchange rules: NOTIFY↔ACK matching, pipelining limits, id patterns and ACK actions.
 
-use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -228,7 +228,7 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
     let frames: Vec<&FrameEntry> = a.frames_of(conn.id).collect();
     let pipelining = conn.agreed("pipelining");
     let mut sent: BTreeMap<(u64, u64), usize> = BTreeMap::new();
-    let mut answered: BTreeSet<(u64, u64)> = BTreeSet::new();
+    let mut answered: hashbrown::HashSet<(u64, u64)> = hashbrown::HashSet::new();
     let mut outstanding = 0usize;
     let mut highest_sid: Option<u64> = None;
     let mut reported_x005 = false;
@@ -370,9 +370,11 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                 } else if e.stream_id != 0 && e.frame_id != 0 {
                     // The NOTIFY of this stream still waiting for its ACK (3.1+: one per
                     // stream), if any.
+                    // A range, not a scan of every NOTIFY: many unmatched ACKs must stay linear.
                     let waiting = sent
-                        .keys()
-                        .filter(|k| k.0 == e.stream_id && !answered.contains(k))
+                        .range((e.stream_id, 0)..=(e.stream_id, u64::MAX))
+                        .map(|(k, _)| k)
+                        .filter(|k| !answered.contains(*k))
                         .map(|k| k.1)
                         .max();
                     let why = match (highest_sid, waiting) {
