@@ -24,10 +24,11 @@ impl Fnv {
         Fnv(0xcbf2_9ce4_8422_2325)
     }
 
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
+    /// FNV-1a over 64-bit words rather than bytes: 800 000 frames hash in milliseconds (byte
+    /// by byte took about 90 ms in wasm, on the way to the first screen).
+    fn word(&mut self, w: u64) {
+        self.0 = (self.0 ^ w).wrapping_mul(0x0100_0000_01b3);
+        self.0 ^= self.0 >> 29;
     }
 }
 
@@ -37,13 +38,12 @@ impl Session {
     pub fn fingerprint(&self) -> String {
         let a = self.analysis();
         let mut h = Fnv::new();
-        h.write(&(a.frames.len() as u64).to_le_bytes());
+        h.word(a.frames.len() as u64);
         for e in &a.frames {
-            h.write(&e.time.to_le_bytes());
-            h.write(&(e.connection as u64).to_le_bytes());
-            h.write(&(e.offset() as u64).to_le_bytes());
-            h.write(&[e.direction as u8, e.frame_type.as_u8()]);
-            h.write(&e.length.to_le_bytes());
+            h.word(e.time);
+            h.word(((e.connection as u64) << 32) | u64::from(e.length));
+            h.word(e.offset() as u64);
+            h.word(((e.direction as u64) << 8) | u64::from(e.frame_type.as_u8()));
         }
         format!("{:016x}", h.0)
     }

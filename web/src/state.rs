@@ -257,6 +257,7 @@ impl Ui {
                     let first_error = overview.counts[0] > 0;
                     let restored = overview.restored.clone();
                     let fingerprint = overview.fingerprint.clone();
+                    let view = overview.view;
                     self.overview.set(Some(Arc::new(overview)));
                     if ok {
                         // Counts and findings are in the overview: shown with this render.
@@ -283,14 +284,17 @@ impl Ui {
                     }
                     match restored {
                         Some(r) => self.restore(r),
-                        None => self.apply_filter(Filter::default(), move |ui| {
+                        None => {
+                            // A new session views every frame: no need to ask for it.
+                            self.filter.set(Filter::default());
+                            self.show_view(view);
                             // Start where the trouble is.
                             if first_error {
-                                ui.next_error(true);
+                                self.next_error(true);
                             } else {
-                                ui.select_pos(0);
+                                self.select_pos(0);
                             }
-                        }),
+                        }
                     }
                 },
             )
@@ -341,10 +345,7 @@ impl Ui {
         let previous = self.cursor.get_untracked();
         self.ask(Request::Filter(f), move |r| {
             let Response::View(v) = r else { return };
-            self.view.set(v);
-            self.view_gen.update(|g| *g += 1);
-            self.cursor.set(None);
-            self.target.set(None);
+            self.show_view(v);
             match previous {
                 // Keep the selected frame selected if it is still in view.
                 Some(c) => self.ask(Request::Locate { frame: c.frame }, move |r| {
@@ -356,6 +357,14 @@ impl Ui {
                 None => then(self),
             }
         });
+    }
+
+    /// A new view from the engine: lists and timeline redraw, nothing is selected.
+    fn show_view(self, v: ViewInfo) {
+        self.view.set(v);
+        self.view_gen.update(|g| *g += 1);
+        self.cursor.set(None);
+        self.target.set(None);
     }
 
     /// Selects the frame at a position of the view.
