@@ -289,6 +289,9 @@ pub struct Analysis {
     /// Timeline indexes of each connection's frames, in order (so per-connection passes do
     /// not scan the whole timeline).
     by_connection: Vec<Vec<usize>>,
+    /// What the rules still need besides the frames (`None` once they ran): the stream
+    /// items that are not frames (gaps, skipped bytes), by time.
+    unchecked: Option<Vec<StreamEvent>>,
 }
 
 impl Analysis {
@@ -388,6 +391,20 @@ pub fn analyze(capture: Capture, options: &AnalysisOptions) -> Analysis {
 
 /// [`analyze`], telling `progress` where it is.
 pub fn analyze_with_progress(
+    capture: Capture,
+    options: &AnalysisOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Analysis {
+    let mut a = analyze_timeline(capture, options, progress);
+    a.check(progress);
+    a
+}
+
+/// The first half of [`analyze`]: the timeline (frames, NOTIFY↔ACK pairs, connection
+/// summaries) without the rules, so a surface can show it while [`Analysis::check`] runs
+/// (about a third of the analysis on a large capture). Until then `findings` is empty and
+/// the connections' error and warning counts are zero.
+pub fn analyze_timeline(
     capture: Capture,
     options: &AnalysisOptions,
     progress: &mut dyn FnMut(Progress),
@@ -560,26 +577,36 @@ pub fn analyze_with_progress(
         options: options.clone(),
         capture,
         by_connection,
+        unchecked: Some(events),
     };
     analysis.connections = conversation::summarize(&analysis);
-    let findings = rules::run(&analysis, &events, progress);
-    analysis.findings = findings;
-    for c in 0..analysis.connections.len() {
-        let (e, w) = analysis
-            .findings
-            .iter()
-            .filter(|f| f.connection == Some(c))
-            .fold((0, 0), |(e, w), f| match f.severity {
-                Severity::Error => (e + 1, w),
-                Severity::Warning => (e, w + 1),
-                Severity::Info => (e, w),
-            });
-        if let Some(s) = analysis.connections.get_mut(c) {
-            s.errors = e;
-            s.warnings = w;
+    analysis
+}
+
+impl Analysis {
+    /// Runs every rule, once: fills `findings` and the connections' error and warning counts.
+    /// Does nothing if they already ran.
+    pub fn check(&mut self, progress: &mut dyn FnMut(Progress)) {
+        let Some(events) = self.unchecked.take() else {
+            return;
+        };
+        self.findings = rules::run(self, &events, progress);
+        for f in &self.findings {
+            let Some(s) = f.connection.and_then(|c| self.connections.get_mut(c)) else {
+                continue;
+            };
+            match f.severity {
+                Severity::Error => s.errors += 1,
+                Severity::Warning => s.warnings += 1,
+                Severity::Info => {}
+            }
         }
     }
-    analysis
+
+    /// Whether the rules ran ([`Analysis::check`]).
+    pub const fn is_checked(&self) -> bool {
+        self.unchecked.is_none()
+    }
 }
 
 /// Convenience: the text of a STRING value, lossily.
