@@ -10,7 +10,10 @@ fn timeline_then_check_equals_analyze() {
     let mut seen = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
-        if !path.extension().is_some_and(|e| e == "pcap" || e == "pcapng") {
+        if !path
+            .extension()
+            .is_some_and(|e| e == "pcap" || e == "pcapng")
+        {
             continue;
         }
         let bytes = std::fs::read(&path).unwrap();
@@ -19,7 +22,10 @@ fn timeline_then_check_equals_analyze() {
         let capture = load(&bytes, &LoadOptions::default()).unwrap();
         let mut halves = analyze_timeline(capture, &options, &mut |_| {});
         assert!(!halves.is_checked());
-        assert!(halves.findings.is_empty(), "{path:?}: findings before the rules ran");
+        assert!(
+            halves.findings.is_empty(),
+            "{path:?}: findings before the rules ran"
+        );
         assert_eq!(halves.frames, whole.frames, "{path:?}");
         halves.check(&mut |_| {});
         assert!(halves.is_checked());

@@ -17,8 +17,12 @@ pub fn Findings() -> impl IntoView {
         ui.overview
             .with(|o| o.as_ref().map(|o| o.groups.clone()).unwrap_or_default())
     };
+    let checked = move || ui.overview.with(|o| o.as_ref().is_some_and(|o| o.checked));
     move || {
         let g = groups();
+        if !checked() {
+            return view! { <p class="muted hint">"Checking the rules…"</p> }.into_any();
+        }
         if g.is_empty() {
             return view! { <p class="muted hint">"No findings: every rule passed."</p> }
                 .into_any();

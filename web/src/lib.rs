@@ -59,10 +59,13 @@ pub fn Inspector(backend: Backend) -> impl IntoView {
             ui.open_file(file);
         }
     };
-    let loaded = move || {
+    // A memo: the overview is replaced when the rules' findings arrive, which must not
+    // rebuild the workspace.
+    let loaded = Memo::new(move |_| {
         ui.overview
             .with(|o| o.as_ref().is_some_and(|o| o.error.is_none()))
-    };
+    });
+    let loaded = move || loaded.get();
     view! {
         <div
             class="app"
@@ -105,11 +108,17 @@ fn Summary() -> impl IntoView {
                     <strong class="source" title=ui.source.get()>{ui.source.get()}</strong>
                     <span class="muted">{o.input.clone()}</span>
                     <span>{format!("{} connection(s) · {} frame(s) · {} packet(s)", thousands(o.connections.len()), thousands(o.frames), thousands(o.packets as usize))}</span>
-                    <span class="counts">
-                        <span class="sev-error">{format!("{e} error(s)")}</span>
-                        <span class="sev-warning">{format!("{w} warning(s)")}</span>
-                        <span class="sev-info">{format!("{i} info")}</span>
-                    </span>
+                    {if o.checked {
+                        view! {
+                            <span class="counts">
+                                <span class="sev-error">{format!("{e} error(s)")}</span>
+                                <span class="sev-warning">{format!("{w} warning(s)")}</span>
+                                <span class="sev-info">{format!("{i} info")}</span>
+                            </span>
+                        }.into_any()
+                    } else {
+                        view! { <span class="counts muted" id="checking">"checking the rules…"</span> }.into_any()
+                    }}
                 </div>
             }
         })
@@ -131,7 +140,7 @@ fn Workspace() -> impl IntoView {
                 class:active=move || ui.panel.get() == p
                 on:click=move |_| ui.panel.set(p)
             >{label}{move || match p {
-                Panel::Findings => ui.overview.with(|o| o.as_ref().map(|o| format!(" ({})", o.groups.iter().map(|g| g.count).sum::<usize>()))),
+                Panel::Findings => ui.overview.with(|o| o.as_ref().filter(|o| o.checked).map(|o| format!(" ({})", o.groups.iter().map(|g| g.count).sum::<usize>()))),
                 Panel::Notes => Some(format!(" ({})", ui.notes.with(|n| n.len()))),
                 Panel::Details => None,
             }}</button>

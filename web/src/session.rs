@@ -10,7 +10,7 @@
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
-use spop_codec::analysis::{analyze_with_progress, Analysis, AnalysisOptions, Finding, Severity};
+use spop_codec::analysis::{analyze_timeline, Analysis, AnalysisOptions, Finding, Severity};
 use spop_codec::capture::{load_with_progress, LoadOptions};
 use spop_codec::fields::{fields, Field};
 use spop_codec::report::seconds;
@@ -110,6 +110,9 @@ pub enum Request {
     /// The size of the engine's wasm memory; answered with [`Response::Memory`], with or
     /// without a capture loaded (for measuring the page, see `spopInspectorStats`).
     Memory,
+    /// Run the rules (a load answers with the timeline first); answered with
+    /// [`Response::Checked`].
+    Check,
 }
 
 /// An answer to the page.
@@ -117,6 +120,8 @@ pub enum Request {
 pub enum Response {
     /// What a load produced.
     Loaded(Box<Overview>),
+    /// The overview once the rules ran: counts, findings groups, per-connection errors.
+    Checked(Box<Overview>),
     /// The view after a filter.
     View(ViewInfo),
     /// Rows of the view.
@@ -266,6 +271,9 @@ pub struct Overview {
     /// The session's view when the overview was made (every frame, for a new session): the
     /// page shows it at once instead of asking for it.
     pub view: ViewInfo,
+    /// Whether the rules ran: until then counts, groups and per-connection errors are empty
+    /// (see [`Request::Check`]).
+    pub checked: bool,
     /// One row per connection.
     pub connections: Vec<ConnectionRow>,
     /// Findings grouped by rule, most severe first.
@@ -556,7 +564,12 @@ impl Session {
                 )
             }
         };
-        let a = analyze_with_progress(capture, &AnalysisOptions::default(), progress);
+        // The timeline first: the page shows it and then asks for the rules (Request::Check).
+        // A link restores filters and findings-related state, so its rules run now.
+        let mut a = analyze_timeline(capture, &AnalysisOptions::default(), progress);
+        if !a.capture.shared.is_empty() {
+            a.check(progress);
+        }
         let session = Session::new(a);
         let mut overview = session.overview();
         if !session.a.capture.shared.is_empty() {
@@ -576,6 +589,29 @@ impl Session {
             .chain(a.frames.first().map(|f| f.time))
             .min()
             .unwrap_or(0);
+        let view = (0..a.frames.len()).collect();
+        let mut s = Session {
+            a,
+            start,
+            worst: Vec::new(),
+            view,
+            by_rule: Vec::new(),
+        };
+        s.index_findings();
+        s
+    }
+
+    /// Runs the rules if they have not run, and indexes their findings.
+    pub fn check(&mut self) {
+        if !self.a.is_checked() {
+            self.a.check(&mut |_| {});
+            self.index_findings();
+        }
+    }
+
+    /// The worst level under each frame and the findings by rule, from `a.findings`.
+    fn index_findings(&mut self) {
+        let a = &self.a;
         let mut worst = vec![0; a.frames.len()];
         let mut by_rule: Vec<(&'static str, Vec<usize>)> = Vec::new();
         for (i, f) in a.findings.iter().enumerate() {
@@ -600,14 +636,8 @@ impl Session {
                 .cmp(&group_level(la))
                 .then_with(|| ca.cmp(cb))
         });
-        let view = (0..a.frames.len()).collect();
-        Session {
-            a,
-            start,
-            worst,
-            view,
-            by_rule,
-        }
+        self.worst = worst;
+        self.by_rule = by_rule;
     }
 
     /// The analysis.
@@ -718,6 +748,7 @@ impl Session {
             counts: [e, w, i],
             duration: a.frames.last().map_or(0, |f| self.rel(f.time)),
             view: self.view_info(),
+            checked: a.is_checked(),
             connections,
             groups,
             frame_types: types.iter().map(|t| t.to_string()).collect(),
@@ -735,7 +766,23 @@ impl Session {
 
     /// Answers one question.
     pub fn handle(&mut self, req: Request) -> Response {
+        // Until the rules ran (see Request::Check), only what draws the timeline and the list
+        // is answered without them; anything about findings runs them first.
+        let needs_findings = match &req {
+            Request::Rows { .. }
+            | Request::Timeline { .. }
+            | Request::Details { .. }
+            | Request::Locate { .. }
+            | Request::Resolve { .. }
+            | Request::Memory => false,
+            Request::Filter(f) => f.min_level > 0 || !f.text.trim().is_empty(),
+            _ => true,
+        };
+        if needs_findings {
+            self.check();
+        }
         match req {
+            Request::Check => Response::Checked(Box::new(self.overview())),
             Request::Filter(f) => Response::View(self.filter(&f)),
             Request::Rows { start, count } => Response::Rows {
                 start,
@@ -1085,11 +1132,53 @@ mod tests {
         include_bytes!("../../tests/fixtures/haproxy26-interleaved-disconnect.pcap");
     const CLEAN34: &[u8] = include_bytes!("../../tests/fixtures/haproxy34-clean.pcapng");
 
+    /// A loaded session after the page's Check: the overview with findings.
     fn session(bytes: &[u8]) -> (Session, Overview) {
         let mut steps = Vec::new();
         let (s, o) = Session::load(bytes, &mut |p| steps.push(p.fraction()));
         assert!(steps.windows(2).all(|w| w[0] <= w[1]), "{steps:?}");
-        (s.expect("loads"), o)
+        assert!(!o.checked, "a load answers before the rules run");
+        let mut s = s.expect("loads");
+        let Response::Checked(o) = s.handle(Request::Check) else {
+            panic!("Check answers Checked")
+        };
+        assert!(o.checked);
+        (s, *o)
+    }
+
+    #[test]
+    fn the_timeline_comes_first_and_findings_on_demand() {
+        let (s, first) = Session::load(INTERLEAVED, &mut |_| {});
+        let mut s = s.expect("loads");
+        assert!(!first.checked);
+        assert_eq!(first.counts, [0, 0, 0]);
+        assert!(first.groups.is_empty());
+        assert_eq!(first.view.total, first.frames);
+        // Drawing needs no rules.
+        assert!(!s.rows(0, 10).is_empty());
+        let _ = s.handle(Request::Timeline {
+            t0: 0,
+            t1: first.duration,
+            bins: 100,
+        });
+        assert!(!s.analysis().is_checked());
+        // A question about findings runs them.
+        let Response::Found(Some(_)) = s.handle(Request::NextError {
+            from: None,
+            forward: true,
+        }) else {
+            panic!("the capture has an error")
+        };
+        assert!(s.analysis().is_checked());
+        let Response::Checked(o) = s.handle(Request::Check) else {
+            panic!("Checked")
+        };
+        assert!(o.counts[0] > 0);
+        assert!(o.groups.iter().any(|g| g.code == "SPOP-F010"));
+        assert_eq!(
+            (o.frames, o.view, o.fingerprint.clone()),
+            (first.frames, first.view, first.fingerprint.clone())
+        );
     }
 
     #[test]

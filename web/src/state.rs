@@ -135,6 +135,9 @@ pub struct Ui {
     /// timeline with frames from a later generation is the new capture's, and gets
     /// [`MARK_TIMELINE`] (then this is cleared).
     pub timeline_due: StoredValue<Option<u64>>,
+    /// A load answered with the timeline only: the rules are still to be asked for (after the
+    /// first timeline is drawn, so that they do not delay it).
+    pub check_due: StoredValue<bool>,
 }
 
 impl Ui {
@@ -169,6 +172,7 @@ impl Ui {
             share: RwSignal::new(false),
             share_limit: RwSignal::new(crate::storage::share_limit()),
             timeline_due: StoredValue::new(None),
+            check_due: StoredValue::new(false),
         };
         // The details follow the selection.
         Effect::new(move |_| {
@@ -227,6 +231,7 @@ impl Ui {
         {
             self.timeline_due.set_value(None);
             mark_when_painted(MARK_TIMELINE);
+            self.run_check();
         }
     }
 
@@ -254,14 +259,18 @@ impl Ui {
                     self.share.set(false);
                     self.panel.set(Panel::Details);
                     let ok = overview.error.is_none();
+                    let checked = overview.checked;
                     let first_error = overview.counts[0] > 0;
                     let restored = overview.restored.clone();
                     let fingerprint = overview.fingerprint.clone();
                     let view = overview.view;
                     self.overview.set(Some(Arc::new(overview)));
-                    if ok {
+                    self.check_due.set_value(ok && !checked);
+                    if ok && checked {
                         // Counts and findings are in the overview: shown with this render.
                         mark_when_painted(MARK_FINDINGS);
+                    }
+                    if ok {
                         // The view (and so the timeline) comes with the next generation.
                         self.timeline_due
                             .set_value(Some(self.view_gen.get_untracked()));
@@ -288,11 +297,15 @@ impl Ui {
                             // A new session views every frame: no need to ask for it.
                             self.filter.set(Filter::default());
                             self.show_view(view);
-                            // Start where the trouble is.
-                            if first_error {
-                                self.next_error(true);
+                            if checked {
+                                self.select_start(first_error);
                             } else {
-                                self.select_pos(0);
+                                // The rules follow the first timeline; should it not be
+                                // drawn (no frames), soon anyway.
+                                set_timeout(
+                                    move || self.run_check(),
+                                    std::time::Duration::from_millis(300),
+                                );
                             }
                         }
                     }
@@ -355,6 +368,40 @@ impl Ui {
                     then(self);
                 }),
                 None => then(self),
+            }
+        });
+    }
+
+    /// Selects where a new capture should open: its first error, or its first frame.
+    fn select_start(self, first_error: bool) {
+        if first_error {
+            self.next_error(true);
+        } else {
+            self.select_pos(0);
+        }
+    }
+
+    /// Asks for the rules of a load that answered with the timeline only (once); their
+    /// findings replace the overview and redraw the view with its levels.
+    pub fn run_check(self) {
+        if !self.check_due.get_value() {
+            return;
+        }
+        self.check_due.set_value(false);
+        let generation = self.view_gen.get_untracked();
+        self.ask(Request::Check, move |r| {
+            let Response::Checked(o) = r else { return };
+            let first_error = o.counts[0] > 0;
+            self.overview.set(Some(Arc::new(*o)));
+            mark_when_painted(MARK_FINDINGS);
+            // Same frames, now with their findings' levels and codes: the list and the
+            // timeline fetch them again.
+            self.view_gen.update(|g| *g += 1);
+            // Open on the first error unless the person went somewhere meanwhile.
+            if self.cursor.get_untracked().is_none()
+                && self.view_gen.get_untracked() == generation + 1
+            {
+                self.select_start(first_error);
             }
         });
     }
