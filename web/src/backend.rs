@@ -277,6 +277,24 @@ impl Backend {
     }
 
     fn answer_locally(&self, id: u64, message: &JsValue) {
+        // In the page a File is read asynchronously first, then decoded like any bytes.
+        let file = Reflect::get(message, &"load_file".into()).unwrap_or(JsValue::UNDEFINED);
+        if let Some(file) = file.dyn_ref::<web_sys::File>() {
+            let (this, file) = (self.clone(), file.clone());
+            leptos::task::spawn_local(async move {
+                let message = Object::new();
+                match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+                    Ok(buffer) => {
+                        let _ = Reflect::set(&message, &"load".into(), &Uint8Array::new(&buffer));
+                    }
+                    Err(_) => {
+                        let _ = Reflect::set(&message, &"unreadable".into(), &file.name().into());
+                    }
+                }
+                this.answer_locally(id, &message.into());
+            });
+            return;
+        }
         let response = {
             let mut t = self.0.transport.borrow_mut();
             let Transport::Local(session) = &mut *t else {
@@ -309,6 +327,21 @@ impl Backend {
         *self.0.progress.borrow_mut() = Some(Rc::new(progress));
         let message = Object::new();
         let _ = Reflect::set(&message, &"load".into(), &input);
+        self.send(message.into(), Box::new(done));
+    }
+
+    /// Decodes a file. A worker reads it itself, in chunks (the page never holds the whole
+    /// file); in-thread, the page reads it first.
+    pub fn load_file(
+        &self,
+        file: web_sys::File,
+        progress: impl Fn(f64, String) + 'static,
+        done: impl FnOnce(Response) + 'static,
+    ) {
+        self.restart_if_busy();
+        *self.0.progress.borrow_mut() = Some(Rc::new(progress));
+        let message = Object::new();
+        let _ = Reflect::set(&message, &"load_file".into(), &file);
         self.send(message.into(), Box::new(done));
     }
 
@@ -374,6 +407,19 @@ fn answer(
         *session = s;
         return Response::Loaded(Box::new(overview));
     }
+    if let Some(file) = get("load_file").dyn_ref::<web_sys::File>() {
+        *session = None;
+        let Some(bytes) = read_file(file) else {
+            return unreadable(&file.name());
+        };
+        let (s, overview) = Session::load(&bytes, progress);
+        *session = s;
+        return Response::Loaded(Box::new(overview));
+    }
+    if let Some(name) = get("unreadable").as_string() {
+        *session = None;
+        return unreadable(&name);
+    }
     match (
         session.as_mut(),
         serde_wasm_bindgen::from_value::<Request>(get("req")),
@@ -384,6 +430,37 @@ fn answer(
         (None, _) => Response::Error("no capture loaded".into()),
         (_, Err(e)) => Response::Error(e.to_string()),
     }
+}
+
+/// Reads a whole file in the worker (FileReaderSync exists only there), in 4 MiB slices
+/// straight into one buffer of the file's size: no second copy of the file in the page.
+fn read_file(file: &web_sys::File) -> Option<Vec<u8>> {
+    const CHUNK: f64 = (4 << 20) as f64;
+    let reader = web_sys::FileReaderSync::new().ok()?;
+    let size = file.size();
+    let mut bytes = Vec::with_capacity(size as usize);
+    let mut at = 0.0;
+    while at < size {
+        let end = (at + CHUNK).min(size);
+        let slice = file.slice_with_f64_and_f64(at, end).ok()?;
+        let chunk = Uint8Array::new(&reader.read_as_array_buffer(&slice).ok()?.into());
+        let n = bytes.len();
+        bytes.resize(n + chunk.length() as usize, 0);
+        chunk.copy_to(bytes.get_mut(n..)?);
+        // A file that shrank while being read ends here rather than looping.
+        if chunk.length() == 0 {
+            break;
+        }
+        at = end;
+    }
+    Some(bytes)
+}
+
+fn unreadable(name: &str) -> Response {
+    Response::Loaded(Box::new(crate::session::Overview {
+        error: Some(format!("{name}: the browser could not read this file")),
+        ..crate::session::Overview::default()
+    }))
 }
 
 /// The worker's side: answers the page's messages with one [`Session`]. Called by the

@@ -235,7 +235,7 @@ impl Ui {
         }
     }
 
-    /// Decodes an input held by JavaScript (a file's contents: no copy through the page).
+    /// Decodes an input held by JavaScript (pasted or dropped bytes).
     pub fn load_array(self, name: String, bytes: js_sys::Uint8Array) {
         self.source.set(name);
         self.loading.set(Some((0.0, "starting".into())));
@@ -243,96 +243,97 @@ impl Ui {
             b.load(
                 bytes,
                 move |f, stage| self.loading.set(Some((f, stage))),
-                move |r| {
-                    self.loading.set(None);
-                    let overview = match r {
-                        Response::Loaded(o) => *o,
-                        Response::Error(e) => Overview {
-                            error: Some(e),
-                            ..Overview::default()
-                        },
-                        _ => return,
-                    };
-                    self.cursor.set(None);
-                    self.details.set(None);
-                    self.marked.set(None);
-                    self.share.set(false);
-                    self.panel.set(Panel::Details);
-                    let ok = overview.error.is_none();
-                    let checked = overview.checked;
-                    let first_error = overview.counts[0] > 0;
-                    let restored = overview.restored.clone();
-                    let fingerprint = overview.fingerprint.clone();
-                    let view = overview.view;
-                    self.overview.set(Some(Arc::new(overview)));
-                    self.check_due.set_value(ok && !checked);
-                    if ok && checked {
-                        // Counts and findings are in the overview: shown with this render.
-                        mark_when_painted(MARK_FINDINGS);
-                    }
-                    if ok {
-                        // The view (and so the timeline) comes with the next generation.
-                        self.timeline_due
-                            .set_value(Some(self.view_gen.get_untracked()));
-                    }
-                    self.fingerprint.set(fingerprint.clone());
-                    self.notes.set(BTreeMap::new());
-                    if restored.is_none() {
-                        // A link's address belongs to the link: anything else clears it.
-                        crate::storage::clear_link();
-                    }
-                    if !ok {
-                        return;
-                    }
-                    let stored = crate::storage::notes(&fingerprint);
-                    match (&restored, stored) {
-                        // This browser's notes on this capture are newer than any link's.
-                        (_, Some(stored)) => self.resolve_notes(stored),
-                        (Some(r), None) => self.set_notes(r.notes.clone()),
-                        (None, None) => {}
-                    }
-                    match restored {
-                        Some(r) => self.restore(r),
-                        None => {
-                            // A new session views every frame: no need to ask for it.
-                            self.filter.set(Filter::default());
-                            self.show_view(view);
-                            if checked {
-                                self.select_start(first_error);
-                            } else {
-                                // The rules follow the first timeline; should it not be
-                                // drawn (no frames), soon anyway.
-                                set_timeout(
-                                    move || self.run_check(),
-                                    std::time::Duration::from_millis(300),
-                                );
-                            }
-                        }
-                    }
-                },
+                move |r| self.loaded(r),
             )
         });
     }
 
-    /// Reads a browser `File` and decodes it.
+    /// What a load answered: the new capture's first screen.
+    fn loaded(self, r: Response) {
+        self.loading.set(None);
+        let overview = match r {
+            Response::Loaded(o) => *o,
+            Response::Error(e) => Overview {
+                error: Some(e),
+                ..Overview::default()
+            },
+            _ => return,
+        };
+        self.cursor.set(None);
+        self.details.set(None);
+        self.marked.set(None);
+        self.share.set(false);
+        self.panel.set(Panel::Details);
+        let ok = overview.error.is_none();
+        let checked = overview.checked;
+        let first_error = overview.counts[0] > 0;
+        let restored = overview.restored.clone();
+        let fingerprint = overview.fingerprint.clone();
+        let view = overview.view;
+        self.overview.set(Some(Arc::new(overview)));
+        self.check_due.set_value(ok && !checked);
+        if ok && checked {
+            // Counts and findings are in the overview: shown with this render.
+            mark_when_painted(MARK_FINDINGS);
+        }
+        if ok {
+            // The view (and so the timeline) comes with the next generation.
+            self.timeline_due
+                .set_value(Some(self.view_gen.get_untracked()));
+        }
+        self.fingerprint.set(fingerprint.clone());
+        self.notes.set(BTreeMap::new());
+        if restored.is_none() {
+            // A link's address belongs to the link: anything else clears it.
+            crate::storage::clear_link();
+        }
+        if !ok {
+            return;
+        }
+        let stored = crate::storage::notes(&fingerprint);
+        match (&restored, stored) {
+            // This browser's notes on this capture are newer than any link's.
+            (_, Some(stored)) => self.resolve_notes(stored),
+            (Some(r), None) => self.set_notes(r.notes.clone()),
+            (None, None) => {}
+        }
+        match restored {
+            Some(r) => self.restore(r),
+            None => {
+                // A new session views every frame: no need to ask for it.
+                self.filter.set(Filter::default());
+                self.show_view(view);
+                if checked {
+                    self.select_start(first_error);
+                } else {
+                    // The rules follow the first timeline; should it not be
+                    // drawn (no frames), soon anyway.
+                    set_timeout(
+                        move || self.run_check(),
+                        std::time::Duration::from_millis(300),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Reads a browser `File` and decodes it (the worker reads it, in chunks).
     pub fn open_file(self, file: web_sys::File) {
         // Reading the file counts: it is part of what the person waits for.
         self.input_chosen();
-        let name = file.name();
-        let label = format!("{name} ({} bytes)", thousands(file.size() as usize));
-        self.source.set(label.clone());
+        let label = format!(
+            "{} ({} bytes)",
+            file.name(),
+            thousands(file.size() as usize)
+        );
+        self.source.set(label);
         self.loading.set(Some((0.0, "reading the file".into())));
-        leptos::task::spawn_local(async move {
-            match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
-                Ok(buffer) => self.load_array(label, js_sys::Uint8Array::new(&buffer)),
-                Err(_) => {
-                    self.loading.set(None);
-                    self.overview.set(Some(Arc::new(Overview {
-                        error: Some(format!("{name}: the browser could not read this file")),
-                        ..Overview::default()
-                    })));
-                }
-            }
+        self.backend.with_value(|b| {
+            b.load_file(
+                file,
+                move |f, stage| self.loading.set(Some((f, stage))),
+                move |r| self.loaded(r),
+            )
         });
     }
 
