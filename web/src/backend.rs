@@ -432,10 +432,10 @@ fn answer(
     }
 }
 
-/// Reads a whole file in the worker (FileReaderSync exists only there), in 4 MiB slices
+/// Reads a whole file in the worker (FileReaderSync exists only there), in 32 MiB slices
 /// straight into one buffer of the file's size: no second copy of the file in the page.
 fn read_file(file: &web_sys::File) -> Option<Vec<u8>> {
-    const CHUNK: f64 = (4 << 20) as f64;
+    const CHUNK: f64 = (32 << 20) as f64;
     let reader = web_sys::FileReaderSync::new().ok()?;
     let size = file.size();
     let mut bytes = Vec::with_capacity(size as usize);
