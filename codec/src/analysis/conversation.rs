@@ -71,14 +71,15 @@ pub struct AgentHello {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Pair {
-    /// Timeline index of the NOTIFY.
-    pub notify: usize,
-    /// Timeline index of its ACK, if it came.
-    pub ack: Option<usize>,
     /// ACK time − NOTIFY time, in nanoseconds.
     pub latency: Option<u64>,
+    /// Timeline index of its ACK, if it came.
+    pub ack: Option<u32>,
+    /// Timeline index of the NOTIFY (u32 like the timeline's own links: one per NOTIFY adds
+    /// up on a large capture).
+    pub notify: u32,
     /// NOTIFYs outstanding on the connection right after this one was sent (itself included).
-    pub outstanding: usize,
+    pub outstanding: u32,
 }
 
 /// How a connection ended in the capture.
@@ -361,15 +362,15 @@ pub(super) fn summarize(a: &Analysis) -> Vec<ConnectionSummary> {
                 FrameType::Notify => {
                     outstanding += 1;
                     max_outstanding = max_outstanding.max(outstanding);
-                    let ack = e.paired();
-                    let latency = ack
+                    let latency = e
+                        .paired()
                         .and_then(|i| a.frames.get(i))
                         .map(|ack| ack.time.saturating_sub(e.time));
                     pairs.push(Pair {
-                        notify: e.index,
-                        ack,
+                        notify: e.index as u32,
+                        ack: e.pair,
                         latency,
-                        outstanding,
+                        outstanding: u32::try_from(outstanding).unwrap_or(u32::MAX),
                     });
                 }
                 FrameType::Ack if e.pair.is_some() => outstanding = outstanding.saturating_sub(1),

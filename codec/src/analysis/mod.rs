@@ -288,7 +288,7 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// Timeline indexes of each connection's frames, in order (so per-connection passes do
     /// not scan the whole timeline).
-    by_connection: Vec<Vec<usize>>,
+    by_connection: Vec<Vec<u32>>,
     /// What the rules still need besides the frames (`None` once they ran): the stream
     /// items that are not frames (gaps, skipped bytes), by time.
     unchecked: Option<Vec<StreamEvent>>,
@@ -347,7 +347,7 @@ impl Analysis {
             .get(connection)
             .map_or(&[][..], Vec::as_slice)
             .iter()
-            .filter_map(|&i| self.frames.get(i))
+            .filter_map(|&i| self.frames.get(i as usize))
     }
 
     /// Frame `index`'s lasting identity.
@@ -564,10 +564,17 @@ pub fn analyze_timeline(
         }
     }
 
-    let mut by_connection = alloc::vec![Vec::new(); capture.connections.len()];
+    // Sized first: one exact allocation per connection instead of doubling growth.
+    let mut counts = alloc::vec![0usize; capture.connections.len()];
+    for e in &timeline {
+        if let Some(n) = counts.get_mut(e.connection) {
+            *n += 1;
+        }
+    }
+    let mut by_connection: Vec<Vec<u32>> = counts.into_iter().map(Vec::with_capacity).collect();
     for e in &timeline {
         if let Some(list) = by_connection.get_mut(e.connection) {
-            list.push(e.index);
+            list.push(e.index as u32);
         }
     }
     let mut analysis = Analysis {

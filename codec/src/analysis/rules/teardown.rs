@@ -179,15 +179,15 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
             .filter(|p| {
                 let sent_before = a
                     .frames
-                    .get(p.notify)
+                    .get(p.notify as usize)
                     .is_some_and(|n| (n.time, n.packet) <= (d.time, d.packet));
                 let acked_before = p
                     .ack
-                    .and_then(|i| a.frames.get(i))
+                    .and_then(|i| a.frames.get(i as usize))
                     .is_some_and(|ack| (ack.time, ack.packet) <= (d.time, d.packet));
                 sent_before && !acked_before
             })
-            .map(|p| p.notify)
+            .map(|p| p.notify as usize)
             .collect();
         if !waiting.is_empty() {
             let reload = if status == Some(0) && d.direction == Direction::HaproxyToAgent {
