@@ -616,7 +616,42 @@ impl Analysis {
     }
 }
 
-/// Convenience: the text of a STRING value, lossily.
+/// The text of a STRING value for messages and summaries: lossy UTF-8 with control and
+/// bidirectional-formatting characters escaped (`\u{1b}`, `\u{202e}`). Captures are
+/// untrusted: such characters could otherwise recolour a terminal or reorder what a page or a
+/// report shows around them.
 pub(crate) fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    let lossy = String::from_utf8_lossy(bytes);
+    if !lossy.chars().any(needs_escape) {
+        return lossy.into_owned();
+    }
+    let mut out = String::with_capacity(lossy.len() + 8);
+    for c in lossy.chars() {
+        if needs_escape(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Control characters, and the Unicode bidirectional formatting characters (marks,
+/// embeddings, overrides, isolates).
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn text_escapes_controls_and_bidi_overrides() {
+        assert_eq!(super::text(b"plain <b> & \"q\""), "plain <b> & \"q\"");
+        assert_eq!(
+            super::text("\u{202e}gnp.exe\x1b[31m\n\u{2066}".as_bytes()),
+            "\\u{202e}gnp.exe\\u{1b}[31m\\u{a}\\u{2066}"
+        );
+        assert_eq!(super::text(b"\xff<x>"), "\u{fffd}<x>");
+    }
 }
