@@ -3,6 +3,8 @@
 //! * [`pcapgen`]: packet builders (TCP over IPv4/IPv6 over every supported link type) and
 //!   pcap / pcapng writers, for capture and TCP reassembly tests.
 //! * [`agent`]: an SPOA agent built on the codec, for interop tests against real HAProxy.
+//! * [`hostile`]: a capture whose strings attack the surfaces (HTML, script, links, control).
 
 pub mod agent;
+pub mod hostile;
 pub mod pcapgen;

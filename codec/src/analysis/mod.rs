@@ -638,7 +638,7 @@ pub(crate) fn text(bytes: &[u8]) -> String {
 
 /// Control characters, and the Unicode bidirectional formatting characters (marks,
 /// embeddings, overrides, isolates).
-fn needs_escape(c: char) -> bool {
+pub(crate) fn needs_escape(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }

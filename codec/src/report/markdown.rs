@@ -448,9 +448,17 @@ fn inline_code(s: &str) -> String {
 }
 
 fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            o.push(' ');
+        } else if crate::analysis::needs_escape(c) {
+            o.extend(c.escape_unicode());
+        } else {
+            o.push(c);
+        }
+    }
+    o
 }
 
 /// Text for a paragraph, list item or table cell: everything Markdown (CommonMark, GitHub)
@@ -465,6 +473,8 @@ fn text(s: &str) -> String {
                 o.push(ch);
             }
             c if c.is_control() => o.push(' '),
+            // Bidi overrides from a hostile link's notes would reorder the report around them.
+            c if crate::analysis::needs_escape(c) => o.extend(c.escape_unicode()),
             c => o.push(c),
         }
     }
