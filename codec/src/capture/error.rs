@@ -162,6 +162,21 @@ pub enum CaptureErrorKind {
     },
 }
 
+impl CaptureErrorKind {
+    /// Whether the error only says the input ended early (a header, record or block cut off
+    /// by its end): reading the file in chunks, such a position waits for the next chunk.
+    pub const fn is_cut_off(&self) -> bool {
+        matches!(
+            self,
+            CaptureErrorKind::FileHeaderTooShort { .. }
+                | CaptureErrorKind::RecordHeaderTooShort { .. }
+                | CaptureErrorKind::RecordPastEnd { .. }
+                | CaptureErrorKind::BlockHeaderTooShort { .. }
+                | CaptureErrorKind::BlockPastEnd { .. }
+        )
+    }
+}
+
 impl fmt::Display for CaptureError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use CaptureErrorKind as K;

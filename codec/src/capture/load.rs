@@ -431,57 +431,258 @@ fn load_binary(
     text: Option<TextFormat>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Capture, LoadError> {
-    let total = bytes.len();
-    // Coarse enough to cost nothing, fine enough for a smooth bar on 100 MB.
-    let mut tick = |n: u32, offset: usize| {
-        if n % PROGRESS_EVERY == 0 {
-            progress(Progress::Packets {
-                done: offset,
-                total,
-            });
+    let mut loader = Loader::new(options.clone()).with_total(bytes.len());
+    loader.text = text;
+    loader.feed(bytes, progress);
+    loader.finish(progress)
+}
+
+/// Loads an input that arrives in chunks (a file read piece by piece, in a browser or from
+/// disk), so a pcap or pcapng file is never held whole: what is kept is what reassembly keeps
+/// (the streams' bytes), plus the one record or block a chunk boundary cuts. Any other input
+/// (text, a share bundle, raw SPOP) is kept until [`Loader::finish`] and then read as
+/// [`load`] reads it. Feeding a whole input at once is [`load`]: one code path.
+///
+/// ```
+/// # use spop_codec::capture::{load, Loader, LoadOptions};
+/// # let file = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/haproxy34-clean.pcap")).unwrap();
+/// let mut loader = Loader::new(LoadOptions::default()).with_total(file.len());
+/// for chunk in file.chunks(4096) {
+///     loader.feed(chunk, &mut |_| {});
+/// }
+/// let capture = loader.finish(&mut |_| {}).unwrap();
+/// assert_eq!(capture, load(&file, &LoadOptions::default()).unwrap());
+/// ```
+pub struct Loader {
+    options: LoadOptions,
+    /// The input's size, if known: progress is reported against it.
+    total: Option<usize>,
+    text: Option<TextFormat>,
+    /// Input not consumed yet: the start of the file until its format is known; then a
+    /// record or block cut off by the end of the last chunk; for other inputs, all of it.
+    window: Vec<u8>,
+    /// File offset of `window[0]`.
+    base: usize,
+    state: LoaderState,
+}
+
+enum LoaderState {
+    /// Too few bytes to tell the format.
+    Start,
+    /// Reading a pcap file.
+    Pcap(Accumulator, pcap::PcapState),
+    /// Reading a pcapng file.
+    Pcapng(Accumulator, pcapng::PcapngState),
+    /// A pcap or pcapng file whose records can no longer be framed: the rest is skipped.
+    Stopped(Accumulator),
+    /// Not a capture file: read whole at the end.
+    Other,
+    /// A capture file whose header is unusable.
+    Failed(LoadError),
+}
+
+/// Bytes of a new chunk copied to complete a record cut by the previous one (records above
+/// this, rare, make the loader keep the whole chunk).
+const BRIDGE: usize = 64 * 1024;
+
+impl Loader {
+    /// A loader for an input of unknown size.
+    pub fn new(options: LoadOptions) -> Self {
+        Loader {
+            options,
+            total: None,
+            text: None,
+            window: Vec::new(),
+            base: 0,
+            state: LoaderState::Start,
         }
-    };
-    if pcap::is_pcap(bytes) {
-        let reader = pcap::PcapReader::new(bytes).map_err(LoadError::Capture)?;
-        let mut acc = Accumulator::new(InputKind {
-            container: Container::Pcap,
-            text,
-        });
-        for p in reader {
-            match p {
-                Ok(p) => {
-                    tick(p.number, p.file_offset);
-                    acc.packet(&p)
-                }
-                Err(e) => {
-                    acc.file_error = Some(e);
-                    break;
-                }
+    }
+
+    /// Reports progress against `total` bytes.
+    pub fn with_total(mut self, total: usize) -> Self {
+        self.total = Some(total);
+        self
+    }
+
+    /// Takes the input's next bytes.
+    pub fn feed(&mut self, chunk: &[u8], progress: &mut dyn FnMut(Progress)) {
+        self.consume(chunk, true, progress);
+    }
+
+    /// Ends the input: the capture, or why it cannot be read.
+    pub fn finish(mut self, progress: &mut dyn FnMut(Progress)) -> Result<Capture, LoadError> {
+        self.consume(&[], false, progress);
+        let total = self.total.unwrap_or(self.base + self.window.len());
+        match core::mem::replace(&mut self.state, LoaderState::Other) {
+            LoaderState::Pcap(acc, _) | LoaderState::Pcapng(acc, _) | LoaderState::Stopped(acc) => {
+                progress(Progress::Packets { done: total, total });
+                Ok(acc.finish_with_progress(&self.options, progress))
+            }
+            LoaderState::Failed(e) => Err(e),
+            // Never a capture file (or too short to be one): the whole-input path.
+            LoaderState::Start | LoaderState::Other => {
+                load_with_progress(&self.window, &self.options, progress)
             }
         }
-        progress(Progress::Packets { done: total, total });
-        Ok(acc.finish_with_progress(options, progress))
-    } else {
-        let reader = pcapng::PcapngReader::new(bytes).map_err(LoadError::Capture)?;
-        let mut acc = Accumulator::new(InputKind {
-            container: Container::Pcapng,
-            text,
-        });
-        for p in reader {
-            match p {
-                Ok(p) => {
-                    tick(p.number, p.file_offset);
-                    acc.packet(&p)
+    }
+
+    /// Reads what `chunk` completes; keeps what it leaves incomplete (`more`: bytes follow).
+    fn consume(&mut self, chunk: &[u8], more: bool, progress: &mut dyn FnMut(Progress)) {
+        if matches!(self.state, LoaderState::Start) {
+            self.window.extend_from_slice(chunk);
+            self.start(more);
+            if matches!(self.state, LoaderState::Pcap(..) | LoaderState::Pcapng(..)) {
+                // The window holds the file's start: read what it has.
+                let at = self.read(None, more, progress);
+                self.keep_from(at);
+            }
+            return;
+        }
+        if matches!(self.state, LoaderState::Other | LoaderState::Failed(_)) {
+            if matches!(self.state, LoaderState::Other) {
+                self.window.extend_from_slice(chunk);
+            }
+            return;
+        }
+        let mut chunk = chunk;
+        let mut chunk_base = self.base + self.window.len();
+        if !self.window.is_empty() {
+            // Complete the record the last chunk cut, with the start of this one.
+            let take = chunk.len().min(BRIDGE);
+            self.window.extend_from_slice(chunk.get(..take).unwrap_or_default());
+            let bridged_all = take == chunk.len();
+            let at = self.read(None, more || !bridged_all, progress);
+            if at < chunk_base || bridged_all {
+                // Still cut (a record above BRIDGE), or nothing of the chunk is left.
+                if !bridged_all {
+                    self.window.extend_from_slice(chunk.get(take..).unwrap_or_default());
+                    let at = self.read(None, more, progress);
+                    self.keep_from(at);
+                } else {
+                    self.keep_from(at);
                 }
-                // Errors inside a block are reported and reading goes on; the reader ends by
-                // itself when the file's framing is broken.
-                Err(e) => {
-                    acc.file_error.get_or_insert(e);
+                return;
+            }
+            self.window.clear();
+            chunk = chunk.get(at - chunk_base..).unwrap_or_default();
+            chunk_base = at;
+            self.base = at;
+        }
+        let at = self.read(Some((chunk, chunk_base)), more, progress);
+        self.window
+            .extend_from_slice(chunk.get(at.saturating_sub(chunk_base)..).unwrap_or_default());
+        self.base = at.max(chunk_base);
+    }
+
+    /// Drops the window's bytes before file offset `at`.
+    fn keep_from(&mut self, at: usize) {
+        let n = at.saturating_sub(self.base).min(self.window.len());
+        self.window.drain(..n);
+        self.base += n;
+    }
+
+    /// Decides the format once the window's first bytes allow it.
+    fn start(&mut self, more: bool) {
+        let w = &self.window;
+        if w.len() < 4 && more {
+            return;
+        }
+        let input = |container| InputKind {
+            container,
+            text: self.text,
+        };
+        let cut = |e: &CaptureError| more && e.kind.is_cut_off();
+        if pcap::is_pcap(w) {
+            self.state = match pcap::PcapReader::new(w) {
+                Ok(r) => LoaderState::Pcap(Accumulator::new(input(Container::Pcap)), r.state()),
+                Err(e) if cut(&e) => return,
+                Err(e) => LoaderState::Failed(LoadError::Capture(e)),
+            };
+        } else if pcapng::is_pcapng(w) {
+            self.state = match pcapng::PcapngReader::new(w) {
+                Ok(r) => {
+                    LoaderState::Pcapng(Accumulator::new(input(Container::Pcapng)), r.state())
                 }
+                Err(e) if cut(&e) => return,
+                Err(e) => LoaderState::Failed(LoadError::Capture(e)),
+            };
+        } else {
+            self.state = LoaderState::Other;
+        }
+    }
+
+    /// Reads the records available in `data` (file offset `base`; default: the window) into
+    /// the reassembly; returns the file offset reading stopped at.
+    fn read(
+        &mut self,
+        data: Option<(&[u8], usize)>,
+        more: bool,
+        progress: &mut dyn FnMut(Progress),
+    ) -> usize {
+        let (data, base) = data.unwrap_or((&self.window, self.base));
+        let total = self.total.unwrap_or(0);
+        // Coarse enough to cost nothing, fine enough for a smooth bar on 100 MB.
+        let mut tick = |p: &Packet<'_>| {
+            if p.number % PROGRESS_EVERY == 0 {
+                progress(Progress::Packets {
+                    done: p.file_offset,
+                    total: total.max(p.file_offset),
+                });
+            }
+        };
+        match core::mem::replace(&mut self.state, LoaderState::Other) {
+            LoaderState::Pcap(mut acc, state) => {
+                let mut reader = pcap::PcapReader::resume(data, base, state, more);
+                for p in reader.by_ref() {
+                    match p {
+                        Ok(p) => {
+                            tick(&p);
+                            acc.packet(&p);
+                        }
+                        Err(e) => {
+                            acc.file_error = Some(e);
+                            break;
+                        }
+                    }
+                }
+                let at = reader.state().offset;
+                self.state = if acc.file_error.is_some() {
+                    LoaderState::Stopped(acc)
+                } else {
+                    LoaderState::Pcap(acc, reader.state())
+                };
+                at
+            }
+            LoaderState::Pcapng(mut acc, state) => {
+                let mut reader = pcapng::PcapngReader::resume(data, base, state, more);
+                for p in reader.by_ref() {
+                    match p {
+                        Ok(p) => {
+                            tick(&p);
+                            acc.packet(&p);
+                        }
+                        // Errors inside a block are reported and reading goes on; the reader
+                        // ends by itself when the file's framing is broken.
+                        Err(e) => {
+                            acc.file_error.get_or_insert(e);
+                        }
+                    }
+                }
+                let ended = reader.finished();
+                let state = reader.state();
+                let at = state.offset;
+                self.state = if ended && more {
+                    LoaderState::Stopped(acc)
+                } else {
+                    LoaderState::Pcapng(acc, state)
+                };
+                at
+            }
+            other => {
+                self.state = other;
+                base + data.len()
             }
         }
-        progress(Progress::Packets { done: total, total });
-        Ok(acc.finish_with_progress(options, progress))
     }
 }
 
@@ -489,9 +690,9 @@ fn load_binary(
 const PROGRESS_EVERY: u32 = 4096;
 
 /// Packets → TCP reassembly, collecting notes on the way.
-struct Accumulator<'a> {
+struct Accumulator {
     input: InputKind,
-    reassembler: Reassembler<'a>,
+    reassembler: Reassembler,
     packets: u32,
     non_tcp: u32,
     notes: Vec<PacketNote>,
@@ -499,7 +700,7 @@ struct Accumulator<'a> {
     file_error: Option<CaptureError>,
 }
 
-impl<'a> Accumulator<'a> {
+impl Accumulator {
     fn new(input: InputKind) -> Self {
         Accumulator {
             input,
@@ -519,7 +720,7 @@ impl<'a> Accumulator<'a> {
         }
     }
 
-    fn packet(&mut self, p: &Packet<'a>) {
+    fn packet(&mut self, p: &Packet<'_>) {
         self.packets += 1;
         let at = PacketRef {
             number: p.number,

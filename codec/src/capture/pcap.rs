@@ -175,6 +175,11 @@ impl PcapHeader {
 #[derive(Debug, Clone)]
 pub struct PcapReader<'a> {
     data: &'a [u8],
+    /// File offset of `data[0]` (not 0 when reading a file in chunks).
+    base: usize,
+    /// More of the file may follow `data`: a record cut off at its end is waited for, not
+    /// reported.
+    more: bool,
     header: PcapHeader,
     /// File offset of the next record header.
     offset: usize,
@@ -190,11 +195,44 @@ impl<'a> PcapReader<'a> {
         let header = PcapHeader::parse(data)?;
         Ok(PcapReader {
             data,
+            base: 0,
+            more: false,
             header,
             offset: FILE_HEADER_LEN,
             next_number: 1,
             done: false,
         })
+    }
+
+    /// Continues reading a file in chunks: `data` holds the file's bytes from offset `base`
+    /// on (at least from `state`'s position), `more` says whether bytes follow it. With
+    /// `more`, the iteration pauses (ends without an error) at a record cut off by the end of
+    /// `data`; [`Self::state`] then says where to resume.
+    pub fn resume(data: &'a [u8], base: usize, state: PcapState, more: bool) -> Self {
+        PcapReader {
+            data,
+            base,
+            more,
+            header: state.header,
+            offset: state.offset,
+            next_number: state.next_number,
+            done: false,
+        }
+    }
+
+    /// Whether reading ended for good: the end of the file, or framing lost after an error
+    /// (not a pause at the end of a chunk).
+    pub fn finished(&self) -> bool {
+        self.done
+    }
+
+    /// Where the reader is, to [`Self::resume`] on later bytes of the file.
+    pub fn state(&self) -> PcapState {
+        PcapState {
+            header: self.header,
+            offset: self.offset,
+            next_number: self.next_number,
+        }
     }
 
     /// The file header.
@@ -217,6 +255,15 @@ impl<'a> PcapReader<'a> {
     }
 }
 
+/// A [`PcapReader`]'s position in its file, between two chunks of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PcapState {
+    header: PcapHeader,
+    /// File offset of the next record.
+    pub offset: usize,
+    next_number: u32,
+}
+
 impl<'a> Iterator for PcapReader<'a> {
     type Item = Result<Packet<'a>, CaptureError>;
 
@@ -224,13 +271,20 @@ impl<'a> Iterator for PcapReader<'a> {
         if self.done {
             return None;
         }
-        let rest = self.data.get(self.offset..).unwrap_or_default();
+        let rest = self
+            .offset
+            .checked_sub(self.base)
+            .and_then(|at| self.data.get(at..))
+            .unwrap_or_default();
         if rest.is_empty() {
-            self.done = true;
+            self.done = !self.more;
             return None;
         }
         let number = self.next_number;
         if rest.len() < RECORD_HEADER_LEN {
+            if self.more {
+                return None;
+            }
             return self.fail(CaptureErrorKind::RecordHeaderTooShort {
                 record: number,
                 needed: RECORD_HEADER_LEN,
@@ -245,6 +299,9 @@ impl<'a> Iterator for PcapReader<'a> {
             .ok()
             .and_then(|len| body.get(..len))
         else {
+            if self.more {
+                return None;
+            }
             return self.fail(CaptureErrorKind::RecordPastEnd {
                 record: number,
                 claimed: incl_len,

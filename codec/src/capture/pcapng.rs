@@ -191,6 +191,11 @@ struct Block<'a> {
 #[derive(Debug, Clone)]
 pub struct PcapngReader<'a> {
     data: &'a [u8],
+    /// File offset of `data[0]` (not 0 when reading a file in chunks).
+    base: usize,
+    /// More of the file may follow `data`: a block cut off at its end is waited for, not
+    /// reported.
+    more: bool,
     /// File offset of the next block.
     offset: usize,
     /// Byte order of the current section.
@@ -226,6 +231,8 @@ impl<'a> PcapngReader<'a> {
         }
         let mut reader = PcapngReader {
             data,
+            base: 0,
+            more: false,
             offset: 0,
             byte_order: ByteOrder::LittleEndian,
             interfaces: Vec::new(),
@@ -245,6 +252,41 @@ impl<'a> PcapngReader<'a> {
             }
         }
         Ok(reader)
+    }
+
+    /// Continues reading a file in chunks: `data` holds the file's bytes from offset `base`
+    /// on (at least from `state`'s position), `more` says whether bytes follow it. With
+    /// `more`, the iteration pauses (ends without an error) at a block cut off by the end of
+    /// `data`; [`Self::state`] then says where to resume.
+    pub fn resume(data: &'a [u8], base: usize, state: PcapngState, more: bool) -> Self {
+        PcapngReader {
+            data,
+            base,
+            more,
+            offset: state.offset,
+            byte_order: state.byte_order,
+            interfaces: state.interfaces,
+            next_number: state.next_number,
+            last_timestamp: state.last_timestamp,
+            done: false,
+        }
+    }
+
+    /// Whether reading ended for good: the end of the file, or framing lost after an error
+    /// (not a pause at the end of a chunk).
+    pub fn finished(&self) -> bool {
+        self.done
+    }
+
+    /// Where the reader is, to [`Self::resume`] on later bytes of the file.
+    pub fn state(self) -> PcapngState {
+        PcapngState {
+            offset: self.offset,
+            byte_order: self.byte_order,
+            interfaces: self.interfaces,
+            next_number: self.next_number,
+            last_timestamp: self.last_timestamp,
+        }
     }
 
     /// Interfaces described so far in the current section (index = interface id).
@@ -277,9 +319,12 @@ impl<'a> PcapngReader<'a> {
             return None;
         }
         let offset = self.offset;
-        let rest = self.data.get(offset..).unwrap_or_default();
+        let rest = offset
+            .checked_sub(self.base)
+            .and_then(|at| self.data.get(at..))
+            .unwrap_or_default();
         if rest.is_empty() {
-            self.done = true;
+            self.done = !self.more;
             return None;
         }
         let result = self.frame(offset, rest);
@@ -287,6 +332,8 @@ impl<'a> PcapngReader<'a> {
             Ok(block) => {
                 self.offset = offset + MIN_BLOCK_LEN + block.body.len();
             }
+            // Cut off by the end of this chunk: wait for the next one.
+            Err(e) if self.more && e.kind.is_cut_off() => return None,
             Err(_) => self.done = true,
         }
         Some(result)
@@ -545,6 +592,17 @@ impl<'a> PcapngReader<'a> {
             file_offset: block.offset + 8 + FIXED,
         })
     }
+}
+
+/// A [`PcapngReader`]'s position in its file, between two chunks of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PcapngState {
+    /// File offset of the next block.
+    pub offset: usize,
+    byte_order: ByteOrder,
+    interfaces: Vec<Interface>,
+    next_number: u32,
+    last_timestamp: Timestamp,
 }
 
 impl<'a> Iterator for PcapngReader<'a> {

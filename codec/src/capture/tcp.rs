@@ -5,8 +5,8 @@
 //! then [`Reassembler::finish`]. Handles out-of-order segments, retransmissions and overlaps
 //! (first copy wins, conflicting copies are counted), mid-stream starts (no SYN), sequence
 //! wrap-around, FIN/RST, and port reuse (a new SYN on a closed 4-tuple opens a new
-//! connection). Bytes are copied once into their stream; out-of-order segments are held as
-//! borrows of the capture until they fit.
+//! connection). Bytes are copied once into their stream; out-of-order segments (rare) are held
+//! as copies until they fit, so the input can be read in chunks and dropped as it goes.
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
@@ -144,21 +144,21 @@ impl Connection {
 
 /// Per-direction state while reassembling.
 #[derive(Debug, Default)]
-struct DirState<'a> {
+struct DirState {
     /// Sequence number of stream offset 0 (ISN + 1 after a SYN; first seen seq otherwise).
     base: Option<u32>,
     /// Absolute offset (u64, wrap-free) of the next expected byte.
     next: u64,
     /// Out-of-order segments by absolute offset.
-    pending: BTreeMap<u64, (&'a [u8], PacketRef)>,
+    pending: BTreeMap<u64, (Vec<u8>, PacketRef)>,
     /// Absolute offset of `stream.data[0]` is 0; data.len() + gap bytes = `next`.
     skipped: u64,
 }
 
 #[derive(Debug)]
-struct ConnState<'a> {
+struct ConnState {
     conn: Connection,
-    dirs: [DirState<'a>; 2],
+    dirs: [DirState; 2],
     closed: bool,
 }
 
@@ -175,7 +175,7 @@ fn unwrap_offset(rel: u32, near: u64) -> u64 {
     }
 }
 
-impl<'a> DirState<'a> {
+impl DirState {
     /// Appends in-order bytes to the stream, recording their packet.
     fn append(stream: &mut Stream, bytes: &[u8], packet: PacketRef) {
         if bytes.is_empty() {
@@ -193,19 +193,19 @@ impl<'a> DirState<'a> {
 
     /// Takes a segment whose first byte is at absolute offset `off`, then moves held
     /// segments that now fit. Iterative: a long chain of held segments cannot grow the stack.
-    fn accept(&mut self, stream: &mut Stream, off: u64, bytes: &'a [u8], packet: PacketRef) {
+    fn accept(&mut self, stream: &mut Stream, off: u64, bytes: &[u8], packet: PacketRef) {
         self.accept_one(stream, off, bytes, packet);
         while let Some((&off, _)) = self.pending.first_key_value() {
             if off > self.next {
                 break;
             }
             if let Some((off, (bytes, packet))) = self.pending.pop_first() {
-                self.accept_one(stream, off, bytes, packet);
+                self.accept_one(stream, off, &bytes, packet);
             }
         }
     }
 
-    fn accept_one(&mut self, stream: &mut Stream, off: u64, bytes: &'a [u8], packet: PacketRef) {
+    fn accept_one(&mut self, stream: &mut Stream, off: u64, bytes: &[u8], packet: PacketRef) {
         // Segments without payload (ACKs, FIN, the ACK after a FIN, which sits one sequence
         // number further) place no bytes: never hold them, never let them make a gap.
         if bytes.is_empty() {
@@ -222,7 +222,7 @@ impl<'a> DirState<'a> {
             match self.pending.get(&off) {
                 Some((held, _)) if held.len() >= bytes.len() => stream.retransmissions += 1,
                 _ => {
-                    self.pending.insert(off, (bytes, packet));
+                    self.pending.insert(off, (bytes.to_vec(), packet));
                 }
             }
             return;
@@ -273,17 +273,18 @@ impl<'a> DirState<'a> {
             if off > self.next {
                 self.skip_missing(stream, off - self.next, packet);
             }
-            self.accept(stream, off, bytes, packet);
+            self.accept(stream, off, &bytes, packet);
         }
     }
 }
 
 /// Reassembles the TCP connections of a capture.
 #[derive(Debug, Default)]
-pub struct Reassembler<'a> {
-    conns: Vec<ConnState<'a>>,
-    /// Open connection per unordered address pair.
-    open: BTreeMap<(SocketAddr, SocketAddr), usize>,
+pub struct Reassembler {
+    conns: Vec<ConnState>,
+    /// Open connection per unordered address pair (hashed: looked up for every packet, where
+    /// ordered comparisons of socket addresses were a tenth of the load).
+    open: hashbrown::HashMap<(SocketAddr, SocketAddr), usize>,
 }
 
 fn flow_key(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
@@ -294,14 +295,14 @@ fn flow_key(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
     }
 }
 
-impl<'a> Reassembler<'a> {
+impl Reassembler {
     /// An empty reassembler.
     pub fn new() -> Self {
         Reassembler::default()
     }
 
     /// Feeds one segment, in capture order.
-    pub fn push(&mut self, seg: &TcpSegment<'a>, packet: PacketRef) {
+    pub fn push(&mut self, seg: &TcpSegment<'_>, packet: PacketRef) {
         let key = flow_key(seg.src, seg.dst);
         let is_new_syn = seg.flags.syn && !seg.flags.ack;
         let idx = match self.open.get(&key).copied() {

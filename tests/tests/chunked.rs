@@ -1,0 +1,98 @@
+//! Reading a capture in chunks (`capture::Loader`, as the browser and the CLI read files)
+//! gives exactly what reading it whole gives, wherever the chunks are cut: for every fixture,
+//! every prefix of one (truncated files), and files with broken records or blocks.
+
+use spop_codec::capture::{load, Capture, LoadError, LoadOptions, Loader};
+
+fn fixtures() -> Vec<(String, Vec<u8>)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "pcap" || e == "pcapng") {
+            out.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+        }
+    }
+    assert!(out.len() >= 5);
+    out
+}
+
+fn chunked(bytes: &[u8], cuts: &[usize]) -> Result<Capture, LoadError> {
+    let mut loader = Loader::new(LoadOptions::default()).with_total(bytes.len());
+    let mut at = 0;
+    for &cut in cuts {
+        let cut = cut.clamp(at, bytes.len());
+        loader.feed(&bytes[at..cut], &mut |_| {});
+        at = cut;
+    }
+    loader.feed(&bytes[at..], &mut |_| {});
+    loader.finish(&mut |_| {})
+}
+
+/// Cut positions every `n` bytes.
+fn every(n: usize, len: usize) -> Vec<usize> {
+    (1..).map(|i| i * n).take_while(|&c| c < len).collect()
+}
+
+/// Reproducible pseudo-random cuts (xorshift), small and large gaps mixed.
+fn random_cuts(seed: u64, len: usize) -> Vec<usize> {
+    let mut x = seed | 1;
+    let mut cuts = Vec::new();
+    let mut at = 0usize;
+    while at < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        at += 1 + (x % if x % 3 == 0 { 70_000 } else { 300 }) as usize;
+        cuts.push(at);
+    }
+    cuts
+}
+
+#[test]
+fn any_chunking_gives_the_same_capture() {
+    for (name, bytes) in fixtures() {
+        let whole = load(&bytes, &LoadOptions::default());
+        assert!(whole.is_ok(), "{name}");
+        for n in [1, 2, 3, 7, 16, 24, 100, 4096, 65_536, 70_001] {
+            assert_eq!(chunked(&bytes, &every(n, bytes.len())), whole, "{name}, chunks of {n}");
+        }
+        for seed in 1..20 {
+            assert_eq!(chunked(&bytes, &random_cuts(seed, bytes.len())), whole, "{name}, seed {seed}");
+        }
+    }
+}
+
+#[test]
+fn truncated_files_fail_alike() {
+    for (name, bytes) in fixtures() {
+        // Every prefix of the first 2 KiB, then a sample of longer ones.
+        let lens = (0..bytes.len().min(2048)).chain((2048..bytes.len()).step_by(997));
+        for len in lens {
+            let cut = &bytes[..len];
+            let whole = load(cut, &LoadOptions::default());
+            assert_eq!(chunked(cut, &every(5, len)), whole, "{name} cut at {len}");
+            assert_eq!(chunked(cut, &random_cuts(len as u64, len)), whole, "{name} cut at {len}");
+        }
+    }
+}
+
+#[test]
+fn broken_records_and_blocks_fail_alike() {
+    for (name, bytes) in fixtures() {
+        // Corrupt a length field at a few places: a record or block then claims gigabytes,
+        // or too little.
+        for pos in [28usize, 40, 200, 1000, bytes.len() / 2] {
+            for value in [0xFFFF_FFF0u32, 0, 13] {
+                let mut broken = bytes.clone();
+                if let Some(b) = broken.get_mut(pos..pos + 4) {
+                    b.copy_from_slice(&value.to_le_bytes());
+                }
+                let whole = load(&broken, &LoadOptions::default());
+                for n in [1, 64, 4096] {
+                    assert_eq!(chunked(&broken, &every(n, broken.len())), whole, "{name} broken at {pos} = {value:#x}, chunks of {n}");
+                }
+            }
+        }
+    }
+}
