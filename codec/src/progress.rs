@@ -50,10 +50,11 @@ impl Progress {
             }
         };
         match *self {
-            Progress::Packets { done, total } => 0.45 * part(done, total),
-            Progress::Connections { done, total } => 0.45 + 0.15 * part(done, total),
-            Progress::Timeline { done, total } => 0.6 + 0.1 * part(done, total),
-            Progress::Rules { done, total } => 0.7 + 0.3 * part(done, total),
+            // The rules run last and fast; a surface may show the timeline before them.
+            Progress::Packets { done, total } => 0.6 * part(done, total),
+            Progress::Connections { done, total } => 0.6 + 0.15 * part(done, total),
+            Progress::Timeline { done, total } => 0.75 + 0.15 * part(done, total),
+            Progress::Rules { done, total } => 0.9 + 0.1 * part(done, total),
         }
     }
 
@@ -93,7 +94,7 @@ mod tests {
                 total: 10
             }
             .fraction(),
-            0.45
+            0.6
         );
     }
 }

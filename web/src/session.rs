@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 use spop_codec::analysis::{analyze_timeline, Analysis, AnalysisOptions, Finding, Severity};
-use spop_codec::capture::{load_with_progress, LoadOptions};
+use spop_codec::capture::{load_with_progress, Capture, LoadError, LoadOptions};
 use spop_codec::fields::{fields, Field};
 use spop_codec::report::seconds;
 use spop_codec::wire::Direction;
@@ -552,7 +552,19 @@ impl Session {
                 },
             );
         }
-        let capture = match load_with_progress(input, &LoadOptions::default(), progress) {
+        Session::from_capture(
+            load_with_progress(input, &LoadOptions::default(), progress),
+            progress,
+        )
+    }
+
+    /// A session over a loaded capture (for instance a file read in chunks through
+    /// [`spop_codec::capture::Loader`]), or the overview saying why there is none.
+    pub fn from_capture(
+        loaded: Result<Capture, LoadError>,
+        progress: &mut dyn FnMut(Progress),
+    ) -> (Option<Session>, Overview) {
+        let capture = match loaded {
             Ok(c) => c,
             Err(e) => {
                 return (

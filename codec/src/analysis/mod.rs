@@ -493,6 +493,7 @@ pub fn analyze_timeline(
             });
         }
     }
+    progress(Progress::Timeline { done: total, total });
     frames.shrink_to_fit();
 
     // The timeline: by time, then packet, connection, direction and stream order. The entries
