@@ -50,7 +50,9 @@ build_web() {
   cargo build -p spop-web --bin app --profile wasm-release --target wasm32-unknown-unknown
   local target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
   rm -rf pkg
+  # Without the function-name section (a third of the module, only for stack traces).
   wasm-bindgen --target web --out-dir pkg --out-name app \
+    --remove-name-section --remove-producers-section \
     "$target_dir/wasm32-unknown-unknown/wasm-release/app.wasm"
   # The decode worker's boot script sits next to the module it loads.
   cp web/worker.js pkg/worker.js
@@ -59,6 +61,7 @@ build_web() {
   local single="$target_dir/single-file"
   rm -rf "$single"
   wasm-bindgen --target no-modules --no-typescript --out-dir "$single" --out-name app \
+    --remove-name-section --remove-producers-section \
     "$target_dir/wasm32-unknown-unknown/wasm-release/app.wasm"
   python3 scripts/single_file.py --html index.html --glue "$single/app.js" \
     --wasm "$single/app_bg.wasm" --out dist/spop-inspector.html

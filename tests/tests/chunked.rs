@@ -9,7 +9,10 @@ fn fixtures() -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "pcap" || e == "pcapng") {
+        if path
+            .extension()
+            .is_some_and(|e| e == "pcap" || e == "pcapng")
+        {
             out.push((path.display().to_string(), std::fs::read(&path).unwrap()));
         }
     }
@@ -55,10 +58,18 @@ fn any_chunking_gives_the_same_capture() {
         let whole = load(&bytes, &LoadOptions::default());
         assert!(whole.is_ok(), "{name}");
         for n in [1, 2, 3, 7, 16, 24, 100, 4096, 65_536, 70_001] {
-            assert_eq!(chunked(&bytes, &every(n, bytes.len())), whole, "{name}, chunks of {n}");
+            assert_eq!(
+                chunked(&bytes, &every(n, bytes.len())),
+                whole,
+                "{name}, chunks of {n}"
+            );
         }
         for seed in 1..20 {
-            assert_eq!(chunked(&bytes, &random_cuts(seed, bytes.len())), whole, "{name}, seed {seed}");
+            assert_eq!(
+                chunked(&bytes, &random_cuts(seed, bytes.len())),
+                whole,
+                "{name}, seed {seed}"
+            );
         }
     }
 }
@@ -72,7 +83,11 @@ fn truncated_files_fail_alike() {
             let cut = &bytes[..len];
             let whole = load(cut, &LoadOptions::default());
             assert_eq!(chunked(cut, &every(5, len)), whole, "{name} cut at {len}");
-            assert_eq!(chunked(cut, &random_cuts(len as u64, len)), whole, "{name} cut at {len}");
+            assert_eq!(
+                chunked(cut, &random_cuts(len as u64, len)),
+                whole,
+                "{name} cut at {len}"
+            );
         }
     }
 }
@@ -90,7 +105,11 @@ fn broken_records_and_blocks_fail_alike() {
                 }
                 let whole = load(&broken, &LoadOptions::default());
                 for n in [1, 64, 4096] {
-                    assert_eq!(chunked(&broken, &every(n, broken.len())), whole, "{name} broken at {pos} = {value:#x}, chunks of {n}");
+                    assert_eq!(
+                        chunked(&broken, &every(n, broken.len())),
+                        whole,
+                        "{name} broken at {pos} = {value:#x}, chunks of {n}"
+                    );
                 }
             }
         }

@@ -549,13 +549,15 @@ impl Loader {
         if !self.window.is_empty() {
             // Complete the record the last chunk cut, with the start of this one.
             let take = chunk.len().min(BRIDGE);
-            self.window.extend_from_slice(chunk.get(..take).unwrap_or_default());
+            self.window
+                .extend_from_slice(chunk.get(..take).unwrap_or_default());
             let bridged_all = take == chunk.len();
             let at = self.read(None, more || !bridged_all, progress);
             if at < chunk_base || bridged_all {
                 // Still cut (a record above BRIDGE), or nothing of the chunk is left.
                 if !bridged_all {
-                    self.window.extend_from_slice(chunk.get(take..).unwrap_or_default());
+                    self.window
+                        .extend_from_slice(chunk.get(take..).unwrap_or_default());
                     let at = self.read(None, more, progress);
                     self.keep_from(at);
                 } else {
@@ -569,8 +571,11 @@ impl Loader {
             self.base = at;
         }
         let at = self.read(Some((chunk, chunk_base)), more, progress);
-        self.window
-            .extend_from_slice(chunk.get(at.saturating_sub(chunk_base)..).unwrap_or_default());
+        self.window.extend_from_slice(
+            chunk
+                .get(at.saturating_sub(chunk_base)..)
+                .unwrap_or_default(),
+        );
         self.base = at.max(chunk_base);
     }
 
@@ -600,9 +605,7 @@ impl Loader {
             };
         } else if pcapng::is_pcapng(w) {
             self.state = match pcapng::PcapngReader::new(w) {
-                Ok(r) => {
-                    LoaderState::Pcapng(Accumulator::new(input(Container::Pcapng)), r.state())
-                }
+                Ok(r) => LoaderState::Pcapng(Accumulator::new(input(Container::Pcapng)), r.state()),
                 Err(e) if cut(&e) => return,
                 Err(e) => LoaderState::Failed(LoadError::Capture(e)),
             };

@@ -19,7 +19,9 @@ pub mod text;
 
 pub use error::{CaptureError, PacketIssue};
 pub use ip::tcp_segment;
-pub use load::{load, load_with_progress, Capture, Container, InputKind, LoadError, LoadOptions, Loader};
+pub use load::{
+    load, load_with_progress, Capture, Container, InputKind, LoadError, LoadOptions, Loader,
+};
 pub use pcap::PcapReader;
 pub use pcapng::PcapngReader;
 
