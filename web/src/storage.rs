@@ -50,7 +50,9 @@ pub fn notes(fingerprint: &str) -> Option<Vec<StoredNote>> {
     if fingerprint.is_empty() {
         return None;
     }
-    serde_json::from_str(&get(&format!("notes.{fingerprint}"))?).ok()
+    // The browser's JSON, not a JSON library in the bundle.
+    let value = js_sys::JSON::parse(&get(&format!("notes.{fingerprint}"))?).ok()?;
+    serde_wasm_bindgen::from_value(value).ok()
 }
 
 /// Keeps the notes of the capture with this fingerprint.
@@ -67,7 +69,11 @@ pub fn save_notes(fingerprint: &str, notes: &[Note]) {
         })
         .collect();
     // An empty list is kept too: deleting the notes a link brought must stick.
-    if let Ok(json) = serde_json::to_string(&stored) {
+    let json = serde_wasm_bindgen::to_value(&stored)
+        .ok()
+        .and_then(|v| js_sys::JSON::stringify(&v).ok())
+        .and_then(|s| s.as_string());
+    if let Some(json) = json {
         set(&format!("notes.{fingerprint}"), Some(&json));
     }
 }
