@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use spop_codec::analysis::{analyze, Analysis, AnalysisOptions, CATALOGUE};
-use spop_codec::capture::{load, LoadOptions};
+use spop_codec::capture::{Capture, LoadError, LoadOptions, Loader};
 use spop_codec::report::markdown::{self, size, MarkdownOptions};
 use spop_codec::report::Report;
 use spop_codec::share::{self, Bundle};
@@ -133,25 +133,46 @@ Exit status: 0 clean, 1 findings at the --fail-on level, 2 unreadable input (or 
 /// Links longer than this are cut by chat tools and some browsers.
 const LONG_LINK: usize = 32 << 10;
 
-fn read_input(path: &PathBuf) -> io::Result<Vec<u8>> {
-    if path.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        io::stdin().read_to_end(&mut buf)?;
-        Ok(buf)
+/// Reads the input (a file, or `-` for standard input) in 1 MiB chunks into the engine's
+/// loader: a pcap or pcapng file is never held whole, only what TCP reassembly keeps.
+fn load_input(
+    path: &PathBuf,
+    options: LoadOptions,
+) -> Result<Result<Capture, LoadError>, io::Error> {
+    let (mut reader, total): (Box<dyn Read>, Option<u64>) = if path.as_os_str() == "-" {
+        (Box::new(io::stdin().lock()), None)
     } else {
-        std::fs::read(path)
+        let file = std::fs::File::open(path)?;
+        let total = file.metadata().ok().map(|m| m.len());
+        (Box::new(file), total)
+    };
+    let mut loader = Loader::new(options);
+    if let Some(total) = total.and_then(|t| usize::try_from(t).ok()) {
+        loader = loader.with_total(total);
     }
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        loader.feed(&buf[..n], &mut |_| {});
+    }
+    Ok(loader.finish(&mut |_| {}))
 }
 
 fn inspect(args: &InspectArgs) -> Result<(Analysis, String), String> {
-    let input = read_input(&args.input).map_err(|e| format!("{}: {e}", args.input.display()))?;
-    let capture = load(
-        &input,
-        &LoadOptions {
+    let at = |e: &dyn std::fmt::Display| format!("{}: {e}", args.input.display());
+    let capture = load_input(
+        &args.input,
+        LoadOptions {
             ports: args.ports.clone(),
         },
     )
-    .map_err(|e| format!("{}: {e}", args.input.display()))?;
+    .map_err(|e| at(&e))?
+    .map_err(|e| at(&e))?;
     let options = AnalysisOptions {
         slow_ack: AnalysisOptions::slow_ack_ms(args.slow_ack),
         ..AnalysisOptions::default()
