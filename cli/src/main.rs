@@ -133,7 +133,7 @@ Exit status: 0 clean, 1 findings at the --fail-on level, 2 unreadable input (or 
 /// Links longer than this are cut by chat tools and some browsers.
 const LONG_LINK: usize = 32 << 10;
 
-/// Reads the input (a file, or `-` for standard input) in 1 MiB chunks into the engine's
+/// Reads the input (a file, or `-` for standard input) in 256 KiB chunks into the engine's
 /// loader: a pcap or pcapng file is never held whole, only what TCP reassembly keeps.
 fn load_input(
     path: &PathBuf,
@@ -150,7 +150,7 @@ fn load_input(
     if let Some(total) = total.and_then(|t| usize::try_from(t).ok()) {
         loader = loader.with_total(total);
     }
-    let mut buf = vec![0u8; 1 << 20];
+    let mut buf = vec![0u8; 256 << 10];
     loop {
         let n = match reader.read(&mut buf) {
             Ok(0) => break,

@@ -430,7 +430,7 @@ impl Report {
                     flags: e.flags.0,
                     time: seconds(e.time),
                     packet: e.packet,
-                    segments: e.segments,
+                    segments: a.segments_of(e.index) as u32,
                     offset: e.offset(),
                     resumes_at: e.layout.resumes_at(),
                     embedded_in: e.outer(),

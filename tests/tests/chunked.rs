@@ -46,7 +46,7 @@ fn random_cuts(seed: u64, len: usize) -> Vec<usize> {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        at += 1 + (x % if x % 3 == 0 { 70_000 } else { 300 }) as usize;
+        at += 1 + (x % if x.is_multiple_of(3) { 70_000 } else { 300 }) as usize;
         cuts.push(at);
     }
     cuts

@@ -163,8 +163,6 @@ pub struct FrameEntry {
     pub length: u32,
     /// Number of the packet that completed it.
     pub packet: u32,
-    /// TCP segments it spans.
-    pub segments: u32,
     /// FLAGS.
     pub flags: Flags,
     /// For a frame written into another one, that frame's index.
@@ -175,12 +173,22 @@ pub struct FrameEntry {
     pub frame_type: FrameType,
     /// Who sent it.
     pub direction: Direction,
-    /// Whether its payload follows its type's grammar (checked once, while cutting the
-    /// stream; the rules re-read payloads without walking them again for that).
-    pub payload_valid: bool,
-    /// Whether its payload is valid with every typed value plainly encoded (see
-    /// [`Frame::plain_values`]): the data rules skip such frames.
-    pub plain_values: bool,
+    /// What the payload check found (once, while cutting the stream: the rules re-read
+    /// payloads without walking them again for that).
+    pub payload: PayloadCheck,
+}
+
+/// A frame's payload, as checked when its stream was cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadCheck {
+    /// It breaks its type's grammar.
+    Invalid,
+    /// It follows its grammar, with some typed value flagged or out of range (see
+    /// [`Frame::plain_values`]).
+    Valid,
+    /// It follows its grammar and every typed value is plainly encoded: the data rules skip
+    /// such frames.
+    Plain,
 }
 
 impl FrameEntry {
@@ -213,6 +221,11 @@ impl FrameEntry {
     /// in the stream: one span, or two for a split frame when it straddles the embedded ones.
     pub fn map_span(&self, span: Span) -> impl Iterator<Item = Span> {
         self.layout.map_span(span).into_iter().flatten()
+    }
+
+    /// Whether its payload follows its type's grammar.
+    pub fn payload_valid(&self) -> bool {
+        self.payload != PayloadCheck::Invalid
     }
 
     /// The frame written into (`embedded_in`) as a timeline index.
@@ -317,7 +330,7 @@ impl Analysis {
 
     /// Decodes frame `index` and hands the view to `f`.
     pub fn with_frame<R>(&self, index: usize, f: impl FnOnce(&Frame<'_>) -> R) -> Option<R> {
-        let valid = self.frames.get(index)?.payload_valid;
+        let valid = self.frames.get(index)?.payload_valid();
         let (bytes, base) = self.frame_bytes(index)?;
         // The payload was checked while cutting the stream: walk it again only to find
         // the error of an invalid one.
@@ -330,6 +343,26 @@ impl Analysis {
             Ok(Status::Complete(frame)) => Some(f(&frame)),
             _ => None,
         }
+    }
+
+    /// How many TCP segments carried frame `index` (both parts of a split one): from the
+    /// stream's segment map rather than stored in every timeline entry.
+    pub fn segments_of(&self, index: usize) -> usize {
+        let Some(e) = self.frames.get(index) else {
+            return 0;
+        };
+        let Some(conn) = self.capture.connections.get(e.connection) else {
+            return 0;
+        };
+        let stream = conn.stream(e.direction);
+        let count = |s: Span| {
+            if s.is_empty() {
+                0
+            } else {
+                stream.segments_in(s.start, s.end).len()
+            }
+        };
+        count(e.layout.head) + count(e.layout.tail)
     }
 
     /// Findings shown under frame `index` (whose first frame it is).
@@ -423,13 +456,9 @@ pub fn analyze_timeline(
             let mut last_frame: Option<usize> = None;
             scan_stream_with(stream, dir, max_length, |item, decoded| {
                 let packet = item.packet(stream);
-                let (layout, segments) = match item {
-                    StreamItem::Frame(r) => (FrameLayout::whole(r.span), r.segments),
-                    StreamItem::Split(r) => (
-                        FrameLayout::split(&r),
-                        stream.segments_in(r.head.start, r.head.end).len() as u32
-                            + stream.segments_in(r.tail.start, r.tail.end).len() as u32,
-                    ),
+                let layout = match item {
+                    StreamItem::Frame(r) => FrameLayout::whole(r.span),
+                    StreamItem::Split(r) => FrameLayout::split(&r),
                     _ => {
                         events.push(StreamEvent {
                             connection: conn.id,
@@ -484,11 +513,13 @@ pub fn analyze_timeline(
                     length: f.length(),
                     time: packet.timestamp,
                     packet: packet.number,
-                    segments,
                     embedded_in,
                     pair: None,
-                    payload_valid: f.payload_error().is_none(),
-                    plain_values: f.plain_values(),
+                    payload: match (f.payload_error(), f.plain_values()) {
+                        (Some(_), _) => PayloadCheck::Invalid,
+                        (None, false) => PayloadCheck::Valid,
+                        (None, true) => PayloadCheck::Plain,
+                    },
                 });
             });
         }

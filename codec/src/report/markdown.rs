@@ -273,7 +273,7 @@ fn write_annotated_frame(out: &mut String, a: &Analysis, group: &[&Annotation]) 
         "- **Time:** {:.6} s after the first frame (packet {}, {} TCP segment(s))",
         seconds(e.time.saturating_sub(start)),
         e.packet,
-        e.segments
+        a.segments_of(e.index)
     )?;
     writeln!(
         out,

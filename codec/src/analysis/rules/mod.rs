@@ -292,7 +292,7 @@ pub(crate) fn run(
         }
         a.with_frame(e.index, |f| {
             framing::check_frame(&mut cx, e, f);
-            if !e.plain_values {
+            if e.payload != super::PayloadCheck::Plain {
                 data::check_frame(&mut cx, e, f);
             }
             exchange::check_actions(&mut cx, e, f);
