@@ -636,18 +636,8 @@ impl Loader {
         match core::mem::replace(&mut self.state, LoaderState::Other) {
             LoaderState::Pcap(mut acc, state) => {
                 let mut reader = pcap::PcapReader::resume(data, base, state, more);
-                for p in reader.by_ref() {
-                    match p {
-                        Ok(p) => {
-                            tick(&p);
-                            acc.packet(&p);
-                        }
-                        Err(e) => {
-                            acc.file_error = Some(e);
-                            break;
-                        }
-                    }
-                }
+                // A pcap error is the end of the file's framing.
+                drain(reader.by_ref(), &mut acc, &mut tick, true);
                 let at = reader.state().offset;
                 self.state = if acc.file_error.is_some() {
                     LoaderState::Stopped(acc)
@@ -658,19 +648,9 @@ impl Loader {
             }
             LoaderState::Pcapng(mut acc, state) => {
                 let mut reader = pcapng::PcapngReader::resume(data, base, state, more);
-                for p in reader.by_ref() {
-                    match p {
-                        Ok(p) => {
-                            tick(&p);
-                            acc.packet(&p);
-                        }
-                        // Errors inside a block are reported and reading goes on; the reader
-                        // ends by itself when the file's framing is broken.
-                        Err(e) => {
-                            acc.file_error.get_or_insert(e);
-                        }
-                    }
-                }
+                // Errors inside a block are reported and reading goes on; the reader ends by
+                // itself when the file's framing is broken.
+                drain(reader.by_ref(), &mut acc, &mut tick, false);
                 let ended = reader.finished();
                 let state = reader.state();
                 let at = state.offset;
@@ -684,6 +664,29 @@ impl Loader {
             other => {
                 self.state = other;
                 base + data.len()
+            }
+        }
+    }
+}
+
+/// Feeds a reader's packets to the reassembly, keeping the first error; `stop` ends at it.
+fn drain<'p>(
+    packets: impl Iterator<Item = Result<Packet<'p>, CaptureError>>,
+    acc: &mut Accumulator,
+    tick: &mut impl FnMut(&Packet<'_>),
+    stop: bool,
+) {
+    for p in packets {
+        match p {
+            Ok(p) => {
+                tick(&p);
+                acc.packet(&p);
+            }
+            Err(e) => {
+                acc.file_error.get_or_insert(e);
+                if stop {
+                    break;
+                }
             }
         }
     }
