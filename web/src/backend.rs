@@ -324,26 +324,26 @@ impl Backend {
         progress: impl Fn(f64, String) + 'static,
         done: impl FnOnce(Response) + 'static,
     ) {
-        self.restart_if_busy();
-        *self.0.progress.borrow_mut() = Some(Rc::new(progress));
-        let message = Object::new();
-        let _ = Reflect::set(&message, &"load".into(), &input);
-        self.send(message.into(), Box::new(done));
+        self.start_load("load", &input, Rc::new(progress), Box::new(done));
     }
 
-    /// Decodes a file. A worker reads it itself, in chunks (the page never holds the whole
-    /// file); in-thread, the page reads it first.
+    /// [`Self::load`] for a file. A worker reads it itself, in chunks (the page never holds
+    /// the whole file); in-thread, the page reads it first.
     pub fn load_file(
         &self,
         file: web_sys::File,
         progress: impl Fn(f64, String) + 'static,
         done: impl FnOnce(Response) + 'static,
     ) {
+        self.start_load("load_file", &file, Rc::new(progress), Box::new(done));
+    }
+
+    fn start_load(&self, key: &str, input: &JsValue, progress: ProgressFn, done: Reply) {
         self.restart_if_busy();
-        *self.0.progress.borrow_mut() = Some(Rc::new(progress));
+        *self.0.progress.borrow_mut() = Some(progress);
         let message = Object::new();
-        let _ = Reflect::set(&message, &"load_file".into(), &file);
-        self.send(message.into(), Box::new(done));
+        let _ = Reflect::set(&message, &key.into(), input);
+        self.send(message.into(), done);
     }
 
     /// Asks the loaded session a question.
