@@ -47,6 +47,8 @@ pub fn Connections() -> impl IntoView {
                         </tr>
                         {move || {
                             let all = rows();
+                            // Until the rules ran, a connection's counts are not known yet.
+                            let checked = ui.overview.with(|o| o.as_ref().is_some_and(|o| o.checked));
                             let more = all.len().saturating_sub(SHOWN);
                             let shown: Vec<_> = all.into_iter().take(SHOWN).collect();
                             view! {
@@ -76,7 +78,8 @@ pub fn Connections() -> impl IntoView {
                                             <td class="counts">
                                                 {(c.errors > 0).then(|| view! { <span class="sev-error">{format!("{} E", c.errors)}</span> })}
                                                 {(c.warnings > 0).then(|| view! { <span class="sev-warning">{format!("{} W", c.warnings)}</span> })}
-                                                {(c.errors + c.warnings == 0).then_some("–")}
+                                                {(checked && c.errors + c.warnings == 0).then_some("–")}
+                                                {(!checked).then_some("…")}
                                             </td>
                                         </tr>
                                     }
