@@ -171,7 +171,8 @@ impl App {
             .find(|b| b.text_content().unwrap_or_default().contains(name))
             .unwrap_or_else(|| panic!("no example button for {name}"));
         self.click(&button);
-        self.wait_for(".summary-line").await;
+        // Loaded, and its rules run (the timeline comes first, the findings after).
+        self.wait_for(".summary-line .counts .sev-error").await;
     }
 
     /// The `data-offset`s of the hex bytes matching `selector`.
@@ -218,10 +219,13 @@ fn fire(el: &Element, kind: &str) {
 }
 
 /// The engine over a capture, as the page's backend has it: what the page should show.
+/// The engine's session on `input`, its rules run (as the page has them once loaded).
 fn engine(input: &[u8]) -> Session {
-    Session::load(input, &mut |_| {})
+    let mut s = Session::load(input, &mut |_| {})
         .0
-        .expect("the capture loads")
+        .expect("the capture loads");
+    s.check();
+    s
 }
 
 /// Stream offsets shown in a frame's bytes that fall in `spans`.
