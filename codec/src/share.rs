@@ -589,6 +589,30 @@ impl Reader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Inputs the `share` fuzz target once crashed on, replayed as the target does: as raw
+    /// bundle bytes, and deflated behind the magic.
+    #[test]
+    fn fuzz_regressions() {
+        let crashes: [&[u8]; 1] = [&[
+            0x00, 0x02, 0x1d, 0xf7, 0x3a, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x3a, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00,
+        ]];
+        for data in crashes {
+            let mut bundle = MAGIC.to_vec();
+            bundle.push(VERSION);
+            bundle.extend(miniz_oxide::deflate::compress_to_vec(data, 1));
+            for input in [&bundle[..], data] {
+                if let Ok(b) = Bundle::from_bytes_with_limit(input, 1 << 20) {
+                    let again =
+                        Bundle::from_bytes(&b.to_bytes()).expect("re-encoded bundle decodes");
+                    assert_eq!(again, b);
+                    let _ = crate::analysis::analyze(b.to_capture(), &Default::default());
+                }
+            }
+        }
+    }
     use alloc::vec;
 
     fn sample() -> Bundle {
