@@ -173,6 +173,10 @@ fn inspect(args: &InspectArgs) -> Result<(Analysis, String), String> {
     )
     .map_err(|e| at(&e))?
     .map_err(|e| at(&e))?;
+    // Nothing to inspect: say why (an unsupported link type, other traffic), as unreadable.
+    if let Some(why) = capture.no_spop() {
+        return Err(at(&why));
+    }
     let options = AnalysisOptions {
         slow_ack: AnalysisOptions::slow_ack_ms(args.slow_ack),
         ..AnalysisOptions::default()

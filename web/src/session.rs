@@ -767,12 +767,7 @@ impl Session {
             notes,
             fingerprint: self.fingerprint(),
             restored: None,
-            error: a.connections.is_empty().then(|| {
-                format!(
-                    "no SPOP connection found ({} packet(s), {} other TCP connection(s))",
-                    a.capture.packets, a.capture.other_connections
-                )
-            }),
+            error: a.capture.no_spop(),
         }
     }
 

@@ -125,6 +125,37 @@ pub struct Capture {
     pub shared: Vec<(String, String)>,
 }
 
+impl Capture {
+    /// For a capture with no SPOP connection, why, for people: what was read, and the first
+    /// packets the decoder could not use (an unsupported link type says so here). `None` when
+    /// there is SPOP to inspect.
+    pub fn no_spop(&self) -> Option<String> {
+        if !self.connections.is_empty() {
+            return None;
+        }
+        let mut s = alloc::format!(
+            "no SPOP connection found ({} packet(s), {} other TCP connection(s), {} not TCP)",
+            self.packets,
+            self.other_connections,
+            self.non_tcp_packets
+        );
+        for n in self.notes.iter().take(3) {
+            let _ =
+                fmt::Write::write_fmt(&mut s, format_args!("; packet {}: {}", n.packet, n.issue));
+        }
+        if self.note_count > 3 {
+            let _ = fmt::Write::write_fmt(
+                &mut s,
+                format_args!("; {} more such packet(s)", self.note_count - 3),
+            );
+        }
+        if let Some(e) = &self.file_error {
+            let _ = fmt::Write::write_fmt(&mut s, format_args!("; the file ends badly: {e}"));
+        }
+        Some(s)
+    }
+}
+
 /// Why an input could not be loaded at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoadError {
