@@ -127,8 +127,8 @@ const EXAMPLES: &str = "Examples:
   tshark -r cap.pcap -q -z follow,tcp,hex,0 | spop-inspect -
   spop-inspect rules                              the rule catalogue
 
-Exit status: 0 clean, 1 findings at the --fail-on level, 2 unreadable input (or an unwritable
---bundle file).";
+Exit status: 0 clean, 1 findings at the --fail-on level, 2 unreadable input or no SPOP in it
+(or an unwritable --bundle file).";
 
 /// Links longer than this are cut by chat tools and some browsers.
 const LONG_LINK: usize = 32 << 10;
