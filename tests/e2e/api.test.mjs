@@ -169,6 +169,22 @@ test("inspect equals the CLI's JSON for every capture, every pasted-text sample 
   assert.equal(same(dump, {}, []).input.format, "xxd/pcap");
 });
 
+test("determinism: the same input gives byte-identical JSON, run after run, native and wasm alike", () => {
+  const inputs = [...CORPUS.map((f) => join(FIXTURES, f)), ...readdirSync(join(FIXTURES, "text")).sort().map((f) => join(FIXTURES, "text", f))];
+  let compared = 0;
+  for (const path of inputs) {
+    const bytes = readFileSync(path);
+    const native = cliJson(bytes);
+    if (native.error) continue;
+    assert.equal(cliJson(bytes).text, native.text, `${path}: the CLI's JSON changed between runs`);
+    const wasm = JSON.stringify(api.inspect(bytes)) + "\n";
+    assert.equal(JSON.stringify(api.inspect(bytes)) + "\n", wasm, `${path}: inspect changed between runs`);
+    assert.equal(wasm, native.text, `${path}: the wasm engine's JSON differs from the native one`);
+    compared++;
+  }
+  assert.ok(compared >= 30, `${compared} inputs compared`);
+});
+
 test("ports and slowAckMs change the report as --port and --slow-ack do", () => {
   const clean = readFileSync(join(FIXTURES, "haproxy34-clean.pcap"));
   const plain = same(clean, {}, []);

@@ -1,0 +1,91 @@
+//! The JSON report written as JavaScript writes it: numbers in the form
+//! `Number.prototype.toString` gives (`0`, not serde_json's `0.0`; `1e-7`, `0.000001`), so
+//! the CLI's JSON and `JSON.stringify` of the JavaScript API's report are the same bytes
+//! (issue 8: one input, one JSON, native or wasm).
+
+use std::io;
+
+use serde::Serialize;
+use serde_json::ser::{Formatter, Serializer};
+
+/// serde_json's compact output, but with JavaScript's number text.
+struct JsNumbers;
+
+impl Formatter for JsNumbers {
+    fn write_f32<W: ?Sized + io::Write>(&mut self, w: &mut W, value: f32) -> io::Result<()> {
+        w.write_all(js_number(f64::from(value)).as_bytes())
+    }
+
+    fn write_f64<W: ?Sized + io::Write>(&mut self, w: &mut W, value: f64) -> io::Result<()> {
+        w.write_all(js_number(value).as_bytes())
+    }
+}
+
+/// Writes `value` as compact JSON with JavaScript's number text.
+pub fn write(out: &mut dyn io::Write, value: &impl Serialize) -> serde_json::Result<()> {
+    value.serialize(&mut Serializer::with_formatter(out, JsNumbers))
+}
+
+/// ECMAScript's Number::toString(10) of `v`: the shortest digits that round-trip (Rust's
+/// `{:e}` gives the same digits), placed as the specification says.
+fn js_number(v: f64) -> String {
+    if !v.is_finite() {
+        // JSON.stringify writes null for NaN and the infinities (serde_json does too).
+        return "null".into();
+    }
+    if v == 0.0 {
+        return "0".into();
+    }
+    if v < 0.0 {
+        return format!("-{}", js_number(-v));
+    }
+    let sci = format!("{v:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let k = digits.len() as i32;
+    // The decimal point sits after n digits.
+    let n = exp.parse::<i32>().unwrap_or(0) + 1;
+    if k <= n && n <= 21 {
+        format!("{digits}{}", "0".repeat((n - k) as usize))
+    } else if 0 < n && n <= 21 {
+        let (int, frac) = digits.split_at(n as usize);
+        format!("{int}.{frac}")
+    } else if -6 < n && n <= 0 {
+        format!("0.{}{digits}", "0".repeat((-n) as usize))
+    } else {
+        let sign = if n - 1 < 0 { '-' } else { '+' };
+        let (first, rest) = digits.split_at(1);
+        let dot = if rest.is_empty() { "" } else { "." };
+        format!("{first}{dot}{rest}e{sign}{}", (n - 1).abs())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::js_number;
+
+    #[test]
+    fn numbers_read_as_javascript_writes_them() {
+        // What node prints for String(x).
+        for (x, js) in [
+            (0.0, "0"),
+            (-0.0, "0"),
+            (1.0, "1"),
+            (0.41, "0.41"),
+            (123.456, "123.456"),
+            (1e21, "1e+21"),
+            (1e20, "100000000000000000000"),
+            (123456789012345680000.0, "123456789012345680000"),
+            (0.000001, "0.000001"),
+            (0.0000001, "1e-7"),
+            (1.5e-7, "1.5e-7"),
+            (-2.5, "-2.5"),
+            (5e-324, "5e-324"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (49.031871320, "49.03187132"),
+        ] {
+            assert_eq!(js_number(x), js, "{x:e}");
+        }
+    }
+}
