@@ -458,12 +458,27 @@ fn split_frame(
         max_length: Some(max_length),
     };
     let wire_len = end - start;
+    // Work allowed, in bytes decoded, proportional to the frame: each candidate costs its
+    // chain and a decode of the reassembled frame, and a hostile frame full of plausible
+    // starts would otherwise make this quadratic. Real interleavings (a few frames written
+    // into one) need a small part of it.
+    let mut budget = 8 * wire_len + 4096;
     // The outer frame keeps at least its LENGTH prefix before the first embedded frame.
     for e in start + 4..end {
         let Some(here) = chunk.get(e..) else { break };
+        if !plausible_header(here, Some(dir), max_length) {
+            continue;
+        }
+        // Checking the frame there walks up to its length.
+        let claimed = match crate::wire::peek_wire_len(here) {
+            Status::Complete(n) => n,
+            Status::Partial { .. } => here.len(),
+        };
+        budget = budget.checked_sub(claimed.min(here.len()))?;
         if !plausible_frame(here, Some(dir), max_length) {
             continue;
         }
+        budget = budget.checked_sub(wire_len)?;
         // A chain of whole, valid frames from `e`.
         let mut embedded = Vec::new();
         let mut at = e;
@@ -472,6 +487,7 @@ fn split_frame(
                 Ok(Status::Complete(f))
                     if f.payload_error().is_none() && f.frame_type().direction() == Some(dir) =>
                 {
+                    budget = budget.checked_sub(f.span().len())?;
                     embedded.push(f.span());
                     at = f.span().end;
                 }
