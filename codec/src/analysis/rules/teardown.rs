@@ -99,12 +99,21 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
     let c = Some(conn.id);
     let frames: Vec<&FrameEntry> = a.frames_of(conn.id).collect();
 
+    // T003 looks at the first DISCONNECT of each side only: it is the one that ends that side
+    // (later ones are frames after a DISCONNECT), and comparing every DISCONNECT with every
+    // NOTIFY would be quadratic on a hostile capture.
+    let mut first_of_side = [true; 2];
     for d in frames.iter().filter(|e| {
         matches!(
             e.frame_type,
             FrameType::HaproxyDisconnect | FrameType::AgentDisconnect
         )
     }) {
+        let side = usize::from(d.direction == Direction::AgentToHaproxy);
+        let first = first_of_side.get(side).copied().unwrap_or(false);
+        if let Some(f) = first_of_side.get_mut(side) {
+            *f = false;
+        }
         let who = match d.direction {
             Direction::HaproxyToAgent => "HAProxy",
             Direction::AgentToHaproxy => "the agent",
@@ -173,6 +182,9 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
         }
 
         // T003: NOTIFYs outstanding at this DISCONNECT.
+        if !first {
+            continue;
+        }
         let waiting: Vec<usize> = conn
             .pairs
             .iter()
@@ -222,10 +234,16 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
             .filter(|e| e.direction == Direction::AgentToHaproxy && e.offset() > d.offset())
             .collect();
         if !after.is_empty() {
-            let kinds: Vec<String> = after
+            // The first few by name: a hostile capture may send thousands.
+            const NAMED: usize = 20;
+            let mut kinds: Vec<String> = after
                 .iter()
+                .take(NAMED)
                 .map(|e| format!("{} {}/{}", e.frame_type, e.stream_id, e.frame_id))
                 .collect();
+            if after.len() > NAMED {
+                kinds.push(format!("and {} more", after.len() - NAMED));
+            }
             let inside = after.iter().filter(|e| e.outer() == Some(d.index)).count();
             let note = if inside > 0 {
                 format!(" ({inside} of them written into the DISCONNECT's own bytes)")
