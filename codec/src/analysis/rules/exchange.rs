@@ -412,14 +412,13 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
 
 /// An ACK with the NOTIFY's ids on another connection, unmatched there, after the NOTIFY.
 fn other_connection_ack<'a>(cx: &Cx<'a>, notify: &FrameEntry) -> Option<&'a FrameEntry> {
-    cx.unmatched(FrameType::Ack, notify.stream_id, notify.frame_id)
-        .find(|k| {
-            k.connection != notify.connection
-                && k.frame_type == FrameType::Ack
-                && (k.stream_id, k.frame_id) == (notify.stream_id, notify.frame_id)
-                && k.pair.is_none()
-                && k.time >= notify.time
-        })
+    cx.unmatched_elsewhere(
+        FrameType::Ack,
+        (notify.stream_id, notify.frame_id),
+        notify.connection,
+        Some(notify.time),
+        None,
+    )
 }
 
 /// A NOTIFY with the ACK's ids on another connection, still unanswered there.
@@ -428,12 +427,11 @@ fn other_connection_notify<'a>(
     conn: &ConnectionSummary,
     ack: &FrameEntry,
 ) -> Option<&'a FrameEntry> {
-    cx.unmatched(FrameType::Notify, ack.stream_id, ack.frame_id)
-        .find(|n| {
-            n.connection != conn.id
-                && n.frame_type == FrameType::Notify
-                && (n.stream_id, n.frame_id) == (ack.stream_id, ack.frame_id)
-                && n.pair.is_none()
-                && n.time <= ack.time
-        })
+    cx.unmatched_elsewhere(
+        FrameType::Notify,
+        (ack.stream_id, ack.frame_id),
+        conn.id,
+        None,
+        Some(ack.time),
+    )
 }

@@ -162,12 +162,21 @@ pub(crate) struct Cx<'a> {
     pub out: Vec<Finding>,
     /// NOTIFYs and ACKs without a partner on their connection, by (type, stream-id, frame-id):
     /// looking for a partner elsewhere stays cheap however many there are.
-    unmatched: alloc::collections::BTreeMap<(u8, u64, u64), Vec<usize>>,
+    unmatched: alloc::collections::BTreeMap<(u8, u64, u64), Unmatched>,
+}
+
+/// Unpaired frames sharing a type and ids, in timeline order, with for each the position of
+/// the next one on a different connection (so "the first one elsewhere" is one step, even
+/// when thousands on the same connection come first).
+#[derive(Default)]
+struct Unmatched {
+    frames: Vec<usize>,
+    next_other: Vec<usize>,
 }
 
 impl<'a> Cx<'a> {
     fn new(a: &'a super::Analysis) -> Self {
-        let mut unmatched: alloc::collections::BTreeMap<(u8, u64, u64), Vec<usize>> =
+        let mut unmatched: alloc::collections::BTreeMap<(u8, u64, u64), Unmatched> =
             alloc::collections::BTreeMap::new();
         for e in &a.frames {
             if e.pair.is_none()
@@ -179,7 +188,28 @@ impl<'a> Cx<'a> {
                 unmatched
                     .entry((e.frame_type.as_u8(), e.stream_id, e.frame_id))
                     .or_default()
+                    .frames
                     .push(e.index);
+            }
+        }
+        for u in unmatched.values_mut() {
+            let conn = |p: usize| {
+                u.frames
+                    .get(p)
+                    .and_then(|&i| a.frames.get(i))
+                    .map(|e| e.connection)
+            };
+            let n = u.frames.len();
+            u.next_other = alloc::vec![n; n];
+            for p in (0..n.saturating_sub(1)).rev() {
+                let next = if conn(p + 1) != conn(p) {
+                    p + 1
+                } else {
+                    u.next_other.get(p + 1).copied().unwrap_or(n)
+                };
+                if let Some(slot) = u.next_other.get_mut(p) {
+                    *slot = next;
+                }
             }
         }
         Cx {
@@ -189,18 +219,30 @@ impl<'a> Cx<'a> {
         }
     }
 
-    /// Unpaired frames of type `t` with these ids, on any connection, in timeline order.
-    pub fn unmatched(
+    /// The first unpaired frame of type `t` with these ids on a connection other than
+    /// `connection`, among those from time `from` on (`None`: from the start) — or, with
+    /// `until`, the first one at or before that time.
+    pub fn unmatched_elsewhere(
         &self,
         t: crate::wire::FrameType,
-        stream_id: u64,
-        frame_id: u64,
-    ) -> impl Iterator<Item = &'a super::FrameEntry> + '_ {
-        self.unmatched
-            .get(&(t.as_u8(), stream_id, frame_id))
-            .map_or(&[][..], Vec::as_slice)
-            .iter()
-            .filter_map(|&i| self.a.frames.get(i))
+        (stream_id, frame_id): (u64, u64),
+        connection: usize,
+        from: Option<u64>,
+        until: Option<u64>,
+    ) -> Option<&'a super::FrameEntry> {
+        let u = self.unmatched.get(&(t.as_u8(), stream_id, frame_id))?;
+        let entry = |p: usize| u.frames.get(p).and_then(|&i| self.a.frames.get(i));
+        let start = from.map_or(0, |t0| {
+            u.frames
+                .partition_point(|&i| self.a.frames.get(i).is_some_and(|e| e.time < t0))
+        });
+        let here = entry(start)?;
+        let found = if here.connection != connection {
+            here
+        } else {
+            entry(u.next_other.get(start).copied()?)?
+        };
+        until.is_none_or(|t1| found.time <= t1).then_some(found)
     }
 
     /// Reports `rule` with its default severity.
