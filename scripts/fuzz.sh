@@ -1,13 +1,33 @@
 #!/usr/bin/env bash
-# Runs a cargo-fuzz target for a number of seconds: scripts/fuzz.sh TARGET [SECONDS]
-# (scripts/fuzz.sh list shows the targets). Installs cargo-fuzz on first use. cargo-fuzz needs
-# nightly compiler flags; RUSTC_BOOTSTRAP lets the stable toolchain accept them.
+# Runs the cargo-fuzz targets: scripts/fuzz.sh TARGET [SECONDS], or scripts/fuzz.sh all
+# [SECONDS] for every target in turn (scripts/fuzz.sh list shows them). Each target's corpus
+# (fuzz/corpus/TARGET, kept between runs) is seeded with the real captures and pasted-text
+# samples of tests/fixtures. Installs cargo-fuzz on first use. cargo-fuzz needs nightly
+# compiler flags; RUSTC_BOOTSTRAP lets the stable toolchain accept them. A crash leaves its
+# input in fuzz/artifacts/TARGET/ and makes this script fail.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 command -v cargo-fuzz >/dev/null || { log "cargo install cargo-fuzz"; cargo install cargo-fuzz; }
 export RUSTC_BOOTSTRAP=1
 cd fuzz
-if [ "${1:-list}" = list ]; then cargo fuzz list; exit 0; fi
-target="$1"; seconds="${2:-600}"
-mkdir -p "corpus/$target"
-exec cargo fuzz run "$target" "corpus/$target" -- -max_total_time="$seconds" -print_final_stats=1
+what="${1:-list}"
+seconds="${2:-600}"
+if [ "$what" = list ]; then cargo fuzz list; exit 0; fi
+
+run() {
+  local target="$1"
+  mkdir -p "corpus/$target"
+  # Seeds: every capture and text sample (the fuzzer keeps what reaches new code).
+  local f
+  for f in ../tests/fixtures/*.pcap ../tests/fixtures/*.pcapng ../tests/fixtures/text/*; do
+    [ -f "$f" ] && cp -n "$f" "corpus/$target/seed-$(basename "$f")"
+  done
+  log "fuzzing $target for ${seconds}s"
+  cargo fuzz run "$target" "corpus/$target" -- -max_total_time="$seconds" -print_final_stats=1
+}
+
+if [ "$what" = all ]; then
+  for target in $(cargo fuzz list); do run "$target"; done
+else
+  run "$what"
+fi
