@@ -194,10 +194,7 @@ fn row_view(ui: Ui, r: Row, top: Signal<f64>) -> impl IntoView {
         "agent → HAProxy"
     };
     let type_class = format!("type t-{}", r.frame_type.to_lowercase());
-    let frame_type = match r.embedded_in {
-        Some(_) => format!("↳ {}", r.frame_type),
-        None => r.frame_type.clone(),
-    };
+    let frame_type = r.label.clone();
     let pair = r.pair.map(|(p, ns)| {
         format!(
             " · {} #{} in {}",

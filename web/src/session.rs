@@ -381,6 +381,8 @@ pub struct Row {
     pub to_agent: bool,
     /// Frame type name.
     pub frame_type: String,
+    /// The type as listed (`↳ ACK` for a frame written inside another: the engine's label).
+    pub label: String,
     /// STREAM-ID/FRAME-ID.
     pub ids: String,
     /// LENGTH.
@@ -891,6 +893,7 @@ impl Session {
                     t: self.rel(e.time),
                     to_agent: e.direction == Direction::HaproxyToAgent,
                     frame_type: e.frame_type.to_string(),
+                    label: e.type_label(),
                     ids: format!("{}/{}", e.stream_id, e.frame_id),
                     length: e.length,
                     summary: a
