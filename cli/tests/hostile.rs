@@ -8,9 +8,10 @@ use std::process::Command;
 use pulldown_cmark::{Event, Options, Parser, Tag};
 use spop_tests::hostile;
 
-fn capture_file() -> PathBuf {
+/// The capture in a file of its own per format (the tests run in parallel).
+fn capture_file(format: &str) -> PathBuf {
     let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("{}-hostile.pcap", std::process::id()));
+        .join(format!("{}-hostile-{format}.pcap", std::process::id()));
     std::fs::write(&path, hostile::capture()).unwrap();
     path
 }
@@ -18,7 +19,7 @@ fn capture_file() -> PathBuf {
 fn run(format: &str) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_spop-inspect"))
         .args(["--format", format, "--fail-on", "never"])
-        .arg(capture_file())
+        .arg(capture_file(format))
         .output()
         .expect("spawn spop-inspect");
     assert!(
