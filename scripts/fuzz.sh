@@ -22,6 +22,18 @@ run() {
   for f in ../tests/fixtures/*.pcap ../tests/fixtures/*.pcapng ../tests/fixtures/text/*; do
     [ -f "$f" ] && cp -n "$f" "corpus/$target/seed-$(basename "$f")"
   done
+  # The share target reads bundles: seed it with each fixture's bundle (the bytes of a .spop
+  # file, read as given) and its inflated body (what the target deflates and wraps itself).
+  if [ "$target" = share ]; then
+    cargo build --quiet --manifest-path "$ROOT/Cargo.toml" -p spop-inspect
+    for f in ../tests/fixtures/*.pcap ../tests/fixtures/*.pcapng ../tests/fixtures/text/*; do
+      local seed="corpus/share/bundle-$(basename "$f")"
+      [ -f "$seed" ] && continue
+      "${CARGO_TARGET_DIR:-$ROOT/target}/debug/spop-inspect" --bundle "$seed" "$f" >/dev/null 2>&1 || continue
+      python3 -c 'import sys, zlib; d = open(sys.argv[1], "rb").read(); open(sys.argv[2], "wb").write(zlib.decompress(d[6:], -15))' \
+        "$seed" "corpus/share/body-$(basename "$f")"
+    done
+  fi
   log "fuzzing $target for ${seconds}s"
   cargo fuzz run "$target" "corpus/$target" -- -max_total_time="$seconds" -print_final_stats=1
 }

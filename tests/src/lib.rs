@@ -4,7 +4,10 @@
 //!   pcap / pcapng writers, for capture and TCP reassembly tests.
 //! * [`agent`]: an SPOA agent built on the codec, for interop tests against real HAProxy.
 //! * [`hostile`]: a capture whose strings attack the surfaces (HTML, script, links, control).
+//! * [`shapes`]: inputs shaped to exhaust the pipeline (huge claimed lengths, dense frames,
+//!   connections by the million), at any scale.
 
 pub mod agent;
 pub mod hostile;
 pub mod pcapgen;
+pub mod shapes;

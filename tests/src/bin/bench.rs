@@ -1,6 +1,7 @@
 //! The native benchmark table (issue 7): the engine's speed and memory on generated captures
 //! of 10, 100 and 400 MB and on the corpus, with `tshark -q -z conv,tcp` on the same 100 MB
-//! file as the yardstick. Run by `scripts/bench.sh`, which also runs the browser benchmark.
+//! file as the yardstick; and (issue 8) the time per MB of each hostile input shape at two
+//! scales, which must not grow. Run by `scripts/bench.sh`, which also runs the browser benchmark.
 //!
 //! ```text
 //! bench [--dir DIR] [--sizes 10M,100M,400M] [--runs 3]
@@ -17,6 +18,7 @@ use std::time::{Duration, Instant};
 use spop_codec::analysis::{analyze, AnalysisOptions};
 use spop_codec::capture::{load, LoadOptions, Loader};
 use spop_codec::wire::{decode_frame, Limits, Status};
+use spop_tests::shapes::SHAPES;
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
 
@@ -286,6 +288,7 @@ fn run(dir: &Path, sizes: &[String], runs: usize) -> Result<Vec<Row>, String> {
             None => rows.push(row("tshark -q -z conv,tcp", "tshark not available", "", "")),
         }
     }
+    rows.extend(hostile(runs)?);
     // The corpus: small real captures, many times.
     let mut corpus = Vec::new();
     for e in std::fs::read_dir(CORPUS).map_err(|e| e.to_string())? {
@@ -320,6 +323,34 @@ fn run(dir: &Path, sizes: &[String], runs: usize) -> Result<Vec<Row>, String> {
         "",
         "",
     ));
+    Ok(rows)
+}
+
+/// Issue 8: each hostile shape at two scales four times apart (the larger one: a million of
+/// its unit, e.g. a million connections); time per MB must not grow (linear time whatever the
+/// input claims). Within 1.5× counts as linear: sorting adds a log factor, and below these
+/// scales the working set still fits the caches, which makes smaller inputs look cheaper.
+fn hostile(runs: usize) -> Result<Vec<Row>, String> {
+    let mut rows = Vec::new();
+    for (what, shape) in SHAPES {
+        let per_mb = |n: usize| -> Result<(f64, usize), String> {
+            let input = shape(n);
+            let (t, _) = best_of(runs, || Ok(pipeline(&input).unwrap_or(0)))?;
+            Ok((t.as_secs_f64() * 1e3 / mb(input.len() as u64), input.len()))
+        };
+        let ((small, small_len), (large, large_len)) = (per_mb(250_000)?, per_mb(1_000_000)?);
+        let growth = large / small.max(1e-9);
+        rows.push(row(
+            format!("hostile: {what}"),
+            format!(
+                "{small:.2} ms/MB ({:.0} MB) → {large:.2} ms/MB ({:.0} MB)",
+                mb(small_len as u64),
+                mb(large_len as u64)
+            ),
+            "linear",
+            &format!("{} ({growth:.2}× per MB)", verdict(growth <= 1.5)),
+        ));
+    }
     Ok(rows)
 }
 
