@@ -62,7 +62,45 @@ fn js_number(v: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::js_number;
+    use super::{js_number, write};
+    use spop_codec::analysis::{analyze, AnalysisOptions};
+    use spop_codec::capture::{load, LoadOptions};
+    use spop_codec::report::Report;
+
+    /// The CLI streams its JSON report item by item: the same bytes as the whole report (what
+    /// the JavaScript API serializes), for every fixture.
+    #[test]
+    fn the_streamed_report_is_the_whole_report() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures");
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .chain(std::fs::read_dir(format!("{dir}/text")).unwrap())
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        let mut compared = 0;
+        for path in files {
+            let bytes = std::fs::read(&path).unwrap();
+            let Ok(capture) = load(&bytes, &LoadOptions::default()) else {
+                continue;
+            };
+            let a = analyze(capture, &AnalysisOptions::default());
+            let (mut whole, mut streamed) = (Vec::new(), Vec::new());
+            write(&mut whole, &Report::new(&a)).unwrap();
+            write(&mut streamed, &Report::streamed(&a)).unwrap();
+            assert!(
+                whole == streamed,
+                "{}: the streamed report differs",
+                path.display()
+            );
+            compared += usize::from(!a.frames.is_empty() && !a.findings.is_empty());
+        }
+        assert!(
+            compared >= 3,
+            "only {compared} fixtures with frames and findings"
+        );
+    }
 
     #[test]
     fn numbers_read_as_javascript_writes_them() {

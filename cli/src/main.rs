@@ -275,7 +275,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<ExitCode, String> {
         (_, Some(l)) => writeln!(out, "{l}").map_err(io_err)?,
         _ if args.bundle.is_some() => {}
         (Format::Json, None) => {
-            json::write(&mut *out, &Report::new(&analysis)).map_err(|e| e.to_string())?;
+            json::write(&mut *out, &Report::streamed(&analysis)).map_err(|e| e.to_string())?;
             writeln!(out).map_err(io_err)?;
         }
         (Format::Text, None) => {
