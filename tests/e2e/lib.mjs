@@ -315,10 +315,11 @@ function cliHead(path) {
   });
 }
 
-/** The ~100 MB capture: its path, gen-capture's counts and the CLI's summary and connections. */
-export async function largeCapture({ size = "100M", seed = 1 } = {}) {
+/** The ~100 MB capture (or another size; `requests`: per connection, fewer for more
+ * connections): its path, gen-capture's counts and the CLI's summary and connections. */
+export async function largeCapture({ size = "100M", seed = 1, requests = null } = {}) {
   mkdirSync(ARTIFACTS, { recursive: true });
-  const path = join(ARTIFACTS, `large-${size}-seed${seed}.pcap`);
+  const path = join(ARTIFACTS, `large-${size}-seed${seed}${requests ? `-r${requests}` : ""}.pcap`);
   const meta = `${path}.json`;
   if (existsSync(path) && existsSync(meta)) {
     const m = JSON.parse(readFileSync(meta, "utf8"));
@@ -331,7 +332,8 @@ export async function largeCapture({ size = "100M", seed = 1 } = {}) {
   });
   const gen = join(TARGET, "release/gen-capture");
   // It prints "OUT: B bytes, P packets, F SPOP frames, C connections" on standard error.
-  const run = spawnSync(gen, [path, "--size", size, "--seed", String(seed)], { encoding: "utf8" });
+  const args = [path, "--size", size, "--seed", String(seed), ...(requests ? ["--requests", String(requests)] : [])];
+  const run = spawnSync(gen, args, { encoding: "utf8" });
   if (run.status !== 0) throw new Error(`gen-capture failed: ${run.stderr}`);
   const said = /(\d+) bytes, (\d+) packets, (\d+) SPOP frames, (\d+) connections/.exec(run.stderr);
   if (!said) throw new Error(`gen-capture said: ${run.stderr}`);

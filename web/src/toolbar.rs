@@ -6,6 +6,18 @@ use leptos::prelude::*;
 use crate::session::Filter;
 use crate::state::{thousands, Ui};
 
+/// Up to this many connections, the connection filter is a list; beyond, a number to type.
+const SELECT_MAX: usize = 5_000;
+
+/// The 0-based connection a typed 1-based number names among `n`, if any.
+fn connection_number(typed: &str, n: usize) -> Option<usize> {
+    let t = typed.trim().trim_start_matches('#');
+    t.parse::<usize>()
+        .ok()
+        .filter(|&c| (1..=n).contains(&c))
+        .map(|c| c - 1)
+}
+
 /// The filter bar.
 #[component]
 pub fn Toolbar() -> impl IntoView {
@@ -56,17 +68,39 @@ pub fn Toolbar() -> impl IntoView {
         <div class="toolbar" role="search" aria-label="Filter frames">
             <label>
                 "Connection "
-                <select
-                    id="filter-connection"
-                    prop:value=move || ui.filter.with(|f| f.connection.map_or(String::new(), |c| c.to_string()))
-                    on:change=move |ev| {
-                        let v = event_target_value(&ev);
-                        set(&|f| f.connection = v.parse().ok());
-                    }
-                >
-                    <option value="">"all"</option>
-                    {move || (0..connections().min(500)).map(|c| view! { <option value=c.to_string()>{format!("#{}", c + 1)}</option> }).collect_view()}
-                </select>
+                {move || if connections() <= SELECT_MAX {
+                    view! {
+                        <select
+                            id="filter-connection"
+                            prop:value=move || ui.filter.with(|f| f.connection.map_or(String::new(), |c| c.to_string()))
+                            on:change=move |ev| {
+                                let v = event_target_value(&ev);
+                                set(&|f| f.connection = v.parse().ok());
+                            }
+                        >
+                            <option value="">"all"</option>
+                            {(0..connections()).map(|c| view! { <option value=c.to_string()>{format!("#{}", c + 1)}</option> }).collect_view()}
+                        </select>
+                    }.into_any()
+                } else {
+                    // Too many for a list: the connection's number, as the table shows it.
+                    view! {
+                        <input
+                            id="filter-connection"
+                            class="narrow"
+                            type="text"
+                            inputmode="numeric"
+                            placeholder="all"
+                            title=format!("a connection number, 1 to {}", thousands(connections()))
+                            prop:value=move || ui.filter.with(|f| f.connection.map_or(String::new(), |c| (c + 1).to_string()))
+                            on:change=move |ev| {
+                                let v = event_target_value(&ev);
+                                let n = connections();
+                                set(&|f| f.connection = connection_number(&v, n));
+                            }
+                        />
+                    }.into_any()
+                }}
             </label>
             <label>
                 "Type "
@@ -139,5 +173,20 @@ pub fn Toolbar() -> impl IntoView {
                 <button id="clear-filters" on:click=move |_| ui.apply_filter(Filter::default(), |_| {})>"Clear filters"</button>
             })}
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::connection_number;
+
+    #[test]
+    fn typed_connection_numbers() {
+        assert_eq!(connection_number("1", 10), Some(0));
+        assert_eq!(connection_number(" #10 ", 10), Some(9));
+        assert_eq!(connection_number("11", 10), None);
+        assert_eq!(connection_number("0", 10), None);
+        assert_eq!(connection_number("", 10), None);
+        assert_eq!(connection_number("x", 10), None);
     }
 }
