@@ -104,17 +104,54 @@ test("every bundled example loads and matches the CLI", async () => {
   assert.deepEqual(errors, []);
 });
 
+/** A little-endian pcapng: one interface of link type `linkType`, one 16-byte packet. */
+function pcapngOfLinkType(linkType) {
+  const block = (type, body) => {
+    const padded = Buffer.concat([body, Buffer.alloc((4 - (body.length % 4)) % 4)]);
+    const len = 12 + padded.length;
+    const b = Buffer.alloc(len);
+    b.writeUInt32LE(type, 0);
+    b.writeUInt32LE(len, 4);
+    padded.copy(b, 8);
+    b.writeUInt32LE(len, len - 4);
+    return b;
+  };
+  const shb = Buffer.alloc(16);
+  shb.writeUInt32LE(0x1a2b3c4d, 0);
+  shb.writeUInt16LE(1, 4);
+  shb.fill(0xff, 8);
+  const idb = Buffer.alloc(8);
+  idb.writeUInt16LE(linkType, 0);
+  idb.writeUInt32LE(65535, 4);
+  const data = Buffer.alloc(16, 0xab);
+  const epb = Buffer.alloc(20);
+  epb.writeUInt32LE(data.length, 12);
+  epb.writeUInt32LE(data.length, 16);
+  return Buffer.concat([block(0x0a0d0d0a, shb), block(1, idb), block(6, Buffer.concat([epb, data]))]);
+}
+
 test("unreadable input is explained in the page, in the CLI's words", async () => {
   const errors = [];
   const page = await newPage(ctx.browser, errors);
   await page.goto(ctx.server.url);
   const alert = page.locator(".input-error[role=alert]");
 
+  // The files of cli/tests/unreadable.rs: each explained as the CLI explains it.
   const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46, 0]);
-  await page.locator("#file").setInputFiles({ name: "photo.jpg", mimeType: "image/jpeg", buffer: jpeg });
-  await alert.waitFor();
-  assert.equal(await alert.innerText(), `photo.jpg (11 bytes): ${cliError(jpeg)}`);
-  assert.equal(await page.locator(".summary-line").count(), 0, "nothing loaded");
+  const pcapHead = Buffer.from([0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0]);
+  for (const [name, mimeType, buffer, says] of [
+    ["empty.pcap", "application/octet-stream", Buffer.alloc(0), "the input is empty"],
+    ["photo.jpg", "image/jpeg", jpeg, "not a pcap or pcapng file"],
+    ["cut.pcap", "application/octet-stream", pcapHead, "needs 24 bytes, only 10"],
+    ["odd-link.pcapng", "application/octet-stream", pcapngOfLinkType(999), "link type 999 is not supported"],
+  ]) {
+    await page.locator("#file").setInputFiles({ name, mimeType, buffer });
+    await page.waitForFunction((n) => document.querySelector(".input-error")?.textContent.startsWith(n), name);
+    const said = await alert.innerText();
+    assert.equal(said, `${name} (${buffer.length} bytes): ${cliError(buffer)}`);
+    assert.ok(said.includes(says), said);
+    assert.equal(await page.locator(".summary-line").count(), 0, `${name}: nothing loaded`);
+  }
 
   // Typed text decodes after a pause.
   const junk = "zz not hex at all";
