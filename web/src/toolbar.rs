@@ -53,10 +53,12 @@ pub fn Toolbar() -> impl IntoView {
             std::time::Duration::from_millis(250),
         );
     };
-    let connections = move || {
+    // A memo: the filter control is rebuilt when the count changes, not on every new view
+    // (that would rebuild thousands of options, and take the focus from the typed number).
+    let connections = Memo::new(move |_| {
         ui.overview
             .with(|o| o.as_ref().map(|o| o.connections.len()).unwrap_or(0))
-    };
+    });
     let types = move || {
         ui.overview.with(|o| {
             o.as_ref()
@@ -68,7 +70,7 @@ pub fn Toolbar() -> impl IntoView {
         <div class="toolbar" role="search" aria-label="Filter frames">
             <label>
                 "Connection "
-                {move || if connections() <= SELECT_MAX {
+                {move || if connections.get() <= SELECT_MAX {
                     view! {
                         <select
                             id="filter-connection"
@@ -79,7 +81,7 @@ pub fn Toolbar() -> impl IntoView {
                             }
                         >
                             <option value="">"all"</option>
-                            {(0..connections()).map(|c| view! { <option value=c.to_string()>{format!("#{}", c + 1)}</option> }).collect_view()}
+                            {(0..connections.get_untracked()).map(|c| view! { <option value=c.to_string()>{format!("#{}", c + 1)}</option> }).collect_view()}
                         </select>
                     }.into_any()
                 } else {
@@ -91,11 +93,11 @@ pub fn Toolbar() -> impl IntoView {
                             type="text"
                             inputmode="numeric"
                             placeholder="all"
-                            title=format!("a connection number, 1 to {}", thousands(connections()))
+                            title=format!("a connection number, 1 to {}", thousands(connections.get_untracked()))
                             prop:value=move || ui.filter.with(|f| f.connection.map_or(String::new(), |c| (c + 1).to_string()))
                             on:change=move |ev| {
                                 let v = event_target_value(&ev);
-                                let n = connections();
+                                let n = connections.get_untracked();
                                 set(&|f| f.connection = connection_number(&v, n));
                             }
                         />
