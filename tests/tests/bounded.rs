@@ -37,6 +37,11 @@ fn hostile_shapes_take_memory_in_proportion_to_the_input() {
     for (what, shape) in SHAPES {
         let (small, large) = (shape(2_500), shape(10_000));
         let (p_small, p_large) = (pipeline_peak(&small), pipeline_peak(&large));
+        eprintln!(
+            "{what}: {} bytes in, {p_large} bytes peak ({:.1}×)",
+            large.len(),
+            p_large as f64 / large.len() as f64
+        );
         assert!(
             p_large <= p_small * 44 / 10 + SLACK,
             "{what}: {p_small} bytes for {} bytes of input, but {p_large} for {}: not linear",
