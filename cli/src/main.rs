@@ -190,20 +190,25 @@ fn inspect(args: &InspectArgs) -> Result<(Analysis, String), String> {
     Ok((analyze(capture, &options), name))
 }
 
+/// The exit status `code` once the output is written, whether or not its reader stayed: a
+/// closed pipe (`| head`) is not an error worth a message.
+fn written(result: io::Result<()>, code: ExitCode) -> Result<ExitCode, String> {
+    match result {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.to_string()),
+        _ => Ok(code),
+    }
+}
+
 fn run(cli: &Cli, out: &mut dyn Write) -> Result<ExitCode, String> {
-    let io_err = |e: io::Error| e.to_string();
     if let Some(Command::Rules { format }) = &cli.command {
-        match format {
-            Format::Json => {
-                serde_json::to_writer_pretty(&mut *out, CATALOGUE).map_err(|e| e.to_string())?;
-                writeln!(out).map_err(io_err)?;
-            }
-            Format::Markdown => out
-                .write_all(markdown::rules().as_bytes())
-                .map_err(io_err)?,
-            Format::Text => text::rules(out).map_err(io_err)?,
-        }
-        return Ok(ExitCode::SUCCESS);
+        let result = match format {
+            Format::Json => serde_json::to_writer_pretty(&mut *out, CATALOGUE)
+                .map_err(io::Error::from)
+                .and_then(|()| writeln!(out)),
+            Format::Markdown => out.write_all(markdown::rules().as_bytes()),
+            Format::Text => text::rules(out),
+        };
+        return written(result, ExitCode::SUCCESS);
     }
     let args = &cli.inspect;
     let (analysis, name) = inspect(args)?;
@@ -240,7 +245,18 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<ExitCode, String> {
             eprintln!("spop-inspect: {}", long_link_hint(&analysis, args, l.len()));
         }
     }
-    match (args.format, &link) {
+    let (errors, warnings, _) = analysis.counts();
+    let fail = match args.fail_on {
+        FailOn::Error => errors > 0,
+        FailOn::Warning => errors + warnings > 0,
+        FailOn::Never => false,
+    };
+    let code = if fail {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    };
+    let result = match (args.format, &link) {
         (Format::Markdown, _) => {
             let report = match args.connection {
                 // The report covers what the link and the bundle carry: that connection alone,
@@ -270,14 +286,13 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<ExitCode, String> {
                     },
                 ),
             };
-            out.write_all(report.as_bytes()).map_err(io_err)?;
+            out.write_all(report.as_bytes())
         }
-        (_, Some(l)) => writeln!(out, "{l}").map_err(io_err)?,
-        _ if args.bundle.is_some() => {}
-        (Format::Json, None) => {
-            json::write(&mut *out, &Report::streamed(&analysis)).map_err(|e| e.to_string())?;
-            writeln!(out).map_err(io_err)?;
-        }
+        (_, Some(l)) => writeln!(out, "{l}"),
+        _ if args.bundle.is_some() => Ok(()),
+        (Format::Json, None) => json::write(&mut *out, &Report::streamed(&analysis))
+            .map_err(io::Error::from)
+            .and_then(|()| writeln!(out)),
         (Format::Text, None) => {
             let color = match args.color {
                 Color::Always => true,
@@ -289,20 +304,10 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<ExitCode, String> {
                 connection: args.connection.map(|n| n - 1),
                 limit: args.limit,
             };
-            text::report(out, &analysis, &view).map_err(io_err)?;
+            text::report(out, &analysis, &view)
         }
-    }
-    let (errors, warnings, _) = analysis.counts();
-    let fail = match args.fail_on {
-        FailOn::Error => errors > 0,
-        FailOn::Warning => errors + warnings > 0,
-        FailOn::Never => false,
     };
-    Ok(if fail {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    written(result, code)
 }
 
 fn main() -> ExitCode {

@@ -278,3 +278,39 @@ fn help_has_examples() {
     let s = stdout(&run(&["--help"], b""));
     assert!(s.contains("Examples:") && s.contains("--fail-on") && s.contains("spop-inspect rules"));
 }
+
+/// A reader that stops early (`| head`): no message, and the exit status of a complete run (the
+/// findings decide it, not the pipe).
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    use std::io::Read;
+    // 4,000 NOTIFYs whose message name cannot be read: errors, and megabytes of JSON and text
+    // (far more than a pipe holds).
+    let input = spop_tests::shapes::string_of_2_60(4_000);
+    let path = std::env::temp_dir().join(format!("spop-closed-pipe-{}.bin", std::process::id()));
+    std::fs::write(&path, &input).unwrap();
+    for format in ["json", "text"] {
+        let args = ["--format", format, "--limit", "0", path.to_str().unwrap()];
+        let complete = run(&args, b"");
+        assert_eq!(complete.status.code(), Some(1), "{format}: errors: exit 1");
+        let len = complete.stdout.len();
+        assert!(len > 1 << 20, "{format}: {len} bytes");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_spop-inspect"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn spop-inspect");
+        let mut first = [0u8; 100];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        // The pipe closes here, with most of the output unwritten.
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "",
+            "{format}: nothing to say"
+        );
+    }
+    std::fs::remove_file(&path).unwrap();
+}
