@@ -1,5 +1,6 @@
 //! Filters: connection, frame type, stream id, severity, free text; and next/previous error.
 
+use leptos::either::Either;
 use leptos::html::Input;
 use leptos::prelude::*;
 
@@ -71,7 +72,7 @@ pub fn Toolbar() -> impl IntoView {
             <label>
                 "Connection "
                 {move || if connections.get() <= SELECT_MAX {
-                    view! {
+                    Either::Left(view! {
                         <select
                             id="filter-connection"
                             prop:value=move || ui.filter.with(|f| f.connection.map_or(String::new(), |c| c.to_string()))
@@ -83,10 +84,10 @@ pub fn Toolbar() -> impl IntoView {
                             <option value="">"all"</option>
                             {(0..connections.get_untracked()).map(|c| view! { <option value=c.to_string()>{format!("#{}", c + 1)}</option> }).collect_view()}
                         </select>
-                    }.into_any()
+                    })
                 } else {
                     // Too many for a list: the connection's number, as the table shows it.
-                    view! {
+                    Either::Right(view! {
                         <input
                             id="filter-connection"
                             class="narrow"
@@ -101,7 +102,7 @@ pub fn Toolbar() -> impl IntoView {
                                 set(&|f| f.connection = connection_number(&v, n));
                             }
                         />
-                    }.into_any()
+                    })
                 }}
             </label>
             <label>
