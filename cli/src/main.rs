@@ -316,15 +316,9 @@ fn main() -> ExitCode {
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let result = run(&cli, &mut out);
     let flushed = out.flush();
-    match (result, flushed) {
-        (Ok(code), Ok(())) => code,
-        // A closed pipe (`| head`) is not an error worth a message.
-        (Ok(code), Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => code,
-        (Ok(_), Err(e)) => {
-            eprintln!("spop-inspect: {e}");
-            ExitCode::from(2)
-        }
-        (Err(e), _) => {
+    match result.and_then(|code| written(flushed, code)) {
+        Ok(code) => code,
+        Err(e) => {
             eprintln!("spop-inspect: {e}");
             ExitCode::from(2)
         }

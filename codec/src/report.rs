@@ -397,16 +397,11 @@ pub fn payload(f: &Frame<'_>) -> PayloadReport {
 impl Report {
     /// Builds the report of an analysis.
     pub fn new(a: &Analysis) -> Report {
-        let mut by_frame = FindingsByFrame::new(a);
         Report {
             input: InputReport::new(a),
             summary: SummaryReport::new(a),
             connections: a.connections.iter().map(ConnectionReport::new).collect(),
-            frames: a
-                .frames
-                .iter()
-                .map(|e| FrameReport::new(a, e, by_frame.take(e.index)))
-                .collect(),
+            frames: a.frames.iter().map(|e| FrameReport::new(a, e)).collect(),
             findings: a.findings.iter().map(FindingReport::new).collect(),
         }
     }
@@ -417,44 +412,6 @@ impl Report {
     #[cfg(feature = "serde")]
     pub fn streamed(a: &Analysis) -> Streamed<'_> {
         Streamed(a)
-    }
-}
-
-/// Each frame's findings (those that name it first), handed out in frame order.
-struct FindingsByFrame {
-    /// (first frame, finding), sorted.
-    pairs: Vec<(usize, usize)>,
-    at: usize,
-}
-
-impl FindingsByFrame {
-    fn new(a: &Analysis) -> Self {
-        let mut pairs: Vec<(usize, usize)> = a
-            .findings
-            .iter()
-            .enumerate()
-            .filter_map(|(i, f)| f.frames.first().map(|&fr| (fr, i)))
-            .collect();
-        pairs.sort_unstable();
-        FindingsByFrame { pairs, at: 0 }
-    }
-
-    /// The findings of frame `index`; frames must be asked for in increasing order.
-    fn take(&mut self, index: usize) -> Vec<usize> {
-        let rest = self.pairs.get(self.at..).unwrap_or(&[]);
-        let skip = rest.partition_point(|&(fr, _)| fr < index);
-        let n = rest
-            .get(skip..)
-            .unwrap_or(&[])
-            .partition_point(|&(fr, _)| fr == index);
-        let out = rest
-            .get(skip..skip + n)
-            .unwrap_or(&[])
-            .iter()
-            .map(|&(_, i)| i)
-            .collect();
-        self.at += skip + n;
-        out
     }
 }
 
@@ -483,8 +440,8 @@ impl SummaryReport {
 }
 
 impl FrameReport {
-    /// The report of timeline entry `e`, listing `findings`.
-    fn new(a: &Analysis, e: &FrameEntry, findings: Vec<usize>) -> Self {
+    /// The report of timeline entry `e`.
+    fn new(a: &Analysis, e: &FrameEntry) -> Self {
         let (summary, payload) = a
             .with_frame(e.index, |f| (f.summary().to_string(), payload(f)))
             .unwrap_or_else(|| (String::new(), PayloadReport::Raw { hex: String::new() }));
@@ -514,7 +471,7 @@ impl FrameReport {
             latency_ms,
             summary,
             payload,
-            findings,
+            findings: a.finding_indexes_at(e.index).collect(),
         }
     }
 }
@@ -603,7 +560,6 @@ impl serde::Serialize for Streamed<'_> {
         }
 
         let a = self.0;
-        let mut by_frame = FindingsByFrame::new(a);
         // Field for field as `Report`'s derived serialization.
         let mut r = s.serialize_struct("Report", 5)?;
         r.serialize_field("input", &InputReport::new(a))?;
@@ -614,10 +570,7 @@ impl serde::Serialize for Streamed<'_> {
         )?;
         r.serialize_field(
             "frames",
-            &seq(a
-                .frames
-                .iter()
-                .map(|e| FrameReport::new(a, e, by_frame.take(e.index)))),
+            &seq(a.frames.iter().map(|e| FrameReport::new(a, e))),
         )?;
         r.serialize_field("findings", &seq(a.findings.iter().map(FindingReport::new)))?;
         r.end()

@@ -367,11 +367,18 @@ impl Analysis {
 
     /// Findings shown under frame `index` (whose first frame it is).
     pub fn findings_at(&self, index: usize) -> &[Finding] {
+        self.findings
+            .get(self.finding_indexes_at(index))
+            .unwrap_or(&[])
+    }
+
+    /// Where [`Analysis::findings_at`] lies in [`Analysis::findings`].
+    pub fn finding_indexes_at(&self, index: usize) -> core::ops::Range<usize> {
         // Sorted: frame-less findings first, then by first frame.
         let key = |f: &Finding| f.frames.first().map_or((0, 0), |&i| (1, i));
         let lo = self.findings.partition_point(|f| key(f) < (1, index));
         let hi = self.findings.partition_point(|f| key(f) <= (1, index));
-        self.findings.get(lo..hi).unwrap_or(&[])
+        lo..hi.max(lo)
     }
 
     /// The frames of one connection, in timeline order.
