@@ -449,13 +449,30 @@ pub fn analyze_timeline(
     options: &AnalysisOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Analysis {
-    let mut frames: Vec<FrameEntry> = Vec::new();
+    // Typically one frame per segment: reserving that once spares the doubling growth its
+    // copies (tens of MB for large captures). Bounded by the bytes (a frame takes at least
+    // four), so a capture of many tiny segments cannot reserve more than its frames could use.
+    let (segments, bytes) =
+        capture
+            .connections
+            .iter()
+            .flat_map(|c| &c.streams)
+            .fold((0usize, 0usize), |(n, b), s| {
+                (
+                    n.saturating_add(s.segments.len()),
+                    b.saturating_add(s.data.len()),
+                )
+            });
+    let mut frames: Vec<FrameEntry> = Vec::with_capacity(segments.min(bytes / 4));
     let mut events = Vec::new();
     let total = capture.connections.len();
+    // Frames per connection (they are made connection by connection).
+    let mut counts = alloc::vec![0usize; total];
     for (done, conn) in capture.connections.iter().enumerate() {
         if done % 64 == 0 {
             progress(Progress::Timeline { done, total });
         }
+        let first = frames.len();
         let max_length = conn.max_plausible_length();
         for dir in [Direction::HaproxyToAgent, Direction::AgentToHaproxy] {
             let stream = conn.stream(dir);
@@ -530,15 +547,175 @@ pub fn analyze_timeline(
                 });
             });
         }
+        if let Some(n) = counts.get_mut(conn.id) {
+            *n += frames.len() - first;
+        }
     }
     progress(Progress::Timeline { done: total, total });
     frames.shrink_to_fit();
 
-    // The timeline: by time, then packet, connection, direction and stream order. The entries
-    // were made in (connection, direction, stream order), so their current index stands for
-    // the last three and keys stay 16 bytes; sorting keys instead of whole entries (800 000 of
-    // them) keeps the sort cheap, and the index makes every key unique, so an unstable sort
-    // is deterministic.
+    // The timeline: by time, then packet, connection, direction and stream order (the order
+    // the entries were made in, which `timeline_order` keeps for ties).
+    let new_index = timeline_order(&frames, capture.packets);
+    let remap = |i: usize| new_index.get(i).map_or(i, |&n| n as usize);
+    let mut timeline = frames;
+    // Put each entry at its new index in place, cycle by cycle: no second timeline in memory.
+    // `source[p]` is the entry that belongs at p. Walking a cycle moves entries from the source
+    // slot to the next free one; the next slot comes from `source`, not from an entry just
+    // moved, so the moves (cache misses, on large captures) overlap instead of waiting on
+    // each other.
+    let mut source = alloc::vec![0u32; timeline.len()];
+    for (old, &new) in new_index.iter().enumerate() {
+        if let Some(s) = source.get_mut(new as usize) {
+            *s = old as u32;
+        }
+    }
+    for start in 0..timeline.len() {
+        if source.get(start).is_none_or(|&s| s as usize == start) {
+            continue;
+        }
+        let Some(&first) = timeline.get(start) else {
+            break;
+        };
+        let mut free = start;
+        // Each step fills one slot for good and marks it done, so a cycle ends within n steps.
+        while let Some(from) = source.get_mut(free) {
+            let from_index = core::mem::replace(from, free as u32) as usize;
+            if from_index == start || from_index == free {
+                if let Some(slot) = timeline.get_mut(free) {
+                    *slot = first;
+                }
+                break;
+            }
+            let Some(&moved) = timeline.get(from_index) else {
+                break;
+            };
+            if let Some(slot) = timeline.get_mut(free) {
+                *slot = moved;
+            }
+            free = from_index;
+        }
+    }
+    drop(source);
+    for ev in &mut events {
+        ev.after_frame = ev.after_frame.map(remap);
+    }
+    events.sort_by_key(|e| (e.time, e.connection));
+
+    // One pass over the timeline for what needs its order (each pass over hundreds of MB of
+    // entries costs): indexes, NOTIFY ↔ ACK pairs per connection (the first ACK wins; later
+    // ones are duplicates) and each connection's frame list, sized exactly from the counts.
+    let mut by_connection: Vec<Vec<u32>> = counts.into_iter().map(Vec::with_capacity).collect();
+    let mut open: hashbrown::HashMap<(usize, u64, u64), usize> = hashbrown::HashMap::new();
+    for i in 0..timeline.len() {
+        let Some(e) = timeline.get_mut(i) else { break };
+        e.index = i;
+        e.embedded_in = e.embedded_in.map(|p| remap(p as usize) as u32);
+        if let Some(list) = by_connection.get_mut(e.connection) {
+            list.push(i as u32);
+        }
+        let key = (e.connection, e.stream_id, e.frame_id);
+        match e.frame_type {
+            FrameType::Notify => {
+                open.insert(key, i);
+            }
+            FrameType::Ack => {
+                if let Some(n) = open.remove(&key) {
+                    e.pair = Some(n as u32);
+                    if let Some(notify) = timeline.get_mut(n) {
+                        notify.pair = Some(i as u32);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    drop(new_index);
+    let mut analysis = Analysis {
+        connections: Vec::new(),
+        frames: timeline,
+        findings: Vec::new(),
+        options: options.clone(),
+        capture,
+        by_connection,
+        unchecked: Some(events),
+    };
+    analysis.connections = conversation::summarize(&analysis);
+    analysis
+}
+
+/// Where each entry (made in connection, direction, stream order) goes in the timeline: ordered
+/// by time, then packet number, then the order it was made in.
+/// `packets` is how many packets the capture had (packet numbers run from 1 to it), or 0 if not
+/// known.
+fn timeline_order(frames: &[FrameEntry], packets: u32) -> Vec<u32> {
+    order_by_packet(frames, packets).unwrap_or_else(|| order_by_key(frames))
+}
+
+/// [`timeline_order`] as a counting sort on packet numbers (linear, no comparisons): valid when
+/// packet times never go back from one packet to the next, as in a capture written as it was
+/// taken. `None` when they do, or when packet numbers are too sparse for a table of them.
+fn order_by_packet(frames: &[FrameEntry], packets: u32) -> Option<Vec<u32>> {
+    if frames.is_empty() {
+        return Some(Vec::new());
+    }
+    if u32::try_from(frames.len()).is_err() {
+        return None;
+    }
+    // The highest packet number: known from the capture, else a pass over the frames.
+    let last = match packets {
+        0 => frames.iter().map(|e| e.packet).max()?,
+        n => n,
+    } as usize;
+    // The table has an entry per packet number: bounded by the frames, so memory stays linear.
+    if last > frames.len().saturating_mul(4).saturating_add(1024) {
+        return None;
+    }
+    // Frames per packet, then (below) the first timeline position of each packet's frames.
+    let mut next = alloc::vec![0u32; last + 1];
+    let mut time: Vec<Timestamp> = alloc::vec![0; last + 1];
+    for e in frames {
+        let p = e.packet as usize;
+        let (Some(n), Some(t)) = (next.get_mut(p), time.get_mut(p)) else {
+            return None;
+        };
+        *n += 1;
+        *t = e.time;
+    }
+    // All frames of a packet share its time; a later packet with an earlier time means packet
+    // order is not time order.
+    let mut latest = 0;
+    for (&t, _) in time.iter().zip(&next).filter(|(_, &n)| n > 0) {
+        if t < latest {
+            return None;
+        }
+        latest = t;
+    }
+    drop(time);
+    let mut position = 0u32;
+    for n in &mut next {
+        let count = *n;
+        *n = position;
+        position = position.wrapping_add(count);
+    }
+    // Stable: a packet's frames keep the order they were made in.
+    Some(
+        frames
+            .iter()
+            .map(|e| {
+                next.get_mut(e.packet as usize).map_or(0, |n| {
+                    *n += 1;
+                    *n - 1
+                })
+            })
+            .collect(),
+    )
+}
+
+/// [`timeline_order`] by sorting (time, packet, made-in position) keys: for any packet numbering
+/// and times. Sorting 16-byte keys instead of whole entries keeps the sort cheap, and the
+/// position makes every key unique, so an unstable sort is deterministic.
+fn order_by_key(frames: &[FrameEntry]) -> Vec<u32> {
     let mut order: Vec<(u64, u64)> = frames
         .iter()
         .enumerate()
@@ -551,82 +728,7 @@ pub fn analyze_timeline(
             *slot = new as u32;
         }
     }
-    drop(order);
-    let remap = |i: usize| new_index.get(i).map_or(i, |&n| n as usize);
-    let mut timeline = frames;
-    for (old, e) in timeline.iter_mut().enumerate() {
-        e.index = remap(old);
-        e.embedded_in = e.embedded_in.map(|p| remap(p as usize) as u32);
-    }
-    // Put each entry at its new index in place (cycle by cycle): no second timeline in memory.
-    let mut target = new_index.clone();
-    // Each swap puts one entry where it belongs for good, so this ends after at most n swaps.
-    for i in 0..timeline.len() {
-        loop {
-            let j = match target.get(i) {
-                Some(&j) if j as usize != i && (j as usize) < timeline.len() => j as usize,
-                _ => break,
-            };
-            if target.get(j) == Some(&(j as u32)) {
-                break;
-            }
-            timeline.swap(i, j);
-            target.swap(i, j);
-        }
-    }
-    drop(target);
-    for ev in &mut events {
-        ev.after_frame = ev.after_frame.map(remap);
-    }
-    events.sort_by_key(|e| (e.time, e.connection));
-
-    // NOTIFY ↔ ACK pairs, per connection (first ACK wins; later ones are duplicates).
-    let mut open: hashbrown::HashMap<(usize, u64, u64), usize> = hashbrown::HashMap::new();
-    for i in 0..timeline.len() {
-        let Some(e) = timeline.get(i) else { break };
-        let key = (e.connection, e.stream_id, e.frame_id);
-        match e.frame_type {
-            FrameType::Notify => {
-                open.insert(key, i);
-            }
-            FrameType::Ack => {
-                if let Some(n) = open.remove(&key) {
-                    if let Some(e) = timeline.get_mut(i) {
-                        e.pair = Some(n as u32);
-                    }
-                    if let Some(e) = timeline.get_mut(n) {
-                        e.pair = Some(i as u32);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-
-    // Sized first: one exact allocation per connection instead of doubling growth.
-    let mut counts = alloc::vec![0usize; capture.connections.len()];
-    for e in &timeline {
-        if let Some(n) = counts.get_mut(e.connection) {
-            *n += 1;
-        }
-    }
-    let mut by_connection: Vec<Vec<u32>> = counts.into_iter().map(Vec::with_capacity).collect();
-    for e in &timeline {
-        if let Some(list) = by_connection.get_mut(e.connection) {
-            list.push(e.index as u32);
-        }
-    }
-    let mut analysis = Analysis {
-        connections: Vec::new(),
-        frames: timeline,
-        findings: Vec::new(),
-        options: options.clone(),
-        capture,
-        by_connection,
-        unchecked: Some(events),
-    };
-    analysis.connections = conversation::summarize(&analysis);
-    analysis
+    new_index
 }
 
 impl Analysis {
@@ -684,6 +786,59 @@ pub(crate) fn needs_escape(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn entry(packet: u32, time: Timestamp) -> FrameEntry {
+        FrameEntry {
+            index: 0,
+            connection: 0,
+            layout: FrameLayout::whole(Span::new(0, 0)),
+            stream_id: 0,
+            frame_id: 0,
+            time,
+            length: 0,
+            packet,
+            flags: Flags(0),
+            embedded_in: None,
+            pair: None,
+            frame_type: FrameType::Notify,
+            direction: Direction::HaproxyToAgent,
+            payload: PayloadCheck::Plain,
+        }
+    }
+
+    proptest! {
+        // The counting sort gives exactly the sorting order whenever it applies, and declines
+        // (the sort then runs) when packet times go back or numbers exceed the capture's count.
+        #[test]
+        fn counting_order_is_the_sorted_order(
+            frames in proptest::collection::vec(1u32..40, 0..60),
+            declared in 0u32..50,
+        ) {
+            // Times per packet as a capture has them: every frame of a packet shares its time.
+            let time_of = |p: u32| u64::from(p / 3) * 10 + u64::from(p % 3);
+            let monotonic: Vec<FrameEntry> =
+                frames.iter().map(|&p| entry(p, time_of(p))).collect();
+            let expected = order_by_key(&monotonic);
+            let counted = order_by_packet(&monotonic, declared);
+            let fits = monotonic.iter().all(|e| declared == 0 || e.packet <= declared);
+            prop_assert_eq!(counted.is_some(), fits);
+            if let Some(counted) = counted {
+                prop_assert_eq!(&counted, &expected);
+            }
+            prop_assert_eq!(timeline_order(&monotonic, declared), expected);
+
+            // Times that do not follow packet order: the counting sort must decline, or its
+            // order would differ from the sorted one.
+            let shuffled: Vec<FrameEntry> = frames
+                .iter()
+                .map(|&p| entry(p, u64::from(p) * 7 % 5 * 100))
+                .collect();
+            prop_assert_eq!(timeline_order(&shuffled, 0), order_by_key(&shuffled));
+        }
+    }
+
     #[test]
     fn text_escapes_controls_and_bidi_overrides() {
         assert_eq!(super::text(b"plain <b> & \"q\""), "plain <b> & \"q\"");
