@@ -3,8 +3,11 @@
 //! latency; findings color the arrows by severity. Dense windows are drawn as per-pixel
 //! columns (the worker bins them); wheel or the buttons zoom, dragging pans.
 
+use core::fmt::Write as _;
+
 use leptos::html::Div;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::session::{duration, level_name, Request, Response, Timeline as Window};
 use crate::state::{thousands, Ui};
@@ -47,13 +50,18 @@ fn tick_label(t: u64, step: u64) -> String {
 pub fn Timeline() -> impl IntoView {
     let ui = expect_context::<Ui>();
     let host = NodeRef::<Div>::new();
-    let width = RwSignal::new(800.0f64);
+    // None until the plot is measured: asking with a guessed width would draw the capture
+    // twice (once per width) before its first frame is on screen.
+    let measured = RwSignal::new(None::<f64>);
+    let width = Signal::derive(move || measured.get().unwrap_or(800.0));
     let window = ui.window;
     let data = RwSignal::new(None::<Window>);
     let drag = RwSignal::new(None::<(f64, (u64, u64))>);
+    // The pointer's x in the plot, while over it.
+    let hover = RwSignal::new(None::<f64>);
     let measure = move || {
         if let Some(el) = host.get_untracked() {
-            width.set(f64::from(el.client_width()).max(200.0));
+            measured.set(Some(f64::from(el.client_width()).max(200.0)));
         }
     };
     let resize = window_event_listener(leptos::ev::resize, move |_| measure());
@@ -94,7 +102,8 @@ pub fn Timeline() -> impl IntoView {
     });
     Effect::new(move |_| {
         let (t0, t1) = window.get();
-        let bins = (width.get() - LEFT - RIGHT).max(1.0) as u32;
+        let Some(w) = measured.get() else { return };
+        let bins = (w - LEFT - RIGHT).max(1.0) as u32;
         let generation = ui.view_gen.get();
         ui.ask(Request::Timeline { t0, t1, bins }, move |r| {
             if let Response::Timeline(t) = r {
@@ -135,8 +144,14 @@ pub fn Timeline() -> impl IntoView {
     };
     let on_move = move |ev: web_sys::MouseEvent| {
         let Some((x0, (t0, t1))) = drag.get_untracked() else {
+            let x = ev
+                .current_target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .map(|el| f64::from(ev.client_x()) - el.get_bounding_client_rect().left());
+            hover.set(x);
             return;
         };
+        hover.set(None);
         let plot = width.get_untracked() - LEFT - RIGHT;
         let dt = ((x0 - f64::from(ev.client_x())) / plot * (t1 - t0) as f64) as i64;
         let n0 = (t0 as i64 + dt).max(0) as u64;
@@ -169,21 +184,41 @@ pub fn Timeline() -> impl IntoView {
                 }
             };
             let mid = (LANE_H + LANE_A) / 2.0;
-            return t
-                .bins
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| b.to_agent + b.to_haproxy > 0)
-                .map(|(i, b)| {
-                    let x = LEFT + i as f64 / n * plot;
-                    let w = (plot / n).max(1.0);
-                    let class = format!("bin lvl-{}", level_name(b.level));
+            let w = (plot / n).max(1.0);
+            // One path per level and direction, not a few nodes per pixel column: a large
+            // capture fills every column, and thousands of nodes cost more to build than the
+            // rest of the page before its first timeline is on screen. The column under the
+            // pointer is read out by `hovered` instead of a title per column.
+            // By level (0 none … 3 error), drawn in that order so the worst is on top.
+            let mut levels: [(String, String); 4] = Default::default();
+            for (i, b) in t.bins.iter().enumerate() {
+                if b.to_agent + b.to_haproxy == 0 {
+                    continue;
+                }
+                let Some((to_agent, to_haproxy)) = levels.get_mut(usize::from(b.level.min(3)))
+                else {
+                    continue;
+                };
+                let x = LEFT + i as f64 / n * plot;
+                if b.to_agent > 0 {
+                    let h = h(b.to_agent);
+                    let _ = write!(to_agent, "M{x:.1},{:.1}h{w:.1}v{h:.1}h{:.1}z", mid - h, -w);
+                }
+                if b.to_haproxy > 0 {
+                    let h = h(b.to_haproxy);
+                    let _ = write!(to_haproxy, "M{x:.1},{mid:.1}h{w:.1}v{h:.1}h{:.1}z", -w);
+                }
+            }
+            return (0..)
+                .zip(levels)
+                .filter(|(_, (to_agent, to_haproxy))| {
+                    !to_agent.is_empty() || !to_haproxy.is_empty()
+                })
+                .map(|(level, (to_agent, to_haproxy))| {
                     view! {
-                        <g class=class>
-                            <rect x=x y=mid - h(b.to_agent) width=w height=h(b.to_agent)>
-                                <title>{format!("{} frame(s) HAProxy → agent, {} agent → HAProxy", b.to_agent, b.to_haproxy)}</title>
-                            </rect>
-                            <rect class="back" x=x y=mid width=w height=h(b.to_haproxy)></rect>
+                        <g class=format!("bin lvl-{}", level_name(level))>
+                            <path d=to_agent></path>
+                            <path class="back" d=to_haproxy></path>
                         </g>
                     }
                 })
@@ -261,6 +296,39 @@ pub fn Timeline() -> impl IntoView {
             .collect_view();
         view! { {links}{arrows} }.into_any()
     };
+    // The column under the pointer, when columns are shown: its frame counts.
+    let hovered = move || {
+        let x = hover.get()?;
+        let plot = width.get() - LEFT - RIGHT;
+        data.with(|d| {
+            let bins = &d.as_ref()?.bins;
+            let n = bins.len() as f64;
+            let i = ((x - LEFT) / plot * n).floor();
+            let b = bins.get(usize::try_from(i as i64).ok()?)?;
+            if b.to_agent + b.to_haproxy == 0 {
+                return None;
+            }
+            let at = LEFT + (i + 0.5) / n * plot;
+            let right_half = at > LEFT + plot / 2.0;
+            let label = format!(
+                "{} HAProxy → agent · {} agent → HAProxy",
+                thousands(b.to_agent as usize),
+                thousands(b.to_haproxy as usize)
+            );
+            Some(view! {
+                <g class="bin-hover">
+                    <line x1=at y1=LANE_H - 6.0 x2=at y2=LANE_A + 6.0></line>
+                    <text
+                        x=if right_half { at - 6.0 } else { at + 6.0 }
+                        y=FLAG_Y + 8.0
+                        text-anchor=if right_half { "end" } else { "start" }
+                    >
+                        {label}
+                    </text>
+                </g>
+            })
+        })
+    };
     // The person's notes and marks: a flag above the lanes at the frame's time.
     let flags = move || {
         let (t0, t1) = window.get();
@@ -337,7 +405,10 @@ pub fn Timeline() -> impl IntoView {
                     on:mousedown=on_down
                     on:mousemove=on_move
                     on:mouseup=move |_| drag.set(None)
-                    on:mouseleave=move |_| drag.set(None)
+                    on:mouseleave=move |_| {
+                        drag.set(None);
+                        hover.set(None);
+                    }
                     class:dragging=move || drag.get().is_some()
                 >
                     <text class="lane-label" x="8" y=LANE_H + 4.0>"HAProxy"</text>
@@ -348,6 +419,7 @@ pub fn Timeline() -> impl IntoView {
                     {ticks}
                     {marks}
                     {flags}
+                    {hovered}
                 </svg>
             </div>
         </section>
