@@ -111,6 +111,15 @@ test("a 100 MB capture decodes in the worker with progress, and the page stays r
   await page.waitForFunction(() => document.querySelectorAll("section.timeline g.bin").length > 0);
   assert.equal(await page.locator("section.timeline g.mark").count(), 0);
   assert.match(await page.locator("#timeline-info").innerText(), new RegExp(`^${n3(want.frames)} frame\\(s\\) in .* columns`));
+  // A few paths (one per level and direction), not nodes per pixel column; the column under
+  // the pointer is read out.
+  assert.ok((await page.locator("section.timeline g.bin path").count()) <= 8);
+  const plot = await page.locator("section.timeline svg").boundingBox();
+  await page.mouse.move(plot.x + plot.width / 2, plot.y + plot.height / 2);
+  assert.match(await page.locator("section.timeline .bin-hover text").textContent(), /^[\d,]+ HAProxy → agent · [\d,]+ agent → HAProxy$/);
+  await shot(page, "large-hover.png");
+  await page.mouse.move(plot.x + plot.width / 2, plot.y + plot.height + 40);
+  assert.equal(await page.locator("section.timeline .bin-hover").count(), 0);
   // Virtualised: a few rows in the page.
   const rows = await rowsInPage(page);
   assert.ok(rows > 5 && rows < 200, `${rows} rows in the page`);
