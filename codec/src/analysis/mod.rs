@@ -305,6 +305,9 @@ pub struct Analysis {
     /// What the rules still need besides the frames (`None` once they ran): the stream
     /// items that are not frames (gaps, skipped bytes), by time.
     unchecked: Option<Vec<StreamEvent>>,
+    /// NOTIFY and ACK frames without a pair, in timeline order: found while pairing, so the
+    /// rules need not walk every entry again for them.
+    unpaired: Vec<u32>,
 }
 
 impl Analysis {
@@ -607,6 +610,7 @@ pub fn analyze_timeline(
     // ones are duplicates) and each connection's frame list, sized exactly from the counts.
     let mut by_connection: Vec<Vec<u32>> = counts.into_iter().map(Vec::with_capacity).collect();
     let mut open: hashbrown::HashMap<(usize, u64, u64), usize> = hashbrown::HashMap::new();
+    let mut unpaired = Vec::new();
     for i in 0..timeline.len() {
         let Some(e) = timeline.get_mut(i) else { break };
         e.index = i;
@@ -617,20 +621,26 @@ pub fn analyze_timeline(
         let key = (e.connection, e.stream_id, e.frame_id);
         match e.frame_type {
             FrameType::Notify => {
-                open.insert(key, i);
+                // A NOTIFY with the same ids still open stays without an ACK for good.
+                if let Some(earlier) = open.insert(key, i) {
+                    unpaired.push(earlier as u32);
+                }
             }
-            FrameType::Ack => {
-                if let Some(n) = open.remove(&key) {
+            FrameType::Ack => match open.remove(&key) {
+                Some(n) => {
                     e.pair = Some(n as u32);
                     if let Some(notify) = timeline.get_mut(n) {
                         notify.pair = Some(i as u32);
                     }
                 }
-            }
+                None => unpaired.push(i as u32),
+            },
             _ => {}
         }
     }
     drop(new_index);
+    unpaired.extend(open.into_values().map(|i| i as u32));
+    unpaired.sort_unstable();
     let mut analysis = Analysis {
         connections: Vec::new(),
         frames: timeline,
@@ -639,6 +649,7 @@ pub fn analyze_timeline(
         capture,
         by_connection,
         unchecked: Some(events),
+        unpaired,
     };
     analysis.connections = conversation::summarize(&analysis);
     analysis
@@ -732,6 +743,11 @@ fn order_by_key(frames: &[FrameEntry]) -> Vec<u32> {
 }
 
 impl Analysis {
+    /// NOTIFY and ACK frames without a pair, by timeline index.
+    pub(crate) fn unpaired(&self) -> impl Iterator<Item = &FrameEntry> {
+        self.unpaired.iter().filter_map(|&i| self.frames.get(i as usize))
+    }
+
     /// Runs every rule, once: fills `findings` and the connections' error and warning counts.
     /// Does nothing if they already ran.
     pub fn check(&mut self, progress: &mut dyn FnMut(Progress)) {

@@ -335,8 +335,9 @@ fn hostile(runs: usize) -> Result<Vec<Row>, String> {
     for (what, shape) in SHAPES {
         let per_mb = |n: usize| -> Result<(f64, usize), String> {
             let input = shape(n);
-            // At least 3 runs: the first of a size pays for fresh memory.
-            let (t, _) = best_of(runs.max(3), || Ok(pipeline(&input).unwrap_or(0)))?;
+            // At least 5 runs: the first of a size pays for fresh memory, and a shared
+            // machine has slow spells lasting a run or two.
+            let (t, _) = best_of(runs.max(5), || Ok(pipeline(&input).unwrap_or(0)))?;
             Ok((t.as_secs_f64() * 1e3 / mb(input.len() as u64), input.len()))
         };
         // One doubling, from a size already past the caches (at half a million units the

@@ -178,19 +178,12 @@ impl<'a> Cx<'a> {
     fn new(a: &'a super::Analysis) -> Self {
         let mut unmatched: alloc::collections::BTreeMap<(u8, u64, u64), Unmatched> =
             alloc::collections::BTreeMap::new();
-        for e in &a.frames {
-            if e.pair.is_none()
-                && matches!(
-                    e.frame_type,
-                    crate::wire::FrameType::Notify | crate::wire::FrameType::Ack
-                )
-            {
-                unmatched
-                    .entry((e.frame_type.as_u8(), e.stream_id, e.frame_id))
-                    .or_default()
-                    .frames
-                    .push(e.index);
-            }
+        for e in a.unpaired() {
+            unmatched
+                .entry((e.frame_type.as_u8(), e.stream_id, e.frame_id))
+                .or_default()
+                .frames
+                .push(e.index);
         }
         for u in unmatched.values_mut() {
             let conn = |p: usize| {
