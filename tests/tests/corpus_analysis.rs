@@ -181,3 +181,30 @@ fn progress_is_reported_in_order_and_changes_nothing() {
         assert_eq!(observed.findings, plain.findings);
     }
 }
+
+#[test]
+fn frame_types_and_latencies_match_the_frames() {
+    for name in [
+        "haproxy26-clean.pcap",
+        "haproxy26-pyagent.pcap",
+        "haproxy34-clean.pcap",
+        "haproxy34-clean.pcapng",
+        "haproxy26-interleaved-disconnect.pcap",
+    ] {
+        let a = analysis(name);
+        // The set noted while building the timeline is the set the frames have.
+        let mut want: Vec<u8> = a.frames.iter().map(|e| e.frame_type.as_u8()).collect();
+        want.sort_unstable();
+        want.dedup();
+        let got: Vec<u8> = a.frame_types().map(|t| t.as_u8()).collect();
+        assert_eq!(got, want, "{name}");
+        assert!(got.contains(&FrameType::Notify.as_u8()), "{name}");
+        // Median and maximum by the definition (sorting), against the selection.
+        for c in &a.connections {
+            let mut l: Vec<u64> = c.pairs.iter().filter_map(|p| p.latency).collect();
+            l.sort_unstable();
+            let want = l.get(l.len() / 2).zip(l.last()).map(|(&m, &x)| (m, x));
+            assert_eq!(c.latency(), want, "{name} connection {}", c.id);
+        }
+    }
+}

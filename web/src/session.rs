@@ -688,17 +688,7 @@ impl Session {
             }
             notes.push(s);
         }
-        // Which type bytes occur, without sorting 800 000 of them.
-        let mut seen = [false; 256];
-        for f in &a.frames {
-            if let Some(s) = seen.get_mut(usize::from(f.frame_type.as_u8())) {
-                *s = true;
-            }
-        }
-        let types: Vec<_> = (0..=255u8)
-            .filter(|&b| seen[usize::from(b)])
-            .map(spop_codec::wire::FrameType::from_u8)
-            .collect();
+        let types: Vec<_> = a.frame_types().collect();
         let connections = a
             .connections
             .iter()

@@ -308,6 +308,8 @@ pub struct Analysis {
     /// NOTIFY and ACK frames without a pair, in timeline order: found while pairing, so the
     /// rules need not walk every entry again for them.
     unpaired: Vec<u32>,
+    /// Which TYPE bytes occur (bit per byte value), noted in the same pass.
+    types: [u64; 4],
 }
 
 impl Analysis {
@@ -611,12 +613,17 @@ pub fn analyze_timeline(
     let mut by_connection: Vec<Vec<u32>> = counts.into_iter().map(Vec::with_capacity).collect();
     let mut open: hashbrown::HashMap<(usize, u64, u64), usize> = hashbrown::HashMap::new();
     let mut unpaired = Vec::new();
+    let mut types = [0u64; 4];
     for i in 0..timeline.len() {
         let Some(e) = timeline.get_mut(i) else { break };
         e.index = i;
         e.embedded_in = e.embedded_in.map(|p| remap(p as usize) as u32);
         if let Some(list) = by_connection.get_mut(e.connection) {
             list.push(i as u32);
+        }
+        let t = e.frame_type.as_u8();
+        if let Some(word) = types.get_mut(usize::from(t >> 6)) {
+            *word |= 1 << (t & 63);
         }
         let key = (e.connection, e.stream_id, e.frame_id);
         match e.frame_type {
@@ -650,6 +657,7 @@ pub fn analyze_timeline(
         by_connection,
         unchecked: Some(events),
         unpaired,
+        types,
     };
     analysis.connections = conversation::summarize(&analysis);
     analysis
@@ -743,9 +751,22 @@ fn order_by_key(frames: &[FrameEntry]) -> Vec<u32> {
 }
 
 impl Analysis {
+    /// The frame types that occur, in TYPE byte order.
+    pub fn frame_types(&self) -> impl Iterator<Item = FrameType> + '_ {
+        (0..=255u8)
+            .filter(|&t| {
+                self.types
+                    .get(usize::from(t >> 6))
+                    .is_some_and(|w| w & (1 << (t & 63)) != 0)
+            })
+            .map(FrameType::from_u8)
+    }
+
     /// NOTIFY and ACK frames without a pair, by timeline index.
     pub(crate) fn unpaired(&self) -> impl Iterator<Item = &FrameEntry> {
-        self.unpaired.iter().filter_map(|&i| self.frames.get(i as usize))
+        self.unpaired
+            .iter()
+            .filter_map(|&i| self.frames.get(i as usize))
     }
 
     /// Runs every rule, once: fills `findings` and the connections' error and warning counts.
