@@ -6,6 +6,7 @@
 //! ```text
 //! bench [--dir DIR] [--sizes 10M,100M,400M] [--runs 3]
 //! bench --pipeline FILE      (one pipeline run in this process; prints seconds and peak RSS)
+//! bench --hostile I [--runs N] (hostile shape I at two sizes; prints ms per MB and MB of each)
 //! ```
 //!
 //! Peak memory is measured in a child process per size (its own VmHWM), so one size's
@@ -334,36 +335,59 @@ fn run(dir: &Path, sizes: &[String], runs: usize) -> Result<Vec<Row>, String> {
 /// factor.
 fn hostile(runs: usize) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
-    for (what, shape) in SHAPES {
-        // Sizes four times apart; they take turns, best of at least 5 each (the first of a
-        // size pays for fresh memory), so that a slow spell of a shared machine slows both.
-        let inputs = [shape(500_000), shape(2_000_000)];
-        let mut best = [Duration::MAX; 2];
-        for _ in 0..runs.max(5) {
-            for (input, best) in inputs.iter().zip(&mut best) {
-                let (t, _) = best_of(1, || Ok(pipeline(input).unwrap_or(0)))?;
-                *best = (*best).min(t);
-            }
-        }
-        let per_mb = |i: usize| {
-            let len = inputs.get(i).map_or(0, Vec::len);
-            let t = best.get(i).map_or(0.0, Duration::as_secs_f64);
-            (t * 1e3 / mb(len as u64).max(1e-9), len)
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    for (i, (what, _)) in SHAPES.iter().enumerate() {
+        // Each shape in a fresh process: after the large captures above, this one's allocator
+        // has memory at hand for a small input but not for a large one, which made copying
+        // the same bytes look 4× cheaper per MB at the small size.
+        let out = Command::new(&exe)
+            .args(["--hostile", &i.to_string(), "--runs", &runs.to_string()])
+            .output()
+            .map_err(|e| e.to_string())?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let v: Vec<f64> = text
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        let [small, small_mb, large, large_mb] = v[..] else {
+            return Err(format!(
+                "hostile shape {i}: {}{}",
+                text,
+                String::from_utf8_lossy(&out.stderr)
+            ));
         };
-        let ((small, small_len), (large, large_len)) = (per_mb(0), per_mb(1));
         let growth = large / small.max(1e-9);
         rows.push(row(
             format!("hostile: {what}"),
-            format!(
-                "{small:.2} ms/MB ({:.0} MB) → {large:.2} ms/MB ({:.0} MB)",
-                mb(small_len as u64),
-                mb(large_len as u64)
-            ),
+            format!("{small:.2} ms/MB ({small_mb:.0} MB) → {large:.2} ms/MB ({large_mb:.0} MB)"),
             "linear: < 3× per MB",
             &format!("{} ({growth:.2}× per MB)", verdict(growth < 3.0)),
         ));
     }
     Ok(rows)
+}
+
+/// `--hostile I`: shape `I` at both sizes, in this process; prints ms per MB and MB of each.
+fn hostile_child(index: usize, runs: usize) -> Result<(), String> {
+    let (_, shape) = SHAPES
+        .get(index)
+        .ok_or_else(|| format!("no hostile shape {index}"))?;
+    // Sizes four times apart; they take turns, best of at least 5 each (the first of a size
+    // pays for fresh memory), so that a slow spell of a shared machine slows both.
+    let inputs = [shape(500_000), shape(2_000_000)];
+    let mut best = [Duration::MAX; 2];
+    for _ in 0..runs.max(5) {
+        for (input, best) in inputs.iter().zip(&mut best) {
+            let (t, _) = best_of(1, || Ok(pipeline(input).unwrap_or(0)))?;
+            *best = (*best).min(t);
+        }
+    }
+    for (input, best) in inputs.iter().zip(best) {
+        let size = mb(input.len() as u64);
+        print!("{} {size} ", best.as_secs_f64() * 1e3 / size.max(1e-9));
+    }
+    println!();
+    Ok(())
 }
 
 fn print(rows: &[Row]) {
@@ -399,11 +423,33 @@ fn main() -> ExitCode {
                     }
                 }
             }
+            ("--hostile", Some(i)) => {
+                let runs = match (args.next().as_deref(), args.next()) {
+                    (Some("--runs"), Some(n)) => n.parse().unwrap_or(3),
+                    _ => 3,
+                };
+                return match i
+                    .parse()
+                    .map_err(|_| format!("--hostile {i}: not a number"))
+                {
+                    Ok(i) => match hostile_child(i, runs) {
+                        Ok(()) => ExitCode::SUCCESS,
+                        Err(e) => {
+                            eprintln!("bench: {e}");
+                            ExitCode::from(2)
+                        }
+                    },
+                    Err(e) => {
+                        eprintln!("bench: {e}");
+                        ExitCode::from(2)
+                    }
+                };
+            }
             ("--dir", Some(d)) => dir = PathBuf::from(d),
             ("--sizes", Some(s)) => sizes = s.split(',').map(String::from).collect(),
             ("--runs", Some(n)) => runs = n.parse().unwrap_or(3),
             _ => {
-                eprintln!("usage: bench [--dir DIR] [--sizes 10M,100M,400M] [--runs N] | bench --pipeline FILE");
+                eprintln!("usage: bench [--dir DIR] [--sizes 10M,100M,400M] [--runs N] | bench --pipeline FILE | bench --hostile I [--runs N]");
                 return ExitCode::from(2);
             }
         }
