@@ -187,9 +187,9 @@ pub fn Timeline() -> impl IntoView {
             let w = (plot / n).max(1.0);
             // One path per level and direction, not a few nodes per pixel column: a large
             // capture fills every column, and thousands of nodes cost more to build than the
-            // rest of the page before its first timeline is on screen. The column under the
-            // pointer is read out by `hovered` instead of a title per column.
-            // By level (0 none … 3 error), drawn in that order so the worst is on top.
+            // rest of the page before its first timeline is on screen. Levels (0 none …
+            // 3 error) are drawn in order, the worst on top; the column under the pointer is
+            // read out by `hovered` instead of a title per column.
             let mut levels: [(String, String); 4] = Default::default();
             for (i, b) in t.bins.iter().enumerate() {
                 if b.to_agent + b.to_haproxy == 0 {
