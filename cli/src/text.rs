@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use spop_codec::analysis::{Analysis, ConnectionSummary, Finding, Severity, CATALOGUE};
-use spop_codec::report::seconds;
+use spop_codec::report::Fixed;
 use spop_codec::wire::Direction;
 
 use spop_codec::report::markdown::counts_line;
@@ -99,9 +99,9 @@ fn header(out: &mut dyn Write, p: &Paint, a: &Analysis, c: &ConnectionSummary) -
     let answered = c.pairs.iter().filter(|x| x.ack.is_some()).count();
     let latency = c.latency().map_or(String::new(), |(m, x)| {
         format!(
-            ", latency median {:.3} ms, max {:.3} ms",
-            m as f64 / 1e6,
-            x as f64 / 1e6
+            ", latency median {} ms, max {} ms",
+            Fixed::ratio(m, 6, 3),
+            Fixed::ratio(x, 6, 3)
         )
     });
     writeln!(
@@ -179,13 +179,13 @@ pub fn report(out: &mut dyn Write, a: &Analysis, view: &View) -> io::Result<()> 
             let summary = a
                 .with_frame(e.index, |f| f.summary().to_string())
                 .unwrap_or_default();
-            let t = seconds(e.time.saturating_sub(start));
+            let t = Fixed::ratio(e.time.saturating_sub(start), 9, 6);
             // Frames written into another frame's bytes are marked (see SPOP-F010).
             let kind = e.type_label();
             writeln!(
                 out,
                 "  {} {arrow} {kind:<18} {:<11} {summary}",
-                p.dim(&format!("{t:>11.6}")),
+                p.dim(&format!("{t:>11}")),
                 format!("{}/{}", e.stream_id, e.frame_id)
             )?;
             for f in findings {

@@ -32,6 +32,122 @@ pub fn seconds(ns: u64) -> f64 {
     ns as f64 / 1e9
 }
 
+/// A number shown with a fixed count of decimals, like `{:.N}` but printed with integer
+/// arithmetic: exact for the integer nanoseconds the engine counts in, and it keeps core's
+/// floating-point printer (about 6 KB gzipped) out of the web page's wasm.
+///
+/// Rounds half away from zero. Honours width and alignment (`{:>11}`); the precision is the
+/// one given here.
+///
+/// ```
+/// use spop_codec::report::Fixed;
+/// assert_eq!(Fixed::ratio(1_234_567_890, 9, 6).to_string(), "1.234568"); // ns as seconds
+/// assert_eq!(Fixed::ratio(2_500_000, 6, 3).to_string(), "2.500"); // ns as ms
+/// assert_eq!(Fixed::of(-0.05, 1).to_string(), "-0.1");
+/// assert_eq!(format!("{:>7}", Fixed::of(3.14159, 2)), "   3.14");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fixed {
+    negative: bool,
+    /// The magnitude times 10^digits.
+    scaled: u64,
+    digits: u8,
+}
+
+/// Decimals beyond this are not shown (10^19 overflows u64).
+const MAX_DIGITS: u8 = 18;
+
+fn pow10(k: u8) -> u64 {
+    10u64.saturating_pow(u32::from(k))
+}
+
+impl Fixed {
+    /// `n / 10^unit` with `digits` decimals: `ratio(ns, 9, 6)` is a time in seconds to the µs.
+    /// More decimals than `unit` pad with zeros; the scaled value saturates at `u64::MAX`.
+    pub fn ratio(n: u64, unit: u8, digits: u8) -> Fixed {
+        let digits = digits.min(MAX_DIGITS);
+        let scaled = if unit >= digits {
+            let d = pow10(unit - digits);
+            // Half up, without overflowing near u64::MAX.
+            n / d + u64::from(n % d >= d - d / 2)
+        } else {
+            n.saturating_mul(pow10(digits - unit))
+        };
+        Fixed {
+            negative: false,
+            scaled,
+            digits,
+        }
+    }
+
+    /// `x` with `digits` decimals. NaN shows as 0; beyond ±1.8e19 the value saturates.
+    pub fn of(x: f64, digits: u8) -> Fixed {
+        let digits = digits.min(MAX_DIGITS);
+        let y = x * pow10(digits) as f64;
+        // `as` saturates and maps NaN to 0; adding one half then truncating rounds.
+        let scaled = (if y < 0.0 { 0.5 - y } else { y + 0.5 }) as u64;
+        Fixed {
+            negative: y < 0.0,
+            scaled,
+            digits,
+        }
+    }
+}
+
+impl core::fmt::Display for Fixed {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        use core::fmt::Write as _;
+        // At most a sign, 20 digits, a point and 18 decimals.
+        let mut buf = Buffer::<48>::default();
+        let p = pow10(self.digits);
+        if self.negative && self.scaled != 0 {
+            buf.write_char('-')?;
+        }
+        write!(buf, "{}", self.scaled / p)?;
+        if self.digits > 0 {
+            let width = usize::from(self.digits);
+            write!(buf, ".{:0width$}", self.scaled % p)?;
+        }
+        f.pad(buf.as_str())
+    }
+}
+
+/// A small stack buffer to format into (the crate has no `std::io`; a `String` would allocate
+/// for every number of a large listing).
+struct Buffer<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Default for Buffer<N> {
+    fn default() -> Self {
+        Buffer {
+            bytes: [0; N],
+            len: 0,
+        }
+    }
+}
+
+impl<const N: usize> Buffer<N> {
+    fn as_str(&self) -> &str {
+        // Only whole `str`s are ever written.
+        self.bytes
+            .get(..self.len)
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .unwrap_or("")
+    }
+}
+
+impl<const N: usize> core::fmt::Write for Buffer<N> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let end = self.len + s.len();
+        let slot = self.bytes.get_mut(self.len..end).ok_or(core::fmt::Error)?;
+        slot.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 /// The whole report.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]

@@ -304,3 +304,56 @@ proptest! {
         prop_assert_eq!(dec.offset(), stream.len());
     }
 }
+
+// `report::Fixed` prints what `{:.N}` prints, away from exact halves (where `Fixed` rounds up
+// and the float printer rounds the binary value, which is a hair above or below).
+proptest! {
+    /// Nanoseconds as seconds, ms and µs.
+    #[test]
+    fn fixed_ratio_prints_like_the_float_printer(ns in 0u64..1_000_000_000_000_000, digits in 0u8..=6) {
+        use spop_codec::report::Fixed;
+        for unit in [9u8, 6, 3] {
+            let d = digits.min(unit);
+            let cut = 10u64.pow(u32::from(unit - d));
+            prop_assume!(cut == 1 || ns % cut != cut / 2);
+            let x = ns as f64 / 10f64.powi(i32::from(unit));
+            prop_assert_eq!(Fixed::ratio(ns, unit, d).to_string(), format!("{x:.prec$}", prec = usize::from(d)));
+        }
+    }
+
+    /// Any value, with width and alignment.
+    #[test]
+    fn fixed_of_prints_like_the_float_printer(x in -1e9f64..1e9, digits in 0u8..=3, width in 0usize..16) {
+        use spop_codec::report::Fixed;
+        let scaled = x * 10f64.powi(i32::from(digits));
+        prop_assume!((scaled.abs().fract() - 0.5).abs() > 1e-6);
+        let d = usize::from(digits);
+        let want = format!("{x:>width$.d$}");
+        // The float printer keeps the sign of a negative value that rounds to zero.
+        let want = if want.trim() == format!("-{:.d$}", 0.0) { format!("{:>width$.d$}", 0.0) } else { want };
+        prop_assert_eq!(format!("{:>width$}", Fixed::of(x, digits)), want);
+    }
+}
+
+#[test]
+fn fixed_edges() {
+    use spop_codec::report::Fixed;
+    assert_eq!(
+        Fixed::ratio(u64::MAX, 9, 6).to_string(),
+        "18446744073.709552"
+    );
+    assert_eq!(
+        Fixed::ratio(u64::MAX, 0, 3).to_string(),
+        "18446744073709551.615"
+    );
+    assert_eq!(Fixed::ratio(1500, 3, 0).to_string(), "2");
+    assert_eq!(Fixed::ratio(0, 9, 9).to_string(), "0.000000000");
+    assert_eq!(Fixed::of(f64::NAN, 2).to_string(), "0.00");
+    assert_eq!(
+        Fixed::of(f64::INFINITY, 0).to_string(),
+        "18446744073709551615"
+    );
+    assert_eq!(Fixed::of(-0.04, 1).to_string(), "0.0");
+    assert_eq!(Fixed::of(2.5, 0).to_string(), "3");
+    assert_eq!(format!("{:<6}|", Fixed::of(1.0, 1)), "1.0   |");
+}

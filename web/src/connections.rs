@@ -1,6 +1,7 @@
 //! The connection overview: one row per connection; selecting one filters every view.
 
 use leptos::prelude::*;
+use spop_codec::report::Fixed;
 
 use crate::state::Ui;
 
@@ -66,8 +67,8 @@ pub fn Connections() -> impl IntoView {
                                         >
                                             <td>{id + 1}{c.healthcheck.then_some(" ♥")}</td>
                                             <td class="mono">{format!("{} → {}", c.haproxy, c.agent)}</td>
-                                            <td class="mono num">{format!("{:.6}", c.start)}</td>
-                                            <td class="mono num">{format!("{:.3} s", c.duration)}</td>
+                                            <td class="mono num">{Fixed::of(c.start, 6).to_string()}</td>
+                                            <td class="mono num">{format!("{} s", Fixed::of(c.duration, 3))}</td>
                                             <td class="num">{format!("{} / {}", c.to_agent, c.to_haproxy)}</td>
                                             <td>{c.version}</td>
                                             <td class="num">{c.max_frame_size}</td>

@@ -21,6 +21,7 @@ mod timeline;
 mod toolbar;
 
 use leptos::prelude::*;
+use spop_codec::report::Fixed;
 
 pub use backend::Backend;
 pub use list::{first_row, scroll_top_for, MAX_SCROLL_HEIGHT, ROW_HEIGHT};
@@ -185,8 +186,8 @@ fn Progress() -> impl IntoView {
                 <div class="overlay">
                     <div class="progress-box" role="dialog" aria-modal="true" aria-label="Decoding">
                         <p>{move || format!("Decoding {}…", ui.source.get())}</p>
-                        <progress id="progress" max="1" value=fraction aria-label="Decoding progress"></progress>
-                        <p class="muted stage">{format!("{:.0} % · {stage}", fraction * 100.0)}</p>
+                        <progress id="progress" max="1" value=Fixed::of(fraction, 4).to_string() aria-label="Decoding progress"></progress>
+                        <p class="muted stage">{format!("{} % · {stage}", Fixed::of(fraction * 100.0, 0))}</p>
                         <button id="cancel" on:click=move |_| ui.cancel()>"Cancel"</button>
                     </div>
                 </div>

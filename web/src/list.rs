@@ -7,6 +7,7 @@
 
 use leptos::html::Div;
 use leptos::prelude::*;
+use spop_codec::report::Fixed;
 
 use crate::session::{level_name, Request, Response, Row};
 use crate::state::Ui;
@@ -163,7 +164,7 @@ pub fn FrameList() -> impl IntoView {
             tabindex="0"
             on:scroll=move |_| measure()
         >
-            <div class="spacer" style:height=move || format!("{}px", content_height(ui.view.get().total))>
+            <div class="spacer" style:height=move || format!("{}px", Fixed::of(content_height(ui.view.get().total), 2))>
                 <For
                     each=shown
                     key=|(g, r)| (*g, r.index)
@@ -193,7 +194,7 @@ fn row_view(ui: Ui, r: Row, top: Signal<f64>) -> impl IntoView {
     } else {
         "agent → HAProxy"
     };
-    let type_class = format!("type t-{}", r.frame_type.to_lowercase());
+    let type_class = format!("type t-{}", r.frame_type.to_ascii_lowercase());
     let frame_type = r.label.clone();
     let pair = r.pair.map(|(p, ns)| {
         format!(
@@ -216,7 +217,7 @@ fn row_view(ui: Ui, r: Row, top: Signal<f64>) -> impl IntoView {
             aria-rowindex=(pos + 1).to_string()
             aria-selected=move || selected().to_string()
             data-frame=index.to_string()
-            style:top=move || format!("{}px", top.get())
+            style:top=move || format!("{}px", Fixed::of(top.get(), 2))
             on:click=move |_| {
                 ui.marked.set(None);
                 ui.select_pos(pos);
@@ -225,7 +226,7 @@ fn row_view(ui: Ui, r: Row, top: Signal<f64>) -> impl IntoView {
         >
             <span role="gridcell" class="num">{index + 1}</span>
             <span role="gridcell" class="num">{r.connection + 1}</span>
-            <span role="gridcell" class="mono num">{format!("{:.6}", r.time)}</span>
+            <span role="gridcell" class="mono num">{Fixed::of(r.time, 6).to_string()}</span>
             <span role="gridcell" class="dir" title=dir_title>{dir}</span>
             <span role="gridcell" class=type_class>{frame_type}</span>
             <span role="gridcell" class="mono">{r.ids}</span>

@@ -2,6 +2,7 @@
 //! selects the frame.
 
 use leptos::prelude::*;
+use spop_codec::report::Fixed;
 
 use crate::state::Ui;
 
@@ -30,7 +31,7 @@ pub fn Notes() -> impl IntoView {
                                 ui.select_frame(frame);
                             }>
                                 <span class="note-star">{if n.marked { "★" } else { "✎" }}</span>
-                                {format!(" #{} {} · {:.6} s", frame + 1, n.frame_type, n.t as f64 / 1e9)}
+                                {format!(" #{} {} · {} s", frame + 1, n.frame_type, Fixed::ratio(n.t, 9, 6))}
                             </button>
                             {(!n.text.is_empty()).then(|| view! { <p class="note-text">{n.text.clone()}</p> })}
                         </li>

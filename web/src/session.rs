@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use spop_codec::analysis::{analyze_timeline, Analysis, AnalysisOptions, Finding, Severity};
 use spop_codec::capture::{load_with_progress, Capture, LoadError, LoadOptions};
 use spop_codec::fields::{fields, Field};
-use spop_codec::report::seconds;
+use spop_codec::report::{seconds, Fixed};
 use spop_codec::wire::Direction;
 use spop_codec::{Progress, Span};
 
@@ -229,7 +229,9 @@ pub struct Filter {
     pub stream_id: Option<u64>,
     /// Only frames with a finding at least this severe (a [`Level`]).
     pub min_level: Level,
-    /// Case-insensitive text in the type, summary or findings.
+    /// Text in the type, summary or findings, ignoring ASCII case (protocol names, rule
+    /// texts and most agents' keys are ASCII; full Unicode folding would add its tables,
+    /// about 9 KB gzipped, to the page).
     pub text: String,
 }
 
@@ -817,7 +819,7 @@ impl Session {
 
     /// Applies a filter to the view.
     pub fn filter(&mut self, f: &Filter) -> ViewInfo {
-        let needle = f.text.trim().to_lowercase();
+        let needle = f.text.trim().to_ascii_lowercase();
         let mut text = String::new();
         let a = &self.a;
         let worst = &self.worst;
@@ -842,7 +844,8 @@ impl Session {
                 for x in a.findings_at(e.index) {
                     let _ = write!(text, " {} {} {}", x.rule.code, x.rule.name, x.message);
                 }
-                text.to_lowercase().contains(&needle)
+                text.make_ascii_lowercase();
+                text.contains(&needle)
             })
             .map(|e| e.index)
             .collect();
@@ -1082,7 +1085,7 @@ impl Session {
                 extent.len(),
                 extent.start,
                 segments,
-                seconds(self.rel(entry.time))
+                Fixed::ratio(self.rel(entry.time), 9, 9)
             ),
             tree: tree.iter().map(|f| node(f, &map)).collect(),
             base: extent.start,
@@ -1116,11 +1119,11 @@ pub fn duration(ns: u64) -> String {
     if ns < 1_000 {
         format!("{ns} ns")
     } else if ns < 1_000_000 {
-        format!("{:.0} µs", ns as f64 / 1e3)
+        format!("{} µs", Fixed::ratio(ns, 3, 0))
     } else if ns < 1_000_000_000 {
-        format!("{:.1} ms", ns as f64 / 1e6)
+        format!("{} ms", Fixed::ratio(ns, 6, 1))
     } else {
-        format!("{:.2} s", ns as f64 / 1e9)
+        format!("{} s", Fixed::ratio(ns, 9, 2))
     }
 }
 

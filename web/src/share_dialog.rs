@@ -4,6 +4,7 @@
 
 use base64::Engine as _;
 use leptos::prelude::*;
+use spop_codec::report::Fixed;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::session::{Request, Response, Scope, ShareLink};
@@ -20,7 +21,7 @@ const BROWSER_URL_LIMIT: usize = 2 << 20;
 pub fn kib(bytes: usize) -> String {
     let k = bytes as f64 / 1024.0;
     if k < 10.0 {
-        format!("{k:.1} KiB")
+        format!("{} KiB", Fixed::of(k, 1))
     } else {
         format!("{} KiB", thousands(k.round() as usize))
     }

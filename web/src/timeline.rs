@@ -9,6 +9,8 @@ use leptos::html::Div;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use spop_codec::report::Fixed;
+
 use crate::session::{duration, level_name, Request, Response, Timeline as Window};
 use crate::state::{thousands, Ui};
 
@@ -36,13 +38,22 @@ pub fn tick_step(span: u64, n: u64) -> u64 {
 }
 
 fn tick_label(t: u64, step: u64) -> String {
-    let s = t as f64 / 1e9;
     let decimals = if step >= 1_000_000_000 {
         0
     } else {
-        (9 - (step as f64).log10().floor() as i32).clamp(0, 9) as usize
+        (9 - (step as f64).log10().floor() as i32).clamp(0, 9) as u8
     };
-    format!("{s:.decimals$}")
+    Fixed::ratio(t, 9, decimals).to_string()
+}
+
+/// An SVG coordinate, to a tenth of a pixel, to format into a path.
+fn coord(v: f64) -> Fixed {
+    Fixed::of(v, 1)
+}
+
+/// An SVG coordinate as an attribute value.
+fn px(v: f64) -> String {
+    coord(v).to_string()
 }
 
 /// The timeline panel.
@@ -202,11 +213,27 @@ pub fn Timeline() -> impl IntoView {
                 let x = LEFT + i as f64 / n * plot;
                 if b.to_agent > 0 {
                     let h = h(b.to_agent);
-                    let _ = write!(to_agent, "M{x:.1},{:.1}h{w:.1}v{h:.1}h{:.1}z", mid - h, -w);
+                    let _ = write!(
+                        to_agent,
+                        "M{},{}h{}v{}h{}z",
+                        coord(x),
+                        coord(mid - h),
+                        coord(w),
+                        coord(h),
+                        coord(-w)
+                    );
                 }
                 if b.to_haproxy > 0 {
                     let h = h(b.to_haproxy);
-                    let _ = write!(to_haproxy, "M{x:.1},{mid:.1}h{w:.1}v{h:.1}h{:.1}z", -w);
+                    let _ = write!(
+                        to_haproxy,
+                        "M{},{}h{}v{}h{}z",
+                        coord(x),
+                        coord(mid),
+                        coord(w),
+                        coord(h),
+                        coord(-w)
+                    );
                 }
             }
             return (0..)
@@ -237,8 +264,8 @@ pub fn Timeline() -> impl IntoView {
                 let title = format!("NOTIFY #{} → ACK #{}: {}", m.index + 1, ack + 1, duration(at - m.t));
                 Some(view! {
                     <g class="link">
-                        <path d=format!("M{x1:.1},{y} Q{mid:.1},{:.1} {x2:.1},{y}", y + 16.0)><title>{title}</title></path>
-                        {label.map(|l| view! { <text x=mid y=y + 22.0 text-anchor="middle">{l}</text> })}
+                        <path d=format!("M{},{y} Q{},{} {},{y}", coord(x1), coord(mid), coord(y + 16.0), coord(x2), y = coord(y))><title>{title}</title></path>
+                        {label.map(|l| view! { <text x=px(mid) y=px(y + 22.0) text-anchor="middle">{l}</text> })}
                     </g>
                 })
             })
@@ -256,7 +283,7 @@ pub fn Timeline() -> impl IntoView {
                 let index = m.index;
                 let class = format!(
                     "mark t-{} lvl-{}{}",
-                    m.frame_type.to_lowercase(),
+                    m.frame_type.to_ascii_lowercase(),
                     level_name(m.level),
                     if selected == Some(index) {
                         " selected"
@@ -265,12 +292,12 @@ pub fn Timeline() -> impl IntoView {
                     }
                 );
                 let head = if m.to_agent {
-                    format!("M{:.1},{} l-4,-7 h8 z", x, LANE_A - 1.0)
+                    format!("M{},{} l-4,-7 h8 z", coord(x), coord(LANE_A - 1.0))
                 } else {
-                    format!("M{:.1},{} l-4,7 h8 z", x, LANE_H + 1.0)
+                    format!("M{},{} l-4,7 h8 z", coord(x), coord(LANE_H + 1.0))
                 };
                 let title = format!(
-                    "#{} {} {} at {:.6} s",
+                    "#{} {} {} at {} s",
                     index + 1,
                     m.frame_type,
                     if m.to_agent {
@@ -278,8 +305,9 @@ pub fn Timeline() -> impl IntoView {
                     } else {
                         "agent → HAProxy"
                     },
-                    m.t as f64 / 1e9
+                    Fixed::ratio(m.t, 9, 6)
                 );
+                let (x, y1, y2) = (px(x), px(y1), px(y2));
                 view! {
                     <g class=class data-frame=index.to_string() on:click=move |ev| {
                         ev.stop_propagation();
@@ -287,8 +315,8 @@ pub fn Timeline() -> impl IntoView {
                         ui.select_frame(index);
                     }>
                         <title>{title}</title>
-                        <line class="hit" x1=x y1=y1 x2=x y2=y2></line>
-                        <line x1=x y1=y1 x2=x y2=y2></line>
+                        <line class="hit" x1=x.clone() y1=y1.clone() x2=x.clone() y2=y2.clone()></line>
+                        <line x1=x.clone() y1=y1 x2=x y2=y2></line>
                         <path d=head></path>
                     </g>
                 }
@@ -317,10 +345,10 @@ pub fn Timeline() -> impl IntoView {
             );
             Some(view! {
                 <g class="bin-hover">
-                    <line x1=at y1=LANE_H - 6.0 x2=at y2=LANE_A + 6.0></line>
+                    <line x1=px(at) y1=px(LANE_H - 6.0) x2=px(at) y2=px(LANE_A + 6.0)></line>
                     <text
-                        x=if right_half { at - 6.0 } else { at + 6.0 }
-                        y=FLAG_Y + 8.0
+                        x=px(if right_half { at - 6.0 } else { at + 6.0 })
+                        y=px(FLAG_Y + 8.0)
                         text-anchor=if right_half { "end" } else { "start" }
                     >
                         {label}
@@ -337,7 +365,7 @@ pub fn Timeline() -> impl IntoView {
                 .values()
                 .filter(|n| n.t >= t0 && n.t <= t1)
                 .map(|n| {
-                    let x = x_of(n.t);
+                    let x = px(x_of(n.t));
                     let frame = n.frame;
                     let title = format!(
                         "#{} {}{}{}",
@@ -353,8 +381,8 @@ pub fn Timeline() -> impl IntoView {
                             ui.select_frame(frame);
                         }>
                             <title>{title}</title>
-                            <line x1=x y1=FLAG_Y x2=x y2=LANE_H - 2.0></line>
-                            <path d=format!("M{x:.1},{FLAG_Y} h9 l-3,3.5 l3,3.5 h-9 z")></path>
+                            <line x1=x.clone() y1=px(FLAG_Y) x2=x.clone() y2=px(LANE_H - 2.0)></line>
+                            <path d=format!("M{x},{} h9 l-3,3.5 l3,3.5 h-9 z", coord(FLAG_Y))></path>
                         </g>
                     }
                 })
@@ -369,10 +397,10 @@ pub fn Timeline() -> impl IntoView {
             .map(|k| first + k * step)
             .take_while(|&t| t <= t1)
             .map(|t| {
-                let x = x_of(t);
+                let x = px(x_of(t));
                 view! {
-                    <line class="tick" x1=x y1=LANE_H - 8.0 x2=x y2=AXIS - 10.0></line>
-                    <text class="tick-label" x=x y=AXIS text-anchor="middle">{tick_label(t, step)}</text>
+                    <line class="tick" x1=x.clone() y1=px(LANE_H - 8.0) x2=x.clone() y2=px(AXIS - 10.0)></line>
+                    <text class="tick-label" x=x y=px(AXIS) text-anchor="middle">{tick_label(t, step)}</text>
                 }
             })
             .collect_view()
@@ -397,8 +425,8 @@ pub fn Timeline() -> impl IntoView {
                     <p class="muted no-time">"This input has no timestamps (pasted bytes): every frame is at 0. The frame list below has their order."</p>
                 })}
                 <svg
-                    width=move || width.get()
-                    height=HEIGHT
+                    width=move || px(width.get())
+                    height=px(HEIGHT)
                     role="img"
                     aria-label="Frames over time: HAProxy above, the agent below"
                     on:wheel=on_wheel
@@ -411,11 +439,11 @@ pub fn Timeline() -> impl IntoView {
                     }
                     class:dragging=move || drag.get().is_some()
                 >
-                    <text class="lane-label" x="8" y=LANE_H + 4.0>"HAProxy"</text>
-                    <text class="lane-label" x="8" y=LANE_A + 4.0>"agent"</text>
-                    <text class="tick-label" x="8" y=AXIS>"time (s)"</text>
-                    <line class="lane" x1=LEFT y1=LANE_H x2=move || width.get() - RIGHT y2=LANE_H></line>
-                    <line class="lane" x1=LEFT y1=LANE_A x2=move || width.get() - RIGHT y2=LANE_A></line>
+                    <text class="lane-label" x="8" y=px(LANE_H + 4.0)>"HAProxy"</text>
+                    <text class="lane-label" x="8" y=px(LANE_A + 4.0)>"agent"</text>
+                    <text class="tick-label" x="8" y=px(AXIS)>"time (s)"</text>
+                    <line class="lane" x1=px(LEFT) y1=px(LANE_H) x2=move || px(width.get() - RIGHT) y2=px(LANE_H)></line>
+                    <line class="lane" x1=px(LEFT) y1=px(LANE_A) x2=move || px(width.get() - RIGHT) y2=px(LANE_A)></line>
                     {ticks}
                     {marks}
                     {flags}

@@ -657,7 +657,7 @@ impl Loader {
         let total = self.total.unwrap_or(0);
         // Coarse enough to cost nothing, fine enough for a smooth bar on 100 MB.
         let mut tick = |p: &Packet<'_>| {
-            if p.number % PROGRESS_EVERY == 0 {
+            if p.number.is_multiple_of(PROGRESS_EVERY) {
                 progress(Progress::Packets {
                     done: p.file_offset,
                     total: total.max(p.file_offset),

@@ -13,7 +13,7 @@ use core::fmt::{self, Write};
 
 use crate::analysis::{Analysis, Finding, Rule, Severity, CATALOGUE};
 use crate::fields::{fields, Field};
-use crate::report::seconds;
+use crate::report::Fixed;
 use crate::wire::Direction;
 
 /// A person's note on a frame, or a mark, for reports.
@@ -213,8 +213,8 @@ fn excerpt(a: &Analysis, index: usize) -> String {
         let kind = f.type_label();
         let _ = writeln!(
             s,
-            "{mark} {:>11.6} {} {kind:<18} {:<9} {summary}",
-            seconds(f.time.saturating_sub(start)),
+            "{mark} {:>11} {} {kind:<18} {:<9} {summary}",
+            Fixed::ratio(f.time.saturating_sub(start), 9, 6),
             arrow(f.direction),
             format!("{}/{}", f.stream_id, f.frame_id)
         );
@@ -270,8 +270,8 @@ fn write_annotated_frame(out: &mut String, a: &Analysis, group: &[&Annotation]) 
     let start = a.frames.first().map_or(0, |f| f.time);
     writeln!(
         out,
-        "- **Time:** {:.6} s after the first frame (packet {}, {} TCP segment(s))",
-        seconds(e.time.saturating_sub(start)),
+        "- **Time:** {} s after the first frame (packet {}, {} TCP segment(s))",
+        Fixed::ratio(e.time.saturating_sub(start), 9, 6),
         e.packet,
         a.segments_of(e.index)
     )?;
@@ -532,7 +532,7 @@ pub fn size(bytes: usize) -> String {
     if bytes < 1024 {
         format!("{bytes} bytes")
     } else {
-        format!("{:.1} KiB", bytes as f64 / 1024.0)
+        format!("{} KiB", Fixed::of(bytes as f64 / 1024.0, 1))
     }
 }
 

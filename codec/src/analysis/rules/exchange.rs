@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 use super::{Cx, Rule, Severity};
 use crate::analysis::{text, ConnectionSummary, FrameEntry, Generation};
 use crate::capture::tcp::StreamStart;
+use crate::report::Fixed;
 use crate::wire::{
     varint, ActionBody, ActionType, Direction, ErrorKind, Field, Frame, FrameType, Payload, Scope,
 };
@@ -332,7 +333,7 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                                 c,
                                 alloc::vec![e.index, n],
                                 cx.frame(e.index),
-                                format!("ACK stream {}/frame {} came {:.3} ms after its NOTIFY (threshold {:.3} ms)", e.stream_id, e.frame_id, latency as f64 / 1e6, limit as f64 / 1e6),
+                                format!("ACK stream {}/frame {} came {} ms after its NOTIFY (threshold {} ms)", e.stream_id, e.frame_id, Fixed::ratio(latency, 6, 3), Fixed::ratio(limit, 6, 3)),
                             );
                         }
                     }

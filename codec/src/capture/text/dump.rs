@@ -128,7 +128,7 @@ pub(crate) fn hex_area(
                 Group::Byte => token.len() == 2,
                 Group::Even => {
                     !token.is_empty()
-                        && token.len() % 2 == 0
+                        && token.len().is_multiple_of(2)
                         && !short_seen
                         && (width == 0 || token.len() <= width)
                 }
@@ -280,7 +280,7 @@ pub(crate) fn parse(
                 let (from, to) = previous.unwrap_or((0, 0));
                 let pattern: Vec<u8> = sub(&out, from, to).to_vec();
                 let count = offset - end;
-                if pattern.is_empty() || count % pattern.len() as u64 != 0 {
+                if pattern.is_empty() || !count.is_multiple_of(pattern.len() as u64) {
                     warnings.push(star_line, TextWarningKind::RepeatPartialLine);
                 }
                 expansion.repeat(&mut out, &pattern, count, star_line)?;
