@@ -41,6 +41,11 @@ ensure_apt() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# The start screen's example captures (web/src/start.rs, EXAMPLES; a test checks the two lists
+# agree). They are served from pkg/examples/ and carried by the single file, not built into the
+# wasm.
+EXAMPLE_CAPTURES=(haproxy26-interleaved-disconnect.pcap haproxy34-clean.pcapng haproxy26-pyagent.pcap)
+
 # Minifies a JS file in place (extra arguments go to terser, e.g. --module for an ES module).
 minify_js() {
   local file="$1"
@@ -67,6 +72,12 @@ build_web() {
   minify_js pkg/app.js --module
   # The decode worker's boot script sits next to the module it loads.
   cp web/worker.js pkg/worker.js
+  mkdir -p pkg/examples
+  local examples=() e
+  for e in "${EXAMPLE_CAPTURES[@]}"; do
+    cp "tests/fixtures/$e" pkg/examples/
+    examples+=(--example "tests/fixtures/$e")
+  done
   rm -rf dist && mkdir -p dist && cp -r index.html pkg dist/
   # The single file inlines a classic-script glue (--target no-modules) of the same wasm.
   local single="$target_dir/single-file"
@@ -76,5 +87,5 @@ build_web() {
     "$target_dir/wasm32-unknown-unknown/wasm-release/app.wasm"
   minify_js "$single/app.js"
   python3 scripts/single_file.py --html index.html --glue "$single/app.js" \
-    --wasm "$single/app_bg.wasm" --out dist/spop-inspector.html
+    --wasm "$single/app_bg.wasm" --out dist/spop-inspector.html "${examples[@]}"
 }

@@ -2,7 +2,8 @@
 """Builds the single-file inspector: index.html with the wasm module and its glue inlined, so
 the one file works from disk (file://), where Chromium will not fetch a .wasm.
 
-    single_file.py --html index.html --glue GLUE.js --wasm APP_BG.wasm --out spop-inspector.html
+    single_file.py --html index.html --glue GLUE.js --wasm APP_BG.wasm --out spop-inspector.html \
+        [--example CAPTURE ...]
 
 GLUE.js is wasm-bindgen's `--target no-modules` glue: a classic script defining the global
 `wasm_bindgen`. A classic script needs no rewriting of generated code to be inlined (the
@@ -16,12 +17,17 @@ type, which never runs) as base64; the boot script compiles it once, starts the 
 and offers the decode worker (web/src/backend.rs, WORKER_FACTORY) a Blob URL worker that
 receives the compiled module as its first message. The page's URL, fragment included, is
 left alone.
+
+Each --example capture (the start screen's examples, which a served page fetches from
+pkg/examples/) sits in a data block too, `spop-example-NAME`, where the page looks first
+(web/src/start.rs, example_bytes).
 """
 
 import argparse
 import base64
 import hashlib
 import json
+import os
 import re
 import sys
 
@@ -89,7 +95,8 @@ def inlinable(name, text):
     return text
 
 
-def build(html, glue, wasm):
+def build(html, glue, wasm, examples=()):
+    """examples: (file name, bytes) pairs."""
     if "let wasm_bindgen" not in glue:
         fail("the glue is not wasm-bindgen's --target no-modules output (no `let wasm_bindgen`)")
     if len(MODULE_BOOT.findall(html)) != 1 or html.count("<script") != 1:
@@ -98,8 +105,15 @@ def build(html, glue, wasm):
         fail("index.html must have exactly one Content-Security-Policy meta")
     glue = inlinable("the glue", glue)
     boot = inlinable("the boot script", PAGE_BOOT.replace("WORKER_BOOT_JSON", json.dumps(WORKER_BOOT)))
+    blocks = "".join(
+        f'<script type="application/octet-stream" id="spop-example-{name}">'
+        + base64.b64encode(data).decode()
+        + "</script>\n"
+        for name, data in examples
+    )
     scripts = (
-        '<script type="application/octet-stream" id="spop-wasm">'
+        blocks
+        + '<script type="application/octet-stream" id="spop-wasm">'
         + base64.b64encode(wasm).decode()
         + '</script>\n<script id="spop-glue">'
         + glue
@@ -118,6 +132,7 @@ def main():
     parser.add_argument("--glue", required=True, help="wasm-bindgen --target no-modules glue")
     parser.add_argument("--wasm", required=True, help="the wasm module that glue goes with")
     parser.add_argument("--out", required=True, help="the single file to write")
+    parser.add_argument("--example", action="append", default=[], help="an example capture to carry")
     args = parser.parse_args()
     with open(args.html, encoding="utf-8") as f:
         html = f.read()
@@ -127,7 +142,14 @@ def main():
         wasm = f.read()
     if wasm[:4] != b"\0asm":
         fail(f"{args.wasm} is not a wasm module")
-    out = build(html, glue, wasm)
+    examples = []
+    for path in args.example:
+        name = os.path.basename(path)
+        if not re.fullmatch(r"[A-Za-z0-9._-]+", name):
+            fail(f"{name}: an example's name becomes an element id, keep it to [A-Za-z0-9._-]")
+        with open(path, "rb") as f:
+            examples.append((name, f.read()))
+    out = build(html, glue, wasm, examples)
     with open(args.out, "w", encoding="utf-8", newline="\n") as f:
         f.write(out)
     print(f"{args.out}: {len(out.encode('utf-8')):,} bytes", file=sys.stderr)

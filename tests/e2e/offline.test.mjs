@@ -158,6 +158,13 @@ test("the single file works from disk: decodes in a worker, asks for nothing, ma
     const report = await open(page, file);
     await assertCounts(page, file, report);
   }
+  // An example: the single file carries its bytes (it cannot fetch pkg/examples/).
+  await page.locator("button.home").click();
+  const pyagent = "haproxy26-pyagent.pcap";
+  await page.locator("button.example", { hasText: "A Python agent" }).click();
+  const report = cli(join(FIXTURES, pyagent));
+  await loaded(page, { source: pyagent, frames: report.summary.frames });
+  await assertCounts(page, pyagent, report);
   await page.locator("#tab-findings").click();
   await page.locator("#frames .row").nth(2).click();
   await page.locator("#tab-details").click();

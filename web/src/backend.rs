@@ -10,7 +10,6 @@
 //! from a Blob URL and hands it the wasm module it already compiled.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use js_sys::{Object, Reflect, Uint8Array};
@@ -48,9 +47,21 @@ enum Transport {
 struct Inner {
     transport: RefCell<Transport>,
     next_id: Cell<u64>,
-    pending: RefCell<HashMap<u64, Reply>>,
+    /// Questions awaiting their answer, by id: a handful at a time, so a list (a map would
+    /// bring its own hashing code into the wasm).
+    pending: RefCell<Pending>,
     progress: RefCell<Option<ProgressFn>>,
     use_worker: bool,
+}
+
+#[derive(Default)]
+struct Pending(Vec<(u64, Reply)>);
+
+impl Pending {
+    fn remove(&mut self, id: u64) -> Option<Reply> {
+        let at = self.0.iter().position(|(i, _)| *i == id)?;
+        Some(self.0.remove(at).1)
+    }
 }
 
 /// A handle on the engine (cheap to clone).
@@ -72,7 +83,7 @@ impl Backend {
         let b = Backend(Rc::new(Inner {
             transport: RefCell::new(Transport::Local(Box::new(None))),
             next_id: Cell::new(1),
-            pending: RefCell::new(HashMap::new()),
+            pending: RefCell::new(Pending::default()),
             progress: RefCell::new(None),
             use_worker,
         }));
@@ -90,7 +101,7 @@ impl Backend {
         if let Transport::Worker { worker, .. } = &*self.0.transport.borrow() {
             worker.terminate();
         }
-        self.0.pending.borrow_mut().clear();
+        self.0.pending.borrow_mut().0.clear();
         let transport = if self.0.use_worker {
             match self.spawn_worker() {
                 Some(t) => t,
@@ -198,7 +209,7 @@ impl Backend {
                 } else {
                     format!("the decode worker stopped: {message}")
                 };
-                for (_, reply) in pending {
+                for (_, reply) in pending.0 {
                     reply(Response::Error(reason.clone()));
                 }
             }
@@ -241,7 +252,7 @@ impl Backend {
             Ok(r) => r,
             Err(e) => Response::Error(format!("bad answer from the decode worker: {e}")),
         };
-        let reply = self.0.pending.borrow_mut().remove(&(id as u64));
+        let reply = self.0.pending.borrow_mut().remove(id as u64);
         if let Some(reply) = reply {
             reply(response);
         }
@@ -251,7 +262,7 @@ impl Backend {
         let id = self.0.next_id.get();
         self.0.next_id.set(id + 1);
         let _ = Reflect::set(&message, &"id".into(), &JsValue::from_f64(id as f64));
-        self.0.pending.borrow_mut().insert(id, reply);
+        self.0.pending.borrow_mut().0.push((id, reply));
         let mut t = self.0.transport.borrow_mut();
         match &mut *t {
             Transport::Worker {
@@ -308,7 +319,7 @@ impl Backend {
                 }
             })
         };
-        let reply = self.0.pending.borrow_mut().remove(&id);
+        let reply = self.0.pending.borrow_mut().remove(id);
         if let Some(reply) = reply {
             reply(response);
         }
@@ -364,7 +375,7 @@ impl Backend {
     }
 
     fn restart_if_busy(&self) {
-        if !self.0.pending.borrow().is_empty() && self.in_worker() {
+        if !self.0.pending.borrow().0.is_empty() && self.in_worker() {
             self.restart();
         }
     }

@@ -1085,7 +1085,7 @@ impl Session {
                 extent.len(),
                 extent.start,
                 segments,
-                Fixed::ratio(self.rel(entry.time), 9, 9)
+                Fixed::ratio(self.rel(entry.time), 9, 6)
             ),
             tree: tree.iter().map(|f| node(f, &map)).collect(),
             base: extent.start,

@@ -5,27 +5,67 @@ use leptos::prelude::*;
 
 use crate::state::Ui;
 
-/// Real captures from the shared corpus, one click away.
-pub const EXAMPLES: [(&str, &str, &str, &[u8]); 3] = [
+/// Real captures from the shared corpus, one click away: (label, what it shows, file name).
+///
+/// The captures are not in the wasm: they are needed on a click, not to start, and would add
+/// 4.4 KB gzipped to every first load. `scripts/lib.sh` (build_web) puts the files in
+/// [`EXAMPLES_URL`] and the single file carries them in data blocks ([`example_bytes`]).
+pub const EXAMPLES: [(&str, &str, &str); 3] = [
     (
         "An agent writing ACKs into its DISCONNECT",
         "HAProxy 2.6 and a Go-style agent with concurrent writers (haproxy#2490)",
         "haproxy26-interleaved-disconnect.pcap",
-        include_bytes!("../../tests/fixtures/haproxy26-interleaved-disconnect.pcap"),
     ),
     (
         "A clean HAProxy 3.4 capture",
         "The SPOP multiplexer: HELLO, NOTIFY/ACK pairs, DISCONNECT",
         "haproxy34-clean.pcapng",
-        include_bytes!("../../tests/fixtures/haproxy34-clean.pcapng"),
     ),
     (
         "A Python agent (haproxyspoa)",
         "HAProxy 2.6 with a third-party agent library",
         "haproxy26-pyagent.pcap",
-        include_bytes!("../../tests/fixtures/haproxy26-pyagent.pcap"),
     ),
 ];
+
+/// Where a served page finds the example captures, relative to the page.
+pub const EXAMPLES_URL: &str = "./pkg/examples/";
+
+/// The prefix of the id of the data block holding an example's bytes (base64) in the single
+/// file (`scripts/single_file.py`), which cannot fetch anything.
+pub const EXAMPLE_BLOCK: &str = "spop-example-";
+
+/// An example capture's bytes: from its data block if the page has one, else fetched.
+pub async fn example_bytes(name: &str) -> Result<js_sys::Uint8Array, String> {
+    use base64::Engine as _;
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+
+    let failed = |_| format!("the example {name} could not be fetched");
+    if let Some(block) = document().get_element_by_id(&format!("{EXAMPLE_BLOCK}{name}")) {
+        let text = block.text_content().unwrap_or_default();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map_err(|_| format!("the example {name} is damaged (not base64)"))?;
+        return Ok(js_sys::Uint8Array::from(bytes.as_slice()));
+    }
+    let response: web_sys::Response =
+        JsFuture::from(window().fetch_with_str(&format!("{EXAMPLES_URL}{name}")))
+            .await
+            .map_err(failed)?
+            .dyn_into()
+            .map_err(failed)?;
+    if !response.ok() {
+        return Err(format!(
+            "the example {name} could not be fetched (HTTP {})",
+            response.status()
+        ));
+    }
+    let buffer = JsFuture::from(response.array_buffer().map_err(failed)?)
+        .await
+        .map_err(failed)?;
+    Ok(js_sys::Uint8Array::new(&buffer))
+}
 
 /// A pasted example: HAProxy-go's AGENT-DISCONNECT followed by an ACK (spop/VECTORS.md §8).
 const HEX_EXAMPLE: &str = "00000038660000000100000B7374617475732D636F64650363076D6573736167650819616E20756E6B6E6F776E206572726F72206F63637572726564\n000000156700000001F3BC780101030207616C6C6F77656411";
@@ -114,9 +154,9 @@ pub fn Start() -> impl IntoView {
                 <ul>
                     {EXAMPLES
                         .into_iter()
-                        .map(|(label, about, name, bytes)| view! {
+                        .map(|(label, about, name)| view! {
                             <li>
-                                <button class="example" on:click=move |_| ui.load(name.to_string(), bytes)>
+                                <button class="example" on:click=move |_| ui.open_example(name)>
                                     <strong>{label}</strong>
                                     <span class="muted">{about}</span>
                                     <code>{name}</code>
@@ -137,5 +177,29 @@ pub fn Start() -> impl IntoView {
                 </ul>
             </section>
         </main>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The build ships exactly the examples the start screen offers.
+    #[test]
+    fn the_build_ships_every_example() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        let lib = std::fs::read_to_string(format!("{root}/scripts/lib.sh")).expect("lib.sh");
+        let listed = lib
+            .lines()
+            .find_map(|l| l.strip_prefix("EXAMPLE_CAPTURES=("))
+            .and_then(|l| l.strip_suffix(')'))
+            .expect("EXAMPLE_CAPTURES=(...) in scripts/lib.sh");
+        let listed: Vec<&str> = listed.split_whitespace().collect();
+        let offered: Vec<&str> = EXAMPLES.iter().map(|e| e.2).collect();
+        assert_eq!(listed, offered);
+        for name in offered {
+            let path = format!("{root}/tests/fixtures/{name}");
+            assert!(std::path::Path::new(&path).is_file(), "{path}");
+        }
     }
 }

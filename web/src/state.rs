@@ -212,6 +212,19 @@ impl Ui {
         self.load_array(name, js_sys::Uint8Array::from(bytes));
     }
 
+    /// Loads a bundled example ([`crate::start::EXAMPLES`]); fetching it is part of the wait.
+    pub fn open_example(self, name: &'static str) {
+        self.input_chosen();
+        self.source.set(name.to_string());
+        self.loading.set(Some((0.0, "fetching the example".into())));
+        leptos::task::spawn_local(async move {
+            match crate::start::example_bytes(name).await {
+                Ok(bytes) => self.load_array(name.to_string(), bytes),
+                Err(e) => self.loaded(Response::Error(e)),
+            }
+        });
+    }
+
     /// A new input: the previous load's marks go, [`MARK_SELECTED`] starts this one's.
     fn input_chosen(self) {
         for name in [MARK_SELECTED, MARK_TIMELINE, MARK_FINDINGS] {

@@ -53,6 +53,29 @@ async fn sleep(ms: i32) {
     JsFuture::from(promise).await.expect("timer");
 }
 
+/// Puts an example capture in the page the way the single file carries it (a data block, see
+/// `spop_web::start::example_bytes`): the test runner serves no `pkg/examples/`.
+fn carry_example(name: &str, bytes: &[u8]) {
+    use base64::Engine as _;
+    let doc = document();
+    let id = format!("{}{name}", spop_web::EXAMPLE_BLOCK);
+    if doc.get_element_by_id(&id).is_some() {
+        return;
+    }
+    let block = doc.create_element("script").expect("a script element");
+    block
+        .set_attribute("type", "application/octet-stream")
+        .expect("type");
+    block.set_id(&id);
+    block.set_text_content(Some(
+        &base64::engine::general_purpose::STANDARD.encode(bytes),
+    ));
+    doc.body()
+        .expect("a body")
+        .append_child(&block)
+        .expect("added");
+}
+
 /// An [`Inspector`] mounted into a fresh element of the page.
 struct App {
     root: HtmlElement,
@@ -75,6 +98,7 @@ impl App {
             view! { <Inspector backend=Backend::local() /> }
         })
         .forget();
+        carry_example(INTERLEAVED_NAME, INTERLEAVED);
         App { root }
     }
 
