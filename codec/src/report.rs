@@ -33,8 +33,9 @@ pub fn seconds(ns: u64) -> f64 {
 }
 
 /// A number shown with a fixed count of decimals, like `{:.N}` but printed with integer
-/// arithmetic: exact for the integer nanoseconds the engine counts in, and it keeps core's
-/// floating-point printer (about 6 KB gzipped) out of the web page's wasm.
+/// arithmetic: exact for the integer nanoseconds the engine counts in (no detour through a
+/// binary fraction), and less code in the web page's wasm than the float printer's exact
+/// path.
 ///
 /// Rounds half away from zero. Honours width and alignment (`{:>11}`); the precision is the
 /// one given here.

@@ -443,7 +443,7 @@ fn answer(
 
 // Questions and answers cross to and from the worker as postcard bytes, not as JS objects
 // (serde-wasm-bindgen): one byte array to clone instead of a tree of objects built and read
-// field by field through JS calls, and a third of the glue code in the wasm.
+// field by field through JS calls, and 15 KB less wasm (gzipped).
 
 /// A message's bytes, as a `Uint8Array` to post.
 fn encode<T: serde::Serialize>(value: &T) -> Result<JsValue, String> {
