@@ -211,29 +211,17 @@ pub fn Timeline() -> impl IntoView {
                     continue;
                 };
                 let x = LEFT + i as f64 / n * plot;
+                // A column `h` tall from `top`, added to `path`.
+                let column = |path: &mut String, top: f64, h: f64| {
+                    let (x, top, w, h) = (coord(x), coord(top), coord(w), coord(h));
+                    let _ = write!(path, "M{x},{top}h{w}v{h}h-{w}z");
+                };
                 if b.to_agent > 0 {
                     let h = h(b.to_agent);
-                    let _ = write!(
-                        to_agent,
-                        "M{},{}h{}v{}h{}z",
-                        coord(x),
-                        coord(mid - h),
-                        coord(w),
-                        coord(h),
-                        coord(-w)
-                    );
+                    column(to_agent, mid - h, h);
                 }
                 if b.to_haproxy > 0 {
-                    let h = h(b.to_haproxy);
-                    let _ = write!(
-                        to_haproxy,
-                        "M{},{}h{}v{}h{}z",
-                        coord(x),
-                        coord(mid),
-                        coord(w),
-                        coord(h),
-                        coord(-w)
-                    );
+                    column(to_haproxy, mid, h(b.to_haproxy));
                 }
             }
             return (0..)
