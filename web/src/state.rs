@@ -214,11 +214,21 @@ impl Ui {
 
     /// Loads a bundled example ([`crate::start::EXAMPLES`]); fetching it is part of the wait.
     pub fn open_example(self, name: &'static str) {
+        const FETCHING: &str = "fetching the example";
         self.input_chosen();
         self.source.set(name.to_string());
-        self.loading.set(Some((0.0, "fetching the example".into())));
+        self.loading.set(Some((0.0, FETCHING.into())));
         leptos::task::spawn_local(async move {
-            match crate::start::example_bytes(name).await {
+            let result = crate::start::example_bytes(name).await;
+            // Cancelled, or another input chosen, while the bytes were on their way.
+            let still_wanted = self.source.get_untracked() == name
+                && self
+                    .loading
+                    .with_untracked(|l| l.as_ref().is_some_and(|(_, stage)| stage == FETCHING));
+            if !still_wanted {
+                return;
+            }
+            match result {
                 Ok(bytes) => self.load_array(name.to_string(), bytes),
                 Err(e) => self.loaded(Response::Error(e)),
             }
