@@ -62,6 +62,10 @@ struct InspectArgs {
     /// Report ACKs slower than this many milliseconds (SPOP-X008).
     #[arg(long, value_name = "MS")]
     slow_ack: Option<f64>,
+    /// Threads for the analysis of a large capture (0: one per core). The report is the same
+    /// for any number.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    threads: usize,
     /// Show only this connection (1-based, as numbered in the output) in the text and Markdown
     /// reports; with --link or --bundle, share only it.
     #[arg(long, value_name = "N")]
@@ -180,6 +184,7 @@ fn inspect(args: &InspectArgs) -> Result<(Analysis, String), String> {
     }
     let options = AnalysisOptions {
         slow_ack: AnalysisOptions::slow_ack_ms(args.slow_ack),
+        threads: args.threads,
         ..AnalysisOptions::default()
     };
     let name = if args.input.as_os_str() == "-" {

@@ -222,6 +222,18 @@ fn slow_ack_threshold() {
 }
 
 #[test]
+fn threads_do_not_change_the_report() {
+    let f = fixture("haproxy26-interleaved-disconnect.pcap");
+    let one = run(&[&f, "--format", "json", "--threads", "1"], b"");
+    for n in ["3", "0"] {
+        let other = run(&[&f, "--format", "json", "--threads", n], b"");
+        assert_eq!(other.status.code(), one.status.code());
+        assert_eq!(stdout(&other), stdout(&one), "--threads {n}");
+    }
+    assert!(stdout(&one).contains("SPOP-F010"));
+}
+
+#[test]
 fn rules_catalogue() {
     let s = stdout(&run(&["rules"], b""));
     assert!(s.lines().count() >= 48);

@@ -29,7 +29,7 @@
 )]
 
 extern crate alloc;
-#[cfg(test)]
+#[cfg(any(test, feature = "parallel"))]
 extern crate std;
 
 pub mod analysis;

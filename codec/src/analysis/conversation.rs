@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use core::net::SocketAddr;
 
 use super::{text, Analysis, FrameEntry};
-use crate::capture::spop::Detection;
+use crate::capture::spop::{Detection, SpopConnection};
 use crate::capture::Timestamp;
 use crate::wire::{status_text, Direction, FrameType, Payload, Value};
 
@@ -218,9 +218,27 @@ fn string_value(v: &Value<'_>) -> Option<String> {
     }
 }
 
-pub(super) fn summarize(a: &Analysis) -> Vec<ConnectionSummary> {
-    let mut out = Vec::new();
-    for conn in &a.capture.connections {
+/// Every connection's summary, in order; on `threads` threads for a large capture, each
+/// summarizing a range of connections.
+pub(super) fn summarize(a: &Analysis, threads: usize) -> Vec<ConnectionSummary> {
+    let conns = &a.capture.connections;
+    let parts = super::parallel::parts(threads, a.frames.len());
+    let range = |p| {
+        conns
+            .get(super::parallel::range(conns.len(), p, parts))
+            .unwrap_or(&[])
+    };
+    let done = super::parallel::join(
+        parts,
+        || summarize_some(a, range(0)),
+        |p| summarize_some(a, range(p)),
+    );
+    done.into_iter().flatten().collect()
+}
+
+fn summarize_some(a: &Analysis, conns: &[SpopConnection]) -> Vec<ConnectionSummary> {
+    let mut out = Vec::with_capacity(conns.len());
+    for conn in conns {
         let frames: Vec<&FrameEntry> = a.frames_of(conn.id).collect();
         let first_of = |dir: Direction, ty: FrameType| {
             frames

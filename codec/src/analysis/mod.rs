@@ -11,13 +11,14 @@ use alloc::borrow::Cow;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use crate::capture::spop::{scan_stream_with, SplitRecord, StreamItem};
+use crate::capture::spop::{scan_stream_with, SplitRecord, SpopConnection, StreamItem};
 use crate::capture::{Capture, Timestamp};
 use crate::wire::frame::decode_frame_validated;
 use crate::wire::{decode_frame, Direction, Flags, Frame, FrameType, Limits, Status};
 use crate::{Progress, Span};
 
 mod conversation;
+mod parallel;
 pub mod rules;
 
 pub use conversation::{AgentHello, ConnectionSummary, EndReason, Generation, HaproxyHello, Pair};
@@ -31,6 +32,10 @@ pub struct AnalysisOptions {
     pub slow_ack: Option<u64>,
     /// Connections ending at the handshake before SPOP-C006 calls it churn.
     pub churn_threshold: usize,
+    /// Threads the analysis may use on a large capture: 0 for one per core. The results are
+    /// the same for any number. Only with the `parallel` feature (it needs std); without it,
+    /// as in the browser, the analysis runs on the calling thread.
+    pub threads: usize,
 }
 
 impl AnalysisOptions {
@@ -46,6 +51,7 @@ impl Default for AnalysisOptions {
         AnalysisOptions {
             slow_ack: None,
             churn_threshold: 5,
+            threads: 0,
         }
     }
 }
@@ -473,89 +479,44 @@ pub fn analyze_timeline(
     let total = capture.connections.len();
     // Frames per connection (they are made connection by connection).
     let mut counts = alloc::vec![0usize; total];
-    for (done, conn) in capture.connections.iter().enumerate() {
-        if done % 64 == 0 {
-            progress(Progress::Timeline { done, total });
-        }
-        let first = frames.len();
-        let max_length = conn.max_plausible_length();
-        for dir in [Direction::HaproxyToAgent, Direction::AgentToHaproxy] {
-            let stream = conn.stream(dir);
-            let mut split_parent: Option<(usize, u32)> = None;
-            let mut last_frame: Option<usize> = None;
-            scan_stream_with(stream, dir, max_length, |item, decoded| {
-                let packet = item.packet(stream);
-                let layout = match item {
-                    StreamItem::Frame(r) => FrameLayout::whole(r.span),
-                    StreamItem::Split(r) => FrameLayout::split(&r),
-                    _ => {
-                        events.push(StreamEvent {
-                            connection: conn.id,
-                            direction: dir,
-                            item,
-                            time: packet.timestamp,
-                            after_frame: last_frame,
-                        });
-                        return;
+    // Connections are scanned ahead on other threads (when there are cores and enough bytes);
+    // this thread puts their frames into the timeline in connection order.
+    let parts = parallel::parts(options.threads, bytes / 128);
+    let mut done = 0;
+    parallel::in_order(
+        &capture.connections,
+        parts,
+        |conn| {
+            let mut part = (Vec::new(), Vec::new());
+            scan_connection(conn, &mut part.0, &mut part.1);
+            part
+        },
+        |conn, part| {
+            if done % 64 == 0 {
+                progress(Progress::Timeline { done, total });
+            }
+            done += 1;
+            let first = frames.len();
+            match part {
+                None => scan_connection(conn, &mut frames, &mut events),
+                Some((mut made, mut other)) => {
+                    // Made with indexes from 0: shift them to where they land.
+                    for e in &mut made {
+                        e.index += first;
+                        e.embedded_in = e.embedded_in.map(|p| p + first as u32);
                     }
-                };
-                // The scan decoded frames found in place; split and embedded ones (rare) are
-                // decoded here.
-                let (bytes, frame);
-                let f = match decoded {
-                    Some(f) => f,
-                    None => {
-                        let Some(b) = item.frame_bytes(&stream.data) else {
-                            return;
-                        };
-                        bytes = b;
-                        let Ok(Status::Complete(d)) =
-                            decode_frame(&bytes, item.offset(), Limits::default())
-                        else {
-                            return;
-                        };
-                        frame = d;
-                        &frame
+                    for ev in &mut other {
+                        ev.after_frame = ev.after_frame.map(|p| p + first);
                     }
-                };
-                let embedded_in = match (item, split_parent) {
-                    (StreamItem::Frame(_), Some((parent, left))) if left > 0 => {
-                        split_parent = (left > 1).then_some((parent, left - 1));
-                        Some(parent as u32)
-                    }
-                    _ => None,
-                };
-                let here = frames.len();
-                if let StreamItem::Split(r) = item {
-                    split_parent = Some((here, r.embedded));
+                    frames.append(&mut made);
+                    events.append(&mut other);
                 }
-                last_frame = Some(here);
-                frames.push(FrameEntry {
-                    index: here,
-                    connection: conn.id,
-                    direction: dir,
-                    layout,
-                    frame_type: f.frame_type(),
-                    flags: f.flags(),
-                    stream_id: f.stream_id(),
-                    frame_id: f.frame_id(),
-                    length: f.length(),
-                    time: packet.timestamp,
-                    packet: packet.number,
-                    embedded_in,
-                    pair: None,
-                    payload: match (f.payload_error(), f.plain_values()) {
-                        (Some(_), _) => PayloadCheck::Invalid,
-                        (None, false) => PayloadCheck::Valid,
-                        (None, true) => PayloadCheck::Plain,
-                    },
-                });
-            });
-        }
-        if let Some(n) = counts.get_mut(conn.id) {
-            *n += frames.len() - first;
-        }
-    }
+            }
+            if let Some(n) = counts.get_mut(conn.id) {
+                *n += frames.len() - first;
+            }
+        },
+    );
     progress(Progress::Timeline { done: total, total });
     frames.shrink_to_fit();
 
@@ -659,8 +620,91 @@ pub fn analyze_timeline(
         unpaired,
         types,
     };
-    analysis.connections = conversation::summarize(&analysis);
+    analysis.connections = conversation::summarize(&analysis, options.threads);
     analysis
+}
+
+/// Scans both streams of `conn` onto `frames` (entries indexed from `frames.len()`, in
+/// stream order) and `events` (the items that are not frames).
+fn scan_connection(
+    conn: &SpopConnection,
+    frames: &mut Vec<FrameEntry>,
+    events: &mut Vec<StreamEvent>,
+) {
+    let max_length = conn.max_plausible_length();
+    for dir in [Direction::HaproxyToAgent, Direction::AgentToHaproxy] {
+        let stream = conn.stream(dir);
+        let mut split_parent: Option<(usize, u32)> = None;
+        let mut last_frame: Option<usize> = None;
+        scan_stream_with(stream, dir, max_length, |item, decoded| {
+            let packet = item.packet(stream);
+            let layout = match item {
+                StreamItem::Frame(r) => FrameLayout::whole(r.span),
+                StreamItem::Split(r) => FrameLayout::split(&r),
+                _ => {
+                    events.push(StreamEvent {
+                        connection: conn.id,
+                        direction: dir,
+                        item,
+                        time: packet.timestamp,
+                        after_frame: last_frame,
+                    });
+                    return;
+                }
+            };
+            // The scan decoded frames found in place; split and embedded ones (rare) are
+            // decoded here.
+            let (bytes, frame);
+            let f = match decoded {
+                Some(f) => f,
+                None => {
+                    let Some(b) = item.frame_bytes(&stream.data) else {
+                        return;
+                    };
+                    bytes = b;
+                    let Ok(Status::Complete(d)) =
+                        decode_frame(&bytes, item.offset(), Limits::default())
+                    else {
+                        return;
+                    };
+                    frame = d;
+                    &frame
+                }
+            };
+            let embedded_in = match (item, split_parent) {
+                (StreamItem::Frame(_), Some((parent, left))) if left > 0 => {
+                    split_parent = (left > 1).then_some((parent, left - 1));
+                    Some(parent as u32)
+                }
+                _ => None,
+            };
+            let here = frames.len();
+            if let StreamItem::Split(r) = item {
+                split_parent = Some((here, r.embedded));
+            }
+            last_frame = Some(here);
+            frames.push(FrameEntry {
+                index: here,
+                connection: conn.id,
+                direction: dir,
+                layout,
+                frame_type: f.frame_type(),
+                flags: f.flags(),
+                stream_id: f.stream_id(),
+                frame_id: f.frame_id(),
+                length: f.length(),
+                time: packet.timestamp,
+                packet: packet.number,
+                embedded_in,
+                pair: None,
+                payload: match (f.payload_error(), f.plain_values()) {
+                    (Some(_), _) => PayloadCheck::Invalid,
+                    (None, false) => PayloadCheck::Valid,
+                    (None, true) => PayloadCheck::Plain,
+                },
+            });
+        });
+    }
 }
 
 /// Where each entry (made in connection, direction, stream order) goes in the timeline: ordered
@@ -775,7 +819,7 @@ impl Analysis {
         let Some(events) = self.unchecked.take() else {
             return;
         };
-        self.findings = rules::run(self, &events, progress);
+        self.findings = rules::run(self, &events, self.options.threads, progress);
         for f in &self.findings {
             let Some(s) = f.connection.and_then(|c| self.connections.get_mut(c)) else {
                 continue;

@@ -161,9 +161,12 @@ pub(crate) struct Cx<'a> {
     pub a: &'a super::Analysis,
     pub out: Vec<Finding>,
     /// NOTIFYs and ACKs without a partner on their connection, by (type, stream-id, frame-id):
-    /// looking for a partner elsewhere stays cheap however many there are.
-    unmatched: alloc::collections::BTreeMap<(u8, u64, u64), Unmatched>,
+    /// looking for a partner elsewhere stays cheap however many there are. Built once, shared
+    /// by the threads the rules run on.
+    unmatched: &'a UnmatchedMap,
 }
+
+type UnmatchedMap = alloc::collections::BTreeMap<(u8, u64, u64), Unmatched>;
 
 /// Unpaired frames sharing a type and ids, in timeline order, with for each the position of
 /// the next one on a different connection (so "the first one elsewhere" is one step, even
@@ -174,37 +177,41 @@ struct Unmatched {
     next_other: Vec<usize>,
 }
 
-impl<'a> Cx<'a> {
-    fn new(a: &'a super::Analysis) -> Self {
-        let mut unmatched: alloc::collections::BTreeMap<(u8, u64, u64), Unmatched> =
-            alloc::collections::BTreeMap::new();
-        for e in a.unpaired() {
-            unmatched
-                .entry((e.frame_type.as_u8(), e.stream_id, e.frame_id))
-                .or_default()
-                .frames
-                .push(e.index);
-        }
-        for u in unmatched.values_mut() {
-            let conn = |p: usize| {
-                u.frames
-                    .get(p)
-                    .and_then(|&i| a.frames.get(i))
-                    .map(|e| e.connection)
+/// [`Cx::unmatched`] for analysis `a`.
+fn unmatched(a: &super::Analysis) -> UnmatchedMap {
+    let mut unmatched = UnmatchedMap::new();
+    for e in a.unpaired() {
+        unmatched
+            .entry((e.frame_type.as_u8(), e.stream_id, e.frame_id))
+            .or_default()
+            .frames
+            .push(e.index);
+    }
+    for u in unmatched.values_mut() {
+        let conn = |p: usize| {
+            u.frames
+                .get(p)
+                .and_then(|&i| a.frames.get(i))
+                .map(|e| e.connection)
+        };
+        let n = u.frames.len();
+        u.next_other = alloc::vec![n; n];
+        for p in (0..n.saturating_sub(1)).rev() {
+            let next = if conn(p + 1) != conn(p) {
+                p + 1
+            } else {
+                u.next_other.get(p + 1).copied().unwrap_or(n)
             };
-            let n = u.frames.len();
-            u.next_other = alloc::vec![n; n];
-            for p in (0..n.saturating_sub(1)).rev() {
-                let next = if conn(p + 1) != conn(p) {
-                    p + 1
-                } else {
-                    u.next_other.get(p + 1).copied().unwrap_or(n)
-                };
-                if let Some(slot) = u.next_other.get_mut(p) {
-                    *slot = next;
-                }
+            if let Some(slot) = u.next_other.get_mut(p) {
+                *slot = next;
             }
         }
+    }
+    unmatched
+}
+
+impl<'a> Cx<'a> {
+    fn new(a: &'a super::Analysis, unmatched: &'a UnmatchedMap) -> Self {
         Cx {
             a,
             out: Vec::new(),
@@ -311,38 +318,67 @@ impl<'a> Cx<'a> {
 }
 
 /// Runs every rule; findings sorted by the frame they are shown under (capture-wide first).
+///
+/// On a large capture the per-frame and per-connection rules run on `threads` threads (see
+/// [`super::parallel`]), each on a range of frames and a range of connections. Rules only
+/// emit findings, so putting the parts' findings together in range order gives exactly what
+/// one thread emits.
 pub(crate) fn run(
     a: &super::Analysis,
     events: &[super::StreamEvent],
+    threads: usize,
     progress: &mut dyn FnMut(crate::Progress),
 ) -> Vec<Finding> {
-    let mut cx = Cx::new(a);
+    let unmatched = unmatched(a);
     let total = a.frames.len();
-    for e in &a.frames {
-        if e.index % 16384 == 0 {
-            progress(crate::Progress::Rules {
-                done: e.index,
-                total,
-            });
-        }
-        a.with_frame(e.index, |f| {
-            framing::check_frame(&mut cx, e, f);
-            if e.payload != super::PayloadCheck::Plain {
-                data::check_frame(&mut cx, e, f);
+    let parts = super::parallel::parts(threads, total);
+    // Frames checked so far by all parts, for the progress this thread reports.
+    let done = core::sync::atomic::AtomicUsize::new(0);
+    let part = |p: usize, progress: &mut dyn FnMut(crate::Progress)| {
+        let mut cx = Cx::new(a, &unmatched);
+        let frames = a
+            .frames
+            .get(super::parallel::range(total, p, parts))
+            .unwrap_or(&[]);
+        for chunk in frames.chunks(16384) {
+            let was = done.fetch_add(chunk.len(), core::sync::atomic::Ordering::Relaxed);
+            progress(crate::Progress::Rules { done: was, total });
+            for e in chunk {
+                a.with_frame(e.index, |f| {
+                    framing::check_frame(&mut cx, e, f);
+                    if e.payload != super::PayloadCheck::Plain {
+                        data::check_frame(&mut cx, e, f);
+                    }
+                    exchange::check_actions(&mut cx, e, f);
+                });
             }
-            exchange::check_actions(&mut cx, e, f);
-        });
+        }
+        let by_frame = core::mem::take(&mut cx.out);
+        let conns = a
+            .connections
+            .get(super::parallel::range(a.connections.len(), p, parts));
+        for c in conns.unwrap_or(&[]) {
+            handshake::check(&mut cx, c);
+            exchange::check(&mut cx, c);
+            teardown::check(&mut cx, c);
+            capture::check_connection(&mut cx, c);
+        }
+        (by_frame, cx.out)
+    };
+    let parts = super::parallel::join(parts, || part(0, progress), |p| part(p, &mut |_| {}));
+    // In the order one thread emits them: by frame, then the stream events, then by
+    // connection, then capture-wide.
+    let mut cx = Cx::new(a, &unmatched);
+    let mut by_connection = Vec::new();
+    for (by_frame, by_conn) in parts {
+        cx.out.extend(by_frame);
+        by_connection.push(by_conn);
     }
     for ev in events {
         framing::check_event(&mut cx, ev);
         capture::check_event(&mut cx, ev);
     }
-    for c in &a.connections {
-        handshake::check(&mut cx, c);
-        exchange::check(&mut cx, c);
-        teardown::check(&mut cx, c);
-        capture::check_connection(&mut cx, c);
-    }
+    cx.out.extend(by_connection.into_iter().flatten());
     capture::check_capture(&mut cx);
     progress(crate::Progress::Rules { done: total, total });
     let mut out = cx.out;

@@ -1,0 +1,63 @@
+//! The analysis on several threads gives exactly what one thread gives: the same timeline,
+//! connection summaries and findings in the same order. Threads are forced (the automatic
+//! choice keeps small captures on one thread), so the parts' boundaries fall everywhere in
+//! the fixtures and the hostile captures.
+
+use spop_codec::analysis::{analyze, Analysis, AnalysisOptions};
+use spop_codec::capture::{load, LoadOptions};
+
+fn analysis(bytes: &[u8], threads: usize) -> Option<Analysis> {
+    let capture = load(bytes, &LoadOptions::default()).ok()?;
+    Some(analyze(
+        capture,
+        &AnalysisOptions {
+            threads,
+            ..AnalysisOptions::default()
+        },
+    ))
+}
+
+/// The findings of one thread (none for input that does not load).
+fn same(bytes: &[u8], what: &str) -> usize {
+    let Some(one) = analysis(bytes, 1) else {
+        return 0;
+    };
+    for threads in [2, 3, 7, 0] {
+        let many = analysis(bytes, threads).unwrap();
+        assert_eq!(many.frames, one.frames, "{what}, {threads} threads");
+        assert_eq!(
+            many.connections, one.connections,
+            "{what}, {threads} threads"
+        );
+        assert_eq!(many.findings, one.findings, "{what}, {threads} threads");
+    }
+    one.findings.len()
+}
+
+#[test]
+fn fixtures_analyse_the_same_on_any_number_of_threads() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+    let (mut seen, mut findings) = (0, 0);
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if !path
+            .extension()
+            .is_some_and(|e| e == "pcap" || e == "pcapng")
+        {
+            continue;
+        }
+        findings += same(&std::fs::read(&path).unwrap(), &path.display().to_string());
+        seen += 1;
+    }
+    assert!(seen >= 5, "fixtures found: {seen}");
+    assert!(findings >= 10, "findings: {findings}");
+}
+
+#[test]
+fn hostile_captures_analyse_the_same_on_any_number_of_threads() {
+    let mut findings = 0;
+    for (name, make) in spop_tests::shapes::SHAPES {
+        findings += same(&make(2_000), name);
+    }
+    assert!(findings >= 1_000, "findings: {findings}");
+}
