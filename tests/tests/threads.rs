@@ -61,3 +61,42 @@ fn hostile_captures_analyse_the_same_on_any_number_of_threads() {
     }
     assert!(findings >= 1_000, "findings: {findings}");
 }
+
+/// The fixture's pcap without packet `skip`: TCP gaps and resynchronisations (events placed
+/// after a frame) in every connection in turn.
+fn without_packet(pcap: &[u8], skip: usize) -> Vec<u8> {
+    let mut out = pcap[..24].to_vec();
+    let mut at = 24;
+    let mut n = 0;
+    while at + 16 <= pcap.len() {
+        let len = u32::from_le_bytes(pcap[at + 8..at + 12].try_into().unwrap()) as usize;
+        if n != skip {
+            out.extend_from_slice(&pcap[at..at + 16 + len]);
+        }
+        at += 16 + len;
+        n += 1;
+    }
+    out
+}
+
+#[test]
+fn gaps_analyse_the_same_on_any_number_of_threads() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+    let pcap = std::fs::read(format!("{dir}/haproxy26-interleaved-disconnect.pcap")).unwrap();
+    assert_eq!(&pcap[..4], [0xd4, 0xc3, 0xb2, 0xa1], "a little-endian pcap");
+    let mut later_gaps = 0;
+    for skip in 0..49 {
+        let bytes = without_packet(&pcap, skip);
+        same(&bytes, &format!("without packet {skip}"));
+        let one = analysis(&bytes, 1).unwrap();
+        later_gaps += one
+            .findings
+            .iter()
+            .filter(|f| f.code() == "SPOP-C002" && f.connection > Some(0) && !f.frames.is_empty())
+            .count();
+    }
+    assert!(
+        later_gaps > 0,
+        "no gap after a frame past the first connection"
+    );
+}
