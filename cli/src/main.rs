@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use spop_codec::analysis::{analyze, Analysis, AnalysisOptions, CATALOGUE};
-use spop_codec::capture::{Capture, LoadError, LoadOptions, Loader};
+use spop_codec::capture::{Capture, LoadError, LoadOptions};
 use spop_codec::report::markdown::{self, size, MarkdownOptions};
 use spop_codec::report::Report;
 use spop_codec::share::{self, Bundle};
@@ -138,34 +138,22 @@ Exit status: 0 clean, 1 findings at the --fail-on level, 2 unreadable input or n
 /// Links longer than this are cut by chat tools and some browsers.
 const LONG_LINK: usize = 32 << 10;
 
-/// Reads the input (a file, or `-` for standard input) in 256 KiB chunks into the engine's
-/// loader: a pcap or pcapng file is never held whole, only what TCP reassembly keeps.
+/// Reads the input (a file, or `-` for standard input) into the engine's loader, in 256 KiB
+/// chunks read on a thread of their own (`capture::read`): a pcap or pcapng file is never held
+/// whole, only what TCP reassembly keeps.
 fn load_input(
     path: &PathBuf,
     options: LoadOptions,
 ) -> Result<Result<Capture, LoadError>, io::Error> {
-    let (mut reader, total): (Box<dyn Read>, Option<u64>) = if path.as_os_str() == "-" {
-        (Box::new(io::stdin().lock()), None)
+    let (reader, total): (Box<dyn Read + Send>, Option<u64>) = if path.as_os_str() == "-" {
+        (Box::new(io::stdin()), None)
     } else {
         let file = std::fs::File::open(path)?;
         let total = file.metadata().ok().map(|m| m.len());
         (Box::new(file), total)
     };
-    let mut loader = Loader::new(options);
-    if let Some(total) = total.and_then(|t| usize::try_from(t).ok()) {
-        loader = loader.with_total(total);
-    }
-    let mut buf = vec![0u8; 256 << 10];
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        loader.feed(&buf[..n], &mut |_| {});
-    }
-    Ok(loader.finish(&mut |_| {}))
+    let total = total.and_then(|t| usize::try_from(t).ok());
+    spop_codec::capture::read(reader, options, total, &mut |_| {})
 }
 
 fn inspect(args: &InspectArgs) -> Result<(Analysis, String), String> {

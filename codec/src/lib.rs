@@ -29,7 +29,7 @@
 )]
 
 extern crate alloc;
-#[cfg(any(test, feature = "parallel"))]
+#[cfg(any(test, feature = "std"))]
 extern crate std;
 
 pub mod analysis;

@@ -115,3 +115,67 @@ fn broken_records_and_blocks_fail_alike() {
         }
     }
 }
+
+/// A reader as a pipe gives it: a few bytes at a time, interrupted by signals now and then,
+/// and failing at `fail_at` if set.
+struct Trickle<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    calls: usize,
+    fail_at: Option<usize>,
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.calls += 1;
+        if self.calls.is_multiple_of(3) {
+            return Err(std::io::ErrorKind::Interrupted.into());
+        }
+        if self.fail_at.is_some_and(|f| self.at >= f) {
+            return Err(std::io::Error::other("the disk is on fire"));
+        }
+        let n = (self.calls % 7 * 97 + 1)
+            .min(buf.len())
+            .min(self.bytes.len() - self.at);
+        buf[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn reading_a_file_or_pipe_gives_the_same_capture() {
+    for (name, bytes) in fixtures() {
+        let whole = load(&bytes, &LoadOptions::default());
+        let file = std::io::Cursor::new(bytes.clone());
+        let read = spop_codec::capture::read(file, LoadOptions::default(), None, &mut |_| {});
+        assert_eq!(read.unwrap(), whole, "{name}");
+        let pipe = Trickle {
+            bytes: &bytes,
+            at: 0,
+            calls: 0,
+            fail_at: None,
+        };
+        let mut seen = Vec::new();
+        let read =
+            spop_codec::capture::read(pipe, LoadOptions::default(), Some(bytes.len()), &mut |p| {
+                seen.push(p)
+            });
+        assert_eq!(read.unwrap(), whole, "{name}, read a few bytes at a time");
+        assert!(!seen.is_empty(), "{name}: no progress");
+
+        // A failed read is the input's error, not a capture cut short.
+        let broken = Trickle {
+            bytes: &bytes,
+            at: 0,
+            calls: 0,
+            fail_at: Some(bytes.len() / 2),
+        };
+        let read = spop_codec::capture::read(broken, LoadOptions::default(), None, &mut |_| {});
+        assert_eq!(
+            read.unwrap_err().to_string(),
+            "the disk is on fire",
+            "{name}"
+        );
+    }
+}

@@ -13,6 +13,8 @@ pub mod link;
 pub mod load;
 pub mod pcap;
 pub mod pcapng;
+#[cfg(feature = "std")]
+pub mod read;
 pub mod spop;
 pub mod tcp;
 pub mod text;
@@ -24,6 +26,8 @@ pub use load::{
 };
 pub use pcap::PcapReader;
 pub use pcapng::PcapngReader;
+#[cfg(feature = "std")]
+pub use read::read;
 
 use core::net::SocketAddr;
 

@@ -17,7 +17,7 @@ use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use spop_codec::analysis::{analyze, AnalysisOptions};
-use spop_codec::capture::{load, LoadOptions, Loader};
+use spop_codec::capture::{load, LoadOptions};
 use spop_codec::wire::{decode_frame, Limits, Status};
 use spop_tests::shapes::SHAPES;
 
@@ -43,10 +43,15 @@ fn mb(bytes: u64) -> f64 {
     bytes as f64 / 1e6
 }
 
-/// Load + analyse: the whole pipeline, returning the frame count.
-fn pipeline(bytes: &[u8]) -> Result<usize, String> {
+/// Load + analyse: the whole pipeline, returning the frame count. `threads` as
+/// [`AnalysisOptions::threads`] (0: one per core, as the CLI runs it).
+fn pipeline(bytes: &[u8], threads: usize) -> Result<usize, String> {
     let capture = load(bytes, &LoadOptions::default()).map_err(|e| e.to_string())?;
-    Ok(analyze(capture, &AnalysisOptions::default()).frames.len())
+    let options = AnalysisOptions {
+        threads,
+        ..AnalysisOptions::default()
+    };
+    Ok(analyze(capture, &options).frames.len())
 }
 
 fn best_of(
@@ -82,25 +87,17 @@ fn peak_rss() -> u64 {
 }
 
 /// `--pipeline FILE`: one run as the CLI does it (the file streamed from disk in 256 KiB chunks
-/// through `capture::Loader`, never held whole), in a fresh process, for its peak memory.
+/// through `capture::read`, never held whole), in a fresh process, for its peak memory.
 fn child(path: &str) -> Result<(), String> {
-    use std::io::Read;
     // What the process holds before the pipeline (the program, the allocator): the pipeline's
     // own memory is the peak above this.
     let start = status_bytes("VmRSS:");
     let t = Instant::now();
-    let mut file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
+    let file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
     let total = file.metadata().map_or(0, |m| m.len() as usize);
-    let mut loader = Loader::new(LoadOptions::default()).with_total(total);
-    let mut buf = vec![0u8; 256 << 10];
-    loop {
-        let n = file.read(&mut buf).map_err(|e| format!("{path}: {e}"))?;
-        if n == 0 {
-            break;
-        }
-        loader.feed(&buf[..n], &mut |_| {});
-    }
-    let capture = loader.finish(&mut |_| {}).map_err(|e| e.to_string())?;
+    let capture = spop_codec::capture::read(file, LoadOptions::default(), Some(total), &mut |_| {})
+        .map_err(|e| format!("{path}: {e}"))?
+        .map_err(|e| e.to_string())?;
     let frames = analyze(capture, &AnalysisOptions::default()).frames.len();
     println!(
         "{} {} {} {}",
@@ -159,10 +156,14 @@ fn run(dir: &Path, sizes: &[String], runs: usize) -> Result<Vec<Row>, String> {
         let path = capture(dir, size)?;
         let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
         let len = bytes.len() as u64;
-        let (t, frames) = best_of(runs, || pipeline(&bytes))?;
+        let (t, frames) = best_of(runs, || pipeline(&bytes, 0))?;
         let rate = mb(len) / t.as_secs_f64();
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
         rows.push(row(
-            format!("pipeline {size} ({:.0} MB, {frames} frames)", mb(len)),
+            format!(
+                "pipeline {size} ({:.0} MB, {frames} frames, {cores} cores)",
+                mb(len)
+            ),
             format!(
                 "{:.3} s, {rate:.0} MB/s, {:.2} M frames/s",
                 t.as_secs_f64(),
@@ -170,6 +171,17 @@ fn run(dir: &Path, sizes: &[String], runs: usize) -> Result<Vec<Row>, String> {
             ),
             "≥ 300 MB/s",
             &format!("{} ({:.2}× target)", verdict(rate >= 300.0), rate / 300.0),
+        ));
+        let (one, _) = best_of(runs, || pipeline(&bytes, 1))?;
+        rows.push(row(
+            format!("  on one thread {size} (--threads 1)"),
+            format!(
+                "{:.3} s, {:.0} MB/s",
+                one.as_secs_f64(),
+                mb(len) / one.as_secs_f64()
+            ),
+            "-",
+            "-",
         ));
         drop(bytes);
         let exe = std::env::current_exe().map_err(|e| e.to_string())?;
@@ -304,7 +316,7 @@ fn run(dir: &Path, sizes: &[String], runs: usize) -> Result<Vec<Row>, String> {
         let mut n = 0;
         for _ in 0..reps {
             for c in &corpus {
-                n += pipeline(c)?;
+                n += pipeline(c, 0)?;
             }
         }
         Ok(n)
@@ -378,7 +390,7 @@ fn hostile_child(index: usize, runs: usize) -> Result<(), String> {
     let mut best = [Duration::MAX; 2];
     for _ in 0..runs.max(5) {
         for (input, best) in inputs.iter().zip(&mut best) {
-            let (t, _) = best_of(1, || Ok(pipeline(input).unwrap_or(0)))?;
+            let (t, _) = best_of(1, || Ok(pipeline(input, 0).unwrap_or(0)))?;
             *best = (*best).min(t);
         }
     }
