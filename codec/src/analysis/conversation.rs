@@ -223,15 +223,14 @@ fn string_value(v: &Value<'_>) -> Option<String> {
 pub(super) fn summarize(a: &Analysis, threads: usize) -> Vec<ConnectionSummary> {
     let conns = &a.capture.connections;
     let parts = super::parallel::parts(threads, a.frames.len());
-    let range = |p| {
-        conns
-            .get(super::parallel::range(conns.len(), p, parts))
-            .unwrap_or(&[])
-    };
+    if parts <= 1 {
+        return summarize_some(a, conns);
+    }
+    let range = |p| conns.get(super::parallel::range(conns.len(), p, parts));
     let done = super::parallel::join(
         parts,
-        || summarize_some(a, range(0)),
-        |p| summarize_some(a, range(p)),
+        || summarize_some(a, range(0).unwrap_or(&[])),
+        |p| summarize_some(a, range(p).unwrap_or(&[])),
     );
     done.into_iter().flatten().collect()
 }

@@ -317,6 +317,42 @@ impl<'a> Cx<'a> {
     }
 }
 
+/// The per-frame rules over `frames`, one part of `parts` (progress is reported as if every
+/// part were as far as this one).
+fn frame_rules(
+    cx: &mut Cx<'_>,
+    frames: &[super::FrameEntry],
+    parts: usize,
+    progress: &mut dyn FnMut(crate::Progress),
+) {
+    let (a, total) = (cx.a, cx.a.frames.len());
+    for (done, e) in frames.iter().enumerate() {
+        if done % 16384 == 0 {
+            progress(crate::Progress::Rules {
+                done: (done * parts).min(total),
+                total,
+            });
+        }
+        a.with_frame(e.index, |f| {
+            framing::check_frame(cx, e, f);
+            if e.payload != super::PayloadCheck::Plain {
+                data::check_frame(cx, e, f);
+            }
+            exchange::check_actions(cx, e, f);
+        });
+    }
+}
+
+/// The per-connection rules over `conns`.
+fn connection_rules(cx: &mut Cx<'_>, conns: &[super::ConnectionSummary]) {
+    for c in conns {
+        handshake::check(cx, c);
+        exchange::check(cx, c);
+        teardown::check(cx, c);
+        capture::check_connection(cx, c);
+    }
+}
+
 /// Runs every rule; findings sorted by the frame they are shown under (capture-wide first).
 ///
 /// On a large capture the per-frame and per-connection rules run on `threads` threads (see
@@ -332,53 +368,40 @@ pub(crate) fn run(
     let unmatched = unmatched(a);
     let total = a.frames.len();
     let parts = super::parallel::parts(threads, total);
-    // Frames checked so far by all parts, for the progress this thread reports.
-    let done = core::sync::atomic::AtomicUsize::new(0);
-    let part = |p: usize, progress: &mut dyn FnMut(crate::Progress)| {
-        let mut cx = Cx::new(a, &unmatched);
-        let frames = a
-            .frames
-            .get(super::parallel::range(total, p, parts))
-            .unwrap_or(&[]);
-        for chunk in frames.chunks(16384) {
-            let was = done.fetch_add(chunk.len(), core::sync::atomic::Ordering::Relaxed);
-            progress(crate::Progress::Rules { done: was, total });
-            for e in chunk {
-                a.with_frame(e.index, |f| {
-                    framing::check_frame(&mut cx, e, f);
-                    if e.payload != super::PayloadCheck::Plain {
-                        data::check_frame(&mut cx, e, f);
-                    }
-                    exchange::check_actions(&mut cx, e, f);
-                });
-            }
-        }
-        let by_frame = core::mem::take(&mut cx.out);
-        let conns = a
-            .connections
-            .get(super::parallel::range(a.connections.len(), p, parts));
-        for c in conns.unwrap_or(&[]) {
-            handshake::check(&mut cx, c);
-            exchange::check(&mut cx, c);
-            teardown::check(&mut cx, c);
-            capture::check_connection(&mut cx, c);
-        }
-        (by_frame, cx.out)
-    };
-    let parts = super::parallel::join(parts, || part(0, progress), |p| part(p, &mut |_| {}));
-    // In the order one thread emits them: by frame, then the stream events, then by
-    // connection, then capture-wide.
     let mut cx = Cx::new(a, &unmatched);
-    let mut by_connection = Vec::new();
-    for (by_frame, by_conn) in parts {
-        cx.out.extend(by_frame);
-        by_connection.push(by_conn);
-    }
+    // Emitted in this order, as one thread does it: by frame, the stream events, by
+    // connection, capture-wide.
+    let by_connection = if parts <= 1 {
+        frame_rules(&mut cx, &a.frames, 1, progress);
+        None
+    } else {
+        let part = |p: usize, progress: &mut dyn FnMut(crate::Progress)| {
+            let mut cx = Cx::new(a, &unmatched);
+            let frames = a.frames.get(super::parallel::range(total, p, parts));
+            frame_rules(&mut cx, frames.unwrap_or(&[]), parts, progress);
+            let by_frame = core::mem::take(&mut cx.out);
+            let conns = a
+                .connections
+                .get(super::parallel::range(a.connections.len(), p, parts));
+            connection_rules(&mut cx, conns.unwrap_or(&[]));
+            (by_frame, cx.out)
+        };
+        let done = super::parallel::join(parts, || part(0, progress), |p| part(p, &mut |_| {}));
+        let mut by_connection = Vec::new();
+        for (by_frame, by_conn) in done {
+            cx.out.extend(by_frame);
+            by_connection.push(by_conn);
+        }
+        Some(by_connection)
+    };
     for ev in events {
         framing::check_event(&mut cx, ev);
         capture::check_event(&mut cx, ev);
     }
-    cx.out.extend(by_connection.into_iter().flatten());
+    match by_connection {
+        Some(found) => cx.out.extend(found.into_iter().flatten()),
+        None => connection_rules(&mut cx, &a.connections),
+    }
     capture::check_capture(&mut cx);
     progress(crate::Progress::Rules { done: total, total });
     let mut out = cx.out;
