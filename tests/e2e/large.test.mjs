@@ -4,7 +4,8 @@
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFile } from "node:fs/promises";
+import { basename, join } from "node:path";
 import {
   ARTIFACTS, FIXTURES, largeCapture, loaded, newPage, selectedFrame, setup, shot, summary, waitSelected, waitViewCount,
   n3,
@@ -290,6 +291,23 @@ test("more connections than a list holds: the connection filter takes a typed nu
   await filter.press("Enter");
   await waitViewCount(page, `${n3(want.frames)} frames`, 60_000);
   assert.equal(await filter.inputValue(), "");
+  // The table grows on request, and starts again from 50 rows with the next capture loaded.
+  const connRows = (n) => page.waitForFunction((n) => document.querySelectorAll("table.conn-table tr.conn").length === n, n);
+  await connRows(51);
+  await page.locator("table.conn-table tr.more button").click();
+  await connRows(251);
+  // Dropped on the page, a file replaces the capture shown (the table stays in the page).
+  const drop = async (path) => {
+    const bytes = (await readFile(path)).toString("base64");
+    await page.locator("div.app").evaluate((el, [name, bytes]) => {
+      const data = new DataTransfer();
+      data.items.add(new File([Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0))], name));
+      el.dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
+    }, [basename(path), bytes]);
+  };
+  await drop(many.path);
+  await waitViewCount(page, `${n3(want.frames)} frames`, 60_000);
+  await connRows(51);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -131,6 +131,9 @@ pub struct Ui {
     pub share: RwSignal<bool>,
     /// Links above this many KiB get the "share less" offers.
     pub share_limit: RwSignal<u32>,
+    /// Rows the connection table shows (more on request; back to the first few for each
+    /// capture loaded).
+    pub conn_rows: RwSignal<usize>,
     /// Set when a load's overview arrives: the view generation at that moment. The first
     /// timeline with frames from a later generation is the new capture's, and gets
     /// [`MARK_TIMELINE`] (then this is cleared).
@@ -171,6 +174,7 @@ impl Ui {
             pending_window: RwSignal::new(None),
             share: RwSignal::new(false),
             share_limit: RwSignal::new(crate::storage::share_limit()),
+            conn_rows: RwSignal::new(crate::connections::FIRST),
             timeline_due: StoredValue::new(None),
             check_due: StoredValue::new(false),
         };
@@ -284,6 +288,7 @@ impl Ui {
         };
         self.cursor.set(None);
         self.details.set(None);
+        self.conn_rows.set(crate::connections::FIRST);
         self.marked.set(None);
         self.share.set(false);
         self.panel.set(Panel::Details);
