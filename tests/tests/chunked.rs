@@ -4,22 +4,6 @@
 
 use spop_codec::capture::{load, Capture, LoadError, LoadOptions, Loader};
 
-fn fixtures() -> Vec<(String, Vec<u8>)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path
-            .extension()
-            .is_some_and(|e| e == "pcap" || e == "pcapng")
-        {
-            out.push((path.display().to_string(), std::fs::read(&path).unwrap()));
-        }
-    }
-    assert!(out.len() >= 5);
-    out
-}
-
 fn chunked(bytes: &[u8], cuts: &[usize]) -> Result<Capture, LoadError> {
     let mut loader = Loader::new(LoadOptions::default()).with_total(bytes.len());
     let mut at = 0;
@@ -54,7 +38,7 @@ fn random_cuts(seed: u64, len: usize) -> Vec<usize> {
 
 #[test]
 fn any_chunking_gives_the_same_capture() {
-    for (name, bytes) in fixtures() {
+    for (name, bytes) in spop_tests::fixtures() {
         let whole = load(&bytes, &LoadOptions::default());
         assert!(whole.is_ok(), "{name}");
         for n in [1, 2, 3, 7, 16, 24, 100, 4096, 65_536, 70_001] {
@@ -76,7 +60,7 @@ fn any_chunking_gives_the_same_capture() {
 
 #[test]
 fn truncated_files_fail_alike() {
-    for (name, bytes) in fixtures() {
+    for (name, bytes) in spop_tests::fixtures() {
         // Every prefix of the first 2 KiB, then a sample of longer ones.
         let lens = (0..bytes.len().min(2048)).chain((2048..bytes.len()).step_by(997));
         for len in lens {
@@ -94,7 +78,7 @@ fn truncated_files_fail_alike() {
 
 #[test]
 fn broken_records_and_blocks_fail_alike() {
-    for (name, bytes) in fixtures() {
+    for (name, bytes) in spop_tests::fixtures() {
         // Corrupt a length field at a few places: a record or block then claims gigabytes,
         // or too little.
         for pos in [28usize, 40, 200, 1000, bytes.len() / 2] {
@@ -145,7 +129,7 @@ impl std::io::Read for Trickle<'_> {
 
 #[test]
 fn reading_a_file_or_pipe_gives_the_same_capture() {
-    for (name, bytes) in fixtures() {
+    for (name, bytes) in spop_tests::fixtures() {
         let whole = load(&bytes, &LoadOptions::default());
         let file = std::io::Cursor::new(bytes.clone());
         let read = spop_codec::capture::read(file, LoadOptions::default(), None, &mut |_| {});

@@ -36,20 +36,10 @@ fn same(bytes: &[u8], what: &str) -> usize {
 
 #[test]
 fn fixtures_analyse_the_same_on_any_number_of_threads() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
-    let (mut seen, mut findings) = (0, 0);
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if !path
-            .extension()
-            .is_some_and(|e| e == "pcap" || e == "pcapng")
-        {
-            continue;
-        }
-        findings += same(&std::fs::read(&path).unwrap(), &path.display().to_string());
-        seen += 1;
-    }
-    assert!(seen >= 5, "fixtures found: {seen}");
+    let findings: usize = spop_tests::fixtures()
+        .iter()
+        .map(|(name, bytes)| same(bytes, name))
+        .sum();
     assert!(findings >= 10, "findings: {findings}");
 }
 
