@@ -1,6 +1,7 @@
 //! `spop-inspect`: decode and validate SPOP traffic in a terminal or a CI pipeline.
 
 mod json;
+mod read;
 mod text;
 
 use std::io::{self, BufWriter, IsTerminal, Read, Write};
@@ -139,7 +140,7 @@ Exit status: 0 clean, 1 findings at the --fail-on level, 2 unreadable input or n
 const LONG_LINK: usize = 32 << 10;
 
 /// Reads the input (a file, or `-` for standard input) into the engine's loader, in 256 KiB
-/// chunks read on a thread of their own (`capture::read`): a pcap or pcapng file is never held
+/// chunks read on a thread of their own ([`read::read`]): a pcap or pcapng file is never held
 /// whole, only what TCP reassembly keeps.
 fn load_input(
     path: &PathBuf,
@@ -153,7 +154,7 @@ fn load_input(
         (Box::new(file), total)
     };
     let total = total.and_then(|t| usize::try_from(t).ok());
-    spop_codec::capture::read(reader, options, total, &mut |_| {})
+    read::read(reader, options, total, &mut |_| {})
 }
 
 fn inspect(args: &InspectArgs) -> Result<(Analysis, String), String> {

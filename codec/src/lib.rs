@@ -29,7 +29,7 @@
 )]
 
 extern crate alloc;
-#[cfg(any(test, feature = "std"))]
+#[cfg(any(test, feature = "parallel"))]
 extern crate std;
 
 pub mod analysis;

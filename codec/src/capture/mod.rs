@@ -13,8 +13,6 @@ pub mod link;
 pub mod load;
 pub mod pcap;
 pub mod pcapng;
-#[cfg(feature = "std")]
-pub mod read;
 pub mod spop;
 pub mod tcp;
 pub mod text;
@@ -26,8 +24,6 @@ pub use load::{
 };
 pub use pcap::PcapReader;
 pub use pcapng::PcapngReader;
-#[cfg(feature = "std")]
-pub use read::read;
 
 use core::net::SocketAddr;
 

@@ -17,7 +17,7 @@ use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use spop_codec::analysis::{analyze, AnalysisOptions};
-use spop_codec::capture::{load, LoadOptions};
+use spop_codec::capture::{load, LoadOptions, Loader};
 use spop_codec::wire::{decode_frame, Limits, Status};
 use spop_tests::shapes::SHAPES;
 
@@ -87,17 +87,25 @@ fn peak_rss() -> u64 {
 }
 
 /// `--pipeline FILE`: one run as the CLI does it (the file streamed from disk in 256 KiB chunks
-/// through `capture::read`, never held whole), in a fresh process, for its peak memory.
+/// through `capture::Loader`, never held whole), in a fresh process, for its peak memory.
 fn child(path: &str) -> Result<(), String> {
+    use std::io::Read;
     // What the process holds before the pipeline (the program, the allocator): the pipeline's
     // own memory is the peak above this.
     let start = status_bytes("VmRSS:");
     let t = Instant::now();
-    let file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
+    let mut file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
     let total = file.metadata().map_or(0, |m| m.len() as usize);
-    let capture = spop_codec::capture::read(file, LoadOptions::default(), Some(total), &mut |_| {})
-        .map_err(|e| format!("{path}: {e}"))?
-        .map_err(|e| e.to_string())?;
+    let mut loader = Loader::new(LoadOptions::default()).with_total(total);
+    let mut buf = vec![0u8; 256 << 10];
+    loop {
+        let n = file.read(&mut buf).map_err(|e| format!("{path}: {e}"))?;
+        if n == 0 {
+            break;
+        }
+        loader.feed(&buf[..n], &mut |_| {});
+    }
+    let capture = loader.finish(&mut |_| {}).map_err(|e| e.to_string())?;
     let frames = analyze(capture, &AnalysisOptions::default()).frames.len();
     println!(
         "{} {} {} {}",
@@ -209,7 +217,7 @@ fn run(dir: &Path, sizes: &[String], runs: usize) -> Result<Vec<Row>, String> {
             .and_then(|p| p.parse().ok())
             .unwrap_or(0.0);
         rows.push(row(
-            format!("  streamed from disk {size} (256 KiB chunks, as the CLI)"),
+            format!("  streamed from disk {size} (256 KiB chunks into capture::Loader)"),
             format!("{streamed:.3} s, {:.0} MB/s", mb(len) / streamed.max(1e-9)),
             "-",
             "-",
