@@ -1,5 +1,6 @@
 //! The whole pipeline on arbitrary input: load, analyze (every rule), build the report. No
-//! panic, and every finding points at frames and bytes that exist.
+//! panic, every finding points at frames and bytes that exist, and the analysis cut into
+//! three parts (threads) gives exactly what one thread gives.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -9,7 +10,12 @@ use spop_codec::report::Report;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(capture) = load(data, &LoadOptions::default()) else { return };
-    let a = analyze(capture, &AnalysisOptions { slow_ack: Some(1), churn_threshold: 2 });
+    let options = |threads| AnalysisOptions { slow_ack: Some(1), churn_threshold: 2, threads };
+    let a = analyze(capture.clone(), &options(1));
+    let parts = analyze(capture, &options(3));
+    assert_eq!(parts.frames, a.frames);
+    assert_eq!(parts.connections, a.connections);
+    assert_eq!(parts.findings, a.findings);
     for f in &a.findings {
         assert!(f.frames.iter().all(|&i| i < a.frames.len()));
         for l in &f.locations {
