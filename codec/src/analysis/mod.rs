@@ -503,7 +503,7 @@ pub fn analyze_timeline(
                     // Made with indexes from 0: shift them to where they land.
                     for e in &mut made {
                         e.index += first;
-                        e.embedded_in = e.embedded_in.map(|p| p + first as u32);
+                        e.embedded_in = e.embedded_in.map(|p| (p as usize + first) as u32);
                     }
                     for ev in &mut other {
                         ev.after_frame = ev.after_frame.map(|p| p + first);
