@@ -226,12 +226,8 @@ pub(super) fn summarize(a: &Analysis, threads: usize) -> Vec<ConnectionSummary> 
     if parts <= 1 {
         return summarize_some(a, conns);
     }
-    let range = |p| conns.get(super::parallel::range(conns.len(), p, parts));
-    let done = super::parallel::join(
-        parts,
-        || summarize_some(a, range(0).unwrap_or(&[])),
-        |p| summarize_some(a, range(p).unwrap_or(&[])),
-    );
+    let some = |p| summarize_some(a, super::parallel::part(conns, p, parts));
+    let done = super::parallel::join(parts, || some(0), some);
     done.into_iter().flatten().collect()
 }
 

@@ -2,7 +2,7 @@
 //! by connection, the rules by frame range and by connection range. The results are exactly
 //! those of one thread: the work is cut into parts whose outputs are put together in order.
 //!
-//! Without the feature (the browser build) every part runs on the calling thread, in order.
+//! Without the feature (the browser build) there is one part, run on the calling thread.
 
 use alloc::vec::Vec;
 
@@ -32,11 +32,12 @@ pub(super) fn parts(requested: usize, work: usize) -> usize {
     }
 }
 
-/// Part `p` of `0..n` cut into `parts` nearly equal ranges.
-pub(super) fn range(n: usize, p: usize, parts: usize) -> core::ops::Range<usize> {
+/// Part `p` of `items` cut into `parts` nearly equal ranges.
+pub(super) fn part<T>(items: &[T], p: usize, parts: usize) -> &[T] {
     let parts = parts.max(1);
+    let n = items.len();
     let at = |p: usize| n / parts * p + (n % parts).min(p);
-    at(p)..at(p + 1)
+    items.get(at(p)..at(p + 1)).unwrap_or(&[])
 }
 
 /// Runs `first()` on this thread and `rest(p)` for each part `p` in `1..parts` on threads of
@@ -142,6 +143,19 @@ mod tests {
                 |&i, made| seen.push(made.unwrap_or(i * 2)),
             );
             assert_eq!(seen, items.iter().map(|i| i * 2).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn parts_cover_the_items_once_in_order() {
+        let items: Vec<usize> = (0..10).collect();
+        for parts in 1..=12 {
+            let joined: Vec<usize> = (0..parts)
+                .flat_map(|p| part(&items, p, parts).iter().copied())
+                .collect();
+            assert_eq!(joined, items, "{parts} parts");
+            let sizes: Vec<usize> = (0..parts).map(|p| part(&items, p, parts).len()).collect();
+            assert!(sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= 1);
         }
     }
 

@@ -377,13 +377,10 @@ pub(crate) fn run(
     } else {
         let part = |p: usize, progress: &mut dyn FnMut(crate::Progress)| {
             let mut cx = Cx::new(a, &unmatched);
-            let frames = a.frames.get(super::parallel::range(total, p, parts));
-            frame_rules(&mut cx, frames.unwrap_or(&[]), parts, progress);
+            let frames = super::parallel::part(&a.frames, p, parts);
+            frame_rules(&mut cx, frames, parts, progress);
             let by_frame = core::mem::take(&mut cx.out);
-            let conns = a
-                .connections
-                .get(super::parallel::range(a.connections.len(), p, parts));
-            connection_rules(&mut cx, conns.unwrap_or(&[]));
+            connection_rules(&mut cx, super::parallel::part(&a.connections, p, parts));
             (by_frame, cx.out)
         };
         let done = super::parallel::join(parts, || part(0, progress), |p| part(p, &mut |_| {}));
