@@ -163,6 +163,7 @@ fn inspect(args: &InspectArgs) -> Result<(Analysis, String), String> {
         &args.input,
         LoadOptions {
             ports: args.ports.clone(),
+            threads: args.threads,
         },
     )
     .map_err(|e| at(&e))?

@@ -35,6 +35,7 @@ extern crate std;
 pub mod analysis;
 pub mod capture;
 pub mod fields;
+mod parallel;
 pub mod progress;
 pub mod report;
 pub mod share;

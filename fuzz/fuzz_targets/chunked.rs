@@ -1,6 +1,7 @@
 //! Reading in chunks (`capture::Loader`, as the CLI and the browser read files) equals reading
-//! the whole input, wherever the chunks are cut. The first two bytes choose the cuts: a chunk
-//! size, and a stride that varies it.
+//! the whole input on one thread, wherever the chunks are cut and on however many threads TCP
+//! is reassembled. The first two bytes choose the cuts (a chunk size, and a stride that varies
+//! it) and the threads.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -8,8 +9,10 @@ use spop_codec::capture::{load, LoadOptions, Loader};
 
 fuzz_target!(|data: &[u8]| {
     let [size, stride, input @ ..] = data else { return };
-    let whole = load(input, &LoadOptions::default());
-    let mut loader = Loader::new(LoadOptions::default()).with_total(input.len());
+    let options = |threads| LoadOptions { threads, ..LoadOptions::default() };
+    let whole = load(input, &options(1));
+    let threads = usize::from(size % 4);
+    let mut loader = Loader::new(options(threads)).with_total(input.len());
     let mut at = 0;
     let mut n = usize::from(*size).max(1);
     while at < input.len() {

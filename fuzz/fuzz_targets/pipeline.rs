@@ -1,6 +1,6 @@
 //! The whole pipeline on arbitrary input: load, analyze (every rule), build the report. No
-//! panic, every finding points at frames and bytes that exist, and the analysis cut into
-//! three parts (threads) gives exactly what one thread gives.
+//! panic, every finding points at frames and bytes that exist, and the load and analysis cut
+//! into three parts (threads) give exactly what one thread gives.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -9,7 +9,9 @@ use spop_codec::capture::{load, LoadOptions};
 use spop_codec::report::Report;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(capture) = load(data, &LoadOptions::default()) else { return };
+    let load_on = |threads| load(data, &LoadOptions { threads, ..LoadOptions::default() });
+    let Ok(capture) = load_on(1) else { return };
+    assert_eq!(load_on(3).as_ref(), Ok(&capture));
     let options = |threads| AnalysisOptions { slow_ack: Some(1), churn_threshold: 2, threads };
     let a = analyze(capture.clone(), &options(1));
     let parts = analyze(capture, &options(3));

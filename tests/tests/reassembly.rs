@@ -151,13 +151,27 @@ fn ports_option_names_the_agent() {
     let bytes = w.finish();
     let auto = load(&bytes, &LoadOptions::default()).unwrap();
     assert_eq!(auto.connections[0].detection, Detection::Frames);
-    let cap = load(&bytes, &LoadOptions { ports: vec![12345] }).unwrap();
+    let cap = load(
+        &bytes,
+        &LoadOptions {
+            ports: vec![12345],
+            ..LoadOptions::default()
+        },
+    )
+    .unwrap();
     let conn = &cap.connections[0];
     assert_eq!(conn.detection, Detection::Port(12345));
     assert_eq!(conn.agent.unwrap().port(), 12345);
     assert_eq!(frames(&cap, 0, H2A), vec![(FrameType::Notify, 1, 4, 1)]);
     // A port that is not in the capture: nothing is SPOP.
-    let none = load(&bytes, &LoadOptions { ports: vec![1] }).unwrap();
+    let none = load(
+        &bytes,
+        &LoadOptions {
+            ports: vec![1],
+            ..LoadOptions::default()
+        },
+    )
+    .unwrap();
     assert_eq!((none.connections.len(), none.other_connections), (0, 1));
 }
 
@@ -347,6 +361,54 @@ fn port_reuse_makes_a_new_connection() {
         assert_eq!(frames(&cap, i, A2H).len(), 2);
     }
     assert_eq!(cap.connections[1].first.number, 10);
+}
+
+/// Connections spread over threads by address pair still come out in order of their first
+/// packet, numbered as one thread numbers them: here 24 connections on 5 address pairs, each
+/// pair reused after a FIN, two of them overlapping in time.
+#[test]
+fn connections_on_reused_ports_load_the_same_on_any_number_of_threads() {
+    let mut packets = Vec::new();
+    for k in 0..12u32 {
+        let port = |n: u32| format!("10.0.0.1:{}", 40000 + n % 5);
+        let mut a =
+            TcpConversation::new(port(2 * k).as_str(), "10.0.0.2:12345").isn(1000 * k, 7 * k);
+        let mut b =
+            TcpConversation::new(port(2 * k + 1).as_str(), "10.0.0.2:12345").isn(3 * k, 9 * k);
+        let (mut pa, mut pb) = (simple_conversation(&mut a), simple_conversation(&mut b));
+        pa.push(a.client_fin());
+        pa.push(a.server_fin());
+        pb.push(b.client_fin());
+        pb.push(b.server_fin());
+        // Interleaved: a's packets, then b's, one by one.
+        let mut pb = pb.into_iter();
+        for p in pa {
+            packets.push(p);
+            packets.extend(pb.next());
+        }
+        packets.extend(pb);
+    }
+    let mut w = PcapWriter::new(LinkType::ETHERNET);
+    for (i, p) in packets.iter().enumerate() {
+        w.packet(1_700_000_000_000_000_000 + i as u64 * 1_000, &p.ethernet());
+    }
+    let bytes = w.finish();
+    let load_on = |threads| {
+        let options = LoadOptions {
+            threads,
+            ..LoadOptions::default()
+        };
+        load(&bytes, &options).expect("loads")
+    };
+    let one = load_on(1);
+    assert_eq!(one.connections.len(), 24);
+    assert!(one
+        .connections
+        .windows(2)
+        .all(|w| w[0].first.number < w[1].first.number));
+    for threads in [2, 3, 5] {
+        assert_eq!(load_on(threads), one, "{threads} threads");
+    }
 }
 
 #[test]

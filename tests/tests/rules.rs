@@ -147,7 +147,10 @@ impl Wire {
     }
 
     fn ports(mut self, ports: Vec<u16>) -> Self {
-        self.load = LoadOptions { ports };
+        self.load = LoadOptions {
+            ports,
+            ..LoadOptions::default()
+        };
         self
     }
 

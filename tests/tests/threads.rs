@@ -1,13 +1,20 @@
-//! The analysis on several threads gives exactly what one thread gives: the same timeline,
-//! connection summaries and findings in the same order. Threads are forced (the automatic
-//! choice keeps small captures on one thread), so the parts' boundaries fall everywhere in
-//! the fixtures and the hostile captures.
+//! Loading and analysing on several threads gives exactly what one thread gives: the same
+//! connections (reassembled by worker threads), timeline, connection summaries and findings in
+//! the same order. Threads are forced (the automatic choice keeps small captures on one
+//! thread), so the parts' boundaries fall everywhere in the fixtures and the hostile captures.
 
 use spop_codec::analysis::{analyze, Analysis, AnalysisOptions};
-use spop_codec::capture::{load, LoadOptions};
+use spop_codec::capture::{load, Capture, LoadError, LoadOptions, Loader};
+
+fn load_options(threads: usize) -> LoadOptions {
+    LoadOptions {
+        threads,
+        ..LoadOptions::default()
+    }
+}
 
 fn analysis(bytes: &[u8], threads: usize) -> Option<Analysis> {
-    let capture = load(bytes, &LoadOptions::default()).ok()?;
+    let capture = load(bytes, &load_options(threads)).ok()?;
     Some(analyze(
         capture,
         &AnalysisOptions {
@@ -24,6 +31,7 @@ fn same(bytes: &[u8], what: &str) -> usize {
     };
     for threads in [2, 3, 7, 0] {
         let many = analysis(bytes, threads).unwrap();
+        assert_eq!(many.capture, one.capture, "{what}, {threads} threads");
         assert_eq!(many.frames, one.frames, "{what}, {threads} threads");
         assert_eq!(
             many.connections, one.connections,
@@ -89,4 +97,32 @@ fn gaps_analyse_the_same_on_any_number_of_threads() {
         later_gaps > 0,
         "no gap after a frame past the first connection"
     );
+}
+
+/// `bytes` fed to a [`Loader`] in pieces of `size` bytes, reassembled on `threads` threads.
+fn chunked(bytes: &[u8], size: usize, threads: usize) -> Result<Capture, LoadError> {
+    let mut loader = Loader::new(load_options(threads)).with_total(bytes.len());
+    for chunk in bytes.chunks(size) {
+        loader.feed(chunk, &mut |_| {});
+    }
+    loader.finish(&mut |_| {})
+}
+
+#[test]
+fn chunked_files_reassemble_the_same_on_any_number_of_threads() {
+    let mut connections = 0;
+    let shapes = spop_tests::shapes::SHAPES
+        .iter()
+        .map(|(name, make)| (name.to_string(), make(500)));
+    for (name, bytes) in spop_tests::fixtures().into_iter().chain(shapes) {
+        let Ok(one) = load(&bytes, &load_options(1)) else {
+            continue;
+        };
+        connections += one.connections.len() + one.other_connections;
+        for (size, threads) in [(7, 2), (1000, 3), (64 << 10, 0)] {
+            let many = chunked(&bytes, size, threads).unwrap();
+            assert_eq!(many, one, "{name}, {size}-byte chunks, {threads} threads");
+        }
+    }
+    assert!(connections >= 50, "connections: {connections}");
 }

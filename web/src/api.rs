@@ -334,6 +334,7 @@ pub fn report(bytes: &[u8], options: &Options) -> Result<Report, String> {
         bytes,
         &LoadOptions {
             ports: options.ports.clone(),
+            ..LoadOptions::default()
         },
     )
     .map_err(|e| e.to_string())?;

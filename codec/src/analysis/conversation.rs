@@ -222,12 +222,12 @@ fn string_value(v: &Value<'_>) -> Option<String> {
 /// summarizing a range of connections.
 pub(super) fn summarize(a: &Analysis, threads: usize) -> Vec<ConnectionSummary> {
     let conns = &a.capture.connections;
-    let parts = super::parallel::parts(threads, a.frames.len());
+    let parts = crate::parallel::parts(threads, a.frames.len());
     if parts <= 1 {
         return summarize_some(a, conns);
     }
-    let some = |p| summarize_some(a, super::parallel::part(conns, p, parts));
-    let done = super::parallel::join(parts, || some(0), some);
+    let some = |p| summarize_some(a, crate::parallel::part(conns, p, parts));
+    let done = crate::parallel::join(parts, || some(0), some);
     done.into_iter().flatten().collect()
 }
 

@@ -18,7 +18,6 @@ use crate::wire::{decode_frame, Direction, Flags, Frame, FrameType, Limits, Stat
 use crate::{Progress, Span};
 
 mod conversation;
-mod parallel;
 pub mod rules;
 
 pub use conversation::{AgentHello, ConnectionSummary, EndReason, Generation, HaproxyHello, Pair};
@@ -481,9 +480,9 @@ pub fn analyze_timeline(
     let mut counts = alloc::vec![0usize; total];
     // Connections are scanned ahead on other threads (when there are cores and enough bytes);
     // this thread puts their frames into the timeline in connection order.
-    let parts = parallel::parts(options.threads, bytes / 128);
+    let parts = crate::parallel::parts(options.threads, bytes / 128);
     let mut done = 0;
-    parallel::in_order(
+    crate::parallel::in_order(
         &capture.connections,
         parts,
         |conn| {

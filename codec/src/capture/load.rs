@@ -86,6 +86,11 @@ pub struct LoadOptions {
     /// Ports that carry SPOP (the agent's). Empty: detect SPOP by its HAPROXY-HELLO or its
     /// frames, on any port.
     pub ports: Vec<u16>,
+    /// Threads for TCP reassembly of a pcap or pcapng file, with the `parallel` feature: 0
+    /// picks one per core for a file of known size ([`Loader::with_total`]) large enough to
+    /// gain from it, else one; 1 keeps it on the calling thread. The result is the same for
+    /// any number.
+    pub threads: usize,
 }
 
 /// A packet the capture layer could not use, or used partly.
@@ -627,16 +632,18 @@ impl Loader {
             container,
             text: self.text,
         };
+        let file =
+            |container| Accumulator::for_file(input(container), self.options.threads, self.total);
         let cut = |e: &CaptureError| more && e.kind.is_cut_off();
         if pcap::is_pcap(w) {
             self.state = match pcap::PcapReader::new(w) {
-                Ok(r) => LoaderState::Pcap(Accumulator::new(input(Container::Pcap)), r.state()),
+                Ok(r) => LoaderState::Pcap(file(Container::Pcap), r.state()),
                 Err(e) if cut(&e) => return,
                 Err(e) => LoaderState::Failed(LoadError::Capture(e)),
             };
         } else if pcapng::is_pcapng(w) {
             self.state = match pcapng::PcapngReader::new(w) {
-                Ok(r) => LoaderState::Pcapng(Accumulator::new(input(Container::Pcapng)), r.state()),
+                Ok(r) => LoaderState::Pcapng(file(Container::Pcapng), r.state()),
                 Err(e) if cut(&e) => return,
                 Err(e) => LoaderState::Failed(LoadError::Capture(e)),
             };
@@ -723,13 +730,22 @@ fn drain<'p>(
     }
 }
 
+/// Where TCP segments go.
+enum Reassembly {
+    /// This thread.
+    One(Reassembler),
+    /// Worker threads, by connection.
+    #[cfg(feature = "parallel")]
+    Shards(super::shards::Shards),
+}
+
 /// Packets between two progress reports.
 const PROGRESS_EVERY: u32 = 4096;
 
 /// Packets → TCP reassembly, collecting notes on the way.
 struct Accumulator {
     input: InputKind,
-    reassembler: Reassembler,
+    reassembly: Reassembly,
     packets: u32,
     non_tcp: u32,
     notes: Vec<PacketNote>,
@@ -741,13 +757,32 @@ impl Accumulator {
     fn new(input: InputKind) -> Self {
         Accumulator {
             input,
-            reassembler: Reassembler::new(),
+            reassembly: Reassembly::One(Reassembler::new()),
             packets: 0,
             non_tcp: 0,
             notes: Vec::new(),
             note_count: 0,
             file_error: None,
         }
+    }
+
+    /// For a capture file of `total` bytes (if known): reassembly on as many threads as
+    /// `threads` asks for ([`LoadOptions::threads`]). Packet numbers grow through a file, which
+    /// the threads' merge relies on; pasted packets (numbered by the text) stay on one.
+    fn for_file(input: InputKind, threads: usize, total: Option<usize>) -> Self {
+        // Work in units of 256 file bytes; an unknown size counts as small.
+        let parts = crate::parallel::parts(threads, total.unwrap_or(0) / 256);
+        #[cfg(feature = "parallel")]
+        if parts > 1 {
+            if let Some(s) = super::shards::Shards::new(parts) {
+                return Accumulator {
+                    reassembly: Reassembly::Shards(s),
+                    ..Accumulator::new(input)
+                };
+            }
+        }
+        let _ = parts;
+        Accumulator::new(input)
     }
 
     fn note(&mut self, packet: u32, issue: PacketIssue) {
@@ -776,7 +811,11 @@ impl Accumulator {
                         }),
                     );
                 }
-                self.reassembler.push(&seg, at);
+                match &mut self.reassembly {
+                    Reassembly::One(r) => r.push(&seg, at),
+                    #[cfg(feature = "parallel")]
+                    Reassembly::Shards(s) => s.push(&seg, at),
+                }
             }
             Err(PacketIssue::NotTcp(_)) => self.non_tcp += 1,
             Err(issue) => self.note(p.number, issue),
@@ -795,7 +834,11 @@ impl Accumulator {
         let mut connections = Vec::new();
         let mut other = 0;
         progress(Progress::Connections { done: 0, total: 1 });
-        let tcp = self.reassembler.finish();
+        let tcp = match self.reassembly {
+            Reassembly::One(r) => r.finish(),
+            #[cfg(feature = "parallel")]
+            Reassembly::Shards(s) => s.finish(),
+        };
         let total = tcp.len();
         for (done, mut conn) in tcp.into_iter().enumerate() {
             if done % 8 == 0 {

@@ -13,6 +13,8 @@ pub mod link;
 pub mod load;
 pub mod pcap;
 pub mod pcapng;
+#[cfg(feature = "parallel")]
+mod shards;
 pub mod spop;
 pub mod tcp;
 pub mod text;

@@ -46,7 +46,11 @@ fn mb(bytes: u64) -> f64 {
 /// Load + analyse: the whole pipeline, returning the frame count. `threads` as
 /// [`AnalysisOptions::threads`] (0: one per core, as the CLI runs it).
 fn pipeline(bytes: &[u8], threads: usize) -> Result<usize, String> {
-    let capture = load(bytes, &LoadOptions::default()).map_err(|e| e.to_string())?;
+    let load_options = LoadOptions {
+        threads,
+        ..LoadOptions::default()
+    };
+    let capture = load(bytes, &load_options).map_err(|e| e.to_string())?;
     let options = AnalysisOptions {
         threads,
         ..AnalysisOptions::default()

@@ -367,7 +367,7 @@ pub(crate) fn run(
 ) -> Vec<Finding> {
     let unmatched = unmatched(a);
     let total = a.frames.len();
-    let parts = super::parallel::parts(threads, total);
+    let parts = crate::parallel::parts(threads, total);
     let mut cx = Cx::new(a, &unmatched);
     // Emitted in this order, as one thread does it: by frame, the stream events, by
     // connection, capture-wide.
@@ -377,13 +377,13 @@ pub(crate) fn run(
     } else {
         let part = |p: usize, progress: &mut dyn FnMut(crate::Progress)| {
             let mut cx = Cx::new(a, &unmatched);
-            let frames = super::parallel::part(&a.frames, p, parts);
+            let frames = crate::parallel::part(&a.frames, p, parts);
             frame_rules(&mut cx, frames, parts, progress);
             let by_frame = core::mem::take(&mut cx.out);
-            connection_rules(&mut cx, super::parallel::part(&a.connections, p, parts));
+            connection_rules(&mut cx, crate::parallel::part(&a.connections, p, parts));
             (by_frame, cx.out)
         };
-        let done = super::parallel::join(parts, || part(0, progress), |p| part(p, &mut |_| {}));
+        let done = crate::parallel::join(parts, || part(0, progress), |p| part(p, &mut |_| {}));
         let mut by_connection = Vec::new();
         for (by_frame, by_conn) in done {
             cx.out.extend(by_frame);

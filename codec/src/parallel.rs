@@ -1,6 +1,7 @@
-//! Spreading the analysis over cores (feature `parallel`, which needs std): the timeline scan
-//! by connection, the rules by frame range and by connection range. The results are exactly
-//! those of one thread: the work is cut into parts whose outputs are put together in order.
+//! Spreading the work over cores (feature `parallel`, which needs std): TCP reassembly by
+//! connection, the timeline scan by connection, the rules by frame range and by connection
+//! range. The results are exactly those of one thread: the work is cut into parts whose outputs
+//! are put together in order.
 //!
 //! Without the feature (the browser build) there is one part, run on the calling thread.
 
@@ -13,7 +14,7 @@ const MIN_WORK: usize = 50_000;
 /// How many parts to cut `work` units into: with `requested` 0 one per core, but one for small
 /// inputs; else `requested` (so tests can cut even small inputs). Always one without the
 /// feature.
-pub(super) fn parts(requested: usize, work: usize) -> usize {
+pub(crate) fn parts(requested: usize, work: usize) -> usize {
     #[cfg(feature = "parallel")]
     {
         match requested {
@@ -33,7 +34,7 @@ pub(super) fn parts(requested: usize, work: usize) -> usize {
 }
 
 /// Part `p` of `items` cut into `parts` nearly equal ranges.
-pub(super) fn part<T>(items: &[T], p: usize, parts: usize) -> &[T] {
+pub(crate) fn part<T>(items: &[T], p: usize, parts: usize) -> &[T] {
     let parts = parts.max(1);
     let n = items.len();
     let at = |p: usize| n / parts * p + (n % parts).min(p);
@@ -44,7 +45,7 @@ pub(super) fn part<T>(items: &[T], p: usize, parts: usize) -> &[T] {
 /// their own, and returns the results in part order. A part whose thread cannot be started
 /// (or dies) runs on this thread instead. `parts` comes from [`parts`]: always 1 without the
 /// feature, so only `first` runs (and the browser's build carries no code for the others).
-pub(super) fn join<T: Send>(
+pub(crate) fn join<T: Send>(
     parts: usize,
     first: impl FnOnce() -> T,
     rest: impl Fn(usize) -> T + Sync,
@@ -75,7 +76,7 @@ pub(super) fn join<T: Send>(
 /// computed ahead on another thread for items `k` with `k % parts != 0` (`None`: this thread
 /// does the item itself). A few results per thread wait at most, so memory does not grow with
 /// the input; item `k` goes to thread `k % parts`, so similar items share the work evenly.
-pub(super) fn in_order<I: Sync, T: Send>(
+pub(crate) fn in_order<I: Sync, T: Send>(
     items: &[I],
     parts: usize,
     produce: impl Fn(&I) -> T + Sync,
