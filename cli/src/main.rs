@@ -63,8 +63,8 @@ struct InspectArgs {
     /// Report ACKs slower than this many milliseconds (SPOP-X008).
     #[arg(long, value_name = "MS")]
     slow_ack: Option<f64>,
-    /// Threads for the analysis of a large capture (0: one per core). The report is the same
-    /// for any number.
+    /// Threads for reassembling and analysing a large capture (0: one per core; at most 64). The
+    /// report is the same for any number.
     #[arg(long, value_name = "N", default_value_t = 0)]
     threads: usize,
     /// Show only this connection (1-based, as numbered in the output) in the text and Markdown

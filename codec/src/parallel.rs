@@ -11,9 +11,13 @@ use alloc::vec::Vec;
 /// than it saves.
 const MIN_WORK: usize = 50_000;
 
+/// Most parts (threads) ever asked for: more than any machine this runs on gains from, few
+/// enough that each thread's buffers stay small in total.
+const MAX_PARTS: usize = 64;
+
 /// How many parts to cut `work` units into: with `requested` 0 one per core, but one for small
-/// inputs; else `requested` (so tests can cut even small inputs). Always one without the
-/// feature.
+/// inputs; else `requested` (so tests can cut even small inputs), at most [`MAX_PARTS`].
+/// Always one without the feature.
 pub(crate) fn parts(requested: usize, work: usize) -> usize {
     #[cfg(feature = "parallel")]
     {
@@ -24,11 +28,11 @@ pub(crate) fn parts(requested: usize, work: usize) -> usize {
                 .min(work / MIN_WORK),
             n => n.min(work),
         }
-        .max(1)
+        .clamp(1, MAX_PARTS)
     }
     #[cfg(not(feature = "parallel"))]
     {
-        let _ = (requested, work, MIN_WORK);
+        let _ = (requested, work, MIN_WORK, MAX_PARTS);
         1
     }
 }
@@ -169,6 +173,7 @@ mod tests {
         {
             assert_eq!(parts(3, 10 * MIN_WORK), 3);
             assert_eq!(parts(3, 2), 2);
+            assert_eq!(parts(1000, usize::MAX), MAX_PARTS);
         }
         #[cfg(not(feature = "parallel"))]
         assert_eq!(parts(3, 10 * MIN_WORK), 1);

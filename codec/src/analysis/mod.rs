@@ -31,9 +31,9 @@ pub struct AnalysisOptions {
     pub slow_ack: Option<u64>,
     /// Connections ending at the handshake before SPOP-C006 calls it churn.
     pub churn_threshold: usize,
-    /// Threads the analysis may use on a large capture: 0 for one per core. The results are
-    /// the same for any number. Only with the `parallel` feature (it needs std); without it,
-    /// as in the browser, the analysis runs on the calling thread.
+    /// Threads the analysis may use on a large capture: 0 for one per core; at most 64. The
+    /// results are the same for any number. Only with the `parallel` feature (it needs std);
+    /// without it, as in the browser, the analysis runs on the calling thread.
     pub threads: usize,
 }
 

@@ -88,8 +88,8 @@ pub struct LoadOptions {
     pub ports: Vec<u16>,
     /// Threads for TCP reassembly of a pcap or pcapng file, with the `parallel` feature: 0
     /// picks one per core for a file of known size ([`Loader::with_total`]) large enough to
-    /// gain from it, else one; 1 keeps it on the calling thread. The result is the same for
-    /// any number.
+    /// gain from it, else one; 1 keeps it on the calling thread; at most 64. The result is the
+    /// same for any number.
     pub threads: usize,
 }
 

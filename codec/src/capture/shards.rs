@@ -16,11 +16,11 @@ use super::tcp::{Connection, PacketRef, Reassembler};
 use super::TcpSegment;
 
 /// A batch is sent once it holds this many payload bytes …
-const BATCH_BYTES: usize = 256 << 10;
+const BATCH_BYTES: usize = 128 << 10;
 /// … or this many segments (small segments: headers dominate).
-const BATCH_SEGMENTS: usize = 4096;
+const BATCH_SEGMENTS: usize = 2048;
 /// Batches waiting per worker: enough to ride out scheduling, few enough to bound memory.
-const IN_FLIGHT: usize = 4;
+const IN_FLIGHT: usize = 2;
 
 /// Segments for one worker, in capture order: their headers, and their payloads back to back.
 #[derive(Default)]
