@@ -10,8 +10,9 @@
 
 use peak_alloc::PeakAlloc;
 use spop_codec::analysis::{analyze, AnalysisOptions};
-use spop_codec::capture::{load, LoadOptions};
+use spop_codec::capture::{load, LinkType, LoadOptions};
 use spop_codec::synth::{conversation_shaped, Generation, Rng, Shape};
+use spop_tests::pcapgen::PcapWriter;
 use spop_tests::shapes::{minimal_frames, pcap_of, silent_connections, SHAPES};
 
 #[global_allocator]
@@ -86,5 +87,25 @@ fn hostile_shapes_take_memory_in_proportion_to_the_input() {
         "{peak} bytes for {} bytes of capture ({:.1}×)",
         real.len(),
         peak as f64 / real.len() as f64
+    );
+
+    // A capture file in memory is read in place, not copied: 6 MB of packets that are not
+    // TCP (nothing for reassembly to keep) take a record's bridge, not the file's size.
+    let mut w = PcapWriter::new(LinkType::ETHERNET);
+    let mut arp = vec![0u8; 100];
+    arp[12..14].copy_from_slice(&[0x08, 0x06]);
+    for i in 0..60_000u64 {
+        w.packet(1_700_000_000_000_000_000 + i, &arp);
+    }
+    let file = w.finish();
+    let base = ALLOC.current_usage();
+    ALLOC.reset_peak_usage();
+    let capture = load(&file, &LoadOptions::default()).unwrap();
+    let peak = ALLOC.peak_usage().saturating_sub(base);
+    assert_eq!(capture.non_tcp_packets, 60_000);
+    assert!(
+        peak < file.len() / 8,
+        "{peak} bytes to load {} bytes of non-TCP packets",
+        file.len()
     );
 }

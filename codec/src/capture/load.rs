@@ -564,6 +564,15 @@ impl Loader {
 
     /// Reads what `chunk` completes; keeps what it leaves incomplete (`more`: bytes follow).
     fn consume(&mut self, chunk: &[u8], more: bool, progress: &mut dyn FnMut(Progress)) {
+        // A first chunk may be the whole file ([`load`] feeds it so): the format is told from
+        // its first bytes, taken a bridge's worth at a time, and the rest is read in place
+        // like any later chunk rather than copied whole into the window.
+        let mut chunk = chunk;
+        while matches!(self.state, LoaderState::Start) && chunk.len() > BRIDGE {
+            let (head, rest) = chunk.split_at(BRIDGE);
+            self.consume(head, true, progress);
+            chunk = rest;
+        }
         if matches!(self.state, LoaderState::Start) {
             self.window.extend_from_slice(chunk);
             self.start(more);
@@ -580,7 +589,6 @@ impl Loader {
             }
             return;
         }
-        let mut chunk = chunk;
         let mut chunk_base = self.base + self.window.len();
         if !self.window.is_empty() {
             // Complete the record the last chunk cut, with the start of this one.
