@@ -99,3 +99,70 @@ fn broken_records_and_blocks_fail_alike() {
         }
     }
 }
+
+/// Files larger than the loader's bridge (64 KiB), so a whole-file feed takes the path that
+/// tells the format from the first bytes and reads the rest in place: the same capture as any
+/// chunking, for every hostile shape, whole and with a record cut in the middle of the file.
+#[test]
+fn large_files_read_in_place_give_the_same_capture() {
+    let mut large = 0;
+    for (name, make) in spop_tests::shapes::SHAPES {
+        let bytes = make(12_000);
+        large += usize::from(bytes.len() > 100_000);
+        let mut broken = bytes.clone();
+        let mid = bytes.len() / 2;
+        broken[mid..mid + 4].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+        for (what, bytes) in [("whole", bytes), ("broken", broken)] {
+            let whole = load(&bytes, &LoadOptions::default());
+            let mut cuts = vec![every(4096, bytes.len()), random_cuts(7, bytes.len())];
+            cuts.extend([65_535, 65_536, 65_537, 200_000].map(|c| vec![c]));
+            for cut in cuts {
+                assert_eq!(
+                    chunked(&bytes, &cut),
+                    whole,
+                    "{name}, {what}, cuts {:?}",
+                    &cut[..1]
+                );
+            }
+        }
+    }
+    assert!(large >= 5, "only {large} shapes above 100 KB");
+}
+
+/// A pcapng file whose first block (the section header, with a 100 KB comment) is larger than
+/// the bridge: the format is told once the block is whole, however the file is fed.
+#[test]
+fn a_section_header_larger_than_the_bridge_is_read_alike() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+    let small = std::fs::read(format!("{dir}/haproxy34-clean.pcapng")).unwrap();
+    let shb_len = u32::from_le_bytes(small[4..8].try_into().unwrap()) as usize;
+    let comment = vec![b'x'; 100_000];
+    let mut shb = Vec::new();
+    shb.extend_from_slice(&0x1A2B_3C4Du32.to_le_bytes());
+    shb.extend_from_slice(&1u16.to_le_bytes());
+    shb.extend_from_slice(&0u16.to_le_bytes());
+    shb.extend_from_slice(&(-1i64).to_le_bytes());
+    shb.extend_from_slice(&1u16.to_le_bytes()); // opt_comment
+    shb.extend_from_slice(&(comment.len() as u16).to_le_bytes());
+    shb.extend_from_slice(&comment);
+    shb.extend_from_slice(&[0; 4]); // opt_endofopt
+    let total = (shb.len() + 12) as u32;
+    let mut big = 0x0A0D_0D0Au32.to_le_bytes().to_vec();
+    big.extend_from_slice(&total.to_le_bytes());
+    big.extend_from_slice(&shb);
+    big.extend_from_slice(&total.to_le_bytes());
+    big.extend_from_slice(&small[shb_len..]);
+
+    let whole = load(&big, &LoadOptions::default()).unwrap();
+    assert_eq!(
+        whole.connections,
+        load(&small, &LoadOptions::default()).unwrap().connections
+    );
+    for n in [1000, 65_536, 70_001, 150_000] {
+        assert_eq!(
+            chunked(&big, &every(n, big.len())),
+            Ok(whole.clone()),
+            "chunks of {n}"
+        );
+    }
+}
