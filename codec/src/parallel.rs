@@ -7,8 +7,8 @@
 
 use alloc::vec::Vec;
 
-/// Below this many units of work (frames, or stream bytes / 128) a second thread costs more
-/// than it saves.
+/// Below this many units of work (frames, stream bytes / 128, or file bytes / 256 for
+/// reassembly) a second thread costs more than it saves.
 const MIN_WORK: usize = 50_000;
 
 /// Most parts (threads) ever asked for: more than any machine this runs on gains from, few
