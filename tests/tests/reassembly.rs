@@ -151,27 +151,20 @@ fn ports_option_names_the_agent() {
     let bytes = w.finish();
     let auto = load(&bytes, &LoadOptions::default()).unwrap();
     assert_eq!(auto.connections[0].detection, Detection::Frames);
-    let cap = load(
-        &bytes,
-        &LoadOptions {
-            ports: vec![12345],
+    let on_ports = |ports| {
+        let options = LoadOptions {
+            ports,
             ..LoadOptions::default()
-        },
-    )
-    .unwrap();
+        };
+        load(&bytes, &options).unwrap()
+    };
+    let cap = on_ports(vec![12345]);
     let conn = &cap.connections[0];
     assert_eq!(conn.detection, Detection::Port(12345));
     assert_eq!(conn.agent.unwrap().port(), 12345);
     assert_eq!(frames(&cap, 0, H2A), vec![(FrameType::Notify, 1, 4, 1)]);
     // A port that is not in the capture: nothing is SPOP.
-    let none = load(
-        &bytes,
-        &LoadOptions {
-            ports: vec![1],
-            ..LoadOptions::default()
-        },
-    )
-    .unwrap();
+    let none = on_ports(vec![1]);
     assert_eq!((none.connections.len(), none.other_connections), (0, 1));
 }
 
