@@ -67,9 +67,9 @@ impl Shards {
         let workers = (0..workers)
             .map(|_| {
                 let (to, from) = sync_channel::<Batch>(IN_FLIGHT);
-                let (done_tx, back) = channel();
+                let (back_tx, back) = channel();
                 let done = std::thread::Builder::new()
-                    .spawn(move || work(&from, &done_tx))
+                    .spawn(move || work(&from, &back_tx))
                     .ok()?;
                 Some(Worker {
                     batch: Batch::default(),
@@ -107,11 +107,16 @@ impl Shards {
     /// numbers grow through a capture file, so they order the connections as opening did),
     /// numbered again from 0.
     pub(super) fn finish(self) -> Vec<Connection> {
-        let mut all = Vec::new();
+        // Every worker gets its last batch and the end of input before any is waited for, so
+        // they all finish at once.
+        let mut done = Vec::with_capacity(self.workers.len());
         for mut w in self.workers {
             w.send();
-            drop(w.to);
-            match w.done.join() {
+            done.push(w.done);
+        }
+        let mut all = Vec::new();
+        for worker in done {
+            match worker.join() {
                 Ok(mut conns) => all.append(&mut conns),
                 // A worker runs the same code as the one-thread reassembly: a panic there is
                 // that code's, and is passed on as it would have been.
