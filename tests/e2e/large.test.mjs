@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import {
   ARTIFACTS, FIXTURES, largeCapture, loaded, newPage, selectedFrame, setup, shot, summary, waitSelected, waitViewCount,
-  n3,
+  n3, watchWorkers, workerTraffic,
 } from "./lib.mjs";
 
 const ctx = setup();
@@ -37,6 +37,27 @@ const sampleProgress = (page) =>
 
 const rowsInPage = (page) => page.locator("#frames .row").count();
 
+/** The file slices the page sent its worker (backend.rs: 8 MiB each, at most 2 not yet taken
+ * by the worker's loader), checked against the file's `bytes`. */
+async function assertSlices(page, bytes) {
+  const { log, slices } = await workerTraffic(page);
+  const SLICE = 8 * 2 ** 20;
+  assert.equal(slices.length, Math.ceil(bytes / SLICE), `slices: ${slices}`);
+  assert.ok(slices.slice(0, -1).every((n) => n === SLICE), `slices: ${slices}`);
+  assert.equal(slices.reduce((a, b) => a + b, 0), bytes);
+  // The file was never posted whole, and its load ended after the last slice.
+  const file = log.filter((k) => /^>(id,load|id,load_file|slice|end)$/.test(k));
+  assert.deepEqual(file, [">id,load_file", ...slices.map(() => ">slice"), ">end"]);
+  let unfed = 0;
+  let most = 0;
+  for (const k of log) {
+    if (k === ">slice") most = Math.max(most, ++unfed);
+    if (k === "<fed") unfed--;
+  }
+  assert.equal(unfed, 0, "the worker took every slice");
+  assert.equal(most, 2, "at most two slices ahead of the worker");
+}
+
 test("a 100 MB capture decodes in the worker with progress, and the page stays responsive", { timeout: 10 * 60_000 }, async (t) => {
   const { summary: want, generated } = big;
   assert.ok(big.bytes > 95 * 2 ** 20, `${big.bytes} bytes`);
@@ -48,6 +69,7 @@ test("a 100 MB capture decodes in the worker with progress, and the page stays r
 
   const errors = [];
   const page = await newPage(ctx.browser, errors);
+  await watchWorkers(page);
   await page.goto(ctx.server.url);
   await page.locator("textarea#input").waitFor();
   await sampleProgress(page);
@@ -74,6 +96,8 @@ test("a 100 MB capture decodes in the worker with progress, and the page stays r
   await loaded(page, { frames: want.frames, timeout: 5 * 60_000 });
   timings.load_ms = Date.now() - t0;
   t.diagnostic(`100 MB load: ${timings.load_ms} ms from choosing the file to the first frame shown`);
+  // The page read the file in slices while the worker decoded the ones before.
+  await assertSlices(page, big.bytes);
 
   // Progress: shown from the start, values only growing, many of them.
   const samples = await page.evaluate(() => {
@@ -237,6 +261,38 @@ test("a 100 MB capture decodes in the worker with progress, and the page stays r
 
   t.diagnostic(`timings: ${JSON.stringify(timings)}`);
   writeFileSync(join(ARTIFACTS, "timings.json"), JSON.stringify({ capture: { bytes: big.bytes, frames: want.frames }, ...timings }, null, 1));
+  await page.context().close();
+});
+
+test("a file that cannot be read to its end is explained, and the next one loads", { timeout: 5 * 60_000 }, async () => {
+  const errors = [];
+  const page = await newPage(ctx.browser, errors);
+  await watchWorkers(page);
+  // The third slice's read fails, as when the file changes on disk while it is read.
+  await page.addInitScript(() => {
+    const read = Blob.prototype.arrayBuffer;
+    let reads = 0;
+    Blob.prototype.arrayBuffer = function () {
+      if (window.__failThirdRead && ++reads === 3) return Promise.reject(new DOMException("changed", "NotReadableError"));
+      return read.call(this);
+    };
+  });
+  await page.goto(ctx.server.url);
+  await page.locator("textarea#input").waitFor();
+  await page.evaluate(() => (window.__failThirdRead = true));
+  await page.locator("#file").setInputFiles(big.path);
+  const alert = page.locator(".input-error[role=alert]");
+  await alert.waitFor({ timeout: 60_000 });
+  assert.equal(await alert.innerText(), `${big.name} (${n3(big.bytes)} bytes): ${big.name}: the browser could not read this file`);
+  assert.equal(await page.locator(".progress-box").count(), 0);
+  // Two slices went, then the end of the load: no more reads.
+  const { log, slices } = await workerTraffic(page);
+  assert.deepEqual(slices, [8 * 2 ** 20, 8 * 2 ** 20]);
+  assert.deepEqual(log.filter((k) => /^>(id,load_file|slice|end)$/.test(k)), [">id,load_file", ">slice", ">slice", ">end"]);
+  await page.evaluate(() => (window.__failThirdRead = false));
+  await page.locator("#file").setInputFiles(join(FIXTURES, "haproxy34-clean.pcapng"));
+  await loaded(page, { source: "haproxy34-clean.pcapng", frames: 12 });
+  assert.deepEqual(errors, []);
   await page.context().close();
 });
 

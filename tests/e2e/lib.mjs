@@ -362,20 +362,27 @@ export const n3 = (n) => Number(n).toLocaleString("en-US");
 
 /** Before the page's scripts run, records what the page posts to its workers and what they
  * answer, as the sorted keys of each message (`"id,load"`, `"id,req"`, `"id,reply"`,
- * `"progress,stage"`, `"ready"`; `"module"` for a compiled WebAssembly.Module). Read them with
+ * `"progress,stage"`, `"ready"`; `"module"` for a compiled WebAssembly.Module): in `sent` and
+ * `received`, and both in the order they happened in `log` (`">slice"` sent, `"<fed"`
+ * received). `slices` has the byte length of each file slice sent. Read them with
  * {@link workerTraffic}. */
 export const watchWorkers = (page) =>
   page.addInitScript(() => {
     const kind = (m) => (m instanceof WebAssembly.Module ? "module" : Object.keys(m ?? {}).sort().join(","));
-    const traffic = { sent: [], received: [] };
+    const traffic = { sent: [], received: [], log: [], slices: [] };
     Object.defineProperty(window, "__workerTraffic", { value: traffic });
     const post = Worker.prototype.postMessage;
     Worker.prototype.postMessage = function (message, ...rest) {
       if (!this.__watched) {
         this.__watched = true;
-        this.addEventListener("message", (e) => traffic.received.push(kind(e.data)));
+        this.addEventListener("message", (e) => {
+          traffic.received.push(kind(e.data));
+          traffic.log.push(`<${kind(e.data)}`);
+        });
       }
       traffic.sent.push(kind(message));
+      traffic.log.push(`>${kind(message)}`);
+      if (message?.slice instanceof Uint8Array) traffic.slices.push(message.slice.byteLength);
       return post.call(this, message, ...rest);
     };
   });

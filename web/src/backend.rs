@@ -5,6 +5,9 @@
 //! Where a module worker cannot start (or in component tests), the same [`Session`] answers
 //! in-thread, so both paths share every line of protocol logic.
 //!
+//! A file goes to the worker in slices the page reads while the worker decodes the previous
+//! ones (the worker waited for its own synchronous reads: about a quarter of a 100 MB load).
+//!
 //! A page may start the worker its own way by setting [`WORKER_FACTORY`]: the single-file
 //! build (`scripts/single_file.py`) has no `pkg/worker.js` to point at, so it makes the worker
 //! from a Blob URL and hands it the wasm module it already compiled.
@@ -32,6 +35,13 @@ pub const WORKER_URL: &str = "./pkg/worker.js";
 /// [`WORKER_URL`].
 pub const WORKER_FACTORY: &str = "spopStartWorker";
 
+/// File slices are this large: fewer, larger reads are faster, but the worker's copy of one
+/// stays in its wasm memory for good and the page holds up to [`UNFED`] of them.
+const SLICE: f64 = (8 << 20) as f64;
+/// Slices posted ahead of the worker's loader: one being read while one waits to be decoded
+/// (with one, reading and decoding took turns).
+const UNFED: u32 = 2;
+
 enum Transport {
     Worker {
         worker: Worker,
@@ -52,6 +62,10 @@ struct Inner {
     pending: RefCell<Pending>,
     progress: RefCell<Option<ProgressFn>>,
     use_worker: bool,
+    /// File slices posted to the worker and not yet fed to its loader.
+    unfed: Cell<u32>,
+    /// Wakes the file reader waiting for the worker to take a slice.
+    fed: RefCell<Option<js_sys::Function>>,
 }
 
 #[derive(Default)]
@@ -86,6 +100,8 @@ impl Backend {
             pending: RefCell::new(Pending::default()),
             progress: RefCell::new(None),
             use_worker,
+            unfed: Cell::new(0),
+            fed: RefCell::new(None),
         }));
         b.restart();
         b
@@ -102,6 +118,9 @@ impl Backend {
             worker.terminate();
         }
         self.0.pending.borrow_mut().0.clear();
+        // A file reader waiting on the old worker wakes, finds it gone and stops.
+        self.0.unfed.set(0);
+        self.slice_fed();
         let transport = if self.0.use_worker {
             match self.spawn_worker() {
                 Some(t) => t,
@@ -190,6 +209,8 @@ impl Backend {
                 Some(queue)
             }
         };
+        // A file reader waiting for this worker finds it gone.
+        self.slice_fed();
         match queued {
             Some(queue) => {
                 for message in queue {
@@ -240,6 +261,11 @@ impl Backend {
             }
             return;
         }
+        if get("fed").is_truthy() {
+            self.0.unfed.set(self.0.unfed.get().saturating_sub(1));
+            self.slice_fed();
+            return;
+        }
         if let Some(fraction) = get("progress").as_f64() {
             let progress = self.0.progress.borrow().clone();
             if let Some(p) = progress {
@@ -263,27 +289,88 @@ impl Backend {
         self.0.next_id.set(id + 1);
         let _ = Reflect::set(&message, &"id".into(), &JsValue::from_f64(id as f64));
         self.0.pending.borrow_mut().0.push((id, reply));
-        let mut t = self.0.transport.borrow_mut();
-        match &mut *t {
+        if let Err(message) = self.to_worker(message) {
+            // Answer on a later turn, like the worker does, so callers see one behaviour.
+            let this = self.clone();
+            leptos::task::spawn_local(async move {
+                this.answer_locally(id, &message);
+            });
+        }
+    }
+
+    /// Posts `message` to the worker (queued until it is ready); gives it back in-thread.
+    fn to_worker(&self, message: JsValue) -> Result<(), JsValue> {
+        match &mut *self.0.transport.borrow_mut() {
             Transport::Worker {
                 worker,
-                ready,
-                queue,
+                ready: true,
                 ..
-            } => {
-                if *ready {
-                    post(worker, &message);
-                } else {
-                    queue.push(message);
-                }
-            }
-            Transport::Local(_) => {
-                drop(t);
-                // Answer on a later turn, like the worker does, so callers see one behaviour.
-                let this = self.clone();
-                leptos::task::spawn_local(async move {
-                    this.answer_locally(id, &message);
+            } => post(worker, &message),
+            Transport::Worker { queue, .. } => queue.push(message),
+            Transport::Local(_) => return Err(message),
+        }
+        Ok(())
+    }
+
+    /// The worker took a file slice: a reader waiting for room goes on.
+    fn slice_fed(&self) {
+        let wake = self.0.fed.borrow_mut().take();
+        if let Some(wake) = wake {
+            let _ = wake.call0(&JsValue::NULL);
+        }
+    }
+
+    /// The worker this engine talks to, if any.
+    fn worker(&self) -> Option<Worker> {
+        match &*self.0.transport.borrow() {
+            Transport::Worker { worker, .. } => Some(worker.clone()),
+            Transport::Local(_) => None,
+        }
+    }
+
+    /// Reads `file` slice by slice and posts the slices to `worker`, at most [`UNFED`] ahead
+    /// of its loader: the browser reads one while the worker decodes another, and the page
+    /// holds at most that many. Stops when the engine has moved on to another worker (a
+    /// cancel, a new input, a worker that died).
+    async fn send_slices(self, worker: Worker, file: web_sys::File) {
+        let current = |b: &Backend| b.worker().is_some_and(|w| w == worker);
+        let size = file.size();
+        let mut at = 0.0;
+        loop {
+            while self.0.unfed.get() >= UNFED && current(&self) {
+                let wait = js_sys::Promise::new(&mut |wake, _| {
+                    *self.0.fed.borrow_mut() = Some(wake);
                 });
+                let _ = wasm_bindgen_futures::JsFuture::from(wait).await;
+            }
+            let (key, value) = if at < size {
+                let read = match file.slice_with_f64_and_f64(at, (at + SLICE).min(size)) {
+                    Ok(slice) => wasm_bindgen_futures::JsFuture::from(slice.array_buffer())
+                        .await
+                        .ok(),
+                    Err(_) => None,
+                };
+                match read.map(|b| Uint8Array::new(&b)).filter(|b| b.length() > 0) {
+                    Some(bytes) => {
+                        at += f64::from(bytes.length());
+                        self.0.unfed.set(self.0.unfed.get() + 1);
+                        ("slice", bytes.into())
+                    }
+                    // Unreadable, or shorter than it said (changed while read): the load
+                    // ends here, as unreadable.
+                    None => ("end", file.name().into()),
+                }
+            } else {
+                ("end", JsValue::TRUE)
+            };
+            if !current(&self) {
+                return;
+            }
+            let message = Object::new();
+            let _ = Reflect::set(&message, &key.into(), &value);
+            let _ = self.to_worker(message.into());
+            if key == "end" {
+                return;
             }
         }
     }
@@ -338,8 +425,8 @@ impl Backend {
         self.start_load("load", &input, Rc::new(progress), Box::new(done));
     }
 
-    /// [`Self::load`] for a file. A worker reads it itself, in chunks (the page never holds
-    /// the whole file); in-thread, the page reads it first.
+    /// [`Self::load`] for a file. A worker gets it in slices the page reads meanwhile (the
+    /// page never holds the whole file); in-thread, the page reads it first.
     pub fn load_file(
         &self,
         file: web_sys::File,
@@ -347,6 +434,12 @@ impl Backend {
         done: impl FnOnce(Response) + 'static,
     ) {
         self.start_load("load_file", &file, Rc::new(progress), Box::new(done));
+        // After the `load_file` that opens the load (queued in order if the worker is not
+        // ready yet). Should the worker fail to start, the queued `load_file` is answered
+        // in-thread and these slices are dropped.
+        if let Some(worker) = self.worker() {
+            leptos::task::spawn_local(self.clone().send_slices(worker, file));
+        }
     }
 
     fn start_load(&self, key: &str, input: &JsValue, progress: ProgressFn, done: Reply) {
@@ -397,8 +490,11 @@ fn page_worker_factory() -> Option<js_sys::Function> {
 
 fn post(worker: &Worker, message: &JsValue) {
     // Hand the input's buffer over instead of copying it.
-    let load = Reflect::get(message, &"load".into()).unwrap_or(JsValue::UNDEFINED);
-    if let Some(bytes) = load.dyn_ref::<Uint8Array>() {
+    let get = |k: &str| Reflect::get(message, &k.into()).unwrap_or(JsValue::UNDEFINED);
+    let bytes = get("load")
+        .dyn_into::<Uint8Array>()
+        .or(get("slice").dyn_into());
+    if let Ok(bytes) = &bytes {
         let transfer = js_sys::Array::of1(&bytes.buffer());
         let _ = worker.post_message_with_transfer(message, &transfer);
     } else {
@@ -416,15 +512,6 @@ fn answer(
     let get = |k: &str| Reflect::get(message, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
     if let Some(bytes) = get("load").dyn_ref::<Uint8Array>() {
         let (s, overview) = Session::load(&bytes.to_vec(), progress);
-        *session = s;
-        return Response::Loaded(Box::new(overview));
-    }
-    if let Some(file) = get("load_file").dyn_ref::<web_sys::File>() {
-        *session = None;
-        let Some(loaded) = read_file(file, progress) else {
-            return unreadable(&file.name());
-        };
-        let (s, overview) = Session::from_capture(loaded, progress);
         *session = s;
         return Response::Loaded(Box::new(overview));
     }
@@ -460,36 +547,72 @@ fn decode<T: serde::de::DeserializeOwned>(value: &JsValue) -> Result<T, String> 
     postcard::from_bytes(&bytes).map_err(|e| e.to_string())
 }
 
-/// Reads and loads a file in the worker (FileReaderSync exists only there), slice by slice
-/// through one reused buffer into [`Loader`]: neither the page nor the engine ever holds the
-/// whole file, only what reassembly keeps. `None`: the browser could not read it.
-fn read_file(
-    file: &web_sys::File,
+/// A file load under way in the worker: the `load_file` message's id (answered at the end),
+/// the loader, and one slice-sized buffer in wasm memory that every slice is copied into.
+struct FileLoad {
+    id: JsValue,
+    loader: Loader,
+    buffer: Vec<u8>,
+}
+
+/// What a message did to the worker's file load.
+enum FileStep {
+    /// Not a file load message.
+    Other,
+    /// Nothing to answer now: `load_file` opened a load (or an `end` came for none).
+    Quiet,
+    /// A slice was fed to it.
+    Fed,
+    /// `end` finished it: the answer to `load_file`'s id.
+    Done(JsValue, Response),
+}
+
+/// The worker's part of a file load (see [`Backend::load_file`]): `load_file` opens it,
+/// `slice`s feed it, `end` answers `load_file`'s id.
+fn file_load(
+    session: &mut Option<Session>,
+    load: &mut Option<FileLoad>,
+    message: &JsValue,
     progress: &mut dyn FnMut(spop_codec::Progress),
-) -> Option<Result<spop_codec::capture::Capture, spop_codec::capture::LoadError>> {
-    // Larger slices read faster (4 MiB: 480 ms for 100 MB, 32 MiB: 380 ms) but the buffer
-    // stays in wasm memory for good.
-    const CHUNK: usize = 8 << 20;
-    let reader = web_sys::FileReaderSync::new().ok()?;
-    let size = file.size();
-    let mut loader = Loader::new(LoadOptions::default()).with_total(size as usize);
-    let mut buf = vec![0u8; CHUNK.min(size as usize)];
-    let mut at = 0.0;
-    while at < size {
-        let end = (at + CHUNK as f64).min(size);
-        let slice = file.slice_with_f64_and_f64(at, end).ok()?;
-        let chunk = Uint8Array::new(&reader.read_as_array_buffer(&slice).ok()?.into());
-        let n = (chunk.length() as usize).min(buf.len());
-        // A file that shrank while being read ends here rather than looping.
-        if n == 0 {
-            break;
-        }
-        let part = buf.get_mut(..n)?;
-        chunk.copy_to(part);
-        loader.feed(part, progress);
-        at += n as f64;
+) -> FileStep {
+    let get = |k: &str| Reflect::get(message, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+    if let Some(file) = get("load_file").dyn_ref::<web_sys::File>() {
+        // The previous capture goes first: its memory is needed for this one.
+        *session = None;
+        let size = file.size() as usize;
+        *load = Some(FileLoad {
+            id: get("id"),
+            loader: Loader::new(LoadOptions::default()).with_total(size),
+            buffer: vec![0; size.min(SLICE as usize)],
+        });
+        return FileStep::Quiet;
     }
-    Some(loader.finish(progress))
+    if let Some(bytes) = get("slice").dyn_ref::<Uint8Array>() {
+        if let Some(l) = load {
+            let n = (bytes.length() as usize).min(l.buffer.len());
+            if let Some(part) = l.buffer.get_mut(..n) {
+                bytes.subarray(0, n as u32).copy_to(part);
+                l.loader.feed(part, progress);
+            }
+        }
+        return FileStep::Fed;
+    }
+    let end = get("end");
+    if end.is_undefined() {
+        return FileStep::Other;
+    }
+    let Some(l) = load.take() else {
+        return FileStep::Quiet;
+    };
+    let response = match end.as_string() {
+        Some(name) => unreadable(&name),
+        None => {
+            let (s, overview) = Session::from_capture(l.loader.finish(progress), progress);
+            *session = s;
+            Response::Loaded(Box::new(overview))
+        }
+    };
+    FileStep::Done(l.id, response)
 }
 
 fn unreadable(name: &str) -> Response {
@@ -504,12 +627,12 @@ fn unreadable(name: &str) -> Response {
 pub fn run_worker() {
     let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let session: Rc<RefCell<Option<Session>>> = Rc::new(RefCell::new(None));
+    let load: RefCell<Option<FileLoad>> = RefCell::new(None);
     let post_scope = scope.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         let data = ev.data();
-        let id = Reflect::get(&data, &"id".into()).unwrap_or(JsValue::UNDEFINED);
         let mut last = -1.0;
-        let response = answer(&mut session.borrow_mut(), &data, &mut |p| {
+        let mut progress = |p: spop_codec::Progress| {
             let f = p.fraction();
             // About 200 messages for a whole load, whatever its size.
             if f - last >= 0.005 {
@@ -519,7 +642,24 @@ pub fn run_worker() {
                 let _ = Reflect::set(&m, &"stage".into(), &JsValue::from_str(p.stage()));
                 let _ = post_scope.post_message(&m);
             }
-        });
+        };
+        let mut session = session.borrow_mut();
+        let (id, response) =
+            match file_load(&mut session, &mut load.borrow_mut(), &data, &mut progress) {
+                FileStep::Done(id, response) => (id, response),
+                FileStep::Fed => {
+                    // Taken: the page may read another slice.
+                    let m = Object::new();
+                    let _ = Reflect::set(&m, &"fed".into(), &JsValue::TRUE);
+                    let _ = post_scope.post_message(&m);
+                    return;
+                }
+                FileStep::Quiet => return,
+                FileStep::Other => (
+                    Reflect::get(&data, &"id".into()).unwrap_or(JsValue::UNDEFINED),
+                    answer(&mut session, &data, &mut progress),
+                ),
+            };
         let m = Object::new();
         let _ = Reflect::set(&m, &"id".into(), &id);
         let reply = encode(&response)

@@ -530,6 +530,17 @@ pub struct Details {
 /// Timeline windows with at most this many frames are drawn frame by frame.
 pub const MAX_MARKS: usize = 400;
 
+/// Which of `n` bins over `span` ns holds a frame `d` ns into the window: `d * n / span`,
+/// in u64 unless the product needs more (spans beyond about 50 days). A u128 division is a
+/// library call on wasm32, and this runs for every frame in the window.
+fn bin_of(d: u64, n: usize, span: u64) -> usize {
+    let x = match d.checked_mul(n as u64) {
+        Some(p) => p / span.max(1),
+        None => (u128::from(d) * n as u128 / u128::from(span.max(1))) as u64,
+    };
+    usize::try_from(x).unwrap_or(usize::MAX)
+}
+
 /// One decoded capture and the current view of it.
 pub struct Session {
     a: Analysis,
@@ -943,8 +954,7 @@ impl Session {
             out.bins = vec![Bin::default(); n];
             for &i in window {
                 let Some(e) = a.frames.get(i) else { continue };
-                let x = ((self.rel(e.time).saturating_sub(t0) as u128 * n as u128) / span as u128)
-                    as usize;
+                let x = bin_of(self.rel(e.time).saturating_sub(t0), n, span);
                 if let Some(b) = out.bins.get_mut(x.min(n - 1)) {
                     if e.direction == Direction::HaproxyToAgent {
                         b.to_agent += 1;
@@ -1278,6 +1288,29 @@ mod tests {
         assert_eq!(t.bins.len(), 100);
         let sum: u32 = t.bins.iter().map(|b| b.to_agent + b.to_haproxy).sum();
         assert_eq!(sum as usize, o.frames);
+    }
+
+    #[test]
+    fn bins_are_the_exact_quotient_at_any_span() {
+        let exact = |d: u64, n: usize, span: u64| u128::from(d) * n as u128 / u128::from(span);
+        for span in [
+            1,
+            999,
+            1 << 40,
+            u64::MAX / 4096,
+            u64::MAX / 4096 + 1,
+            u64::MAX,
+        ] {
+            for n in [1, 800, 4096] {
+                for d in [0, 1, span / 3, span / 2, span - 1, span] {
+                    assert_eq!(
+                        bin_of(d, n, span) as u128,
+                        exact(d, n, span),
+                        "{d} {n} {span}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -96,7 +96,10 @@ pub fn Start() -> impl IntoView {
             std::time::Duration::from_millis(500),
         );
     };
+    // Not while the next input decodes: the error is the previous input's, and the label
+    // already names the new one.
     let error = move || {
+        ui.loading.with(Option::is_none).then_some(())?;
         ui.overview
             .with(|o| o.as_ref().and_then(|o| o.error.clone()))
     };

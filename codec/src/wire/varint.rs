@@ -38,17 +38,18 @@ pub fn decode(buf: &[u8]) -> Result<(u64, usize), VarintError> {
     if first < 0xF0 {
         return Ok((u64::from(first), 1));
     }
-    // u128 holds the largest 10-byte sum (< 2^75) without wrapping.
-    let mut value = u128::from(first);
+    // In u64 with checked steps, not u128: 128-bit shifts are library calls on wasm32, and
+    // varints are read for every frame. Only the 10th byte (shift 60) can overflow.
+    let mut value = Some(u64::from(first));
     let mut shift = 4u32;
     for (i, &b) in rest.iter().enumerate() {
-        value += u128::from(b) << shift;
+        value = value
+            .zip(u64::from(b).checked_mul(1 << shift))
+            .and_then(|(v, term)| v.checked_add(term));
         shift += 7;
         let used = i + 2;
         if b < 0x80 {
-            return u64::try_from(value)
-                .map(|v| (v, used))
-                .map_err(|_| VarintError::Overflow);
+            return value.map(|v| (v, used)).ok_or(VarintError::Overflow);
         }
         if used == MAX_LEN {
             return Err(VarintError::TooLong);
@@ -107,6 +108,63 @@ pub fn write(x: u64, out: &mut alloc::vec::Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// HAProxy's sum taken in u128 (no wrapping possible within ten bytes): what `decode`
+    /// computes in checked u64 steps.
+    fn reference(buf: &[u8]) -> Result<(u64, usize), VarintError> {
+        let (&first, rest) = buf
+            .split_first()
+            .ok_or(VarintError::Truncated { available: 0 })?;
+        if first < 0xF0 {
+            return Ok((u64::from(first), 1));
+        }
+        let mut value = u128::from(first);
+        for (i, &b) in rest.iter().enumerate() {
+            value += u128::from(b) << (4 + 7 * i);
+            if b < 0x80 {
+                return u64::try_from(value)
+                    .map(|v| (v, i + 2))
+                    .map_err(|_| VarintError::Overflow);
+            }
+            if i + 2 == MAX_LEN {
+                return Err(VarintError::TooLong);
+            }
+        }
+        Err(VarintError::Truncated {
+            available: buf.len(),
+        })
+    }
+
+    #[test]
+    fn every_tenth_byte_decodes_as_the_u128_sum() {
+        // Where u64 steps can overflow: the tenth byte, after the smallest and largest nine.
+        for (first, fill) in [(0xF0, 0x80), (0xFF, 0xFF), (0xFF, 0x80), (0xF0, 0xFF)] {
+            for last in 0..=u8::MAX {
+                let mut buf = [fill; MAX_LEN];
+                buf[0] = first;
+                buf[MAX_LEN - 1] = last;
+                assert_eq!(decode(&buf), reference(&buf), "{buf:02x?}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn decode_matches_the_u128_sum(
+            first in 0xF0u8..,
+            middle in proptest::collection::vec(0x80u8.., 0..10),
+            last in proptest::prelude::any::<u8>(),
+        ) {
+            // Continuation bytes then any last byte: every length, the overflowing tenth
+            // byte and the over-long ones included.
+            let mut buf = alloc::vec![first];
+            buf.extend_from_slice(&middle);
+            buf.push(last);
+            for end in 0..=buf.len() {
+                proptest::prop_assert_eq!(decode(&buf[..end]), reference(&buf[..end]));
+            }
+        }
+    }
 
     #[test]
     fn band_edges_round_trip() {
