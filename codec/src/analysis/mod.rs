@@ -571,7 +571,10 @@ pub fn analyze_timeline(
     // entries costs): indexes, NOTIFY ↔ ACK pairs per connection (the first ACK wins; later
     // ones are duplicates) and each connection's frame list, sized exactly from the counts.
     let mut by_connection: Vec<Vec<u32>> = counts.into_iter().map(Vec::with_capacity).collect();
-    let mut open: hashbrown::HashMap<(usize, u64, u64), usize> = hashbrown::HashMap::new();
+    // Keyed by (connection, STREAM-ID) and FRAME-ID as two 128-bit words: hashed in two
+    // steps, where a tuple of three took three buffered writes (128-bit shifts, library calls
+    // on wasm32).
+    let mut open: hashbrown::HashMap<(u128, u128), usize> = hashbrown::HashMap::new();
     let mut unpaired = Vec::new();
     let mut types = [0u64; 4];
     for i in 0..timeline.len() {
@@ -585,7 +588,10 @@ pub fn analyze_timeline(
         if let Some(word) = types.get_mut(usize::from(t >> 6)) {
             *word |= 1 << (t & 63);
         }
-        let key = (e.connection, e.stream_id, e.frame_id);
+        let key = (
+            (e.connection as u128) << 64 | u128::from(e.stream_id),
+            u128::from(e.frame_id),
+        );
         match e.frame_type {
             FrameType::Notify => {
                 // A NOTIFY with the same ids still open stays without an ACK for good.

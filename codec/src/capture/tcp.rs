@@ -10,7 +10,8 @@
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
-use core::net::SocketAddr;
+use core::hash::{Hash, Hasher};
+use core::net::{IpAddr, SocketAddr};
 
 use super::{TcpSegment, Timestamp};
 
@@ -284,14 +285,39 @@ pub struct Reassembler {
     conns: Vec<ConnState>,
     /// Open connection per unordered address pair (hashed: looked up for every packet, where
     /// ordered comparisons of socket addresses were a tenth of the load).
-    open: hashbrown::HashMap<(SocketAddr, SocketAddr), usize>,
+    open: hashbrown::HashMap<FlowKey, usize>,
 }
 
-fn flow_key(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
-    if a <= b {
-        (a, b)
-    } else {
-        (b, a)
+/// An unordered address pair, as the flow map's key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FlowKey {
+    lo: SocketAddr,
+    hi: SocketAddr,
+}
+
+fn flow_key(a: SocketAddr, b: SocketAddr) -> FlowKey {
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    FlowKey { lo, hi }
+}
+
+impl Hash for FlowKey {
+    /// IPv4 pairs as one 128-bit word: the derived hash wrote tags, addresses and ports one
+    /// by one, which the hasher buffers with 128-bit shifts (library calls on wasm32), for
+    /// every packet; it was a quarter of loading in the browser. Each form is injective, so
+    /// crafted addresses collide no more than the seeded hash lets them.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let bits = |s: &SocketAddr| match s.ip() {
+            IpAddr::V4(ip) => u128::from(ip.to_bits()),
+            IpAddr::V6(ip) => ip.to_bits(),
+        };
+        let ports = u128::from(self.lo.port()) << 16 | u128::from(self.hi.port());
+        if self.lo.is_ipv4() && self.hi.is_ipv4() {
+            state.write_u128(bits(&self.lo) << 64 | bits(&self.hi) << 32 | ports);
+        } else {
+            state.write_u128(bits(&self.lo));
+            state.write_u128(bits(&self.hi));
+            state.write_u128(ports);
+        }
     }
 }
 
@@ -375,12 +401,7 @@ impl Reassembler {
         }
     }
 
-    fn open_connection(
-        &mut self,
-        key: (SocketAddr, SocketAddr),
-        seg: &TcpSegment<'_>,
-        packet: PacketRef,
-    ) -> usize {
+    fn open_connection(&mut self, key: FlowKey, seg: &TcpSegment<'_>, packet: PacketRef) -> usize {
         // A SYN+ACK seen first means its sender is the server.
         let (client, server) = if seg.flags.syn && seg.flags.ack {
             (seg.dst, seg.src)
@@ -423,6 +444,57 @@ impl Reassembler {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn address_pairs_alike_in_bits_stay_apart() {
+        use core::net::{Ipv4Addr, Ipv6Addr};
+        // IPv4, IPv6 with the same low bits, and IPv4-mapped IPv6: three flows whose keys hash
+        // in different forms but must never merge; each direction finds its own flow.
+        let v4 = |d: u8| IpAddr::V4(Ipv4Addr::new(10, 0, 0, d));
+        let v6 = |d: u8| IpAddr::V6(Ipv6Addr::from_bits(0x0a00_0000 | u128::from(d)));
+        let mapped = |d: u8| IpAddr::V6(Ipv4Addr::new(10, 0, 0, d).to_ipv6_mapped());
+        let flows = [v4, v6, mapped].map(|ip| {
+            (
+                SocketAddr::new(ip(1), 40_000),
+                SocketAddr::new(ip(2), 12_345),
+            )
+        });
+        let mut r = Reassembler::new();
+        let mut number = 0;
+        let mut push = |r: &mut Reassembler, src, dst, syn, payload: &[u8]| {
+            number += 1;
+            let seg = TcpSegment {
+                src,
+                dst,
+                // The SYN takes one sequence number before the data.
+                seq: if syn { 99 } else { 100 },
+                ack: 0,
+                flags: crate::capture::TcpFlags {
+                    syn,
+                    ..Default::default()
+                },
+                payload,
+                payload_len: payload.len() as u32,
+                payload_offset: 0,
+            };
+            let timestamp = u64::from(number);
+            r.push(&seg, PacketRef { number, timestamp });
+        };
+        for (i, &(client, server)) in flows.iter().enumerate() {
+            push(&mut r, client, server, true, &[]);
+            push(&mut r, server, client, false, &[b'a' + i as u8]);
+        }
+        for (i, &(client, server)) in flows.iter().enumerate() {
+            push(&mut r, client, server, false, &[b'A' + i as u8]);
+        }
+        let conns = r.finish();
+        assert_eq!(conns.len(), 3);
+        for (i, (c, &(client, server))) in conns.iter().zip(&flows).enumerate() {
+            assert_eq!((c.client, c.server), (client, server));
+            assert_eq!(c.streams[0].data, [b'A' + i as u8]);
+            assert_eq!(c.streams[1].data, [b'a' + i as u8]);
+        }
+    }
 
     #[test]
     fn unwrap_offsets() {
