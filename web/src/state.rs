@@ -345,7 +345,7 @@ impl Ui {
         }
     }
 
-    /// Reads a browser `File` and decodes it (the worker reads it, in chunks).
+    /// Reads a browser `File` and decodes it (in slices the worker decodes as they are read).
     pub fn open_file(self, file: web_sys::File) {
         // Reading the file counts: it is part of what the person waits for.
         self.input_chosen();
