@@ -343,6 +343,9 @@ impl Backend {
                 });
                 let _ = wasm_bindgen_futures::JsFuture::from(wait).await;
             }
+            if !current(&self) {
+                return;
+            }
             let (key, value) = if at < size {
                 let read = match file.slice_with_f64_and_f64(at, (at + SLICE).min(size)) {
                     Ok(slice) => wasm_bindgen_futures::JsFuture::from(slice.array_buffer())
