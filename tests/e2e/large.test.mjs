@@ -268,12 +268,14 @@ test("a file that cannot be read to its end is explained, and the next one loads
   const errors = [];
   const page = await newPage(ctx.browser, errors);
   await watchWorkers(page);
-  // The third slice's read fails, as when the file changes on disk while it is read.
+  // The third slice's read fails, as when the file changes on disk while it is read; later,
+  // reads take half a second.
   await page.addInitScript(() => {
     const read = Blob.prototype.arrayBuffer;
     let reads = 0;
     Blob.prototype.arrayBuffer = function () {
       if (window.__failThirdRead && ++reads === 3) return Promise.reject(new DOMException("changed", "NotReadableError"));
+      if (window.__slowReads) return new Promise((wait) => setTimeout(wait, 500)).then(() => read.call(this));
       return read.call(this);
     };
   });
@@ -289,8 +291,14 @@ test("a file that cannot be read to its end is explained, and the next one loads
   const { log, slices } = await workerTraffic(page);
   assert.deepEqual(slices, [8 * 2 ** 20, 8 * 2 ** 20]);
   assert.deepEqual(log.filter((k) => /^>(id,load_file|slice|end)$/.test(k)), [">id,load_file", ">slice", ">slice", ">end"]);
-  await page.evaluate(() => (window.__failThirdRead = false));
+  await page.evaluate(() => {
+    window.__failThirdRead = false;
+    window.__slowReads = true;
+  });
   await page.locator("#file").setInputFiles(join(FIXTURES, "haproxy34-clean.pcapng"));
+  // While the next file decodes, the error is not shown under its name.
+  await page.locator(".progress-box").waitFor();
+  assert.equal(await page.locator(".input-error").count(), 0);
   await loaded(page, { source: "haproxy34-clean.pcapng", frames: 12 });
   assert.deepEqual(errors, []);
   await page.context().close();
