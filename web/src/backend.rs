@@ -356,7 +356,6 @@ impl Backend {
                 match read.map(|b| Uint8Array::new(&b)).filter(|b| b.length() > 0) {
                     Some(bytes) => {
                         at += f64::from(bytes.length());
-                        self.0.unfed.set(self.0.unfed.get() + 1);
                         ("slice", bytes.into())
                     }
                     // Unreadable, or shorter than it said (changed while read): the load
@@ -375,6 +374,9 @@ impl Backend {
             if key == "end" {
                 return;
             }
+            // Counted once posted: a reader stopped by a restart leaves nothing counted for
+            // the next worker.
+            self.0.unfed.set(self.0.unfed.get() + 1);
         }
     }
 
