@@ -143,6 +143,9 @@ pub fn report(out: &mut dyn Write, a: &Analysis, view: &View) -> io::Result<()> 
         a.capture.other_connections,
         a.frames.len()
     )?;
+    for note in a.capture.notes() {
+        writeln!(out, "{}: {note}", p.bold("note"))?;
+    }
     writeln!(out, "{}: {}", p.bold("findings"), counts_line(e, w, i))?;
     for f in a.findings.iter().filter(|f| f.connection.is_none()) {
         writeln!(out, "  {}", finding_line(&p, f))?;

@@ -93,3 +93,52 @@ fn other_tcp_traffic() {
         "no SPOP connection found (4 packet(s), 1 other TCP connection(s), 0 not TCP)",
     );
 }
+
+/// A capture cut short is read up to the cut, and every output says so: its findings alone
+/// would look like a clean capture.
+#[test]
+fn a_capture_cut_short_says_so_in_every_format() {
+    let file = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/haproxy26-clean.pcap"
+    ))
+    .unwrap();
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{}-cut-short.pcap", std::process::id()));
+    std::fs::write(&path, &file[..2000]).unwrap();
+    let says = "the file ends badly, so what follows is missing: pcap record 17";
+    for format in ["text", "markdown", "json"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_spop-inspect"))
+            .args(["--format", format])
+            .arg(&path)
+            .output()
+            .expect("spawn spop-inspect");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{format}: no finding to fail on"
+        );
+        assert!(stdout.contains(says), "{format}: {stdout}");
+    }
+    let json = Command::new(env!("CARGO_BIN_EXE_spop-inspect"))
+        .args(["--format", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["input"]["notes"].as_array().map(Vec::len), Some(1));
+    let whole = Command::new(env!("CARGO_BIN_EXE_spop-inspect"))
+        .args([
+            "--format",
+            "json",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../tests/fixtures/haproxy26-clean.pcap"
+            ),
+        ])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&whole.stdout).unwrap();
+    assert_eq!(report["input"]["notes"], serde_json::json!([]));
+}

@@ -173,6 +173,9 @@ pub struct InputReport {
     pub format: String,
     /// For people.
     pub label: String,
+    /// What the findings do not say about the input: a file that ends badly, packets that
+    /// could not be used fully ([`crate::capture::Capture::notes`]).
+    pub notes: Vec<String>,
 }
 
 /// Counts.
@@ -537,6 +540,7 @@ impl InputReport {
         InputReport {
             format: a.capture.input.name(),
             label: a.capture.input.to_string(),
+            notes: a.capture.notes(),
         }
     }
 }

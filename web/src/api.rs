@@ -53,6 +53,9 @@ export interface InputReport {
   format: string;
   /** For people. */
   label: string;
+  /** What the findings do not say about the input: a file that ends badly, packets that could
+   * not be used fully. */
+  notes: string[];
 }
 
 /** Counts. */

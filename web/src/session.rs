@@ -722,17 +722,7 @@ impl Session {
     pub fn overview(&self) -> Overview {
         let a = &self.a;
         let (e, w, i) = a.counts();
-        let mut notes = Vec::new();
-        if let Some(err) = &a.capture.file_error {
-            notes.push(format!("the file ends badly: {err}"));
-        }
-        if a.capture.note_count > 0 {
-            let mut s = format!("{} packet(s) could not be used fully", a.capture.note_count);
-            for n in a.capture.notes.iter().take(5) {
-                let _ = write!(s, "; packet {}: {}", n.packet, n.issue);
-            }
-            notes.push(s);
-        }
+        let notes = a.capture.notes();
         let types: Vec<_> = a.frame_types().collect();
         let connections = a
             .connections

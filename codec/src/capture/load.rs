@@ -131,6 +131,35 @@ pub struct Capture {
 }
 
 impl Capture {
+    /// What a reader of any report must know about the input beyond its findings, for
+    /// people: the file ending before its last record (reading stopped there, so later
+    /// traffic is missing) and the packets that could not be used fully (IP fragments,
+    /// snapshot-length cuts, malformed headers: their bytes are missing from the streams).
+    /// Empty for a capture read whole.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some(e) = &self.file_error {
+            notes.push(alloc::format!(
+                "the file ends badly, so what follows is missing: {e}"
+            ));
+        }
+        if self.note_count > 0 {
+            let mut s = alloc::format!("{} packet(s) could not be used fully", self.note_count);
+            for n in self.notes.iter().take(5) {
+                let _ = fmt::Write::write_fmt(
+                    &mut s,
+                    format_args!("; packet {}: {}", n.packet, n.issue),
+                );
+            }
+            if self.note_count > 5 {
+                let _ =
+                    fmt::Write::write_fmt(&mut s, format_args!("; {} more", self.note_count - 5));
+            }
+            notes.push(s);
+        }
+        notes
+    }
+
     /// For a capture with no SPOP connection, why, for people: what was read, and the first
     /// packets the decoder could not use (an unsupported link type says so here). `None` when
     /// there is SPOP to inspect.

@@ -98,6 +98,9 @@ fn write_report(out: &mut String, a: &Analysis, o: &MarkdownOptions<'_>) -> fmt:
         "- **Input:** {}, {} packet(s)",
         a.capture.input, a.capture.packets
     )?;
+    for note in a.capture.notes() {
+        writeln!(out, "- **Note:** {}", text(&note))?;
+    }
     writeln!(
         out,
         "- **SPOP connections:** {} ({} frames)",
