@@ -91,3 +91,34 @@ fn every_text_sample_gives_the_frames_of_its_capture() {
     }
     assert!(checked >= 29, "{checked} samples");
 }
+
+/// A sample of a clean capture that holds one side only (`.c2s.`, `.s2c.`: the other side is
+/// unknown, not silent), or both sides in blocks of their own (a VTest script: put in the order
+/// a run sends them), raises no error and no warning, as the capture itself raises none.
+#[test]
+fn one_sided_and_script_samples_of_clean_captures_raise_nothing() {
+    use spop_codec::analysis::{analyze, AnalysisOptions};
+    let dir = format!("{}/fixtures/text", env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| {
+            n.contains("-clean.")
+                && (n.contains(".c2s.") || n.contains(".s2c.") || n.starts_with("vtest-"))
+        })
+        .collect();
+    names.sort();
+    assert!(names.len() >= 9, "{names:?}");
+    for name in &names {
+        let cap = load(&read(&format!("text/{name}")), &LoadOptions::default()).unwrap();
+        let a = analyze(cap, &AnalysisOptions::default());
+        let loud: Vec<String> = a
+            .findings
+            .iter()
+            .filter(|f| f.severity != spop_codec::analysis::Severity::Info)
+            .map(|f| format!("{}: {}", f.rule.code, f.message))
+            .collect();
+        assert!(loud.is_empty(), "{name}: {loud:#?}");
+        assert!(!a.frames.is_empty(), "{name}");
+    }
+}

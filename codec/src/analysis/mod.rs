@@ -416,6 +416,18 @@ impl Analysis {
             .map(|e| e.index)
     }
 
+    /// Whether direction `d` of connection `connection` is simply not in the input: one side
+    /// pasted alone (a raw SPOP stream of one direction), so the other side is unknown, not
+    /// silent. Never for packets, where TCP shows both directions.
+    pub(crate) fn side_absent(&self, connection: usize, d: Direction) -> bool {
+        self.capture.input.container == crate::capture::Container::RawStream
+            && self
+                .capture
+                .connections
+                .get(connection)
+                .is_some_and(|c| c.stream(d).data.is_empty())
+    }
+
     /// How many findings of each severity: (errors, warnings, infos).
     pub fn counts(&self) -> (usize, usize, usize) {
         let n = |s| self.findings.iter().filter(|f| f.severity == s).count();

@@ -240,9 +240,14 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
     // What the capture may be missing: a NOTIFY sent before it started or lost in a gap
     // explains an unmatched ACK, an ACK lost in a gap explains an unanswered NOTIFY.
     let stream = |d: Direction| a.capture.connections.get(conn.id).map(|s| s.stream(d));
+    // One side pasted alone: what the other said (the agent's HELLO with what it agreed to,
+    // its ACKs; HAProxy's NOTIFYs) is unknown, not missing.
+    let agent_absent = a.side_absent(conn.id, Direction::AgentToHaproxy);
     let notifies_missing = stream(Direction::HaproxyToAgent).and_then(|s| {
         let lost: u64 = s.gaps.iter().map(|g| g.missing).sum();
-        if s.start == StreamStart::MidStream {
+        if a.side_absent(conn.id, Direction::HaproxyToAgent) {
+            Some(String::from("HAProxy's side is not in the input"))
+        } else if s.start == StreamStart::MidStream {
             Some(String::from("the capture started after the connection did"))
         } else if lost > 0 {
             Some(format!(
@@ -270,7 +275,7 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                 highest_sid = Some(highest_sid.map_or(e.stream_id, |h| h.max(e.stream_id)));
                 sent.insert(key, e.index);
                 outstanding += 1;
-                if outstanding > 1 && !pipelining && !reported_x005 {
+                if outstanding > 1 && !pipelining && !agent_absent && !reported_x005 {
                     reported_x005 = true;
                     cx.emit(&X005, c, alloc::vec![e.index], cx.frame(e.index), format!("{outstanding} NOTIFYs outstanding on a connection that did not agree on pipelining"));
                 }
@@ -307,7 +312,10 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                     if let Some(other) = elsewhere {
                         message.push_str(&format!(" on this connection; its ACK came on connection {}, where HAProxy does not look for it without async", other.connection + 1));
                     }
-                    let severity = if acks_lost > 0 {
+                    let severity = if agent_absent {
+                        message.push_str(" (the agent's side is not in the input)");
+                        Severity::Info
+                    } else if acks_lost > 0 {
                         message.push_str(&format!(" ({acks_lost} byte(s) of the agent → HAProxy stream are missing from the capture: the ACK may be among them)"));
                         Severity::Info
                     } else {

@@ -201,7 +201,8 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
             .filter(|e| matches!(e.frame_type, FrameType::Notify | FrameType::Ack))
         {
             let early = match agent_hello_time {
-                None => true,
+                // No AGENT-HELLO: early, unless the agent's side is not in the input at all.
+                None => !a.side_absent(conn.id, Direction::AgentToHaproxy),
                 Some(t) => (e.time, e.packet) < t,
             };
             if early && capture.stream(e.direction).start == StreamStart::Syn {

@@ -770,10 +770,18 @@ client c1 -connect ${s1_sock} {
         c.peer_bytes(0),
         hex("0000000e 03 00000001 01 01 01 03 02 01 60 02 01")
     );
+    // In the order a run sends them: the server's ACK once it has its 18 bytes.
     assert_eq!(
         c.chunks.iter().map(|c| c.line).collect::<Vec<_>>(),
-        vec![6, 10, 11]
+        vec![10, 11, 6]
     );
+
+    // A side waiting for more than the other ever sends: once nothing else can go.
+    let (_, conns, _) = connections(
+        "server s1 {\n rxhex 99\n sendhex \"01\"\n}\nclient c1 {\n sendhex \"02\"\n sendhex \"03\"\n}\n",
+    );
+    let lines: Vec<usize> = conns[0].chunks.iter().map(|c| c.line).collect();
+    assert_eq!(lines, vec![6, 7, 3]);
 
     // Lines without a block: sender unknown.
     let (_, conns, _) = connections("sendhex \"00000007 67 00000001 0101\"\n");

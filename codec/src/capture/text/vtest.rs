@@ -12,9 +12,14 @@
 //!
 //! Each `sendhex` is one chunk. Inside a `client` block it is sent by the connection's opener
 //! (peer 0, HAProxy's side), inside a `server` block by the other side (peer 1, the agent);
-//! outside any block the sender is unknown. Everything else (`rxhex`, `recv`, `expect`, …) is
-//! script, not data, and is skipped. All chunks form one connection; the peers are named after
-//! the first `client` and `server` blocks.
+//! outside any block the sender is unknown. Everything else (`expect`, …) is script, not data,
+//! and is skipped. All chunks form one connection; the peers are named after the first `client`
+//! and `server` blocks.
+//!
+//! A script has no times, and it lists each side in a block of its own, so file order is not
+//! the order things were said. `rxhex N` and `recv N` are: a side sends what follows them only
+//! once it has received N more bytes. The chunks are put in the order a run of the script
+//! sends them, so the analysis sees each ACK after its NOTIFY, as on the wire.
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -75,6 +80,10 @@ pub(crate) fn parse(
     // (peer of the enclosing client/server block, depth at which it was opened).
     let mut block: Option<(u8, isize)> = None;
     let mut depth: isize = 0;
+    // Per peer: bytes its script has waited for so far (`rxhex N`, `recv N`).
+    let mut received = [0u64; 2];
+    // Per chunk: what its sender had to receive before sending it.
+    let mut after: Vec<u64> = Vec::new();
     for line in lines::lines(text) {
         if let Some((peer, name)) = block_start(line.text) {
             if block.is_none() {
@@ -89,8 +98,16 @@ pub(crate) fn parse(
             depth += brace_delta(line.text);
             continue;
         }
+        if let (Some((peer, _)), Some(n)) = (block, receive_count(line.text)) {
+            if let Some(r) = received.get_mut(usize::from(peer)) {
+                *r = r.saturating_add(n);
+            }
+        }
         if let Some(arg) = sendhex_arg(line.text.as_bytes()) {
             let data = sendhex(line, arg)?;
+            after.push(block.map_or(0, |(p, _)| {
+                received.get(usize::from(p)).copied().unwrap_or(0)
+            }));
             conn.chunks.push(StreamChunk {
                 peer: block.map(|(p, _)| p),
                 data,
@@ -104,11 +121,71 @@ pub(crate) fn parse(
             block = None;
         }
     }
+    conn.chunks = run_order(core::mem::take(&mut conn.chunks), &after);
     Ok(if conn.chunks.is_empty() {
         Vec::new()
     } else {
         alloc::vec![conn]
     })
+}
+
+/// `rxhex N` / `recv N`: the N bytes the line waits for.
+fn receive_count(text: &str) -> Option<u64> {
+    let mut words = text.split_whitespace();
+    match words.next()? {
+        "rxhex" | "recv" => words.next()?.parse().ok(),
+        _ => None,
+    }
+}
+
+/// The chunks in the order a run of the script sends them: a chunk goes once its sender has
+/// received `after[i]` bytes from the other side; of two that can go, the answer (the
+/// server's, the agent) first, as a reply follows what it answers. A script that waits for
+/// more than the other side ever sends (a deadlock, or bytes not from `sendhex`) falls back
+/// to file order for the chunk listed first. Chunks outside any block come last.
+fn run_order(chunks: Vec<StreamChunk>, after: &[u64]) -> Vec<StreamChunk> {
+    let mut sent = [0u64; 2];
+    // Per peer, its chunks' indexes in file order; `next` is each queue's front.
+    let queue = |p: u8| -> Vec<usize> {
+        chunks
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.peer == Some(p))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let queues = [queue(0), queue(1)];
+    let mut next = [0usize; 2];
+    let mut order = Vec::with_capacity(chunks.len());
+    // Each step takes one chunk from a queue, so this ends after every chunk is placed.
+    loop {
+        let front = |p: usize| queues.get(p).and_then(|q| q.get(next[p])).copied();
+        let ready =
+            |p: usize| front(p).filter(|&i| after.get(i).copied().unwrap_or(0) <= sent[1 - p]);
+        let pick = [1, 0]
+            .into_iter()
+            .find(|&p| ready(p).is_some())
+            .or_else(|| {
+                (0..2)
+                    .filter(|&p| front(p).is_some())
+                    .min_by_key(|&p| front(p))
+            });
+        let Some(p) = pick else { break };
+        let Some(i) = front(p) else { break };
+        next[p] += 1;
+        if let Some(c) = chunks.get(i) {
+            sent[p] = sent[p].saturating_add(c.data.len() as u64);
+        }
+        order.push(i);
+    }
+    let mut out: Vec<Option<StreamChunk>> = chunks.into_iter().map(Some).collect();
+    let mut result: Vec<StreamChunk> = order
+        .into_iter()
+        .filter_map(|i| out.get_mut(i).and_then(Option::take))
+        .collect();
+    // Chunks of no block (sender unknown, so not placed): after the others, in file order.
+    result.extend(out.into_iter().flatten());
+    result
 }
 
 /// The hex of a `sendhex` argument at `arg`: a quoted string (or a bare word) of hex digits
