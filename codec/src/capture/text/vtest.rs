@@ -144,38 +144,44 @@ fn receive_count(text: &str) -> Option<u64> {
 /// more than the other side ever sends (a deadlock, or bytes not from `sendhex`) falls back
 /// to file order for the chunk listed first. Chunks outside any block come last.
 fn run_order(chunks: Vec<StreamChunk>, after: &[u64]) -> Vec<StreamChunk> {
-    let mut sent = [0u64; 2];
-    // Per peer, its chunks' indexes in file order; `next` is each queue's front.
-    let queue = |p: u8| -> Vec<usize> {
-        chunks
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.peer == Some(p))
-            .map(|(i, _)| i)
-            .collect()
+    /// One side of the script: its chunks in file order, how many went, bytes it sent.
+    struct Side {
+        chunks: Vec<usize>,
+        next: usize,
+        sent: u64,
+    }
+    let side = |p: u8| Side {
+        chunks: (0..chunks.len())
+            .filter(|&i| chunks.get(i).is_some_and(|c| c.peer == Some(p)))
+            .collect(),
+        next: 0,
+        sent: 0,
     };
-    let queues = [queue(0), queue(1)];
-    let mut next = [0usize; 2];
+    // [HAProxy's side (the client), the agent's (the server)].
+    let mut sides = [side(0), side(1)];
     let mut order = Vec::with_capacity(chunks.len());
-    // Each step takes one chunk from a queue, so this ends after every chunk is placed.
+    // Each step takes one chunk from a side, so this ends once every chunk is placed.
     loop {
-        let front = |p: usize| queues.get(p).and_then(|q| q.get(next[p])).copied();
-        let ready =
-            |p: usize| front(p).filter(|&i| after.get(i).copied().unwrap_or(0) <= sent[1 - p]);
-        let pick = [1, 0]
-            .into_iter()
-            .find(|&p| ready(p).is_some())
-            .or_else(|| {
-                (0..2)
-                    .filter(|&p| front(p).is_some())
-                    .min_by_key(|&p| front(p))
-            });
-        let Some(p) = pick else { break };
-        let Some(i) = front(p) else { break };
-        next[p] += 1;
-        if let Some(c) = chunks.get(i) {
-            sent[p] = sent[p].saturating_add(c.data.len() as u64);
-        }
+        let [h, g] = &sides;
+        let front = |s: &Side| s.chunks.get(s.next).copied();
+        let ready = |s: &Side, other: &Side| {
+            front(s).filter(|&i| after.get(i).is_none_or(|&n| n <= other.sent))
+        };
+        let pick = match (ready(g, h), ready(h, g), front(h), front(g)) {
+            (Some(_), _, _, _) => 1,
+            (None, Some(_), _, _) => 0,
+            (None, None, Some(a), Some(b)) => usize::from(b < a),
+            (None, None, Some(_), None) => 0,
+            (None, None, None, Some(_)) => 1,
+            (None, None, None, None) => break,
+        };
+        let [h, g] = &mut sides;
+        let s = if pick == 0 { h } else { g };
+        let Some(i) = front(s) else { break };
+        s.next += 1;
+        s.sent = s
+            .sent
+            .saturating_add(chunks.get(i).map_or(0, |c| c.data.len() as u64));
         order.push(i);
     }
     let mut out: Vec<Option<StreamChunk>> = chunks.into_iter().map(Some).collect();
