@@ -326,3 +326,35 @@ fn a_closed_pipe_is_not_an_error() {
     }
     std::fs::remove_file(&path).unwrap();
 }
+
+/// An input without times (a VTest script) has no latency to report: null in JSON and no
+/// "latency 0.000 ms" in the text, where a capture of the same exchange measures it.
+#[test]
+fn no_latency_is_made_up_for_an_input_without_times() {
+    let script = fixture("text/vtest-sendhex.haproxy34-clean.vtc");
+    let out = run(&["--format", "json", &script], b"");
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = &r["connections"][0];
+    assert_eq!(c["answered"], 5, "{c}");
+    assert!(
+        c["median_latency_ms"].is_null() && c["max_latency_ms"].is_null(),
+        "{c}"
+    );
+    let acks: Vec<&serde_json::Value> = r["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["type"] == "ACK")
+        .collect();
+    assert_eq!(acks.len(), 5);
+    assert!(acks
+        .iter()
+        .all(|f| f["latency_ms"].is_null() && !f["pair"].is_null()));
+    let text = stdout(&run(&["--color", "never", &script], b""));
+    assert!(!text.contains("latency"), "{text}");
+
+    let capture = fixture("haproxy34-clean.pcap");
+    let out = run(&["--format", "json", &capture], b"");
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(r["connections"][0]["median_latency_ms"].as_f64().unwrap() > 0.0);
+}

@@ -570,7 +570,8 @@ impl FrameReport {
             crate::wire::FrameType::Ack => e
                 .paired()
                 .and_then(|n| a.frames.get(n))
-                .map(|n| e.time.saturating_sub(n.time) as f64 / 1e6),
+                .and_then(|n| e.latency_since(n))
+                .map(|l| l as f64 / 1e6),
             _ => None,
         };
         FrameReport {

@@ -198,10 +198,13 @@ fn row_view(ui: Ui, r: Row, top: Signal<f64>) -> impl IntoView {
     let frame_type = r.label.clone();
     let pair = r.pair.map(|(p, ns)| {
         format!(
-            " · {} #{} in {}",
+            " · {} #{}{}",
             if r.to_agent { "ACK" } else { "NOTIFY" },
             p + 1,
-            crate::session::duration(ns)
+            ns.map_or(String::new(), |ns| format!(
+                " in {}",
+                crate::session::duration(ns)
+            ))
         )
     });
     let summary_title = match r.embedded_in {

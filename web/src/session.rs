@@ -397,8 +397,8 @@ pub struct Row {
     pub codes: Vec<String>,
     /// Written inside another frame's bytes (that frame's index).
     pub embedded_in: Option<usize>,
-    /// NOTIFY↔ACK partner and the latency in ns.
-    pub pair: Option<(usize, u64)>,
+    /// NOTIFY↔ACK partner and the latency in ns (`None` for an input without times).
+    pub pair: Option<(usize, Option<u64>)>,
 }
 
 /// A timeline window.
@@ -949,7 +949,11 @@ impl Session {
                     embedded_in: e.outer(),
                     pair: e.paired().and_then(|p| {
                         let other = a.frames.get(p)?;
-                        Some((p, e.time.abs_diff(other.time)))
+                        let (notify, ack) = match e.frame_type {
+                            spop_codec::wire::FrameType::Ack => (other, e),
+                            _ => (e, other),
+                        };
+                        Some((p, ack.latency_since(notify)))
                     }),
                 })
             })

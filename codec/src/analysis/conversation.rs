@@ -71,7 +71,8 @@ pub struct AgentHello {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Pair {
-    /// ACK time − NOTIFY time, in nanoseconds.
+    /// ACK time − NOTIFY time, in nanoseconds (`None` without an ACK, or without times:
+    /// [`FrameEntry::latency_since`]).
     pub latency: Option<u64>,
     /// Timeline index of its ACK, if it came.
     pub ack: Option<u32>,
@@ -381,7 +382,7 @@ fn summarize_some(a: &Analysis, conns: &[SpopConnection]) -> Vec<ConnectionSumma
                     let latency = e
                         .paired()
                         .and_then(|i| a.frames.get(i))
-                        .map(|ack| ack.time.saturating_sub(e.time));
+                        .and_then(|ack| ack.latency_since(e));
                     pairs.push(Pair {
                         notify: e.index as u32,
                         ack: e.pair,

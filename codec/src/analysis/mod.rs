@@ -242,6 +242,13 @@ impl FrameEntry {
     pub fn paired(&self) -> Option<usize> {
         self.pair.map(|i| i as usize)
     }
+
+    /// For an ACK, the time since `notify` (ns); `None` when neither has a time (an input
+    /// without times, as pasted streams and dumps without timestamps are: every time is 0,
+    /// and a latency of 0 would be a measurement nobody made).
+    pub fn latency_since(&self, notify: &FrameEntry) -> Option<u64> {
+        (self.time != 0 || notify.time != 0).then(|| self.time.saturating_sub(notify.time))
+    }
 }
 
 /// A frame's identity that survives re-analysis and sharing: its connection, its direction and
