@@ -61,17 +61,18 @@ struct InspectArgs {
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
     /// Report ACKs slower than this many milliseconds (SPOP-X008).
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", value_parser = milliseconds)]
     slow_ack: Option<f64>,
     /// Threads for reassembling and analysing a large capture (0: one per core; at most 64). The
     /// report is the same for any number.
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    threads: usize,
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=64))]
+    threads: u16,
     /// Show only this connection (1-based, as numbered in the output) in the text and Markdown
     /// reports; with --link or --bundle, share only it.
     #[arg(long, value_name = "N")]
     connection: Option<usize>,
-    /// Show at most this many frames per connection in the text timeline (0: all).
+    /// Show at most this many frames per connection in the text timeline (0: all); frames
+    /// with errors or warnings show past it, the rest is counted in one line.
     #[arg(long, value_name = "FRAMES", default_value_t = 200)]
     limit: usize,
     /// Print a link to the web inspector at BASE_URL that opens this capture (its SPOP
@@ -136,6 +137,16 @@ const EXAMPLES: &str = "Examples:
 Exit status: 0 clean, 1 findings at the --fail-on level, 2 unreadable input or no SPOP in it
 (or an unwritable --bundle file).";
 
+/// `--slow-ack`: a finite number of milliseconds, 0 or more.
+fn milliseconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(ms) if ms.is_finite() && ms >= 0.0 => Ok(ms),
+        _ => Err(String::from(
+            "expected milliseconds, a number 0 or more (e.g. 50 or 2.5)",
+        )),
+    }
+}
+
 /// Links longer than this are cut by chat tools and some browsers.
 const LONG_LINK: usize = 32 << 10;
 
@@ -158,12 +169,23 @@ fn load_input(
 }
 
 fn inspect(args: &InspectArgs) -> Result<(Analysis, String), String> {
-    let at = |e: &dyn std::fmt::Display| format!("{}: {e}", args.input.display());
+    let name = if args.input.as_os_str() == "-" {
+        "standard input".to_string()
+    } else {
+        args.input.display().to_string()
+    };
+    // Nothing piped in and no file named: waiting on the terminal would look like a hang.
+    if args.input.as_os_str() == "-" && io::stdin().is_terminal() {
+        return Err(String::from(
+            "no input: name a capture file, or pipe one in (`spop-inspect -` reads standard input); see --help",
+        ));
+    }
+    let at = |e: &dyn std::fmt::Display| format!("{name}: {e}");
     let capture = load_input(
         &args.input,
         LoadOptions {
             ports: args.ports.clone(),
-            threads: args.threads,
+            threads: usize::from(args.threads),
         },
     )
     .map_err(|e| at(&e))?
@@ -174,13 +196,8 @@ fn inspect(args: &InspectArgs) -> Result<(Analysis, String), String> {
     }
     let options = AnalysisOptions {
         slow_ack: AnalysisOptions::slow_ack_ms(args.slow_ack),
-        threads: args.threads,
+        threads: usize::from(args.threads),
         ..AnalysisOptions::default()
-    };
-    let name = if args.input.as_os_str() == "-" {
-        "standard input".to_string()
-    } else {
-        args.input.display().to_string()
     };
     Ok((analyze(capture, &options), name))
 }
@@ -292,7 +309,11 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<ExitCode, String> {
             let color = match args.color {
                 Color::Always => true,
                 Color::Never => false,
-                Color::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+                // NO_COLOR counts when set to something (no-color.org), not when empty.
+                Color::Auto => {
+                    io::stdout().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                }
             };
             let view = text::View {
                 color,

@@ -157,23 +157,31 @@ pub fn report(out: &mut dyn Write, a: &Analysis, view: &View) -> io::Result<()> 
         }
         header(out, &p, a, c)?;
         let frames: Vec<_> = a.frames_of(c.id).collect();
-        let mut skipped = 0usize;
+        // Past the limit, frames with nothing worse than info are folded into one line that
+        // says what it hides.
+        let mut skipped = (0usize, 0usize);
+        let hidden = |(frames, infos): (usize, usize), more: &str| match infos {
+            0 => format!("{frames} {more}frame(s) without findings"),
+            n => format!(
+                "{frames} {more}frame(s) without errors or warnings, {n} info finding(s) among them"
+            ),
+        };
         for (n, e) in frames.iter().enumerate() {
             let findings = a.findings_at(e.index);
             if view.limit != 0
                 && n >= view.limit
                 && findings.iter().all(|f| f.severity == Severity::Info)
             {
-                skipped += 1;
+                skipped = (skipped.0 + 1, skipped.1 + findings.len());
                 continue;
             }
-            if skipped > 0 {
+            if skipped.0 > 0 {
                 writeln!(
                     out,
                     "     {}",
-                    p.dim(&format!("… {skipped} frame(s) without findings not shown"))
+                    p.dim(&format!("… {} not shown", hidden(skipped, "")))
                 )?;
-                skipped = 0;
+                skipped = (0, 0);
             }
             let arrow = match e.direction {
                 Direction::HaproxyToAgent => "→",
@@ -195,11 +203,18 @@ pub fn report(out: &mut dyn Write, a: &Analysis, view: &View) -> io::Result<()> 
                 writeln!(out, "                 {}", finding_line(&p, f))?;
             }
         }
-        if skipped > 0 {
+        if skipped.0 > 0 {
+            let only = match view.connection {
+                Some(_) => String::new(),
+                None => format!(", --connection {} this one only", c.id + 1),
+            };
             writeln!(
                 out,
                 "     {}",
-                p.dim(&format!("… {skipped} more frame(s) without findings (--limit 0 shows all, --connection {} this one only)", c.id + 1))
+                p.dim(&format!(
+                    "… {} (--limit 0 shows all{only})",
+                    hidden(skipped, "more ")
+                ))
             )?;
         }
     }

@@ -87,9 +87,10 @@ fn fail_on_levels() {
             .code(),
         Some(1)
     );
-    // A warning-only capture: the clean HAProxy 2.6 capture with a slow-ack threshold stays
-    // info; an unanswered NOTIFY (cut the agent's stream) is a warning.
-    let notify_only = "0000002B030000000103010669702D72657003026970060A00000104706F727404FB0C0004FFF0FEFEFEFEFEFEFE0E";
+    // A warning-only input: a NOTIFY the agent disconnects without answering (X004, T003).
+    // (The NOTIFY alone is info: the agent's side would not be in the input.)
+    let notify_only = "0000002B030000000103010669702D72657003026970060A00000104706F727404FB0C0004FFF0FEFEFEFEFEFEFE0E\
+        00000038660000000100000B7374617475732D636F64650363076D6573736167650819616E20756E6B6E6F776E206572726F72206F63637572726564";
     assert_eq!(
         run(&["-", "--fail-on", "error"], notify_only.as_bytes())
             .status
@@ -357,4 +358,54 @@ fn no_latency_is_made_up_for_an_input_without_times() {
     let out = run(&["--format", "json", &capture], b"");
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(r["connections"][0]["median_latency_ms"].as_f64().unwrap() > 0.0);
+}
+
+/// Past `--limit`, what is folded away is counted honestly: info findings are named, and the
+/// hint offers `--connection` only when the view is not already one connection.
+#[test]
+fn the_limit_says_what_it_hides() {
+    let f = fixture("haproxy26-pyagent.pcap");
+    let s = stdout(&run(&[&f, "--color", "never", "--limit", "1"], b""));
+    assert!(
+        s.contains("… 5 more frame(s) without errors or warnings, 2 info finding(s) among them (--limit 0 shows all, --connection 2 this one only)"),
+        "{s}"
+    );
+    let s = stdout(&run(
+        &[&f, "--color", "never", "--limit", "1", "--connection", "1"],
+        b"",
+    ));
+    assert!(
+        s.contains("3 info finding(s) among them (--limit 0 shows all)\n"),
+        "{s}"
+    );
+}
+
+/// Option values that cannot mean anything are refused (exit 2), not silently turned into
+/// something else; a pasted hex dump too short to be anything says what it decoded to, and
+/// standard input is called that.
+#[test]
+fn meaningless_values_are_refused() {
+    for args in [
+        &["--slow-ack", "NaN"][..],
+        &["--slow-ack=-5"],
+        &["--slow-ack", "inf"],
+        &["--threads", "65"],
+    ] {
+        let out = run(&[args, &["-"]].concat(), DISCONNECT_THEN_ACK.as_bytes());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("invalid value"), "{args:?}: {err}");
+    }
+    assert_eq!(
+        run(&["--threads", "64", "-"], DISCONNECT_THEN_ACK.as_bytes())
+            .status
+            .code(),
+        Some(1)
+    );
+    let out = run(&["-"], b"aabb\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "spop-inspect: standard input: the plain hex decodes to 2 byte(s) (aa bb): too few for a capture file or an SPOP frame\n"
+    );
 }

@@ -5,7 +5,7 @@
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
-use core::fmt;
+use core::fmt::{self, Write as _};
 
 use super::spop::{classify, direction_of, Detection, SpopConnection, FALLBACK_MAX_LENGTH};
 use super::tcp::{PacketRef, Reassembler, SegmentRecord, Stream, StreamStart};
@@ -205,6 +205,11 @@ pub enum LoadError {
     Unrecognized {
         /// The first bytes, for the message.
         magic: [u8; 4],
+        /// How many of `magic` the input has (fewer than 4 for a tiny input).
+        len: u8,
+        /// The text format the bytes were written in, when they came as text (a hex dump
+        /// of something that is not SPOP).
+        text: Option<TextFormat>,
     },
 }
 
@@ -215,11 +220,31 @@ impl fmt::Display for LoadError {
             LoadError::Capture(e) => write!(f, "{e}"),
             LoadError::Text(e) => write!(f, "{e}"),
             LoadError::Bundle(e) => write!(f, "{e}"),
-            LoadError::Unrecognized { magic } => write!(
-                f,
-                "not a pcap or pcapng file, not text, and no SPOP frame found (starts with {:02x} {:02x} {:02x} {:02x})",
-                magic[0], magic[1], magic[2], magic[3]
-            ),
+            LoadError::Unrecognized { magic, len, text } => {
+                let bytes = magic.get(..usize::from(*len)).unwrap_or(&[]);
+                let mut hex = String::new();
+                for b in bytes {
+                    let sep = if hex.is_empty() { "" } else { " " };
+                    let _ = write!(hex, "{sep}{b:02x}");
+                }
+                match text {
+                    Some(t) if bytes.len() < 4 => write!(
+                        f,
+                        "the {} decodes to {} byte(s) ({hex}): too few for a capture file or an SPOP frame",
+                        t.label(),
+                        bytes.len()
+                    ),
+                    Some(t) => write!(
+                        f,
+                        "the {} decodes to bytes that are neither a capture file nor SPOP frames (they start with {hex})",
+                        t.label()
+                    ),
+                    None => write!(
+                        f,
+                        "not a pcap or pcapng file, not text, and no SPOP frame found (starts with {hex})"
+                    ),
+                }
+            }
         }
     }
 }
@@ -254,22 +279,23 @@ pub fn load_with_progress(
             .map_err(LoadError::Bundle);
     }
     if text::looks_like_text(input) {
-        let s = core::str::from_utf8(input).map_err(|_| LoadError::Unrecognized {
-            magic: magic(input),
-        })?;
+        let s = core::str::from_utf8(input).map_err(|_| unrecognized(input, None))?;
         return load_text(s, options, progress);
     }
-    load_raw(input, None).ok_or(LoadError::Unrecognized {
-        magic: magic(input),
-    })
+    load_raw(input, None).ok_or_else(|| unrecognized(input, None))
 }
 
-fn magic(input: &[u8]) -> [u8; 4] {
-    let mut m = [0u8; 4];
-    for (d, s) in m.iter_mut().zip(input) {
+/// [`LoadError::Unrecognized`] for `input`, read as `text` if it came as text.
+fn unrecognized(input: &[u8], text: Option<TextFormat>) -> LoadError {
+    let mut magic = [0u8; 4];
+    for (d, s) in magic.iter_mut().zip(input) {
         *d = *s;
     }
-    m
+    LoadError::Unrecognized {
+        magic,
+        len: input.len().min(4) as u8,
+        text,
+    }
 }
 
 fn load_text(
@@ -284,9 +310,7 @@ fn load_text(
             if pcap::is_pcap(&bytes) || pcapng::is_pcapng(&bytes) {
                 load_binary(&bytes, options, format, progress)
             } else {
-                load_raw(&bytes, format).ok_or(LoadError::Unrecognized {
-                    magic: magic(&bytes),
-                })
+                load_raw(&bytes, format).ok_or_else(|| unrecognized(&bytes, format))
             }
         }
         TextContent::Packets(packets) => {
