@@ -150,7 +150,7 @@ pub fn report(out: &mut dyn Write, a: &Analysis, view: &View) -> io::Result<()> 
     for f in a.findings.iter().filter(|f| f.connection.is_none()) {
         writeln!(out, "  {}", finding_line(&p, f))?;
     }
-    let start = a.frames.first().map_or(0, |f| f.time);
+    let start = a.time_zero();
     for c in &a.connections {
         if view.connection.is_some_and(|n| n != c.id) {
             continue;

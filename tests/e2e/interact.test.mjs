@@ -339,6 +339,12 @@ test("filters: type, connection (select and table), stream id, severity, text, c
   await expectView(idx(() => true), "cleared");
   assert.equal(await page.locator("#filter").inputValue(), "");
   assert.equal(await page.locator("#filter-severity").inputValue(), "0");
+  // Escape in the text box empties it, and the filter with it.
+  await page.locator("#filter").fill("txn.n=2");
+  await expectView(textMatches(report, "txn.n=2"), "text again");
+  await page.locator("#filter").press("Escape");
+  assert.equal(await page.locator("#filter").inputValue(), "");
+  await expectView(idx(() => true), "text cleared by Escape");
   assert.deepEqual(errors, []);
 });
 

@@ -636,15 +636,9 @@ impl Session {
 
     /// A session over an analysis.
     pub fn new(a: Analysis) -> Session {
-        // Time zero: the first packet of an SPOP connection (its TCP handshake, usually), or
-        // the first frame of a paste.
-        let start = a
-            .connections
-            .iter()
-            .map(|c| c.start)
-            .chain(a.frames.first().map(|f| f.time))
-            .min()
-            .unwrap_or(0);
+        // Time zero: the engine's, as in the CLI and the Markdown report (a connection's TCP
+        // handshake before it shows at 0).
+        let start = a.time_zero();
         let view = (0..a.frames.len()).collect();
         let mut s = Session {
             a,
@@ -1237,6 +1231,26 @@ mod tests {
             (o.frames, o.view, o.fingerprint.clone()),
             (first.frames, first.view, first.fingerprint.clone())
         );
+    }
+
+    /// The list counts time from the first frame, as the CLI and the Markdown report do (a
+    /// report pasted from "Copy as Markdown" shows the times the list showed).
+    #[test]
+    fn the_list_and_the_report_share_time_zero() {
+        let (s, _) = session(INTERLEAVED);
+        let md = spop_codec::report::markdown::markdown(s.analysis(), &Default::default());
+        let rows = s.rows(0, s.analysis().frames.len());
+        assert_eq!(rows.first().map(|r| r.t), Some(0));
+        // The report's timeline excerpts show the frames with findings.
+        let with_findings: Vec<&Row> = rows
+            .iter()
+            .filter(|r| !s.analysis().findings_at(r.index).is_empty())
+            .collect();
+        assert!(with_findings.iter().any(|r| r.t > 0));
+        for r in with_findings {
+            let shown = format!("{}", spop_codec::report::Fixed::ratio(r.t, 9, 6));
+            assert!(md.contains(&shown), "{shown} in\n{md}");
+        }
     }
 
     #[test]

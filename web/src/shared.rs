@@ -79,16 +79,12 @@ impl Session {
             }
         }
         let map = |c: usize| new_index.get(c).copied().flatten();
-        // Time zero moves when the earliest connections are left out.
+        // Time zero (the first frame, `Analysis::time_zero`) moves when the earliest
+        // connections are left out.
         let zero = keep
             .iter()
-            .filter_map(|&c| a.connections.get(c))
-            .map(|c| c.start)
-            .chain(
-                keep.iter()
-                    .filter_map(|&c| a.frames_of(c).next())
-                    .map(|e| e.time),
-            )
+            .filter_map(|&c| a.frames_of(c).next())
+            .map(|e| e.time)
             .min()
             .unwrap_or(self.start());
         let shift = zero.saturating_sub(self.start());

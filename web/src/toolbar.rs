@@ -159,6 +159,8 @@ pub fn Toolbar() -> impl IntoView {
                 aria-label="Filter frames by text"
                 prop:value=move || ui.filter.with(|f| f.text.clone())
                 on:input=on_text
+                // Escape (or the clear button) empties a search box without an input event.
+                on:search=on_text
             />
             <button id="prev-error" title="Previous error (N)" on:click=move |_| ui.next_error(false)>"◀ error"</button>
             <button id="next-error" title="Next error (n)" on:click=move |_| ui.next_error(true)>"error ▶"</button>

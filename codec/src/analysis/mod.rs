@@ -435,6 +435,12 @@ impl Analysis {
                 .is_some_and(|c| c.stream(d).data.is_empty())
     }
 
+    /// The time the timeline counts from: the first frame's. Every surface shows times
+    /// relative to it, so a report pasted from one matches what another showed.
+    pub fn time_zero(&self) -> Timestamp {
+        self.frames.first().map_or(0, |f| f.time)
+    }
+
     /// How many findings of each severity: (errors, warnings, infos).
     pub fn counts(&self) -> (usize, usize, usize) {
         let n = |s| self.findings.iter().filter(|f| f.severity == s).count();

@@ -206,7 +206,7 @@ fn excerpt(a: &Analysis, index: usize) -> String {
     };
     let conn: Vec<_> = a.frames_of(e.connection).collect();
     let pos = conn.iter().position(|f| f.index == index).unwrap_or(0);
-    let start = a.frames.first().map_or(0, |f| f.time);
+    let start = a.time_zero();
     let mut s = String::new();
     for f in conn.iter().skip(pos.saturating_sub(2)).take(5) {
         let mark = if f.index == index { ">" } else { " " };
@@ -270,7 +270,7 @@ fn write_annotated_frame(out: &mut String, a: &Analysis, group: &[&Annotation]) 
     writeln!(out, "- **Marked:** {}", if marked { "yes" } else { "no" })?;
     writeln!(out, "- **Connection:** {}{addresses}", e.connection + 1)?;
     writeln!(out, "- **Direction:** {}", e.direction.label())?;
-    let start = a.frames.first().map_or(0, |f| f.time);
+    let start = a.time_zero();
     writeln!(
         out,
         "- **Time:** {} s after the first frame (packet {}, {} TCP segment(s))",
