@@ -4,6 +4,10 @@
 //! Web Worker ([`backend`]) that holds the analysis ([`session`]); the page asks it for what
 //! is on screen.
 
+// `x.max(lo).min(hi)` rather than f64::clamp, whose panic message (it asserts lo <= hi)
+// brings a float printer (about 14 KB) into the wasm.
+#![allow(clippy::manual_clamp)]
+
 pub mod api;
 pub mod backend;
 mod connections;

@@ -34,7 +34,7 @@ pub fn first_row(scroll_top: f64, viewport: f64, total: usize) -> f64 {
         let range = (MAX_SCROLL_HEIGHT - viewport).max(1.0);
         scroll_top / range * max_first
     };
-    r.clamp(0.0, max_first)
+    r.max(0.0).min(max_first)
 }
 
 /// The scroll position that puts row `row` at the top (the inverse of [`first_row`]).
@@ -42,7 +42,7 @@ pub fn scroll_top_for(row: f64, viewport: f64, total: usize) -> f64 {
     let full = total as f64 * ROW_HEIGHT;
     let visible = viewport / ROW_HEIGHT;
     let max_first = (total as f64 - visible).max(0.0);
-    let row = row.clamp(0.0, max_first);
+    let row = row.max(0.0).min(max_first);
     if full <= MAX_SCROLL_HEIGHT {
         row * ROW_HEIGHT
     } else if max_first == 0.0 {

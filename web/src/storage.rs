@@ -1,7 +1,7 @@
 //! What the page keeps in the browser: notes per capture and the share-size limit in local
 //! storage, and the share link in the address. Nothing here leaves the browser.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::session::Note;
 
@@ -12,7 +12,7 @@ const PREFIX: &str = "spop-inspector.";
 pub const DEFAULT_SHARE_LIMIT: u32 = 32;
 
 /// A note as kept in local storage: by the frame's lasting key, not its index.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoredNote {
     /// [`spop_codec::analysis::FrameKey`] text.
     pub key: String,
@@ -50,9 +50,20 @@ pub fn notes(fingerprint: &str) -> Option<Vec<StoredNote>> {
     if fingerprint.is_empty() {
         return None;
     }
-    // The browser's JSON, not a JSON library in the bundle.
+    // The browser's JSON, not a JSON library in the bundle; read field by field, not through
+    // a deserializer (whose error messages bring a float printer into the bundle).
     let value = js_sys::JSON::parse(&get(&format!("notes.{fingerprint}"))?).ok()?;
-    serde_wasm_bindgen::from_value(value).ok()
+    let list: js_sys::Array = wasm_bindgen::JsCast::dyn_into(value).ok()?;
+    list.iter()
+        .map(|n| {
+            let field = |k: &str| js_sys::Reflect::get(&n, &k.into()).ok();
+            Some(StoredNote {
+                key: field("key")?.as_string()?,
+                text: field("text")?.as_string()?,
+                marked: field("marked")?.as_bool()?,
+            })
+        })
+        .collect()
 }
 
 /// Keeps the notes of the capture with this fingerprint.

@@ -139,9 +139,9 @@ pub fn Timeline() -> impl IntoView {
         let (t0, t1) = window.get_untracked();
         let span = (t1 - t0) as f64;
         let plot = width.get_untracked() - LEFT - RIGHT;
-        let anchor = at.map_or(0.5, |x| ((x - LEFT) / plot).clamp(0.0, 1.0));
+        let anchor = at.map_or(0.5, |x| ((x - LEFT) / plot).max(0.0).min(1.0));
         let centre = t0 as f64 + span * anchor;
-        let new_span = (span * factor).clamp(1_000.0, 1e16);
+        let new_span = (span * factor).max(1_000.0).min(1e16);
         let n0 = (centre - new_span * anchor).max(0.0);
         window.set((n0 as u64, (n0 + new_span) as u64));
     };

@@ -5,7 +5,7 @@
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
-use core::fmt::{self, Write as _};
+use core::fmt;
 
 use super::spop::{classify, direction_of, Detection, SpopConnection, FALLBACK_MAX_LENGTH};
 use super::tcp::{PacketRef, Reassembler, SegmentRecord, Stream, StreamStart};
@@ -222,27 +222,30 @@ impl fmt::Display for LoadError {
             LoadError::Bundle(e) => write!(f, "{e}"),
             LoadError::Unrecognized { magic, len, text } => {
                 let bytes = magic.get(..usize::from(*len)).unwrap_or(&[]);
-                let mut hex = String::new();
-                for b in bytes {
-                    let sep = if hex.is_empty() { "" } else { " " };
-                    let _ = write!(hex, "{sep}{b:02x}");
-                }
                 match text {
                     Some(t) if bytes.len() < 4 => write!(
                         f,
-                        "the {} decodes to {} byte(s) ({hex}): too few for a capture file or an SPOP frame",
+                        "the {} decodes to {} byte(s) (",
                         t.label(),
                         bytes.len()
-                    ),
+                    )?,
                     Some(t) => write!(
                         f,
-                        "the {} decodes to bytes that are neither a capture file nor SPOP frames (they start with {hex})",
+                        "the {} decodes to bytes that are neither a capture file nor SPOP frames (they start with ",
                         t.label()
-                    ),
-                    None => write!(
-                        f,
-                        "not a pcap or pcapng file, not text, and no SPOP frame found (starts with {hex})"
-                    ),
+                    )?,
+                    None => f.write_str(
+                        "not a pcap or pcapng file, not text, and no SPOP frame found (starts with ",
+                    )?,
+                }
+                for (i, b) in bytes.iter().enumerate() {
+                    write!(f, "{}{b:02x}", if i == 0 { "" } else { " " })?;
+                }
+                match text {
+                    Some(_) if bytes.len() < 4 => {
+                        f.write_str("): too few for a capture file or an SPOP frame")
+                    }
+                    _ => f.write_str(")"),
                 }
             }
         }

@@ -770,18 +770,24 @@ client c1 -connect ${s1_sock} {
         c.peer_bytes(0),
         hex("0000000e 03 00000001 01 01 01 03 02 01 60 02 01")
     );
-    // In the order a run sends them: the server's ACK once it has its 18 bytes.
     assert_eq!(
         c.chunks.iter().map(|c| c.line).collect::<Vec<_>>(),
-        vec![10, 11, 6]
+        vec![6, 10, 11]
     );
+    // Numbered in the order a run sends them: the server's ACK once it has its 18 bytes.
+    let run = |c: &TextConnection| -> Vec<(usize, Option<u32>)> {
+        c.chunks.iter().map(|c| (c.line, c.packet)).collect()
+    };
+    assert_eq!(run(c), vec![(6, Some(3)), (10, Some(1)), (11, Some(2))]);
 
     // A side waiting for more than the other ever sends: once nothing else can go.
     let (_, conns, _) = connections(
-        "server s1 {\n rxhex 99\n sendhex \"01\"\n}\nclient c1 {\n sendhex \"02\"\n sendhex \"03\"\n}\n",
+        "server s1 {\n rxhex 99\n sendhex \"01\"\n}\nclient c1 {\n sendhex \"02\"\n sendhex \"03\"\n}\nsendhex \"04\"\n",
     );
-    let lines: Vec<usize> = conns[0].chunks.iter().map(|c| c.line).collect();
-    assert_eq!(lines, vec![6, 7, 3]);
+    assert_eq!(
+        run(&conns[0]),
+        vec![(3, Some(3)), (6, Some(1)), (7, Some(2)), (9, None)]
+    );
 
     // Lines without a block: sender unknown.
     let (_, conns, _) = connections("sendhex \"00000007 67 00000001 0101\"\n");

@@ -18,8 +18,8 @@
 //!
 //! A script has no times, and it lists each side in a block of its own, so file order is not
 //! the order things were said. `rxhex N` and `recv N` are: a side sends what follows them only
-//! once it has received N more bytes. The chunks are put in the order a run of the script
-//! sends them, so the analysis sees each ACK after its NOTIFY, as on the wire.
+//! once it has received N more bytes. The chunks are numbered in the order a run of the
+//! script sends them, so the analysis sees each ACK after its NOTIFY, as on the wire.
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -121,7 +121,7 @@ pub(crate) fn parse(
             block = None;
         }
     }
-    conn.chunks = run_order(core::mem::take(&mut conn.chunks), &after);
+    number_in_run_order(&mut conn.chunks, &after);
     Ok(if conn.chunks.is_empty() {
         Vec::new()
     } else {
@@ -138,12 +138,13 @@ fn receive_count(text: &str) -> Option<u64> {
     }
 }
 
-/// The chunks in the order a run of the script sends them: a chunk goes once its sender has
-/// received `after[i]` bytes from the other side; of two that can go, the answer (the
-/// server's, the agent) first, as a reply follows what it answers. A script that waits for
-/// more than the other side ever sends (a deadlock, or bytes not from `sendhex`) falls back
-/// to file order for the chunk listed first. Chunks outside any block come last.
-fn run_order(chunks: Vec<StreamChunk>, after: &[u64]) -> Vec<StreamChunk> {
+/// Numbers the chunks (their `packet`) in the order a run of the script sends them: a chunk
+/// goes once its sender has received `after[i]` bytes from the other side; of two that can go,
+/// the answer (the server's, the agent) first, as a reply follows what it answers. A script
+/// that waits for more than the other side ever sends (a deadlock, or bytes not from
+/// `sendhex`) goes on with the chunk listed first. The chunks stay in file order: the numbers
+/// order the timeline. Chunks outside any block (sender unknown) get none.
+fn number_in_run_order(chunks: &mut [StreamChunk], after: &[u64]) {
     /// One side of the script: its chunks in file order, how many went, bytes it sent.
     struct Side {
         chunks: Vec<usize>,
@@ -158,40 +159,29 @@ fn run_order(chunks: Vec<StreamChunk>, after: &[u64]) -> Vec<StreamChunk> {
         sent: 0,
     };
     // [HAProxy's side (the client), the agent's (the server)].
-    let mut sides = [side(0), side(1)];
-    let mut order = Vec::with_capacity(chunks.len());
-    // Each step takes one chunk from a side, so this ends once every chunk is placed.
-    loop {
-        let [h, g] = &sides;
-        let front = |s: &Side| s.chunks.get(s.next).copied();
-        let ready = |s: &Side, other: &Side| {
-            front(s).filter(|&i| after.get(i).is_none_or(|&n| n <= other.sent))
-        };
-        let pick = match (ready(g, h), ready(h, g), front(h), front(g)) {
-            (Some(_), _, _, _) => 1,
-            (None, Some(_), _, _) => 0,
-            (None, None, Some(a), Some(b)) => usize::from(b < a),
-            (None, None, Some(_), None) => 0,
-            (None, None, None, Some(_)) => 1,
+    let [mut h, mut g] = [side(0), side(1)];
+    let front = |s: &Side| s.chunks.get(s.next).copied();
+    let ready = |s: &Side, other: &Side| {
+        front(s).filter(|&i| after.get(i).is_none_or(|&n| n <= other.sent))
+    };
+    // Each step numbers one chunk, so this ends once every chunk has its number.
+    for number in 1..=u32::MAX {
+        let agent_first = match (ready(&g, &h), ready(&h, &g), front(&h), front(&g)) {
+            (Some(_), ..) => true,
+            (None, Some(_), ..) => false,
+            (None, None, Some(a), Some(b)) => b < a,
+            (None, None, Some(_), None) => false,
+            (None, None, None, Some(_)) => true,
             (None, None, None, None) => break,
         };
-        let [h, g] = &mut sides;
-        let s = if pick == 0 { h } else { g };
-        let Some(i) = front(s) else { break };
+        let s = if agent_first { &mut g } else { &mut h };
+        let Some(c) = front(s).and_then(|i| chunks.get_mut(i)) else {
+            break;
+        };
+        c.packet = Some(number);
         s.next += 1;
-        s.sent = s
-            .sent
-            .saturating_add(chunks.get(i).map_or(0, |c| c.data.len() as u64));
-        order.push(i);
+        s.sent = s.sent.saturating_add(c.data.len() as u64);
     }
-    let mut out: Vec<Option<StreamChunk>> = chunks.into_iter().map(Some).collect();
-    let mut result: Vec<StreamChunk> = order
-        .into_iter()
-        .filter_map(|i| out.get_mut(i).and_then(Option::take))
-        .collect();
-    // Chunks of no block (sender unknown, so not placed): after the others, in file order.
-    result.extend(out.into_iter().flatten());
-    result
 }
 
 /// The hex of a `sendhex` argument at `arg`: a quoted string (or a bare word) of hex digits
