@@ -431,3 +431,34 @@ test("quick repeated j presses move one frame each", async () => {
   assert.equal(await selectedFrame(page), 6);
   assert.deepEqual(errors, []);
 });
+
+test("narrow windows: one column without sideways scrolling, the panels apart and usable", async () => {
+  for (const [width, height] of [[390, 844], [900, 900], [1024, 768]]) {
+    const { page, errors } = await open(INTERLEAVED, { viewport: { width, height } });
+    const layout = await page.evaluate(() => {
+      const box = (s) => document.querySelector(s).getBoundingClientRect();
+      const visible = (s) => [...document.querySelectorAll(s)].filter((e) => e.offsetParent !== null).length;
+      return {
+        scrollWidth: document.documentElement.scrollWidth,
+        left: box(".left"),
+        right: box(".right"),
+        summaryWidth: box(".list-head > :nth-child(8)").width,
+        headCells: visible(".list-head > span"),
+      };
+    });
+    assert.equal(layout.scrollWidth, width, `${width}px: no sideways scrolling`);
+    if (width <= 1000) {
+      assert.ok(layout.left.bottom <= layout.right.top + 1, `${width}px: the list above the details, apart`);
+    } else {
+      assert.ok(layout.left.right <= layout.right.left + 1, `${width}px: side by side, apart`);
+      assert.ok(layout.summaryWidth >= 60, `${width}px: the summary column keeps room (${layout.summaryWidth}px)`);
+    }
+    if (width <= 520) assert.equal(layout.headCells, 5, "a phone: five list columns");
+    // The side panel's tabs take clicks (nothing drawn over them).
+    await page.getByRole("tab", { name: /Findings/ }).click({ timeout: 5000 });
+    await page.locator(".group").first().waitFor();
+    await shot(page, `narrow-${width}.png`, { fullPage: true });
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  }
+});
