@@ -75,7 +75,7 @@ fn pcapng_with_an_unknown_link_type() {
     for (i, p) in c.handshake().iter().enumerate() {
         w.epb(iface, i as u64 * 1000, &p.ethernet());
     }
-    assert_unreadable("odd-link.pcapng", &w.finish(), "no SPOP connection found (3 packet(s), 0 other TCP connection(s), 0 not TCP); packet 1: link type 999 is not supported");
+    assert_unreadable("odd-link.pcapng", &w.finish(), "no SPOP connection found (3 packet(s), 0 other TCP connection(s), 0 not TCP); 3 packet(s) could not be used fully; packet 1: link type 999 is not supported");
 }
 
 #[test]

@@ -173,18 +173,9 @@ impl Capture {
             self.other_connections,
             self.non_tcp_packets
         );
-        for n in self.notes.iter().take(3) {
-            let _ =
-                fmt::Write::write_fmt(&mut s, format_args!("; packet {}: {}", n.packet, n.issue));
-        }
-        if self.note_count > 3 {
-            let _ = fmt::Write::write_fmt(
-                &mut s,
-                format_args!("; {} more such packet(s)", self.note_count - 3),
-            );
-        }
-        if let Some(e) = &self.file_error {
-            let _ = fmt::Write::write_fmt(&mut s, format_args!("; the file ends badly: {e}"));
+        for note in self.notes() {
+            s.push_str("; ");
+            s.push_str(&note);
         }
         Some(s)
     }

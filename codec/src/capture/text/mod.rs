@@ -297,7 +297,8 @@ pub struct StreamChunk {
     /// Capture time, when the text has one (tshark YAML).
     pub timestamp: Option<Timestamp>,
     /// Packet (frame) number in the original capture, when the text has one (tshark YAML,
-    /// Wireshark C arrays).
+    /// Wireshark C arrays); for a VTest script, the chunk's place in the order a run of the
+    /// script sends them (its blocks list each side apart).
     pub packet: Option<u32>,
 }
 
