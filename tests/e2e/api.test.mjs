@@ -21,13 +21,13 @@ const ctx = setup();
 // Ground truth: the CLI, fed the same bytes on standard input with the same flags.
 
 /** `spop-inspect --format json FLAGS -`: `{ text }` (its JSON) or `{ error }` (exit 2: its
- * message without the "spop-inspect: -: " prefix). */
+ * message without the "spop-inspect: standard input: " prefix). */
 function cliJson(bytes, flags = []) {
   const run = spawnSync(cliPath(), ["--format", "json", "--fail-on", "never", ...flags, "-"], {
     input: bytes,
     maxBuffer: 1 << 30,
   });
-  if (run.status === 2) return { error: run.stderr.toString("utf8").trim().replace(/^spop-inspect: -: /, "") };
+  if (run.status === 2) return { error: run.stderr.toString("utf8").trim().replace(/^spop-inspect: standard input: /, "") };
   assert.equal(run.status, 0, run.stderr.toString("utf8"));
   return { text: run.stdout.toString("utf8") };
 }

@@ -144,11 +144,11 @@ export function cli(input) {
   return report;
 }
 
-/** The CLI's error message for unreadable input (exit status 2), without its "spop-inspect: -: " prefix. */
+/** The CLI's error message for unreadable input (exit status 2), without its "spop-inspect: standard input: " prefix. */
 export function cliError(input) {
   const run = spawnSync(cliPath(), ["-"], { input });
   if (run.status !== 2) throw new Error(`spop-inspect read the input (exit ${run.status})`);
-  return run.stderr.toString("utf8").trim().replace(/^spop-inspect: -: /, "");
+  return run.stderr.toString("utf8").trim().replace(/^spop-inspect: standard input: /, "");
 }
 
 /** Distinct finding codes of a report, sorted. */
