@@ -135,6 +135,10 @@ test("round trip: notes, marks, filters, selection, panel and window travel in t
   assert.equal(await other.getAttribute("#mark", "aria-pressed"), "true");
   // The address keeps the link, so a reload restores it again.
   assert.equal(other.url(), link);
+  // Until the user goes back to the start screen: then a reload must not reopen it.
+  await other.click(".home");
+  await other.waitForSelector("textarea#input");
+  assert.equal(other.url(), link.slice(0, link.indexOf("#")));
 
   // The single-file build from disk opens the same fragment to the same state.
   const fragment = link.slice(link.indexOf("#"));

@@ -375,10 +375,12 @@ impl Ui {
         })));
     }
 
-    /// Back to the start screen.
+    /// Back to the start screen. A share link leaves the address too: a reload must not
+    /// reopen the capture the user just left.
     pub fn home(self) {
         self.overview.set(None);
         self.cursor.set(None);
+        crate::storage::clear_link();
     }
 
     /// Applies a filter, then calls `then`.
