@@ -303,3 +303,23 @@ test("hostile links: truncated, decompression bomb, future version, malformed, n
   }
   assert.deepEqual(errors, []);
 });
+
+test("the share dialog holds the keyboard: focus moves in, Tab stays in, Escape gives it back", async () => {
+  const errors = [];
+  const page = await open(INTERLEAVED, errors);
+  await page.click("#share-button");
+  await page.waitForSelector("#copy-link");
+  const inDialog = () => page.evaluate(() => !!document.activeElement?.closest(".share"));
+  assert.ok(await inDialog(), "focus moved into the dialog");
+  const controls = await page.locator(".share button, .share input, .share textarea, .share select, .share a[href]").count();
+  for (let i = 0; i < controls + 2; i++) {
+    await page.keyboard.press("Tab");
+    assert.ok(await inDialog(), `Tab ${i + 1} stays in the dialog`);
+  }
+  await page.keyboard.press("Shift+Tab");
+  assert.ok(await inDialog(), "Shift+Tab too");
+  await page.keyboard.press("Escape");
+  await page.waitForSelector(".share", { state: "detached" });
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "share-button");
+  assert.deepEqual(errors, []);
+});

@@ -136,7 +136,13 @@ fn Dialog() -> impl IntoView {
     let url = move || link.with(|l| l.as_ref().map(|l| link_of(&l.text)));
     let size = move || url().map_or(0, |u| u.len());
     let too_big = move || size() > ui.share_limit.get() as usize * 1024;
-    let close = move || ui.share.set(false);
+    // Back to the button that opened it (the dialog holds the focus while open).
+    let close = move || {
+        ui.share.set(false);
+        focus("#share-button");
+    };
+    // The dialog takes the focus, so the keyboard (and a screen reader) starts in it.
+    request_animation_frame(|| focus(".share"));
     let copy_link = move |_| {
         let Some(u) = url() else { return };
         copy(u, move |ok| {
@@ -202,7 +208,7 @@ fn Dialog() -> impl IntoView {
     };
     view! {
         <div class="overlay" on:click=move |_| close()>
-            <div class="share" role="dialog" aria-modal="true" aria-labelledby="share-title" on:click=|ev| ev.stop_propagation()>
+            <div class="share" role="dialog" aria-modal="true" aria-labelledby="share-title" tabindex="-1" on:click=|ev| ev.stop_propagation()>
                 <h2 id="share-title">"Share"</h2>
                 <p class="muted">
                     "The link holds the SPOP conversations (not the raw capture: packet headers and other traffic are left out), your notes and marks, the selection and the filters. It is all after the #, which browsers never send to a server."
@@ -268,6 +274,18 @@ fn Dialog() -> impl IntoView {
                 <div class="dialog-buttons"><button id="share-close" on:click=move |_| close()>"Close"</button></div>
             </div>
         </div>
+    }
+}
+
+/// Focuses the element `selector` finds, if any.
+pub(crate) fn focus(selector: &str) {
+    if let Some(e) = leptos::prelude::document()
+        .query_selector(selector)
+        .ok()
+        .flatten()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = e.focus();
     }
 }
 

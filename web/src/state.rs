@@ -675,6 +675,48 @@ pub fn install_stats(ui: Ui) {
     });
 }
 
+/// Keeps the keyboard inside an open modal dialog (share, help): Tab and Shift+Tab cycle
+/// through its controls, and from outside it (the dialog just opened) Tab enters it.
+fn trap_tab(ev: &web_sys::KeyboardEvent) {
+    use wasm_bindgen::JsCast;
+    let doc = leptos::prelude::document();
+    let Some(dialog) = doc
+        .query_selector("[role=dialog][aria-modal=true]")
+        .ok()
+        .flatten()
+    else {
+        return;
+    };
+    let Ok(list) = dialog.query_selector_all("button, input, textarea, select, a[href]") else {
+        return;
+    };
+    let items: Vec<web_sys::HtmlElement> = (0..list.length())
+        .filter_map(|i| list.get(i)?.dyn_into().ok())
+        .collect();
+    let (Some(first), Some(last)) = (items.first(), items.last()) else {
+        return;
+    };
+    let active = doc.active_element();
+    let is = |e: &web_sys::HtmlElement| {
+        active
+            .as_ref()
+            .is_some_and(|a| a == e.unchecked_ref::<web_sys::Element>())
+    };
+    let inside = active.as_ref().is_some_and(|a| dialog.contains(Some(a)));
+    let back = ev.shift_key();
+    let to = match (inside, back) {
+        (false, false) => Some(first),
+        (false, true) => Some(last),
+        (true, true) if is(first) => Some(last),
+        (true, false) if is(last) => Some(first),
+        _ => None,
+    };
+    if let Some(to) = to {
+        ev.prevent_default();
+        let _ = to.focus();
+    }
+}
+
 /// Keyboard shortcuts (see the help dialog) and paste-to-inspect.
 pub fn install_shortcuts(ui: Ui) {
     let keys = window_event_listener(leptos::ev::keydown, move |ev| {
@@ -682,9 +724,14 @@ pub fn install_shortcuts(ui: Ui) {
         if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
             return;
         }
+        if key == "Tab" {
+            trap_tab(&ev);
+            return;
+        }
         if key == "Escape" {
             if ui.share.get_untracked() {
                 ui.share.set(false);
+                crate::share_dialog::focus("#share-button");
             } else if ui.help.get_untracked() {
                 ui.help.set(false);
             } else if let Some(el) = leptos::prelude::document().active_element() {
