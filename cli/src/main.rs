@@ -68,7 +68,8 @@ struct InspectArgs {
     #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=64))]
     threads: u16,
     /// Show only this connection (1-based, as numbered in the output) in the text and Markdown
-    /// reports; with --link or --bundle, share only it.
+    /// reports; with --link or --bundle, share only it. The exit status still counts every
+    /// connection's findings.
     #[arg(long, value_name = "N")]
     connection: Option<usize>,
     /// Show at most this many frames per connection in the text timeline (0: all); frames

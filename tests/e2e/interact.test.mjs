@@ -312,6 +312,14 @@ test("filters: type, connection (select and table), stream id, severity, text, c
   await page.locator("#filter-stream").fill(String(sid));
   await page.locator("#filter-stream").press("Enter");
   await expectView(idx((f) => f.stream_id === sid), `stream ${sid}`);
+  // As the list shows ids (stream/frame): the stream part.
+  await page.locator("#filter-stream").fill("");
+  await page.locator("#filter-stream").press("Enter");
+  await expectView(idx(() => true), "any stream first");
+  await page.locator("#filter-stream").fill(`${sid}/1`);
+  await page.locator("#filter-stream").press("Enter");
+  await expectView(idx((f) => f.stream_id === sid), `stream ${sid}/1`);
+  assert.equal(await page.locator("#filter-stream").inputValue(), String(sid));
   await page.locator("#filter-stream").fill("");
   await page.locator("#filter-stream").press("Enter");
   await expectView(idx(() => true), "any stream");

@@ -127,10 +127,13 @@ pub fn Toolbar() -> impl IntoView {
                     type="text"
                     inputmode="numeric"
                     placeholder="any"
+                    title="A STREAM-ID, or stream/frame as the list shows it (the frame part is ignored); empty for any"
                     prop:value=move || ui.filter.with(|f| f.stream_id.map_or(String::new(), |s| s.to_string()))
                     on:change=move |ev| {
                         let v = event_target_value(&ev);
-                        set(&|f| f.stream_id = v.trim().parse().ok());
+                        // "4/1", as the list's stream/frm column shows ids, means stream 4.
+                        let id = v.split('/').next().unwrap_or_default().trim();
+                        set(&|f| f.stream_id = id.parse().ok());
                     }
                 />
             </label>
