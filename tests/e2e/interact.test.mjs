@@ -375,7 +375,7 @@ test("timeline: arrows select frames, NOTIFY→ACK arcs, zoom", async () => {
   assert.match(await info.innerText(), new RegExp(`^${n} frame\\(s\\)`));
   for (let i = 0; i < 4; i++) await page.getByRole("button", { name: "Zoom in" }).click();
   await page.waitForFunction((n) => !document.querySelector("#timeline-info").textContent.startsWith(`${n} frame`), n);
-  await page.getByRole("button", { name: "Show the whole view" }).click();
+  await page.getByRole("button", { name: "Fit (show the whole view)" }).click();
   await page.waitForFunction((n) => document.querySelector("#timeline-info").textContent.startsWith(`${n} frame(s)`), n);
   assert.deepEqual(errors, []);
 });

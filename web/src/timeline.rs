@@ -406,7 +406,7 @@ pub fn Timeline() -> impl IntoView {
                 <span class="spacer"></span>
                 <button class="icon" aria-label="Zoom out" on:click=move |_| zoom(2.0, None)>"−"</button>
                 <button class="icon" aria-label="Zoom in" on:click=move |_| zoom(0.5, None)>"+"</button>
-                <button aria-label="Show the whole view" on:click=move |_| fit()>"Fit"</button>
+                <button aria-label="Fit (show the whole view)" on:click=move |_| fit()>"Fit"</button>
             </div>
             <div class="timeline-plot" node_ref=host>
                 {move || no_time().then(|| view! {
