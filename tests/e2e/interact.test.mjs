@@ -161,9 +161,9 @@ test("keyboard: j/k/arrows, Home/End, PageUp/PageDown, Enter, /, f, ?, Escape", 
   await page.keyboard.press("j");
   await page.waitForTimeout(200);
   assert.equal(await selectedFrame(page), 1);
-  // Escape leaves the tree; j works again.
+  // Escape leaves the tree, back to the frame list; j works again.
   await page.keyboard.press("Escape");
-  await page.waitForFunction(() => document.activeElement === document.body);
+  await page.waitForFunction(() => document.activeElement?.id === "frames");
   await press("j", 2);
 
   // "/" focuses the text filter; keys typed there filter, they do not navigate.

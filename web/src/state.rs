@@ -736,8 +736,14 @@ pub fn install_shortcuts(ui: Ui) {
                 ui.help.set(false);
             } else if let Some(el) = leptos::prelude::document().active_element() {
                 use wasm_bindgen::JsCast;
+                // From the frame's details (its field tree, its note), back to the frame list
+                // that opened them; from anywhere else, out of the control.
+                let in_details = el.closest("#details").ok().flatten().is_some();
                 if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
                     let _ = el.blur();
+                }
+                if in_details {
+                    crate::share_dialog::focus("#frames");
                 }
             }
             return;
