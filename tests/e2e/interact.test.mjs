@@ -158,6 +158,15 @@ test("keyboard: j/k/arrows, Home/End, PageUp/PageDown, Enter, /, f, ?, Escape", 
   await page.waitForFunction(() => document.activeElement?.matches("#details ul.tree button.field"));
   assert.equal(await page.locator("#tab-details").getAttribute("aria-selected"), "true");
   assert.equal(await page.evaluate(() => document.activeElement.querySelector(".field-label").textContent), "LENGTH");
+  // ↓/↑ walk the fields, each selected as it gets the focus.
+  const focusedField = () => page.evaluate(() => document.activeElement.querySelector(".field-label").textContent);
+  await page.keyboard.press("ArrowDown");
+  assert.equal(await focusedField(), "TYPE");
+  await page.waitForFunction(() => document.activeElement.classList.contains("selected"));
+  await page.keyboard.press("ArrowUp");
+  assert.equal(await focusedField(), "LENGTH");
+  await page.keyboard.press("ArrowUp");
+  assert.equal(await focusedField(), "LENGTH", "stays on the first field");
   await page.keyboard.press("j");
   await page.waitForTimeout(200);
   assert.equal(await selectedFrame(page), 1);

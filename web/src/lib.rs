@@ -206,8 +206,8 @@ fn Progress() -> impl IntoView {
 fn Help() -> impl IntoView {
     let ui = expect_context::<Ui>();
     const KEYS: [(&str, &str); 11] = [
-        ("↓ / j", "next frame"),
-        ("↑ / k", "previous frame"),
+        ("↓ / j", "next frame (in the details' fields: next field)"),
+        ("↑ / k", "previous frame (in the details' fields: previous field)"),
         ("PgDn / PgUp", "a page down / up"),
         ("Home / End", "first / last frame"),
         ("Enter", "open the frame's details"),
@@ -216,7 +216,7 @@ fn Help() -> impl IntoView {
         ("f", "findings panel"),
         ("m", "mark / unmark the frame"),
         ("?", "this help"),
-        ("Esc", "close, or leave the filter"),
+        ("Esc", "close, or leave the filter or the details"),
     ];
     move || {
         ui.help.get().then(|| {

@@ -717,6 +717,41 @@ fn trap_tab(ev: &web_sys::KeyboardEvent) {
     }
 }
 
+/// ↓/↑ in the frame's field tree: the next or previous field, focused and selected (its bytes
+/// lit), in the order the tree shows them. False when the key is not on a field (a tab).
+fn step_in_tree(ev: &web_sys::KeyboardEvent, down: bool) -> bool {
+    use wasm_bindgen::JsCast;
+    let Some(at) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+    else {
+        return false;
+    };
+    let Ok(list) = leptos::prelude::document().query_selector_all("#details ul.tree button.field")
+    else {
+        return false;
+    };
+    let fields: Vec<web_sys::HtmlElement> = (0..list.length())
+        .filter_map(|i| list.get(i)?.dyn_into().ok())
+        .collect();
+    let Some(here) = fields
+        .iter()
+        .position(|f| f.unchecked_ref::<web_sys::Element>() == &at)
+    else {
+        return false;
+    };
+    let next = if down {
+        here.saturating_add(1)
+    } else {
+        here.saturating_sub(1)
+    };
+    if let Some(f) = fields.get(next) {
+        let _ = f.focus();
+        f.click();
+    }
+    true
+}
+
 /// Keyboard shortcuts (see the help dialog) and paste-to-inspect.
 pub fn install_shortcuts(ui: Ui) {
     let keys = window_event_listener(leptos::ev::keydown, move |ev| {
@@ -790,6 +825,7 @@ pub fn install_shortcuts(ui: Ui) {
         };
         let page = 20;
         let handled = match key.as_str() {
+            "ArrowDown" | "ArrowUp" if in_tree => step_in_tree(&ev, key == "ArrowDown"),
             "ArrowDown" | "j" if !in_tree => {
                 ui.step(1);
                 true
