@@ -170,13 +170,14 @@ fn load_input(
 }
 
 fn inspect(args: &InspectArgs) -> Result<(Analysis, String), String> {
-    let name = if args.input.as_os_str() == "-" {
+    let stdin = args.input.as_os_str() == "-";
+    let name = if stdin {
         "standard input".to_string()
     } else {
         args.input.display().to_string()
     };
     // Nothing piped in and no file named: waiting on the terminal would look like a hang.
-    if args.input.as_os_str() == "-" && io::stdin().is_terminal() {
+    if stdin && io::stdin().is_terminal() {
         return Err(String::from(
             "no input: name a capture file, or pipe one in (`spop-inspect -` reads standard input); see --help",
         ));

@@ -321,5 +321,14 @@ test("the share dialog holds the keyboard: focus moves in, Tab stays in, Escape 
   await page.keyboard.press("Escape");
   await page.waitForSelector(".share", { state: "detached" });
   assert.equal(await page.evaluate(() => document.activeElement?.id), "share-button");
+  // The help dialog too.
+  await page.keyboard.press("?");
+  await page.locator(".help[role=dialog]").waitFor();
+  for (let i = 0; i < 3; i++) {
+    await page.keyboard.press("Tab");
+    assert.ok(await page.evaluate(() => !!document.activeElement?.closest(".help")), `help: Tab ${i + 1} stays in`);
+  }
+  await page.keyboard.press("Escape");
+  await page.locator(".help").waitFor({ state: "detached" });
   assert.deepEqual(errors, []);
 });

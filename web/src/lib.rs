@@ -206,8 +206,8 @@ fn Progress() -> impl IntoView {
 fn Help() -> impl IntoView {
     let ui = expect_context::<Ui>();
     const KEYS: [(&str, &str); 11] = [
-        ("↓ / j", "next frame (in the details: next field)"),
-        ("↑ / k", "previous frame (in the details: field)"),
+        ("↓ / j", "next frame (next field in the details)"),
+        ("↑ / k", "previous frame (previous field in the details)"),
         ("PgDn / PgUp", "a page down / up"),
         ("Home / End", "first / last frame"),
         ("Enter", "open the frame's details"),

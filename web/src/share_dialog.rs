@@ -139,10 +139,10 @@ fn Dialog() -> impl IntoView {
     // Back to the button that opened it (the dialog holds the focus while open).
     let close = move || {
         ui.share.set(false);
-        focus("#share-button");
+        crate::state::focus("#share-button");
     };
     // The dialog takes the focus, so the keyboard (and a screen reader) starts in it.
-    request_animation_frame(|| focus(".share"));
+    request_animation_frame(|| crate::state::focus(".share"));
     let copy_link = move |_| {
         let Some(u) = url() else { return };
         copy(u, move |ok| {
@@ -274,18 +274,6 @@ fn Dialog() -> impl IntoView {
                 <div class="dialog-buttons"><button id="share-close" on:click=move |_| close()>"Close"</button></div>
             </div>
         </div>
-    }
-}
-
-/// Focuses the element `selector` finds, if any.
-pub(crate) fn focus(selector: &str) {
-    if let Some(e) = leptos::prelude::document()
-        .query_selector(selector)
-        .ok()
-        .flatten()
-        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-    {
-        let _ = e.focus();
     }
 }
 

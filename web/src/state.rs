@@ -675,6 +675,29 @@ pub fn install_stats(ui: Ui) {
     });
 }
 
+/// Focuses the element `selector` finds, if any.
+pub(crate) fn focus(selector: &str) {
+    if let Some(e) = html_elements(&leptos::prelude::document().query_selector_all(selector))
+        .into_iter()
+        .next()
+    {
+        let _ = e.focus();
+    }
+}
+
+/// The HTML elements of a `querySelectorAll` answer, in document order.
+fn html_elements(
+    list: &Result<web_sys::NodeList, wasm_bindgen::JsValue>,
+) -> Vec<web_sys::HtmlElement> {
+    use wasm_bindgen::JsCast;
+    let Ok(list) = list else {
+        return Vec::new();
+    };
+    (0..list.length())
+        .filter_map(|i| list.get(i)?.dyn_into().ok())
+        .collect()
+}
+
 /// Keeps the keyboard inside an open modal dialog (share, help): Tab and Shift+Tab cycle
 /// through its controls, and from outside it (the dialog just opened) Tab enters it.
 fn trap_tab(ev: &web_sys::KeyboardEvent) {
@@ -687,12 +710,8 @@ fn trap_tab(ev: &web_sys::KeyboardEvent) {
     else {
         return;
     };
-    let Ok(list) = dialog.query_selector_all("button, input, textarea, select, a[href]") else {
-        return;
-    };
-    let items: Vec<web_sys::HtmlElement> = (0..list.length())
-        .filter_map(|i| list.get(i)?.dyn_into().ok())
-        .collect();
+    let items =
+        html_elements(&dialog.query_selector_all("button, input, textarea, select, a[href]"));
     let (Some(first), Some(last)) = (items.first(), items.last()) else {
         return;
     };
@@ -727,13 +746,9 @@ fn step_in_tree(ev: &web_sys::KeyboardEvent, down: bool) -> bool {
     else {
         return false;
     };
-    let Ok(list) = leptos::prelude::document().query_selector_all("#details ul.tree button.field")
-    else {
-        return false;
-    };
-    let fields: Vec<web_sys::HtmlElement> = (0..list.length())
-        .filter_map(|i| list.get(i)?.dyn_into().ok())
-        .collect();
+    let fields = html_elements(
+        &leptos::prelude::document().query_selector_all("#details ul.tree button.field"),
+    );
     let Some(here) = fields
         .iter()
         .position(|f| f.unchecked_ref::<web_sys::Element>() == &at)
@@ -766,7 +781,7 @@ pub fn install_shortcuts(ui: Ui) {
         if key == "Escape" {
             if ui.share.get_untracked() {
                 ui.share.set(false);
-                crate::share_dialog::focus("#share-button");
+                focus("#share-button");
             } else if ui.help.get_untracked() {
                 ui.help.set(false);
             } else if let Some(el) = leptos::prelude::document().active_element() {
@@ -778,7 +793,7 @@ pub fn install_shortcuts(ui: Ui) {
                     let _ = el.blur();
                 }
                 if in_details {
-                    crate::share_dialog::focus("#frames");
+                    focus("#frames");
                 }
             }
             return;

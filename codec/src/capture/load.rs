@@ -213,8 +213,9 @@ impl fmt::Display for LoadError {
             LoadError::Bundle(e) => write!(f, "{e}"),
             LoadError::Unrecognized { magic, len, text } => {
                 let bytes = magic.get(..usize::from(*len)).unwrap_or(&[]);
+                let too_few = text.is_some() && bytes.len() < 4;
                 match text {
-                    Some(t) if bytes.len() < 4 => write!(
+                    Some(t) if too_few => write!(
                         f,
                         "the {} decodes to {} byte(s) (",
                         t.label(),
@@ -232,12 +233,11 @@ impl fmt::Display for LoadError {
                 for (i, b) in bytes.iter().enumerate() {
                     write!(f, "{}{b:02x}", if i == 0 { "" } else { " " })?;
                 }
-                match text {
-                    Some(_) if bytes.len() < 4 => {
-                        f.write_str("): too few for a capture file or an SPOP frame")
-                    }
-                    _ => f.write_str(")"),
-                }
+                f.write_str(if too_few {
+                    "): too few for a capture file or an SPOP frame"
+                } else {
+                    ")"
+                })
             }
         }
     }
