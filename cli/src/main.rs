@@ -37,9 +37,21 @@ enum Command {
     /// json, the explanations too.
     Rules {
         /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+        format: RulesFormat,
     },
+}
+
+/// `rules --format`: the catalogue's formats, described for the catalogue (the report's
+/// descriptions would speak of timelines).
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum RulesFormat {
+    /// One line per rule: code, severity, name, title.
+    Text,
+    /// Every rule with its explanation, as a JSON array.
+    Json,
+    /// A table of the rules, then each rule's explanation, as Markdown.
+    Markdown,
 }
 
 #[derive(clap::Args, Debug)]
@@ -47,6 +59,10 @@ struct InspectArgs {
     /// File to read, or `-` for standard input.
     #[arg(default_value = "-")]
     input: PathBuf,
+    /// Further inputs: refused with a message (one report per run), where clap would read the
+    /// second file name as an unknown subcommand.
+    #[arg(hide = true)]
+    more: Vec<PathBuf>,
     /// TCP port of the SPOP agent (repeatable). Default: recognise SPOP on any port by its
     /// HAPROXY-HELLO.
     #[arg(long = "port", value_name = "PORT")]
@@ -216,15 +232,26 @@ fn written(result: io::Result<()>, code: ExitCode) -> Result<ExitCode, String> {
 fn run(cli: &Cli, out: &mut dyn Write) -> Result<ExitCode, String> {
     if let Some(Command::Rules { format }) = &cli.command {
         let result = match format {
-            Format::Json => serde_json::to_writer_pretty(&mut *out, CATALOGUE)
+            RulesFormat::Json => serde_json::to_writer_pretty(&mut *out, CATALOGUE)
                 .map_err(io::Error::from)
                 .and_then(|()| writeln!(out)),
-            Format::Markdown => out.write_all(markdown::rules().as_bytes()),
-            Format::Text => text::rules(out),
+            RulesFormat::Markdown => out.write_all(markdown::rules().as_bytes()),
+            RulesFormat::Text => text::rules(out),
         };
         return written(result, ExitCode::SUCCESS);
     }
     let args = &cli.inspect;
+    if !args.more.is_empty() {
+        let names: Vec<String> = std::iter::once(&args.input)
+            .chain(&args.more)
+            .map(|p| p.display().to_string())
+            .collect();
+        return Err(format!(
+            "one input per run, got {}: {}. Inspect each in turn, e.g. `for f in *.pcap; do spop-inspect \"$f\"; done`",
+            names.len(),
+            names.join(", ")
+        ));
+    }
     let (analysis, name) = inspect(args)?;
     if let Some(n) = args.connection {
         if n == 0 || n > analysis.connections.len() {

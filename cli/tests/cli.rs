@@ -11,7 +11,11 @@ fn run(args: &[&str], stdin: &[u8]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn spop-inspect");
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    // A child that refuses its arguments exits without reading: a closed pipe is its answer.
+    match child.stdin.take().unwrap().write_all(stdin) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => panic!("stdin: {e}"),
+        _ => {}
+    }
     child.wait_with_output().unwrap()
 }
 
@@ -408,4 +412,25 @@ fn meaningless_values_are_refused() {
         String::from_utf8_lossy(&out.stderr),
         "spop-inspect: standard input: the plain hex decodes to 2 byte(s) (aa bb): too few for a capture file or an SPOP frame\n"
     );
+}
+
+/// Two file names: one report per run, said plainly (clap alone called the second name an
+/// unknown subcommand).
+#[test]
+fn two_inputs_are_refused_with_a_way_out() {
+    let (a, b) = (fixture("haproxy26-clean.pcap"), fixture("haproxy34-clean.pcap"));
+    let out = run(&[&a, &b], b"");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("spop-inspect: one input per run, got 2: "), "{err}");
+    assert!(err.contains(&b) && err.contains("for f in"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+/// `rules --help` describes the catalogue's formats, not the report's.
+#[test]
+fn rules_help_speaks_of_rules() {
+    let help = stdout(&run(&["rules", "--help"], b""));
+    assert!(help.contains("One line per rule"), "{help}");
+    assert!(!help.contains("timeline"), "{help}");
 }
