@@ -418,11 +418,17 @@ fn meaningless_values_are_refused() {
 /// unknown subcommand).
 #[test]
 fn two_inputs_are_refused_with_a_way_out() {
-    let (a, b) = (fixture("haproxy26-clean.pcap"), fixture("haproxy34-clean.pcap"));
+    let (a, b) = (
+        fixture("haproxy26-clean.pcap"),
+        fixture("haproxy34-clean.pcap"),
+    );
     let out = run(&[&a, &b], b"");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.starts_with("spop-inspect: one input per run, got 2: "), "{err}");
+    assert!(
+        err.starts_with("spop-inspect: one input per run, got 2: "),
+        "{err}"
+    );
     assert!(err.contains(&b) && err.contains("for f in"), "{err}");
     assert!(out.stdout.is_empty());
 }
