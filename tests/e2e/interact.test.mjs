@@ -3,9 +3,10 @@
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import {
-  FIXTURES, cli, loaded, newPage, offsets, selectedFrame, setup, shot, textMatches, waitSelected, waitViewCount,
-  worstByFrame,
+  FIXTURES, cli, hexdumpC, loaded, newPage, offsets, paste, selectedFrame, setup, shot, textMatches, waitSelected,
+  waitViewCount, worstByFrame,
   n3,
 } from "./lib.mjs";
 
@@ -315,6 +316,24 @@ test("filters: type, connection (select and table), stream id, severity, text, c
   }
   await page.locator("tr.conn.all").click();
   await expectView(idx(() => true), "all connections");
+  // The table is a grid: ↓/↑ move between its rows (not the frame selection), Space and
+  // Enter pick the focused one.
+  assert.equal(await page.locator("table.conn-table").getAttribute("role"), "grid");
+  assert.equal(await page.locator("tr.conn.all").getAttribute("aria-selected"), "true");
+  const selectedBefore = await selectedFrame(page);
+  await page.locator("tr.conn.all").focus();
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("ArrowUp");
+  await page.keyboard.press("ArrowDown");
+  assert.equal(await page.evaluate(() => [...document.querySelectorAll("tr.conn:not(.all)")].indexOf(document.activeElement)), 1);
+  assert.equal(await selectedFrame(page), selectedBefore);
+  await page.keyboard.press(" ");
+  await expectView(idx((f) => f.connection === 1), "connection 2 (Space on its row)");
+  await page.keyboard.press("ArrowUp");
+  await page.keyboard.press("ArrowUp");
+  await page.keyboard.press("Enter");
+  await expectView(idx(() => true), "all connections (Enter on its row)");
 
   // Stream id (applied on change).
   const sid = frames.find((f) => f.type === "NOTIFY" && f.stream_id > 0 && frames.filter((g) => g.stream_id === f.stream_id).length > 2).stream_id;
@@ -386,6 +405,21 @@ test("timeline: arrows select frames, NOTIFY→ACK arcs, zoom", async () => {
   await page.waitForFunction((n) => !document.querySelector("#timeline-info").textContent.startsWith(`${n} frame`), n);
   await page.getByRole("button", { name: "Fit (show the whole view)" }).click();
   await page.waitForFunction((n) => document.querySelector("#timeline-info").textContent.startsWith(`${n} frame(s)`), n);
+  // The keys: + (or =) in, - out, 0 to fit; the window halves and doubles around its middle.
+  const span = () => page.evaluate(() => {
+    const ticks = [...document.querySelectorAll("section.timeline .tick-label")].map((t) => t.textContent);
+    return { ticks: ticks.join(" "), info: document.querySelector("#timeline-info").textContent };
+  });
+  const fitted = await span();
+  for (const key of ["+", "=", "+", "+"]) await page.keyboard.press(key);
+  await page.waitForFunction((n) => !document.querySelector("#timeline-info").textContent.startsWith(`${n} frame`), n);
+  const zoomed = await span();
+  assert.notEqual(zoomed.ticks, fitted.ticks);
+  await page.keyboard.press("-");
+  await page.waitForFunction((t) => [...document.querySelectorAll("section.timeline .tick-label")].map((x) => x.textContent).join(" ") !== t, zoomed.ticks);
+  await page.keyboard.press("0");
+  await page.waitForFunction((n) => document.querySelector("#timeline-info").textContent.startsWith(`${n} frame(s)`), n);
+  assert.equal((await span()).ticks, fitted.ticks);
   assert.deepEqual(errors, []);
 });
 
@@ -478,4 +512,61 @@ test("narrow windows: one column without sideways scrolling, the panels apart an
     assert.deepEqual(errors, []);
     await page.context().close();
   }
+});
+
+test("Back and Forward: the start screen and the captures shown, kept as they were left", async () => {
+  const { page, errors } = await open();
+  const base = page.url();
+  // It opens on its first error; two frames on from there.
+  await page.waitForSelector("#frames .row.selected");
+  const sel = (await selectedFrame(page)) + 2;
+  for (let i = 0; i < 2; i++) await page.keyboard.press("j");
+  await waitSelected(page, sel);
+  await page.locator("#tab-findings").click();
+  const view = await page.locator("#view-count").textContent();
+  const atStart = async () => {
+    await page.waitForSelector("textarea#input");
+    assert.equal(page.url(), base);
+  };
+  const asLeft = async () => {
+    await page.waitForSelector("#frames .row.selected");
+    await waitSelected(page, sel);
+    assert.equal(await page.locator("#tab-findings").getAttribute("aria-selected"), "true");
+    assert.equal(await page.locator("#view-count").textContent(), view);
+  };
+  // Back from the capture: the start screen, not another site; Forward: the capture as it was,
+  // without decoding it again (no new performance mark of a chosen input).
+  const marks = () => page.evaluate(() => performance.getEntriesByName("spop:file-selected").map((m) => m.startTime).join());
+  const chosen = await marks();
+  await page.goBack();
+  await atStart();
+  await page.goForward();
+  await asLeft();
+  assert.equal(await marks(), chosen, "the capture was decoded again");
+  // The home button is a step too: Back returns to the capture, Forward to the start screen.
+  await page.locator("button.home").click();
+  await atStart();
+  await page.goBack();
+  await asLeft();
+  await page.goForward();
+  await atStart();
+  // A second capture from the start screen: Back leaves it for the start screen, and the first
+  // one (which the engine no longer holds) comes back as the start screen, not a broken page.
+  await page.locator("#file").setInputFiles(join(FIXTURES, "haproxy26-clean.pcap"));
+  await loaded(page, { source: "haproxy26-clean.pcap" });
+  await page.goBack();
+  await atStart();
+  await page.goBack();
+  await atStart();
+  await page.goForward();
+  await page.goForward();
+  await page.waitForFunction(() => /haproxy26-clean\.pcap/.test(document.querySelector(".summary-line .source")?.textContent ?? ""));
+  await page.waitForSelector("#frames .row");
+  // A capture loaded over another one (pasted onto it) takes its place in the history: one
+  // Back, the start screen.
+  await paste(page, hexdumpC(readFileSync(join(FIXTURES, INTERLEAVED))), "#frames");
+  await loaded(page, { source: "pasted text" });
+  await page.goBack();
+  await atStart();
+  assert.deepEqual(errors, []);
 });

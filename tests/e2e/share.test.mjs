@@ -139,6 +139,14 @@ test("round trip: notes, marks, filters, selection, panel and window travel in t
   await other.click(".home");
   await other.waitForSelector("textarea#input");
   assert.equal(other.url(), link.slice(0, link.indexOf("#")));
+  // Back shows the link's capture again, as it was left, without decoding it again.
+  const chosen = await other.evaluate(() => performance.getEntriesByName("spop:file-selected").length);
+  await other.goBack();
+  await waitSelected(other, 3);
+  assert.equal(other.url(), link);
+  assert.equal(await other.evaluate(() => performance.getEntriesByName("spop:file-selected").length), chosen);
+  await other.goForward();
+  await other.waitForSelector("textarea#input");
 
   // The single-file build from disk opens the same fragment to the same state.
   const fragment = link.slice(link.indexOf("#"));

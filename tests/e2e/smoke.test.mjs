@@ -187,7 +187,7 @@ test("help dialog: ? opens it, Escape, Close and the backdrop close it", async (
   await help.waitFor();
   assert.equal(await help.locator("h2").innerText(), "Keyboard shortcuts");
   const keys = await help.locator("dt kbd").allInnerTexts();
-  assert.deepEqual(keys, ["↓ / j", "↑ / k", "PgDn / PgUp", "Home / End", "Enter", "n / N", "/", "f", "m", "?", "Esc"]);
+  assert.deepEqual(keys, ["↓ / j", "↑ / k", "PgDn / PgUp", "Home / End", "Enter", "n / N", "/", "f", "m", "− / + / 0", "?", "Esc"]);
   await shot(page, "help.png");
   // While it is open, navigation keys do nothing.
   const before = await page.locator("#frames .row.selected").getAttribute("data-frame");

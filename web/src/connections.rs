@@ -11,6 +11,39 @@ pub const FIRST: usize = 50;
 /// Rows each "show more" adds.
 const MORE: usize = 200;
 
+/// Keys on a connection row: Enter or Space picks it; ↓/↑ move to the next or previous row
+/// (a grid's rows, one Tab stop each), instead of the frame list's ↓/↑.
+fn row_key(ev: &web_sys::KeyboardEvent, pick: impl FnOnce()) {
+    use wasm_bindgen::JsCast;
+    match ev.key().as_str() {
+        "Enter" | " " => {
+            ev.prevent_default();
+            pick();
+        }
+        key @ ("ArrowDown" | "ArrowUp") => {
+            ev.prevent_default();
+            ev.stop_propagation();
+            let row = ev
+                .current_target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+            let next = row.and_then(|r| {
+                if key == "ArrowDown" {
+                    r.next_element_sibling()
+                } else {
+                    r.previous_element_sibling()
+                }
+            });
+            if let Some(el) = next
+                .filter(|el| el.class_list().contains("conn"))
+                .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = el.focus();
+            }
+        }
+        _ => {}
+    }
+}
+
 /// The connection table.
 #[component]
 pub fn Connections() -> impl IntoView {
@@ -32,7 +65,7 @@ pub fn Connections() -> impl IntoView {
         <details class="connections" open>
             <summary>{move || format!("Connections ({})", rows().len())}</summary>
             <div class="table-wrap">
-                <table class="conn-table" aria-label="Connections">
+                <table class="conn-table" role="grid" aria-readonly="true" aria-label="Connections: pick one to look at it alone">
                     <thead>
                         <tr>
                             <th>"#"</th><th>"HAProxy → agent"</th><th>"start (s)"</th><th>"duration"</th>
@@ -44,9 +77,10 @@ pub fn Connections() -> impl IntoView {
                         <tr
                             class="conn all"
                             class:selected=move || ui.filter.with(|f| f.connection.is_none())
+                            aria-selected=move || ui.filter.with(|f| f.connection.is_none()).to_string()
                             tabindex="0"
                             on:click=move |_| pick(None)
-                            on:keydown=move |ev| if ev.key() == "Enter" { pick(None) }
+                            on:keydown=move |ev| row_key(&ev, || pick(None))
                         >
                             <td colspan="12">"All connections"</td>
                         </tr>
@@ -68,7 +102,7 @@ pub fn Connections() -> impl IntoView {
                                             aria-selected=move || ui.filter.with(|f| f.connection == Some(id)).to_string()
                                             tabindex="0"
                                             on:click=move |_| pick(Some(id))
-                                            on:keydown=move |ev| if ev.key() == "Enter" { pick(Some(id)) }
+                                            on:keydown=move |ev| row_key(&ev, || pick(Some(id)))
                                         >
                                             <td>{id + 1}{c.healthcheck.then_some(" ♥")}</td>
                                             <td class="mono">{format!("{} → {}", c.haproxy, c.agent)}</td>

@@ -51,10 +51,17 @@ pub fn Inspector(backend: Backend) -> impl IntoView {
     }
     let hash = window_event_listener(leptos::ev::hashchange, move |_| {
         if let Some(link) = storage::link_in_address() {
-            ui.load_link(&link);
+            if !ui.showing_link(&link) {
+                ui.load_link(&link);
+            }
         }
     });
-    on_cleanup(move || hash.remove());
+    // Back and Forward move between the start screen and the captures shown.
+    let history = window_event_listener(leptos::ev::popstate, move |_| ui.history_moved());
+    on_cleanup(move || {
+        hash.remove();
+        history.remove();
+    });
     let on_drop = move |ev: web_sys::DragEvent| {
         ev.prevent_default();
         if let Some(file) = ev
@@ -205,7 +212,7 @@ fn Progress() -> impl IntoView {
 #[component]
 fn Help() -> impl IntoView {
     let ui = expect_context::<Ui>();
-    const KEYS: [(&str, &str); 11] = [
+    const KEYS: [(&str, &str); 12] = [
         ("↓ / j", "next frame (next field in the details)"),
         ("↑ / k", "previous frame (previous field in the details)"),
         ("PgDn / PgUp", "a page down / up"),
@@ -215,6 +222,7 @@ fn Help() -> impl IntoView {
         ("/", "filter by text"),
         ("f", "findings panel"),
         ("m", "mark / unmark the frame"),
+        ("− / + / 0", "zoom the timeline out / in / to fit"),
         ("?", "this help"),
         ("Esc", "close, or leave the filter or the details"),
     ];

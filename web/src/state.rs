@@ -84,6 +84,24 @@ pub struct Cursor {
 /// A finding's bytes, marked in one frame's details: the frame and stream spans.
 pub type Marked = (usize, Vec<(usize, usize)>);
 
+/// The capture left for the start screen, while the engine still holds it: Back (or Forward)
+/// shows it again as it was, without decoding it again.
+#[derive(Clone)]
+pub struct Parked {
+    /// Its load number ([`Ui::loads`]).
+    pub load: u64,
+    /// The share link it was opened from, if any.
+    pub link: Option<String>,
+    /// What was shown.
+    pub overview: Arc<Overview>,
+    /// The selected frame.
+    pub cursor: Option<Cursor>,
+    /// The side panel.
+    pub panel: Panel,
+    /// The timeline's window.
+    pub window: (u64, u64),
+}
+
 /// All of the page's state (copyable handles on signals).
 #[derive(Clone, Copy)]
 pub struct Ui {
@@ -131,6 +149,8 @@ pub struct Ui {
     pub share: RwSignal<bool>,
     /// Links above this many KiB get the "share less" offers.
     pub share_limit: RwSignal<u32>,
+    /// Zoom asked for by the keyboard: how many times so far, and the factor (0: fit).
+    pub zoom_key: RwSignal<(u64, f64)>,
     /// Rows the connection table shows (more on request; back to the first few for each
     /// capture loaded).
     pub conn_rows: RwSignal<usize>,
@@ -141,6 +161,12 @@ pub struct Ui {
     /// A load answered with the timeline only: the rules are still to be asked for (after the
     /// first timeline is drawn, so that they do not delay it).
     pub check_due: StoredValue<bool>,
+    /// Captures shown so far: the number of the one shown (its history entry's state).
+    pub loads: StoredValue<u64>,
+    /// The share link the shown capture was opened from.
+    pub link: StoredValue<Option<String>>,
+    /// The capture left for the start screen, if the engine still holds it.
+    pub parked: StoredValue<Option<Parked>, LocalStorage>,
 }
 
 impl Ui {
@@ -175,8 +201,12 @@ impl Ui {
             share: RwSignal::new(false),
             share_limit: RwSignal::new(crate::storage::share_limit()),
             conn_rows: RwSignal::new(crate::connections::FIRST),
+            zoom_key: RwSignal::new((0, 1.0)),
             timeline_due: StoredValue::new(None),
             check_due: StoredValue::new(false),
+            loads: StoredValue::new(0),
+            link: StoredValue::new(None),
+            parked: StoredValue::new_local(None),
         };
         // The details follow the selection.
         Effect::new(move |_| {
@@ -246,6 +276,8 @@ impl Ui {
         }
         let _ = performance_mark(MARK_SELECTED);
         self.timeline_due.set_value(None);
+        // The engine drops what it held for the new input.
+        self.parked.set_value(None);
     }
 
     /// The timeline is about to draw frames of view generation `generation`; the first time
@@ -311,10 +343,22 @@ impl Ui {
         }
         self.fingerprint.set(fingerprint.clone());
         self.notes.set(BTreeMap::new());
-        if restored.is_none() {
-            // A link's address belongs to the link: anything else clears it.
-            crate::storage::clear_link();
+        self.parked.set_value(None);
+        if ok {
+            self.loads.update_value(|n| *n += 1);
         }
+        // A link keeps its address (and the entry the browser made for it); anything else
+        // gets an entry of its own, so Back returns to what was there before.
+        let link = restored
+            .is_some()
+            .then(crate::storage::link_in_address)
+            .flatten();
+        match (ok, &link) {
+            (true, None) => crate::storage::enter_capture(self.loads.get_value()),
+            (false, None) => crate::storage::plain_entry(),
+            (_, Some(_)) => {}
+        }
+        self.link.set_value(link);
         if !ok {
             return;
         }
@@ -375,12 +419,90 @@ impl Ui {
         })));
     }
 
-    /// Back to the start screen. A share link leaves the address too: a reload must not
-    /// reopen the capture the user just left.
+    /// Back to the start screen, as a new history entry: Back shows the capture again. A share
+    /// link leaves the address: a reload must not reopen the capture the user just left.
     pub fn home(self) {
+        self.park();
+        crate::storage::enter_home();
+    }
+
+    /// The number of the capture shown, if one is.
+    fn shown(self) -> Option<u64> {
+        self.overview
+            .with_untracked(|o| o.as_ref().is_some_and(|o| o.error.is_none()))
+            .then(|| self.loads.get_value())
+    }
+
+    /// Shows the start screen, keeping the capture shown (if any) to come back to.
+    fn park(self) {
+        if let (Some(load), Some(overview)) = (self.shown(), self.overview.get_untracked()) {
+            self.parked.set_value(Some(Parked {
+                load,
+                link: self.link.get_value(),
+                overview,
+                cursor: self.cursor.get_untracked(),
+                panel: self.panel.get_untracked(),
+                window: self.window.get_untracked(),
+            }));
+        }
         self.overview.set(None);
         self.cursor.set(None);
-        crate::storage::clear_link();
+    }
+
+    /// Shows the parked capture again, as it was left.
+    fn unpark(self) {
+        let Some(p) = self.parked.get_value() else {
+            return;
+        };
+        self.parked.set_value(None);
+        self.loads.set_value(p.load);
+        self.link.set_value(p.link);
+        self.panel.set(p.panel);
+        // The timeline comes back with the window it had, not fitted to the view.
+        self.window.set(p.window);
+        self.pending_window.set(Some(p.window));
+        self.overview.set(Some(p.overview));
+        self.cursor.set(p.cursor);
+    }
+
+    /// The browser moved through the history (Back, Forward): show what the entry stands for.
+    /// A share link's entry is opened by the `hashchange` listener, unless it is the parked
+    /// capture's.
+    pub fn history_moved(self) {
+        let parked = self
+            .parked
+            .with_value(|p| p.as_ref().map(|p| (p.load, p.link.clone())));
+        if let Some(link) = crate::storage::link_in_address() {
+            if parked.is_some_and(|(_, l)| l.as_deref() == Some(link.as_str())) {
+                self.park_then_unpark();
+            }
+            return;
+        }
+        match crate::storage::history_capture() {
+            Some(n) if self.shown() == Some(n) => {}
+            Some(n) if parked.as_ref().is_some_and(|(p, l)| *p == n && l.is_none()) => {
+                self.park_then_unpark();
+            }
+            // The engine no longer holds that capture: the entry becomes a start screen.
+            Some(_) => {
+                self.park();
+                crate::storage::plain_entry();
+            }
+            None => self.park(),
+        }
+    }
+
+    /// Swaps the shown capture (if any) for the parked one.
+    fn park_then_unpark(self) {
+        let back = self.parked.get_value();
+        self.park();
+        self.parked.set_value(back);
+        self.unpark();
+    }
+
+    /// Whether `link` is what the page shows (no need to decode it again).
+    pub fn showing_link(self, link: &str) -> bool {
+        self.shown().is_some() && self.link.with_value(|l| l.as_deref() == Some(link))
     }
 
     /// Applies a filter, then calls `then`.
@@ -422,6 +544,15 @@ impl Ui {
         let generation = self.view_gen.get_untracked();
         self.ask(Request::Check, move |r| {
             let Response::Checked(o) = r else { return };
+            // Gone to the start screen meanwhile: the findings wait with the capture.
+            if self.overview.with_untracked(Option::is_none) {
+                self.parked.update_value(|p| {
+                    if let Some(p) = p {
+                        p.overview = Arc::new(*o);
+                    }
+                });
+                return;
+            }
             let first_error = o.counts[0] > 0;
             self.overview.set(Some(Arc::new(*o)));
             mark_when_painted(MARK_FINDINGS);
@@ -891,6 +1022,19 @@ pub fn install_shortcuts(ui: Ui) {
             }
             "m" => {
                 ui.toggle_mark();
+                true
+            }
+            // The timeline's zoom ("=" is "+" without Shift on most layouts).
+            "+" | "=" | "-" | "0" => {
+                let factor = match key.as_str() {
+                    "-" => 2.0,
+                    "0" => 0.0,
+                    _ => 0.5,
+                };
+                ui.zoom_key.update(|(n, f)| {
+                    *n += 1;
+                    *f = factor;
+                });
                 true
             }
             _ => false,

@@ -125,16 +125,49 @@ pub fn from_file() -> bool {
         .is_some_and(|p| p == "file:")
 }
 
-/// Puts a share link in the address (without a new history entry), so reloading restores it.
-pub fn show_link(link: &str) {
+/// Makes this history entry a plain start-screen one: no share link in the address (a reload
+/// must not reopen it) and no capture.
+pub fn plain_entry() {
+    if history_capture().is_none() && link_in_address().is_none() {
+        return;
+    }
     if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
-        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(link));
+        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&base_address()));
     }
 }
 
-/// Drops a share link from the address once something else is inspected.
-pub fn clear_link() {
-    if link_in_address().is_some() {
-        show_link(&base_address());
+/// The capture this history entry shows, if the page made the entry for one
+/// ([`enter_capture`]): its load number.
+pub fn history_capture() -> Option<u64> {
+    let state = web_sys::window()?.history().ok()?.state().ok()?;
+    let n = state.as_f64()?;
+    (n >= 1.0 && n.fract() == 0.0).then_some(n as u64)
+}
+
+/// A capture is shown: it gets a history entry of its own (plain address), so Back returns to
+/// what was there before (the start screen, or the share link that was open). A capture shown
+/// in place of another one replaces that one's entry: the engine keeps one capture, and Back
+/// must not lead to an entry nothing can show.
+pub fn enter_capture(load: u64) {
+    let Some(h) = web_sys::window().and_then(|w| w.history().ok()) else {
+        return;
+    };
+    let state = wasm_bindgen::JsValue::from_f64(load as f64);
+    let base = base_address();
+    let _ = if history_capture().is_some() {
+        h.replace_state_with_url(&state, "", Some(&base))
+    } else {
+        h.push_state_with_url(&state, "", Some(&base))
+    };
+}
+
+/// The start screen is shown from a capture: a new entry with the plain address, so Back
+/// returns to the capture and a reload does not reopen a share link just left.
+pub fn enter_home() {
+    if history_capture().is_none() && link_in_address().is_none() {
+        return;
+    }
+    if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = h.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&base_address()));
     }
 }

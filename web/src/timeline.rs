@@ -14,12 +14,12 @@ use spop_codec::report::Fixed;
 use crate::session::{duration, level_name, Request, Response, Timeline as Window};
 use crate::state::{thousands, Ui};
 
-const HEIGHT: f64 = 132.0;
+const HEIGHT: f64 = 142.0;
 const LEFT: f64 = 78.0;
 const RIGHT: f64 = 14.0;
 const LANE_H: f64 = 26.0;
 const LANE_A: f64 = 86.0;
-const AXIS: f64 = 118.0;
+const AXIS: f64 = 130.0;
 /// Top of the note flags, above the HAProxy lane.
 const FLAG_Y: f64 = 5.0;
 
@@ -145,6 +145,20 @@ pub fn Timeline() -> impl IntoView {
         let n0 = (centre - new_span * anchor).max(0.0);
         window.set((n0 as u64, (n0 + new_span) as u64));
     };
+    // Zoom keys (+, -, 0): those pressed from now on (the count at mount is old news).
+    let keys_seen = StoredValue::new(ui.zoom_key.get_untracked().0);
+    Effect::new(move |_| {
+        let (n, factor) = ui.zoom_key.get();
+        if n == keys_seen.get_value() {
+            return;
+        }
+        keys_seen.set_value(n);
+        if factor == 0.0 {
+            fit();
+        } else {
+            zoom(factor, None);
+        }
+    });
     let on_wheel = move |ev: web_sys::WheelEvent| {
         ev.prevent_default();
         let factor = if ev.delta_y() > 0.0 { 1.25 } else { 0.8 };
