@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import { deflateRawSync } from "node:zlib";
-import { setup, newPage, loaded, summary, cli, expectedCounts, FIXTURES, waitSelected, selectedFrame, shot, singleFileUrl } from "./lib.mjs";
+import { execFileSync } from "node:child_process";
+import { setup, newPage, loaded, summary, cli, cliPath, expectedCounts, FIXTURES, waitSelected, selectedFrame, shot, singleFileUrl } from "./lib.mjs";
 
 const ctx = setup();
 const PYAGENT = join(FIXTURES, "haproxy26-pyagent.pcap");
@@ -338,5 +339,23 @@ test("the share dialog holds the keyboard: focus moves in, Tab stays in, Escape 
   }
   await page.keyboard.press("Escape");
   await page.locator(".help").waitFor({ state: "detached" });
+  assert.deepEqual(errors, []);
+});
+
+test("a link made by the CLI (no page state in it) keeps its address, and Back returns to it", async () => {
+  const errors = [];
+  const link = execFileSync(cliPath(), ["--fail-on", "never", "--link", ctx.server.url, INTERLEAVED]).toString().trim();
+  const page = await fresh(link, errors);
+  await loaded(page, {});
+  assert.equal(page.url(), link);
+  const chosen = await page.evaluate(() => performance.getEntriesByName("spop:file-selected").length);
+  await page.click(".home");
+  await page.waitForSelector("textarea#input");
+  assert.equal(page.url(), ctx.server.url);
+  await page.goBack();
+  await page.waitForSelector("#frames .row.selected");
+  assert.equal(page.url(), link);
+  // Shown again as it was, not decoded again.
+  assert.equal(await page.evaluate(() => performance.getEntriesByName("spop:file-selected").length), chosen);
   assert.deepEqual(errors, []);
 });

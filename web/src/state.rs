@@ -165,6 +165,8 @@ pub struct Ui {
     pub loads: StoredValue<u64>,
     /// The share link the shown capture was opened from.
     pub link: StoredValue<Option<String>>,
+    /// The share link being decoded, if the load under way is one.
+    pub link_loading: StoredValue<Option<String>>,
     /// The capture left for the start screen, if the engine still holds it.
     pub parked: StoredValue<Option<Parked>, LocalStorage>,
 }
@@ -206,6 +208,7 @@ impl Ui {
             check_due: StoredValue::new(false),
             loads: StoredValue::new(0),
             link: StoredValue::new(None),
+            link_loading: StoredValue::new(None),
             parked: StoredValue::new_local(None),
         };
         // The details follow the selection.
@@ -278,6 +281,7 @@ impl Ui {
         self.timeline_due.set_value(None);
         // The engine drops what it held for the new input.
         self.parked.set_value(None);
+        self.link_loading.set_value(None);
     }
 
     /// The timeline is about to draw frames of view generation `generation`; the first time
@@ -349,10 +353,8 @@ impl Ui {
         }
         // A link keeps its address (and the entry the browser made for it); anything else
         // gets an entry of its own, so Back returns to what was there before.
-        let link = restored
-            .is_some()
-            .then(crate::storage::link_in_address)
-            .flatten();
+        let link = self.link_loading.get_value().filter(|_| ok);
+        self.link_loading.set_value(None);
         match (ok, &link) {
             (true, None) => crate::storage::enter_capture(self.loads.get_value()),
             (false, None) => crate::storage::plain_entry(),
@@ -729,6 +731,7 @@ impl Ui {
     /// Opens a share link (a page address with `#spop=…`).
     pub fn load_link(self, href: &str) {
         self.load("share link".into(), href.as_bytes());
+        self.link_loading.set_value(Some(href.to_string()));
     }
 
     /// Selects the next (or previous) frame with an error.
