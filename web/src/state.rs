@@ -167,7 +167,8 @@ pub struct Ui {
     pub link: StoredValue<Option<String>>,
     /// The share link being decoded, if the load under way is one.
     pub link_loading: StoredValue<Option<String>>,
-    /// The capture left for the start screen, if the engine still holds it.
+    /// The capture left for the start screen, if the engine still holds it. Only while no
+    /// capture is shown: showing one (a load, or this one again) clears it.
     pub parked: StoredValue<Option<Parked>, LocalStorage>,
 }
 
@@ -476,14 +477,14 @@ impl Ui {
             .with_value(|p| p.as_ref().map(|p| (p.load, p.link.clone())));
         if let Some(link) = crate::storage::link_in_address() {
             if parked.is_some_and(|(_, l)| l.as_deref() == Some(link.as_str())) {
-                self.park_then_unpark();
+                self.unpark();
             }
             return;
         }
         match crate::storage::history_capture() {
             Some(n) if self.shown() == Some(n) => {}
             Some(n) if parked.as_ref().is_some_and(|(p, l)| *p == n && l.is_none()) => {
-                self.park_then_unpark();
+                self.unpark()
             }
             // The engine no longer holds that capture: the entry becomes a start screen.
             Some(_) => {
@@ -492,14 +493,6 @@ impl Ui {
             }
             None => self.park(),
         }
-    }
-
-    /// Swaps the shown capture (if any) for the parked one.
-    fn park_then_unpark(self) {
-        let back = self.parked.get_value();
-        self.park();
-        self.parked.set_value(back);
-        self.unpark();
     }
 
     /// Whether `link` is what the page shows (no need to decode it again).
