@@ -330,6 +330,8 @@ test("filters: type, connection (select and table), stream id, severity, text, c
   assert.equal(await selectedFrame(page), selectedBefore);
   await page.keyboard.press(" ");
   await expectView(idx((f) => f.connection === 1), "connection 2 (Space on its row)");
+  // One Tab stop: the selected row.
+  assert.deepEqual(await page.locator("tr.conn").evaluateAll((rows) => rows.map((r) => r.tabIndex)), [-1, -1, 0, -1]);
   await page.keyboard.press("ArrowUp");
   await page.keyboard.press("ArrowUp");
   await page.keyboard.press("Enter");

@@ -44,6 +44,15 @@ fn row_key(ev: &web_sys::KeyboardEvent, pick: impl FnOnce()) {
     }
 }
 
+/// A row's tabindex: the table is one Tab stop, its selected row (↓/↑ reach the others).
+fn tab_stop(selected: bool) -> &'static str {
+    if selected {
+        "0"
+    } else {
+        "-1"
+    }
+}
+
 /// The connection table.
 #[component]
 pub fn Connections() -> impl IntoView {
@@ -78,7 +87,11 @@ pub fn Connections() -> impl IntoView {
                             class="conn all"
                             class:selected=move || ui.filter.with(|f| f.connection.is_none())
                             aria-selected=move || ui.filter.with(|f| f.connection.is_none()).to_string()
-                            tabindex="0"
+                            tabindex=move || {
+                                // Also the Tab stop when the selected connection's row is not shown.
+                                let limit = shown_rows.get();
+                                tab_stop(ui.filter.with(|f| f.connection.is_none_or(|c| c >= limit)))
+                            }
                             on:click=move |_| pick(None)
                             on:keydown=move |ev| row_key(&ev, || pick(None))
                         >
@@ -100,7 +113,7 @@ pub fn Connections() -> impl IntoView {
                                             class=format!("conn {trouble}")
                                             class:selected=move || ui.filter.with(|f| f.connection == Some(id))
                                             aria-selected=move || ui.filter.with(|f| f.connection == Some(id)).to_string()
-                                            tabindex="0"
+                                            tabindex=move || tab_stop(ui.filter.with(|f| f.connection == Some(id)))
                                             on:click=move |_| pick(Some(id))
                                             on:keydown=move |ev| row_key(&ev, || pick(Some(id)))
                                         >
