@@ -225,3 +225,37 @@ test("dark theme follows the system colour scheme", async () => {
   assert.equal(await bg(), "rgb(246, 247, 249)");
   assert.deepEqual(errors, []);
 });
+
+test("a file dragged over the page: the page says it is the drop target; dropped, the file loads", async () => {
+  const errors = [];
+  const page = await newPage(ctx.browser, errors);
+  await page.goto(ctx.server.url);
+  await page.locator("textarea#input").waitFor();
+  const file = "haproxy26-clean.pcap";
+  const bytes = readFileSync(join(FIXTURES, file)).toString("base64");
+  // The events a browser sends while a file is dragged in from outside: over (repeatedly),
+  // leave with no element to go to (out of the window), then over again and drop.
+  const drag = (type, withFile = true) =>
+    page.locator("div.app").evaluate((el, [type, name, bytes, withFile]) => {
+      const data = new DataTransfer();
+      if (withFile) data.items.add(new File([Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0))], name));
+      else data.setData("text/plain", "some text");
+      el.dispatchEvent(new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true, relatedTarget: null }));
+    }, [type, file, bytes, withFile]);
+  const target = page.locator(".drop-target");
+  await drag("dragover", false);
+  await page.waitForTimeout(100);
+  assert.equal(await target.count(), 0, "dragged text is not a file to drop");
+  await drag("dragover");
+  await target.waitFor();
+  assert.equal(await target.innerText(), "Drop the file to inspect it");
+  await shot(page, "drop-target.png");
+  await drag("dragleave");
+  await target.waitFor({ state: "detached" });
+  await drag("dragover");
+  await target.waitFor();
+  await drag("drop");
+  await loaded(page, { source: file });
+  assert.equal(await target.count(), 0);
+  assert.deepEqual(errors, []);
+});

@@ -62,8 +62,27 @@ pub fn Inspector(backend: Backend) -> impl IntoView {
         hash.remove();
         history.remove();
     });
+    // A file dragged over the page: the whole page is the drop target, and says so.
+    let dropping = RwSignal::new(false);
+    let carries_files = |ev: &web_sys::DragEvent| {
+        ev.data_transfer()
+            .is_some_and(|d| d.types().includes(&"Files".into(), 0))
+    };
+    let on_drag_over = move |ev: web_sys::DragEvent| {
+        ev.prevent_default();
+        if carries_files(&ev) && !dropping.get_untracked() {
+            dropping.set(true);
+        }
+    };
+    // Leaving the window (not one element for another) has no element to go to.
+    let on_drag_leave = move |ev: web_sys::DragEvent| {
+        if ev.related_target().is_none() {
+            dropping.set(false);
+        }
+    };
     let on_drop = move |ev: web_sys::DragEvent| {
         ev.prevent_default();
+        dropping.set(false);
         if let Some(file) = ev
             .data_transfer()
             .and_then(|d| d.files())
@@ -82,9 +101,13 @@ pub fn Inspector(backend: Backend) -> impl IntoView {
     view! {
         <div
             class="app"
-            on:dragover=|ev: web_sys::DragEvent| ev.prevent_default()
+            on:dragover=on_drag_over
+            on:dragleave=on_drag_leave
             on:drop=on_drop
         >
+            {move || dropping.get().then(|| view! {
+                <div class="drop-target" aria-hidden="true"><p>"Drop the file to inspect it"</p></div>
+            })}
             <header class="bar">
                 <h1>
                     <button class="home" title="Back to the start screen" on:click=move |_| ui.home()>
