@@ -306,7 +306,7 @@ test("the README's JavaScript API example runs and prints what the CLI reports",
   const s = r.summary;
   const want = [
     `${s.connections} connection(s), ${s.frames} frame(s): ${s.errors} error(s), ${s.warnings} warning(s), ${s.infos} info`,
-    ...r.findings.map((f) => `${f.severity} ${f.code} frame #${f.frames[0] + 1}: ${f.message}`),
+    ...r.findings.map((f) => `${f.severity} ${f.code} ${f.frames.length ? `frame #${f.frames[0] + 1}` : f.connection === null ? "capture" : `connection ${f.connection + 1}`}: ${f.message}`),
   ];
   assert.ok(r.findings.length > 0);
   assert.equal(out, want.map((l) => `${l}\n`).join(""));

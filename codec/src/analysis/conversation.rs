@@ -186,13 +186,18 @@ impl core::fmt::Display for EndReason {
 }
 
 impl ConnectionSummary {
-    /// Median and slowest NOTIFY→ACK latency (ns), over the answered NOTIFYs.
+    /// Median and slowest NOTIFY→ACK latency (ns), over the answered NOTIFYs. With an even
+    /// number of them the median is the mean of the two middle ones (rounded down).
     pub fn latency(&self) -> Option<(u64, u64)> {
         let mut l: Vec<u64> = self.pairs.iter().filter_map(|p| p.latency).collect();
         let max = l.iter().copied().max()?;
         // Selecting the median is linear; sorting every connection's latencies is not.
         let middle = l.len() / 2;
-        let (_, &mut median, _) = l.select_nth_unstable(middle);
+        let (below, &mut upper, _) = l.select_nth_unstable(middle);
+        let median = match below.iter().copied().max() {
+            Some(lower) if l.len() % 2 == 0 => lower + (upper - lower) / 2,
+            _ => upper,
+        };
         Some((median, max))
     }
 
