@@ -195,7 +195,7 @@ impl ConnectionSummary {
         let middle = l.len() / 2;
         let (below, &mut upper, _) = l.select_nth_unstable(middle);
         let median = match below.iter().copied().max() {
-            Some(lower) if l.len() % 2 == 0 => lower + (upper - lower) / 2,
+            Some(lower) if l.len().is_multiple_of(2) => lower + (upper - lower) / 2,
             _ => upper,
         };
         Some((median, max))
