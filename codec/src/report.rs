@@ -567,11 +567,7 @@ impl FrameReport {
             .with_frame(e.index, |f| (f.summary().to_string(), payload(f)))
             .unwrap_or_else(|| (String::new(), PayloadReport::Raw { hex: String::new() }));
         let latency_ms = match e.frame_type {
-            crate::wire::FrameType::Ack => e
-                .paired()
-                .and_then(|n| a.frames.get(n))
-                .and_then(|n| e.latency_since(n))
-                .map(|l| l as f64 / 1e6),
+            crate::wire::FrameType::Ack => a.pair_latency(e).map(|l| l as f64 / 1e6),
             _ => None,
         };
         FrameReport {

@@ -941,14 +941,7 @@ impl Session {
                     level: self.worst.get(i).copied().unwrap_or(0),
                     codes: findings.iter().map(|f| f.rule.code.to_string()).collect(),
                     embedded_in: e.outer(),
-                    pair: e.paired().and_then(|p| {
-                        let other = a.frames.get(p)?;
-                        let (notify, ack) = match e.frame_type {
-                            spop_codec::wire::FrameType::Ack => (other, e),
-                            _ => (e, other),
-                        };
-                        Some((p, ack.latency_since(notify)))
-                    }),
+                    pair: e.paired().map(|p| (p, a.pair_latency(e))),
                 })
             })
             .collect()

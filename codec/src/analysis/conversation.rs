@@ -72,7 +72,7 @@ pub struct AgentHello {
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Pair {
     /// ACK time − NOTIFY time, in nanoseconds (`None` without an ACK, or without times:
-    /// [`FrameEntry::latency_since`]).
+    /// [`Analysis::pair_latency`]).
     pub latency: Option<u64>,
     /// Timeline index of its ACK, if it came.
     pub ack: Option<u32>,
@@ -384,14 +384,10 @@ fn summarize_some(a: &Analysis, conns: &[SpopConnection]) -> Vec<ConnectionSumma
                 FrameType::Notify => {
                     outstanding += 1;
                     max_outstanding = max_outstanding.max(outstanding);
-                    let latency = e
-                        .paired()
-                        .and_then(|i| a.frames.get(i))
-                        .and_then(|ack| ack.latency_since(e));
                     pairs.push(Pair {
                         notify: e.index as u32,
                         ack: e.pair,
-                        latency,
+                        latency: a.pair_latency(e),
                         outstanding: u32::try_from(outstanding).unwrap_or(u32::MAX),
                     });
                 }

@@ -435,6 +435,17 @@ impl Analysis {
                 .is_some_and(|c| c.stream(d).data.is_empty())
     }
 
+    /// For a NOTIFY or an ACK of a NOTIFY↔ACK pair, the pair's latency (ns): the ACK's time
+    /// since the NOTIFY's, whichever of the two `e` is. `None` unpaired, or without times
+    /// ([`FrameEntry::latency_since`]).
+    pub fn pair_latency(&self, e: &FrameEntry) -> Option<u64> {
+        let other = self.frames.get(e.paired()?)?;
+        match e.frame_type {
+            FrameType::Ack => e.latency_since(other),
+            _ => other.latency_since(e),
+        }
+    }
+
     /// The time the timeline counts from: the first frame's. Every surface shows times
     /// relative to it, so a report pasted from one matches what another showed.
     pub fn time_zero(&self) -> Timestamp {
