@@ -50,10 +50,11 @@ pub const C004: Rule = Rule {
     name: "split-hello",
     severity: Severity::Warning,
     title: "AGENT-HELLO or AGENT-DISCONNECT split across TCP segments after ≥ 11 bytes",
-    explanation: "HAProxy 3.1 and 3.2 (since the May-2025 demux rework) re-parse the frame header on every read while \
+    explanation: "HAProxy 3.1+ releases from the May-2025 demux rework until the fix for haproxy#3478 re-parse the frame header on every read while \
 waiting for the AGENT-HELLO or in CLOSING: when the header (≥ 11 bytes) arrives in one read and the payload later, the \
-payload is misread as a new header and the connection is reset (haproxy#3478). Agents that write length, header and \
-payload with separate write() calls trigger it; write each frame at once.",
+payload is misread as a new header and the connection is reset. Agents that write length, header and \
+payload with separate write() calls trigger it; write each frame at once. HAProxy ≤3.0 is not affected: it reads a \
+frame only once all its LENGTH bytes are there, however many segments they came in.",
 };
 
 /// SPOP-C005.
@@ -142,7 +143,7 @@ pub(super) fn check_connection(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
         cx.emit(&C005, c, Vec::new(), Vec::new(), format!("connection {} was already open when the capture started (no SYN, no HELLO): the handshake is unknown", conn.id + 1));
     }
 
-    // C004: AGENT-HELLO / AGENT-DISCONNECT split after ≥ 11 bytes (3.1/3.2 bug).
+    // C004: AGENT-HELLO / AGENT-DISCONNECT split after ≥ 11 bytes (3.1+ bug, haproxy#3478).
     if conn.generation != Generation::Legacy {
         let stream = capture.stream(Direction::AgentToHaproxy);
         for e in a.frames_of(conn.id).filter(|e| {
@@ -164,7 +165,7 @@ pub(super) fn check_connection(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                     c,
                     alloc::vec![e.index],
                     cx.frame(e.index),
-                    format!("{} ({} bytes) arrived in {} TCP segments, the first {cut} bytes apart: HAProxy 3.1/3.2 resets the connection on this (haproxy#3478)", e.frame_type, span.len(), segs.len()),
+                    format!("{} ({} bytes) arrived in {} TCP segments, the first {cut} bytes apart: HAProxy 3.1+ without the fix for haproxy#3478 resets the connection on this", e.frame_type, span.len(), segs.len()),
                 );
             }
         }

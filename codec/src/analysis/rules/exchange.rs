@@ -22,7 +22,9 @@ pub const X001: Rule = Rule {
     explanation: "An ACK must repeat the ids of a NOTIFY sent on the same connection. If the stream-id is above the highest \
 one HAProxy allocated, or the frame-id is above that of the NOTIFY still waiting on its stream, 3.1+ kills the connection \
 with status 12 \"frame-id not found\"; if it is an old id whose stream already gave up (timeout processing), the ACK is \
-silently ignored and its actions are lost. When the capture misses part of HAProxy's stream (it started mid-connection, \
+silently ignored and its actions are lost. HAProxy ≤3.0 only looks for a waiting NOTIFY with those ids: without \
+pipelining or async, an unmatched ACK while a NOTIFY waits ends the connection with status 12; otherwise (async included) \
+it is silently ignored. When the capture misses part of HAProxy's stream (it started mid-connection, \
 or packets were lost) the NOTIFY may just not be in it, and the finding is only informational.",
 };
 
@@ -53,7 +55,9 @@ pub const X004: Rule = Rule {
     severity: Severity::Warning,
     title: "NOTIFY without an ACK before the connection or capture ended",
     explanation: "The stream waits for the ACK until `timeout processing`, then continues without the agent's variables \
-(logged as a processing error). Agents that stop answering some NOTIFYs (unusual methods, large payloads) or connections \
+(logged as a processing error, `st=1`). On HAProxy ≤3.0 without pipelining the connection stays blocked after that: \
+no NOTIFY goes out on it until an ACK arrives or `timeout idle` ends it with status 2; 3.1+ releases the stream and \
+reuses the connection. Agents that stop answering some NOTIFYs (unusual methods, large payloads) or connections \
 closed with work in flight both show up here. An ACK that came on another connection counts only for HAProxy ≤3.0 with \
 async agreed (SPOP-X003); when bytes of the agent's stream are missing from the capture the ACK may be among them, and \
 the finding is only informational.",

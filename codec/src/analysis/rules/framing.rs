@@ -44,7 +44,9 @@ pub const F003: Rule = Rule {
     explanation: "HAProxy sends HAPROXY-HELLO (1), HAPROXY-DISCONNECT (2) and NOTIFY (3), plus UNSET (0) continuation \
 fragments only when ≤3.0 negotiated fragmentation; the agent sends AGENT-HELLO (101), AGENT-DISCONNECT (102) and ACK \
 (103). A type byte 0x00 where an agent frame should start is the classic sign of a misaligned read: the reader took \
-the first byte of another frame's LENGTH as a type.",
+the first byte of another frame's LENGTH as a type. Before the handshake HAProxy answers a wrong type with status 4 \
+(≤3.0 with a HAPROXY-DISCONNECT, 3.1+ by closing); after it, ≤3.0 skips the frame silently, and 3.1+ answers status 4 \
+when its stream-id is 0, else checks its ids as for an ACK (SPOP-X001) and skips it.",
 };
 
 /// SPOP-F004.
@@ -132,7 +134,8 @@ pub const F011: Rule = Rule {
     severity: Severity::Warning,
     title: "the stream ends inside a frame",
     explanation: "The capture stops before the frame's last byte: the capture ended (or the connection was cut) mid-frame. \
-When the connection was closed this way, HAProxy 3.1+ reports status 4 for the partial frame.",
+When the connection was closed this way, HAProxy 3.1+ reports status 4 for the partial frame; ≤3.0 does not tell it \
+from a close between frames: status 1 \"I/O error\", and the waiting streams are logged `st=257`.",
 };
 
 /// SPOP-F012.

@@ -39,7 +39,8 @@ pub const T003: Rule = Rule {
     title: "a DISCONNECT while NOTIFYs are still unanswered",
     explanation: "Closing with work in flight fails those streams. The reload symptom: HAProxy ≤3.0's old worker closes its \
 SPOE connections with status 0 \"normal\" while NOTIFYs wait, and the streams are logged with `st=256` (haproxy#1340, \
-#2868).",
+#2868). HAProxy 3.1+ does not disconnect while NOTIFYs wait, even on reload: they get their ACK or time out (`st=1`), \
+and only idle connections are closed; a 3.1+ DISCONNECT with work in flight is an error, named by its status.",
 };
 
 /// SPOP-T004.
