@@ -8,7 +8,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 ensure_apt tshark chromium
 log "building the benchmark (release)"
-cargo build --quiet --release -p spop-tests --bin bench --bin gen-capture
+cargo build --quiet --release -p spop-tests --bin bench --bin gen-capture -p spop-inspect
 "${CARGO_TARGET_DIR:-$ROOT/target}/release/bench" "$@"
 echo
 build_web
