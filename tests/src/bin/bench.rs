@@ -341,6 +341,7 @@ fn run(dir: &Path, sizes: &[String], runs: usize) -> Result<Vec<Row>, String> {
                 for (what, args) in [
                     ("text report (the default)", &[][..]),
                     ("--format markdown", &["--format", "markdown"][..]),
+                    ("--format json (every frame)", &["--format", "json"][..]),
                 ] {
                     let value = match cli(path, args, runs) {
                         Some(t) => format!(
