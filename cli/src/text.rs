@@ -3,7 +3,8 @@
 
 use std::io::{self, Write};
 
-use spop_codec::analysis::{Analysis, ConnectionSummary, Finding, Severity, CATALOGUE};
+use spop_codec::analysis::{Analysis, ConnectionSummary, Finding, FrameEntry, Severity, CATALOGUE};
+use spop_codec::capture::Timestamp;
 use spop_codec::report::Fixed;
 use spop_codec::wire::Direction;
 
@@ -43,6 +44,36 @@ impl Paint {
     fn bold(&self, s: &str) -> String {
         self.wrap("1", s)
     }
+}
+
+/// One frame's line, into `line`: time since `start`, direction, type, ids, summary.
+fn frame_line(line: &mut String, p: &Paint, a: &Analysis, e: &FrameEntry, start: Timestamp) {
+    use std::fmt::Write as _;
+    line.clear();
+    let arrow = match e.direction {
+        Direction::HaproxyToAgent => "→",
+        Direction::AgentToHaproxy => "←",
+    };
+    let t = Fixed::ratio(e.time.saturating_sub(start), 9, 6);
+    let _ = write!(line, "  {} {arrow} ", p.dim(&format!("{t:>11}")));
+    // Frames written into another frame's bytes are marked (see SPOP-F010). The type column
+    // is 18 characters wide ("↳" is one character, three bytes).
+    let kind = line.len();
+    let _ = write!(line, "{}", e.type_label());
+    pad(line, kind, 18);
+    line.push(' ');
+    let ids = line.len();
+    let _ = write!(line, "{}/{}", e.stream_id, e.frame_id);
+    pad(line, ids, 11);
+    line.push(' ');
+    a.with_frame(e.index, |f| write!(line, "{}", f.summary()));
+    line.push('\n');
+}
+
+/// Pads what `line` holds from byte `from` with spaces to `width` characters, as `{:<width}`.
+fn pad(line: &mut String, from: usize, width: usize) {
+    let chars = line.get(from..).map_or(0, |s| s.chars().count());
+    line.extend(std::iter::repeat_n(' ', width.saturating_sub(chars)));
 }
 
 fn finding_line(p: &Paint, f: &Finding) -> String {
@@ -157,6 +188,9 @@ pub fn report(out: &mut dyn Write, a: &Analysis, view: &View) -> io::Result<()> 
         }
         header(out, &p, a, c)?;
         let frames: Vec<_> = a.frames_of(c.id).collect();
+        // Frame lines are the bulk of the output (hundreds of thousands): each is built in
+        // this one buffer, not from a string per column.
+        let mut line = String::new();
         // Past the limit, frames with nothing worse than info are folded into one line that
         // says what it hides.
         let mut skipped = (0usize, 0usize);
@@ -183,22 +217,8 @@ pub fn report(out: &mut dyn Write, a: &Analysis, view: &View) -> io::Result<()> 
                 )?;
                 skipped = (0, 0);
             }
-            let arrow = match e.direction {
-                Direction::HaproxyToAgent => "→",
-                Direction::AgentToHaproxy => "←",
-            };
-            let summary = a
-                .with_frame(e.index, |f| f.summary().to_string())
-                .unwrap_or_default();
-            let t = Fixed::ratio(e.time.saturating_sub(start), 9, 6);
-            // Frames written into another frame's bytes are marked (see SPOP-F010).
-            let kind = e.type_label();
-            writeln!(
-                out,
-                "  {} {arrow} {kind:<18} {:<11} {summary}",
-                p.dim(&format!("{t:>11}")),
-                format!("{}/{}", e.stream_id, e.frame_id)
-            )?;
+            frame_line(&mut line, &p, a, e, start);
+            out.write_all(line.as_bytes())?;
             for f in findings {
                 writeln!(out, "                 {}", finding_line(&p, f))?;
             }
