@@ -1226,6 +1226,21 @@ fn x001_late_id_is_ignored_by_haproxy() {
     says(f, &["late or expired", "ignores it"]);
 }
 
+/// Toward ≤3.0 the same ACK says what that generation does: it only looks for a match.
+#[test]
+fn x001_toward_legacy_says_what_legacy_does() {
+    let a = conversation(after_legacy_handshake(vec![
+        h2a(notify(2)),
+        a2h(ack(2)),
+        a2h(ack(7)),
+    ]));
+    assert_eq!(a.connections[0].generation, Generation::Legacy);
+    let f = fired_once(&a, "SPOP-X001");
+    assert_under(&a, f, FrameType::Ack, (7, 1));
+    says(f, &["ACK stream 7/frame 1", "≤3.0 ignores it", "status 12"]);
+    assert!(!f.message.contains("3.1+"), "{}", f.message);
+}
+
 /// An agent retrying its write: the same ACK twice.
 #[test]
 fn x002_duplicate_ack() {

@@ -393,6 +393,8 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                         .map(|k| k.1)
                         .max();
                     let why = match (highest_sid, waiting) {
+                        // ≤3.0 only looks for a match (its stream ids are process-wide).
+                        _ if conn.generation == Generation::Legacy => String::from("HAProxy ≤3.0 ignores it and its actions are lost, unless neither pipelining nor async was agreed and a NOTIFY is waiting: then it ends the connection with status 12 \"frame-id not found\""),
                         (_, Some(fid)) if e.frame_id > fid => format!("its frame-id is above the NOTIFY's ({fid}) on that stream, which is still waiting: HAProxy 3.1+ kills the connection with status 12 \"frame-id not found\""),
                         (Some(h), _) if e.stream_id <= h => String::from("a late or expired id: HAProxy ignores it and its actions are lost"),
                         _ => String::from("above every stream-id HAProxy sent: HAProxy 3.1+ kills the connection with status 12 \"frame-id not found\""),
