@@ -1,6 +1,7 @@
 //! The native benchmark table (issue 7): the engine's speed and memory on generated captures
 //! of 10, 100 and 400 MB and on the corpus, with `tshark -q -z conv,tcp` on the same 100 MB
-//! file as the yardstick; and (issue 8) the time per MB of each hostile input shape at two
+//! file as the yardstick, next to the CLI (`spop-inspect`, built beside this binary) end to end
+//! on that file; and (issue 8) the time per MB of each hostile input shape at two
 //! scales, which must not grow. Run by `scripts/bench.sh`, which also runs the browser benchmark.
 //!
 //! ```text
@@ -10,7 +11,8 @@
 //! ```
 //!
 //! Peak memory is measured in a child process per size (its own VmHWM), so one size's
-//! allocations do not hide another's. Timings are the best of `--runs` in-process runs.
+//! allocations do not hide another's. Timings are the best of `--runs` runs: in process for the
+//! pipeline, whole processes for tshark and the CLI.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
