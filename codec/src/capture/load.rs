@@ -89,8 +89,8 @@ pub struct LoadOptions {
     /// Threads for TCP reassembly of a pcap or pcapng file, with the `parallel` feature: 0
     /// picks one per core for a file of known size ([`Loader::with_total`]) large enough to
     /// gain from it, else one; 1 or 2 keep it on the calling thread (with two, handing the
-    /// payloads to a worker made loading slower at times than it made it faster); at most 64. The result is the same for any
-    /// number.
+    /// payloads to a worker made loading slower at times than it made it faster); at most 64.
+    /// The result is the same for any number.
     pub threads: usize,
 }
 
