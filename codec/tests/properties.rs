@@ -6,8 +6,9 @@ use proptest::prelude::*;
 use spop_codec::wire::encode::ActionBodyRepr;
 use spop_codec::wire::payload::ActionBody;
 use spop_codec::wire::{
-    decode_frame, varint, ActionRepr, ActionType, Data, Flags, FrameRepr, FrameType, Frames,
-    Limits, MessageRepr, Payload, PayloadKind, PayloadRepr, Scope, Status, StreamDecoder, Value,
+    decode_frame, varint, ActionRepr, ActionType, Data, Flags, FrameHeader, FrameRepr, FrameType,
+    Frames, Limits, MessageRepr, Payload, PayloadKind, PayloadRepr, Scope, Status, StreamDecoder,
+    Value,
 };
 use spop_codec::Span;
 
@@ -226,6 +227,14 @@ proptest! {
         };
         prop_assert_eq!(f.span(), Span::at(base, bytes.len()));
         prop_assert_eq!(f.payload_error(), None);
+        // The header rebuilt from its fields alone (as the rules do from timeline entries)
+        // lays them out exactly as decoded.
+        let h = f.header();
+        let rebuilt = FrameHeader::new(h.length, h.frame_type, h.flags, h.stream_id, h.frame_id);
+        prop_assert_eq!(&rebuilt, h);
+        prop_assert_eq!(rebuilt.stream_id_span(base), f.stream_id_span());
+        prop_assert_eq!(rebuilt.frame_id_span(base), f.frame_id_span());
+        prop_assert_eq!(rebuilt.payload_len(), f.payload_bytes().len());
         walk_payload(&f);
         let back = f.to_repr().unwrap();
         prop_assert_eq!(&back, &repr);

@@ -10,7 +10,8 @@
 use std::collections::BTreeSet;
 
 use spop_codec::analysis::{
-    analyze, Analysis, AnalysisOptions, Finding, FrameEntry, Generation, Severity, CATALOGUE,
+    analyze, analyze_timeline, Analysis, AnalysisOptions, Finding, FrameEntry, Generation,
+    PayloadCheck, Severity, CATALOGUE,
 };
 use spop_codec::capture::{load, LinkType, LoadOptions};
 use spop_codec::wire::encode::ActionBodyRepr;
@@ -1814,4 +1815,140 @@ fn c006_connections_refused_at_the_handshake() {
     // Below the threshold: a few refusals are not a storm.
     let a = conversation((0..4).flat_map(refused).collect());
     silent(&a, "SPOP-C006");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The rules' fast path: plain frames are checked from their timeline entries, undecoded.
+// ---------------------------------------------------------------------------------------------
+
+/// Typed values as agents send them, plain or not: flag bits on BOOL, NULL and STRING, INT32
+/// and UINT32 past 32 bits, a reserved type (an invalid payload).
+fn arb_value() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    prop_oneof![
+        Just(vec![0x11]),
+        Just(vec![0x08, 2, b'o', b'k']),
+        Just(vec![0x03, 0x07]),
+        Just(vec![0x01]),
+        Just(vec![0x31]),
+        Just(vec![0x00]),
+        Just(vec![0x10]),
+        Just(vec![0x02, 0xF5, 0x00]),
+        Just([vec![0x02], varint_bytes(u64::from(u32::MAX))].concat()),
+        Just([vec![0x03], varint_bytes(1 << 32)].concat()),
+        Just(vec![0x05, 0x07]),
+        Just(vec![0x06, 127, 0, 0, 1]),
+        Just(vec![0x08, 2, b'h', b'i']),
+        Just(vec![0x18, 1, b'x']),
+        Just(vec![0x0A]),
+    ]
+}
+
+fn varint_bytes(x: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    spop_codec::wire::varint::write(x, &mut out);
+    out
+}
+
+/// An ACK action: known or unknown type, right or wrong NB-ARGS, known or unknown scope, and
+/// names that are ordinary, empty, or start with a control byte (a typed STRING sent as the
+/// name, SPOP-X010).
+fn arb_action() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    let name = prop_oneof![
+        Just(b"allowed".to_vec()),
+        Just(Vec::new()),
+        Just(b"\x07allowed".to_vec()),
+        Just(b"\x01x".to_vec()),
+    ];
+    // Mostly ordinary, so that frames with exactly one oddity are common.
+    let t = prop_oneof![4 => 1u8..=2, 1 => Just(3u8)];
+    let nb_args = prop_oneof![4 => Just(None), 1 => (0u8..=4).prop_map(Some)];
+    let scope = prop_oneof![4 => 0u8..=4, 1 => 5u8..=9];
+    (t, nb_args, scope, name, arb_value()).prop_map(|(t, nb_args, scope, name, value)| {
+        let nb_args = nb_args.unwrap_or(if t == 1 { 3 } else { 2 });
+        let mut b = vec![t, nb_args];
+        if t == 3 {
+            b.extend_from_slice(&[0x42, 0x43]);
+            return b;
+        }
+        b.push(scope);
+        b.extend(varint_bytes(name.len() as u64));
+        b.extend(name);
+        if t == 1 {
+            b.extend(value);
+        }
+        b
+    })
+}
+
+/// A frame after the handshake: an ACK of actions or a NOTIFY of one message, with ids that
+/// take one or several varint bytes (or are 0), and flags with or without FIN, ABORT and
+/// reserved bits.
+fn arb_exchange_frame() -> impl proptest::strategy::Strategy<Value = Step> {
+    use proptest::prelude::*;
+    let id = prop_oneof![Just(0u64), 1u64..5, 200u64..5000, any::<u64>()];
+    let flags = prop_oneof![
+        Just(Flags::FIN_ONLY),
+        Just(Flags(0)),
+        Just(Flags(Flags::FIN | Flags::ABORT)),
+        Just(Flags(Flags::FIN | 0x100)),
+    ];
+    let ack = (
+        id.clone(),
+        id.clone(),
+        flags.clone(),
+        proptest::collection::vec(arb_action(), 0..4),
+    )
+        .prop_map(|(sid, fid, flags, actions)| a2h(raw_ack(sid, fid, flags, &actions.concat())));
+    let notify = (
+        id.clone(),
+        id,
+        flags,
+        proptest::collection::vec(arb_value(), 0..3),
+    )
+        .prop_map(|(sid, fid, flags, values)| {
+            let mut payload = vec![5];
+            payload.extend_from_slice(b"check");
+            payload.push(values.len() as u8);
+            for v in values {
+                payload.extend_from_slice(&[1, b'v']);
+                payload.extend(v);
+            }
+            h2a(frame(FrameRepr {
+                frame_type: FrameType::Notify,
+                flags,
+                stream_id: sid,
+                frame_id: fid,
+                payload: PayloadRepr::Raw(&payload),
+            }))
+        });
+    prop_oneof![ack, notify]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+    /// Frames whose payload is plain are checked from their entries, without decoding them
+    /// again: that finds exactly what decoding every frame and running every rule on it does
+    /// (same findings, messages and byte spans), whatever the headers and payloads.
+    #[test]
+    fn plain_frames_checked_undecoded_find_what_decoding_finds(
+        steps in proptest::collection::vec(arb_exchange_frame(), 1..8),
+        legacy in proptest::bool::ANY,
+    ) {
+        let steps = if legacy { after_legacy_handshake(steps) } else { after_handshake(steps) };
+        let capture = load(&Wire::new(steps).pcap(), &LoadOptions::default()).expect("loads");
+        let timeline = analyze_timeline(capture, &AnalysisOptions::default(), &mut |_| {});
+        let mut fast = timeline.clone();
+        fast.check(&mut |_| {});
+        let mut slow = timeline;
+        for e in &mut slow.frames {
+            if e.payload == PayloadCheck::Plain {
+                e.payload = PayloadCheck::Valid;
+            }
+        }
+        slow.check(&mut |_| {});
+        proptest::prop_assert_eq!(&fast.findings, &slow.findings);
+    }
 }

@@ -14,7 +14,7 @@ use alloc::vec::Vec;
 use crate::capture::spop::{scan_stream_with, SplitRecord, SpopConnection, StreamItem};
 use crate::capture::{Capture, Timestamp};
 use crate::wire::frame::decode_frame_validated;
-use crate::wire::{decode_frame, Direction, Flags, Frame, FrameType, Limits, Status};
+use crate::wire::{decode_frame, Direction, Flags, Frame, FrameHeader, FrameType, Limits, Status};
 use crate::{Progress, Span};
 
 mod conversation;
@@ -188,11 +188,11 @@ pub struct FrameEntry {
 pub enum PayloadCheck {
     /// It breaks its type's grammar.
     Invalid,
-    /// It follows its grammar, with some typed value flagged or out of range (see
-    /// [`Frame::plain_values`]).
+    /// It follows its grammar, with some typed value flagged or out of range, or some
+    /// action out of the ordinary (see [`Frame::plain`]).
     Valid,
-    /// It follows its grammar and every typed value is plainly encoded: the data rules skip
-    /// such frames.
+    /// It follows its grammar and is plain ([`Frame::plain`]): the rules check such a frame
+    /// from its entry alone, without decoding it again.
     Plain,
 }
 
@@ -200,6 +200,18 @@ impl FrameEntry {
     /// Offset of the frame's first byte in its stream.
     pub const fn offset(&self) -> usize {
         self.layout.head.start
+    }
+
+    /// Its header, rebuilt from the entry (no decoding): with [`Self::offset`] it gives the
+    /// spans of the header fields as a decode of the frame would.
+    pub const fn header(&self) -> FrameHeader {
+        FrameHeader::new(
+            self.length,
+            self.frame_type,
+            self.flags,
+            self.stream_id,
+            self.frame_id,
+        )
     }
 
     /// Its type for listings: `↳ ACK` for a frame written inside another frame's bytes (see
@@ -738,7 +750,7 @@ fn scan_connection(
                 packet: packet.number,
                 embedded_in,
                 pair: None,
-                payload: match (f.payload_error(), f.plain_values()) {
+                payload: match (f.payload_error(), f.plain()) {
                     (Some(_), _) => PayloadCheck::Invalid,
                     (None, false) => PayloadCheck::Valid,
                     (None, true) => PayloadCheck::Plain,

@@ -200,6 +200,53 @@ pub struct FrameHeader {
 }
 
 impl FrameHeader {
+    /// The header that carries these fields. Every varint value has exactly one encoding, so
+    /// the fields alone fix where each one lies: the analysis rebuilds headers from its
+    /// timeline entries instead of decoding each frame again.
+    pub const fn new(
+        length: u32,
+        frame_type: FrameType,
+        flags: Flags,
+        stream_id: u64,
+        frame_id: u64,
+    ) -> Self {
+        FrameHeader {
+            length,
+            frame_type,
+            flags,
+            stream_id,
+            frame_id,
+            // At most 10 bytes.
+            stream_id_len: super::varint::encoded_len(stream_id) as u8,
+            frame_id_len: super::varint::encoded_len(frame_id) as u8,
+        }
+    }
+
+    /// The LENGTH prefix of the frame starting at offset `start`.
+    pub const fn length_span(&self, start: usize) -> Span {
+        Span::at(start, LENGTH_SIZE)
+    }
+
+    /// The type byte of the frame starting at `start`.
+    pub const fn type_span(&self, start: usize) -> Span {
+        Span::at(start + LENGTH_SIZE, 1)
+    }
+
+    /// The FLAGS word of the frame starting at `start`.
+    pub const fn flags_span(&self, start: usize) -> Span {
+        Span::at(start + LENGTH_SIZE + 1, 4)
+    }
+
+    /// The STREAM-ID varint of the frame starting at `start`.
+    pub const fn stream_id_span(&self, start: usize) -> Span {
+        Span::at(start + LENGTH_SIZE + 5, self.stream_id_len as usize)
+    }
+
+    /// The FRAME-ID varint of the frame starting at `start`.
+    pub const fn frame_id_span(&self, start: usize) -> Span {
+        Span::at(self.stream_id_span(start).end, self.frame_id_len as usize)
+    }
+
     /// Bytes from the start of the LENGTH prefix to the payload.
     pub const fn header_len(&self) -> usize {
         LENGTH_SIZE + 5 + self.stream_id_len as usize + self.frame_id_len as usize
@@ -228,7 +275,7 @@ pub struct Frame<'a> {
     start: usize,
     header: FrameHeader,
     payload_error: Option<DecodeError>,
-    plain_values: bool,
+    plain: bool,
 }
 
 impl<'a> Frame<'a> {
@@ -279,30 +326,27 @@ impl<'a> Frame<'a> {
 
     /// The LENGTH prefix.
     pub const fn length_span(&self) -> Span {
-        Span::at(self.start, LENGTH_SIZE)
+        self.header.length_span(self.start)
     }
 
     /// The type byte.
     pub const fn type_span(&self) -> Span {
-        Span::at(self.start + LENGTH_SIZE, 1)
+        self.header.type_span(self.start)
     }
 
     /// The FLAGS word.
     pub const fn flags_span(&self) -> Span {
-        Span::at(self.start + LENGTH_SIZE + 1, 4)
+        self.header.flags_span(self.start)
     }
 
     /// The STREAM-ID varint.
     pub const fn stream_id_span(&self) -> Span {
-        Span::at(
-            self.start + LENGTH_SIZE + 5,
-            self.header.stream_id_len as usize,
-        )
+        self.header.stream_id_span(self.start)
     }
 
     /// The FRAME-ID varint.
     pub const fn frame_id_span(&self) -> Span {
-        Span::at(self.stream_id_span().end, self.header.frame_id_len as usize)
+        self.header.frame_id_span(self.start)
     }
 
     /// The payload.
@@ -327,11 +371,16 @@ impl<'a> Frame<'a> {
         self.payload_error.as_ref()
     }
 
-    /// Whether the payload is valid and every typed value in it is plainly encoded: no flag
-    /// bits (beyond a BOOL's value) and INT32/UINT32 values that fit 32 bits. Such a payload
-    /// gives the data rules (SPOP-D*) nothing to look at. `false` when unknown.
-    pub const fn plain_values(&self) -> bool {
-        self.plain_values
+    /// Whether the payload is valid and plain, giving the data and action rules (SPOP-D*,
+    /// SPOP-X007, SPOP-X010) nothing to look at:
+    /// - every typed value is plainly encoded: no flag bits (beyond a BOOL's value), and
+    ///   INT32/UINT32 values fit 32 bits;
+    /// - every action is a SET-VAR or UNSET-VAR with its NB-ARGS, a known scope, and a name
+    ///   that does not start with a control byte (as a typed STRING sent as a name does).
+    ///
+    /// `false` when unknown.
+    pub const fn plain(&self) -> bool {
+        self.plain
     }
 }
 
@@ -467,7 +516,7 @@ fn decode(
         stream_id_len: sid_span.len() as u8,
         frame_id_len: fid_span.len() as u8,
     };
-    let (payload_error, plain_values) = if validate {
+    let (payload_error, plain) = if validate {
         match payload::validate(header.frame_type, header.flags, c.rest(), c.offset()) {
             Ok(plain) => (None, plain),
             Err(e) => (Some(e), false),
@@ -480,6 +529,6 @@ fn decode(
         start: base,
         header,
         payload_error,
-        plain_values,
+        plain,
     }))
 }

@@ -97,7 +97,7 @@ impl<'a> Payload<'a> {
 /// items, like HAProxy's own `spoe_skip_data`; only when it fails does the span-building
 /// iterator run again to describe the error precisely.
 /// `Ok(plain)`: the payload follows its grammar, and `plain` tells whether every typed value
-/// is plainly encoded (see [`crate::wire::Frame::plain_values`]).
+/// is plainly encoded and every action is an ordinary one (see [`crate::wire::Frame::plain`]).
 pub(crate) fn validate(
     ft: FrameType,
     flags: Flags,
@@ -219,17 +219,26 @@ mod skip {
                 }
                 PayloadKind::Actions => {
                     let action = byte(b, &mut pos)?;
-                    byte(b, &mut pos)?;
+                    let nb_args = byte(b, &mut pos)?;
                     match action {
                         1 | 2 => {
-                            byte(b, &mut pos)?;
-                            string(b, &mut pos)?;
+                            let scope = byte(b, &mut pos)?;
+                            let name_len = varint(b, &mut pos)?;
+                            let start = pos;
+                            bytes(b, &mut pos, name_len)?;
+                            let first = b.get(start..pos).and_then(<[u8]>::first);
+                            *plain &= nb_args == if action == 1 { 3 } else { 2 }
+                                && scope <= 4
+                                && first.is_none_or(|&c| c >= 0x20);
                             if action == 1 {
                                 data(b, &mut pos, plain)?;
                             }
                         }
                         // Unknown action: the rest of the payload is its raw arguments.
-                        _ => return Some(()),
+                        _ => {
+                            *plain = false;
+                            return Some(());
+                        }
                     }
                 }
                 PayloadKind::Fragment | PayloadKind::Unknown => return Some(()),

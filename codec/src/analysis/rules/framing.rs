@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use super::{Cx, Rule, Severity};
 use crate::analysis::{FrameEntry, Generation, StreamEvent};
 use crate::capture::spop::{SkipReason, StreamItem, FALLBACK_MAX_LENGTH};
-use crate::wire::{Direction, ErrorKind, Frame, FrameType, PayloadKind};
+use crate::wire::{DecodeError, Direction, ErrorKind, FrameType, PayloadKind};
 
 /// SPOP-F001.
 pub const F001: Rule = Rule {
@@ -153,7 +153,10 @@ fn ids(e: &FrameEntry) -> String {
     format!("stream {}/frame {}", e.stream_id, e.frame_id)
 }
 
-pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
+/// The framing rules on frame `e`, whose payload error (for an invalid payload) is
+/// `payload_error`: everything else comes from the entry, so plain frames need no decoding.
+pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, payload_error: Option<&DecodeError>) {
+    let (h, start) = (e.header(), e.offset());
     let conn = cx.conn(e.connection);
     let generation = conn.map_or(Generation::Unknown, |c| c.generation);
     let fragmentation = conn.is_some_and(|c| c.agreed("fragmentation"));
@@ -180,7 +183,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
             &F003,
             c,
             here(),
-            cx.at(e.index, f.type_span()),
+            cx.at(e.index, h.type_span(start)),
             format!("{} frame at {:#x}: {what}", e.direction.label(), e.offset()),
         );
     }
@@ -194,7 +197,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
             &F004,
             c,
             here(),
-            cx.at(e.index, f.flags_span()),
+            cx.at(e.index, h.flags_span(start)),
             format!(
                 "{name} at {:#x} has flags {:#010x}: FIN is clear (HAProxy 3.1+ answers status 10)",
                 e.offset(),
@@ -209,7 +212,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
             &F005,
             c,
             here(),
-            cx.at(e.index, f.flags_span()),
+            cx.at(e.index, h.flags_span(start)),
             format!("{name} has reserved flag bits set ({:#010x})", e.flags.0),
         );
     } else if e.flags.abort()
@@ -220,14 +223,14 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
             &F005,
             c,
             here(),
-            cx.at(e.index, f.flags_span()),
+            cx.at(e.index, h.flags_span(start)),
             format!("{name} sets ABORT, which HAProxy 3.1+ ignores"),
         );
     }
 
     // F007 / F008: ids.
     if e.frame_type.is_connection_level() && (e.stream_id != 0 || e.frame_id != 0) {
-        let span = f.stream_id_span().join(f.frame_id_span());
+        let span = h.stream_id_span(start).join(h.frame_id_span(start));
         cx.emit(
             &F007,
             c,
@@ -249,7 +252,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
                 &F008,
                 c,
                 here(),
-                cx.at(e.index, f.stream_id_span()),
+                cx.at(e.index, h.stream_id_span(start)),
                 format!("{name} with stream-id 0 (HAProxy 3.1+: status 4)"),
             );
         }
@@ -258,7 +261,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
                 &F008,
                 c,
                 here(),
-                cx.at(e.index, f.frame_id_span()),
+                cx.at(e.index, h.frame_id_span(start)),
                 format!("{name} {} has frame-id 0 (HAProxy 3.1+: status 4)", ids(e)),
             );
         }
@@ -276,7 +279,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
         };
         if let Some(limit) = limit {
             if u64::from(e.length) > limit {
-                let payload = f.header().payload_len();
+                let payload = h.payload_len();
                 let modern = if payload as u64 <= limit {
                     format!("; HAProxy 3.1+ compares only the payload ({payload} bytes) and would accept it")
                 } else {
@@ -286,7 +289,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
                     &F002,
                     c,
                     here(),
-                    cx.at(e.index, f.length_span()),
+                    cx.at(e.index, h.length_span(start)),
                     format!("{name} LENGTH {} is above the {} max-frame-size {limit} (≤3.0: status 3){modern}", e.length, if after_handshake { "negotiated" } else { "announced" }),
                 );
             }
@@ -294,7 +297,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
     }
 
     // F006 / F009: payload grammar (ACK actions are X007, reserved types D001).
-    if let Some(err) = f.payload_error() {
+    if let Some(err) = payload_error {
         let kind = PayloadKind::of(e.frame_type, e.flags);
         match err.kind {
             ErrorKind::Varint(_) => cx.emit(
