@@ -263,6 +263,11 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
     });
     let acks_lost: u64 =
         stream(Direction::AgentToHaproxy).map_or(0, |s| s.gaps.iter().map(|g| g.missing).sum());
+    // `sent` and `answered` only explain unpaired ACKs: a connection without one (most of
+    // them) skips a map insert per frame.
+    let track = frames
+        .iter()
+        .any(|e| e.frame_type == FrameType::Ack && e.pair.is_none());
 
     for e in &frames {
         let key = (e.stream_id, e.frame_id);
@@ -277,7 +282,9 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                 }
                 last_sid = Some(e.stream_id);
                 highest_sid = Some(highest_sid.map_or(e.stream_id, |h| h.max(e.stream_id)));
-                sent.insert(key, e.index);
+                if track {
+                    sent.insert(key, e.index);
+                }
                 outstanding += 1;
                 if outstanding > 1 && !pipelining && !agent_absent && !reported_x005 {
                     reported_x005 = true;
@@ -338,7 +345,9 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
             FrameType::Ack => {
                 if let Some(n) = e.paired() {
                     outstanding = outstanding.saturating_sub(1);
-                    answered.insert(word(key));
+                    if track {
+                        answered.insert(word(key));
+                    }
                     if let (Some(limit), Some(notify)) = (a.options.slow_ack, a.frames.get(n)) {
                         let latency = e.time.saturating_sub(notify.time);
                         if latency > limit {
