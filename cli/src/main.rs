@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use spop_codec::analysis::{analyze, Analysis, AnalysisOptions, CATALOGUE};
-use spop_codec::capture::{Capture, LoadError, LoadOptions};
+use spop_codec::analysis::{analyze, analyze_loaded, Analysis, AnalysisOptions, CATALOGUE};
+use spop_codec::capture::{LoadOptions, Loader};
 use spop_codec::report::markdown::{self, size, MarkdownOptions};
 use spop_codec::report::Report;
 use spop_codec::share::{self, Bundle};
@@ -169,11 +169,9 @@ const LONG_LINK: usize = 32 << 10;
 
 /// Reads the input (a file, or `-` for standard input) into the engine's loader, in 256 KiB
 /// chunks read on a thread of their own ([`read::read`]): a pcap or pcapng file is never held
-/// whole, only what TCP reassembly keeps.
-fn load_input(
-    path: &PathBuf,
-    options: LoadOptions,
-) -> Result<Result<Capture, LoadError>, io::Error> {
+/// whole, only what TCP reassembly keeps. The loader scans connections as they close
+/// ([`Loader::scan_ahead`]): the capture is read to be analysed.
+fn load_input(path: &PathBuf, options: LoadOptions) -> io::Result<Loader> {
     let (reader, total): (Box<dyn Read + Send>, Option<u64>) = if path.as_os_str() == "-" {
         (Box::new(io::stdin()), None)
     } else {
@@ -181,8 +179,11 @@ fn load_input(
         let total = file.metadata().ok().map(|m| m.len());
         (Box::new(file), total)
     };
-    let total = total.and_then(|t| usize::try_from(t).ok());
-    read::read(reader, options, total, &mut |_| {})
+    let mut loader = Loader::new(options).scan_ahead();
+    if let Some(total) = total.and_then(|t| usize::try_from(t).ok()) {
+        loader = loader.with_total(total);
+    }
+    read::read(reader, loader, &mut |_| {})
 }
 
 fn inspect(args: &InspectArgs) -> Result<(Analysis, String), String> {
@@ -199,25 +200,25 @@ fn inspect(args: &InspectArgs) -> Result<(Analysis, String), String> {
         ));
     }
     let at = |e: &dyn std::fmt::Display| format!("{name}: {e}");
-    let capture = load_input(
+    let loader = load_input(
         &args.input,
         LoadOptions {
             ports: args.ports.clone(),
             threads: usize::from(args.threads),
         },
     )
-    .map_err(|e| at(&e))?
     .map_err(|e| at(&e))?;
-    // Nothing to inspect: say why (an unsupported link type, other traffic), as unreadable.
-    if let Some(why) = capture.no_spop() {
-        return Err(at(&why));
-    }
     let options = AnalysisOptions {
         slow_ack: AnalysisOptions::slow_ack_ms(args.slow_ack),
         threads: usize::from(args.threads),
         ..AnalysisOptions::default()
     };
-    Ok((analyze(capture, &options), name))
+    let analysis = analyze_loaded(loader, &options, &mut |_| {}).map_err(|e| at(&e))?;
+    // Nothing to inspect: say why (an unsupported link type, other traffic), as unreadable.
+    if let Some(why) = analysis.capture.no_spop() {
+        return Err(at(&why));
+    }
+    Ok((analysis, name))
 }
 
 /// The exit status `code` once the output is written, whether or not its reader stayed: a

@@ -6,7 +6,7 @@
 use std::io::{self, Read};
 use std::sync::mpsc::sync_channel;
 
-use spop_codec::capture::{Capture, LoadError, LoadOptions, Loader};
+use spop_codec::capture::Loader;
 use spop_codec::Progress;
 
 /// Size of each read.
@@ -14,19 +14,14 @@ const CHUNK: usize = 256 << 10;
 /// Buffers in flight: one being decoded, the others being read or waiting.
 const BUFFERS: usize = 3;
 
-/// Reads `input` to its end into a [`Capture`]. `total` (the file's size, if known) lets
-/// `progress` report a fraction. The outer error is the input's (a failed read); the inner one
-/// is the capture's, as from [`Loader::finish`].
+/// Feeds `input` to its end into `loader` (made with the file's size, if known, so that
+/// `progress` reports a fraction) and returns it, ready to finish. The error is the input's
+/// (a failed read); the capture's come when the loader finishes.
 pub(crate) fn read(
     input: impl Read + Send,
-    options: LoadOptions,
-    total: Option<usize>,
+    mut loader: Loader,
     progress: &mut dyn FnMut(Progress),
-) -> io::Result<Result<Capture, LoadError>> {
-    let mut loader = Loader::new(options);
-    if let Some(total) = total {
-        loader = loader.with_total(total);
-    }
+) -> io::Result<Loader> {
     let mut input = input;
     let source = &mut input;
     let threaded = std::thread::scope(|s| -> Option<io::Result<()>> {
@@ -73,7 +68,7 @@ pub(crate) fn read(
             }
         }
     }
-    Ok(loader.finish(progress))
+    Ok(loader)
 }
 
 /// One read, retried when interrupted by a signal.
@@ -89,6 +84,7 @@ fn read_some(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use spop_codec::capture::{Capture, LoadError, LoadOptions};
 
     /// A reader as a pipe gives it: a few bytes at a time, interrupted by signals now and then,
     /// and failing at `fail_at` if set.
@@ -117,12 +113,25 @@ mod tests {
         }
     }
 
+    /// [`read`] into a fresh loader, finished.
+    fn read_whole(
+        input: impl Read + Send,
+        total: Option<usize>,
+        progress: &mut dyn FnMut(Progress),
+    ) -> io::Result<Result<Capture, LoadError>> {
+        let mut loader = Loader::new(LoadOptions::default());
+        if let Some(total) = total {
+            loader = loader.with_total(total);
+        }
+        super::read(input, loader, progress).map(|l| l.finish(progress))
+    }
+
     #[test]
     fn reading_a_file_or_pipe_gives_the_same_capture() {
         for (name, bytes) in spop_tests::fixtures() {
             let whole = spop_codec::capture::load(&bytes, &LoadOptions::default());
             let file = std::io::Cursor::new(bytes.clone());
-            let read = super::read(file, LoadOptions::default(), None, &mut |_| {});
+            let read = read_whole(file, None, &mut |_| {});
             assert_eq!(read.unwrap(), whole, "{name}");
             let pipe = Trickle {
                 bytes: &bytes,
@@ -131,9 +140,7 @@ mod tests {
                 fail_at: None,
             };
             let mut seen = Vec::new();
-            let read = super::read(pipe, LoadOptions::default(), Some(bytes.len()), &mut |p| {
-                seen.push(p)
-            });
+            let read = read_whole(pipe, Some(bytes.len()), &mut |p| seen.push(p));
             assert_eq!(read.unwrap(), whole, "{name}, read a few bytes at a time");
             assert!(!seen.is_empty(), "{name}: no progress");
 
@@ -144,7 +151,7 @@ mod tests {
                 calls: 0,
                 fail_at: Some(bytes.len() / 2),
             };
-            let read = super::read(broken, LoadOptions::default(), None, &mut |_| {});
+            let read = read_whole(broken, None, &mut |_| {});
             assert_eq!(
                 read.unwrap_err().to_string(),
                 "the disk is on fire",

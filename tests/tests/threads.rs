@@ -3,7 +3,7 @@
 //! the same order. Threads are forced (the automatic choice keeps small captures on one
 //! thread), so the parts' boundaries fall everywhere in the fixtures and the hostile captures.
 
-use spop_codec::analysis::{analyze, Analysis, AnalysisOptions};
+use spop_codec::analysis::{analyze, load_and_analyze, Analysis, AnalysisOptions};
 use spop_codec::capture::{load, Capture, LoadError, LoadOptions, Loader};
 
 fn load_options(threads: usize) -> LoadOptions {
@@ -38,8 +38,32 @@ fn same(bytes: &[u8], what: &str) -> usize {
             "{what}, {threads} threads"
         );
         assert_eq!(many.findings, one.findings, "{what}, {threads} threads");
+        // Loading and analysing as one pipeline: connections scanned as they close.
+        let piped = pipeline(bytes, threads);
+        assert_eq!(
+            piped.capture, one.capture,
+            "{what}, {threads} threads, piped"
+        );
+        assert_eq!(piped.frames, one.frames, "{what}, {threads} threads, piped");
+        assert_eq!(
+            piped.connections, one.connections,
+            "{what}, {threads} threads, piped"
+        );
+        assert_eq!(
+            piped.findings, one.findings,
+            "{what}, {threads} threads, piped"
+        );
     }
     one.findings.len()
+}
+
+/// [`load_and_analyze`] on `threads` threads.
+fn pipeline(bytes: &[u8], threads: usize) -> Analysis {
+    let options = AnalysisOptions {
+        threads,
+        ..AnalysisOptions::default()
+    };
+    load_and_analyze(bytes, &load_options(threads), &options).unwrap()
 }
 
 #[test]

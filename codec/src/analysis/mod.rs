@@ -11,13 +11,16 @@ use alloc::borrow::Cow;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+use crate::capture::load::Prescanned;
 use crate::capture::spop::{scan_stream_with, SplitRecord, SpopConnection, StreamItem};
-use crate::capture::{Capture, Timestamp};
+use crate::capture::{Capture, LoadError, LoadOptions, Loader, Timestamp};
 use crate::wire::frame::decode_frame_validated;
 use crate::wire::{decode_frame, Direction, Flags, Frame, FrameHeader, FrameType, Limits, Status};
 use crate::{Progress, Span};
 
 mod conversation;
+#[cfg(feature = "parallel")]
+pub(crate) mod prescan;
 pub mod rules;
 
 pub use conversation::{AgentHello, ConnectionSummary, EndReason, Generation, HaproxyHello, Pair};
@@ -507,25 +510,87 @@ pub fn analyze_timeline(
     options: &AnalysisOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Analysis {
+    timeline(capture, None, options, progress)
+}
+
+/// Finishes `loader` and analyses the capture: [`Loader::finish`] then [`analyze`], using the
+/// frames found while loading if the loader was made to look for them
+/// ([`Loader::scan_ahead`]). The result is exactly that of the two steps.
+pub fn analyze_loaded(
+    loader: Loader,
+    options: &AnalysisOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Analysis, LoadError> {
+    let (capture, ahead) = loader.finish_scanned(progress)?;
+    let mut a = timeline(capture, ahead, options, progress);
+    a.check(progress);
+    Ok(a)
+}
+
+/// [`load`](crate::capture::load) and [`analyze`] as one pipeline ([`analyze_loaded`] with the
+/// whole input fed at once), for an input in memory: the same analysis, sooner on a machine
+/// with a core to spare.
+pub fn load_and_analyze(
+    input: &[u8],
+    load: &LoadOptions,
+    options: &AnalysisOptions,
+) -> Result<Analysis, LoadError> {
+    if input.is_empty() {
+        return Err(LoadError::Empty);
+    }
+    let mut loader = Loader::new(load.clone())
+        .with_total(input.len())
+        .scan_ahead();
+    loader.feed(input, &mut |_| {});
+    analyze_loaded(loader, options, &mut |_| {})
+}
+
+/// [`analyze_timeline`], with the entries and events made while loading, if any.
+fn timeline(
+    capture: Capture,
+    ahead: Option<Prescanned>,
+    options: &AnalysisOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Analysis {
+    let total = capture.connections.len();
+    // Entries made ahead are numbered by TCP connection (`spop_of` renumbers them once the
+    // timeline is in order); so are the ones made below, then. `made[c]`: entries made ahead
+    // for connection c, if it was scanned.
+    #[cfg(feature = "parallel")]
+    let (mut frames, mut events, made, tcp_of, spop_of) = match ahead {
+        Some(p) => (p.frames, p.events, p.made, p.tcp_of, Some(p.spop_of)),
+        None => (Vec::new(), Vec::new(), Vec::new(), Vec::new(), None),
+    };
+    #[cfg(not(feature = "parallel"))]
+    let (mut frames, mut events, made, tcp_of, spop_of): (
+        _,
+        _,
+        Vec<Option<usize>>,
+        Vec<usize>,
+        Option<Vec<usize>>,
+    ) = {
+        let _ = ahead;
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), None)
+    };
+    let made_ahead = |id: usize| made.get(id).copied().flatten();
+    let label = |id: usize| tcp_of.get(id).copied().unwrap_or(id);
     // Typically one frame per segment: reserving that once spares the doubling growth its
     // copies (tens of MB for large captures). Bounded by the bytes (a frame takes at least
     // four), so a capture of many tiny segments cannot reserve more than its frames could use.
-    let (segments, bytes) =
-        capture
-            .connections
-            .iter()
-            .flat_map(|c| &c.streams)
-            .fold((0usize, 0usize), |(n, b), s| {
-                (
-                    n.saturating_add(s.segments.len()),
-                    b.saturating_add(s.data.len()),
-                )
-            });
-    let mut frames: Vec<FrameEntry> = Vec::with_capacity(segments.min(bytes / 4));
-    let mut events = Vec::new();
-    let total = capture.connections.len();
-    // Frames per connection (they are made connection by connection).
-    let mut counts = alloc::vec![0usize; total];
+    let (segments, bytes) = capture
+        .connections
+        .iter()
+        .filter(|c| made_ahead(c.id).is_none())
+        .flat_map(|c| &c.streams)
+        .fold((0usize, 0usize), |(n, b), s| {
+            (
+                n.saturating_add(s.segments.len()),
+                b.saturating_add(s.data.len()),
+            )
+        });
+    frames.reserve(segments.min(bytes / 4));
+    // Frames per connection.
+    let mut counts: Vec<usize> = (0..total).map(|c| made_ahead(c).unwrap_or(0)).collect();
     // Connections are scanned ahead on other threads (when there are cores and enough bytes);
     // this thread puts their frames into the timeline in connection order.
     let parts = crate::parallel::parts(options.threads, bytes / 128);
@@ -534,18 +599,23 @@ pub fn analyze_timeline(
         &capture.connections,
         parts,
         |conn| {
-            let mut part = (Vec::new(), Vec::new());
-            scan_connection(conn, &mut part.0, &mut part.1);
-            part
+            made_ahead(conn.id).is_none().then(|| {
+                let mut part = (Vec::new(), Vec::new());
+                scan_connection(conn, label(conn.id), &mut part.0, &mut part.1);
+                part
+            })
         },
         |conn, part| {
             if done % 64 == 0 {
                 progress(Progress::Timeline { done, total });
             }
             done += 1;
+            if made_ahead(conn.id).is_some() {
+                return;
+            }
             let first = frames.len();
-            match part {
-                None => scan_connection(conn, &mut frames, &mut events),
+            match part.flatten() {
+                None => scan_connection(conn, label(conn.id), &mut frames, &mut events),
                 Some((mut made, mut other)) => {
                     // Made with indexes from 0: shift them to where they land.
                     for e in &mut made {
@@ -567,8 +637,9 @@ pub fn analyze_timeline(
     progress(Progress::Timeline { done: total, total });
     frames.shrink_to_fit();
 
-    // The timeline: by time, then packet, connection, direction and stream order (the order
-    // the entries were made in, which `timeline_order` keeps for ties).
+    // The timeline: by time, then packet, then stream order (the order the entries were made
+    // in, which `timeline_order` keeps for ties: a packet's frames are all of one stream, so
+    // the order connections were scanned in never matters).
     let new_index = timeline_order(&frames, capture.packets);
     let remap = |i: usize| new_index.get(i).map_or(i, |&n| n as usize);
     let mut timeline = frames;
@@ -612,6 +683,9 @@ pub fn analyze_timeline(
     drop(source);
     for ev in &mut events {
         ev.after_frame = ev.after_frame.map(remap);
+        if let Some(spop) = spop_of.as_ref().and_then(|m| m.get(ev.connection)) {
+            ev.connection = *spop;
+        }
     }
     events.sort_by_key(|e| (e.time, e.connection));
 
@@ -628,6 +702,9 @@ pub fn analyze_timeline(
     for i in 0..timeline.len() {
         let Some(e) = timeline.get_mut(i) else { break };
         e.index = i;
+        if let Some(spop) = spop_of.as_ref().and_then(|m| m.get(e.connection)) {
+            e.connection = *spop;
+        }
         e.embedded_in = e.embedded_in.map(|p| remap(p as usize) as u32);
         if let Some(list) = by_connection.get_mut(e.connection) {
             list.push(i as u32);
@@ -678,15 +755,33 @@ pub fn analyze_timeline(
 }
 
 /// Scans both streams of `conn` onto `frames` (entries indexed from `frames.len()`, in
-/// stream order) and `events` (the items that are not frames).
+/// stream order) and `events` (the items that are not frames), as connection `id`.
 fn scan_connection(
     conn: &SpopConnection,
+    id: usize,
     frames: &mut Vec<FrameEntry>,
     events: &mut Vec<StreamEvent>,
 ) {
-    let max_length = conn.max_plausible_length();
-    for dir in [Direction::HaproxyToAgent, Direction::AgentToHaproxy] {
-        let stream = conn.stream(dir);
+    let streams = [
+        conn.stream(Direction::HaproxyToAgent),
+        conn.stream(Direction::AgentToHaproxy),
+    ];
+    scan_streams(id, streams, frames, events);
+}
+
+/// [`scan_connection`] on a connection's streams, `[HAProxy → agent, agent → HAProxy]`.
+fn scan_streams(
+    id: usize,
+    streams: [&crate::capture::tcp::Stream; 2],
+    frames: &mut Vec<FrameEntry>,
+    events: &mut Vec<StreamEvent>,
+) {
+    let [haproxy, _] = streams;
+    let max_length = crate::capture::spop::max_plausible_length(&haproxy.data);
+    for (dir, stream) in [Direction::HaproxyToAgent, Direction::AgentToHaproxy]
+        .into_iter()
+        .zip(streams)
+    {
         let mut split_parent: Option<(usize, u32)> = None;
         let mut last_frame: Option<usize> = None;
         scan_stream_with(stream, dir, max_length, |item, decoded| {
@@ -696,7 +791,7 @@ fn scan_connection(
                 StreamItem::Split(r) => FrameLayout::split(&r),
                 _ => {
                     events.push(StreamEvent {
-                        connection: conn.id,
+                        connection: id,
                         direction: dir,
                         item,
                         time: packet.timestamp,
@@ -738,7 +833,7 @@ fn scan_connection(
             last_frame = Some(here);
             frames.push(FrameEntry {
                 index: here,
-                connection: conn.id,
+                connection: id,
                 direction: dir,
                 layout,
                 frame_type: f.frame_type(),

@@ -89,29 +89,12 @@ impl SpopConnection {
     /// HAProxy's announced max-frame-size, read from a HAPROXY-HELLO at the start of its
     /// stream.
     pub fn announced_max_frame_size(&self) -> Option<u32> {
-        let data = &self.stream(Direction::HaproxyToAgent).data;
-        let Ok(Status::Complete(f)) = decode_frame(data, 0, Limits::default()) else {
-            return None;
-        };
-        if f.frame_type() != FrameType::HaproxyHello {
-            return None;
-        }
-        let Payload::KvList(kv) = f.payload() else {
-            return None;
-        };
-        let v = kv.get(b"max-frame-size")?;
-        if !v.value.data_type().is_integer() {
-            return None;
-        }
-        v.value.value().as_u64().and_then(|v| u32::try_from(v).ok())
+        announced_max_frame_size(&self.stream(Direction::HaproxyToAgent).data)
     }
 
     /// The LENGTH above which a frame start is not believed while cutting streams.
     pub fn max_plausible_length(&self) -> u32 {
-        self.announced_max_frame_size()
-            .map_or(FALLBACK_MAX_LENGTH, |m| {
-                m.saturating_add(LENGTH_SLACK).max(256 + LENGTH_SLACK)
-            })
+        max_plausible_length(&self.stream(Direction::HaproxyToAgent).data)
     }
 
     /// One direction cut into frames and the bytes between them.
@@ -523,6 +506,32 @@ fn split_frame(
 /// Bytes inspected per direction when looking for SPOP in a capture that started
 /// mid-connection.
 const PROBE: usize = 64 * 1024;
+
+/// The max-frame-size announced by a HAPROXY-HELLO at the start of `haproxy` (HAProxy's
+/// stream).
+fn announced_max_frame_size(haproxy: &[u8]) -> Option<u32> {
+    let Ok(Status::Complete(f)) = decode_frame(haproxy, 0, Limits::default()) else {
+        return None;
+    };
+    if f.frame_type() != FrameType::HaproxyHello {
+        return None;
+    }
+    let Payload::KvList(kv) = f.payload() else {
+        return None;
+    };
+    let v = kv.get(b"max-frame-size")?;
+    if !v.value.data_type().is_integer() {
+        return None;
+    }
+    v.value.value().as_u64().and_then(|v| u32::try_from(v).ok())
+}
+
+/// [`SpopConnection::max_plausible_length`] from HAProxy's stream alone.
+pub(crate) fn max_plausible_length(haproxy: &[u8]) -> u32 {
+    announced_max_frame_size(haproxy).map_or(FALLBACK_MAX_LENGTH, |m| {
+        m.saturating_add(LENGTH_SLACK).max(256 + LENGTH_SLACK)
+    })
+}
 
 /// Whether `data` starts with a HAPROXY-HELLO.
 fn starts_with_hello(data: &[u8]) -> bool {

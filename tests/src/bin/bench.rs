@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-use spop_codec::analysis::{analyze, AnalysisOptions};
+use spop_codec::analysis::{analyze_loaded, load_and_analyze, AnalysisOptions};
 use spop_codec::capture::{load, LoadOptions, Loader};
 use spop_codec::wire::{decode_frame, Limits, Status};
 use spop_tests::shapes::SHAPES;
@@ -45,19 +45,20 @@ fn mb(bytes: u64) -> f64 {
     bytes as f64 / 1e6
 }
 
-/// Load + analyse: the whole pipeline, returning the frame count. `threads` as
-/// [`AnalysisOptions::threads`] (0: one per core, as the CLI runs it).
+/// Load + analyse: the whole pipeline as the CLI runs it (connections scanned as they close,
+/// [`load_and_analyze`]), returning the frame count. `threads` as [`AnalysisOptions::threads`]
+/// (0: one per core, as the CLI runs it).
 fn pipeline(bytes: &[u8], threads: usize) -> Result<usize, String> {
     let load_options = LoadOptions {
         threads,
         ..LoadOptions::default()
     };
-    let capture = load(bytes, &load_options).map_err(|e| e.to_string())?;
     let options = AnalysisOptions {
         threads,
         ..AnalysisOptions::default()
     };
-    Ok(analyze(capture, &options).frames.len())
+    let analysis = load_and_analyze(bytes, &load_options, &options).map_err(|e| e.to_string())?;
+    Ok(analysis.frames.len())
 }
 
 fn best_of(
@@ -102,7 +103,9 @@ fn child(path: &str) -> Result<(), String> {
     let t = Instant::now();
     let mut file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
     let total = file.metadata().map_or(0, |m| m.len() as usize);
-    let mut loader = Loader::new(LoadOptions::default()).with_total(total);
+    let mut loader = Loader::new(LoadOptions::default())
+        .with_total(total)
+        .scan_ahead();
     let mut buf = vec![0u8; 256 << 10];
     loop {
         let n = file.read(&mut buf).map_err(|e| format!("{path}: {e}"))?;
@@ -111,8 +114,10 @@ fn child(path: &str) -> Result<(), String> {
         }
         loader.feed(&buf[..n], &mut |_| {});
     }
-    let capture = loader.finish(&mut |_| {}).map_err(|e| e.to_string())?;
-    let frames = analyze(capture, &AnalysisOptions::default()).frames.len();
+    let frames = analyze_loaded(loader, &AnalysisOptions::default(), &mut |_| {})
+        .map_err(|e| e.to_string())?
+        .frames
+        .len();
     println!(
         "{} {} {} {}",
         t.elapsed().as_secs_f64(),
