@@ -617,16 +617,7 @@ fn timeline(
             match part.flatten() {
                 None => scan_connection(conn, label(conn.id), &mut frames, &mut events),
                 Some((mut made, mut other)) => {
-                    // Made with indexes from 0: shift them to where they land.
-                    for e in &mut made {
-                        e.index += first;
-                        e.embedded_in = e.embedded_in.map(|p| (p as usize + first) as u32);
-                    }
-                    for ev in &mut other {
-                        ev.after_frame = ev.after_frame.map(|p| p + first);
-                    }
-                    frames.append(&mut made);
-                    events.append(&mut other);
+                    append_made(&mut frames, &mut events, &mut made, &mut other);
                 }
             }
             if let Some(n) = counts.get_mut(conn.id) {
@@ -752,6 +743,26 @@ fn timeline(
     };
     analysis.connections = conversation::summarize(&analysis, options.threads);
     analysis
+}
+
+/// Appends entries and events made apart (indexes from 0) to `frames` and `events`,
+/// shifting their indexes to where they land.
+fn append_made(
+    frames: &mut Vec<FrameEntry>,
+    events: &mut Vec<StreamEvent>,
+    made: &mut Vec<FrameEntry>,
+    other: &mut Vec<StreamEvent>,
+) {
+    let first = frames.len();
+    for e in made.iter_mut() {
+        e.index += first;
+        e.embedded_in = e.embedded_in.map(|p| (p as usize + first) as u32);
+    }
+    for ev in other.iter_mut() {
+        ev.after_frame = ev.after_frame.map(|p| p + first);
+    }
+    frames.append(made);
+    events.append(other);
 }
 
 /// Scans both streams of `conn` onto `frames` (entries indexed from `frames.len()`, in

@@ -11,9 +11,10 @@
 
 extern crate std;
 
+use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use std::sync::mpsc;
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
 use super::{scan_streams, FrameEntry, StreamEvent};
@@ -22,13 +23,35 @@ use crate::capture::tcp::Connection;
 
 /// The scanning thread, fed with closed connections.
 pub(crate) struct Prescanner {
-    tx: mpsc::Sender<(usize, Arc<Connection>)>,
+    queue: Arc<Queue>,
     worker: JoinHandle<Scanned>,
+    ports: Vec<u16>,
 }
 
-/// What the scanning thread made: entries and events numbered by TCP connection (the SPOP
-/// numbering is known only once loading ends), in the order connections closed, and what each
-/// scanned connection looked like.
+/// Connections lent and not scanned yet, shared by the loading and the scanning thread.
+struct Queue {
+    pending: Mutex<Pending>,
+    ready: Condvar,
+}
+
+/// What [`Queue`] guards.
+struct Pending {
+    /// TCP connection numbers and connections, in the order they closed.
+    lent: VecDeque<(usize, Arc<Connection>)>,
+    /// Loading is over: nothing more will come.
+    done: bool,
+}
+
+impl Queue {
+    fn lock(&self) -> MutexGuard<'_, Pending> {
+        // A scan that panicked poisons nothing the queue relies on.
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// What a scanning thread made: entries and events numbered by TCP connection (the SPOP
+/// numbering is known only once loading ends), in the order connections were scanned, and
+/// what each scanned connection looked like.
 pub(crate) struct Scanned {
     frames: Vec<FrameEntry>,
     events: Vec<StreamEvent>,
@@ -55,55 +78,112 @@ fn shape(conn: &Connection) -> [[usize; 3]; 2] {
         .map(|s| [s.data.len(), s.segments.len(), s.gaps.len()])
 }
 
+impl Scanned {
+    fn new() -> Self {
+        Scanned {
+            frames: Vec::new(),
+            events: Vec::new(),
+            seen: Vec::new(),
+        }
+    }
+
+    /// Classifies TCP connection `tcp` and, if it is SPOP, scans it.
+    fn scan(&mut self, tcp: usize, conn: &Connection, ports: &[u16]) {
+        let class = classify(conn, ports);
+        let before = self.frames.len();
+        if let Some((_, haproxy_is_client)) = class {
+            let [c2s, s2c] = &conn.streams;
+            let streams = if haproxy_is_client {
+                [c2s, s2c]
+            } else {
+                [s2c, c2s]
+            };
+            scan_streams(tcp, streams, &mut self.frames, &mut self.events);
+        }
+        self.seen.push(Seen {
+            tcp,
+            class,
+            shape: shape(conn),
+            frames: self.frames.len() - before,
+        });
+    }
+}
+
 impl Prescanner {
     /// Starts the thread (`None` if none can be had). `ports` as [`LoadOptions::ports`].
     ///
     /// [`LoadOptions::ports`]: crate::capture::LoadOptions::ports
     pub(crate) fn start(ports: Vec<u16>) -> Option<Self> {
-        let (tx, rx) = mpsc::channel::<(usize, Arc<Connection>)>();
+        let queue = Arc::new(Queue {
+            pending: Mutex::new(Pending {
+                lent: VecDeque::new(),
+                done: false,
+            }),
+            ready: Condvar::new(),
+        });
+        let (q, p) = (Arc::clone(&queue), ports.clone());
         let worker = std::thread::Builder::new()
             .name("spop-scan-ahead".into())
             .spawn(move || {
-                let mut out = Scanned {
-                    frames: Vec::new(),
-                    events: Vec::new(),
-                    seen: Vec::new(),
-                };
-                for (tcp, conn) in rx {
-                    let class = classify(&conn, &ports);
-                    let before = out.frames.len();
-                    if let Some((_, haproxy_is_client)) = class {
-                        let [c2s, s2c] = &conn.streams;
-                        let streams = if haproxy_is_client {
-                            [c2s, s2c]
-                        } else {
-                            [s2c, c2s]
-                        };
-                        scan_streams(tcp, streams, &mut out.frames, &mut out.events);
+                let mut out = Scanned::new();
+                loop {
+                    let next = {
+                        let mut pending = q.lock();
+                        loop {
+                            match pending.lent.pop_front() {
+                                Some(next) => break Some(next),
+                                None if pending.done => break None,
+                                None => {
+                                    pending = q
+                                        .ready
+                                        .wait(pending)
+                                        .unwrap_or_else(PoisonError::into_inner);
+                                }
+                            }
+                        }
+                    };
+                    match next {
+                        Some((tcp, conn)) => out.scan(tcp, &conn, &p),
+                        None => return out,
                     }
-                    out.seen.push(Seen {
-                        tcp,
-                        class,
-                        shape: shape(&conn),
-                        frames: out.frames.len() - before,
-                    });
                 }
-                out
             })
             .ok()?;
-        Some(Prescanner { tx, worker })
+        Some(Prescanner {
+            queue,
+            worker,
+            ports,
+        })
     }
 
     /// Hands over TCP connection `tcp`, closed.
     pub(crate) fn lend(&self, tcp: usize, conn: Arc<Connection>) {
-        // A thread that died is noticed in `finish`.
-        let _ = self.tx.send((tcp, conn));
+        self.queue.lock().lent.push_back((tcp, conn));
+        self.queue.ready.notify_one();
     }
 
-    /// Waits for the thread to scan what it was lent; `None` if it died.
+    /// Scans what is left with the thread (this one takes from the back of the queue while it
+    /// takes from the front) and puts both threads' scans together; `None` if it died.
     pub(crate) fn finish(self) -> Option<Scanned> {
-        drop(self.tx);
-        self.worker.join().ok()
+        self.queue.lock().done = true;
+        self.queue.ready.notify_all();
+        let mut here = Scanned::new();
+        loop {
+            let next = self.queue.lock().lent.pop_back();
+            match next {
+                Some((tcp, conn)) => here.scan(tcp, &conn, &self.ports),
+                None => break,
+            }
+        }
+        let mut out = self.worker.join().ok()?;
+        super::append_made(
+            &mut out.frames,
+            &mut out.events,
+            &mut here.frames,
+            &mut here.events,
+        );
+        out.seen.append(&mut here.seen);
+        Some(out)
     }
 }
 
