@@ -237,6 +237,39 @@ pub(super) fn summarize(a: &Analysis, threads: usize) -> Vec<ConnectionSummary> 
     done.into_iter().flatten().collect()
 }
 
+/// What a connection's NOTIFY ids say about the HAProxy generation, gathered in order.
+struct NotifyIds {
+    /// The first NOTIFY's stream-id.
+    first: Option<u64>,
+    /// Every stream-id odd and above the previous one, every frame-id 1 (3.1+).
+    odd_increasing: bool,
+    /// Some stream-id is even (≤3.0's process-wide counter).
+    any_even: bool,
+    last: Option<u64>,
+}
+
+impl Default for NotifyIds {
+    fn default() -> Self {
+        NotifyIds {
+            first: None,
+            odd_increasing: true,
+            any_even: false,
+            last: None,
+        }
+    }
+}
+
+impl NotifyIds {
+    fn add(&mut self, e: &FrameEntry) {
+        let sid = e.stream_id;
+        self.first.get_or_insert(sid);
+        self.odd_increasing &=
+            sid % 2 == 1 && e.frame_id == 1 && self.last.is_none_or(|last| sid > last);
+        self.any_even |= sid.is_multiple_of(2);
+        self.last = Some(sid);
+    }
+}
+
 fn summarize_some(a: &Analysis, conns: &[SpopConnection]) -> Vec<ConnectionSummary> {
     let mut out = Vec::with_capacity(conns.len());
     for conn in conns {
@@ -345,43 +378,21 @@ fn summarize_some(a: &Analysis, conns: &[SpopConnection]) -> Vec<ConnectionSumma
                 }
             }
         }
-        let notifies: Vec<&&FrameEntry> = frames
-            .iter()
-            .filter(|e| e.frame_type == FrameType::Notify)
-            .collect();
-        if frames.iter().any(|e| e.frame_type == FrameType::Unset) {
-            legacy.push(
-                "fragmented NOTIFY (UNSET frames): fragmentation only exists before 3.1".into(),
-            );
-        }
-        if !notifies.is_empty() {
-            let odd_increasing = notifies
-                .windows(2)
-                .all(|w| matches!(w, [x, y] if y.stream_id > x.stream_id))
-                && notifies
-                    .iter()
-                    .all(|e| e.stream_id % 2 == 1 && e.frame_id == 1);
-            if odd_increasing && notifies.first().is_some_and(|e| e.stream_id == 1) {
-                modern.push("NOTIFY stream-ids are odd and increasing from 1 with frame-id 1 (3.1+ per-connection ids)".into());
-            } else if notifies.iter().any(|e| e.stream_id % 2 == 0) {
-                legacy.push("NOTIFY stream-ids include even values (≤3.0 takes them from a process-wide stream counter)".into());
-            }
-        }
-        let (generation, generation_evidence) = match (legacy.is_empty(), modern.is_empty()) {
-            (false, true) => (Generation::Legacy, legacy),
-            (true, false) => (Generation::Modern, modern),
-            (false, false) if legacy.len() >= modern.len() => (Generation::Legacy, legacy),
-            (false, false) => (Generation::Modern, modern),
-            (true, true) => (Generation::Unknown, Vec::new()),
-        };
-
-        // Pairs and outstanding counts.
+        // One pass over the connection's frames for what the summary counts.
+        let mut notify_ids = NotifyIds::default();
+        let mut unset = false;
+        let (mut to_agent, mut to_haproxy) = (0, 0);
         let mut pairs = Vec::new();
         let mut outstanding = 0usize;
         let mut max_outstanding = 0usize;
         for e in &frames {
+            match e.direction {
+                Direction::HaproxyToAgent => to_agent += 1,
+                Direction::AgentToHaproxy => to_haproxy += 1,
+            }
             match e.frame_type {
                 FrameType::Notify => {
+                    notify_ids.add(e);
                     outstanding += 1;
                     max_outstanding = max_outstanding.max(outstanding);
                     pairs.push(Pair {
@@ -392,9 +403,29 @@ fn summarize_some(a: &Analysis, conns: &[SpopConnection]) -> Vec<ConnectionSumma
                     });
                 }
                 FrameType::Ack if e.pair.is_some() => outstanding = outstanding.saturating_sub(1),
+                FrameType::Unset => unset = true,
                 _ => {}
             }
         }
+        if unset {
+            legacy.push(
+                "fragmented NOTIFY (UNSET frames): fragmentation only exists before 3.1".into(),
+            );
+        }
+        if let Some(first) = notify_ids.first {
+            if notify_ids.odd_increasing && first == 1 {
+                modern.push("NOTIFY stream-ids are odd and increasing from 1 with frame-id 1 (3.1+ per-connection ids)".into());
+            } else if notify_ids.any_even {
+                legacy.push("NOTIFY stream-ids include even values (≤3.0 takes them from a process-wide stream counter)".into());
+            }
+        }
+        let (generation, generation_evidence) = match (legacy.is_empty(), modern.is_empty()) {
+            (false, true) => (Generation::Legacy, legacy),
+            (true, false) => (Generation::Modern, modern),
+            (false, false) if legacy.len() >= modern.len() => (Generation::Legacy, legacy),
+            (false, false) => (Generation::Modern, modern),
+            (true, true) => (Generation::Unknown, Vec::new()),
+        };
 
         let end_reason = end_reason(a, conn, &frames);
         out.push(ConnectionSummary {
@@ -411,14 +442,8 @@ fn summarize_some(a: &Analysis, conns: &[SpopConnection]) -> Vec<ConnectionSumma
             agreed_capabilities,
             generation,
             generation_evidence,
-            frames_to_agent: frames
-                .iter()
-                .filter(|e| e.direction == Direction::HaproxyToAgent)
-                .count(),
-            frames_to_haproxy: frames
-                .iter()
-                .filter(|e| e.direction == Direction::AgentToHaproxy)
-                .count(),
+            frames_to_agent: to_agent,
+            frames_to_haproxy: to_haproxy,
             pairs,
             max_outstanding,
             errors: 0,

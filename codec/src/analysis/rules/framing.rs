@@ -156,7 +156,8 @@ fn ids(e: &FrameEntry) -> String {
 /// The framing rules on frame `e`, whose payload error (for an invalid payload) is
 /// `payload_error`: everything else comes from the entry, so plain frames need no decoding.
 pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, payload_error: Option<&DecodeError>) {
-    let (h, start) = (e.header(), e.offset());
+    // Built only to report: its varint lengths cost a loop per frame.
+    let (h, start) = (|| e.header(), e.offset());
     let conn = cx.conn(e.connection);
     let generation = conn.map_or(Generation::Unknown, |c| c.generation);
     let fragmentation = conn.is_some_and(|c| c.agreed("fragmentation"));
@@ -183,7 +184,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, payload_error: Option
             &F003,
             c,
             here(),
-            cx.at(e.index, h.type_span(start)),
+            cx.at(e.index, h().type_span(start)),
             format!("{} frame at {:#x}: {what}", e.direction.label(), e.offset()),
         );
     }
@@ -197,7 +198,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, payload_error: Option
             &F004,
             c,
             here(),
-            cx.at(e.index, h.flags_span(start)),
+            cx.at(e.index, h().flags_span(start)),
             format!(
                 "{name} at {:#x} has flags {:#010x}: FIN is clear (HAProxy 3.1+ answers status 10)",
                 e.offset(),
@@ -212,7 +213,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, payload_error: Option
             &F005,
             c,
             here(),
-            cx.at(e.index, h.flags_span(start)),
+            cx.at(e.index, h().flags_span(start)),
             format!("{name} has reserved flag bits set ({:#010x})", e.flags.0),
         );
     } else if e.flags.abort()
@@ -223,14 +224,14 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, payload_error: Option
             &F005,
             c,
             here(),
-            cx.at(e.index, h.flags_span(start)),
+            cx.at(e.index, h().flags_span(start)),
             format!("{name} sets ABORT, which HAProxy 3.1+ ignores"),
         );
     }
 
     // F007 / F008: ids.
     if e.frame_type.is_connection_level() && (e.stream_id != 0 || e.frame_id != 0) {
-        let span = h.stream_id_span(start).join(h.frame_id_span(start));
+        let span = h().stream_id_span(start).join(h().frame_id_span(start));
         cx.emit(
             &F007,
             c,
@@ -252,7 +253,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, payload_error: Option
                 &F008,
                 c,
                 here(),
-                cx.at(e.index, h.stream_id_span(start)),
+                cx.at(e.index, h().stream_id_span(start)),
                 format!("{name} with stream-id 0 (HAProxy 3.1+: status 4)"),
             );
         }
@@ -261,7 +262,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, payload_error: Option
                 &F008,
                 c,
                 here(),
-                cx.at(e.index, h.frame_id_span(start)),
+                cx.at(e.index, h().frame_id_span(start)),
                 format!("{name} {} has frame-id 0 (HAProxy 3.1+: status 4)", ids(e)),
             );
         }
@@ -279,7 +280,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, payload_error: Option
         };
         if let Some(limit) = limit {
             if u64::from(e.length) > limit {
-                let payload = h.payload_len();
+                let payload = h().payload_len();
                 let modern = if payload as u64 <= limit {
                     format!("; HAProxy 3.1+ compares only the payload ({payload} bytes) and would accept it")
                 } else {
@@ -289,7 +290,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, payload_error: Option
                     &F002,
                     c,
                     here(),
-                    cx.at(e.index, h.length_span(start)),
+                    cx.at(e.index, h().length_span(start)),
                     format!("{name} LENGTH {} is above the {} max-frame-size {limit} (≤3.0: status 3){modern}", e.length, if after_handshake { "negotiated" } else { "announced" }),
                 );
             }

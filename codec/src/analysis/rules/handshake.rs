@@ -203,7 +203,9 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
             let early = match agent_hello_time {
                 // No AGENT-HELLO: early, unless the agent's side is not in the input at all.
                 None => !a.side_absent(conn.id, Direction::AgentToHaproxy),
-                Some(t) => (e.time, e.packet) < t,
+                // The timeline never goes back in (time, packet): none after this is early.
+                Some(t) if (e.time, e.packet) >= t => break,
+                Some(_) => true,
             };
             if early && capture.stream(e.direction).start == StreamStart::Syn {
                 cx.emit(
