@@ -557,20 +557,19 @@ fn timeline(
     // timeline is in order); so are the ones made below, then. `made[c]`: entries made ahead
     // for connection c, if it was scanned.
     #[cfg(feature = "parallel")]
-    let (mut frames, mut events, made, tcp_of, spop_of) = match ahead {
-        Some(p) => (p.frames, p.events, p.made, p.tcp_of, Some(p.spop_of)),
-        None => (Vec::new(), Vec::new(), Vec::new(), Vec::new(), None),
+    let (mut all, made, tcp_of, spop_of) = match ahead {
+        Some(p) => (p.scans, p.made, p.tcp_of, Some(p.spop_of)),
+        None => (Made::default(), Vec::new(), Vec::new(), None),
     };
     #[cfg(not(feature = "parallel"))]
-    let (mut frames, mut events, made, tcp_of, spop_of): (
-        _,
-        _,
+    let (mut all, made, tcp_of, spop_of): (
+        Made,
         Vec<Option<usize>>,
         Vec<usize>,
         Option<Vec<usize>>,
     ) = {
         let _ = ahead;
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), None)
+        (Made::default(), Vec::new(), Vec::new(), None)
     };
     let made_ahead = |id: usize| made.get(id).copied().flatten();
     let label = |id: usize| tcp_of.get(id).copied().unwrap_or(id);
@@ -588,7 +587,7 @@ fn timeline(
                 b.saturating_add(s.data.len()),
             )
         });
-    frames.reserve(segments.min(bytes / 4));
+    all.reserve(segments.min(bytes / 4));
     // Frames per connection.
     let mut counts: Vec<usize> = (0..total).map(|c| made_ahead(c).unwrap_or(0)).collect();
     // Connections are scanned ahead on other threads (when there are cores and enough bytes);
@@ -600,8 +599,8 @@ fn timeline(
         parts,
         |conn| {
             made_ahead(conn.id).is_none().then(|| {
-                let mut part = (Vec::new(), Vec::new());
-                scan_connection(conn, label(conn.id), &mut part.0, &mut part.1);
+                let mut part = Made::default();
+                scan_connection(conn, label(conn.id), &mut part);
                 part
             })
         },
@@ -613,25 +612,29 @@ fn timeline(
             if made_ahead(conn.id).is_some() {
                 return;
             }
-            let first = frames.len();
+            let first = all.frames.len();
             match part.flatten() {
-                None => scan_connection(conn, label(conn.id), &mut frames, &mut events),
-                Some((mut made, mut other)) => {
-                    append_made(&mut frames, &mut events, &mut made, &mut other);
-                }
+                None => scan_connection(conn, label(conn.id), &mut all),
+                Some(mut part) => all.append(&mut part),
             }
             if let Some(n) = counts.get_mut(conn.id) {
-                *n += frames.len() - first;
+                *n += all.frames.len() - first;
             }
         },
     );
     progress(Progress::Timeline { done: total, total });
+    let Made {
+        mut frames,
+        mut events,
+        keys,
+    } = all;
     frames.shrink_to_fit();
 
     // The timeline: by time, then packet, then stream order (the order the entries were made
     // in, which `timeline_order` keeps for ties: a packet's frames are all of one stream, so
     // the order connections were scanned in never matters).
-    let new_index = timeline_order(&frames, capture.packets);
+    let new_index = timeline_order(&keys, capture.packets);
+    drop(keys);
     let remap = |i: usize| new_index.get(i).map_or(i, |&n| n as usize);
     let mut timeline = frames;
     // Put each entry at its new index in place, cycle by cycle: no second timeline in memory.
@@ -745,48 +748,59 @@ fn timeline(
     analysis
 }
 
-/// Appends entries and events made apart (indexes from 0) to `frames` and `events`,
-/// shifting their indexes to where they land.
-fn append_made(
-    frames: &mut Vec<FrameEntry>,
-    events: &mut Vec<StreamEvent>,
-    made: &mut Vec<FrameEntry>,
-    other: &mut Vec<StreamEvent>,
-) {
-    let first = frames.len();
-    for e in made.iter_mut() {
-        e.index += first;
-        e.embedded_in = e.embedded_in.map(|p| (p as usize + first) as u32);
-    }
-    for ev in other.iter_mut() {
-        ev.after_frame = ev.after_frame.map(|p| p + first);
-    }
-    frames.append(made);
-    events.append(other);
+/// Timeline entries and stream events as scans make them, in the order made (a connection's
+/// entries together, in stream order), with each entry's [`OrderKey`] alongside: ordering
+/// reads those 12 bytes rather than whole entries (over 100 bytes each).
+#[derive(Default)]
+pub(crate) struct Made {
+    pub frames: Vec<FrameEntry>,
+    pub events: Vec<StreamEvent>,
+    pub keys: Vec<OrderKey>,
 }
 
-/// Scans both streams of `conn` onto `frames` (entries indexed from `frames.len()`, in
-/// stream order) and `events` (the items that are not frames), as connection `id`.
-fn scan_connection(
-    conn: &SpopConnection,
-    id: usize,
-    frames: &mut Vec<FrameEntry>,
-    events: &mut Vec<StreamEvent>,
-) {
+/// What orders an entry in the timeline: its time and packet number.
+pub(crate) type OrderKey = (Timestamp, u32);
+
+impl Made {
+    fn reserve(&mut self, entries: usize) {
+        self.frames.reserve(entries);
+        self.keys.reserve(entries);
+    }
+
+    /// Appends `other`, made apart (indexes from 0), shifting its indexes to where its
+    /// entries land.
+    pub(crate) fn append(&mut self, other: &mut Made) {
+        let first = self.frames.len();
+        for e in other.frames.iter_mut() {
+            e.index += first;
+            e.embedded_in = e.embedded_in.map(|p| (p as usize + first) as u32);
+        }
+        for ev in other.events.iter_mut() {
+            ev.after_frame = ev.after_frame.map(|p| p + first);
+        }
+        self.frames.append(&mut other.frames);
+        self.events.append(&mut other.events);
+        self.keys.append(&mut other.keys);
+    }
+}
+
+/// Scans both streams of `conn` onto `made` (entries indexed from `made.frames.len()`, in
+/// stream order; the items that are not frames as events), as connection `id`.
+fn scan_connection(conn: &SpopConnection, id: usize, made: &mut Made) {
     let streams = [
         conn.stream(Direction::HaproxyToAgent),
         conn.stream(Direction::AgentToHaproxy),
     ];
-    scan_streams(id, streams, frames, events);
+    scan_streams(id, streams, made);
 }
 
 /// [`scan_connection`] on a connection's streams, `[HAProxy → agent, agent → HAProxy]`.
-fn scan_streams(
-    id: usize,
-    streams: [&crate::capture::tcp::Stream; 2],
-    frames: &mut Vec<FrameEntry>,
-    events: &mut Vec<StreamEvent>,
-) {
+fn scan_streams(id: usize, streams: [&crate::capture::tcp::Stream; 2], made: &mut Made) {
+    let Made {
+        frames,
+        events,
+        keys,
+    } = made;
     let [haproxy, _] = streams;
     let max_length = crate::capture::spop::max_plausible_length(&haproxy.data);
     for (dir, stream) in [Direction::HaproxyToAgent, Direction::AgentToHaproxy]
@@ -842,6 +856,7 @@ fn scan_streams(
                 split_parent = Some((here, r.embedded));
             }
             last_frame = Some(here);
+            keys.push((packet.timestamp, packet.number));
             frames.push(FrameEntry {
                 index: here,
                 connection: id,
@@ -870,39 +885,39 @@ fn scan_streams(
 /// by time, then packet number, then the order it was made in.
 /// `packets` is how many packets the capture had (packet numbers run from 1 to it), or 0 if not
 /// known.
-fn timeline_order(frames: &[FrameEntry], packets: u32) -> Vec<u32> {
-    order_by_packet(frames, packets).unwrap_or_else(|| order_by_key(frames))
+fn timeline_order(keys: &[OrderKey], packets: u32) -> Vec<u32> {
+    order_by_packet(keys, packets).unwrap_or_else(|| order_by_key(keys))
 }
 
 /// [`timeline_order`] as a counting sort on packet numbers (linear, no comparisons): valid when
 /// packet times never go back from one packet to the next, as in a capture written as it was
 /// taken. `None` when they do, or when packet numbers are too sparse for a table of them.
-fn order_by_packet(frames: &[FrameEntry], packets: u32) -> Option<Vec<u32>> {
-    if frames.is_empty() {
+fn order_by_packet(keys: &[OrderKey], packets: u32) -> Option<Vec<u32>> {
+    if keys.is_empty() {
         return Some(Vec::new());
     }
-    if u32::try_from(frames.len()).is_err() {
+    if u32::try_from(keys.len()).is_err() {
         return None;
     }
-    // The highest packet number: known from the capture, else a pass over the frames.
+    // The highest packet number: known from the capture, else a pass over the keys.
     let last = match packets {
-        0 => frames.iter().map(|e| e.packet).max()?,
+        0 => keys.iter().map(|&(_, packet)| packet).max()?,
         n => n,
     } as usize;
     // The table has an entry per packet number: bounded by the frames, so memory stays linear.
-    if last > frames.len().saturating_mul(4).saturating_add(1024) {
+    if last > keys.len().saturating_mul(4).saturating_add(1024) {
         return None;
     }
     // Frames per packet, then (below) the first timeline position of each packet's frames.
     let mut next = alloc::vec![0u32; last + 1];
     let mut time: Vec<Timestamp> = alloc::vec![0; last + 1];
-    for e in frames {
-        let p = e.packet as usize;
-        let (Some(n), Some(t)) = (next.get_mut(p), time.get_mut(p)) else {
+    for &(at, packet) in keys {
+        let (Some(n), Some(t)) = (next.get_mut(packet as usize), time.get_mut(packet as usize))
+        else {
             return None;
         };
         *n += 1;
-        *t = e.time;
+        *t = at;
     }
     // All frames of a packet share its time; a later packet with an earlier time means packet
     // order is not time order.
@@ -922,10 +937,9 @@ fn order_by_packet(frames: &[FrameEntry], packets: u32) -> Option<Vec<u32>> {
     }
     // Stable: a packet's frames keep the order they were made in.
     Some(
-        frames
-            .iter()
-            .map(|e| {
-                next.get_mut(e.packet as usize).map_or(0, |n| {
+        keys.iter()
+            .map(|&(_, packet)| {
+                next.get_mut(packet as usize).map_or(0, |n| {
                     *n += 1;
                     *n - 1
                 })
@@ -937,11 +951,11 @@ fn order_by_packet(frames: &[FrameEntry], packets: u32) -> Option<Vec<u32>> {
 /// [`timeline_order`] by sorting (time, packet, made-in position) keys: for any packet numbering
 /// and times. Sorting 16-byte keys instead of whole entries keeps the sort cheap, and the
 /// position makes every key unique, so an unstable sort is deterministic.
-fn order_by_key(frames: &[FrameEntry]) -> Vec<u32> {
-    let mut order: Vec<(u64, u64)> = frames
+fn order_by_key(keys: &[OrderKey]) -> Vec<u32> {
+    let mut order: Vec<(u64, u64)> = keys
         .iter()
         .enumerate()
-        .map(|(i, e)| (e.time, (u64::from(e.packet) << 32) | i as u64))
+        .map(|(i, &(at, packet))| (at, (u64::from(packet) << 32) | i as u64))
         .collect();
     order.sort_unstable();
     let mut new_index = alloc::vec![0u32; order.len()];
@@ -1029,25 +1043,6 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn entry(packet: u32, time: Timestamp) -> FrameEntry {
-        FrameEntry {
-            index: 0,
-            connection: 0,
-            layout: FrameLayout::whole(Span::new(0, 0)),
-            stream_id: 0,
-            frame_id: 0,
-            time,
-            length: 0,
-            packet,
-            flags: Flags(0),
-            embedded_in: None,
-            pair: None,
-            frame_type: FrameType::Notify,
-            direction: Direction::HaproxyToAgent,
-            payload: PayloadCheck::Plain,
-        }
-    }
-
     proptest! {
         // The counting sort gives exactly the sorting order whenever it applies, and declines
         // (the sort then runs) when packet times go back or numbers exceed the capture's count.
@@ -1058,11 +1053,10 @@ mod tests {
         ) {
             // Times per packet as a capture has them: every frame of a packet shares its time.
             let time_of = |p: u32| u64::from(p / 3) * 10 + u64::from(p % 3);
-            let monotonic: Vec<FrameEntry> =
-                frames.iter().map(|&p| entry(p, time_of(p))).collect();
+            let monotonic: Vec<OrderKey> = frames.iter().map(|&p| (time_of(p), p)).collect();
             let expected = order_by_key(&monotonic);
             let counted = order_by_packet(&monotonic, declared);
-            let fits = monotonic.iter().all(|e| declared == 0 || e.packet <= declared);
+            let fits = monotonic.iter().all(|&(_, p)| declared == 0 || p <= declared);
             prop_assert_eq!(counted.is_some(), fits);
             if let Some(counted) = counted {
                 prop_assert_eq!(&counted, &expected);
@@ -1071,9 +1065,9 @@ mod tests {
 
             // Times that do not follow packet order: the counting sort must decline, or its
             // order would differ from the sorted one.
-            let shuffled: Vec<FrameEntry> = frames
+            let shuffled: Vec<OrderKey> = frames
                 .iter()
-                .map(|&p| entry(p, u64::from(p) * 7 % 5 * 100))
+                .map(|&p| (u64::from(p) * 7 % 5 * 100, p))
                 .collect();
             prop_assert_eq!(timeline_order(&shuffled, 0), order_by_key(&shuffled));
         }

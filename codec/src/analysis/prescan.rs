@@ -17,7 +17,7 @@ use alloc::vec::Vec;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
-use super::{scan_streams, FrameEntry, StreamEvent};
+use super::{scan_streams, Made};
 use crate::capture::spop::{classify, Detection};
 use crate::capture::tcp::Connection;
 
@@ -53,8 +53,7 @@ impl Queue {
 /// numbering is known only once loading ends), in the order connections were scanned, and
 /// what each scanned connection looked like.
 pub(crate) struct Scanned {
-    frames: Vec<FrameEntry>,
-    events: Vec<StreamEvent>,
+    made: Made,
     seen: Vec<Seen>,
 }
 
@@ -81,8 +80,7 @@ fn shape(conn: &Connection) -> [[usize; 3]; 2] {
 impl Scanned {
     fn new() -> Self {
         Scanned {
-            frames: Vec::new(),
-            events: Vec::new(),
+            made: Made::default(),
             seen: Vec::new(),
         }
     }
@@ -90,7 +88,7 @@ impl Scanned {
     /// Classifies TCP connection `tcp` and, if it is SPOP, scans it.
     fn scan(&mut self, tcp: usize, conn: &Connection, ports: &[u16]) {
         let class = classify(conn, ports);
-        let before = self.frames.len();
+        let before = self.made.frames.len();
         if let Some((_, haproxy_is_client)) = class {
             let [c2s, s2c] = &conn.streams;
             let streams = if haproxy_is_client {
@@ -98,13 +96,13 @@ impl Scanned {
             } else {
                 [s2c, c2s]
             };
-            scan_streams(tcp, streams, &mut self.frames, &mut self.events);
+            scan_streams(tcp, streams, &mut self.made);
         }
         self.seen.push(Seen {
             tcp,
             class,
             shape: shape(conn),
-            frames: self.frames.len() - before,
+            frames: self.made.frames.len() - before,
         });
     }
 }
@@ -176,12 +174,7 @@ impl Prescanner {
             }
         }
         let mut out = self.worker.join().ok()?;
-        super::append_made(
-            &mut out.frames,
-            &mut out.events,
-            &mut here.frames,
-            &mut here.events,
-        );
+        out.made.append(&mut here.made);
         out.seen.append(&mut here.seen);
         Some(out)
     }
@@ -189,10 +182,8 @@ impl Prescanner {
 
 /// Scans that hold for the capture as loaded, ready for the timeline.
 pub(crate) struct Prescanned {
-    /// Entries, their `connection` still a TCP connection number (see `spop_of`).
-    pub frames: Vec<FrameEntry>,
-    /// Events, likewise.
-    pub events: Vec<StreamEvent>,
+    /// Entries and events, their `connection` still a TCP connection number (see `spop_of`).
+    pub scans: Made,
     /// For each TCP connection number, its SPOP connection number (`usize::MAX`: not SPOP).
     pub spop_of: Vec<usize>,
     /// For each SPOP connection, its TCP connection number.
@@ -257,8 +248,7 @@ impl Check {
     /// The scans, if every scanned connection is as it was.
     pub(crate) fn finish(self) -> Option<Prescanned> {
         self.holds.then_some(Prescanned {
-            frames: self.scanned.frames,
-            events: self.scanned.events,
+            scans: self.scanned.made,
             spop_of: self.spop_of,
             tcp_of: self.tcp_of,
             made: self.made,
@@ -354,7 +344,8 @@ mod tests {
         assert_eq!(pre.spop_of, [0, usize::MAX, 1, 2]);
         // Each: two HELLOs, 20 NOTIFY/ACK pairs, two DISCONNECTs.
         assert_eq!(pre.made, [Some(44), None, Some(44)]);
-        assert_eq!(pre.frames.len(), 88);
+        assert_eq!(pre.scans.frames.len(), 88);
+        assert_eq!(pre.scans.keys.len(), 88);
 
         // The timeline built with them is the one built without.
         let capture = || Capture {
