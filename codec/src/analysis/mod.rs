@@ -758,8 +758,25 @@ pub(crate) struct Made {
     pub keys: Vec<OrderKey>,
 }
 
-/// What orders an entry in the timeline: its time and packet number.
-pub(crate) type OrderKey = (Timestamp, u32);
+/// What orders an entry in the timeline: its time and packet number, in 12 bytes (a tuple
+/// would take 16: these are held for every entry while the order is worked out).
+#[derive(Clone, Copy)]
+pub(crate) struct OrderKey([u32; 3]);
+
+impl OrderKey {
+    const fn new(time: Timestamp, packet: u32) -> Self {
+        OrderKey([time as u32, (time >> 32) as u32, packet])
+    }
+
+    const fn time(self) -> Timestamp {
+        let [lo, hi, _] = self.0;
+        (hi as u64) << 32 | lo as u64
+    }
+
+    const fn packet(self) -> u32 {
+        self.0[2]
+    }
+}
 
 impl Made {
     fn reserve(&mut self, entries: usize) {
@@ -856,7 +873,7 @@ fn scan_streams(id: usize, streams: [&crate::capture::tcp::Stream; 2], made: &mu
                 split_parent = Some((here, r.embedded));
             }
             last_frame = Some(here);
-            keys.push((packet.timestamp, packet.number));
+            keys.push(OrderKey::new(packet.timestamp, packet.number));
             frames.push(FrameEntry {
                 index: here,
                 connection: id,
@@ -901,7 +918,7 @@ fn order_by_packet(keys: &[OrderKey], packets: u32) -> Option<Vec<u32>> {
     }
     // The highest packet number: known from the capture, else a pass over the keys.
     let last = match packets {
-        0 => keys.iter().map(|&(_, packet)| packet).max()?,
+        0 => keys.iter().map(|k| k.packet()).max()?,
         n => n,
     } as usize;
     // The table has an entry per packet number: bounded by the frames, so memory stays linear.
@@ -911,13 +928,13 @@ fn order_by_packet(keys: &[OrderKey], packets: u32) -> Option<Vec<u32>> {
     // Frames per packet, then (below) the first timeline position of each packet's frames.
     let mut next = alloc::vec![0u32; last + 1];
     let mut time: Vec<Timestamp> = alloc::vec![0; last + 1];
-    for &(at, packet) in keys {
-        let (Some(n), Some(t)) = (next.get_mut(packet as usize), time.get_mut(packet as usize))
-        else {
+    for k in keys {
+        let p = k.packet() as usize;
+        let (Some(n), Some(t)) = (next.get_mut(p), time.get_mut(p)) else {
             return None;
         };
         *n += 1;
-        *t = at;
+        *t = k.time();
     }
     // All frames of a packet share its time; a later packet with an earlier time means packet
     // order is not time order.
@@ -938,8 +955,8 @@ fn order_by_packet(keys: &[OrderKey], packets: u32) -> Option<Vec<u32>> {
     // Stable: a packet's frames keep the order they were made in.
     Some(
         keys.iter()
-            .map(|&(_, packet)| {
-                next.get_mut(packet as usize).map_or(0, |n| {
+            .map(|k| {
+                next.get_mut(k.packet() as usize).map_or(0, |n| {
                     *n += 1;
                     *n - 1
                 })
@@ -955,7 +972,7 @@ fn order_by_key(keys: &[OrderKey]) -> Vec<u32> {
     let mut order: Vec<(u64, u64)> = keys
         .iter()
         .enumerate()
-        .map(|(i, &(at, packet))| (at, (u64::from(packet) << 32) | i as u64))
+        .map(|(i, k)| (k.time(), (u64::from(k.packet()) << 32) | i as u64))
         .collect();
     order.sort_unstable();
     let mut new_index = alloc::vec![0u32; order.len()];
@@ -1053,10 +1070,11 @@ mod tests {
         ) {
             // Times per packet as a capture has them: every frame of a packet shares its time.
             let time_of = |p: u32| u64::from(p / 3) * 10 + u64::from(p % 3);
-            let monotonic: Vec<OrderKey> = frames.iter().map(|&p| (time_of(p), p)).collect();
+            let monotonic: Vec<OrderKey> =
+                frames.iter().map(|&p| OrderKey::new(time_of(p), p)).collect();
             let expected = order_by_key(&monotonic);
             let counted = order_by_packet(&monotonic, declared);
-            let fits = monotonic.iter().all(|&(_, p)| declared == 0 || p <= declared);
+            let fits = monotonic.iter().all(|k| declared == 0 || k.packet() <= declared);
             prop_assert_eq!(counted.is_some(), fits);
             if let Some(counted) = counted {
                 prop_assert_eq!(&counted, &expected);
@@ -1067,9 +1085,17 @@ mod tests {
             // order would differ from the sorted one.
             let shuffled: Vec<OrderKey> = frames
                 .iter()
-                .map(|&p| (u64::from(p) * 7 % 5 * 100, p))
+                .map(|&p| OrderKey::new(u64::from(p) * 7 % 5 * 100 + (1 << 40), p))
                 .collect();
             prop_assert_eq!(timeline_order(&shuffled, 0), order_by_key(&shuffled));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn order_keys_keep_time_and_packet(time in any::<u64>(), packet in any::<u32>()) {
+            let k = OrderKey::new(time, packet);
+            prop_assert_eq!((k.time(), k.packet()), (time, packet));
         }
     }
 
