@@ -1,10 +1,11 @@
 //! The whole pipeline on arbitrary input: load, analyze (every rule), build the report. No
 //! panic, every finding points at frames and bytes that exist, and the load and analysis cut
-//! into three parts (threads) give exactly what one thread gives.
+//! into three parts (threads), or run as one pipeline on two, give exactly what one thread
+//! gives.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use spop_codec::analysis::{analyze, AnalysisOptions};
+use spop_codec::analysis::{analyze, load_and_analyze, AnalysisOptions};
 use spop_codec::capture::{load, LoadOptions};
 use spop_codec::report::Report;
 
@@ -18,6 +19,14 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(parts.frames, a.frames);
     assert_eq!(parts.connections, a.connections);
     assert_eq!(parts.findings, a.findings);
+    // Loading and analysing as one pipeline, on two threads: connections are scanned as
+    // they close, while later packets are read.
+    let loads = LoadOptions { threads: 2, ..LoadOptions::default() };
+    let piped = load_and_analyze(data, &loads, &options(2)).expect("it loaded on one thread");
+    assert_eq!(piped.capture, a.capture);
+    assert_eq!(piped.frames, a.frames);
+    assert_eq!(piped.connections, a.connections);
+    assert_eq!(piped.findings, a.findings);
     for f in &a.findings {
         assert!(f.frames.iter().all(|&i| i < a.frames.len()));
         for l in &f.locations {

@@ -24,7 +24,8 @@ use crate::capture::tcp::Connection;
 /// The scanning thread, fed with closed connections.
 pub(crate) struct Prescanner {
     queue: Arc<Queue>,
-    worker: JoinHandle<Scanned>,
+    /// `None` once joined.
+    worker: Option<JoinHandle<Scanned>>,
     ports: Vec<u16>,
 }
 
@@ -149,7 +150,7 @@ impl Prescanner {
             .ok()?;
         Some(Prescanner {
             queue,
-            worker,
+            worker: Some(worker),
             ports,
         })
     }
@@ -162,7 +163,7 @@ impl Prescanner {
 
     /// Scans what is left with the thread (this one takes from the back of the queue while it
     /// takes from the front) and puts both threads' scans together; `None` if it died.
-    pub(crate) fn finish(self) -> Option<Scanned> {
+    pub(crate) fn finish(mut self) -> Option<Scanned> {
         self.queue.lock().done = true;
         self.queue.ready.notify_all();
         let mut here = Scanned::new();
@@ -173,10 +174,21 @@ impl Prescanner {
                 None => break,
             }
         }
-        let mut out = self.worker.join().ok()?;
+        let mut out = self.worker.take()?.join().ok()?;
         out.made.append(&mut here.made);
         out.seen.append(&mut here.seen);
         Some(out)
+    }
+}
+
+impl Drop for Prescanner {
+    /// A loader dropped before it finished: the thread drops what is queued and ends.
+    fn drop(&mut self) {
+        let mut pending = self.queue.lock();
+        pending.done = true;
+        pending.lent.clear();
+        drop(pending);
+        self.queue.ready.notify_all();
     }
 }
 
@@ -314,6 +326,22 @@ mod tests {
             check.connection(c, classify(c, &[]));
         }
         check.finish()
+    }
+
+    #[test]
+    fn a_loader_dropped_unfinished_lets_its_scanning_thread_end() {
+        let p = Prescanner::start(Vec::new()).unwrap();
+        let queue = Arc::clone(&p.queue);
+        p.lend(0, Arc::new(connection(0)));
+        drop(p);
+        // The thread holds the queue until it ends.
+        for _ in 0..1000 {
+            if Arc::strong_count(&queue) == 1 {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        panic!("the scanning thread still waits for connections");
     }
 
     #[test]
