@@ -561,15 +561,14 @@ fn timeline(
         Some(p) => (p.scans, p.made, p.tcp_of, Some(p.spop_of)),
         None => (Made::default(), Vec::new(), Vec::new(), None),
     };
+    // Without threads nothing is made ahead.
     #[cfg(not(feature = "parallel"))]
-    let (mut all, made, tcp_of, spop_of): (
-        Made,
-        Vec<Option<usize>>,
-        Vec<usize>,
-        Option<Vec<usize>>,
-    ) = {
+    let (mut all, made, tcp_of, spop_of) = {
         let _ = ahead;
-        (Made::default(), Vec::new(), Vec::new(), None)
+        let made: Vec<Option<usize>> = Vec::new();
+        let tcp_of: Vec<usize> = Vec::new();
+        let spop_of: Option<Vec<usize>> = None;
+        (Made::default(), made, tcp_of, spop_of)
     };
     let made_ahead = |id: usize| made.get(id).copied().flatten();
     let label = |id: usize| tcp_of.get(id).copied().unwrap_or(id);
