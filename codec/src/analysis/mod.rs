@@ -897,8 +897,8 @@ fn scan_streams(id: usize, streams: [&crate::capture::tcp::Stream; 2], made: &mu
     }
 }
 
-/// Where each entry (made in connection, direction, stream order) goes in the timeline: ordered
-/// by time, then packet number, then the order it was made in.
+/// Where each entry (made a connection at a time, each stream in order; `keys` are theirs)
+/// goes in the timeline: ordered by time, then packet number, then the order it was made in.
 /// `packets` is how many packets the capture had (packet numbers run from 1 to it), or 0 if not
 /// known.
 fn timeline_order(keys: &[OrderKey], packets: u32) -> Vec<u32> {
