@@ -293,9 +293,13 @@ pub fn scan_stream_with(
     // capture and after each gap.
     let mut resync = (stream.start == StreamStart::MidStream && !data.is_empty())
         .then_some(SkipReason::MidStreamStart);
-    // The decode of the bytes after the last frame (checked for plausibility), reused when the
-    // next step starts there: (offset, chunk end, result).
-    let mut ahead: Option<(usize, usize, Decoded<'_>)> = None;
+    // Decodes as (offset, chunk end, result): this step's, and the one of the bytes after its
+    // frame (checked for plausibility), which the next step reuses if it starts there. Two
+    // slots that swap roles, so that a decoded frame (over 100 bytes) is never moved. A
+    // decode depends only on its offset and chunk end, so a slot matching both is always
+    // the right one.
+    let mut slots: [Option<(usize, usize, Decoded<'_>)>; 2] = [None, None];
+    let mut this_slot = 0usize;
 
     while pos < data.len() || gaps.peek().is_some() {
         // Gaps at the current position.
@@ -335,27 +339,35 @@ pub fn scan_stream_with(
                     None,
                 );
                 pos = start;
-                ahead = None;
                 continue;
             }
         }
 
-        let decoded = match ahead.take() {
-            Some((at, end, d)) if at == pos && end == chunk_end => d,
-            _ => decode_frame(chunk.get(pos..).unwrap_or(&[]), pos, limits),
+        let [first_slot, second_slot] = &mut slots;
+        let (here_slot, next_slot) = if this_slot == 0 {
+            (first_slot, second_slot)
+        } else {
+            (second_slot, first_slot)
+        };
+        if !matches!(here_slot, Some((at, end, _)) if *at == pos && *end == chunk_end) {
+            let decoded = decode_frame(chunk.get(pos..).unwrap_or(&[]), pos, limits);
+            *here_slot = Some((pos, chunk_end, decoded));
+        }
+        let Some((_, _, decoded)) = &*here_slot else {
+            break;
         };
         match decoded {
             Ok(Status::Complete(f)) => {
                 let end = f.span().end;
                 let after = chunk.get(end..).unwrap_or(&[]);
                 let next_ok = after.is_empty() || {
-                    let ok = plausible_header(after, Some(dir), max_length) && {
-                        let next = decode_frame(after, end, limits);
-                        let ok = plausible_decode(&next);
-                        ahead = Some((end, chunk_end, next));
-                        ok
-                    };
-                    ok
+                    plausible_header(after, Some(dir), max_length) && {
+                        let next =
+                            next_slot.insert((end, chunk_end, decode_frame(after, end, limits)));
+                        // The next step starts with this decode.
+                        this_slot ^= 1;
+                        plausible_decode(&next.2)
+                    }
                 };
                 let suspicious = f.payload_error().is_some() || !next_ok;
                 match suspicious
@@ -363,7 +375,6 @@ pub fn scan_stream_with(
                     .flatten()
                 {
                     Some((head_end, embedded, tail)) => {
-                        ahead = None;
                         let head = Span::new(pos, head_end);
                         let mut completed_by = PacketRef::default();
                         for s in segs.span(head).iter().chain(segs.span(tail)) {
@@ -388,7 +399,7 @@ pub fn scan_stream_with(
                         pos = tail.end;
                     }
                     None => {
-                        visit(StreamItem::Frame(segs.record(f.span())), Some(&f));
+                        visit(StreamItem::Frame(segs.record(f.span())), Some(f));
                         pos = end;
                     }
                 }
@@ -397,7 +408,10 @@ pub fn scan_stream_with(
                 let span = Span::new(pos, chunk_end);
                 visit(
                     if chunk_end == data.len() {
-                        StreamItem::Truncated { span, needed }
+                        StreamItem::Truncated {
+                            span,
+                            needed: *needed,
+                        }
                     } else {
                         StreamItem::Skipped {
                             span,
@@ -414,7 +428,7 @@ pub fn scan_stream_with(
                 visit(
                     StreamItem::Skipped {
                         span: Span::new(pos, next),
-                        reason: SkipReason::Undecodable(e),
+                        reason: SkipReason::Undecodable(*e),
                     },
                     None,
                 );
