@@ -150,3 +150,21 @@ fn chunked_files_reassemble_the_same_on_any_number_of_threads() {
     }
     assert!(connections >= 50, "connections: {connections}");
 }
+
+#[test]
+fn the_pipeline_says_what_load_says_of_unusable_input() {
+    for input in [
+        &b""[..],
+        b"not a capture \x00\x01",
+        b"\xd4\xc3\xb2\xa1\x02\x00",
+    ] {
+        let expected = load(input, &load_options(2)).map(|c| c.connections.len());
+        let got = load_and_analyze(input, &load_options(2), &AnalysisOptions::default())
+            .map(|a| a.capture.connections.len());
+        assert_eq!(got, expected, "{input:?}");
+    }
+    assert_eq!(
+        load_and_analyze(b"", &load_options(2), &AnalysisOptions::default()).err(),
+        Some(LoadError::Empty)
+    );
+}

@@ -264,7 +264,7 @@ impl NotifyIds {
         let sid = e.stream_id;
         self.first.get_or_insert(sid);
         self.odd_increasing &=
-            sid % 2 == 1 && e.frame_id == 1 && self.last.is_none_or(|last| sid > last);
+            !sid.is_multiple_of(2) && e.frame_id == 1 && self.last.is_none_or(|last| sid > last);
         self.any_even |= sid.is_multiple_of(2);
         self.last = Some(sid);
     }

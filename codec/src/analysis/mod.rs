@@ -535,9 +535,6 @@ pub fn load_and_analyze(
     load: &LoadOptions,
     options: &AnalysisOptions,
 ) -> Result<Analysis, LoadError> {
-    if input.is_empty() {
-        return Err(LoadError::Empty);
-    }
     let mut loader = Loader::new(load.clone())
         .with_total(input.len())
         .scan_ahead();

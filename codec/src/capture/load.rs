@@ -586,10 +586,11 @@ impl Loader {
         }
     }
 
-    /// Prepares for [`analyze_loaded`]: with the `parallel` feature and a second core (see
-    /// [`LoadOptions::threads`]), a pcap or pcapng file's connections are cut into frames on
-    /// another thread as they close, while later packets are still being read; the timeline
-    /// then only has to scan the connections still open at the end. The analysis is the same
+    /// Prepares for [`analyze_loaded`]: with the `parallel` feature and two threads (see
+    /// [`LoadOptions::threads`]; from three, reassembly itself takes the other cores instead),
+    /// a pcap or pcapng file's connections are cut into frames on the second thread as they
+    /// close, while later packets are still being read; the timeline then only has to scan
+    /// the connections still open at the end. The analysis is the same
     /// either way. Call it only if the capture is to be analysed: [`Loader::finish`] drops that
     /// work.
     ///
