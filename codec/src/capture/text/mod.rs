@@ -73,6 +73,7 @@ use core::fmt;
 use core::net::SocketAddr;
 
 use super::{LinkType, Packet, Timestamp};
+use crate::escape::Escaped;
 
 pub use detect::{detect, looks_like_text};
 
@@ -443,7 +444,8 @@ impl fmt::Display for TextWarning {
     }
 }
 
-/// Why a text could not be parsed, and where.
+/// Why a text could not be parsed, and where. Its message ([`fmt::Display`]) quotes the text
+/// [`escape`](crate::escape::escape)d: an excerpt of a paste may hold terminal controls.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct TextError {
@@ -472,17 +474,18 @@ pub enum TextErrorKind {
     Expected {
         /// What was expected, in words (`"a hex digit"`).
         expected: &'static str,
-        /// What was there (a short excerpt; empty at the end of a line).
+        /// What was there (a short excerpt as written, escaped in the message; empty at the
+        /// end of a line).
         found: String,
     },
     /// A hex number has an odd count of digits, so it is not a whole number of bytes.
     OddHexDigits {
-        /// The digits found.
+        /// The digits found (as written, escaped in the message).
         digits: String,
     },
     /// A number in an array is not a byte (-128..=255).
     ByteOutOfRange {
-        /// The number as written.
+        /// The number as written (escaped in the message).
         value: String,
     },
     /// Repeat notations would expand beyond [`MAX_EXPANSION`] bytes.
@@ -493,7 +496,7 @@ pub enum TextErrorKind {
     /// A tshark Follow mode whose output cannot be turned back into bytes (`ascii`,
     /// `ebcdic`, …).
     UnsupportedFollowMode {
-        /// The mode as printed.
+        /// The mode as printed (escaped in the message).
         mode: String,
     },
     /// Base64 text that mixes the standard (`+/`) and URL-safe (`-_`) alphabets.
@@ -525,15 +528,16 @@ impl fmt::Display for TextError {
                 if found.is_empty() {
                     write!(f, "expected {expected}, found the end of the line")
                 } else {
-                    write!(f, "expected {expected}, found `{found}`")
+                    write!(f, "expected {expected}, found `{}`", Escaped(found))
                 }
             }
             TextErrorKind::OddHexDigits { digits } => write!(
                 f,
-                "odd number of hex digits in `{digits}` (each byte needs two digits)"
+                "odd number of hex digits in `{}` (each byte needs two digits)",
+                Escaped(digits)
             ),
             TextErrorKind::ByteOutOfRange { value } => {
-                write!(f, "`{value}` is not a byte value (0 to 255)")
+                write!(f, "`{}` is not a byte value (0 to 255)", Escaped(value))
             }
             TextErrorKind::TooLarge { limit } => write!(
                 f,
@@ -541,7 +545,8 @@ impl fmt::Display for TextError {
             ),
             TextErrorKind::UnsupportedFollowMode { mode } => write!(
                 f,
-                "Follow mode `{mode}` does not keep the bytes; use `hex`, `raw` or `yaml`"
+                "Follow mode `{}` does not keep the bytes; use `hex`, `raw` or `yaml`",
+                Escaped(mode)
             ),
             TextErrorKind::MixedBase64Alphabets => {
                 f.write_str("base64 mixes the standard (+/) and URL-safe (-_) alphabets")

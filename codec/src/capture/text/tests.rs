@@ -905,6 +905,43 @@ fn parse_errors_are_one_line_messages() {
     assert_eq!(e.to_string(), "plain hex: line 1, column 1: no bytes found");
 }
 
+/// Error messages quote the text escaped: a paste may hold terminal controls (C0, C1) or
+/// bidi overrides, for whoever calls the parser without the [`looks_like_text`] check.
+#[test]
+fn errors_quote_the_text_escaped() {
+    let cases = [
+        // Follow mode.
+        "Follow: tcp,\u{1b}]0;pwned\u{7}\nFilter: tcp.stream eq 0\n",
+        // The `found` excerpt.
+        "00000000: 0000 0007 6g\u{9b}2J 0000  ....g...\n",
+        // A byte out of range.
+        "$1 = {0x1ff\u{9d}0;t\u{9c}, 0x0}\n",
+        "char peer0_0[] = { 0x1ff\u{2066}, 0x00 };\n",
+    ];
+    for text in cases {
+        let e = parse(text).unwrap_err();
+        let message = e.to_string();
+        assert!(
+            !message.chars().any(crate::escape::needs_escape),
+            "{text:?}: {message:?}"
+        );
+        assert!(message.contains("\\u{"), "{text:?}: {message}");
+    }
+    // The fields keep the text as written (data); only the message escapes it.
+    let e = parse(cases[0]).unwrap_err();
+    assert_eq!(
+        e.kind,
+        TextErrorKind::UnsupportedFollowMode {
+            mode: "\u{1b}]0;pwned\u{7}".into()
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "tshark Follow TCP Stream (hex): line 1, column 13: Follow mode `\\u{1b}]0;pwned\\u{7}` \
+         does not keep the bytes; use `hex`, `raw` or `yaml`"
+    );
+}
+
 #[test]
 fn looks_like_text_check() {
     assert!(looks_like_text(b"00 01 02\n"));
@@ -914,10 +951,22 @@ fn looks_like_text_check() {
     assert!(!looks_like_text(b"\xd4\xc3\xb2\xa1\x02\x00\x04\x00"));
     assert!(!looks_like_text(b"\x0a\x0d\x0d\x0a\x1c\x00\x00\x00"));
     assert!(!looks_like_text(b"abc\x00def"));
-    // A multi-byte character cut at the end of the 64 KiB probe is fine.
+    // A multi-byte character across where the old 64 KiB probe ended is fine.
     let mut big = vec![b'a'; 64 * 1024 - 1];
     big.extend_from_slice("\u{e9}tc".as_bytes());
     assert!(looks_like_text(&big));
+    // The whole input decides: a control or a broken character past 64 KiB is not text.
+    for tail in [&b"\x1b]0;pwned\x07"[..], b"\x00", b"\xc3("] {
+        let mut late = vec![b'0'; 100 * 1024];
+        late.extend_from_slice(tail);
+        assert!(!looks_like_text(&late), "{tail:?}");
+    }
+    // C1 controls (U+009B is CSI to some terminals) and DEL are controls too; the bidi
+    // characters are not (escaped wherever the text is quoted).
+    assert!(!looks_like_text("00 01\n\u{9b}2J".as_bytes()));
+    assert!(!looks_like_text("00 01\n\u{85}".as_bytes()));
+    assert!(!looks_like_text(b"00 01\x7f"));
+    assert!(looks_like_text("00 01 # \u{202e}txt\u{200f}\n".as_bytes()));
 }
 
 #[test]
