@@ -8,6 +8,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::*;
+use crate::Span;
 
 fn hex(s: &str) -> Vec<u8> {
     ::hex::decode(s.replace(' ', "")).unwrap()
@@ -170,11 +171,13 @@ fn xxd_dump() {
         vec![
             TextWarning {
                 line: 1,
-                kind: TextWarningKind::IgnoredLine
+                kind: TextWarningKind::IgnoredLine,
+                bytes: None,
             },
             TextWarning {
                 line: 3,
-                kind: TextWarningKind::IgnoredLine
+                kind: TextWarningKind::IgnoredLine,
+                bytes: None,
             }
         ]
     );
@@ -205,10 +208,11 @@ fn xxd_errors() {
         matches!(e.kind, TextErrorKind::OddHexDigits { .. }),
         "{e:?}"
     );
-    // A missing line shows as an offset gap.
+    // A missing line shows as an offset gap: the next line's bytes stay at their offset, the
+    // missing ones are zeros, and the warning points at both.
     let text = "00000000: 0000 0007 6700 0000  ....g...\n00000010: 0101 01  ...\n";
     let (_, b, w) = bytes(text);
-    assert_eq!(b, hex(ACK));
+    assert_eq!(b, hex("0000 0007 6700 0000  0000 0000 0000 0000  0101 01"));
     assert_eq!(
         w,
         vec![TextWarning {
@@ -216,7 +220,12 @@ fn xxd_errors() {
             kind: TextWarningKind::OffsetGap {
                 expected: 8,
                 found: 16
-            }
+            },
+            bytes: Some(TextBytes {
+                part: 0,
+                peer: None,
+                span: Span::new(8, 19)
+            }),
         }]
     );
 }
@@ -528,7 +537,8 @@ fn tcpdump_x() {
         w,
         vec![TextWarning {
             line: 2,
-            kind: TextWarningKind::TimeOfDayOnly
+            kind: TextWarningKind::TimeOfDayOnly,
+            bytes: None,
         }]
     );
     let packet = p[0].as_packet();
@@ -999,6 +1009,7 @@ fn large_text_is_linear() {
 
 mod robustness {
     use super::*;
+    use crate::Span;
     use proptest::prelude::*;
 
     fn samples() -> Vec<&'static str> {
