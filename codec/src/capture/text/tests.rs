@@ -278,6 +278,108 @@ fn hexdump_c_with_repeats() {
     assert_eq!(w[0].kind, TextWarningKind::AsciiMismatch);
 }
 
+fn damage(w: &[TextWarning]) -> Vec<(usize, core::ops::Range<usize>)> {
+    w.iter()
+        .filter(|w| w.kind.is_damage())
+        .map(|w| (w.line, w.bytes.expect("damage has bytes").span.range()))
+        .collect()
+}
+
+/// Offsets are believed (as `xxd -r` does): lines out of order go back in place, a line given
+/// twice overwrites, a line skipped leaves zeros; each is a warning with the bytes concerned.
+#[test]
+fn dump_bytes_go_where_their_offsets_say() {
+    let lines = [
+        "00000000  00 01 02 03 04 05 06 07  08 09 0a 0b 0c 0d 0e 0f  |................|",
+        "00000010  10 11 12 13 14 15 16 17  18 19 1a 1b 1c 1d 1e 1f  |................|",
+        "00000020  20 21 22 23 24 25 26 27  28 29 2a 2b 2c 2d 2e 2f  | !\"#$%&'()*+,-./|",
+        "00000030  30 31 32 33                                       |0123|",
+    ];
+    let all: Vec<u8> = (0..0x34).collect();
+    let text = |order: &[usize]| {
+        order
+            .iter()
+            .map(|&i| lines[i])
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    // In order: no warning.
+    let (_, b, w) = bytes(&text(&[0, 1, 2, 3]));
+    assert_eq!((b, w), (all.clone(), vec![]));
+    // Swapped: put back; the jump ahead and the jump back are marked.
+    let (_, b, w) = bytes(&text(&[0, 2, 1, 3]));
+    assert_eq!(b, all);
+    assert_eq!(damage(&w), [(2, 0x10..0x30), (3, 0x10..0x20)]);
+    // Reversed: the smallest offset is still byte 0.
+    let (_, b, w) = bytes(&text(&[3, 2, 1, 0]));
+    assert_eq!(b, all);
+    assert_eq!(damage(&w).len(), 3, "{w:?}");
+    // A line twice: the copy overwrites the same bytes.
+    let (_, b, w) = bytes(&text(&[0, 1, 1, 2, 3]));
+    assert_eq!(b, all);
+    assert_eq!(damage(&w), [(3, 0x10..0x20)]);
+    // A line left out: zeros where it was, marked with the line after it.
+    let (_, b, w) = bytes(&text(&[0, 2, 3]));
+    let mut holed = all.clone();
+    holed[0x10..0x20].fill(0);
+    assert_eq!(b, holed);
+    assert_eq!(damage(&w), [(2, 0x10..0x30)]);
+    assert_eq!(
+        w[0].to_string(),
+        "line 2: offset 0x20 where 0x10 was expected: 16 byte(s) skipped (lines left out or \
+         out of order, or a line whose offset could not be read)"
+    );
+    // An edited byte: the ASCII column disagrees; the line's bytes are marked.
+    let edited = text(&[0, 1, 2, 3]).replacen("24 25 26", "24 99 26", 1);
+    let (_, b, w) = bytes(&edited);
+    assert_eq!(b[0x25], 0x99);
+    assert_eq!(damage(&w), [(3, 0x20..0x30)]);
+    // `*` with no offset after it: the place where the repeat would go.
+    let (_, _, w) = bytes(&format!("{}\n*\n", lines[0]));
+    assert_eq!(damage(&w), [(2, 0x10..0x10)]);
+    // An offset far ahead is an error, not gigabytes of zeros.
+    let far = format!("{}\nfff00000  00 01  |..|\n", lines[0]);
+    let e = parse(&far).unwrap_err();
+    assert!(matches!(e.kind, TextErrorKind::TooLarge { .. }), "{e}");
+    assert_eq!(e.line, 2);
+}
+
+#[test]
+fn packet_hex_lines_go_where_their_offsets_say() {
+    let packet = "15:37:02.296006 IP a > b: Flags [.], length 0
+\t0x0000:  4500 0034 4d1d 4000 4006 efa4 7f00 0001  E..4M.@.@.......
+\t0x0010:  7f00 0001 3039 c91c 51a7 772f 88bb 9dba  ....09..Q.w/....
+\t0x0020:  8010 0040 fe28 0000 0101 080a 2839 bdbf  ...@.(......(9..
+\t0x0030:  957b b60c                                .{..
+";
+    let (clean, _) = packets(packet);
+    let lines: Vec<&str> = packet.lines().collect();
+    let swapped = [lines[0], lines[1], lines[3], lines[2], lines[4]].join("\n");
+    let (p, w) = packets(&swapped);
+    assert_eq!(p, clean);
+    assert_eq!(damage(&w), [(3, 0x10..0x30), (4, 0x10..0x20)]);
+    assert!(w.iter().filter_map(|w| w.bytes).all(|b| b.part == 0));
+}
+
+#[test]
+fn follow_gaps_mark_the_bytes_of_their_peer() {
+    let text = "\
+00000000  00 00 00 07 67 00 00 00  01 01 01 00 00 00 07 67  ....g... .......g
+00000020  00 00 00 01 01 01                                 ......
+    00000000  00 00 00 07 67 00 00 00  01 01 01              ....g... ...
+";
+    let (_, c, w) = connections(text);
+    assert_eq!(c[0].peer_bytes(0).len(), 22, "kept in the order printed");
+    assert_eq!(
+        w.iter().find(|w| w.kind.is_damage()).and_then(|w| w.bytes),
+        Some(TextBytes {
+            part: 0,
+            peer: Some(0),
+            span: Span::new(16, 22)
+        })
+    );
+}
+
 #[test]
 fn repeat_expansion_is_bounded() {
     let text = "00000000  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|\n*\nffffffffff\n";
