@@ -1111,7 +1111,6 @@ fn large_text_is_linear() {
 
 mod robustness {
     use super::*;
-    use crate::Span;
     use proptest::prelude::*;
 
     fn samples() -> Vec<&'static str> {
