@@ -2,7 +2,9 @@
 # Runs the cargo-fuzz targets: scripts/fuzz.sh TARGET [SECONDS], or scripts/fuzz.sh all
 # [SECONDS] for every target in turn (scripts/fuzz.sh list shows them). Each target's corpus
 # (fuzz/corpus/TARGET, kept between runs) is seeded with the real captures and pasted-text
-# samples of tests/fixtures. Installs cargo-fuzz on first use. cargo-fuzz needs nightly
+# samples of tests/fixtures, and the hostile shapes of fuzz/seeds (damaged dumps: lines
+# swapped, left out, with an unreadable offset; terminal controls and bidi characters in
+# pasted text; addresses a Markdown renderer would link). Installs cargo-fuzz on first use. cargo-fuzz needs nightly
 # compiler flags; RUSTC_BOOTSTRAP lets the stable toolchain accept them. A crash leaves its
 # input in fuzz/artifacts/TARGET/ and makes this script fail.
 set -euo pipefail
@@ -19,7 +21,7 @@ run() {
   mkdir -p "corpus/$target"
   # Seeds: every capture and text sample (the fuzzer keeps what reaches new code).
   local f
-  for f in ../tests/fixtures/*.pcap ../tests/fixtures/*.pcapng ../tests/fixtures/text/*; do
+  for f in ../tests/fixtures/*.pcap ../tests/fixtures/*.pcapng ../tests/fixtures/text/* seeds/*; do
     [ -f "$f" ] && cp -n "$f" "corpus/$target/seed-$(basename "$f")"
   done
   # The share target reads bundles: seed it with each fixture's bundle (the bytes of a .spop

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use spop_codec::analysis::{analyze, analyze_loaded, Analysis, AnalysisOptions, CATALOGUE};
 use spop_codec::capture::{LoadOptions, Loader};
+use spop_codec::escape::Escaped;
 use spop_codec::report::markdown::{self, size, MarkdownOptions};
 use spop_codec::report::Report;
 use spop_codec::share::{self, Bundle};
@@ -272,7 +273,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<ExitCode, String> {
         std::fs::write(path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
         eprintln!(
             "spop-inspect: wrote {} ({}, {} SPOP connection(s))",
-            path.display(),
+            Escaped(&path.display().to_string()),
             size(bytes.len()),
             b.connections.len()
         );
@@ -365,7 +366,10 @@ fn main() -> ExitCode {
     match result.and_then(|code| written(flushed, code)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("spop-inspect: {e}");
+            // Messages quote the input (a file name, an excerpt of pasted text): the engine
+            // escapes what it quotes, and standard error gets the same escape once more as a
+            // last line of defence (idempotent: escaped text is plain ASCII there).
+            eprintln!("spop-inspect: {}", Escaped(&e));
             ExitCode::from(2)
         }
     }

@@ -199,6 +199,7 @@ impl Bundle {
             note_count: 0,
             file_error: None,
             shared: self.state.clone(),
+            text_warnings: Vec::new(),
         }
     }
 

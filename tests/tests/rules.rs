@@ -70,6 +70,7 @@ const EXERCISED: &[&str] = &[
     "SPOP-C004",
     "SPOP-C005",
     "SPOP-C006",
+    "SPOP-C007",
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -1815,6 +1816,107 @@ fn c006_connections_refused_at_the_handshake() {
     // Below the threshold: a few refusals are not a storm.
     let a = conversation((0..4).flat_map(refused).collect());
     silent(&a, "SPOP-C006");
+}
+
+/// HAProxy's HELLO and a NOTIFY as `xxd` prints them (no ASCII column), one line per 16 bytes.
+fn xxd_lines() -> (Vec<u8>, Vec<String>) {
+    let mut bytes = FrameRepr::haproxy_hello(16380, "pipelining", Some("engine-1"), false)
+        .to_bytes()
+        .unwrap();
+    bytes.extend(
+        FrameRepr::notify(
+            1,
+            1,
+            vec![MessageRepr::new(
+                "check",
+                [("ip", Value::Ipv4([10, 0, 0, 1]))],
+            )],
+        )
+        .to_bytes()
+        .unwrap(),
+    );
+    let lines = bytes
+        .chunks(16)
+        .enumerate()
+        .map(|(i, c)| {
+            let groups: Vec<String> = c
+                .chunks(2)
+                .map(|g| g.iter().map(|b| format!("{b:02x}")).collect())
+                .collect();
+            format!("{:08x}: {}", i * 16, groups.join(" "))
+        })
+        .collect();
+    (bytes, lines)
+}
+
+fn paste(lines: &[String]) -> Analysis {
+    let text = lines.join("\n");
+    analyze(
+        load(text.as_bytes(), &LoadOptions::default()).unwrap(),
+        &AnalysisOptions::default(),
+    )
+}
+
+/// A pasted dump with two lines swapped, or a line whose offset does not read (`0000001g`):
+/// the bytes go where the offsets say (no silent splice), and C007 points at the bytes of the
+/// lines concerned, under the frame made of them.
+#[test]
+fn c007_text_dump_damaged() {
+    let (bytes, lines) = xxd_lines();
+    assert!(lines.len() >= 5);
+    let clean = paste(&lines);
+    silent(&clean, "SPOP-C007");
+    assert!(
+        clean.capture.notes().is_empty(),
+        "{:?}",
+        clean.capture.notes()
+    );
+    let types = |a: &Analysis| a.frames.iter().map(|f| f.frame_type).collect::<Vec<_>>();
+    assert_eq!(types(&clean), [FrameType::HaproxyHello, FrameType::Notify]);
+
+    // Lines 2 and 3 swapped: put back in order, so the frames are the clean ones.
+    let mut swapped = lines.clone();
+    swapped.swap(1, 2);
+    let a = paste(&swapped);
+    assert_eq!(types(&a), types(&clean));
+    assert_eq!(a.capture.connections[0].streams[0].data, bytes);
+    let found = fired(&a, "SPOP-C007");
+    assert_eq!(found.len(), 2, "{}", dump(&a));
+    for f in &found {
+        assert_eq!(f.severity, Severity::Warning);
+        assert_eq!(f.connection, Some(0));
+        assert_eq!(f.frames, [0], "shown under the HELLO");
+        assert_eq!(f.locations.len(), 1);
+        assert_eq!(f.locations[0].direction, Direction::HaproxyToAgent);
+    }
+    // The jump ahead covers the line placed past the gap (and the gap); the jump back, the
+    // line that goes back.
+    assert_eq!(found[0].locations[0].span.range(), 16..48);
+    says(found[0], &["line 2", "offset 0x20 where 0x10 was expected"]);
+    assert_eq!(found[1].locations[0].span.range(), 16..32);
+    says(found[1], &["line 3", "the offsets go back"]);
+    let notes = a.capture.notes();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].contains("the pasted text is damaged") && notes[0].contains("line 3"));
+
+    // A line whose offset does not read is skipped; the next line keeps its own offset and
+    // the 16 bytes of the skipped line are zeros, marked.
+    let mut typo = lines.clone();
+    typo[1] = typo[1].replacen("00000010", "0000001g", 1);
+    let a = paste(&typo);
+    let data = &a.capture.connections[0].streams[0].data;
+    assert_eq!(data.len(), bytes.len(), "nothing spliced");
+    assert_eq!(data[..16], bytes[..16]);
+    assert_eq!(data[16..32], [0; 16]);
+    assert_eq!(data[32..], bytes[32..]);
+    let f = fired_once(&a, "SPOP-C007");
+    assert_eq!(f.locations[0].span.range(), 16..48);
+    says(f, &["line 3", "16 byte(s) skipped"]);
+    let notes = a.capture.notes();
+    assert!(
+        notes.iter().any(|n| n.contains("line 2: line skipped")),
+        "{notes:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

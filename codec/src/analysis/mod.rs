@@ -1025,31 +1025,9 @@ impl Analysis {
 }
 
 /// The text of a STRING value for messages and summaries: lossy UTF-8 with control and
-/// bidirectional-formatting characters escaped (`\u{1b}`, `\u{202e}`). Captures are
-/// untrusted: such characters could otherwise recolour a terminal or reorder what a page or a
-/// report shows around them.
-pub(crate) fn text(bytes: &[u8]) -> String {
-    let lossy = String::from_utf8_lossy(bytes);
-    if !lossy.chars().any(needs_escape) {
-        return lossy.into_owned();
-    }
-    let mut out = String::with_capacity(lossy.len() + 8);
-    for c in lossy.chars() {
-        if needs_escape(c) {
-            out.extend(c.escape_unicode());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Control characters, and the Unicode bidirectional formatting characters (marks,
-/// embeddings, overrides, isolates).
-pub(crate) fn needs_escape(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
+/// bidirectional-formatting characters escaped (see [`crate::escape`]).
+pub(crate) use crate::escape::lossy as text;
+pub(crate) use crate::escape::needs_escape;
 
 #[cfg(test)]
 mod tests {
@@ -1093,15 +1071,5 @@ mod tests {
             let k = OrderKey::new(time, packet);
             prop_assert_eq!((k.time(), k.packet()), (time, packet));
         }
-    }
-
-    #[test]
-    fn text_escapes_controls_and_bidi_overrides() {
-        assert_eq!(super::text(b"plain <b> & \"q\""), "plain <b> & \"q\"");
-        assert_eq!(
-            super::text("\u{202e}gnp.exe\x1b[31m\n\u{2066}".as_bytes()),
-            "\\u{202e}gnp.exe\\u{1b}[31m\\u{a}\\u{2066}"
-        );
-        assert_eq!(super::text(b"\xff<x>"), "\u{fffd}<x>");
     }
 }

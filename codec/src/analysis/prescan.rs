@@ -396,6 +396,7 @@ mod tests {
             note_count: 0,
             file_error: None,
             shared: Vec::new(),
+            text_warnings: Vec::new(),
         };
         let options = crate::analysis::AnalysisOptions::default();
         let mut with = super::super::timeline(capture(), Some(pre), &options, &mut |_| {});

@@ -23,6 +23,7 @@ pub use error::{CaptureError, PacketIssue};
 pub use ip::tcp_segment;
 pub use load::{
     load, load_with_progress, Capture, Container, InputKind, LoadError, LoadOptions, Loader,
+    StreamBytes, TextIssue,
 };
 pub use pcap::PcapReader;
 pub use pcapng::PcapngReader;

@@ -466,12 +466,35 @@ fn one_line(s: &str) -> String {
 
 /// Text for a paragraph, list item or table cell: everything Markdown (CommonMark, GitHub)
 /// would read as markup is backslash-escaped, and line breaks become spaces.
+///
+/// GitHub also turns bare addresses into links (GFM's autolink extension): `http://`,
+/// `https://` and `ftp://` URLs, `www.` domains and e-mail addresses (with `mailto:` or
+/// `xmpp:` before them too). A capture's text must not become a link in a bug report:
+/// * `:` before `//` is written `\:`. The URL is only recognised when the inline parser
+///   reaches that `:`; an escaped `:` is consumed by the escape first. It renders as `://`.
+/// * the `.` after `www` is written `\.`, for the same reason (the check runs at the `w`, on
+///   the raw text, and needs `www.` there). It renders as `www.`.
+/// * `@` is followed by U+2060 WORD JOINER (invisible, zero width). E-mail addresses are
+///   found later, in the text once escapes and entities are resolved, so `\@` or `&#64;`
+///   do not stop them (checked against cmark-gfm, GitHub's renderer); the domain part must
+///   start right after the `@` with a letter, digit, `-` or `_`, and the joiner is none of
+///   these. GitHub's @mentions need a letter or digit after the `@` too.
 fn text(s: &str) -> String {
     let mut o = String::with_capacity(s.len() + 8);
-    for ch in s.chars() {
+    let mut rest = s;
+    while let Some(ch) = rest.chars().next() {
+        let before = s.get(..s.len() - rest.len()).unwrap_or("");
+        rest = rest.get(ch.len_utf8()..).unwrap_or("");
         match ch {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '&' | '|' | '~' | '#' | '@' | '$'
-            | '!' => {
+            ':' if rest.starts_with("//") => o.push_str("\\:"),
+            '.' if before
+                .get(before.len().saturating_sub(3)..)
+                .is_some_and(|w| w.eq_ignore_ascii_case("www")) =>
+            {
+                o.push_str("\\.");
+            }
+            '@' => o.push_str("\\@\u{2060}"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '&' | '|' | '~' | '#' | '$' | '!' => {
                 o.push('\\');
                 o.push(ch);
             }
@@ -718,12 +741,69 @@ mod tests {
                 r"> \- item",
                 r"> \===",
                 r"> \| a \| b \|",
-                r"> \[x\](javascript:alert(1)) \@team \$x\$ \~\~s\~\~ \*b\* \_i\_ \\ \&amp;",
+                "> \\[x\\](javascript:alert(1)) \\@\u{2060}team \\$x\\$ \\~\\~s\\~\\~ \\*b\\* \\_i\\_ \\\\ \\&amp;",
                 r"> \> quoted",
             ]
         );
         // The frame's facts follow, untouched.
         assert!(md[start..].contains("\n- **Marked:** no\n"));
+    }
+
+    /// Bare URLs, `www.` domains and e-mail addresses in capture text are not left for
+    /// GitHub's autolink extension (the escapes render as the original characters).
+    #[test]
+    fn bare_addresses_do_not_autolink() {
+        for (given, written) in [
+            (
+                "see https://evil.example/x now",
+                "see https\\://evil.example/x now",
+            ),
+            (
+                "HTTP://a.example ftp://b.example",
+                "HTTP\\://a.example ftp\\://b.example",
+            ),
+            ("go to www.evil.example.", "go to www\\.evil.example."),
+            ("(WWW.evil.example)", "(WWW\\.evil.example)"),
+            ("mail root@evil.example", "mail root\\@\u{2060}evil.example"),
+            ("mailto:a@b.example", "mailto:a\\@\u{2060}b.example"),
+            // Nothing to neutralise: unchanged apart from the Markdown escapes.
+            ("a: b // c www x.www", "a: b // c www x.www"),
+            ("wwww.x", "wwww\\.x"),
+        ] {
+            assert_eq!(text(given), written, "{given:?}");
+        }
+        // Whatever surrounds them, no scheme, `www.` or `@` is left as GitHub links it.
+        let hostile = "x https://a.example/_y_ (http://b.example) <ftp://c.example> \
+                       *www.d.example* user.name+tag@e.example xmpp:f@g.example";
+        let out = text(hostile);
+        let bare = |s: &str| {
+            let s = s.to_ascii_lowercase();
+            s.replace("\\://", "").contains("://") || s.replace("www\\.", "").contains("www.")
+        };
+        assert!(!bare(&out), "{out}");
+        assert_eq!(
+            out.matches('@').count(),
+            out.matches("@\u{2060}").count(),
+            "{out}"
+        );
+        // In a report: a finding's message and a note.
+        let a = analysis();
+        let md = markdown(
+            &a,
+            &MarkdownOptions {
+                name: "https://name.example",
+                annotations: &[Annotation {
+                    frame: 1,
+                    note: hostile.into(),
+                    marked: false,
+                }],
+                link: None,
+            },
+        );
+        let quote = md.lines().find(|l| l.starts_with("> x ")).unwrap();
+        assert!(!bare(quote), "{quote}");
+        // The capture's name sits in a code span, where nothing is linked: kept as is.
+        assert!(md.contains("`https://name.example`"));
     }
 
     #[test]

@@ -112,6 +112,7 @@ pub static CATALOGUE: &[&Rule] = &[
     &capture::C004,
     &capture::C005,
     &capture::C006,
+    &capture::C007,
 ];
 
 /// The rule with this code.

@@ -1,0 +1,106 @@
+//! Text from an input, made safe to show: every message of every layer that quotes a capture
+//! (a string sent on the wire, an excerpt of pasted text) goes through here, and so do the
+//! surfaces' own last lines of defence (the CLI's standard error).
+//!
+//! Inputs are untrusted. Control characters (C0, DEL, C1: a terminal acts on `ESC [`, and on
+//! U+009B and U+009D as CSI and OSC) could retitle or clear a terminal and print something
+//! that is not there; the Unicode bidirectional formatting characters (marks, embeddings,
+//! overrides, isolates) reorder what a terminal, a page or a report shows around them. Both
+//! are written as Rust escapes (`\u{1b}`, `\u{202e}`), which are plain ASCII and cannot be
+//! mistaken for the character. Escaping is idempotent on its own output: a backslash is not
+//! escaped, so a message escaped twice reads the same.
+
+use alloc::borrow::Cow;
+use alloc::string::String;
+use core::fmt;
+
+/// Control characters (C0, DEL and C1), and the Unicode bidirectional formatting characters
+/// (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069).
+pub fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` with every character of [`needs_escape`] written as `\u{…}`; borrowed when there is
+/// none.
+///
+/// ```
+/// use spop_codec::escape::escape;
+/// assert_eq!(escape("plain"), "plain");
+/// assert_eq!(escape("\u{1b}]0;pwned\u{7}\u{9b}2J"), "\\u{1b}]0;pwned\\u{7}\\u{9b}2J");
+/// ```
+pub fn escape(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(needs_escape) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if needs_escape(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// The text of input bytes for messages and summaries: lossy UTF-8, then [`escape`]d.
+pub fn lossy(bytes: &[u8]) -> String {
+    escape(&String::from_utf8_lossy(bytes)).into_owned()
+}
+
+/// Displays a `&str` [`escape`]d, without allocating: for `write!` into a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Escaped<'a>(pub &'a str);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rest = self.0;
+        while let Some((i, c)) = rest.char_indices().find(|&(_, c)| needs_escape(c)) {
+            f.write_str(rest.get(..i).unwrap_or(""))?;
+            for e in c.escape_unicode() {
+                fmt::Write::write_char(f, e)?;
+            }
+            rest = rest.get(i + c.len_utf8()..).unwrap_or("");
+        }
+        f.write_str(rest)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn controls_and_bidi_are_escaped() {
+        assert_eq!(lossy(b"plain <b> & \"q\""), "plain <b> & \"q\"");
+        assert_eq!(
+            lossy("\u{202e}gnp.exe\x1b[31m\n\u{2066}".as_bytes()),
+            "\\u{202e}gnp.exe\\u{1b}[31m\\u{a}\\u{2066}"
+        );
+        assert_eq!(lossy(b"\xff<x>"), "\u{fffd}<x>");
+        // C1 controls (CSI, OSC, NEL), DEL and the bidi marks too.
+        assert_eq!(
+            escape("\u{9b}2J\u{9d}0;t\u{85}\u{7f}\u{200f}\u{61c}"),
+            "\\u{9b}2J\\u{9d}0;t\\u{85}\\u{7f}\\u{200f}\\u{61c}"
+        );
+        // What is not a control stays, including text that only looks like an escape.
+        assert_eq!(escape("é ü 中 \\u{1b} \u{2060}"), "é ü 中 \\u{1b} \u{2060}");
+    }
+
+    #[test]
+    fn escaped_displays_as_escape_and_is_idempotent() {
+        for s in [
+            "",
+            "x",
+            "\u{1b}",
+            "a\u{1b}[2Jb\u{202e}c\u{9b}",
+            "ok\u{7}",
+            "中\u{85}文",
+        ] {
+            assert_eq!(Escaped(s).to_string(), escape(s), "{s:?}");
+            assert_eq!(escape(&escape(s)), escape(s), "{s:?}");
+        }
+    }
+}
