@@ -190,7 +190,7 @@ fn markdown_report() {
         s.contains("```text\n"),
         "a timeline excerpt around each error"
     );
-    assert!(s.contains(">    0.028332 ← AGENT-DISCONNECT"));
+    assert!(s.contains(">    0.028470 ← AGENT-DISCONNECT"));
 }
 
 #[test]

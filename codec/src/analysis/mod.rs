@@ -461,10 +461,16 @@ impl Analysis {
         }
     }
 
-    /// The time the timeline counts from: the first frame's. Every surface shows times
-    /// relative to it, so a report pasted from one matches what another showed.
+    /// The time the timeline counts from: the capture's first packet, as in Wireshark (so
+    /// packet times match), or the first frame's for inputs without packets. Every surface
+    /// shows times relative to it, so a report pasted from one matches what another showed.
     pub fn time_zero(&self) -> Timestamp {
-        self.frames.first().map_or(0, |f| f.time)
+        let first_frame = self.frames.first().map(|f| f.time);
+        match (self.capture.first_packet, first_frame) {
+            (Some(p), Some(f)) => p.timestamp.min(f),
+            (Some(p), None) => p.timestamp,
+            (None, f) => f.unwrap_or(0),
+        }
     }
 
     /// How many findings of each severity: (errors, warnings, infos).
