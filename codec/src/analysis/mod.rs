@@ -22,9 +22,13 @@ mod conversation;
 #[cfg(feature = "parallel")]
 pub(crate) mod prescan;
 pub mod rules;
+pub mod stats;
+mod verdict;
 
 pub use conversation::{AgentHello, ConnectionSummary, EndReason, Generation, HaproxyHello, Pair};
 pub use rules::{Finding, Location, Rule, Severity, CATALOGUE};
+pub use stats::{statistics, Statistics};
+pub use verdict::{verdict, VerdictLine};
 
 /// Tunables of the analysis.
 #[derive(Debug, Clone, PartialEq, Eq)]
