@@ -236,9 +236,13 @@ pub fn verdict(a: &Analysis) -> Vec<VerdictLine> {
             continue;
         };
         let rank = if worst(&ids) == Severity::Error { 1 } else { 3 };
+        let mut title = String::from(rule.title);
+        if let Some(first) = title.get(..1).map(str::to_ascii_uppercase) {
+            title.replace_range(..1, &first);
+        }
         push(
             rank,
-            format!("{} × {}: {} ({code}).", ids.len(), rule.name, rule.title),
+            format!("{title}: {}× {code} {}.", ids.len(), rule.name),
             ids,
         );
     }

@@ -313,7 +313,7 @@ fn write_annotated_frame(out: &mut String, a: &Analysis, group: &[&Annotation]) 
     let start = a.time_zero();
     writeln!(
         out,
-        "- **Time:** {} s after the first frame (packet {}, {} TCP segment(s))",
+        "- **Time:** {} s from the start of the capture (packet {}, {} TCP segment(s))",
         Fixed::ratio(e.time.saturating_sub(start), 9, 6),
         e.packet,
         a.segments_of(e.index)
