@@ -53,7 +53,7 @@ fn text_timeline_with_findings_under_frames() {
     }
     // The finding is printed right under its frame.
     let disc = s.find("← AGENT-DISCONNECT").unwrap();
-    let f010 = s.find("SPOP-F010").unwrap();
+    let f010 = s.find("error SPOP-F010").unwrap();
     assert!(f010 > disc && !s[disc..f010].contains(" → "));
     assert!(!s.contains("\x1b["), "no colour with --color never");
 }
@@ -190,7 +190,7 @@ fn markdown_report() {
         s.contains("```text\n"),
         "a timeline excerpt around each error"
     );
-    assert!(s.contains(">    0.028332 ← AGENT-DISCONNECT"));
+    assert!(s.contains(">    0.028470 ← AGENT-DISCONNECT"));
 }
 
 #[test]

@@ -157,12 +157,66 @@ pub struct Report {
     pub input: InputReport,
     /// Counts.
     pub summary: SummaryReport,
+    /// What happened, in a few ranked sentences ([`crate::analysis::verdict`]).
+    pub verdict: Vec<VerdictReport>,
     /// Per connection.
     pub connections: Vec<ConnectionReport>,
+    /// Connection attempts to the agents that carried no SPOP (refused, unanswered …).
+    pub attempts: Vec<AttemptReport>,
     /// Every frame, by time.
     pub frames: Vec<FrameReport>,
     /// Every finding.
     pub findings: Vec<FindingReport>,
+    /// Latency and time-series statistics (times in nanoseconds).
+    pub stats: crate::analysis::Statistics,
+}
+
+/// One sentence of the verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct VerdictReport {
+    /// `"error"`, `"warning"` or `"info"`.
+    pub severity: &'static str,
+    /// The sentence.
+    pub text: String,
+    /// Indexes of the findings it sums up.
+    pub findings: Vec<usize>,
+}
+
+/// A TCP event.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct TcpEventReport {
+    /// `syn`, `fin`, `rst`, `retransmission`, `zero-window`, `window-open`.
+    pub kind: &'static str,
+    /// Who sent it: `haproxy` or `agent`.
+    pub by: &'static str,
+    /// Packet number.
+    pub packet: u32,
+    /// Seconds since the epoch.
+    pub time: f64,
+}
+
+/// A connection attempt without SPOP.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct AttemptReport {
+    /// Index among the attempts.
+    pub id: usize,
+    /// HAProxy's `ip:port`.
+    pub haproxy: String,
+    /// The agent's `ip:port`.
+    pub agent: String,
+    /// `refused`, `unanswered`, `closed` or `open`.
+    pub outcome: &'static str,
+    /// SYNs HAProxy sent.
+    pub syns: usize,
+    /// First packet, seconds since the epoch.
+    pub start: f64,
+    /// Last packet, seconds since the epoch.
+    pub end: f64,
+    /// Its TCP events.
+    pub tcp_events: Vec<TcpEventReport>,
 }
 
 /// The detected input format.
@@ -188,6 +242,10 @@ pub struct SummaryReport {
     pub connections: usize,
     /// TCP connections that are not SPOP.
     pub other_connections: usize,
+    /// Connection attempts to the agents without SPOP.
+    pub attempts: usize,
+    /// Of those, refused or unanswered.
+    pub failed_attempts: usize,
     /// Frames.
     pub frames: usize,
     /// Error findings.
@@ -250,6 +308,8 @@ pub struct ConnectionReport {
     pub errors: usize,
     /// Warning findings.
     pub warnings: usize,
+    /// Its TCP events (SYN, FIN, RST, retransmissions, zero windows).
+    pub tcp_events: Vec<TcpEventReport>,
 }
 
 /// One frame.
@@ -424,6 +484,9 @@ pub struct FindingReport {
     pub message: String,
     /// Bytes it points at.
     pub locations: Vec<LocationReport>,
+    /// Packets it points at (TCP events), if any.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
+    pub packets: Vec<u32>,
 }
 
 /// Bytes of a stream.
@@ -520,9 +583,16 @@ impl Report {
         Report {
             input: InputReport::new(a),
             summary: SummaryReport::new(a),
-            connections: a.connections.iter().map(ConnectionReport::new).collect(),
+            verdict: VerdictReport::all(a),
+            connections: a
+                .connections
+                .iter()
+                .map(|c| ConnectionReport::new(a, c))
+                .collect(),
+            attempts: AttemptReport::all(a),
             frames: a.frames.iter().map(|e| FrameReport::new(a, e)).collect(),
             findings: a.findings.iter().map(FindingReport::new).collect(),
+            stats: crate::analysis::statistics(a),
         }
     }
 
@@ -552,6 +622,13 @@ impl SummaryReport {
             packets: a.capture.packets,
             connections: a.connections.len(),
             other_connections: a.capture.other_connections,
+            attempts: a.capture.attempts.len(),
+            failed_attempts: a
+                .capture
+                .attempts
+                .iter()
+                .filter(|t| t.outcome().failed())
+                .count(),
             frames: a.frames.len(),
             errors,
             warnings,
@@ -594,8 +671,49 @@ impl FrameReport {
     }
 }
 
+impl VerdictReport {
+    fn all(a: &Analysis) -> Vec<VerdictReport> {
+        crate::analysis::verdict(a)
+            .into_iter()
+            .map(|l| VerdictReport {
+                severity: l.severity.name(),
+                text: l.text,
+                findings: l.findings,
+            })
+            .collect()
+    }
+}
+
+fn tcp_event(haproxy: bool, e: crate::capture::tcp::TcpEvent) -> TcpEventReport {
+    TcpEventReport {
+        kind: e.kind.name(),
+        by: if haproxy { "haproxy" } else { "agent" },
+        packet: e.packet.number,
+        time: seconds(e.packet.timestamp),
+    }
+}
+
+impl AttemptReport {
+    fn all(a: &Analysis) -> Vec<AttemptReport> {
+        a.capture
+            .attempts
+            .iter()
+            .map(|t| AttemptReport {
+                id: t.id,
+                haproxy: t.haproxy.to_string(),
+                agent: t.agent.to_string(),
+                outcome: t.outcome().name(),
+                syns: t.syns(),
+                start: seconds(t.first.timestamp),
+                end: seconds(t.last.timestamp),
+                tcp_events: t.events().map(|(h, e)| tcp_event(h, e)).collect(),
+            })
+            .collect()
+    }
+}
+
 impl ConnectionReport {
-    fn new(c: &ConnectionSummary) -> Self {
+    fn new(a: &Analysis, c: &ConnectionSummary) -> Self {
         let latency = c.latency();
         ConnectionReport {
             id: c.id,
@@ -625,6 +743,16 @@ impl ConnectionReport {
             max_latency_ms: latency.map(|(_, x)| x as f64 / 1e6),
             errors: c.errors,
             warnings: c.warnings,
+            tcp_events: a
+                .capture
+                .connections
+                .get(c.id)
+                .map(|s| {
+                    s.tcp_events()
+                        .map(|(d, e)| tcp_event(d == crate::wire::Direction::HaproxyToAgent, e))
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 }
@@ -649,6 +777,7 @@ impl FindingReport {
                     end: l.span.end,
                 })
                 .collect(),
+            packets: f.packets.clone(),
         }
     }
 }
@@ -679,18 +808,21 @@ impl serde::Serialize for Streamed<'_> {
 
         let a = self.0;
         // Field for field as `Report`'s derived serialization.
-        let mut r = s.serialize_struct("Report", 5)?;
+        let mut r = s.serialize_struct("Report", 8)?;
         r.serialize_field("input", &InputReport::new(a))?;
         r.serialize_field("summary", &SummaryReport::new(a))?;
+        r.serialize_field("verdict", &VerdictReport::all(a))?;
         r.serialize_field(
             "connections",
-            &seq(a.connections.iter().map(ConnectionReport::new)),
+            &seq(a.connections.iter().map(|c| ConnectionReport::new(a, c))),
         )?;
+        r.serialize_field("attempts", &AttemptReport::all(a))?;
         r.serialize_field(
             "frames",
             &seq(a.frames.iter().map(|e| FrameReport::new(a, e))),
         )?;
         r.serialize_field("findings", &seq(a.findings.iter().map(FindingReport::new)))?;
+        r.serialize_field("stats", &crate::analysis::statistics(a))?;
         r.end()
     }
 }

@@ -18,15 +18,18 @@ use core::str::FromStr;
 
 use base64::Engine as _;
 
+use crate::capture::attempt::Attempt;
 use crate::capture::spop::{Detection, SpopConnection};
-use crate::capture::tcp::{Gap, PacketRef, SegmentRecord, Stream, StreamStart};
+use crate::capture::tcp::{
+    Gap, PacketRef, SegmentRecord, Stream, StreamStart, TcpEvent, TcpEventKind,
+};
 use crate::capture::{Capture, Container, InputKind};
 use crate::wire::varint;
 
 /// First bytes of every bundle.
 pub const MAGIC: &[u8; 5] = b"SPOPB";
 /// The version this engine writes (and the newest it reads).
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 /// Largest body a bundle may inflate to unless the caller says otherwise: a small link cannot
 /// become a large allocation.
 pub const DEFAULT_MAX_BODY: usize = 64 << 20;
@@ -136,6 +139,10 @@ pub struct Bundle {
     pub other_connections: usize,
     /// The SPOP connections.
     pub connections: Vec<SpopConnection>,
+    /// Attempts to reach the agents that carried no SPOP (refused, unanswered …).
+    pub attempts: Vec<Attempt>,
+    /// The original capture's first packet (time zero).
+    pub first_packet: Option<PacketRef>,
     /// A surface's state, e.g. `("selected", "12")`, `("note:12", "ACKs start here")`.
     pub state: Vec<(String, String)>,
 }
@@ -148,6 +155,8 @@ impl Bundle {
             packets: c.packets,
             other_connections: c.other_connections,
             connections: c.connections.clone(),
+            attempts: c.attempts.clone(),
+            first_packet: c.first_packet,
             state: Vec::new(),
         }
     }
@@ -160,6 +169,8 @@ impl Bundle {
             packets: c.packets,
             other_connections: c.other_connections,
             connections: pick(&c.connections, keep),
+            attempts: attempts_to(&c.connections, &c.attempts, keep),
+            first_packet: c.first_packet,
             state: Vec::new(),
         }
     }
@@ -172,6 +183,8 @@ impl Bundle {
             packets: self.packets,
             other_connections: self.other_connections,
             connections: pick(&self.connections, keep),
+            attempts: attempts_to(&self.connections, &self.attempts, keep),
+            first_packet: self.first_packet,
             state: Vec::new(),
         }
     }
@@ -193,6 +206,8 @@ impl Bundle {
             },
             packets: self.packets,
             connections: self.connections.clone(),
+            attempts: self.attempts.clone(),
+            first_packet: self.first_packet,
             other_connections: self.other_connections,
             non_tcp_packets: 0,
             notes: Vec::new(),
@@ -213,7 +228,13 @@ impl Bundle {
         let base = self
             .connections
             .iter()
-            .flat_map(packets_of)
+            .flat_map(|c| packets_of(&c.streams, c.first, c.last))
+            .chain(
+                self.attempts
+                    .iter()
+                    .flat_map(|a| packets_of(&a.streams, a.first, a.last)),
+            )
+            .chain(self.first_packet)
             .map(|p| p.timestamp)
             .min()
             .unwrap_or(0);
@@ -237,6 +258,17 @@ impl Bundle {
                 body.stream(s, base);
             }
         }
+        body.u(self.attempts.len() as u64);
+        for a in &self.attempts {
+            body.addr(Some(a.haproxy));
+            body.addr(Some(a.agent));
+            body.packet(a.first, base);
+            body.packet(a.last, base);
+            for s in &a.streams {
+                body.stream(s, base);
+            }
+        }
+        body.opt_packet(self.first_packet, base);
         body.u(self.state.len() as u64);
         for (k, v) in &self.state {
             body.text(k);
@@ -278,7 +310,12 @@ impl Bundle {
                 _ => ShareError::Damaged,
             },
         )?;
-        Reader { buf: &body, pos: 0 }.bundle()
+        Reader {
+            buf: &body,
+            pos: 0,
+            version,
+        }
+        .bundle()
     }
 
     /// Reads a bundle's text form (base64url; padding and surrounding whitespace tolerated).
@@ -309,17 +346,33 @@ fn pick(all: &[SpopConnection], keep: &[usize]) -> Vec<SpopConnection> {
         .collect()
 }
 
+/// The attempts to the agents of connections `keep` of `all`, renumbered from 0.
+fn attempts_to(all: &[SpopConnection], attempts: &[Attempt], keep: &[usize]) -> Vec<Attempt> {
+    let agents: Vec<SocketAddr> = keep.iter().filter_map(|&i| all.get(i)?.agent).collect();
+    attempts
+        .iter()
+        .filter(|a| agents.contains(&a.agent))
+        .enumerate()
+        .map(|(id, a)| Attempt { id, ..a.clone() })
+        .collect()
+}
+
 /// Every packet a connection refers to (for the time base: the earliest of them all).
-fn packets_of(c: &SpopConnection) -> impl Iterator<Item = PacketRef> + '_ {
-    let streams = c.streams.iter().flat_map(|s| {
+fn packets_of(
+    streams: &[Stream; 2],
+    first: PacketRef,
+    last: PacketRef,
+) -> impl Iterator<Item = PacketRef> + '_ {
+    let streams = streams.iter().flat_map(|s| {
         s.segments
             .iter()
             .map(|g| g.packet)
             .chain(s.gaps.iter().map(|g| g.resumed_by))
             .chain(s.fin)
             .chain(s.rst)
+            .chain(s.events.iter().map(|e| e.packet))
     });
-    [c.first, c.last].into_iter().chain(streams)
+    [first, last].into_iter().chain(streams)
 }
 
 /// True if `bytes` start like a bundle.
@@ -391,12 +444,26 @@ impl Writer {
         self.u(u64::from(s.retransmissions));
         self.u(u64::from(s.conflicting_overlaps));
         self.u(s.truncated_bytes);
+        self.u(s.events.len() as u64);
+        for e in &s.events {
+            self.u(match e.kind {
+                TcpEventKind::Syn => 0,
+                TcpEventKind::Fin => 1,
+                TcpEventKind::Rst => 2,
+                TcpEventKind::Retransmission => 3,
+                TcpEventKind::ZeroWindow => 4,
+                TcpEventKind::WindowOpen => 5,
+            });
+            self.packet(e.packet, base);
+        }
     }
 }
 
 struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
+    /// The bundle's format version (1 has no TCP events, attempts or first packet).
+    version: u8,
 }
 
 impl Reader<'_> {
@@ -524,6 +591,37 @@ impl Reader<'_> {
             let x = r.u(what)?;
             u32::try_from(x).map_err(|_| r.err(what))
         };
+        let retransmissions = counter(self, "retransmissions")?;
+        let conflicting_overlaps = counter(self, "overlaps")?;
+        let truncated_bytes = self.u("truncated bytes")?;
+        let events = if self.version >= 2 {
+            let n = self.count("event count")?;
+            let mut events = Vec::with_capacity(n);
+            for _ in 0..n {
+                let kind = match self.u("event")? {
+                    0 => TcpEventKind::Syn,
+                    1 => TcpEventKind::Fin,
+                    2 => TcpEventKind::Rst,
+                    3 => TcpEventKind::Retransmission,
+                    4 => TcpEventKind::ZeroWindow,
+                    5 => TcpEventKind::WindowOpen,
+                    _ => return Err(self.err("event")),
+                };
+                events.push(TcpEvent {
+                    kind,
+                    packet: self.packet(base)?,
+                });
+            }
+            events
+        } else {
+            // Version 1 kept the first FIN and RST only.
+            let mut events: Vec<TcpEvent> = [(TcpEventKind::Fin, fin), (TcpEventKind::Rst, rst)]
+                .into_iter()
+                .filter_map(|(kind, p)| Some(TcpEvent { kind, packet: p? }))
+                .collect();
+            events.sort_by_key(|e| e.packet.number);
+            events
+        };
         Ok(Stream {
             data,
             segments,
@@ -531,9 +629,10 @@ impl Reader<'_> {
             start,
             fin,
             rst,
-            retransmissions: counter(self, "retransmissions")?,
-            conflicting_overlaps: counter(self, "overlaps")?,
-            truncated_bytes: self.u("truncated bytes")?,
+            retransmissions,
+            conflicting_overlaps,
+            truncated_bytes,
+            events,
         })
     }
 
@@ -567,6 +666,29 @@ impl Reader<'_> {
                 last,
             });
         }
+        let mut attempts = Vec::new();
+        let mut first_packet = None;
+        if self.version >= 2 {
+            let n = self.count("attempt count")?;
+            attempts.reserve(n);
+            for id in 0..n {
+                let (Some(haproxy), Some(agent)) = (self.addr()?, self.addr()?) else {
+                    return Err(self.err("attempt address"));
+                };
+                let first = self.packet(base)?;
+                let last = self.packet(base)?;
+                let streams = [self.stream(base)?, self.stream(base)?];
+                attempts.push(Attempt {
+                    id,
+                    haproxy,
+                    agent,
+                    streams,
+                    first,
+                    last,
+                });
+            }
+            first_packet = self.opt_packet(base)?;
+        }
         let n = self.count("state count")?;
         let mut state = Vec::with_capacity(n);
         for _ in 0..n {
@@ -582,6 +704,8 @@ impl Reader<'_> {
             packets,
             other_connections,
             connections,
+            attempts,
+            first_packet,
             state,
         })
     }
@@ -628,6 +752,41 @@ mod tests {
                 },
             }],
             start: StreamStart::Syn,
+            events: vec![
+                TcpEvent {
+                    kind: TcpEventKind::Syn,
+                    packet: PacketRef {
+                        number: 1,
+                        timestamp: 1_700_000_000_000_000_000,
+                    },
+                },
+                TcpEvent {
+                    kind: TcpEventKind::ZeroWindow,
+                    packet: PacketRef {
+                        number: 5,
+                        timestamp: 1_700_000_000_000_000_200,
+                    },
+                },
+            ],
+            ..Stream::default()
+        };
+        let refused = |number: u32, kind| Stream {
+            events: vec![TcpEvent {
+                kind,
+                packet: PacketRef {
+                    number,
+                    timestamp: 1_700_000_000_600_000_000 + u64::from(number),
+                },
+            }],
+            start: if kind == TcpEventKind::Syn {
+                StreamStart::Syn
+            } else {
+                StreamStart::MidStream
+            },
+            rst: (kind == TcpEventKind::Rst).then_some(PacketRef {
+                number,
+                timestamp: 1_700_000_000_600_000_000 + u64::from(number),
+            }),
             ..Stream::default()
         };
         Bundle {
@@ -652,8 +811,44 @@ mod tests {
                     timestamp: 1_700_000_000_500_000_000,
                 },
             }],
+            attempts: vec![Attempt {
+                id: 0,
+                haproxy: SocketAddr::from_str("127.0.0.1:5002").unwrap(),
+                agent: SocketAddr::from_str("[::1]:12345").unwrap(),
+                streams: [
+                    refused(10, TcpEventKind::Syn),
+                    refused(11, TcpEventKind::Rst),
+                ],
+                first: PacketRef {
+                    number: 10,
+                    timestamp: 1_700_000_000_600_000_010,
+                },
+                last: PacketRef {
+                    number: 11,
+                    timestamp: 1_700_000_000_600_000_011,
+                },
+            }],
+            first_packet: Some(PacketRef {
+                number: 1,
+                timestamp: 1_699_999_999_000_000_000,
+            }),
             state: vec![("note:1".into(), "the ACK".into())],
         }
+    }
+
+    #[test]
+    fn attempts_and_tcp_events_travel() {
+        let b = sample();
+        let back = Bundle::from_bytes(&b.to_bytes()).unwrap();
+        assert_eq!(
+            back.attempts[0].outcome(),
+            crate::capture::AttemptOutcome::Refused
+        );
+        assert_eq!(back.connections[0].streams[0].events.len(), 2);
+        assert_eq!(back.first_packet, b.first_packet);
+        // A subset keeps the attempts to its agents only.
+        assert_eq!(b.subset(&[0]).attempts.len(), 1);
+        assert_eq!(b.subset(&[]).attempts.len(), 0);
     }
 
     #[test]

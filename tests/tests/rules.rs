@@ -71,6 +71,13 @@ const EXERCISED: &[&str] = &[
     "SPOP-C005",
     "SPOP-C006",
     "SPOP-C007",
+    "SPOP-N001",
+    "SPOP-N002",
+    "SPOP-N003",
+    "SPOP-N004",
+    "SPOP-N005",
+    "SPOP-N006",
+    "SPOP-N007",
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -97,6 +104,15 @@ enum Step {
     HaproxyFin,
     /// The agent closes its side.
     AgentFin,
+    /// HAProxy resets the connection.
+    HaproxyRst,
+    /// The agent resets the connection.
+    AgentRst,
+    /// The agent announces a zero window (it stops reading), or opens it again.
+    AgentWindow(u16),
+    /// HAProxy tries a new connection to the agent: its SYN is answered by a RST (nothing
+    /// listens), or (`false`) not answered at all.
+    Attempt { refused: bool },
     /// Time passes (nanoseconds) before the next packet.
     Pause(u64),
     /// The step happens on connection `n` (opened with a TCP handshake at its first step;
@@ -173,7 +189,20 @@ impl Wire {
             w.packet(*now, &p.ethernet());
             *now += MS;
         };
+        let mut attempts = 0u16;
         for step in &self.steps {
+            if let Step::Attempt { refused } = step {
+                attempts += 1;
+                let mut c = TcpConversation::new(
+                    format!("10.0.0.1:{}", 50000 + attempts).as_str(),
+                    format!("10.0.0.2:{AGENT_PORT}").as_str(),
+                );
+                write(&mut w, &mut now, c.syn());
+                if *refused {
+                    write(&mut w, &mut now, c.server_rst());
+                }
+                continue;
+            }
             let (n, step) = match step {
                 Step::On(n, s) => (*n, &**s),
                 s => (0, s),
@@ -203,6 +232,10 @@ impl Wire {
                 },
                 Step::HaproxyFin => write(&mut w, &mut now, c.client_fin()),
                 Step::AgentFin => write(&mut w, &mut now, c.server_fin()),
+                Step::HaproxyRst => write(&mut w, &mut now, c.client_rst()),
+                Step::AgentRst => write(&mut w, &mut now, c.server_rst()),
+                Step::AgentWindow(win) => write(&mut w, &mut now, c.server_ack().window(*win)),
+                Step::Attempt { .. } => unreachable!("handled above"),
                 Step::Pause(ns) => now += *ns,
                 Step::On(..) => panic!("nested on()"),
             }
@@ -467,7 +500,8 @@ fn catalogue_is_complete_and_tested() {
         assert!(codes.insert(r.code), "duplicate code {}", r.code);
         let (family, number) = r.code.split_at(6);
         assert!(
-            ["SPOP-F", "SPOP-D", "SPOP-H", "SPOP-X", "SPOP-T", "SPOP-C"].contains(&family)
+            ["SPOP-F", "SPOP-D", "SPOP-H", "SPOP-X", "SPOP-T", "SPOP-C", "SPOP-N"]
+                .contains(&family)
                 && number.len() == 3
                 && number.bytes().all(|b| b.is_ascii_digit()),
             "{}: code shape",
@@ -1358,7 +1392,7 @@ fn x004_notify_never_answered() {
 /// pipelining`); the agent announced it, but only what both announce counts.
 #[test]
 fn x005_two_outstanding_without_pipelining() {
-    let a = conversation(vec![
+    let steps = vec![
         h2a(frame(FrameRepr::haproxy_hello(
             16380,
             "",
@@ -1374,8 +1408,16 @@ fn x005_two_outstanding_without_pipelining() {
         h2a(notify(3)),
         a2h(ack(1)),
         a2h(ack(3)),
-    ]);
+    ];
+    // 1 ms apart: sooner than the `timeout processing` given, so HAProxy pipelined.
+    let a = Wire::new(steps)
+        .options(AnalysisOptions {
+            slow_ack: Some(100 * MS),
+            ..AnalysisOptions::default()
+        })
+        .analyze();
     assert!(a.connections[0].agreed_capabilities.is_empty());
+    silent(&a, "SPOP-N003");
     let f = fired_once(&a, "SPOP-X005");
     assert_eq!(f.severity, Severity::Error);
     assert_under(&a, f, FrameType::Notify, (3, 1));
@@ -2053,4 +2095,223 @@ proptest::proptest! {
         slow.check(&mut |_| {});
         proptest::prop_assert_eq!(&fast.findings, &slow.findings);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Incidents: what happened around the frames.
+// ---------------------------------------------------------------------------------------------
+
+/// The agent was down for a while: HAProxy's connection attempts were refused (RST to SYN),
+/// one went unanswered; before and after, SPOP connections worked.
+#[test]
+fn n001_agent_down_connects_refused() {
+    let mut steps = after_handshake(vec![h2a(notify(1)), a2h(ack(1)), Step::AgentRst]);
+    for _ in 0..3 {
+        steps.push(Step::Pause(1_000 * MS));
+        steps.push(Step::Attempt { refused: true });
+    }
+    steps.push(Step::Attempt { refused: false });
+    steps.push(on(1, h2a(hello())));
+    steps.push(on(1, a2h(agent_hello())));
+    let a = conversation(steps);
+    assert_eq!(a.capture.attempts.len(), 4, "attempts are not other TCP");
+    assert_eq!(a.capture.other_connections, 0);
+    let f = fired_once(&a, "SPOP-N001");
+    assert_eq!(f.severity, Severity::Error);
+    assert!(f.frames.is_empty() && f.packets.len() == 2);
+    says(
+        f,
+        &[
+            "4 connection attempts to 10.0.0.2:12345",
+            "refused (RST to SYN) 3 time(s) and never answered 1 time(s)",
+            "between 1.0",
+            "2 SPOP connection(s) to it worked",
+        ],
+    );
+    // A capture of refused attempts only (the agent down the whole time): still its attempts.
+    let a = conversation(vec![
+        Step::Attempt { refused: true },
+        Step::Attempt { refused: true },
+    ]);
+    assert!(a.capture.connections.is_empty());
+    says(
+        fired_once(&a, "SPOP-N001"),
+        &["2 connection attempts to 10.0.0.2:12345 were refused (RST to SYN) between 0.000 s and 0.002 s"],
+    );
+}
+
+/// A slow agent: HAProxy closed the connection, then the agent's ACK came.
+#[test]
+fn n002_ack_after_haproxy_closed() {
+    let a = conversation(after_handshake(vec![
+        h2a(notify(1)),
+        Step::Pause(500 * MS),
+        Step::HaproxyFin,
+        a2h(ack(1)),
+        Step::HaproxyRst,
+    ]));
+    let f = fired_once(&a, "SPOP-N002");
+    assert_under(&a, f, FrameType::Ack, (1, 1));
+    says(
+        f,
+        &[
+            "ACK 1/1 sent 0.001 s after HAProxy closed the connection (FIN at",
+            "never read",
+            "NOTIFY 1/1 (sent at",
+            "got no answer",
+        ],
+    );
+    // The clean close of a well-behaved connection says nothing.
+    let a = conversation(after_handshake(vec![
+        h2a(notify(1)),
+        a2h(ack(1)),
+        Step::HaproxyFin,
+        Step::AgentFin,
+    ]));
+    silent(&a, "SPOP-N002");
+    silent(&a, "SPOP-N004");
+}
+
+/// HAProxy 3.1+ without pipelining: the agent sat on NOTIFY 1 past `timeout processing`, so
+/// HAProxy sent NOTIFY 3 on the same connection; the late ACK comes after.
+#[test]
+fn n003_processing_timeout_without_pipelining() {
+    let steps = vec![
+        h2a(hello()),
+        a2h(frame(FrameRepr::agent_hello("2.0", 16380, ""))),
+        h2a(notify(1)),
+        Step::Pause(500 * MS),
+        h2a(notify(3)),
+        a2h(ack(1)),
+        a2h(ack(3)),
+    ];
+    let a = Wire::new(steps.clone()).analyze();
+    silent(&a, "SPOP-X005");
+    let f = fired_once(&a, "SPOP-N003");
+    assert_eq!(f.severity, Severity::Warning);
+    assert_under(&a, f, FrameType::Notify, (3, 1));
+    says(
+        f,
+        &[
+            "NOTIFY 3/1 sent while NOTIFY 1/1 had waited 501.0 ms unanswered",
+            "HAProxy gave up on it (timeout processing)",
+            "its ACK came 502.0 ms after it, too late",
+        ],
+    );
+    // The user's `timeout processing` is 2 s: HAProxy cannot have given up after 0.5 s.
+    let a = Wire::new(steps)
+        .options(AnalysisOptions {
+            slow_ack: Some(2_000 * MS),
+            ..AnalysisOptions::default()
+        })
+        .analyze();
+    silent(&a, "SPOP-N003");
+    fired_once(&a, "SPOP-X005");
+}
+
+/// The agent was killed with a NOTIFY in flight: a RST, no AGENT-DISCONNECT.
+#[test]
+fn n004_agent_reset_with_notifies_pending() {
+    let a = conversation(after_handshake(vec![
+        h2a(notify(1)),
+        h2a(notify(3)),
+        a2h(ack(1)),
+        Step::AgentRst,
+    ]));
+    let f = fired_once(&a, "SPOP-N004");
+    assert_under(&a, f, FrameType::Notify, (3, 1));
+    assert_eq!(f.packets.len(), 1);
+    says(
+        f,
+        &[
+            "the agent reset the connection (RST at",
+            "with 1 NOTIFY(s) unanswered (3/1), without a DISCONNECT",
+        ],
+    );
+}
+
+/// One ACK of 30 took 400 ms where the others took 1 ms.
+#[test]
+fn n005_latency_outlier() {
+    let mut rest = Vec::new();
+    for i in 0..30u64 {
+        let sid = 2 * i + 1;
+        rest.push(h2a(notify(sid)));
+        if i == 17 {
+            rest.push(Step::Pause(400 * MS));
+        }
+        rest.push(a2h(ack(sid)));
+    }
+    let a = conversation(after_handshake(rest.clone()));
+    let f = fired_once(&a, "SPOP-N005");
+    assert_eq!(f.severity, Severity::Info);
+    assert_under(&a, f, FrameType::Ack, (35, 1));
+    says(
+        f,
+        &[
+            "ACK 35/1 came 401.0 ms after its NOTIFY",
+            "the median is 1.000 ms",
+        ],
+    );
+    // The same traffic without the stall: nothing.
+    rest.retain(|s| !matches!(s, Step::Pause(_)));
+    silent(&conversation(after_handshake(rest)), "SPOP-N005");
+}
+
+/// HAProxy ≤3.0's process-wide stream-ids: tens of millions of streams between two NOTIFYs
+/// on two connections.
+#[test]
+fn n006_legacy_stream_id_jump() {
+    let a = conversation(vec![
+        h2a(legacy_hello()),
+        a2h(agent_hello()),
+        h2a(notify(7)),
+        a2h(ack(7)),
+        on(1, h2a(legacy_hello())),
+        on(1, a2h(agent_hello())),
+        on(1, h2a(notify(48_000_007))),
+        on(1, a2h(ack(48_000_007))),
+    ]);
+    assert_eq!(a.connections[1].generation, Generation::Legacy);
+    let f = fired_once(&a, "SPOP-N006");
+    assert_under(&a, f, FrameType::Notify, (48_000_007, 1));
+    says(
+        f,
+        &[
+            "the stream-id went from 7 (connection 1",
+            "to 48000007 (connection 2",
+            "47999999 streams in",
+            "never reached the agent",
+        ],
+    );
+    // Ids close together (other traffic between NOTIFYs) are normal.
+    let a = conversation(after_legacy_handshake(vec![
+        h2a(notify(7)),
+        a2h(ack(7)),
+        h2a(notify(1_200)),
+        a2h(ack(1_200)),
+    ]));
+    silent(&a, "SPOP-N006");
+}
+
+/// The agent stopped reading (zero window) for 300 ms.
+#[test]
+fn n007_agent_stopped_reading() {
+    let a = conversation(after_handshake(vec![
+        h2a(notify(1)),
+        Step::AgentWindow(0),
+        Step::Pause(300 * MS),
+        Step::AgentWindow(65_535),
+        a2h(ack(1)),
+    ]));
+    let f = fired_once(&a, "SPOP-N007");
+    assert!(f.frames.is_empty() && f.packets.len() == 1);
+    says(
+        f,
+        &[
+            "the agent stopped reading at",
+            "(zero window, packet #",
+            "for 0.301 s",
+        ],
+    );
 }

@@ -22,9 +22,13 @@ mod conversation;
 #[cfg(feature = "parallel")]
 pub(crate) mod prescan;
 pub mod rules;
+pub mod stats;
+mod verdict;
 
 pub use conversation::{AgentHello, ConnectionSummary, EndReason, Generation, HaproxyHello, Pair};
 pub use rules::{Finding, Location, Rule, Severity, CATALOGUE};
+pub use stats::{statistics, Statistics};
+pub use verdict::{verdict, VerdictLine};
 
 /// Tunables of the analysis.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -461,10 +465,16 @@ impl Analysis {
         }
     }
 
-    /// The time the timeline counts from: the first frame's. Every surface shows times
-    /// relative to it, so a report pasted from one matches what another showed.
+    /// The time the timeline counts from: the capture's first packet, as in Wireshark (so
+    /// packet times match), or the first frame's for inputs without packets. Every surface
+    /// shows times relative to it, so a report pasted from one matches what another showed.
     pub fn time_zero(&self) -> Timestamp {
-        self.frames.first().map_or(0, |f| f.time)
+        let first_frame = self.frames.first().map(|f| f.time);
+        match (self.capture.first_packet, first_frame) {
+            (Some(p), Some(f)) => p.timestamp.min(f),
+            (Some(p), None) => p.timestamp,
+            (None, f) => f.unwrap_or(0),
+        }
     }
 
     /// How many findings of each severity: (errors, warnings, infos).

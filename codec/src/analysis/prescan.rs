@@ -390,6 +390,8 @@ mod tests {
                     crate::capture::spop::SpopConnection::from_tcp(id, c.clone(), d)
                 })
                 .collect(),
+            attempts: Vec::new(),
+            first_packet: None,
             other_connections: 1,
             non_tcp_packets: 0,
             notes: Vec::new(),

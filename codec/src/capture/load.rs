@@ -7,6 +7,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 
+use super::attempt::Attempt;
 use super::spop::{classify, direction_of, Detection, SpopConnection, FALLBACK_MAX_LENGTH};
 use super::tcp::{PacketRef, Reassembler, SegmentRecord, Stream, StreamStart};
 use super::text::{self, TextContent, TextFormat};
@@ -116,6 +117,13 @@ pub struct Capture {
     pub packets: u32,
     /// The SPOP connections, in order of their first packet.
     pub connections: Vec<SpopConnection>,
+    /// Connections and attempts to an agent that carried no SPOP byte: refused, unanswered,
+    /// closed at once ([`Attempt`]). An agent's address is known from its SPOP connections,
+    /// from [`LoadOptions::ports`], or, in a capture of attempts only, from their being all to
+    /// one address.
+    pub attempts: Vec<Attempt>,
+    /// The capture's first packet, if it has packets: time zero, as in Wireshark.
+    pub first_packet: Option<PacketRef>,
     /// TCP connections that are not SPOP (other traffic in the capture).
     pub other_connections: usize,
     /// Packets that were not TCP (ARP, UDP, ICMP …): skipped.
@@ -629,6 +637,8 @@ fn load_text(
                 },
                 packets: 0,
                 connections,
+                attempts: Vec::new(),
+                first_packet: None,
                 other_connections: 0,
                 non_tcp_packets: 0,
                 notes: Vec::new(),
@@ -692,6 +702,8 @@ fn load_raw(bytes: &[u8], text: Option<TextFormat>) -> Option<Capture> {
             first,
             last,
         }],
+        attempts: Vec::new(),
+        first_packet: None,
         other_connections: 0,
         non_tcp_packets: 0,
         notes: Vec::new(),
@@ -1082,6 +1094,8 @@ struct Accumulator {
     input: InputKind,
     reassembly: Reassembly,
     packets: u32,
+    /// The first packet read.
+    first: Option<PacketRef>,
     non_tcp: u32,
     notes: Vec<PacketNote>,
     note_count: usize,
@@ -1097,6 +1111,7 @@ impl Accumulator {
             input,
             reassembly: Reassembly::One(Reassembler::new()),
             packets: 0,
+            first: None,
             non_tcp: 0,
             notes: Vec::new(),
             note_count: 0,
@@ -1160,6 +1175,7 @@ impl Accumulator {
             number: p.number,
             timestamp: p.timestamp,
         };
+        self.first.get_or_insert(at);
         match tcp_segment(p) {
             Ok(seg) => {
                 if seg.payload.len() < seg.payload_len as usize {
@@ -1210,6 +1226,8 @@ impl Accumulator {
     ) -> (Capture, Option<Prescanned>) {
         let mut connections = Vec::new();
         let mut other = 0;
+        // Connections without a payload byte: attempts, if to an agent's address.
+        let mut empty = Vec::new();
         progress(Progress::Connections { done: 0, total: 1 });
         // The scanning thread lets go of the connections before reassembly takes them back.
         #[cfg(feature = "parallel")]
@@ -1240,9 +1258,11 @@ impl Accumulator {
                     }
                     connections.push(SpopConnection::from_tcp(connections.len(), conn, detection));
                 }
+                None if conn.streams.iter().all(|s| s.data.is_empty()) => empty.push(conn),
                 None => other += 1,
             }
         }
+        let attempts = attempts_of(empty, &connections, &options.ports, &mut other);
         #[cfg(feature = "parallel")]
         let scanned = check.and_then(crate::analysis::prescan::Check::finish);
         #[cfg(not(feature = "parallel"))]
@@ -1251,6 +1271,8 @@ impl Accumulator {
             input: self.input,
             packets: self.packets,
             connections,
+            attempts,
+            first_packet: self.first,
             other_connections: other,
             non_tcp_packets: self.non_tcp,
             notes: self.notes,
@@ -1261,4 +1283,37 @@ impl Accumulator {
         };
         (capture, scanned)
     }
+}
+
+/// The connections of `empty` (no payload byte either way) that went to an agent: to the
+/// address of an SPOP connection's agent or to a port given as SPOP; in a capture with no SPOP
+/// connection and no port given, all of them when they all went to one address (a capture of
+/// an agent that was down the whole time). The others are counted in `other`.
+fn attempts_of(
+    empty: Vec<super::tcp::Connection>,
+    connections: &[SpopConnection],
+    ports: &[u16],
+    other: &mut usize,
+) -> Vec<Attempt> {
+    let agents: alloc::collections::BTreeSet<core::net::SocketAddr> =
+        connections.iter().filter_map(|c| c.agent).collect();
+    let lone = connections.is_empty()
+        && ports.is_empty()
+        && empty
+            .first()
+            .is_some_and(|f| empty.iter().all(|c| c.server == f.server));
+    let mut attempts = Vec::new();
+    for mut conn in empty {
+        // An attempt seen only from the server's side (its SYN-ACK first) has its roles right;
+        // one seen mid-way may have them swapped: the agent is the known address.
+        if agents.contains(&conn.client) || ports.contains(&conn.client.port()) {
+            conn.swap_roles();
+        }
+        if lone || agents.contains(&conn.server) || ports.contains(&conn.server.port()) {
+            attempts.push(Attempt::from_tcp(attempts.len(), conn));
+        } else {
+            *other += 1;
+        }
+    }
+    attempts
 }

@@ -108,9 +108,49 @@ fn write_report(out: &mut String, a: &Analysis, o: &MarkdownOptions<'_>) -> fmt:
         a.frames.len()
     )?;
     writeln!(out, "- **Findings:** {}\n", counts_line(e, w, i))?;
+    write_verdict(out, a)?;
     write_connections(out, a)?;
+    write_statistics(out, a)?;
     write_findings(out, a)?;
     write_annotations(out, a, o.annotations)
+}
+
+fn write_verdict(out: &mut String, a: &Analysis) -> fmt::Result {
+    let lines = crate::analysis::verdict(a);
+    if lines.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "### What happened\n")?;
+    for l in lines {
+        writeln!(out, "- {} {}", icon(l.severity), text(&l.text))?;
+    }
+    writeln!(out)
+}
+
+fn write_statistics(out: &mut String, a: &Analysis) -> fmt::Result {
+    let stats = crate::analysis::statistics(a);
+    let Some(all) = stats.latency else {
+        return Ok(());
+    };
+    let ms = |ns: u64| crate::report::Fixed::ratio(ns, 6, 3);
+    writeln!(out, "### NOTIFY → ACK latency (ms)\n")?;
+    writeln!(out, "| message | count | p50 | p90 | p99 | max |")?;
+    writeln!(out, "|---|---|---|---|---|---|")?;
+    let rows =
+        core::iter::once((String::from("(all)"), all)).chain(stats.by_message.into_iter().take(16));
+    for (name, q) in rows {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            text(&name),
+            q.count,
+            ms(q.p50),
+            ms(q.p90),
+            ms(q.p99),
+            ms(q.max)
+        )?;
+    }
+    writeln!(out)
 }
 
 fn write_connections(out: &mut String, a: &Analysis) -> fmt::Result {
@@ -273,7 +313,7 @@ fn write_annotated_frame(out: &mut String, a: &Analysis, group: &[&Annotation]) 
     let start = a.time_zero();
     writeln!(
         out,
-        "- **Time:** {} s after the first frame (packet {}, {} TCP segment(s))",
+        "- **Time:** {} s from the start of the capture (packet {}, {} TCP segment(s))",
         Fixed::ratio(e.time.saturating_sub(start), 9, 6),
         e.packet,
         a.segments_of(e.index)

@@ -15,6 +15,7 @@ pub mod data;
 pub mod exchange;
 pub mod framing;
 pub mod handshake;
+pub mod incident;
 pub mod teardown;
 
 /// How serious a finding is (Wireshark's Expert Info spirit).
@@ -113,6 +114,13 @@ pub static CATALOGUE: &[&Rule] = &[
     &capture::C005,
     &capture::C006,
     &capture::C007,
+    &incident::N001,
+    &incident::N002,
+    &incident::N003,
+    &incident::N004,
+    &incident::N005,
+    &incident::N006,
+    &incident::N007,
 ];
 
 /// The rule with this code.
@@ -146,6 +154,10 @@ pub struct Finding {
     pub frames: Vec<usize>,
     /// The bytes it points at.
     pub locations: Vec<Location>,
+    /// Numbers of the packets it points at, for what happened outside the SPOP bytes (TCP
+    /// events: a refused SYN, a RST, a zero window).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
+    pub packets: Vec<u32>,
     /// What happened here, in one or two sentences.
     pub message: String,
 }
@@ -274,8 +286,36 @@ impl<'a> Cx<'a> {
             connection,
             frames,
             locations,
+            packets: Vec::new(),
             message,
         });
+    }
+
+    /// Reports `rule` about packets, not frames (TCP events).
+    pub fn emit_packets(
+        &mut self,
+        rule: &'static Rule,
+        connection: Option<usize>,
+        packets: Vec<u32>,
+        message: String,
+    ) {
+        self.emit_with_packets(rule, connection, Vec::new(), Vec::new(), packets, message);
+    }
+
+    /// Reports `rule` about frames and the packets around them.
+    pub fn emit_with_packets(
+        &mut self,
+        rule: &'static Rule,
+        connection: Option<usize>,
+        frames: Vec<usize>,
+        locations: Vec<Location>,
+        packets: Vec<u32>,
+        message: String,
+    ) {
+        self.emit(rule, connection, frames, locations, message);
+        if let Some(f) = self.out.last_mut() {
+            f.packets = packets;
+        }
     }
 
     /// The locations of a span of frame `index` (as decoded), mapped to its stream.
@@ -355,6 +395,7 @@ fn connection_rules(cx: &mut Cx<'_>, conns: &[super::ConnectionSummary]) {
         exchange::check(cx, c);
         teardown::check(cx, c);
         capture::check_connection(cx, c);
+        incident::check_connection(cx, c);
     }
 }
 
@@ -405,6 +446,8 @@ pub(crate) fn run(
         None => connection_rules(&mut cx, &a.connections),
     }
     capture::check_capture(&mut cx);
+    incident::check_attempts(&mut cx);
+    incident::check_capture(&mut cx);
     progress(crate::Progress::Rules { done: total, total });
     let mut out = cx.out;
     out.sort_by(|x, y| {
