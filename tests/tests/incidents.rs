@@ -6,7 +6,8 @@
 use std::path::Path;
 
 use serde_json::Value;
-use spop_codec::capture::{load, Capture, LoadOptions};
+use spop_codec::analysis::{analyze, Analysis, AnalysisOptions, Finding};
+use spop_codec::capture::{load, AttemptOutcome, Capture, LoadOptions};
 use spop_codec::wire::{decode_frame, Direction, FrameType, Limits, Status};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/incidents");
@@ -70,15 +71,27 @@ fn every_incident_capture_loads_with_its_measured_connections() {
             num(&facts, "spop_connections"),
             "{name}: SPOP connections"
         );
+        // Connections to the agent without SPOP are its attempts, not other traffic.
+        assert_eq!(cap.other_connections, 0, "{name}: other connections");
         assert_eq!(
-            cap.other_connections as u64,
+            cap.attempts.len() as u64,
             num(&facts, "connections_without_spop"),
-            "{name}: other connections"
+            "{name}: attempts"
         );
         assert_eq!(
-            (cap.connections.len() + cap.other_connections) as u64,
+            (cap.connections.len() + cap.attempts.len()) as u64,
             num(&facts, "tcp_connections"),
             "{name}: TCP connections"
+        );
+        let refused: Vec<_> = cap
+            .attempts
+            .iter()
+            .filter(|t| t.outcome() == AttemptOutcome::Refused)
+            .collect();
+        assert_eq!(
+            refused.len() as u64,
+            num(&facts["refused"], "count"),
+            "{name}: refused attempts"
         );
     }
 }
@@ -148,4 +161,116 @@ fn every_incident_capture_has_its_measured_frames() {
             }
         }
     }
+}
+
+/// `name` analysed, with HAProxy's `timeout processing` of its recording as the threshold.
+fn analysis(name: &str, facts: &Value) -> Analysis {
+    let (_, cap) = capture(name);
+    let slow_ack = facts["timeout_processing_s"]
+        .as_f64()
+        .map(|s| (s * 1e9) as u64);
+    analyze(
+        cap,
+        &AnalysisOptions {
+            slow_ack,
+            ..AnalysisOptions::default()
+        },
+    )
+}
+
+fn fired<'a>(a: &'a Analysis, code: &str) -> Vec<&'a Finding> {
+    a.findings.iter().filter(|f| f.code() == code).collect()
+}
+
+/// What happened around the frames, as the engine tells it, agrees with what tshark and the
+/// logs measured: refused connects (count and time range in the message), NOTIFYs never
+/// answered, ACKs after HAProxy's FIN or DISCONNECT, ACKs later than `timeout processing`.
+#[test]
+fn every_incident_is_told_as_measured() {
+    for (name, facts) in expected() {
+        let a = analysis(&name, &facts);
+        let refused = num(&facts["refused"], "count");
+        let n001 = fired(&a, "SPOP-N001");
+        if refused == 0 {
+            assert!(n001.is_empty(), "{name}: {n001:?}");
+        } else {
+            assert_eq!(n001.len(), 1, "{name}: one N001 per agent");
+            let r = &facts["refused"];
+            let want = format!(
+                "{refused} connection attempts to 127.0.0.1:12345 were refused (RST to SYN) between {:.3} s and {:.3} s",
+                r["first_syn_s"].as_f64().unwrap(),
+                r["last_syn_s"].as_f64().unwrap()
+            );
+            assert!(
+                n001[0].message.contains(&want),
+                "{name}: {}\nwant {want}",
+                n001[0].message
+            );
+            assert!(a
+                .findings
+                .iter()
+                .any(|f| f.severity == spop_codec::analysis::Severity::Error));
+        }
+        // NOTIFYs never answered: the same ids.
+        let want: Vec<(u64, u64)> = facts["unanswered_notifies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| {
+                (
+                    u["stream_id"].as_u64().unwrap(),
+                    u["frame_id"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        let mut got: Vec<(u64, u64)> = fired(&a, "SPOP-X004")
+            .iter()
+            .map(|f| {
+                let e = &a.frames[f.frames[0]];
+                (e.stream_id, e.frame_id)
+            })
+            .collect();
+        got.sort();
+        let mut want_sorted = want.clone();
+        want_sorted.sort();
+        assert_eq!(got, want_sorted, "{name}: unanswered NOTIFYs");
+        // ACKs HAProxy never read: after its FIN (N002) or its DISCONNECT (T002).
+        for late in facts["acks_after_haproxy_close"].as_array().unwrap() {
+            let ids = (
+                late["stream_id"].as_u64().unwrap(),
+                late["frame_id"].as_u64().unwrap(),
+            );
+            let after_fin = late["after"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x == "haproxy FIN");
+            let code = if after_fin { "SPOP-N002" } else { "SPOP-T002" };
+            assert!(
+                fired(&a, code).iter().any(|f| {
+                    let e = &a.frames[f.frames[0]];
+                    (e.stream_id, e.frame_id) == ids
+                }),
+                "{name}: {code} for the ACK {ids:?}"
+            );
+        }
+        // ACKs later than `timeout processing`.
+        if let Some(n) = facts["acks_later_than_timeout_processing"].as_u64() {
+            assert_eq!(fired(&a, "SPOP-X008").len() as u64, n, "{name}: slow ACKs");
+        }
+    }
+}
+
+/// The agent-down capture's verdict starts with the agent being unreachable.
+#[test]
+fn the_agent_down_verdict_says_so_first() {
+    let facts = expected()["agent-down.pcap"].clone();
+    let mut a = analysis("agent-down.pcap", &facts);
+    a.check(&mut |_| {});
+    let v = spop_codec::analysis::verdict(&a);
+    assert!(
+        v[0].text.starts_with("The agent at 127.0.0.1:12345 could not be reached: 44 connection attempts failed from 2.5 s to 8.4 s"),
+        "{v:#?}"
+    );
+    assert_eq!(a.findings[v[0].findings[0]].code(), "SPOP-N001");
 }

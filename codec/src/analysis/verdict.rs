@@ -28,6 +28,10 @@ pub struct VerdictLine {
 /// Findings a line links to, at most.
 const MAX_LINKS: usize = 256;
 
+/// A slowest ACK from which the verdict reminds that `timeout processing` decides whether
+/// it was in time (HAProxy's own examples use 100 ms to a few seconds).
+const SLOW_WITHOUT_TIMEOUT: u64 = 100_000_000;
+
 /// Lines in a verdict, at most: it is a summary.
 const MAX_LINES: usize = 6;
 
@@ -56,8 +60,9 @@ pub fn verdict(a: &Analysis) -> Vec<VerdictLine> {
             .unwrap_or(Severity::Info)
     };
     let mut lines: Vec<(u8, VerdictLine)> = Vec::new();
-    let mut push = |rank: u8, text: String, mut ids: Vec<usize>| {
-        let severity = worst(&ids);
+    // `floor`: the least severity the sentence has, whatever its findings' levels.
+    let mut push = |rank: u8, text: String, mut ids: Vec<usize>, floor: Severity| {
+        let severity = worst(&ids).max(floor);
         ids.truncate(MAX_LINKS);
         lines.push((
             rank,
@@ -97,6 +102,7 @@ pub fn verdict(a: &Analysis) -> Vec<VerdictLine> {
                 )
             ),
             take("SPOP-N001"),
+            Severity::Info,
         );
     }
     covered.push("SPOP-N001");
@@ -111,6 +117,7 @@ pub fn verdict(a: &Analysis) -> Vec<VerdictLine> {
                 plural(unanswered.len(), "NOTIFY was", "NOTIFYs were")
             ),
             unanswered,
+            Severity::Info,
         );
     }
     covered.push("SPOP-X004");
@@ -123,6 +130,7 @@ pub fn verdict(a: &Analysis) -> Vec<VerdictLine> {
                 plural(timeouts.len(), "NOTIFY", "NOTIFYs")
             ),
             timeouts,
+            Severity::Info,
         );
     }
     covered.push("SPOP-N003");
@@ -135,6 +143,7 @@ pub fn verdict(a: &Analysis) -> Vec<VerdictLine> {
                 plural(late.len(), "frame was", "frames were")
             ),
             late,
+            Severity::Info,
         );
     }
     covered.push("SPOP-N002");
@@ -168,9 +177,23 @@ pub fn verdict(a: &Analysis) -> Vec<VerdictLine> {
                 plural(x + y, "connection was", "connections were")
             ),
         };
-        push(1, text, dropped);
+        push(1, text, dropped, Severity::Info);
     }
     covered.push("SPOP-N004");
+    if let Some(limit) = a.options.slow_ack {
+        let slow = take("SPOP-X008");
+        if !slow.is_empty() {
+            push(
+                1,
+                format!(
+                    "{} came later than timeout processing ({} ms): HAProxy had stopped waiting and ignored them.",
+                    plural(slow.len(), "ACK", "ACKs"),
+                    Fixed::ratio(limit, 6, 0)
+                ),
+                slow, Severity::Warning);
+        }
+    }
+    covered.push("SPOP-X008");
 
     // Connections ended by a DISCONNECT with an error status.
     let mut by_status: BTreeMap<(u8, u64, &'static str), Vec<usize>> = BTreeMap::new();
@@ -213,7 +236,9 @@ pub fn verdict(a: &Analysis) -> Vec<VerdictLine> {
                 if who == 0 { "HAProxy" } else { "The agent" },
                 plural(conns.len(), "connection", "connections")
             ),
+            // A DISCONNECT with an error status is never routine.
             ids,
+            Severity::Warning,
         );
     }
     covered.push("SPOP-T004");
@@ -244,6 +269,7 @@ pub fn verdict(a: &Analysis) -> Vec<VerdictLine> {
             rank,
             format!("{title}: {}× {code} {}.", ids.len(), rule.name),
             ids,
+            Severity::Info,
         );
     }
 
@@ -258,21 +284,26 @@ pub fn verdict(a: &Analysis) -> Vec<VerdictLine> {
     if let Some(q) = super::stats::Percentiles::of(&mut latencies) {
         let (median, max) = (q.p50, q.max);
         let slow = take("SPOP-N005");
-        let text = format!(
-            "{} answered: median {} ms, slowest {} ms{}.",
+        let mut text = format!(
+            "{} answered: median {} ms, slowest {} ms",
             plural(q.count, "NOTIFY", "NOTIFYs"),
             Fixed::ratio(median, 6, 1),
             Fixed::ratio(max, 6, 1),
-            if slow.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "; {} far slower than usual",
-                    plural(slow.len(), "ACK was", "ACKs were")
-                )
-            }
         );
-        push(4, text, slow);
+        if !slow.is_empty() {
+            text.push_str(&format!(
+                "; {} far slower than usual",
+                plural(slow.len(), "ACK was", "ACKs were")
+            ));
+        }
+        // HAProxy's `timeout processing` is not on the wire: say when it matters.
+        if a.options.slow_ack.is_none() && max >= SLOW_WITHOUT_TIMEOUT {
+            text.push_str(
+                "; if HAProxy's timeout processing is shorter, it ignored the late answers: tell the inspector your timeout processing to check",
+            );
+        }
+        text.push('.');
+        push(4, text, slow, Severity::Info);
     } else if notifies == 0 && !a.connections.is_empty() {
         push(
             4,
@@ -281,16 +312,21 @@ pub fn verdict(a: &Analysis) -> Vec<VerdictLine> {
                 plural(a.connections.len(), "SPOP connection", "SPOP connections")
             ),
             Vec::new(),
+            Severity::Info,
         );
     }
 
     let (errors, warnings, _) = a.counts();
-    if errors == 0 && warnings == 0 && !a.connections.is_empty() {
-        push(
+    let alarmed = lines.iter().any(|(_, l)| l.severity >= Severity::Warning);
+    if errors == 0 && warnings == 0 && !alarmed && !a.connections.is_empty() {
+        lines.push((
             5,
-            String::from("No protocol error and no warning: every rule passed."),
-            Vec::new(),
-        );
+            VerdictLine {
+                severity: Severity::Info,
+                text: String::from("No protocol error and no warning: every rule passed."),
+                findings: Vec::new(),
+            },
+        ));
     }
     lines.sort_by_key(|(rank, l)| (core::cmp::Reverse(l.severity), *rank));
     lines.truncate(MAX_LINES);
