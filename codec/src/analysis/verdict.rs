@@ -214,15 +214,19 @@ pub fn verdict(a: &Analysis) -> Vec<VerdictLine> {
             }
         }
     }
-    for ((who, status, text), conns) in by_status {
-        let ids: Vec<usize> = a
-            .findings
+    // Statuses are read off the wire: one pass over the findings, whatever their number.
+    let mut t004: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for &i in by_code.get("SPOP-T004").map_or(&[][..], Vec::as_slice) {
+        if let Some(c) = a.findings.get(i).and_then(|f| f.connection) {
+            t004.entry(c).or_default().push(i);
+        }
+    }
+    for ((who, status, text), conns) in by_status.into_iter().take(MAX_LINES) {
+        let ids: Vec<usize> = conns
             .iter()
-            .enumerate()
-            .filter(|(_, f)| {
-                f.rule.code == "SPOP-T004" && f.connection.is_some_and(|c| conns.contains(&c))
-            })
-            .map(|(i, _)| i)
+            .filter_map(|c| t004.get(c))
+            .flatten()
+            .copied()
             .collect();
         let named = if text.is_empty() {
             String::new()

@@ -286,32 +286,49 @@ pub(super) fn check_connection(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
             }
         }
     }
-    // N007: zero windows, with how long each lasted.
-    for (dir, ev) in spop.tcp_events() {
-        if ev.kind != TcpEventKind::ZeroWindow {
-            continue;
+    // N007: zero windows, with how long each lasted (one pass over each side's events).
+    for dir in [Direction::HaproxyToAgent, Direction::AgentToHaproxy] {
+        let mut closed_at: Option<PacketRef> = None;
+        for ev in &spop.stream(dir).events {
+            match ev.kind {
+                TcpEventKind::ZeroWindow if closed_at.is_none() => closed_at = Some(ev.packet),
+                TcpEventKind::WindowOpen => {
+                    if let Some(z) = closed_at.take() {
+                        zero_window(cx, c, dir, z, Some(ev.packet));
+                    }
+                }
+                _ => {}
+            }
         }
-        let reopened = spop
-            .stream(dir)
-            .events
-            .iter()
-            .find(|o| o.kind == TcpEventKind::WindowOpen && o.packet.number > ev.packet.number);
-        let how_long = match reopened {
-            Some(o) => format!(
-                "for {} s, until packet #{}",
-                Fixed::ratio(o.packet.timestamp.saturating_sub(ev.packet.timestamp), 9, 3),
-                o.packet.number
-            ),
-            None => String::from("and never read again in the capture"),
-        };
-        let message = format!(
-            "{} stopped reading at {} s (zero window, packet #{}) {how_long}",
-            side(dir),
-            at(cx, ev.packet.timestamp),
-            ev.packet.number
-        );
-        cx.emit_packets(&N007, c, alloc::vec![ev.packet.number], message);
+        if let Some(z) = closed_at {
+            zero_window(cx, c, dir, z, None);
+        }
     }
+}
+
+/// N007 for a zero window from `z` until `opened` (`None`: never again).
+fn zero_window(
+    cx: &mut Cx<'_>,
+    c: Option<usize>,
+    dir: Direction,
+    z: PacketRef,
+    opened: Option<PacketRef>,
+) {
+    let how_long = match opened {
+        Some(o) => format!(
+            "for {} s, until packet #{}",
+            Fixed::ratio(o.timestamp.saturating_sub(z.timestamp), 9, 3),
+            o.number
+        ),
+        None => String::from("and never read again in the capture"),
+    };
+    let message = format!(
+        "{} stopped reading at {} s (zero window, packet #{}) {how_long}",
+        side(dir),
+        at(cx, z.timestamp),
+        z.number
+    );
+    cx.emit_packets(&N007, c, alloc::vec![z.number], message);
 }
 
 /// N005 (latency outliers) and N006 (≤3.0 stream-id jumps), over the whole capture.
