@@ -1,5 +1,5 @@
 //! Every rule of the catalogue fires on the shape of the real failure it describes
-//! (RULES.md, spop/PROTOCOL.md §10–§11), built with the codec's encoder and written as a pcap
+//! (docs/rules.md, docs/protocol.md §10–§11), built with the codec's encoder and written as a pcap
 //! with correct TCP sequence numbers, then loaded and analysed exactly as a user's capture.
 //!
 //! Each test reads like the wire: `conversation(vec![h2a(hello()), a2h(agent_hello()), …])`
@@ -711,7 +711,7 @@ fn f003_f012_length_prefix_interleave() {
     silent(&a, "SPOP-F002");
 }
 
-/// VECTORS.md §9 ack_no_fin: `0000000767000000000101`.
+/// docs/vectors.md §9 ack_no_fin: `0000000767000000000101`.
 #[test]
 fn f004_ack_without_fin() {
     let ack_no_fin = hex("0000000767000000000101");
@@ -780,7 +780,7 @@ fn f006_varint_truncated_by_frame_end() {
     says(f, &["varint truncated"]);
 }
 
-/// VECTORS.md §9 agent_hello_sid1: an AGENT-HELLO with stream-id 1.
+/// docs/vectors.md §9 agent_hello_sid1: an AGENT-HELLO with stream-id 1.
 #[test]
 fn f007_agent_hello_with_stream_id() {
     let v = hex("00000036650000000101000776657273696F6E0803322E300E6D61782D6672616D652D73697A6503FCF0060C6361706162696C69746965730800");
@@ -791,7 +791,7 @@ fn f007_agent_hello_with_stream_id() {
     says(f, &["AGENT-HELLO", "stream 1/frame 0", "must be 0/0"]);
 }
 
-/// VECTORS.md §9 ack_sid0 and ack_fid0 toward 3.1+.
+/// docs/vectors.md §9 ack_sid0 and ack_fid0 toward 3.1+.
 #[test]
 fn f008_ack_with_zero_ids() {
     let ack_sid0 = hex("0000000767000000010001");
@@ -937,7 +937,7 @@ fn d002_bool_with_extra_flag_bits() {
     says(f, &["0x31", "false although bit 0 says true", "allowed"]);
 }
 
-/// VECTORS.md §9 ack_bool_false_bug_0x10: negasus/haproxy-spoe-go's bool false as 0x10.
+/// docs/vectors.md §9 ack_bool_false_bug_0x10: negasus/haproxy-spoe-go's bool false as 0x10.
 #[test]
 fn d003_bool_false_bug() {
     let v = hex("000000136700000001010101030207616C6C6F77656410");
@@ -1087,7 +1087,7 @@ fn h002_notify_before_agent_hello() {
     says(f, &["NOTIFY stream 1/frame 1 before the AGENT-HELLO"]);
 }
 
-/// VECTORS.md §9 agent_hello_no_version (status 5); no capabilities on a health check
+/// docs/vectors.md §9 agent_hello_no_version (status 5); no capabilities on a health check
 /// (status 7); no max-frame-size toward ≤3.0 (status 6, error) and 3.1+ (warning).
 #[test]
 fn h003_agent_hello_missing_keys() {
@@ -1126,7 +1126,7 @@ fn h003_agent_hello_missing_keys() {
     assert_eq!(f.severity, Severity::Warning, "3.1+ keeps its own value");
 }
 
-/// VECTORS.md §9 agent_hello_v1: version "1.0" (status 8).
+/// docs/vectors.md §9 agent_hello_v1: version "1.0" (status 8).
 #[test]
 fn h004_agent_version_1_0() {
     let v = hex("00000036650000000100000776657273696F6E0803312E300E6D61782D6672616D652D73697A6503FCF0060C6361706162696C69746965730800");
@@ -1142,7 +1142,7 @@ fn h004_agent_version_1_0() {
     says(f, &["\"1.0\"", "status 8"]);
 }
 
-/// VECTORS.md §9 agent_hello_mfs_255; and an agent answering more than HAProxy announced.
+/// docs/vectors.md §9 agent_hello_mfs_255; and an agent answering more than HAProxy announced.
 #[test]
 fn h005_max_frame_size_out_of_range() {
     let v = hex("00000035650000000100000776657273696F6E0803322E300E6D61782D6672616D652D73697A6503FF000C6361706162696C69746965730800");
@@ -1162,7 +1162,7 @@ fn h005_max_frame_size_out_of_range() {
     );
 }
 
-/// VECTORS.md §9 agent_hello_mfs_as_string: max-frame-size "16380" as a STRING.
+/// docs/vectors.md §9 agent_hello_mfs_as_string: max-frame-size "16380" as a STRING.
 #[test]
 fn h006_max_frame_size_as_string() {
     let v = hex("00000039650000000100000776657273696F6E0803322E300E6D61782D6672616D652D73697A65080531363338300C6361706162696C69746965730800");
@@ -1235,7 +1235,7 @@ fn x001_ack_for_id_never_sent() {
     );
 }
 
-/// VECTORS.md §9 ack_fid2_for_stream1: frame-id 2 for live stream 1 (3.1+: status 12).
+/// docs/vectors.md §9 ack_fid2_for_stream1: frame-id 2 for live stream 1 (3.1+: status 12).
 #[test]
 fn x001_frame_id_above_live_stream() {
     let v = hex("0000000767000000010102");
@@ -1438,7 +1438,7 @@ fn x006_more_than_20_outstanding() {
     silent(&a, "SPOP-X005");
 }
 
-/// VECTORS.md §9 ack_setvar_nbargs2: set-var with NB-ARGS 2; and a scope outside 0..4.
+/// docs/vectors.md §9 ack_setvar_nbargs2: set-var with NB-ARGS 2; and a scope outside 0..4.
 #[test]
 fn x007_bad_actions() {
     let v = hex("0000000E6700000001010101020201780201");
@@ -1646,7 +1646,7 @@ fn t004_disconnect_status_explained() {
     );
 }
 
-/// VECTORS.md §9 agent_disconnect_message_as_int; and a message over 255 bytes.
+/// docs/vectors.md §9 agent_disconnect_message_as_int; and a message over 255 bytes.
 #[test]
 fn t005_malformed_disconnect() {
     let v = hex("0000001F660000000100000B7374617475732D636F64650300076D6573736167650307");

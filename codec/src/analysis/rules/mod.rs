@@ -1,5 +1,5 @@
 //! The validation rules: every finding the inspector reports carries one of these stable codes
-//! (spop-inspector's RULES.md). Each rule is a small documented unit, a [`Rule`] constant next
+//! (catalogue: docs/rules.md). Each rule is a small documented unit, a [`Rule`] constant next
 //! to the code that fires it, in one module per family. [`CATALOGUE`] lists them all: the CLI
 //! and the UI show it, so there is no second, hand-kept list.
 
