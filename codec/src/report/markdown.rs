@@ -60,7 +60,25 @@ pub fn rules() -> String {
     out
 }
 
+/// The opening of the catalogue page: it is also the repository's `docs/rules.md`.
+const RULES_HEADER: &str = "# SPOP validation rules
+
+This catalogue is generated from the rules in the code (`codec/src/analysis/rules/`) by \
+`spop-inspect rules --format markdown`; do not edit it by hand. In spop-inspector's repository \
+it is `docs/rules.md`: after adding or changing a rule, regenerate it with \
+`cargo run -p spop-inspect -- rules --format markdown > docs/rules.md` (the test \
+`cli/tests/docs.rs` fails while the committed file differs from this output).
+
+Every finding the inspector reports carries one of these stable codes: a code never changes \
+meaning once released, new rules get new codes. Severity **error** is a protocol violation \
+(HAProxy rejects it, or it breaks the connection), **warning** is legal but suspicious or a \
+known cause of trouble, **info** is worth knowing when reading the timeline. Where HAProxy \
+≤3.0 and 3.1+ react differently, the explanation says both; the protocol behind the rules is \
+described in `docs/protocol.md`.
+";
+
 fn write_rules(out: &mut String) -> fmt::Result {
+    writeln!(out, "{RULES_HEADER}")?;
     writeln!(
         out,
         "| code | name | severity | fires when |\n|---|---|---|---|"
@@ -75,6 +93,7 @@ fn write_rules(out: &mut String) -> fmt::Result {
             text(r.title)
         )?;
     }
+    writeln!(out, "\n## What each rule means")?;
     for r in CATALOGUE {
         writeln!(out, "\n### `{}` {}\n\n{}", r.code, r.name, r.explanation)?;
     }
