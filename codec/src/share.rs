@@ -19,12 +19,17 @@ use core::str::FromStr;
 use base64::Engine as _;
 
 use crate::capture::attempt::Attempt;
+use crate::capture::load::{StreamBytes, TextIssue};
 use crate::capture::spop::{Detection, SpopConnection};
 use crate::capture::tcp::{
     Gap, PacketRef, SegmentRecord, Stream, StreamStart, TcpEvent, TcpEventKind,
 };
+use crate::capture::text::{TextWarning, TextWarningKind};
+use crate::capture::LinkType;
 use crate::capture::{Capture, Container, InputKind};
 use crate::wire::varint;
+use crate::wire::Direction;
+use crate::Span;
 
 /// First bytes of every bundle.
 pub const MAGIC: &[u8; 5] = b"SPOPB";
@@ -143,6 +148,9 @@ pub struct Bundle {
     pub attempts: Vec<Attempt>,
     /// The original capture's first packet (time zero).
     pub first_packet: Option<PacketRef>,
+    /// What the text parser found damaged or guessed, for pasted input (SPOP-C007 and the
+    /// notes rest on it).
+    pub text_warnings: Vec<TextIssue>,
     /// A surface's state, e.g. `("selected", "12")`, `("note:12", "ACKs start here")`.
     pub state: Vec<(String, String)>,
 }
@@ -157,6 +165,7 @@ impl Bundle {
             connections: c.connections.clone(),
             attempts: c.attempts.clone(),
             first_packet: c.first_packet,
+            text_warnings: c.text_warnings.clone(),
             state: Vec::new(),
         }
     }
@@ -171,6 +180,7 @@ impl Bundle {
             connections: pick(&c.connections, keep),
             attempts: attempts_to(&c.connections, &c.attempts, keep),
             first_packet: c.first_packet,
+            text_warnings: warnings_of(&c.text_warnings, keep),
             state: Vec::new(),
         }
     }
@@ -185,6 +195,7 @@ impl Bundle {
             connections: pick(&self.connections, keep),
             attempts: attempts_to(&self.connections, &self.attempts, keep),
             first_packet: self.first_packet,
+            text_warnings: warnings_of(&self.text_warnings, keep),
             state: Vec::new(),
         }
     }
@@ -214,7 +225,7 @@ impl Bundle {
             note_count: 0,
             file_error: None,
             shared: self.state.clone(),
-            text_warnings: Vec::new(),
+            text_warnings: self.text_warnings.clone(),
         }
     }
 
@@ -269,6 +280,10 @@ impl Bundle {
             }
         }
         body.opt_packet(self.first_packet, base);
+        body.u(self.text_warnings.len() as u64);
+        for t in &self.text_warnings {
+            body.text_warning(t);
+        }
         body.u(self.state.len() as u64);
         for (k, v) in &self.state {
             body.text(k);
@@ -357,6 +372,25 @@ fn attempts_to(all: &[SpopConnection], attempts: &[Attempt], keep: &[usize]) -> 
         .collect()
 }
 
+/// The text warnings about connections `keep` (or about none), renumbered as `keep` is.
+fn warnings_of(all: &[TextIssue], keep: &[usize]) -> Vec<TextIssue> {
+    all.iter()
+        .filter_map(|t| {
+            let mut t = t.clone();
+            let had = t.locations.len();
+            t.locations.retain_mut(|l| {
+                keep.iter()
+                    .position(|&k| k == l.connection)
+                    .is_some_and(|n| {
+                        l.connection = n;
+                        true
+                    })
+            });
+            (had == 0 || !t.locations.is_empty()).then_some(t)
+        })
+        .collect()
+}
+
 /// Every packet a connection refers to (for the time base: the earliest of them all).
 fn packets_of(
     streams: &[Stream; 2],
@@ -417,6 +451,45 @@ impl Writer {
                 self.packet(p, base);
             }
             None => self.u(0),
+        }
+    }
+
+    fn text_warning(&mut self, t: &TextIssue) {
+        self.u(t.warning.line as u64);
+        match t.warning.kind {
+            TextWarningKind::IgnoredLine => self.u(0),
+            TextWarningKind::OffsetGap { expected, found } => {
+                self.u(1);
+                self.u(expected);
+                self.u(found);
+            }
+            TextWarningKind::AsciiMismatch => self.u(2),
+            TextWarningKind::RepeatWithoutEnd => self.u(3),
+            TextWarningKind::RepeatPartialLine => self.u(4),
+            TextWarningKind::LinkTypeGuessed { link_type } => {
+                self.u(5);
+                self.u(u64::from(link_type.0));
+            }
+            TextWarningKind::TimeOfDayOnly => self.u(6),
+            TextWarningKind::RelativeTimestamps => self.u(7),
+            TextWarningKind::NoTimestamps => self.u(8),
+            TextWarningKind::MissingPacketHeader => self.u(9),
+            TextWarningKind::UnknownFrameType { frame_type } => {
+                self.u(10);
+                self.u(u64::from(frame_type));
+            }
+            TextWarningKind::Truncated => self.u(11),
+            TextWarningKind::Suppressed { count } => {
+                self.u(12);
+                self.u(count as u64);
+            }
+        }
+        self.u(t.locations.len() as u64);
+        for l in &t.locations {
+            self.u(l.connection as u64);
+            self.u(u64::from(l.direction == Direction::AgentToHaproxy));
+            self.u(l.span.start as u64);
+            self.u(l.span.end as u64);
         }
     }
 
@@ -544,6 +617,70 @@ impl Reader<'_> {
         }
     }
 
+    /// A text warning whose locations must lie in `connections`' streams.
+    fn text_warning(&mut self, connections: &[SpopConnection]) -> Result<TextIssue, ShareError> {
+        let line = self.small("text warning line")?;
+        let kind = match self.u("text warning")? {
+            0 => TextWarningKind::IgnoredLine,
+            1 => TextWarningKind::OffsetGap {
+                expected: self.u("offset")?,
+                found: self.u("offset")?,
+            },
+            2 => TextWarningKind::AsciiMismatch,
+            3 => TextWarningKind::RepeatWithoutEnd,
+            4 => TextWarningKind::RepeatPartialLine,
+            5 => TextWarningKind::LinkTypeGuessed {
+                link_type: LinkType(
+                    u32::try_from(self.u("link type")?).map_err(|_| self.err("link type"))?,
+                ),
+            },
+            6 => TextWarningKind::TimeOfDayOnly,
+            7 => TextWarningKind::RelativeTimestamps,
+            8 => TextWarningKind::NoTimestamps,
+            9 => TextWarningKind::MissingPacketHeader,
+            10 => TextWarningKind::UnknownFrameType {
+                frame_type: u8::try_from(self.u("frame type")?)
+                    .map_err(|_| self.err("frame type"))?,
+            },
+            11 => TextWarningKind::Truncated,
+            12 => TextWarningKind::Suppressed {
+                count: self.small("count")?,
+            },
+            _ => return Err(self.err("text warning")),
+        };
+        let n = self.count("location count")?;
+        let mut locations = Vec::with_capacity(n);
+        for _ in 0..n {
+            let connection = self.small("location connection")?;
+            let direction = match self.u("location direction")? {
+                0 => Direction::HaproxyToAgent,
+                1 => Direction::AgentToHaproxy,
+                _ => return Err(self.err("location direction")),
+            };
+            let (start, end) = (self.small("location")?, self.small("location")?);
+            let len = connections
+                .get(connection)
+                .map(|c| c.stream(direction).data.len())
+                .ok_or_else(|| self.err("location connection"))?;
+            if start > end || end > len {
+                return Err(self.err("location"));
+            }
+            locations.push(StreamBytes {
+                connection,
+                direction,
+                span: Span::new(start, end),
+            });
+        }
+        Ok(TextIssue {
+            warning: TextWarning {
+                line,
+                kind,
+                bytes: None,
+            },
+            locations,
+        })
+    }
+
     fn stream(&mut self, base: u64) -> Result<Stream, ShareError> {
         let data = self.blob("stream bytes")?.to_vec();
         let n = self.count("segment count")?;
@@ -668,6 +805,7 @@ impl Reader<'_> {
         }
         let mut attempts = Vec::new();
         let mut first_packet = None;
+        let mut text_warnings = Vec::new();
         if self.version >= 2 {
             let n = self.count("attempt count")?;
             attempts.reserve(n);
@@ -688,6 +826,11 @@ impl Reader<'_> {
                 });
             }
             first_packet = self.opt_packet(base)?;
+            let n = self.count("text warning count")?;
+            text_warnings.reserve(n);
+            for _ in 0..n {
+                text_warnings.push(self.text_warning(&connections)?);
+            }
         }
         let n = self.count("state count")?;
         let mut state = Vec::with_capacity(n);
@@ -706,6 +849,7 @@ impl Reader<'_> {
             connections,
             attempts,
             first_packet,
+            text_warnings,
             state,
         })
     }
@@ -832,8 +976,53 @@ mod tests {
                 number: 1,
                 timestamp: 1_699_999_999_000_000_000,
             }),
+            text_warnings: vec![TextIssue {
+                warning: TextWarning {
+                    line: 3,
+                    kind: TextWarningKind::OffsetGap {
+                        expected: 0x20,
+                        found: 0x30,
+                    },
+                    bytes: None,
+                },
+                locations: vec![StreamBytes {
+                    connection: 0,
+                    direction: Direction::AgentToHaproxy,
+                    span: Span::new(2, 5),
+                }],
+            }],
             state: vec![("note:1".into(), "the ACK".into())],
         }
+    }
+
+    /// A pasted dump with two lines swapped, shared: the link still says the dump was
+    /// damaged (SPOP-C007 and the note), and where.
+    #[test]
+    fn a_shared_paste_keeps_its_damage() {
+        use crate::analysis::{analyze, AnalysisOptions};
+        let text = include_bytes!("../../fuzz/seeds/text-xxd-swapped-lines.txt");
+        let capture = crate::capture::load(text, &Default::default()).unwrap();
+        assert!(!capture.text_warnings.is_empty());
+        let shared = Bundle::from_bytes(&Bundle::from_capture(&capture).to_bytes())
+            .unwrap()
+            .to_capture();
+        assert_eq!(shared.text_warnings, {
+            let mut w = capture.text_warnings.clone();
+            w.iter_mut().for_each(|t| t.warning.bytes = None);
+            w
+        });
+        let c007 = |c| {
+            analyze(c, &AnalysisOptions::default())
+                .findings
+                .iter()
+                .filter(|f| f.code() == "SPOP-C007")
+                .map(|f| (f.message.clone(), f.locations.clone()))
+                .collect::<Vec<_>>()
+        };
+        let (before, after) = (c007(capture.clone()), c007(shared.clone()));
+        assert!(!before.is_empty());
+        assert_eq!(before, after);
+        assert_eq!(capture.notes(), shared.notes());
     }
 
     #[test]
