@@ -137,7 +137,7 @@ process.stdout.write(JSON.stringify(wasm_bindgen.inspect(readFileSync(process.ar
 
 test("the package README's Node example runs in the project and prints the CLI's findings", () => {
   const readme = readFileSync(join(PKG, "README.md"), "utf8");
-  const section = readme.split(/^## /m).find((s) => s.startsWith("In Node\n"));
+  const section = readme.split(/^## /m).find((s) => s.startsWith("In Node"));
   const code = /```js\n([\s\S]*?)```/.exec(section)?.[1];
   assert.ok(code, "README: a js example under 'In Node'");
   const fixture = join(FIXTURES, "haproxy26-interleaved-disconnect.pcap");
