@@ -1,6 +1,8 @@
 //! `spop-inspect`: decode and validate SPOP traffic in a terminal or a CI pipeline.
 
 mod json;
+mod manual;
+mod progress;
 mod read;
 mod text;
 
@@ -15,6 +17,7 @@ use spop_codec::escape::Escaped;
 use spop_codec::report::markdown::{self, size, MarkdownOptions};
 use spop_codec::report::Report;
 use spop_codec::share::{self, Bundle};
+use spop_codec::Progress;
 
 /// Decode and validate SPOP (HAProxy Stream Processing Offload Protocol) traffic.
 ///
@@ -41,6 +44,16 @@ enum Command {
         #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
         format: RulesFormat,
     },
+    /// Print a completion script for SHELL, e.g.
+    /// `spop-inspect completions bash > ~/.local/share/bash-completion/completions/spop-inspect`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g.
+    /// `spop-inspect man > ~/.local/share/man/man1/spop-inspect.1`.
+    Man,
 }
 
 /// `rules --format`: the catalogue's formats, described for the catalogue (the report's
@@ -172,7 +185,11 @@ const LONG_LINK: usize = 32 << 10;
 /// chunks read on a thread of their own ([`read::read`]): a pcap or pcapng file is never held
 /// whole, only what TCP reassembly keeps. The loader scans connections as they close
 /// ([`Loader::scan_ahead`]): the capture is read to be analysed.
-fn load_input(path: &PathBuf, options: LoadOptions) -> io::Result<Loader> {
+fn load_input(
+    path: &PathBuf,
+    options: LoadOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> io::Result<Loader> {
     let (reader, total): (Box<dyn Read + Send>, Option<u64>) = if path.as_os_str() == "-" {
         (Box::new(io::stdin()), None)
     } else {
@@ -184,7 +201,7 @@ fn load_input(path: &PathBuf, options: LoadOptions) -> io::Result<Loader> {
     if let Some(total) = total.and_then(|t| usize::try_from(t).ok()) {
         loader = loader.with_total(total);
     }
-    read::read(reader, loader, &mut |_| {})
+    read::read(reader, loader, progress)
 }
 
 fn inspect(args: &InspectArgs) -> Result<(Analysis, String), String> {
@@ -201,12 +218,15 @@ fn inspect(args: &InspectArgs) -> Result<(Analysis, String), String> {
         ));
     }
     let at = |e: &dyn std::fmt::Display| format!("{name}: {e}");
+    // On standard error when it is a terminal, cleared when this returns, before any output.
+    let mut bar = progress::Bar::new(!stdin);
     let loader = load_input(
         &args.input,
         LoadOptions {
             ports: args.ports.clone(),
             threads: usize::from(args.threads),
         },
+        &mut |p| bar.update(p),
     )
     .map_err(|e| at(&e))?;
     let options = AnalysisOptions {
@@ -214,7 +234,7 @@ fn inspect(args: &InspectArgs) -> Result<(Analysis, String), String> {
         threads: usize::from(args.threads),
         ..AnalysisOptions::default()
     };
-    let analysis = analyze_loaded(loader, &options, &mut |_| {}).map_err(|e| at(&e))?;
+    let analysis = analyze_loaded(loader, &options, &mut |p| bar.update(p)).map_err(|e| at(&e))?;
     // Nothing to inspect: say why (an unsupported link type, other traffic), as unreadable.
     if let Some(why) = analysis.capture.no_spop() {
         return Err(at(&why));
@@ -232,6 +252,14 @@ fn written(result: io::Result<()>, code: ExitCode) -> Result<ExitCode, String> {
 }
 
 fn run(cli: &Cli, out: &mut dyn Write) -> Result<ExitCode, String> {
+    if let Some(Command::Completions { shell }) = &cli.command {
+        manual::completions(*shell, <Cli as clap::CommandFactory>::command(), out);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(Command::Man) = &cli.command {
+        let command = <Cli as clap::CommandFactory>::command();
+        return written(manual::man(command, EXAMPLES, out), ExitCode::SUCCESS);
+    }
     if let Some(Command::Rules { format }) = &cli.command {
         let result = match format {
             RulesFormat::Json => serde_json::to_writer_pretty(&mut *out, CATALOGUE)
