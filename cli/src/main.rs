@@ -18,6 +18,7 @@ use spop_codec::report::markdown::{self, size, MarkdownOptions};
 use spop_codec::report::Report;
 use spop_codec::share::{self, Bundle};
 use spop_codec::Progress;
+use spop_codec::time::{HaproxyTime, TimeError};
 
 /// Decode and validate SPOP (HAProxy Stream Processing Offload Protocol) traffic.
 ///
@@ -90,9 +91,12 @@ struct InspectArgs {
     /// Colour the text output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
-    /// Report ACKs slower than this many milliseconds (SPOP-X008).
-    #[arg(long, value_name = "MS", value_parser = milliseconds)]
-    slow_ack: Option<f64>,
+    /// Your SPOE engine's `timeout processing`: report ACKs that came later than this after
+    /// their NOTIFY (SPOP-X008 slow-ack). Written as HAProxy writes it: 500ms, 2s, 1m; a bare
+    /// number is milliseconds. `--slow-ack MS` (milliseconds, e.g. 50 or 2.5) is the same
+    /// option under its older name.
+    #[arg(long, value_name = "TIME", visible_alias = "slow-ack", value_parser = haproxy_time)]
+    timeout_processing: Option<HaproxyTime>,
     /// Threads for reassembling and analysing a large capture (0: one per core; at most 64). The
     /// report is the same for any number.
     #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=64))]
@@ -154,7 +158,9 @@ const EXAMPLES: &str = "Examples:
   spop-inspect --format json capture.pcap | jq '.findings[] | .code'
   spop-inspect --fail-on warning capture.pcap     in CI: exit 1 on warnings too
   spop-inspect --connection 3 --limit 0 cap.pcap  one connection, every frame
-  spop-inspect --slow-ack 50 capture.pcap         flag ACKs slower than 50 ms
+  spop-inspect --timeout-processing 500ms cap.pcap
+                                                  flag ACKs later than HAProxy's timeout processing
+  spop-inspect --slow-ack 50 capture.pcap         the same, in milliseconds: ACKs slower than 50 ms
   spop-inspect --link https://example.org/spop/ cap.pcap
                                                   a link that opens the capture in the browser
   spop-inspect --link URL --connection 2 cap.pcap a link to one connection (shorter)
@@ -168,14 +174,9 @@ const EXAMPLES: &str = "Examples:
 Exit status: 0 clean, 1 findings at the --fail-on level, 2 unreadable input or no SPOP in it
 (or an unwritable --bundle file).";
 
-/// `--slow-ack`: a finite number of milliseconds, 0 or more.
-fn milliseconds(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(ms) if ms.is_finite() && ms >= 0.0 => Ok(ms),
-        _ => Err(String::from(
-            "expected milliseconds, a number 0 or more (e.g. 50 or 2.5)",
-        )),
-    }
+/// `--timeout-processing` (`--slow-ack`): a time as HAProxy writes it, the engine's reading.
+fn haproxy_time(s: &str) -> Result<HaproxyTime, String> {
+    s.parse().map_err(|e: TimeError| e.to_string())
 }
 
 /// Links longer than this are cut by chat tools and some browsers.
@@ -230,7 +231,7 @@ fn inspect(args: &InspectArgs) -> Result<(Analysis, String), String> {
     )
     .map_err(|e| at(&e))?;
     let options = AnalysisOptions {
-        slow_ack: AnalysisOptions::slow_ack_ms(args.slow_ack),
+        slow_ack: args.timeout_processing.map(HaproxyTime::as_nanos),
         threads: usize::from(args.threads),
         ..AnalysisOptions::default()
     };
@@ -292,9 +293,17 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<ExitCode, String> {
         }
     }
     // What --link and --bundle share: the capture's SPOP part, or the one connection asked for.
-    let bundle = (args.link.is_some() || args.bundle.is_some()).then(|| match args.connection {
-        Some(n) => Bundle::from_capture_connections(&analysis.capture, &[n - 1]),
-        None => Bundle::from_capture(&analysis.capture),
+    // With the threshold it was analysed with, which the web inspector applies.
+    let bundle = (args.link.is_some() || args.bundle.is_some()).then(|| {
+        let mut b = match args.connection {
+            Some(n) => Bundle::from_capture_connections(&analysis.capture, &[n - 1]),
+            None => Bundle::from_capture(&analysis.capture),
+        };
+        if let Some(t) = args.timeout_processing {
+            b.state
+                .push((share::TIMEOUT_PROCESSING_KEY.into(), t.to_string()));
+        }
+        b
     });
     if let (Some(path), Some(b)) = (&args.bundle, &bundle) {
         let bytes = b.to_bytes();

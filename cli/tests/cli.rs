@@ -226,6 +226,62 @@ fn slow_ack_threshold() {
     assert!(!stdout(&run(&[&f], b"")).contains("SPOP-X008"));
 }
 
+/// `--timeout-processing` reads HAProxy's time syntax (a bare number is milliseconds), and
+/// `--slow-ack` is the same option: the same threshold gives the same report; the Markdown
+/// report says which timeout it used.
+#[test]
+fn timeout_processing_in_haproxy_time_syntax() {
+    let f = fixture("haproxy34-clean.pcap");
+    let json = |args: &[&str]| {
+        stdout(&run(
+            &[&[f.as_str(), "--format", "json"][..], args].concat(),
+            b"",
+        ))
+    };
+    let slow = json(&["--slow-ack", "0.3"]);
+    assert!(slow.contains("\"SPOP-X008\""));
+    for same in [
+        &["--timeout-processing", "300us"][..],
+        &["--timeout-processing=0.3"],
+        &["--timeout-processing", "0.3ms"],
+        &["--slow-ack", "300us"],
+    ] {
+        assert_eq!(json(same), slow, "{same:?}");
+    }
+    assert!(!json(&["--timeout-processing", "1s"]).contains("SPOP-X008"));
+    let md = stdout(&run(
+        &[&f, "--format", "markdown", "--timeout-processing", "2s"],
+        b"",
+    ));
+    assert!(md.contains("- **timeout processing:** 2s ("), "{md}");
+    let out = run(&[&f, "--timeout-processing", "5 sec"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown unit \"sec\"; write a time as HAProxy does: 500ms, 2s, 1m"),
+        "{err}"
+    );
+    let help = stdout(&run(&["--help"], b""));
+    assert!(
+        help.contains("--timeout-processing <TIME>") && help.contains("--slow-ack"),
+        "{help}"
+    );
+    // A link carries it, as the web inspector's do.
+    let link = stdout(&run(
+        &[
+            &f,
+            "--link",
+            "https://x.example/",
+            "--timeout-processing",
+            "0.3",
+        ],
+        b"",
+    ));
+    let text = spop_codec::share::fragment_bundle(link.trim().split_once('#').unwrap().1).unwrap();
+    let bundle = spop_codec::share::Bundle::from_text(text).unwrap();
+    assert_eq!(bundle.get("timeout.processing"), Some("300us"));
+}
+
 #[test]
 fn threads_do_not_change_the_report() {
     let f = fixture("haproxy26-interleaved-disconnect.pcap");

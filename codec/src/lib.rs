@@ -42,6 +42,7 @@ pub mod report;
 pub mod share;
 mod span;
 pub mod synth;
+pub mod time;
 pub mod wire;
 
 pub use progress::Progress;

@@ -133,6 +133,11 @@ impl fmt::Display for ShareError {
     }
 }
 
+/// The state key every surface writes the SPOP-X008 threshold under: HAProxy's
+/// `timeout processing` as [`HaproxyTime`](crate::time::HaproxyTime) writes it (`500ms`).
+/// A surface opening the bundle analyses it with that threshold unless told otherwise.
+pub const TIMEOUT_PROCESSING_KEY: &str = "timeout.processing";
+
 /// A capture's SPOP conversations plus a surface's state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bundle {

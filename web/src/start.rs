@@ -131,6 +131,13 @@ pub fn Start() -> impl IntoView {
                         {(!ui.source.get().is_empty()).then(|| format!("{}: ", ui.source.get()))}
                         {e}
                     </p>
+                    // The decoder failed on it (not an input it cannot read): once more.
+                    {ui.retry_load.get().then(|| view! {
+                        <div class="actions">
+                            <button id="retry" class="primary" on:click=move |_| ui.reload_input()>"Retry"</button>
+                            <span class="muted">"or inspect something else"</span>
+                        </div>
+                    })}
                 })}
                 <div class="actions">
                     <label class="button primary">
@@ -151,6 +158,7 @@ pub fn Start() -> impl IntoView {
                     <button on:click=move |_| decode_text()>"Inspect the text"</button>
                     <span class="muted">"or drop a file anywhere"</span>
                 </div>
+                <crate::settings::TimeoutProcessing id="timeout-processing" />
             </section>
             <section class="examples" aria-label="Examples">
                 <h2>"Examples"</h2>

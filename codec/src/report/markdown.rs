@@ -126,6 +126,13 @@ fn write_report(out: &mut String, a: &Analysis, o: &MarkdownOptions<'_>) -> fmt:
         a.connections.len(),
         a.frames.len()
     )?;
+    if let Some(limit) = a.options.slow_ack {
+        writeln!(
+            out,
+            "- **timeout processing:** {} (ACKs later than this after their NOTIFY are `SPOP-X008` findings)",
+            crate::time::HaproxyTime::from_nanos(limit)
+        )?;
+    }
     writeln!(out, "- **Findings:** {}\n", counts_line(e, w, i))?;
     write_verdict(out, a)?;
     write_connections(out, a)?;
@@ -737,6 +744,34 @@ mod tests {
         assert!(md.contains("0000  00 00 00 "), "{md}");
         assert!(md.contains(" 01 00 00 00  01 "), "{md}");
         assert!(md.contains("  |...{........supp|\n"), "{md}");
+    }
+
+    /// The slow-ACK threshold is named as HAProxy's setting, written as HAProxy writes it.
+    #[test]
+    fn the_timeout_processing_in_use_is_stated() {
+        let plain = markdown(
+            &analysis(),
+            &MarkdownOptions {
+                name: "t",
+                annotations: &[],
+                link: None,
+            },
+        );
+        assert!(!plain.contains("timeout processing"), "{plain}");
+        let mut a = analysis();
+        a.options.slow_ack = Some(1_500_000_000);
+        let md = markdown(
+            &a,
+            &MarkdownOptions {
+                name: "t",
+                annotations: &[],
+                link: None,
+            },
+        );
+        assert!(
+            md.contains("- **timeout processing:** 1500ms (ACKs later than this after their NOTIFY are `SPOP-X008` findings)\n- **Findings:** "),
+            "{md}"
+        );
     }
 
     #[test]

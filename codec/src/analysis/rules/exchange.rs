@@ -99,9 +99,11 @@ pub const X008: Rule = Rule {
     code: "SPOP-X008",
     name: "slow-ack",
     severity: Severity::Info,
-    title: "ACK latency above the threshold you set",
-    explanation: "The time from NOTIFY to ACK in the capture exceeded the threshold given with --slow-ack. HAProxy's \
-`timeout processing` is not visible on the wire; set the threshold near it to see which requests risk timing out.",
+    title: "ACK latency above the timeout processing you set",
+    explanation: "The time from NOTIFY to ACK in the capture exceeded the threshold you set: your SPOE engine's \
+`timeout processing` (the CLI's --timeout-processing, alias --slow-ack; the web inspector's setting). HAProxy's \
+`timeout processing` is not visible on the wire; set it to your configuration's value (or a little below) to see \
+which requests risk timing out.",
 };
 
 /// SPOP-X009.
