@@ -17,8 +17,8 @@ use spop_codec::escape::Escaped;
 use spop_codec::report::markdown::{self, size, MarkdownOptions};
 use spop_codec::report::Report;
 use spop_codec::share::{self, Bundle};
-use spop_codec::Progress;
 use spop_codec::time::{HaproxyTime, TimeError};
+use spop_codec::Progress;
 
 /// Decode and validate SPOP (HAProxy Stream Processing Offload Protocol) traffic.
 ///
@@ -235,7 +235,23 @@ fn inspect(args: &InspectArgs) -> Result<(Analysis, String), String> {
         threads: usize::from(args.threads),
         ..AnalysisOptions::default()
     };
-    let analysis = analyze_loaded(loader, &options, &mut |p| bar.update(p)).map_err(|e| at(&e))?;
+    let mut analysis =
+        analyze_loaded(loader, &options, &mut |p| bar.update(p)).map_err(|e| at(&e))?;
+    // A share bundle says which `timeout processing` its author judged with: unless told
+    // otherwise, judge as they did (what the link shows in the page).
+    let shared = analysis
+        .capture
+        .shared
+        .iter()
+        .find(|(k, _)| k == share::TIMEOUT_PROCESSING_KEY)
+        .and_then(|(_, v)| v.parse::<HaproxyTime>().ok());
+    if let (None, Some(t)) = (args.timeout_processing, shared) {
+        let options = AnalysisOptions {
+            slow_ack: Some(t.as_nanos()),
+            ..options
+        };
+        analysis = analyze(analysis.capture, &options);
+    }
     // Nothing to inspect: say why (an unsupported link type, other traffic), as unreadable.
     if let Some(why) = analysis.capture.no_spop() {
         return Err(at(&why));

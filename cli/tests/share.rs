@@ -387,3 +387,32 @@ fn notes_render_as_the_text_typed() {
     assert_eq!(rendered.replace('\u{2060}', ""), typed.join("\n"));
     assert!(md.contains("[open in spop-inspector](https://h.example/a%20%28b%29/#spop=x)"));
 }
+
+/// A bundle made with `--timeout-processing` is judged with it when read back (unless the
+/// reader gives another), as the link opens in the page.
+#[test]
+fn a_bundle_keeps_its_timeout_processing() {
+    let f = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/incidents/spoe-forge-slow.pcap");
+    let f = f.to_str().unwrap();
+    let path = temp("timeout.spop");
+    let path = path.to_str().unwrap();
+    run(&["--timeout-processing", "500ms", "--bundle", path, f]);
+    let x008 = |args: &[&str]| {
+        let v: serde_json::Value =
+            serde_json::from_slice(&run(&[&["--format", "json"], args].concat()).stdout).unwrap();
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "SPOP-X008")
+            .count()
+    };
+    assert_eq!(x008(&[f]), 0, "no timeout given: no slow ACK");
+    assert_eq!(x008(&[path]), 6, "the bundle's 500ms");
+    assert_eq!(
+        x008(&["--timeout-processing", "5s", path]),
+        0,
+        "the reader's"
+    );
+}
