@@ -5,7 +5,7 @@
 //!
 //! One difference, in strings only: besides what serde_json and `JSON.stringify` escape (C0
 //! controls, `"`, `\`), DEL, the C1 controls (U+0080–U+009F) and the Unicode bidirectional
-//! formatting characters are written as `\uXXXX` too ([`spop_codec::escape::needs_escape`]).
+//! formatting characters are written as `\uXXXX` too ([`spop_codec::display::needs_escape`]).
 //! Strings in the report carry what a capture sent, as data; written raw, such a character
 //! reaches the terminal of whoever reads the JSON (`cat`, `less`, a CI log) and acts there.
 //! The escaped JSON parses to the same values, so the two outputs differ in bytes only for
@@ -15,7 +15,7 @@ use std::io;
 
 use serde::Serialize;
 use serde_json::ser::{Formatter, Serializer};
-use spop_codec::escape::needs_escape;
+use spop_codec::display::needs_escape;
 
 /// serde_json's compact output, but with JavaScript's number text (and terminal-safe strings).
 struct JsNumbers;
@@ -147,7 +147,7 @@ mod tests {
         write(&mut out, &value).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(
-            !text.chars().any(spop_codec::escape::needs_escape),
+            !text.chars().any(spop_codec::display::needs_escape),
             "{text:?}"
         );
         assert!(

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use spop_codec::analysis::{Analysis, ConnectionSummary, Finding, FrameEntry, Severity, CATALOGUE};
 use spop_codec::capture::Timestamp;
-use spop_codec::report::Fixed;
+use spop_codec::display::Fixed;
 use spop_codec::wire::Direction;
 
 use spop_codec::report::markdown::counts_line;

@@ -34,7 +34,7 @@ extern crate std;
 
 pub mod analysis;
 pub mod capture;
-pub mod escape;
+pub mod display;
 pub mod fields;
 mod parallel;
 pub mod progress;

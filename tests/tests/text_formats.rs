@@ -960,7 +960,7 @@ fn a_follow_dump_with_a_line_left_out_is_reported() {
 fn fuzz_seeds_load_and_report_cleanly() {
     use spop_codec::analysis::{analyze, AnalysisOptions};
     use spop_codec::capture::{load, LoadOptions};
-    use spop_codec::escape::needs_escape;
+    use spop_codec::display::needs_escape;
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds");
     let mut seen = 0;
     for entry in std::fs::read_dir(dir).unwrap() {

@@ -26,7 +26,7 @@ mod timeline;
 mod toolbar;
 
 use leptos::prelude::*;
-use spop_codec::report::Fixed;
+use spop_codec::display::Fixed;
 
 pub use backend::Backend;
 pub use list::{first_row, scroll_top_for, MAX_SCROLL_HEIGHT, ROW_HEIGHT};

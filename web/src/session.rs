@@ -12,8 +12,9 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 use spop_codec::analysis::{analyze_timeline, Analysis, AnalysisOptions, Finding, Severity};
 use spop_codec::capture::{load_with_progress, Capture, LoadError, LoadOptions};
+use spop_codec::display::Fixed;
 use spop_codec::fields::{fields, Field};
-use spop_codec::report::{seconds, Fixed};
+use spop_codec::report::seconds;
 use spop_codec::share::TIMEOUT_PROCESSING_KEY;
 use spop_codec::time::HaproxyTime;
 use spop_codec::wire::Direction;
@@ -1362,7 +1363,7 @@ mod tests {
             .collect();
         assert!(with_findings.iter().any(|r| r.t > 0));
         for r in with_findings {
-            let shown = format!("{}", spop_codec::report::Fixed::ratio(r.t, 9, 6));
+            let shown = format!("{}", spop_codec::display::Fixed::ratio(r.t, 9, 6));
             assert!(md.contains(&shown), "{shown} in\n{md}");
         }
     }

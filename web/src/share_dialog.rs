@@ -4,7 +4,7 @@
 
 use base64::Engine as _;
 use leptos::prelude::*;
-use spop_codec::report::Fixed;
+use spop_codec::display::Fixed;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::session::{Request, Response, Scope, ShareLink};

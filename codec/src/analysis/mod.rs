@@ -1036,8 +1036,8 @@ impl Analysis {
 
 /// The text of a STRING value for messages and summaries: lossy UTF-8 with control and
 /// bidirectional-formatting characters escaped (see [`crate::escape`]).
-pub(crate) use crate::escape::lossy as text;
-pub(crate) use crate::escape::needs_escape;
+pub(crate) use crate::display::lossy as text;
+pub(crate) use crate::display::needs_escape;
 
 #[cfg(test)]
 mod tests {

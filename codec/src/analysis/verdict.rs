@@ -9,7 +9,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::{Analysis, EndReason, Severity};
-use crate::report::Fixed;
+use crate::display::Fixed;
 use crate::wire::Direction;
 
 /// One sentence of the verdict.

@@ -12,8 +12,8 @@ use alloc::vec::Vec;
 use core::fmt::{self, Write};
 
 use crate::analysis::{Analysis, Finding, Rule, Severity, CATALOGUE};
+use crate::display::Fixed;
 use crate::fields::{fields, Field};
-use crate::report::Fixed;
 use crate::wire::Direction;
 
 /// A person's note on a frame, or a mark, for reports.
@@ -158,7 +158,7 @@ fn write_statistics(out: &mut String, a: &Analysis) -> fmt::Result {
     let Some(all) = stats.latency else {
         return Ok(());
     };
-    let ms = |ns: u64| crate::report::Fixed::ratio(ns, 6, 3);
+    let ms = |ns: u64| crate::display::Fixed::ratio(ns, 6, 3);
     writeln!(out, "### NOTIFY → ACK latency (ms)\n")?;
     writeln!(out, "| message | count | p50 | p90 | p99 | max |")?;
     writeln!(out, "|---|---|---|---|---|---|")?;

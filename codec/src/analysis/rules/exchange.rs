@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use super::{Cx, Rule, Severity};
 use crate::analysis::{text, ConnectionSummary, FrameEntry, Generation};
 use crate::capture::tcp::StreamStart;
-use crate::report::Fixed;
+use crate::display::Fixed;
 use crate::wire::{
     varint, ActionBody, ActionType, Direction, ErrorKind, Field, Frame, FrameType, Payload, Scope,
 };

@@ -12,7 +12,7 @@ use super::{Cx, Rule, Severity};
 use crate::analysis::{ConnectionSummary, EndReason, FrameEntry, Generation};
 use crate::capture::tcp::{PacketRef, TcpEventKind};
 use crate::capture::AttemptOutcome;
-use crate::report::Fixed;
+use crate::display::Fixed;
 use crate::wire::{Direction, FrameType};
 
 /// SPOP-N001.

@@ -82,7 +82,7 @@ use core::fmt;
 use core::net::SocketAddr;
 
 use super::{LinkType, Packet, Timestamp};
-use crate::escape::Escaped;
+use crate::display::Escaped;
 
 pub use detect::{detect, looks_like_text};
 
@@ -500,7 +500,7 @@ impl fmt::Display for TextWarning {
 }
 
 /// Why a text could not be parsed, and where. Its message ([`fmt::Display`]) quotes the text
-/// [`escape`](crate::escape::escape)d: an excerpt of a paste may hold terminal controls.
+/// [`escape`](crate::display::escape)d: an excerpt of a paste may hold terminal controls.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct TextError {

@@ -1034,7 +1034,7 @@ fn errors_quote_the_text_escaped() {
         let e = parse(text).unwrap_err();
         let message = e.to_string();
         assert!(
-            !message.chars().any(crate::escape::needs_escape),
+            !message.chars().any(crate::display::needs_escape),
             "{text:?}: {message:?}"
         );
         assert!(message.contains("\\u{"), "{text:?}: {message}");
