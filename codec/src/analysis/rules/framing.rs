@@ -31,8 +31,9 @@ pub const F002: Rule = Rule {
     explanation: "After the handshake both sides must keep frames within the max-frame-size the agent answered (before it, \
 within what HAProxy announced). HAProxy ≤3.0 compares the whole LENGTH and answers status 3 \"frame is too big\"; 3.1+ \
 compares only the payload (tolerating up to about 25 header bytes more) and answers status 9. HAProxy 3.1.x up to 3.1.6 \
-itself sent NOTIFYs above the agent's limit with large tune.bufsize (spoa-mirror#40, fixed by ce8c2d359). A LENGTH too \
-large to believe is still reported here when a valid frame header follows it; its bytes are then skipped (SPOP-F012).",
+itself sent NOTIFYs above the agent's limit with large tune.bufsize (spoa-mirror#40, fixed by ce8c2d359). A frame too \
+large to believe while cutting the stream is still decoded and listed when all its bytes are there and form a frame; \
+when they do not, it is reported here if a valid frame header follows its LENGTH, and its bytes are skipped (SPOP-F012).",
 };
 
 /// SPOP-F003.
