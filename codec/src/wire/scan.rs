@@ -128,7 +128,7 @@ impl ScanBudget {
         base: usize,
         limits: Limits,
     ) -> Option<Decoded<'a>> {
-        if claimed(buf) > self.left {
+        if claimed(buf, limits) > self.left {
             return None;
         }
         let d = decode_frame(buf, base, limits);
@@ -153,11 +153,21 @@ impl ScanBudget {
     }
 }
 
-/// The most a decode of the frame at the start of `buf` can walk.
-fn claimed(buf: &[u8]) -> usize {
+/// The most a decode of the frame at the start of `buf` with `limits` can walk: the frame
+/// when it is all there and its LENGTH is accepted, else its LENGTH prefix alone.
+fn claimed(buf: &[u8], limits: Limits) -> usize {
     match peek_wire_len(buf) {
-        Status::Complete(n) => n.min(buf.len()),
-        Status::Partial { .. } => buf.len(),
+        Status::Complete(n) => {
+            let length = n - super::frame::LENGTH_SIZE;
+            let refused = length < super::frame::MIN_LENGTH as usize
+                || limits.max_length.is_some_and(|m| length > m as usize);
+            if refused || n > buf.len() {
+                super::frame::LENGTH_SIZE
+            } else {
+                n
+            }
+        }
+        Status::Partial { .. } => buf.len().min(super::frame::LENGTH_SIZE),
     }
 }
 

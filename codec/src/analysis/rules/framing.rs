@@ -324,10 +324,11 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, payload_error: Option
     // F010: frames written into this one.
     if e.layout.is_split() {
         let r = e.layout;
-        let embedded: Vec<&FrameEntry> =
-            cx.a.frames_of(e.connection)
-                .filter(|x| x.outer() == Some(e.index))
-                .collect();
+        let embedded: Vec<&FrameEntry> = cx
+            .embedded_in(e.index)
+            .iter()
+            .filter_map(|&i| cx.a.frames.get(i))
+            .collect();
         let list: Vec<String> = embedded
             .iter()
             .map(|x| format!("{} at +{}", ids(x), x.offset() - e.offset()))

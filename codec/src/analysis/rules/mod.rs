@@ -164,6 +164,23 @@ pub(crate) struct Cx<'a> {
     /// looking for a partner elsewhere stays cheap however many there are. Built once, shared
     /// by the threads the rules run on.
     unmatched: &'a UnmatchedMap,
+    /// The frames written into each split frame, in timeline order (built once, like
+    /// `unmatched`: looking them up per split frame among all of a connection's frames made
+    /// a stream of split frames quadratic).
+    embedded: &'a EmbeddedMap,
+}
+
+type EmbeddedMap = alloc::collections::BTreeMap<usize, Vec<usize>>;
+
+/// [`Cx::embedded`] for analysis `a`.
+fn embedded(a: &super::Analysis) -> EmbeddedMap {
+    let mut map = EmbeddedMap::new();
+    for e in &a.frames {
+        if let Some(outer) = e.outer() {
+            map.entry(outer).or_default().push(e.index);
+        }
+    }
+    map
 }
 
 type UnmatchedMap = alloc::collections::BTreeMap<(u8, u64, u64), Unmatched>;
@@ -211,12 +228,18 @@ fn unmatched(a: &super::Analysis) -> UnmatchedMap {
 }
 
 impl<'a> Cx<'a> {
-    fn new(a: &'a super::Analysis, unmatched: &'a UnmatchedMap) -> Self {
+    fn new(a: &'a super::Analysis, unmatched: &'a UnmatchedMap, embedded: &'a EmbeddedMap) -> Self {
         Cx {
             a,
             out: Vec::new(),
             unmatched,
+            embedded,
         }
+    }
+
+    /// The frames written into split frame `outer`, in timeline order.
+    pub fn embedded_in(&self, outer: usize) -> &'a [usize] {
+        self.embedded.get(&outer).map_or(&[], Vec::as_slice)
     }
 
     /// The first unpaired frame of type `t` with these ids on a connection other than
@@ -370,9 +393,10 @@ pub(crate) fn run(
     progress: &mut dyn FnMut(crate::Progress),
 ) -> Vec<Finding> {
     let unmatched = unmatched(a);
+    let embedded = embedded(a);
     let total = a.frames.len();
     let parts = crate::parallel::parts(threads, total);
-    let mut cx = Cx::new(a, &unmatched);
+    let mut cx = Cx::new(a, &unmatched, &embedded);
     // Emitted in this order, as one thread does it: by frame, the stream events, by
     // connection, capture-wide.
     let by_connection = if parts <= 1 {
@@ -380,7 +404,7 @@ pub(crate) fn run(
         None
     } else {
         let part = |p: usize, progress: &mut dyn FnMut(crate::Progress)| {
-            let mut cx = Cx::new(a, &unmatched);
+            let mut cx = Cx::new(a, &unmatched, &embedded);
             let frames = crate::parallel::part(&a.frames, p, parts);
             frame_rules(&mut cx, frames, parts, progress);
             let by_frame = core::mem::take(&mut cx.out);
