@@ -234,14 +234,16 @@ impl DirState {
         }
         let end = off + bytes.len() as u64;
         if end <= self.next {
-            stream.retransmissions += 1;
+            stream.retransmissions = stream.retransmissions.saturating_add(1);
             self.check_overlap(stream, off, bytes);
             return;
         }
         if off > self.next {
             // Out of order (or after a loss): hold it until the hole fills or the stream ends.
             match self.pending.get(&off) {
-                Some((held, _)) if held.len() >= bytes.len() => stream.retransmissions += 1,
+                Some((held, _)) if held.len() >= bytes.len() => {
+                    stream.retransmissions = stream.retransmissions.saturating_add(1);
+                }
                 _ => {
                     self.pending.insert(off, (bytes.to_vec(), packet));
                 }
@@ -281,9 +283,9 @@ impl DirState {
         let Ok(start) = usize::try_from(start) else {
             return;
         };
-        if let Some(held) = stream.data.get(start..start + bytes.len()) {
+        if let Some(held) = stream.data.get(start..start.saturating_add(bytes.len())) {
             if held != bytes {
-                stream.conflicting_overlaps += 1;
+                stream.conflicting_overlaps = stream.conflicting_overlaps.saturating_add(1);
             }
         }
     }
@@ -407,7 +409,7 @@ impl Reassembler {
         };
         let off = unwrap_offset(data_seq.wrapping_sub(base), dir.next);
         let cut = u64::from(seg.payload_len).saturating_sub(seg.payload.len() as u64);
-        stream.truncated_bytes += cut;
+        stream.truncated_bytes = stream.truncated_bytes.saturating_add(cut);
         dir.accept(stream, off, seg.payload, packet);
         // Snaplen cut the segment: the bytes it did not keep are a gap right here, so the
         // following segments continue the stream instead of waiting as out-of-order ones.
