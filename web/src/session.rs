@@ -280,6 +280,9 @@ pub struct Overview {
     pub connections: Vec<ConnectionRow>,
     /// Findings grouped by rule, most severe first.
     pub groups: Vec<RuleGroup>,
+    /// What the engine says of the findings it counted without keeping them (a rule fired
+    /// more than 10,000 times), if any.
+    pub omitted: Option<String>,
     /// Frame types present, in protocol order.
     pub frame_types: Vec<String>,
     /// Problems reading the input that are not findings (packets the capture layer skipped).
@@ -343,8 +346,10 @@ pub struct RuleGroup {
     pub title: String,
     /// What it means and what HAProxy does.
     pub explanation: String,
-    /// Findings.
+    /// Findings listed.
     pub count: usize,
+    /// Findings counted but not listed (past the engine's cap per rule).
+    pub omitted: usize,
 }
 
 /// One finding, for lists.
@@ -770,6 +775,12 @@ impl Session {
                     title: rule.title.into(),
                     explanation: rule.explanation.into(),
                     count: list.len(),
+                    omitted: a
+                        .omitted
+                        .iter()
+                        .filter(|o| o.rule.code == rule.code)
+                        .map(|o| o.count)
+                        .sum(),
                 })
             })
             .collect();
@@ -784,6 +795,7 @@ impl Session {
             checked: a.is_checked(),
             connections,
             groups,
+            omitted: spop_codec::report::markdown::omitted_line(a),
             frame_types: types.iter().map(|t| t.to_string()).collect(),
             notes,
             fingerprint: self.fingerprint(),
