@@ -270,6 +270,10 @@ struct UnmatchedMap {
     /// For each, the position of the next one with its ids on another connection, or the end
     /// of its ids' run.
     next_other: Vec<u32>,
+    /// The connection of every one of them, when they are all on one: asked from that
+    /// connection, there is never one elsewhere (spares a search per unpaired frame of a
+    /// capture of one connection).
+    only: Option<usize>,
 }
 
 /// An entry's ids as [`UnmatchedMap`] sorts them.
@@ -299,6 +303,8 @@ fn unmatched(a: &super::Analysis) -> UnmatchedMap {
     };
     let n = frames.len();
     let mut next_other = alloc::vec![n as u32; n];
+    let first = conn(0);
+    let only = (0..n).all(|p| conn(p) == first).then_some(first).flatten();
     for p in (0..n.saturating_sub(1)).rev() {
         let same_ids = frames.get(p).map(ids_of) == frames.get(p + 1).map(ids_of);
         let next = if !same_ids || conn(p + 1) != conn(p) {
@@ -310,7 +316,11 @@ fn unmatched(a: &super::Analysis) -> UnmatchedMap {
             *slot = next;
         }
     }
-    UnmatchedMap { frames, next_other }
+    UnmatchedMap {
+        frames,
+        next_other,
+        only,
+    }
 }
 
 impl<'a> Cx<'a> {
@@ -342,10 +352,20 @@ impl<'a> Cx<'a> {
         until: Option<u64>,
     ) -> Option<&'a super::FrameEntry> {
         let u = self.unmatched;
+        if u.only == Some(connection) {
+            return None;
+        }
         let key = (t.as_u8(), stream_id, frame_id);
         let lo = u.frames.partition_point(|x| ids_of(x) < key);
-        let hi = u.frames.partition_point(|x| ids_of(x) <= key);
-        let run = u.frames.get(lo..hi)?;
+        let rest = u.frames.get(lo..)?;
+        // The run's end, galloping from its start: most runs are one frame long.
+        let mut step = 1;
+        while rest.get(step).is_some_and(|x| ids_of(x) == key) {
+            step *= 2;
+        }
+        let probe = rest.get(step / 2..rest.len().min(step + 1))?;
+        let len = step / 2 + probe.partition_point(|x| ids_of(x) == key);
+        let run = rest.get(..len)?;
         let entry = |p: usize| run.get(p).and_then(|x| self.a.frames.get(x.2 as usize));
         let start = from.map_or(0, |t0| {
             run.partition_point(|x| self.a.frames.get(x.2 as usize).is_some_and(|e| e.time < t0))
