@@ -257,22 +257,27 @@ pub fn bundle_of(to_agent: Vec<u8>, to_haproxy: Vec<u8>) -> spop_codec::share::B
     }
 }
 
-/// Point 2 as a share link: `frames` 12-byte NOTIFYs broken three ways (no FIN, a reserved
-/// flag, frame-id 0), one after the other. 5.5 M of them (the 64 MiB a bundle may inflate
+/// Point 2 as a share bundle: `frames` 12-byte NOTIFYs broken three ways (no FIN, a
+/// reserved flag, frame-id 0), one after the other.
+pub fn broken_frames_bundle(frames: usize) -> spop_codec::share::Bundle {
+    let broken = [0, 0, 0, 8, 3, 0, 0, 0, 6, 0, 0, 5];
+    bundle_of(broken.repeat(frames), Vec::new())
+}
+
+/// [`broken_frames_bundle`] as a share link: 5.5 M frames (the 64 MiB a bundle may inflate
 /// to) fit a link of about 170 KB.
 pub fn broken_frames_link(frames: usize) -> String {
-    let broken = [0, 0, 0, 8, 3, 0, 0, 0, 6, 0, 0, 5];
     spop_codec::share::link(
         "https://spop-inspector.example/",
-        &bundle_of(broken.repeat(frames), Vec::new()),
+        &broken_frames_bundle(frames),
     )
 }
 
-/// A share link whose HAProxy stream is `bytes / 2` bytes of 13-byte NOTIFYs and whose
+/// A share bundle whose HAProxy stream is `bytes / 2` bytes of 13-byte NOTIFYs and whose
 /// agent stream as many 13-byte ACKs, every one with its own two-byte ids and none answering
 /// another: millions of unpaired frames with distinct ids, and unmatched ACKs on stream-ids of
 /// thousands of NOTIFYs each.
-pub fn unpaired_ids_link(bytes: usize) -> String {
+pub fn unpaired_ids_bundle(bytes: usize) -> spop_codec::share::Bundle {
     // Two-byte varints: 240..2288.
     let id = |x: usize| [0xf0 | (x & 0xf) as u8, ((x - 240) >> 4) as u8];
     let frames = |ty: u8, shift: usize| {
@@ -284,8 +289,77 @@ pub fn unpaired_ids_link(bytes: usize) -> String {
         }
         out
     };
+    bundle_of(frames(3, 0), frames(0x67, 1000))
+}
+
+/// [`unpaired_ids_bundle`] as a share link.
+pub fn unpaired_ids_link(bytes: usize) -> String {
     spop_codec::share::link(
         "https://spop-inspector.example/",
-        &bundle_of(frames(3, 0), frames(0x67, 1000)),
+        &unpaired_ids_bundle(bytes),
     )
+}
+
+/// Point 6: a bundle whose agent stream claims two gaps of 2^63 bytes after its HELLO, while
+/// HAProxy's NOTIFY waits for an ACK: their sum overflowed a u64.
+pub fn huge_gaps_bundle() -> spop_codec::share::Bundle {
+    use spop_codec::capture::tcp::Gap;
+    use spop_codec::wire::FrameRepr;
+    let bytes = |f: FrameRepr<'_>| f.to_bytes().expect("encodes");
+    let mut to_agent = bytes(FrameRepr::haproxy_hello(16380, "pipelining", None, false));
+    to_agent.extend(bytes(FrameRepr::notify(1, 1, Vec::new())));
+    let hello = bytes(FrameRepr::agent_hello("2.0", 16380, "pipelining"));
+    let at = hello.len();
+    let mut b = bundle_of(to_agent, hello);
+    let [_, agent] = &mut b.connections[0].streams;
+    let gap = Gap {
+        at,
+        missing: 1 << 63,
+        resumed_by: agent.segments[0].packet,
+    };
+    agent.gaps = vec![gap, gap];
+    b
+}
+
+/// Point 4': a pcap of one connection (HELLOs with max-frame-size 16380) where the agent
+/// answers NOTIFY 3 with a complete ACK of 16,505 bytes, between ordinary exchanges.
+pub fn oversized_ack_pcap() -> Vec<u8> {
+    use spop_codec::wire::{ActionRepr, FrameRepr, Scope, Value};
+    let bytes = |f: FrameRepr<'_>| f.to_bytes().expect("encodes");
+    let ack = |sid: u64, value: &[u8]| {
+        bytes(FrameRepr::ack(
+            sid,
+            1,
+            vec![ActionRepr::set_var(
+                Scope::Txn,
+                "body",
+                Value::String(value),
+            )],
+        ))
+    };
+    let big = (16_000..16_505)
+        .map(|n| ack(3, &vec![b'z'; n]))
+        .find(|a| a.len() == 16_505)
+        .expect("a value length for 16,505 bytes");
+    let mut c = TcpConversation::new("10.1.0.1:40000", "10.1.0.2:12345");
+    let mut packets: Vec<_> = c.handshake().into();
+    let hello = bytes(FrameRepr::haproxy_hello(16380, "pipelining", None, false));
+    packets.push(c.client(&hello));
+    packets.push(c.server(bytes(FrameRepr::agent_hello("2.0", 16380, "pipelining"))));
+    for sid in [1, 3, 5] {
+        packets.push(c.client(bytes(FrameRepr::notify(sid, 1, Vec::new()))));
+        let answer = if sid == 3 {
+            big.clone()
+        } else {
+            ack(sid, b"ok")
+        };
+        for chunk in answer.chunks(1400) {
+            packets.push(c.server(chunk));
+        }
+    }
+    let mut w = PcapWriter::new(LinkType::ETHERNET);
+    for (i, p) in packets.iter().enumerate() {
+        w.packet(1_700_000_000_000_000_000 + i as u64 * 1000, &p.ethernet());
+    }
+    w.finish()
 }

@@ -7,6 +7,9 @@
 //!     broken-dump     a hexdump -C of broken 16-byte frames and `*` (memory; N up to 16M)
 //!     broken-link     a share link of broken 12-byte frames (memory; N up to 64M)
 //!     unpaired-link   a share link of unpaired NOTIFYs and ACKs with distinct ids (N up to 64M)
+//!     broken-bundle, unpaired-bundle   the same as .spop bundle files
+//!     huge-gaps       a .spop bundle claiming two gaps of 2^63 bytes
+//!     oversized-ack   a pcap with a complete 16,505-byte ACK (max-frame-size 16380)
 //! ```
 //!
 //! Sizes take a K or M suffix; the default is the cap the input kind expands to.
@@ -36,14 +39,24 @@ fn run(args: &[String]) -> Result<(String, Vec<u8>), String> {
             let dump_cap = 16 << 20;
             // What a bundle may inflate to, less room for its own fields.
             let bundle_cap = (64 << 20) - 4096;
-            let text = match name.as_str() {
-                "resync-paste" => shapes::resync_paste(n.unwrap_or(dump_cap)),
-                "broken-dump" => shapes::broken_frames_dump(n.unwrap_or(dump_cap)),
-                "broken-link" => shapes::broken_frames_link(n.unwrap_or(bundle_cap) / 12),
-                "unpaired-link" => shapes::unpaired_ids_link(n.unwrap_or(bundle_cap)),
+            let bytes = match name.as_str() {
+                "resync-paste" => shapes::resync_paste(n.unwrap_or(dump_cap)).into_bytes(),
+                "broken-dump" => shapes::broken_frames_dump(n.unwrap_or(dump_cap)).into_bytes(),
+                "broken-link" => {
+                    shapes::broken_frames_link(n.unwrap_or(bundle_cap) / 12).into_bytes()
+                }
+                "unpaired-link" => shapes::unpaired_ids_link(n.unwrap_or(bundle_cap)).into_bytes(),
+                "broken-bundle" => {
+                    shapes::broken_frames_bundle(n.unwrap_or(bundle_cap) / 12).to_bytes()
+                }
+                "unpaired-bundle" => {
+                    shapes::unpaired_ids_bundle(n.unwrap_or(bundle_cap)).to_bytes()
+                }
+                "huge-gaps" => shapes::huge_gaps_bundle().to_bytes(),
+                "oversized-ack" => shapes::oversized_ack_pcap(),
                 other => return Err(format!("unknown shape {other}")),
             };
-            Ok((out.clone(), text.into_bytes()))
+            Ok((out.clone(), bytes))
         }
         _ => Err("usage: gen-hostile OUT.pcap | gen-hostile --shape NAME [--size N] OUT".into()),
     }
