@@ -24,6 +24,10 @@ run() {
   for f in ../tests/fixtures/*.pcap ../tests/fixtures/*.pcapng ../tests/fixtures/text/* seeds/*; do
     [ -f "$f" ] && cp -n "$f" "corpus/$target/seed-$(basename "$f")"
   done
+  # And the hostile shapes made for it (fuzz/seeds/TARGET, written by gen-hostile --shape).
+  for f in seeds/"$target"/*; do
+    [ -f "$f" ] && cp -n "$f" "corpus/$target/seed-$(basename "$f")"
+  done
   # The share target reads bundles: seed it with each fixture's bundle (the bytes of a .spop
   # file, read as given) and its inflated body (what the target deflates and wraps itself).
   if [ "$target" = share ]; then

@@ -8,7 +8,7 @@ use spop_codec::capture::Timestamp;
 use spop_codec::display::Fixed;
 use spop_codec::wire::Direction;
 
-use spop_codec::report::markdown::counts_line;
+use spop_codec::report::markdown::{counts_line, omitted_line};
 
 /// What to show.
 pub struct View {
@@ -190,6 +190,9 @@ pub fn report(out: &mut dyn Write, a: &Analysis, view: &View) -> io::Result<()> 
     }
     statistics(out, &p, a)?;
     writeln!(out, "{}: {}", p.bold("findings"), counts_line(e, w, i))?;
+    if let Some(line) = omitted_line(a) {
+        writeln!(out, "  {}", p.dim(&line))?;
+    }
     for f in a.findings.iter().filter(|f| f.connection.is_none()) {
         writeln!(out, "  {}", finding_line(&p, f))?;
     }

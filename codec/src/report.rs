@@ -11,8 +11,13 @@
 //!   "frames": [{"index", "connection", "direction", "type", "stream_id", "frame_id",
 //!               "length", "time", "payload": {...}, "findings": [...]}],
 //!   "findings": [{"code", "name", "severity", "connection", "frames", "message",
-//!                 "locations": [{"connection", "direction", "start", "end"}]}] }
+//!                 "locations": [{"connection", "direction", "start", "end"}]}],
+//!   "findings_omitted": [{"code", "name", "severity", "count"}] }
 //! ```
+//!
+//! `findings_omitted` is there only when a rule fired more than
+//! [`MAX_FINDINGS_PER_RULE`](crate::analysis::MAX_FINDINGS_PER_RULE) times: the findings
+//! counted but not listed (the summary's counts include them).
 //!
 //! [`markdown()`] renders the same analysis as a Markdown bug report.
 
@@ -20,7 +25,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use crate::analysis::{Analysis, ConnectionSummary, Finding, FrameEntry};
+use crate::analysis::{Analysis, ConnectionSummary, Finding, FrameEntry, Omitted};
 use crate::wire::{ActionBody, Frame, Payload, TypedData, Value};
 
 pub mod markdown;
@@ -48,10 +53,40 @@ pub struct Report {
     pub attempts: Vec<AttemptReport>,
     /// Every frame, by time.
     pub frames: Vec<FrameReport>,
-    /// Every finding.
+    /// Every finding kept: at most
+    /// [`MAX_FINDINGS_PER_RULE`](crate::analysis::MAX_FINDINGS_PER_RULE) per rule.
     pub findings: Vec<FindingReport>,
+    /// Findings counted but not listed, by rule and severity; absent from the JSON when
+    /// every finding is listed.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
+    pub findings_omitted: Vec<OmittedReport>,
     /// Latency and time-series statistics (times in nanoseconds).
     pub stats: crate::analysis::Statistics,
+}
+
+/// Findings of one rule and severity counted but not listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct OmittedReport {
+    /// Rule code.
+    pub code: &'static str,
+    /// Rule name.
+    pub name: &'static str,
+    /// `"error"`, `"warning"` or `"info"`.
+    pub severity: &'static str,
+    /// How many.
+    pub count: usize,
+}
+
+impl OmittedReport {
+    fn new(o: &Omitted) -> Self {
+        OmittedReport {
+            code: o.rule.code,
+            name: o.rule.name,
+            severity: o.severity.name(),
+            count: o.count,
+        }
+    }
 }
 
 /// One sentence of the verdict.
@@ -475,6 +510,7 @@ impl Report {
             attempts: AttemptReport::all(a),
             frames: a.frames.iter().map(|e| FrameReport::new(a, e)).collect(),
             findings: a.findings.iter().map(FindingReport::new).collect(),
+            findings_omitted: a.omitted.iter().map(OmittedReport::new).collect(),
             stats: crate::analysis::statistics(a),
         }
     }
@@ -691,7 +727,7 @@ impl serde::Serialize for Streamed<'_> {
 
         let a = self.0;
         // Field for field as `Report`'s derived serialization.
-        let mut r = s.serialize_struct("Report", 8)?;
+        let mut r = s.serialize_struct("Report", 8 + usize::from(!a.omitted.is_empty()))?;
         r.serialize_field("input", &InputReport::new(a))?;
         r.serialize_field("summary", &SummaryReport::new(a))?;
         r.serialize_field("verdict", &VerdictReport::all(a))?;
@@ -705,6 +741,14 @@ impl serde::Serialize for Streamed<'_> {
             &seq(a.frames.iter().map(|e| FrameReport::new(a, e))),
         )?;
         r.serialize_field("findings", &seq(a.findings.iter().map(FindingReport::new)))?;
+        if a.omitted.is_empty() {
+            r.skip_field("findings_omitted")?;
+        } else {
+            r.serialize_field(
+                "findings_omitted",
+                &seq(a.omitted.iter().map(OmittedReport::new)),
+            )?;
+        }
         r.serialize_field("stats", &crate::analysis::statistics(a))?;
         r.end()
     }

@@ -559,9 +559,16 @@ impl Reader<'_> {
         Ok(x)
     }
 
+    /// A count, offset or length: at most `u32::MAX` on every platform, so that a bundle
+    /// reads the same natively and in the browser (where `usize` has 32 bits). Nothing a
+    /// body of at most a few hundred MiB describes needs more; `other_connections` (TCP
+    /// connections of a capture of at most `u32::MAX` packets) neither.
     fn small(&mut self, what: &'static str) -> Result<usize, ShareError> {
         let x = self.u(what)?;
-        usize::try_from(x).map_err(|_| self.err(what))
+        u32::try_from(x)
+            .ok()
+            .and_then(|x| usize::try_from(x).ok())
+            .ok_or_else(|| self.err(what))
     }
 
     /// A count of items that each take at least one byte: bounded by the bytes left, so a

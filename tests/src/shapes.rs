@@ -126,3 +126,240 @@ pub const SHAPES: [HostileShape; 8] = [
     ("DISCONNECTs after NOTIFYs", disconnects_after_notifies),
     ("one id for every NOTIFY and ACK", one_id_for_all),
 ];
+
+// -------------------------------------------------------------------------------------------
+// "Hostile input, round two": small inputs that expand (a dump's `*`, a share link's deflate)
+// into the most work or memory the caps allow.
+// -------------------------------------------------------------------------------------------
+
+/// The 63-byte period of point 1 (CPU): a NOTIFY header claiming `length` whose payload is
+/// valid tiny messages running through every following period (30 bytes of empty messages,
+/// then a message whose name covers the next period's two headers) and stopping mid-message,
+/// then (at 44) a NOTIFY header claiming `length` with an undecodable STREAM-ID (ten `ff`).
+/// With `length` + 4 a multiple of 63, each header's next frame is its twin in a later
+/// period. A search restarted after each undecodable header validated the other one's
+/// payload afresh: `length` bytes of work per 63 bytes.
+pub fn resync_period(length: u32) -> Vec<u8> {
+    let mut p = length.to_be_bytes().to_vec();
+    p.extend_from_slice(&[3, 0, 0, 0, 1, 1, 1]);
+    p.extend_from_slice(&[0; 30]);
+    p.extend_from_slice(&[33, 0, 0]);
+    p.extend_from_slice(&length.to_be_bytes());
+    p.extend_from_slice(&[3, 0, 0, 0, 1]);
+    p.extend_from_slice(&[0xff; 10]);
+    assert_eq!(p.len(), 63);
+    p
+}
+
+/// An `xxd` dump line: offset, 2-byte groups, the ASCII column.
+fn xxd_line(offset: usize, bytes: &[u8]) -> String {
+    let groups: Vec<String> = bytes
+        .chunks(2)
+        .map(|g| g.iter().map(|b| format!("{b:02x}")).collect())
+        .collect();
+    format!("{offset:08x}: {}  {}\n", groups.join(" "), ascii(bytes))
+}
+
+/// A `hexdump -C` line of up to 16 bytes.
+fn hexdump_c_line(offset: usize, bytes: &[u8]) -> String {
+    let hex = |b: &[u8]| {
+        b.iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let (a, b) = bytes.split_at(bytes.len().min(8));
+    format!(
+        "{offset:08x}  {:<48}  |{}|\n",
+        format!("{}  {}", hex(a), hex(b)),
+        ascii(bytes)
+    )
+}
+
+fn ascii(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&b| {
+            if (0x20..0x7f).contains(&b) {
+                b as char
+            } else {
+                '.'
+            }
+        })
+        .collect()
+}
+
+/// Point 1 as pasted: one `xxd` line of [`resync_period`] (LENGTH 1 MiB − 4), `*`, and the
+/// offset where `size` bytes end (about 250 bytes of text).
+pub fn resync_paste(size: usize) -> String {
+    let periods = size / 63;
+    format!(
+        "{}*\n{:08x}:\n",
+        xxd_line(0, &resync_period(1_048_568)),
+        periods * 63
+    )
+}
+
+/// A 16-byte NOTIFY that is a frame but broken four ways: no FIN (SPOP-F004), a reserved flag
+/// (SPOP-F005), frame-id 0 (SPOP-F008), never answered (SPOP-X004).
+pub const BROKEN_NOTIFY: [u8; 16] = [0, 0, 0, 12, 3, 0, 0, 0, 6, 0, 0, 5, b'x', b'y', b'z', 0];
+
+/// Point 2 as pasted: a `hexdump -C` dump (169 bytes of text) of a valid NOTIFY (so the
+/// stream's direction is known) then [`BROKEN_NOTIFY`] repeated with `*` up to `size` bytes:
+/// `size / 16` frames of four findings each.
+pub fn broken_frames_dump(size: usize) -> String {
+    let good = frame(3, 1, 1, &[3, b'a', b'b', b'c', 0]);
+    format!(
+        "{}{}*\n{:08x}\n",
+        hexdump_c_line(0, &good),
+        hexdump_c_line(16, &BROKEN_NOTIFY),
+        size / 16 * 16
+    )
+}
+
+/// A share bundle of one connection (addresses and handshake unknown) whose streams are
+/// these bytes, from their start, each in one segment.
+pub fn bundle_of(to_agent: Vec<u8>, to_haproxy: Vec<u8>) -> spop_codec::share::Bundle {
+    use spop_codec::capture::spop::{Detection, SpopConnection};
+    use spop_codec::capture::tcp::{PacketRef, SegmentRecord, Stream, StreamStart};
+    let packet = PacketRef {
+        number: 1,
+        timestamp: 1_700_000_000_000_000_000,
+    };
+    let stream = |data: Vec<u8>| Stream {
+        segments: if data.is_empty() {
+            Vec::new()
+        } else {
+            vec![SegmentRecord {
+                offset: 0,
+                len: data.len(),
+                packet,
+            }]
+        },
+        start: StreamStart::Syn,
+        data,
+        ..Stream::default()
+    };
+    spop_codec::share::Bundle {
+        origin: "pcap file".into(),
+        packets: 1,
+        other_connections: 0,
+        connections: vec![SpopConnection {
+            id: 0,
+            haproxy: None,
+            agent: None,
+            detection: Detection::Given,
+            streams: [stream(to_agent), stream(to_haproxy)],
+            first: packet,
+            last: packet,
+        }],
+        state: Vec::new(),
+    }
+}
+
+/// Point 2 as a share bundle: `frames` 12-byte NOTIFYs broken three ways (no FIN, a
+/// reserved flag, frame-id 0), one after the other.
+pub fn broken_frames_bundle(frames: usize) -> spop_codec::share::Bundle {
+    let broken = [0, 0, 0, 8, 3, 0, 0, 0, 6, 0, 0, 5];
+    bundle_of(broken.repeat(frames), Vec::new())
+}
+
+/// [`broken_frames_bundle`] as a share link: 5.5 M frames (the 64 MiB a bundle may inflate
+/// to) fit a link of about 170 KB.
+pub fn broken_frames_link(frames: usize) -> String {
+    spop_codec::share::link(
+        "https://spop-inspector.example/",
+        &broken_frames_bundle(frames),
+    )
+}
+
+/// A share bundle whose HAProxy stream is `bytes / 2` bytes of 13-byte NOTIFYs and whose
+/// agent stream as many 13-byte ACKs, every one with its own two-byte ids and none answering
+/// another: millions of unpaired frames with distinct ids, and unmatched ACKs on stream-ids of
+/// thousands of NOTIFYs each.
+pub fn unpaired_ids_bundle(bytes: usize) -> spop_codec::share::Bundle {
+    // Two-byte varints: 240..2288.
+    let id = |x: usize| [0xf0 | (x & 0xf) as u8, ((x - 240) >> 4) as u8];
+    let frames = |ty: u8, shift: usize| {
+        let mut out = Vec::with_capacity(bytes / 2);
+        for i in 0..bytes / 2 / 13 {
+            out.extend_from_slice(&[0, 0, 0, 9, ty, 0, 0, 0, 1]);
+            out.extend_from_slice(&id(240 + i % 2048));
+            out.extend_from_slice(&id(240 + (i / 2048 + shift) % 2048));
+        }
+        out
+    };
+    bundle_of(frames(3, 0), frames(0x67, 1000))
+}
+
+/// [`unpaired_ids_bundle`] as a share link.
+pub fn unpaired_ids_link(bytes: usize) -> String {
+    spop_codec::share::link(
+        "https://spop-inspector.example/",
+        &unpaired_ids_bundle(bytes),
+    )
+}
+
+/// Point 6: a bundle whose agent stream claims two gaps of 2^63 bytes after its HELLO, while
+/// HAProxy's NOTIFY waits for an ACK: their sum overflowed a u64.
+pub fn huge_gaps_bundle() -> spop_codec::share::Bundle {
+    use spop_codec::capture::tcp::Gap;
+    use spop_codec::wire::FrameRepr;
+    let bytes = |f: FrameRepr<'_>| f.to_bytes().expect("encodes");
+    let mut to_agent = bytes(FrameRepr::haproxy_hello(16380, "pipelining", None, false));
+    to_agent.extend(bytes(FrameRepr::notify(1, 1, Vec::new())));
+    let hello = bytes(FrameRepr::agent_hello("2.0", 16380, "pipelining"));
+    let at = hello.len();
+    let mut b = bundle_of(to_agent, hello);
+    let [_, agent] = &mut b.connections[0].streams;
+    let gap = Gap {
+        at,
+        missing: 1 << 63,
+        resumed_by: agent.segments[0].packet,
+    };
+    agent.gaps = vec![gap, gap];
+    b
+}
+
+/// Point 4': a pcap of one connection (HELLOs with max-frame-size 16380) where the agent
+/// answers NOTIFY 3 with a complete ACK of 16,505 bytes, between ordinary exchanges.
+pub fn oversized_ack_pcap() -> Vec<u8> {
+    use spop_codec::wire::{ActionRepr, FrameRepr, Scope, Value};
+    let bytes = |f: FrameRepr<'_>| f.to_bytes().expect("encodes");
+    let ack = |sid: u64, value: &[u8]| {
+        bytes(FrameRepr::ack(
+            sid,
+            1,
+            vec![ActionRepr::set_var(
+                Scope::Txn,
+                "body",
+                Value::String(value),
+            )],
+        ))
+    };
+    let big = (16_000..16_505)
+        .map(|n| ack(3, &vec![b'z'; n]))
+        .find(|a| a.len() == 16_505)
+        .expect("a value length for 16,505 bytes");
+    let mut c = TcpConversation::new("10.1.0.1:40000", "10.1.0.2:12345");
+    let mut packets: Vec<_> = c.handshake().into();
+    let hello = bytes(FrameRepr::haproxy_hello(16380, "pipelining", None, false));
+    packets.push(c.client(&hello));
+    packets.push(c.server(bytes(FrameRepr::agent_hello("2.0", 16380, "pipelining"))));
+    for sid in [1, 3, 5] {
+        packets.push(c.client(bytes(FrameRepr::notify(sid, 1, Vec::new()))));
+        let answer = if sid == 3 {
+            big.clone()
+        } else {
+            ack(sid, b"ok")
+        };
+        for chunk in answer.chunks(1400) {
+            packets.push(c.server(chunk));
+        }
+    }
+    let mut w = PcapWriter::new(LinkType::ETHERNET);
+    for (i, p) in packets.iter().enumerate() {
+        w.packet(1_700_000_000_000_000_000 + i as u64 * 1000, &p.ethernet());
+    }
+    w.finish()
+}

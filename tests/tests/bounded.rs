@@ -13,7 +13,7 @@ use spop_codec::analysis::{analyze, AnalysisOptions};
 use spop_codec::capture::{load, LinkType, LoadOptions};
 use spop_codec::synth::{conversation_shaped, Generation, Rng, Shape};
 use spop_tests::pcapgen::PcapWriter;
-use spop_tests::shapes::{minimal_frames, pcap_of, silent_connections, SHAPES};
+use spop_tests::shapes::{broken_frames_dump, minimal_frames, pcap_of, silent_connections, SHAPES};
 
 #[global_allocator]
 static ALLOC: PeakAlloc = PeakAlloc;
@@ -75,6 +75,23 @@ fn hostile_shapes_take_memory_in_proportion_to_the_input() {
             peak as f64 / input.len() as f64
         );
     }
+
+    // A 169-byte hexdump whose `*` expands to 2 MiB of broken 16-byte frames, four findings
+    // each of a few hundred bytes: 240 MB when every finding was kept (115 times the
+    // expanded bytes); at most MAX_FINDINGS_PER_RULE are kept per rule now.
+    let expanded = 2 << 20;
+    let dump = broken_frames_dump(expanded);
+    let peak = pipeline_peak(dump.as_bytes());
+    eprintln!(
+        "broken frames dump: {} bytes in, {expanded} expanded, {peak} bytes peak ({:.1}× expanded)",
+        dump.len(),
+        peak as f64 / expanded as f64
+    );
+    assert!(
+        peak <= 40 * expanded,
+        "broken frames dump: {peak} bytes for {expanded} expanded bytes ({:.1}×)",
+        peak as f64 / expanded as f64
+    );
 
     // Real traffic, for scale: resident about 2× (README, Performance); allocated, counting
     // the spare capacity of growing vectors, about 4×.

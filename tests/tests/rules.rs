@@ -640,7 +640,8 @@ fn f002_notify_above_negotiated_size() {
 }
 
 /// The agent's ACK is above what HAProxy announced (coraza-spoa#217: HAProxy answered "frame
-/// is too big"): the frame is not believed while cutting the stream, but is still named.
+/// is too big"): too big to believe while cutting the stream, but all there and a frame, so it
+/// is listed and named as one.
 #[test]
 fn f002_agent_frame_above_announced_size() {
     let value = "y".repeat(17_000);
@@ -660,9 +661,94 @@ fn f002_agent_frame_above_announced_size() {
     ]));
     let f = fired_once(&a, "SPOP-F002");
     assert_eq!(f.severity, Severity::Error);
-    assert_under(&a, f, FrameType::AgentHello, (0, 0));
+    assert_under(&a, f, FrameType::Ack, (1, 1));
     assert_eq!(f.locations[0].span.start, agent_hello().len());
-    says(f, &[&format!("LENGTH {}", big.len() - 4), "ACK", "16380"]);
+    says(f, &[&format!("ACK LENGTH {}", big.len() - 4), "16380"]);
+    silent(&a, "SPOP-F012");
+    silent(&a, "SPOP-X004");
+}
+
+/// A complete ACK of 16,505 bytes on a connection that negotiated max-frame-size 16,380 (a
+/// real capture), in two TCP segments between ordinary exchanges. It was cut as bytes that are
+/// not a frame: no row of its own, SPOP-F012 on its bytes, its SPOP-F002 pinned to the ACK
+/// before it (at that ACK's time), and its NOTIFY called unanswered. It is a frame: listed at
+/// the time of the packet that completed it, too big (SPOP-F002, on it), paired.
+#[test]
+fn f002_complete_oversized_ack_is_a_frame() {
+    // set-var(txn.body) with a STRING sized so that the ACK is 16,505 bytes on the wire.
+    let ack_of = |n: usize| {
+        let value = "z".repeat(n);
+        ack_actions(
+            3,
+            1,
+            vec![ActionRepr::set_var(
+                Scope::Txn,
+                "body",
+                Value::String(value.as_bytes()),
+            )],
+        )
+    };
+    let n = (16_000..16_505)
+        .find(|&n| ack_of(n).len() == 16_505)
+        .expect("a value length for 16,505 bytes");
+    let big = ack_of(n);
+    let (first, second) = big.split_at(8_000);
+    let a = conversation(after_handshake(vec![
+        h2a(notify(1)),
+        a2h(ack(1)),
+        h2a(notify(3)),
+        a2h(first.to_vec()),
+        a2h(second.to_vec()),
+        h2a(notify(5)),
+        a2h(ack(5)),
+    ]));
+    assert_eq!(a.connections[0].negotiated_max_frame_size, Some(16_380));
+    let offset = agent_hello().len() + ack(1).len();
+    let e = a
+        .frames
+        .iter()
+        .find(|e| e.direction == Direction::AgentToHaproxy && e.offset() == offset)
+        .unwrap_or_else(|| panic!("no frame at {offset:#x}:\n{}", dump(&a)));
+    assert_eq!(
+        (e.frame_type, e.stream_id, e.frame_id, e.length),
+        (FrameType::Ack, 3, 1, 16_501)
+    );
+    assert_eq!(e.layout.head.len(), 16_505);
+    assert!(e.payload_valid());
+    // Its time is the second segment's, the packet that completed it: the 10th of the capture
+    // (3 for the TCP handshake, then one per step, 1 ms apart).
+    assert_eq!(e.packet, 10);
+    assert_eq!(e.time, T0 + 9 * MS);
+    // Paired with NOTIFY 3, and everything after it decodes as before.
+    let notify = &a.frames[e.paired().expect("the ACK answers its NOTIFY")];
+    assert_eq!(
+        (notify.frame_type, notify.stream_id),
+        (FrameType::Notify, 3)
+    );
+    assert_eq!(a.frames.len(), 8, "{}", dump(&a));
+    assert!(a
+        .frames
+        .iter()
+        .all(|f| f.frame_type != FrameType::Notify || f.pair.is_some()));
+    let f = fired_once(&a, "SPOP-F002");
+    assert_under(&a, f, FrameType::Ack, (3, 1));
+    assert_eq!(f.frames, [e.index]);
+    assert_eq!(
+        (f.locations[0].span.start, f.locations[0].span.len()),
+        (offset, 4),
+        "the LENGTH bytes"
+    );
+    says(
+        f,
+        &[
+            "ACK LENGTH 16501",
+            "negotiated max-frame-size 16380",
+            "status 3",
+        ],
+    );
+    silent(&a, "SPOP-F012");
+    silent(&a, "SPOP-X004");
+    silent(&a, "SPOP-X001");
 }
 
 /// haproxy-go: AGENT-DISCONNECT and an ACK, each written as two writes (LENGTH, body) by two

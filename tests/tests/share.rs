@@ -127,3 +127,110 @@ fn links_and_bundle_text_load_like_any_capture() {
         assert!(e.contains("damaged or cut short"), "cut at {n}: {e}");
     }
 }
+
+/// "Hostile input, round two", point 6: a bundle may claim gaps of any size. Two gaps of 2^63
+/// bytes in the agent's stream: the missing bytes were summed in a u64, which panicked in a
+/// debug build (as fuzzers run) and wrapped to 0 in a release build, where "no byte missing"
+/// made the unanswered NOTIFY an error instead of an info.
+#[test]
+fn gap_sizes_near_u64_max_saturate() {
+    use spop_codec::analysis::Severity;
+    use spop_codec::capture::spop::{Detection, SpopConnection};
+    use spop_codec::capture::tcp::{Gap, PacketRef, SegmentRecord, Stream, StreamStart};
+    use spop_codec::wire::FrameRepr;
+
+    let packet = |number| PacketRef {
+        number,
+        timestamp: 1_700_000_000_000_000_000 + u64::from(number),
+    };
+    let stream = |frames: Vec<Vec<u8>>, gaps: Vec<Gap>| {
+        let mut s = Stream {
+            start: StreamStart::Syn,
+            gaps,
+            ..Stream::default()
+        };
+        for (i, f) in frames.into_iter().enumerate() {
+            s.segments.push(SegmentRecord {
+                offset: s.data.len(),
+                len: f.len(),
+                packet: packet(i as u32 * 2 + 1),
+            });
+            s.data.extend(f);
+        }
+        s
+    };
+    let bytes = |f: FrameRepr<'_>| f.to_bytes().unwrap();
+    let haproxy = stream(
+        vec![
+            bytes(FrameRepr::haproxy_hello(16380, "pipelining", None, false)),
+            bytes(FrameRepr::notify(1, 1, Vec::new())),
+        ],
+        Vec::new(),
+    );
+    let hello = bytes(FrameRepr::agent_hello("2.0", 16380, "pipelining"));
+    let end = hello.len();
+    let gap = Gap {
+        at: end,
+        missing: 1 << 63,
+        resumed_by: packet(4),
+    };
+    let agent = stream(vec![hello], vec![gap, gap]);
+    let bundle = Bundle {
+        origin: "pcap file".into(),
+        packets: 4,
+        other_connections: 0,
+        connections: vec![SpopConnection {
+            id: 0,
+            haproxy: None,
+            agent: None,
+            detection: Detection::Port(12345),
+            streams: [haproxy, agent],
+            first: packet(1),
+            last: packet(4),
+        }],
+        state: Vec::new(),
+    };
+    let capture = load(&bundle.to_bytes(), &LoadOptions::default()).unwrap();
+    let a = analyze(capture, &AnalysisOptions::default());
+    let x004: Vec<_> = a
+        .findings
+        .iter()
+        .filter(|f| f.code() == "SPOP-X004")
+        .collect();
+    assert_eq!(x004.len(), 1, "{:?}", a.findings);
+    assert_eq!(x004[0].severity, Severity::Info, "{}", x004[0].message);
+    assert!(
+        x004[0].message.contains(&format!("{} byte(s)", u64::MAX)),
+        "{}",
+        x004[0].message
+    );
+}
+
+/// One rule for a bundle's TCP connection count natively and in the browser: at most
+/// `u32::MAX` (2^63 was accepted by the CLI and refused by the page, where `usize` has 32
+/// bits).
+#[test]
+fn other_connections_beyond_u32_are_refused_everywhere() {
+    let capture = load(&fixture("haproxy34-clean.pcap"), &LoadOptions::default()).unwrap();
+    let mut bundle = Bundle::from_capture(&capture);
+    for (n, ok) in [
+        (u32::MAX as usize, true),
+        (1usize << 32, false),
+        (1usize << 63, false),
+    ] {
+        bundle.other_connections = n;
+        match Bundle::from_bytes(&bundle.to_bytes()) {
+            Ok(b) => assert!(ok && b.other_connections == n, "{n} accepted"),
+            Err(e) => assert!(
+                !ok && matches!(
+                    e,
+                    ShareError::Malformed {
+                        what: "other connections",
+                        ..
+                    }
+                ),
+                "{n}: {e}"
+            ),
+        }
+    }
+}

@@ -43,8 +43,19 @@ export interface InspectReport {
   connections: ConnectionReport[];
   /** Every frame, in time order. */
   frames: FrameReport[];
-  /** Every finding; `frames[].findings` are indexes here. */
+  /** Every finding kept (at most 10,000 per rule); `frames[].findings` are indexes here. */
   findings: FindingReport[];
+  /** Findings counted but not listed, by rule and severity: present only when a rule fired
+   * more than 10,000 times. The summary's counts include them. */
+  findings_omitted?: OmittedReport[];
+}
+
+/** Findings of one rule and severity counted but not listed. */
+export interface OmittedReport {
+  code: string;
+  name: string;
+  severity: Severity;
+  count: number;
 }
 
 /** The detected input format. */

@@ -18,6 +18,10 @@ pub fn Findings() -> impl IntoView {
             .with(|o| o.as_ref().map(|o| o.groups.clone()).unwrap_or_default())
     };
     let checked = move || ui.overview.with(|o| o.as_ref().is_some_and(|o| o.checked));
+    let omitted = move || {
+        ui.overview
+            .with(|o| o.as_ref().and_then(|o| o.omitted.clone()))
+    };
     let list = move || {
         let g = groups();
         if !checked() {
@@ -31,6 +35,7 @@ pub fn Findings() -> impl IntoView {
                 .into_any();
         }
         view! {
+            {omitted().map(|line| view! { <p class="muted hint omitted">{line}</p> })}
             <ul class="groups" aria-label="Findings by rule">
                 {g.into_iter().map(|g| view! { <Group group=g /> }).collect_view()}
             </ul>
@@ -82,6 +87,7 @@ fn Group(group: RuleGroup) -> impl IntoView {
         }
     };
     let count = group.count;
+    let omitted = group.omitted;
     let level = level_name(group.level);
     view! {
         <li class=format!("group sev-{level}") data-code=group.code.clone()>
@@ -90,7 +96,7 @@ fn Group(group: RuleGroup) -> impl IntoView {
                 <span class="sev">{level}</span>
                 <code>{group.code.clone()}</code>
                 <span class="name">{group.name.clone()}</span>
-                <span class="count">{count}</span>
+                <span class="count">{count + omitted}</span>
             </button>
             <p class="title">{group.title.clone()}</p>
             {move || open.get().then(|| {
@@ -111,6 +117,9 @@ fn Group(group: RuleGroup) -> impl IntoView {
                             <button class="more" on:click=move |_| fetch(have)>{format!("Show more ({} left)", count - have)}</button>
                         })
                     }}
+                    {(omitted > 0).then(|| view! {
+                        <p class="muted omitted">{format!("… and {omitted} more findings of this kind, counted but not listed")}</p>
+                    })}
                 }
             })}
         </li>

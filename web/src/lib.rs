@@ -179,7 +179,7 @@ fn Workspace() -> impl IntoView {
                 class:active=move || ui.panel.get() == p
                 on:click=move |_| ui.panel.set(p)
             >{label}{move || match p {
-                Panel::Findings => ui.overview.with(|o| o.as_ref().filter(|o| o.checked).map(|o| format!(" ({})", o.groups.iter().map(|g| g.count).sum::<usize>()))),
+                Panel::Findings => ui.overview.with(|o| o.as_ref().filter(|o| o.checked).map(|o| format!(" ({})", o.groups.iter().map(|g| g.count + g.omitted).sum::<usize>()))),
                 Panel::Notes => Some(format!(" ({})", ui.notes.with(|n| n.len()))),
                 Panel::Details => None,
             }}</button>

@@ -364,6 +364,9 @@ pub struct Overview {
     pub connections: Vec<ConnectionRow>,
     /// Findings grouped by rule, most severe first.
     pub groups: Vec<RuleGroup>,
+    /// What the engine says of the findings it counted without keeping them (a rule fired
+    /// more than 10,000 times), if any.
+    pub omitted: Option<String>,
     /// Frame types present, in protocol order.
     pub frame_types: Vec<String>,
     /// Problems reading the input that are not findings (packets the capture layer skipped).
@@ -429,8 +432,10 @@ pub struct RuleGroup {
     pub title: String,
     /// What it means and what HAProxy does.
     pub explanation: String,
-    /// Findings.
+    /// Findings listed.
     pub count: usize,
+    /// Findings counted but not listed (past the engine's cap per rule).
+    pub omitted: usize,
 }
 
 /// One finding, for lists.
@@ -891,6 +896,12 @@ impl Session {
                     title: rule.title.into(),
                     explanation: rule.explanation.into(),
                     count: list.len(),
+                    omitted: a
+                        .omitted
+                        .iter()
+                        .filter(|o| o.rule.code == rule.code)
+                        .map(|o| o.count)
+                        .sum(),
                 })
             })
             .collect();
@@ -905,6 +916,7 @@ impl Session {
             checked: a.is_checked(),
             connections,
             groups,
+            omitted: spop_codec::report::markdown::omitted_line(a),
             frame_types: types.iter().map(|t| t.to_string()).collect(),
             notes,
             fingerprint: self.fingerprint(),

@@ -37,6 +37,17 @@ pub fn tick_step(span: u64, n: u64) -> u64 {
         .unwrap_or(p.saturating_mul(10))
 }
 
+/// The ticks of the window `t0..=t1`, every `step` ns from the first multiple of it: at most
+/// 40, none past `t1`, and none past `u64::MAX` (a window near it, as a shared link or a
+/// pcapng file can give, wrapped its labels around to 0).
+fn tick_times(t0: u64, t1: u64, step: u64) -> impl Iterator<Item = u64> {
+    let step = step.max(1);
+    let first = t0.div_ceil(step).checked_mul(step);
+    (0..40u64)
+        .map_while(move |k| first?.checked_add(k.checked_mul(step)?))
+        .take_while(move |&t| t <= t1)
+}
+
 fn tick_label(t: u64, step: u64) -> String {
     let decimals = if step >= 1_000_000_000 {
         0
@@ -105,10 +116,8 @@ pub fn Timeline() -> impl IntoView {
         let (t0, t1) = window.get_untracked();
         if c.t < t0 || c.t > t1 {
             let half = (t1 - t0) / 2;
-            window.set((
-                c.t.saturating_sub(half),
-                c.t.saturating_sub(half) + 2 * half,
-            ));
+            let start = c.t.saturating_sub(half);
+            window.set((start, start.saturating_add(2 * half)));
         }
     });
     Effect::new(move |_| {
@@ -179,8 +188,8 @@ pub fn Timeline() -> impl IntoView {
         hover.set(None);
         let plot = width.get_untracked() - LEFT - RIGHT;
         let dt = ((x0 - f64::from(ev.client_x())) / plot * (t1 - t0) as f64) as i64;
-        let n0 = (t0 as i64 + dt).max(0) as u64;
-        window.set((n0, n0 + (t1 - t0)));
+        let n0 = t0.saturating_add_signed(dt);
+        window.set((n0, n0.saturating_add(t1 - t0)));
     };
     let no_time = move || {
         ui.overview
@@ -394,10 +403,7 @@ pub fn Timeline() -> impl IntoView {
     let ticks = move || {
         let (t0, t1) = window.get();
         let step = tick_step(t1 - t0, ((width.get() - LEFT) / 110.0) as u64);
-        let first = t0.div_ceil(step) * step;
-        (0..40u64)
-            .map(|k| first + k * step)
-            .take_while(|&t| t <= t1)
+        tick_times(t0, t1, step)
             .map(|t| {
                 let x = px(x_of(t));
                 view! {
@@ -471,5 +477,21 @@ mod tests {
         }
         assert_eq!(tick_label(1_500_000_000, 500_000_000), "1.5");
         assert_eq!(tick_label(2_000_000_000, 1_000_000_000), "2");
+    }
+
+    #[test]
+    fn ticks_near_u64_max_do_not_wrap() {
+        let t1 = u64::MAX;
+        let t0 = t1 - 10_000_000_000;
+        let step = tick_step(t1 - t0, 8);
+        let ticks: Vec<u64> = tick_times(t0, t1, step).collect();
+        assert!(!ticks.is_empty());
+        assert!(ticks.iter().all(|&t| (t0..=t1).contains(&t)), "{ticks:?}");
+        assert!(ticks.windows(2).all(|w| w[0] < w[1]), "{ticks:?}");
+        assert_eq!(
+            tick_times(0, 10, 3).collect::<Vec<_>>(),
+            [0, 3, 6, 9],
+            "as before away from the edge"
+        );
     }
 }

@@ -26,7 +26,7 @@ pub mod stats;
 mod verdict;
 
 pub use conversation::{AgentHello, ConnectionSummary, EndReason, Generation, HaproxyHello, Pair};
-pub use rules::{Finding, Location, Rule, Severity, CATALOGUE};
+pub use rules::{Finding, Location, Omitted, Rule, Severity, CATALOGUE, MAX_FINDINGS_PER_RULE};
 pub use stats::{statistics, Statistics};
 pub use verdict::{verdict, VerdictLine};
 
@@ -328,8 +328,14 @@ pub struct Analysis {
     pub connections: Vec<ConnectionSummary>,
     /// Every frame of every connection, ordered by time.
     pub frames: Vec<FrameEntry>,
-    /// Every finding, ordered by its first frame (capture-wide ones first).
+    /// Every finding, ordered by its first frame (capture-wide ones first): at most
+    /// [`MAX_FINDINGS_PER_RULE`] of each rule, the first ones; the rest are counted in
+    /// [`Analysis::omitted`].
     pub findings: Vec<Finding>,
+    /// Findings counted but not kept in `findings`, by rule and severity (in code order):
+    /// empty unless a rule fired more than [`MAX_FINDINGS_PER_RULE`] times. Counts
+    /// ([`Analysis::counts`], the connections' error and warning counts) include them.
+    pub omitted: Vec<Omitted>,
     /// Timeline indexes of each connection's frames, in order (so per-connection passes do
     /// not scan the whole timeline).
     by_connection: Vec<Vec<u32>>,
@@ -477,10 +483,34 @@ impl Analysis {
         }
     }
 
-    /// How many findings of each severity: (errors, warnings, infos).
+    /// How many findings of each severity: (errors, warnings, infos), omitted ones included.
     pub fn counts(&self) -> (usize, usize, usize) {
-        let n = |s| self.findings.iter().filter(|f| f.severity == s).count();
+        let n = |s| {
+            self.findings.iter().filter(|f| f.severity == s).count()
+                + self
+                    .omitted
+                    .iter()
+                    .filter(|o| o.severity == s)
+                    .map(|o| o.count)
+                    .sum::<usize>()
+        };
         (n(Severity::Error), n(Severity::Warning), n(Severity::Info))
+    }
+
+    /// How many findings were counted but not kept ([`Analysis::omitted`]).
+    pub fn omitted_count(&self) -> usize {
+        self.omitted.iter().map(|o| o.count).sum()
+    }
+
+    /// How many findings rule `code` has, kept and omitted.
+    pub fn rule_count(&self, code: &str) -> usize {
+        self.findings.iter().filter(|f| f.rule.code == code).count()
+            + self
+                .omitted
+                .iter()
+                .filter(|o| o.rule.code == code)
+                .map(|o| o.count)
+                .sum::<usize>()
     }
 }
 
@@ -743,6 +773,7 @@ fn timeline(
         connections: Vec::new(),
         frames: timeline,
         findings: Vec::new(),
+        omitted: Vec::new(),
         options: options.clone(),
         capture,
         by_connection,
@@ -1015,7 +1046,8 @@ impl Analysis {
         let Some(events) = self.unchecked.take() else {
             return;
         };
-        self.findings = rules::run(self, &events, self.options.threads, progress);
+        let (findings, omitted) = rules::run(self, &events, self.options.threads, progress);
+        self.findings = findings;
         for f in &self.findings {
             let Some(s) = f.connection.and_then(|c| self.connections.get_mut(c)) else {
                 continue;
@@ -1026,6 +1058,13 @@ impl Analysis {
                 Severity::Info => {}
             }
         }
+        for (c, (errors, warnings)) in omitted.by_connection {
+            if let Some(s) = self.connections.get_mut(c) {
+                s.errors += errors;
+                s.warnings += warnings;
+            }
+        }
+        self.omitted = omitted.by_rule;
     }
 
     /// Whether the rules ran ([`Analysis::check`]).

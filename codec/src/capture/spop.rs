@@ -6,9 +6,10 @@ use alloc::vec::Vec;
 use core::net::SocketAddr;
 
 use super::tcp::{Connection, PacketRef, SegmentRecord, Stream, StreamStart};
-use crate::wire::scan::{find_frame_start, plausible_decode, plausible_frame, plausible_header};
+use crate::wire::scan::{find_frame_start, plausible_decode, plausible_frame, ScanBudget};
 use crate::wire::{
-    decode_frame, DecodeError, Direction, Frame, FrameType, Limits, Payload, Status,
+    decode_frame, peek_wire_len, DecodeError, Direction, ErrorKind, Frame, FrameType, Limits,
+    Payload, Status,
 };
 use crate::Span;
 
@@ -278,8 +279,9 @@ impl<'s> SegCursor<'s> {
     }
 }
 
-/// Cuts one direction's bytes into frames. Every step advances, so this ends in time linear
-/// in the stream length times the (bounded) cost of one resynchronisation probe.
+/// Cuts one direction's bytes into frames. Every step advances, and what the steps decode
+/// without keeping (resynchronisation, look-ahead) comes from one budget for the stream
+/// ([`ScanBudget`]), so this ends in time linear in the stream's length.
 pub fn scan_stream(stream: &Stream, dir: Direction, max_length: u32) -> Vec<StreamItem> {
     let mut items = Vec::new();
     scan_stream_with(stream, dir, max_length, |item, _| items.push(item));
@@ -294,9 +296,21 @@ pub fn scan_stream_with(
     stream: &Stream,
     dir: Direction,
     max_length: u32,
-    mut visit: impl FnMut(StreamItem, Option<&Frame<'_>>),
+    visit: impl FnMut(StreamItem, Option<&Frame<'_>>),
 ) {
+    scan_metered(stream, dir, max_length, visit);
+}
+
+/// [`scan_stream_with`], returning its budget as left at the end: its
+/// [`ScanBudget::spent`] is the work the scan did.
+fn scan_metered(
+    stream: &Stream,
+    dir: Direction,
+    max_length: u32,
+    mut visit: impl FnMut(StreamItem, Option<&Frame<'_>>),
+) -> ScanBudget {
     let data = stream.data.as_slice();
+    let mut budget = ScanBudget::for_bytes(data.len());
     let limits = Limits::with_max(max_length);
     let mut segs = SegCursor::new(stream);
     let mut gaps = stream.gaps.iter().peekable();
@@ -336,11 +350,12 @@ pub fn scan_stream_with(
             // one); otherwise search, asking for two frames in a row to trust a position.
             let here = chunk
                 .get(pos..)
-                .is_some_and(|b| plausible_frame(b, Some(dir), max_length));
+                .is_some_and(|b| budget.plausible(b, Some(dir), max_length));
             let start = if here {
                 pos
             } else {
-                find_frame_start(chunk, pos, Some(dir), max_length).unwrap_or(chunk_end)
+                find_frame_start(chunk, pos, Some(dir), max_length, &mut budget)
+                    .unwrap_or(chunk_end)
             };
             if start > pos {
                 visit(
@@ -362,7 +377,7 @@ pub fn scan_stream_with(
             (second_slot, first_slot)
         };
         if !matches!(here_slot, Some((at, end, _)) if *at == pos && *end == chunk_end) {
-            let decoded = decode_frame(chunk.get(pos..).unwrap_or(&[]), pos, limits);
+            let decoded = budget.decode(chunk.get(pos..).unwrap_or(&[]), pos, limits);
             *here_slot = Some((pos, chunk_end, decoded));
         }
         let Some((_, _, decoded)) = &*here_slot else {
@@ -372,18 +387,21 @@ pub fn scan_stream_with(
             Ok(Status::Complete(f)) => {
                 let end = f.span().end;
                 let after = chunk.get(end..).unwrap_or(&[]);
-                let next_ok = after.is_empty() || {
-                    plausible_header(after, Some(dir), max_length) && {
-                        let next =
-                            next_slot.insert((end, chunk_end, decode_frame(after, end, limits)));
-                        // The next step starts with this decode.
-                        this_slot ^= 1;
-                        plausible_decode(&next.2)
-                    }
-                };
+                let next_ok = after.is_empty()
+                    || budget.header(after, Some(dir), max_length)
+                        && match budget.try_decode(after, end, limits) {
+                            Some(d) => {
+                                let next = next_slot.insert((end, chunk_end, d));
+                                // The next step starts with this decode.
+                                this_slot ^= 1;
+                                plausible_decode(&next.2)
+                            }
+                            // Past the budget: the header alone.
+                            None => true,
+                        };
                 let suspicious = f.payload_error().is_some() || !next_ok;
                 match suspicious
-                    .then(|| split_frame(chunk, pos, end, dir, max_length))
+                    .then(|| split_frame(chunk, pos, end, dir, max_length, &mut budget))
                     .flatten()
                 {
                     Some((head_end, embedded, tail)) => {
@@ -435,8 +453,15 @@ pub fn scan_stream_with(
                 pos = chunk_end;
             }
             Err(e) => {
-                let next =
-                    find_frame_start(chunk, pos + 1, Some(dir), max_length).unwrap_or(chunk_end);
+                if matches!(e.kind, ErrorKind::LengthAboveLimit { .. }) {
+                    if let Some(f) = oversized_frame(chunk, pos, dir, max_length, &mut budget) {
+                        visit(StreamItem::Frame(segs.record(f.span())), Some(&f));
+                        pos = f.span().end;
+                        continue;
+                    }
+                }
+                let next = find_frame_start(chunk, pos + 1, Some(dir), max_length, &mut budget)
+                    .unwrap_or(chunk_end);
                 visit(
                     StreamItem::Skipped {
                         span: Span::new(pos, next),
@@ -448,9 +473,45 @@ pub fn scan_stream_with(
             }
         }
     }
+    budget
 }
 
 type Decoded<'a> = Result<Status<Frame<'a>>, DecodeError>;
+
+/// The frame at `pos` whose LENGTH is above `max_length` (the most believed while cutting the
+/// stream) but which is all there: a header a sender in `dir` writes, a payload that follows
+/// its grammar, then a plausible frame (or another such frame) or the end of the bytes. Such
+/// a frame is a frame too big for the connection (SPOP-F002), not bytes that are not a frame:
+/// it is listed and paired like any other. A LENGTH beyond the bytes present is never
+/// believed, and the decode comes out of the stream's budget.
+fn oversized_frame<'a>(
+    chunk: &'a [u8],
+    pos: usize,
+    dir: Direction,
+    max_length: u32,
+    budget: &mut ScanBudget,
+) -> Option<Frame<'a>> {
+    let here = chunk.get(pos..)?;
+    let Status::Complete(wire_len) = peek_wire_len(here) else {
+        return None;
+    };
+    let after = here.get(wire_len..)?;
+    let whole = |budget: &mut ScanBudget, bytes: &'a [u8], at: usize| {
+        if !budget.header(bytes, Some(dir), u32::MAX) {
+            return None;
+        }
+        match budget.try_decode(bytes, at, Limits::default())? {
+            Ok(Status::Complete(f)) if f.payload_error().is_none() => Some(f),
+            _ => None,
+        }
+    };
+    let f = whole(budget, here, pos)?;
+    let end = f.span().end;
+    let then_ok = after.is_empty()
+        || budget.plausible(after, Some(dir), max_length)
+        || whole(budget, after, end).is_some();
+    then_ok.then_some(f)
+}
 
 /// Looks for whole frames written into the frame at `start..end` (concurrent writers): a
 /// chain of complete, valid frames starting inside it, after which the outer frame's missing
@@ -462,6 +523,7 @@ fn split_frame(
     end: usize,
     dir: Direction,
     max_length: u32,
+    stream_budget: &mut ScanBudget,
 ) -> Option<(usize, Vec<Span>, Span)> {
     let limits = Limits {
         max_length: Some(max_length),
@@ -470,63 +532,60 @@ fn split_frame(
     // Work allowed, in bytes decoded, proportional to the frame: each candidate costs its
     // chain and a decode of the reassembled frame, and a hostile frame full of plausible
     // starts would otherwise make this quadratic. Real interleavings (a few frames written
-    // into one) need a small part of it.
-    let mut budget = 8 * wire_len + 4096;
-    // The outer frame keeps at least its LENGTH prefix before the first embedded frame.
-    for e in start + 4..end {
-        let Some(here) = chunk.get(e..) else { break };
-        if !plausible_header(here, Some(dir), max_length) {
-            continue;
-        }
-        // Checking the frame there walks up to its length.
-        let claimed = match crate::wire::peek_wire_len(here) {
-            Status::Complete(n) => n,
-            Status::Partial { .. } => here.len(),
-        };
-        budget = budget.checked_sub(claimed.min(here.len()))?;
-        if !plausible_frame(here, Some(dir), max_length) {
-            continue;
-        }
-        budget = budget.checked_sub(wire_len)?;
-        // A chain of whole, valid frames from `e`.
-        let mut embedded = Vec::new();
-        let mut at = e;
-        while let Some(rest) = chunk.get(at..) {
-            match decode_frame(rest, at, limits) {
-                Ok(Status::Complete(f))
-                    if f.payload_error().is_none() && f.frame_type().direction() == Some(dir) =>
-                {
-                    budget = budget.checked_sub(f.span().len())?;
-                    embedded.push(f.span());
-                    at = f.span().end;
+    // into one) need a small part of it. It comes out of the stream's budget (what is left
+    // of it, when less), so that many small suspicious frames cannot add up to more.
+    stream_budget.within(8 * wire_len + 4096, |budget| {
+        // The outer frame keeps at least its LENGTH prefix before the first embedded frame.
+        for e in start + 4..end {
+            let Some(here) = chunk.get(e..) else { break };
+            if !budget.header(here, Some(dir), max_length) {
+                continue;
+            }
+            match budget.try_decode(here, e, limits) {
+                None => return None,
+                Some(d) if !plausible_decode(&d) => continue,
+                Some(_) => {}
+            }
+            // A chain of whole, valid frames from `e`.
+            let mut embedded = Vec::new();
+            let mut at = e;
+            while let Some(rest) = chunk.get(at..) {
+                match budget.try_decode(rest, at, limits)? {
+                    Ok(Status::Complete(f))
+                        if f.payload_error().is_none()
+                            && f.frame_type().direction() == Some(dir) =>
+                    {
+                        embedded.push(f.span());
+                        at = f.span().end;
+                    }
+                    _ => break,
                 }
-                _ => break,
+            }
+            if embedded.is_empty() {
+                continue;
+            }
+            let head = Span::new(start, e);
+            let tail = Span::at(at, wire_len - head.len());
+            let (Some(h), Some(t)) = (chunk.get(head.range()), chunk.get(tail.range())) else {
+                continue;
+            };
+            let mut whole = Vec::with_capacity(wire_len);
+            whole.extend_from_slice(h);
+            whole.extend_from_slice(t);
+            let valid = matches!(
+                budget.try_decode(&whole, start, limits)?,
+                Ok(Status::Complete(f)) if f.payload_error().is_none()
+            );
+            // What follows the tail must be a frame start or the end of the bytes we have.
+            let then_ok = chunk.get(tail.end..).is_none_or(|after| {
+                after.is_empty() || budget.plausible(after, Some(dir), max_length)
+            });
+            if valid && then_ok {
+                return Some((e, embedded, tail));
             }
         }
-        if embedded.is_empty() {
-            continue;
-        }
-        let head = Span::new(start, e);
-        let tail = Span::at(at, wire_len - head.len());
-        let (Some(h), Some(t)) = (chunk.get(head.range()), chunk.get(tail.range())) else {
-            continue;
-        };
-        let mut whole = Vec::with_capacity(wire_len);
-        whole.extend_from_slice(h);
-        whole.extend_from_slice(t);
-        let valid = matches!(
-            decode_frame(&whole, start, limits),
-            Ok(Status::Complete(f)) if f.payload_error().is_none()
-        );
-        // What follows the tail must be a frame start or the end of the bytes we have.
-        let then_ok = chunk
-            .get(tail.end..)
-            .is_none_or(|after| after.is_empty() || plausible_frame(after, Some(dir), max_length));
-        if valid && then_ok {
-            return Some((e, embedded, tail));
-        }
-    }
-    None
+        None
+    })
 }
 
 /// Bytes inspected per direction when looking for SPOP in a capture that started
@@ -572,7 +631,8 @@ pub fn direction_of(data: &[u8]) -> Option<Direction> {
     let at = if plausible_frame(probe, None, FALLBACK_MAX_LENGTH) {
         0
     } else {
-        find_frame_start(probe, 0, None, FALLBACK_MAX_LENGTH)?
+        let mut budget = ScanBudget::for_bytes(probe.len());
+        find_frame_start(probe, 0, None, FALLBACK_MAX_LENGTH, &mut budget)?
     };
     FrameType::from_u8(*probe.get(at + 4)?).direction()
 }
@@ -707,6 +767,187 @@ impl StreamItem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
+    use proptest::prelude::*;
+
+    /// A stream of `data` in one segment: from the connection's start (`syn`), or an excerpt.
+    fn stream_of(data: Vec<u8>, syn: bool) -> Stream {
+        Stream {
+            segments: vec![crate::capture::tcp::SegmentRecord {
+                offset: 0,
+                len: data.len(),
+                packet: PacketRef::default(),
+            }],
+            data,
+            start: if syn {
+                StreamStart::Syn
+            } else {
+                StreamStart::MidStream
+            },
+            ..Stream::default()
+        }
+    }
+
+    /// What cutting `data` (HAProxy's direction, no HELLO: 1 MiB believed) costs, in bytes
+    /// decoded and headers checked, with the items it gives.
+    fn work(data: Vec<u8>, syn: bool) -> (usize, Vec<StreamItem>) {
+        let stream = stream_of(data, syn);
+        let mut items = Vec::new();
+        let budget = scan_metered(
+            &stream,
+            Direction::HaproxyToAgent,
+            FALLBACK_MAX_LENGTH,
+            |item, _| items.push(item),
+        );
+        (budget.spent(), items)
+    }
+
+    /// Work allowed per byte of input: the budget's speculative decoding, plus what the cutter
+    /// keeps (each byte decoded once) and checks per item (a header, up to 29 bytes).
+    const WORK_PER_BYTE: usize = ScanBudget::PER_BYTE + 40;
+
+    /// A NOTIFY header claiming `length` whose STREAM-ID is ten `ff` bytes: undecodable.
+    fn undecodable_header(length: u32) -> Vec<u8> {
+        let mut h = length.to_be_bytes().to_vec();
+        h.extend_from_slice(&[3, 0, 0, 0, 1]);
+        h.extend_from_slice(&[0xff; 10]);
+        h
+    }
+
+    /// A NOTIFY header claiming `length`, ids 1/1: its payload is whatever follows.
+    fn notify_header(length: u32) -> Vec<u8> {
+        let mut h = length.to_be_bytes().to_vec();
+        h.extend_from_slice(&[3, 0, 0, 0, 1, 1, 1]);
+        h
+    }
+
+    /// "Hostile input, round two", point 1: 63 bytes holding two fake frame starts claiming
+    /// `length`. One (at 0) has a payload of valid tiny messages that runs through every
+    /// following period (30 bytes of empty messages, then a message whose name covers both
+    /// headers of the next period) and stops mid-message; the other (at 44) has an
+    /// undecodable STREAM-ID. With `length` + 4 a multiple of 63, each one's next frame is
+    /// its twin in a later period. Every search after the undecodable header validated the
+    /// other one's payload, `length` bytes, afresh: a MiB per 63 bytes.
+    fn resync_period(length: u32) -> Vec<u8> {
+        let mut p = notify_header(length);
+        p.extend_from_slice(&[0; 30]);
+        p.extend_from_slice(&[33, 0, 0]);
+        p.extend(undecodable_header(length));
+        assert_eq!(p.len(), 63);
+        p
+    }
+
+    #[test]
+    fn repeated_undecodable_headers_cost_linear_work() {
+        // LENGTHs with their prefix a multiple of 63: 64 KiB over 1 MiB, then the shape as
+        // found, 1 MiB over 3 MiB.
+        for (length, size) in [(65_516, 1 << 20), (1_048_568, 3 << 20)] {
+            let data = resync_period(length).repeat(size / 63);
+            let n = data.len();
+            for syn in [false, true] {
+                let (spent, items) = work(data.clone(), syn);
+                assert!(
+                    spent <= WORK_PER_BYTE * n + ScanBudget::BASE,
+                    "LENGTH {length}: {spent} bytes of work for {n} bytes ({}×)",
+                    spent / n
+                );
+                // Every byte is accounted for, in order.
+                let mut at = 0;
+                for item in &items {
+                    assert_eq!(item.offset(), at);
+                    at = match *item {
+                        StreamItem::Frame(r) => r.span.end,
+                        StreamItem::Skipped { span, .. } | StreamItem::Truncated { span, .. } => {
+                            span.end
+                        }
+                        _ => at,
+                    };
+                }
+                assert_eq!(at, n);
+            }
+        }
+    }
+
+    /// Pieces of hostile periods: frame starts that claim much and fail late or early, tiny
+    /// messages, runs of zeros, real frames.
+    #[derive(Debug, Clone)]
+    enum Piece {
+        Undecodable(u32),
+        Notify(u32),
+        Zeros(usize),
+        Bytes(Vec<u8>),
+        EmptyMessages(usize),
+        Frame,
+    }
+
+    fn piece() -> impl Strategy<Value = Piece> {
+        // Lengths from tiny to past the stream; many of them land on a later period.
+        let length = prop_oneof![7u32..64, 64u32..70_000, Just(1_048_568)];
+        prop_oneof![
+            length.clone().prop_map(Piece::Undecodable),
+            length.prop_map(Piece::Notify),
+            (1usize..40).prop_map(Piece::Zeros),
+            proptest::collection::vec(any::<u8>(), 1..24).prop_map(Piece::Bytes),
+            (1usize..20).prop_map(Piece::EmptyMessages),
+            Just(Piece::Frame),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Whatever period of frame starts is repeated, cutting the stream costs at most a
+        /// constant per byte (a search that restarted with a fresh allowance after each
+        /// undecodable header made it a MiB per period).
+        #[test]
+        fn cutting_hostile_periods_is_linear(
+            pieces in proptest::collection::vec(piece(), 1..6),
+            size in 40_000usize..200_000,
+            align in any::<bool>(),
+            syn in any::<bool>(),
+        ) {
+            let mut period = Vec::new();
+            for p in &pieces {
+                match p {
+                    Piece::Undecodable(l) => period.extend(undecodable_header(*l)),
+                    Piece::Notify(l) => period.extend(notify_header(*l)),
+                    Piece::Zeros(k) => period.extend(core::iter::repeat_n(0, *k)),
+                    Piece::Bytes(b) => period.extend_from_slice(b),
+                    Piece::EmptyMessages(k) => period.extend(core::iter::repeat_n(0, 2 * k)),
+                    Piece::Frame => period.extend_from_slice(&[0, 0, 0, 7, 3, 0, 0, 0, 1, 1, 1]),
+                }
+            }
+            if align {
+                // Every claimed length lands on the same place of a later period.
+                let l = u32::try_from(period.len() * (size / period.len() / 2).max(1) - 4)
+                    .unwrap_or(7)
+                    .max(7);
+                let mut at = 0;
+                for p in &pieces {
+                    let len = match p {
+                        Piece::Undecodable(_) => 19,
+                        Piece::Notify(_) => 11,
+                        Piece::Zeros(k) => *k,
+                        Piece::Bytes(b) => b.len(),
+                        Piece::EmptyMessages(k) => 2 * k,
+                        Piece::Frame => 11,
+                    };
+                    if matches!(p, Piece::Undecodable(_) | Piece::Notify(_)) {
+                        period[at..at + 4].copy_from_slice(&l.to_be_bytes());
+                    }
+                    at += len;
+                }
+            }
+            let data = period.repeat(size / period.len() + 1);
+            let n = data.len();
+            let (spent, _) = work(data, syn);
+            prop_assert!(
+                spent <= WORK_PER_BYTE * n + ScanBudget::BASE,
+                "{} bytes of work for {} bytes ({}×), period {:?}",
+                spent, n, spent / n, pieces
+            );
+        }
+    }
 
     #[test]
     fn split_spans_map_and_unmap() {

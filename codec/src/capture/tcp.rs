@@ -285,14 +285,16 @@ impl DirState {
         }
         let end = off + bytes.len() as u64;
         if end <= self.next {
-            stream.retransmissions += 1;
+            stream.retransmissions = stream.retransmissions.saturating_add(1);
             self.check_overlap(stream, off, bytes);
             return;
         }
         if off > self.next {
             // Out of order (or after a loss): hold it until the hole fills or the stream ends.
             match self.pending.get(&off) {
-                Some((held, _)) if held.len() >= bytes.len() => stream.retransmissions += 1,
+                Some((held, _)) if held.len() >= bytes.len() => {
+                    stream.retransmissions = stream.retransmissions.saturating_add(1);
+                }
                 _ => {
                     self.pending.insert(off, (bytes.to_vec(), packet));
                 }
@@ -332,9 +334,9 @@ impl DirState {
         let Ok(start) = usize::try_from(start) else {
             return;
         };
-        if let Some(held) = stream.data.get(start..start + bytes.len()) {
+        if let Some(held) = stream.data.get(start..start.saturating_add(bytes.len())) {
             if held != bytes {
-                stream.conflicting_overlaps += 1;
+                stream.conflicting_overlaps = stream.conflicting_overlaps.saturating_add(1);
             }
         }
     }

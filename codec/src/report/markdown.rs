@@ -133,7 +133,11 @@ fn write_report(out: &mut String, a: &Analysis, o: &MarkdownOptions<'_>) -> fmt:
             crate::time::HaproxyTime::from_nanos(limit)
         )?;
     }
-    writeln!(out, "- **Findings:** {}\n", counts_line(e, w, i))?;
+    writeln!(out, "- **Findings:** {}", counts_line(e, w, i))?;
+    if let Some(line) = omitted_line(a) {
+        writeln!(out, "- {}", text(&line))?;
+    }
+    writeln!(out)?;
     write_verdict(out, a)?;
     write_connections(out, a)?;
     write_statistics(out, a)?;
@@ -227,11 +231,14 @@ fn write_findings(out: &mut String, a: &Analysis) -> fmt::Result {
             .iter()
             .filter(|f| f.rule.code == rule.code)
             .collect();
+        let omitted = a.omitted.iter().filter(|o| o.rule.code == rule.code);
         let worst = list
             .iter()
             .map(|f| f.severity)
+            .chain(omitted.clone().map(|o| o.severity))
             .max()
             .unwrap_or(rule.severity);
+        let total = list.len() + omitted.map(|o| o.count).sum::<usize>();
         writeln!(
             out,
             "#### {} `{}` {} ({}, {}×)\n",
@@ -239,7 +246,7 @@ fn write_findings(out: &mut String, a: &Analysis) -> fmt::Result {
             rule.code,
             rule.name,
             worst,
-            list.len()
+            total
         )?;
         writeln!(out, "> {}\n>\n> {}\n", rule.title, rule.explanation)?;
         for f in list.iter().take(FINDINGS_PER_RULE) {
@@ -257,8 +264,8 @@ fn write_findings(out: &mut String, a: &Analysis) -> fmt::Result {
                 }
             }
         }
-        if list.len() > FINDINGS_PER_RULE {
-            writeln!(out, "- … and {} more", list.len() - FINDINGS_PER_RULE)?;
+        if total > FINDINGS_PER_RULE {
+            writeln!(out, "- … and {} more", total - FINDINGS_PER_RULE)?;
         }
         writeln!(out)?;
     }
@@ -649,6 +656,34 @@ fn severity_rank(s: Severity) -> u8 {
         Severity::Warning => 1,
         Severity::Info => 2,
     }
+}
+
+/// What the reports say about the findings an analysis counted without keeping them
+/// ([`Analysis::omitted`]): `… and 4194304 more findings of these kinds, counted but not
+/// listed (at most 10000 are kept per rule): SPOP-F004 1048575, …`. `None` when every
+/// finding is listed.
+pub fn omitted_line(a: &Analysis) -> Option<String> {
+    let total = a.omitted_count();
+    if total == 0 {
+        return None;
+    }
+    // By rule (the severities of a rule together), in code order.
+    let mut by_rule: Vec<(&str, usize)> = Vec::new();
+    for o in &a.omitted {
+        match by_rule.iter_mut().find(|(code, _)| *code == o.rule.code) {
+            Some((_, n)) => *n += o.count,
+            None => by_rule.push((o.rule.code, o.count)),
+        }
+    }
+    let kinds: Vec<String> = by_rule
+        .iter()
+        .map(|(code, n)| format!("{code} {n}"))
+        .collect();
+    Some(format!(
+        "… and {total} more findings of these kinds, counted but not listed (at most {} are kept per rule): {}",
+        crate::analysis::MAX_FINDINGS_PER_RULE,
+        kinds.join(", ")
+    ))
 }
 
 /// `3 errors, 1 warning, 2 info`: the findings count line of the reports.

@@ -235,6 +235,9 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
     let frames: Vec<&FrameEntry> = a.frames_of(conn.id).collect();
     let pipelining = conn.agreed("pipelining");
     let mut sent: BTreeMap<(u64, u64), usize> = BTreeMap::new();
+    // The ids of `sent` not `answered`: the NOTIFYs still waiting, by stream-id.
+    let mut waiting_ids: alloc::collections::BTreeSet<(u64, u64)> =
+        alloc::collections::BTreeSet::new();
     // (STREAM-ID, FRAME-ID) as one 128-bit word: one hashing step instead of two buffered ones.
     let mut answered: hashbrown::HashSet<u128> = hashbrown::HashSet::new();
     let word = |(sid, fid): (u64, u64)| u128::from(sid) << 64 | u128::from(fid);
@@ -252,7 +255,7 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
     // its ACKs; HAProxy's NOTIFYs) is unknown, not missing.
     let agent_absent = a.side_absent(conn.id, Direction::AgentToHaproxy);
     let notifies_missing = stream(Direction::HaproxyToAgent).and_then(|s| {
-        let lost: u64 = s.gaps.iter().map(|g| g.missing).sum();
+        let lost = lost_bytes(s);
         if a.side_absent(conn.id, Direction::HaproxyToAgent) {
             Some(String::from("HAProxy's side is not in the input"))
         } else if s.start == StreamStart::MidStream {
@@ -265,8 +268,7 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
             None
         }
     });
-    let acks_lost: u64 =
-        stream(Direction::AgentToHaproxy).map_or(0, |s| s.gaps.iter().map(|g| g.missing).sum());
+    let acks_lost = stream(Direction::AgentToHaproxy).map_or(0, lost_bytes);
     // `sent` and `answered` only explain unpaired ACKs: a connection without one (most of
     // them) skips a map insert per frame.
     let track = frames
@@ -288,6 +290,9 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                 highest_sid = Some(highest_sid.map_or(e.stream_id, |h| h.max(e.stream_id)));
                 if track {
                     sent.insert(key, e.index);
+                    if !answered.contains(&word(key)) {
+                        waiting_ids.insert(key);
+                    }
                 }
                 outstanding += 1;
                 if !pipelining {
@@ -383,6 +388,7 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                     }
                     if track {
                         answered.insert(word(key));
+                        waiting_ids.remove(&key);
                     }
                     if let (Some(limit), Some(notify)) = (a.options.slow_ack, a.frames.get(n)) {
                         let latency = e.time.saturating_sub(notify.time);
@@ -429,14 +435,13 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                     );
                 } else if e.stream_id != 0 && e.frame_id != 0 {
                     // The NOTIFY of this stream still waiting for its ACK (3.1+: one per
-                    // stream), if any.
-                    // A range, not a scan of every NOTIFY: many unmatched ACKs must stay linear.
-                    let waiting = sent
+                    // stream), if any: the highest frame-id. A lookup, not a scan of the
+                    // stream's NOTIFYs: many unmatched ACKs on a stream-id of many NOTIFYs
+                    // must stay linear.
+                    let waiting = waiting_ids
                         .range((e.stream_id, 0)..=(e.stream_id, u64::MAX))
-                        .map(|(k, _)| k)
-                        .filter(|&&k| !answered.contains(&word(k)))
-                        .map(|k| k.1)
-                        .max();
+                        .next_back()
+                        .map(|k| k.1);
                     let why = match (highest_sid, waiting) {
                         // ≤3.0 only looks for a match (its stream ids are process-wide).
                         _ if conn.generation == Generation::Legacy => String::from("HAProxy ≤3.0 ignores it and its actions are lost, unless neither pipelining nor async was agreed and a NOTIFY is waiting: then it ends the connection with status 12 \"frame-id not found\""),
@@ -470,6 +475,13 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
             _ => {}
         }
     }
+}
+
+/// Bytes missing from a stream, over all its gaps. Gap sizes come from the input (a bundle
+/// may claim any): the sum saturates instead of wrapping (a wrapped sum of 0 read as "nothing
+/// missing" and made an info an error).
+fn lost_bytes(s: &crate::capture::tcp::Stream) -> u64 {
+    s.gaps.iter().fold(0u64, |n, g| n.saturating_add(g.missing))
 }
 
 /// An ACK with the NOTIFY's ids on another connection, unmatched there, after the NOTIFY.

@@ -31,8 +31,9 @@ pub const F002: Rule = Rule {
     explanation: "After the handshake both sides must keep frames within the max-frame-size the agent answered (before it, \
 within what HAProxy announced). HAProxy ≤3.0 compares the whole LENGTH and answers status 3 \"frame is too big\"; 3.1+ \
 compares only the payload (tolerating up to about 25 header bytes more) and answers status 9. HAProxy 3.1.x up to 3.1.6 \
-itself sent NOTIFYs above the agent's limit with large tune.bufsize (spoa-mirror#40, fixed by ce8c2d359). A LENGTH too \
-large to believe is still reported here when a valid frame header follows it; its bytes are then skipped (SPOP-F012).",
+itself sent NOTIFYs above the agent's limit with large tune.bufsize (spoa-mirror#40, fixed by ce8c2d359). A frame too \
+large to believe while cutting the stream is still decoded and listed when all its bytes are there and form a frame; \
+when they do not, it is reported here if a valid frame header follows its LENGTH, and its bytes are skipped (SPOP-F012).",
 };
 
 /// SPOP-F003.
@@ -323,10 +324,11 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, payload_error: Option
     // F010: frames written into this one.
     if e.layout.is_split() {
         let r = e.layout;
-        let embedded: Vec<&FrameEntry> =
-            cx.a.frames_of(e.connection)
-                .filter(|x| x.outer() == Some(e.index))
-                .collect();
+        let embedded: Vec<&FrameEntry> = cx
+            .embedded_in(e.index)
+            .iter()
+            .filter_map(|&i| cx.a.frames.get(i))
+            .collect();
         let list: Vec<String> = embedded
             .iter()
             .map(|x| format!("{} at +{}", ids(x), x.offset() - e.offset()))

@@ -128,6 +128,77 @@ pub fn rule(code: &str) -> Option<&'static Rule> {
     CATALOGUE.iter().copied().find(|r| r.code == code)
 }
 
+/// Most findings of one rule an analysis keeps; past it, they are counted
+/// ([`super::Analysis::omitted`]). A broken frame of 12 bytes can carry four findings of a few
+/// hundred bytes each: an input of tens of MB of them (a pasted dump with `*`, a share link)
+/// took gigabytes. Every surface lists the findings kept and says how many more there are.
+pub const MAX_FINDINGS_PER_RULE: usize = 10_000;
+
+/// Findings of one rule and severity that were counted but not kept (past
+/// [`MAX_FINDINGS_PER_RULE`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Omitted {
+    /// The rule.
+    pub rule: &'static Rule,
+    /// Their severity.
+    pub severity: Severity,
+    /// How many.
+    pub count: usize,
+}
+
+/// What the rules counted without keeping.
+#[derive(Debug, Default)]
+pub(crate) struct Omissions {
+    /// By rule and severity, in the order first omitted.
+    pub by_rule: Vec<Omitted>,
+    /// Error and warning findings omitted, by connection.
+    pub by_connection: alloc::collections::BTreeMap<usize, (usize, usize)>,
+}
+
+impl Omissions {
+    fn add(&mut self, f: &Finding, n: usize) {
+        match self
+            .by_rule
+            .iter_mut()
+            .find(|o| o.rule.code == f.rule.code && o.severity == f.severity)
+        {
+            Some(o) => o.count += n,
+            None => self.by_rule.push(Omitted {
+                rule: f.rule,
+                severity: f.severity,
+                count: n,
+            }),
+        }
+        if let Some(c) = f.connection {
+            let (e, w) = self.by_connection.entry(c).or_default();
+            match f.severity {
+                Severity::Error => *e += n,
+                Severity::Warning => *w += n,
+                Severity::Info => {}
+            }
+        }
+    }
+
+    fn merge(&mut self, other: Omissions) {
+        for o in other.by_rule {
+            match self
+                .by_rule
+                .iter_mut()
+                .find(|x| x.rule.code == o.rule.code && x.severity == o.severity)
+            {
+                Some(x) => x.count += o.count,
+                None => self.by_rule.push(o),
+            }
+        }
+        for (c, (e, w)) in other.by_connection {
+            let (e0, w0) = self.by_connection.entry(c).or_default();
+            *e0 += e;
+            *w0 += w;
+        }
+    }
+}
+
 /// Bytes a finding points at: a span of one direction's stream of one connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -173,63 +244,113 @@ impl Finding {
 pub(crate) struct Cx<'a> {
     pub a: &'a super::Analysis,
     pub out: Vec<Finding>,
+    /// Findings kept so far, by rule code.
+    kept: Vec<(&'static str, usize)>,
+    /// Findings past [`MAX_FINDINGS_PER_RULE`].
+    omitted: Omissions,
     /// NOTIFYs and ACKs without a partner on their connection, by (type, stream-id, frame-id):
     /// looking for a partner elsewhere stays cheap however many there are. Built once, shared
     /// by the threads the rules run on.
     unmatched: &'a UnmatchedMap,
+    /// The frames written into each split frame, in timeline order (built once, like
+    /// `unmatched`: looking them up per split frame among all of a connection's frames made
+    /// a stream of split frames quadratic).
+    embedded: &'a EmbeddedMap,
 }
 
-type UnmatchedMap = alloc::collections::BTreeMap<(u8, u64, u64), Unmatched>;
+type EmbeddedMap = alloc::collections::BTreeMap<usize, Vec<usize>>;
 
-/// Unpaired frames sharing a type and ids, in timeline order, with for each the position of
-/// the next one on a different connection (so "the first one elsewhere" is one step, even
-/// when thousands on the same connection come first).
-#[derive(Default)]
-struct Unmatched {
-    frames: Vec<usize>,
-    next_other: Vec<usize>,
+/// [`Cx::embedded`] for analysis `a`.
+fn embedded(a: &super::Analysis) -> EmbeddedMap {
+    let mut map = EmbeddedMap::new();
+    for e in &a.frames {
+        if let Some(outer) = e.outer() {
+            map.entry(outer).or_default().push(e.index);
+        }
+    }
+    map
+}
+
+/// Unpaired NOTIFYs and ACKs in one flat list sorted by (type, stream-id, frame-id), then
+/// timeline order, with for each the position of the next one with the same type and ids on a
+/// different connection (so "the first one elsewhere" is one step, even when thousands on the
+/// same connection come first). 28 bytes a frame: a map of lists per ids took about 170, and
+/// millions of unpaired frames with distinct ids are an input of some tens of MB.
+struct UnmatchedMap {
+    /// (stream-id, frame-id, timeline index, type), sorted by (type, stream-id, frame-id,
+    /// index).
+    frames: Vec<(u64, u64, u32, u8)>,
+    /// For each, the position of the next one with its ids on another connection, or the end
+    /// of its ids' run.
+    next_other: Vec<u32>,
+    /// The connection of every one of them, when they are all on one: asked from that
+    /// connection, there is never one elsewhere (spares a search per unpaired frame of a
+    /// capture of one connection).
+    only: Option<usize>,
+}
+
+/// An entry's ids as [`UnmatchedMap`] sorts them.
+const fn ids_of(x: &(u64, u64, u32, u8)) -> (u8, u64, u64) {
+    (x.3, x.0, x.1)
 }
 
 /// [`Cx::unmatched`] for analysis `a`.
 fn unmatched(a: &super::Analysis) -> UnmatchedMap {
-    let mut unmatched = UnmatchedMap::new();
-    for e in a.unpaired() {
-        unmatched
-            .entry((e.frame_type.as_u8(), e.stream_id, e.frame_id))
-            .or_default()
-            .frames
-            .push(e.index);
-    }
-    for u in unmatched.values_mut() {
-        let conn = |p: usize| {
-            u.frames
-                .get(p)
-                .and_then(|&i| a.frames.get(i))
-                .map(|e| e.connection)
+    let mut frames: Vec<(u64, u64, u32, u8)> = a
+        .unpaired()
+        .map(|e| {
+            (
+                e.stream_id,
+                e.frame_id,
+                e.index as u32,
+                e.frame_type.as_u8(),
+            )
+        })
+        .collect();
+    frames.sort_unstable_by_key(|x| (ids_of(x), x.2));
+    let conn = |p: usize| {
+        frames
+            .get(p)
+            .and_then(|x| a.frames.get(x.2 as usize))
+            .map(|e| e.connection)
+    };
+    let n = frames.len();
+    let mut next_other = alloc::vec![n as u32; n];
+    let first = conn(0);
+    let only = (0..n).all(|p| conn(p) == first).then_some(first).flatten();
+    for p in (0..n.saturating_sub(1)).rev() {
+        let same_ids = frames.get(p).map(ids_of) == frames.get(p + 1).map(ids_of);
+        let next = if !same_ids || conn(p + 1) != conn(p) {
+            (p + 1) as u32
+        } else {
+            next_other.get(p + 1).copied().unwrap_or(n as u32)
         };
-        let n = u.frames.len();
-        u.next_other = alloc::vec![n; n];
-        for p in (0..n.saturating_sub(1)).rev() {
-            let next = if conn(p + 1) != conn(p) {
-                p + 1
-            } else {
-                u.next_other.get(p + 1).copied().unwrap_or(n)
-            };
-            if let Some(slot) = u.next_other.get_mut(p) {
-                *slot = next;
-            }
+        if let Some(slot) = next_other.get_mut(p) {
+            *slot = next;
         }
     }
-    unmatched
+    UnmatchedMap {
+        frames,
+        next_other,
+        only,
+    }
 }
 
 impl<'a> Cx<'a> {
-    fn new(a: &'a super::Analysis, unmatched: &'a UnmatchedMap) -> Self {
+    fn new(a: &'a super::Analysis, unmatched: &'a UnmatchedMap, embedded: &'a EmbeddedMap) -> Self {
         Cx {
             a,
             out: Vec::new(),
+            kept: Vec::new(),
+            omitted: Omissions::default(),
             unmatched,
+            embedded,
         }
+    }
+
+    /// The frames written into split frame `outer`, in timeline order.
+    pub fn embedded_in(&self, outer: usize) -> &'a [usize] {
+        self.embedded.get(&outer).map_or(&[], Vec::as_slice)
     }
 
     /// The first unpaired frame of type `t` with these ids on a connection other than
@@ -243,17 +364,31 @@ impl<'a> Cx<'a> {
         from: Option<u64>,
         until: Option<u64>,
     ) -> Option<&'a super::FrameEntry> {
-        let u = self.unmatched.get(&(t.as_u8(), stream_id, frame_id))?;
-        let entry = |p: usize| u.frames.get(p).and_then(|&i| self.a.frames.get(i));
+        let u = self.unmatched;
+        if u.only == Some(connection) {
+            return None;
+        }
+        let key = (t.as_u8(), stream_id, frame_id);
+        let lo = u.frames.partition_point(|x| ids_of(x) < key);
+        let rest = u.frames.get(lo..)?;
+        // The run's end, galloping from its start: most runs are one frame long.
+        let mut step = 1;
+        while rest.get(step).is_some_and(|x| ids_of(x) == key) {
+            step *= 2;
+        }
+        let probe = rest.get(step / 2..rest.len().min(step + 1))?;
+        let len = step / 2 + probe.partition_point(|x| ids_of(x) == key);
+        let run = rest.get(..len)?;
+        let entry = |p: usize| run.get(p).and_then(|x| self.a.frames.get(x.2 as usize));
         let start = from.map_or(0, |t0| {
-            u.frames
-                .partition_point(|&i| self.a.frames.get(i).is_some_and(|e| e.time < t0))
+            run.partition_point(|x| self.a.frames.get(x.2 as usize).is_some_and(|e| e.time < t0))
         });
         let here = entry(start)?;
         let found = if here.connection != connection {
             here
         } else {
-            entry(u.next_other.get(start).copied()?)?
+            let next = u.next_other.get(lo + start).copied()? as usize;
+            entry(next.checked_sub(lo)?)?
         };
         until.is_none_or(|t1| found.time <= t1).then_some(found)
     }
@@ -280,7 +415,7 @@ impl<'a> Cx<'a> {
         locations: Vec<Location>,
         message: String,
     ) {
-        self.out.push(Finding {
+        self.keep(Finding {
             rule,
             severity,
             connection,
@@ -312,9 +447,34 @@ impl<'a> Cx<'a> {
         packets: Vec<u32>,
         message: String,
     ) {
-        self.emit(rule, connection, frames, locations, message);
-        if let Some(f) = self.out.last_mut() {
-            f.packets = packets;
+        self.keep(Finding {
+            rule,
+            severity: rule.severity,
+            connection,
+            frames,
+            locations,
+            packets,
+            message,
+        });
+    }
+
+    /// Keeps `f`, or counts it when its rule has [`MAX_FINDINGS_PER_RULE`] kept already.
+    fn keep(&mut self, f: Finding) {
+        let kept = match self.kept.iter_mut().find(|(code, _)| *code == f.rule.code) {
+            Some((_, n)) => n,
+            None => {
+                self.kept.push((f.rule.code, 0));
+                match self.kept.last_mut() {
+                    Some((_, n)) => n,
+                    None => return,
+                }
+            }
+        };
+        if *kept < MAX_FINDINGS_PER_RULE {
+            *kept += 1;
+            self.out.push(f);
+        } else {
+            self.omitted.add(&f, 1);
         }
     }
 
@@ -399,22 +559,27 @@ fn connection_rules(cx: &mut Cx<'_>, conns: &[super::ConnectionSummary]) {
     }
 }
 
-/// Runs every rule; findings sorted by the frame they are shown under (capture-wide first).
+/// Runs every rule; findings sorted by the frame they are shown under (capture-wide first),
+/// at most [`MAX_FINDINGS_PER_RULE`] of each rule (the first ones emitted), and the rest
+/// counted.
 ///
 /// On a large capture the per-frame and per-connection rules run on `threads` threads (see
 /// [`super::parallel`]), each on a range of frames and a range of connections. Rules only
 /// emit findings, so putting the parts' findings together in range order gives exactly what
-/// one thread emits.
+/// one thread emits. Each part keeps at most as many of a rule's findings as the whole does,
+/// from its own first ones: what the whole keeps of a part's findings is among those, and
+/// putting them together keeps the same ones as one thread.
 pub(crate) fn run(
     a: &super::Analysis,
     events: &[super::StreamEvent],
     threads: usize,
     progress: &mut dyn FnMut(crate::Progress),
-) -> Vec<Finding> {
+) -> (Vec<Finding>, Omissions) {
     let unmatched = unmatched(a);
+    let embedded = embedded(a);
     let total = a.frames.len();
     let parts = crate::parallel::parts(threads, total);
-    let mut cx = Cx::new(a, &unmatched);
+    let mut cx = Cx::new(a, &unmatched, &embedded);
     // Emitted in this order, as one thread does it: by frame, the stream events, by
     // connection, capture-wide.
     let by_connection = if parts <= 1 {
@@ -422,18 +587,21 @@ pub(crate) fn run(
         None
     } else {
         let part = |p: usize, progress: &mut dyn FnMut(crate::Progress)| {
-            let mut cx = Cx::new(a, &unmatched);
+            let mut cx = Cx::new(a, &unmatched, &embedded);
             let frames = crate::parallel::part(&a.frames, p, parts);
             frame_rules(&mut cx, frames, parts, progress);
             let by_frame = core::mem::take(&mut cx.out);
             connection_rules(&mut cx, crate::parallel::part(&a.connections, p, parts));
-            (by_frame, cx.out)
+            (by_frame, cx.out, cx.omitted)
         };
         let done = crate::parallel::join(parts, || part(0, progress), |p| part(p, &mut |_| {}));
         let mut by_connection = Vec::new();
-        for (by_frame, by_conn) in done {
-            cx.out.extend(by_frame);
+        for (by_frame, by_conn, omitted) in done {
+            for f in by_frame {
+                cx.keep(f);
+            }
             by_connection.push(by_conn);
+            cx.omitted.merge(omitted);
         }
         Some(by_connection)
     };
@@ -442,7 +610,11 @@ pub(crate) fn run(
         capture::check_event(&mut cx, ev);
     }
     match by_connection {
-        Some(found) => cx.out.extend(found.into_iter().flatten()),
+        Some(found) => {
+            for f in found.into_iter().flatten() {
+                cx.keep(f);
+            }
+        }
         None => connection_rules(&mut cx, &a.connections),
     }
     capture::check_capture(&mut cx);
@@ -454,5 +626,9 @@ pub(crate) fn run(
         (x.frames.first().map_or((0, 0), |&f| (1, f)), x.rule.code)
             .cmp(&(y.frames.first().map_or((0, 0), |&f| (1, f)), y.rule.code))
     });
-    out
+    let mut omitted = cx.omitted;
+    omitted
+        .by_rule
+        .sort_by_key(|o| (o.rule.code, core::cmp::Reverse(o.severity)));
+    (out, omitted)
 }
