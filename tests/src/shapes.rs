@@ -253,6 +253,9 @@ pub fn bundle_of(to_agent: Vec<u8>, to_haproxy: Vec<u8>) -> spop_codec::share::B
             first: packet,
             last: packet,
         }],
+        attempts: Vec::new(),
+        first_packet: None,
+        text_warnings: Vec::new(),
         state: Vec::new(),
     }
 }

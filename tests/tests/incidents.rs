@@ -97,16 +97,12 @@ fn every_incident_capture_loads_with_its_measured_connections() {
 }
 
 /// The frames the engine cuts from the streams: as many of each type, and the same largest
-/// LENGTH per direction, as facts.py's parser found. Frames above the negotiated
-/// max-frame-size (`frames_above_max_frame_size`, the oversized-ack capture) are left out of
-/// the comparison: today's engine reports their bytes as skipped, not as a frame.
+/// LENGTH per direction, as facts.py's parser found; frames above the negotiated
+/// max-frame-size (the oversized-ack capture) included, since their bytes are all there.
 #[test]
 fn every_incident_capture_has_its_measured_frames() {
     for (name, facts) in expected() {
         let (_, cap) = capture(&name);
-        let oversized = facts["frames_above_max_frame_size"]
-            .as_array()
-            .expect("frames_above_max_frame_size");
         let mut counts = std::collections::BTreeMap::<&str, u64>::new();
         let mut max = [0u64; 2];
         for c in &cap.connections {
@@ -144,9 +140,6 @@ fn every_incident_capture_has_its_measured_frames() {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_u64().unwrap()))
             .collect();
-        for o in oversized {
-            *want.get_mut(o["frame"].as_str().unwrap()).unwrap() -= 1;
-        }
         want.retain(|_, n| *n > 0);
         assert_eq!(counts, want, "{name}: frames by type");
         let lengths = &facts["max_length"];
@@ -154,11 +147,7 @@ fn every_incident_capture_has_its_measured_frames() {
             .into_iter()
             .enumerate()
         {
-            if oversized.iter().any(|o| o["direction"] == key) {
-                assert!(max[i] < num(lengths, key), "{name}: {key}");
-            } else {
-                assert_eq!(max[i], num(lengths, key), "{name}: largest LENGTH {key}");
-            }
+            assert_eq!(max[i], num(lengths, key), "{name}: largest LENGTH {key}");
         }
     }
 }

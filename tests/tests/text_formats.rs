@@ -963,8 +963,17 @@ fn fuzz_seeds_load_and_report_cleanly() {
     use spop_codec::display::needs_escape;
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds");
     let mut seen = 0;
+    // The seeds, and those made for one fuzz target (fuzz/seeds/TARGET/).
+    let mut paths = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
+        if path.is_dir() {
+            paths.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            paths.push(path);
+        }
+    }
+    for path in paths {
         let name = path.display().to_string();
         let bytes = std::fs::read(&path).unwrap();
         seen += 1;
