@@ -125,7 +125,7 @@ struct InspectArgs {
 enum Format {
     /// Human-readable timeline.
     Text,
-    /// The report as JSON (stable, documented in the README).
+    /// The report as JSON (stable, documented in docs/json.md).
     Json,
     /// A report to paste into a bug tracker.
     Markdown,

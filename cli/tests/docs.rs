@@ -181,27 +181,75 @@ fn every_docs_path_named_exists() {
     );
 }
 
-/// Relative links between the documents of `docs/` (`[rules.md](rules.md)`) resolve too.
+/// The anchor GitHub gives a Markdown heading: lower case, punctuation dropped, spaces as `-`.
+fn slug(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            '-' | '_' => Some(c),
+            c if c.is_alphanumeric() => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The anchors of a Markdown file's headings.
+fn anchors(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| {
+            let hashes = l.len() - l.trim_start_matches('#').len();
+            (1..=6).contains(&hashes).then(|| &l[hashes..])
+        })
+        .filter(|rest| rest.starts_with(' '))
+        .map(slug)
+        .collect()
+}
+
+/// Relative links of the README and of the documents of `docs/` (`[rules.md](rules.md)`,
+/// `[Install](../README.md#install)`, `[…](#json-output)`) resolve: the file exists and, for a
+/// link to a heading of a Markdown file, the heading does.
 #[test]
 fn links_between_docs_resolve() {
     let root = root();
-    let mut broken = Vec::new();
+    let mut files = vec![root.join("README.md")];
     for entry in std::fs::read_dir(root.join("docs")).unwrap() {
         let path = entry.unwrap().path();
-        if path.extension().and_then(|e| e.to_str()) != Some("md") {
-            continue;
+        if path.extension().and_then(|e| e.to_str()) == Some("md") {
+            files.push(path);
         }
-        let text = std::fs::read_to_string(&path).unwrap();
+    }
+    let mut broken = Vec::new();
+    let mut seen = 0;
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap();
         for (at, _) in text.match_indices("](") {
             let rest = &text[at + 2..];
-            let target = &rest[..rest.find(')').unwrap_or(rest.len())];
-            let target = target.split('#').next().unwrap_or("");
-            if target.is_empty() || target.contains(':') || !target.ends_with(".md") {
+            let link = &rest[..rest.find(')').unwrap_or(rest.len())];
+            if link.is_empty() || link.contains(':') || link.contains(' ') {
                 continue;
             }
-            if !path.parent().unwrap().join(target).is_file() {
+            let (file, anchor) = link.split_once('#').unwrap_or((link, ""));
+            let target = if file.is_empty() {
+                path.clone()
+            } else {
+                path.parent().unwrap().join(file)
+            };
+            seen += 1;
+            let ok = if !target.is_file() {
+                false
+            } else if anchor.is_empty() || target.extension().and_then(|e| e.to_str()) != Some("md")
+            {
+                true
+            } else {
+                let text = std::fs::read_to_string(&target).unwrap();
+                anchors(&text).iter().any(|a| a == anchor)
+            };
+            if !ok {
                 broken.push(format!(
-                    "{}: {target}",
+                    "{}: {link}",
                     path.strip_prefix(&root).unwrap().display()
                 ));
             }
@@ -209,8 +257,12 @@ fn links_between_docs_resolve() {
     }
     assert!(
         broken.is_empty(),
-        "broken links in docs/:\n{}",
+        "broken links in README.md and docs/:\n{}",
         broken.join("\n")
+    );
+    assert!(
+        seen > 20,
+        "the documents link to each other; found {seen} links"
     );
 }
 

@@ -2,17 +2,22 @@
 //! the CLI's JSON output and the JS API. Deterministic: the same input gives the same report,
 //! field order and all.
 //!
-//! Shape (with the `serde` feature, as JSON):
+//! Shape (with the `serde` feature, as JSON; every field is described in docs/json.md):
 //!
 //! ```text
-//! { "input": {"format": "pcap", "label": "pcap file"},
-//!   "summary": {"packets", "connections", "frames", "errors", "warnings", "infos"},
-//!   "connections": [{"id", "haproxy": "ip:port", "agent": "ip:port", "generation", ...}],
+//! { "input": {"format": "pcap", "label": "pcap file", "notes": [...]},
+//!   "summary": {"packets", "connections", "other_connections", "attempts",
+//!               "failed_attempts", "frames", "errors", "warnings", "infos"},
+//!   "verdict": [{"severity", "text", "findings": [...]}],
+//!   "connections": [{"id", "haproxy": "ip:port", "agent": "ip:port", "generation", ...,
+//!                    "tcp_events": [{"kind", "by", "packet", "time"}]}],
+//!   "attempts": [{"id", "haproxy", "agent", "outcome", "syns", "start", "end", "tcp_events"}],
 //!   "frames": [{"index", "connection", "direction", "type", "stream_id", "frame_id",
 //!               "length", "time", "payload": {...}, "findings": [...]}],
 //!   "findings": [{"code", "name", "severity", "connection", "frames", "message",
-//!                 "locations": [{"connection", "direction", "start", "end"}]}],
-//!   "findings_omitted": [{"code", "name", "severity", "count"}] }
+//!                 "locations": [{"connection", "direction", "start", "end"}], "packets"}],
+//!   "findings_omitted": [{"code", "name", "severity", "count"}],
+//!   "stats": {"latency", "histogram", "by_message", "by_connection", "bin_width", "bins"} }
 //! ```
 //!
 //! `findings_omitted` is there only when a rule fired more than

@@ -1,12 +1,12 @@
 //! Bounded resources on hostile input (issue 8): whatever lengths a capture claims and however
 //! it is shaped, the pipeline (load + analysis) allocates in proportion to the input: each
 //! hostile shape is run at two sizes, four times apart, and must take at most 4.4 times the
-//! memory at the larger one, and at most `MULTIPLE` times its input plus 1 MiB (the README
-//! documents the figure); then a million tiny frames and a million connections must stay
+//! memory at the larger one, and at most `MULTIPLE` times its input plus 1 MiB
+//! (docs/architecture.md documents the figure); then a million tiny frames and a million connections must stay
 //! within that bound too (the time each shape takes, per MB, is in the benchmark: `bench`).
 //! The worst shapes are inputs where every small frame is broken: each
 //! finding costs a few hundred bytes. Real traffic takes about 4 times its size here (2 times
-//! resident, README, Performance): this counts bytes requested, spare capacity included.
+//! resident, docs/performance.md): this counts bytes requested, spare capacity included.
 
 use peak_alloc::PeakAlloc;
 use spop_codec::analysis::{analyze, AnalysisOptions};
@@ -93,7 +93,7 @@ fn hostile_shapes_take_memory_in_proportion_to_the_input() {
         peak as f64 / expanded as f64
     );
 
-    // Real traffic, for scale: resident about 2× (README, Performance); allocated, counting
+    // Real traffic, for scale: resident about 2× (docs/performance.md); allocated, counting
     // the spare capacity of growing vectors, about 4×.
     let mut rng = Rng::new(3);
     let conv = conversation_shaped(&mut rng, Generation::Legacy, 0, 3_000, Shape::Rich);
