@@ -13,8 +13,10 @@ pub mod backend;
 mod connections;
 mod details;
 mod findings;
+pub mod incident;
 mod list;
 mod notes;
+pub mod prefs;
 pub mod session;
 mod share_dialog;
 mod shared;
@@ -43,6 +45,7 @@ pub fn App() -> impl IntoView {
 pub fn Inspector(backend: Backend) -> impl IntoView {
     let ui = Ui::new(backend);
     provide_context(ui);
+    provide_context(prefs::Prefs::new());
     state::install_shortcuts(ui);
     state::install_stats(ui);
     // A share link opens what its sender saw; so does one pasted into the address bar later.

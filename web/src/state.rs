@@ -79,6 +79,8 @@ pub struct Cursor {
     pub t: u64,
     /// Its connection.
     pub connection: usize,
+    /// A TCP event's row ([`crate::incident`]): its index; `frame` is then `usize::MAX`.
+    pub event: Option<usize>,
 }
 
 /// A finding's bytes, marked in one frame's details: the frame and stream spans.
@@ -184,6 +186,7 @@ impl Ui {
             filter: RwSignal::new(Filter::default()),
             view: RwSignal::new(ViewInfo {
                 total: 0,
+                events: 0,
                 all: 0,
                 t0: 0,
                 t1: 0,
@@ -214,7 +217,8 @@ impl Ui {
         };
         // The details follow the selection.
         Effect::new(move |_| {
-            let Some(c) = ui.cursor.get() else {
+            // A TCP event's row has no frame to detail.
+            let Some(c) = ui.cursor.get().filter(|c| c.event.is_none()) else {
                 ui.details.set(None);
                 return;
             };
@@ -365,6 +369,9 @@ impl Ui {
         if !ok {
             return;
         }
+        // The list's TCP events, if the person shows them: asked before anything that names a
+        // position in the list (the first error, a link's selection).
+        crate::prefs::after_load(self);
         let stored = crate::storage::notes(&fingerprint);
         match (&restored, stored) {
             // This browser's notes on this capture are newer than any link's.
@@ -564,7 +571,7 @@ impl Ui {
     }
 
     /// A new view from the engine: lists and timeline redraw, nothing is selected.
-    fn show_view(self, v: ViewInfo) {
+    pub(crate) fn show_view(self, v: ViewInfo) {
         self.view.set(v);
         self.view_gen.update(|g| *g += 1);
         self.cursor.set(None);
@@ -592,6 +599,7 @@ impl Ui {
                             frame: row.index,
                             t: row.t,
                             connection: row.connection,
+                            event: row.event,
                         }));
                     }
                 }
@@ -651,7 +659,11 @@ impl Ui {
     pub fn share_state(self) -> ShareState {
         ShareState {
             notes: self.notes.with_untracked(|n| n.values().cloned().collect()),
-            selected: self.cursor.get_untracked().map(|c| c.frame),
+            selected: self
+                .cursor
+                .get_untracked()
+                .filter(|c| c.event.is_none())
+                .map(|c| c.frame),
             filter: self.filter.get_untracked(),
             panel: self.panel.get_untracked().id().into(),
             window: Some(self.window.get_untracked()),
