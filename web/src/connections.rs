@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use spop_codec::report::Fixed;
 
+use crate::prefs::{goto_packet, time_text, Prefs, TimeMode};
 use crate::state::Ui;
 
 /// Rows shown at first: a large capture's first screen should not wait on hundreds of table
@@ -57,7 +58,22 @@ fn tab_stop(selected: bool) -> &'static str {
 #[component]
 pub fn Connections() -> impl IntoView {
     let ui = expect_context::<Ui>();
+    let prefs = expect_context::<Prefs>();
     let shown_rows = ui.conn_rows;
+    // Start times as the list shows them (since the previous row makes no sense here); read
+    // where the rows are made, so the rows follow the setting.
+    let start = move |ns: u64| {
+        let zero = ui.overview.with(|o| o.as_ref().map_or(0, |o| o.zero));
+        let mode = match prefs.mode() {
+            TimeMode::Clock => TimeMode::Clock,
+            _ => TimeMode::Since,
+        };
+        time_text(mode, ns, 0, zero)
+    };
+    let attempts = move || {
+        ui.overview
+            .with(|o| o.as_ref().map(|o| o.attempts.clone()).unwrap_or_default())
+    };
     let pick = move |c: Option<usize>| {
         let mut f = ui.filter.get_untracked();
         f.connection = c;
@@ -77,9 +93,10 @@ pub fn Connections() -> impl IntoView {
                 <table class="conn-table" role="grid" aria-readonly="true" aria-label="Connections: pick one to look at it alone">
                     <thead>
                         <tr>
-                            <th>"#"</th><th>"HAProxy → agent"</th><th>"start (s)"</th><th>"duration"</th>
+                            <th>"#"</th><th>"HAProxy → agent"</th><th>{move || if prefs.mode() == TimeMode::Clock { "start" } else { "start (s)" }}</th><th>"duration"</th>
                             <th>"frames →/←"</th><th>"version"</th><th>"max-frame-size"</th><th>"capabilities"</th>
-                            <th>"HAProxy"</th><th>"latency median/max"</th><th>"ended"</th><th>"findings"</th>
+                            <th>"HAProxy"</th><th>"latency median/max"</th><th>"ended"</th>
+                            <th title="Who closed the connection first at the TCP level, and how">"closed"</th><th>"findings"</th>
                         </tr>
                     </thead>
                     <tbody>
@@ -95,7 +112,7 @@ pub fn Connections() -> impl IntoView {
                             on:click=move |_| pick(None)
                             on:keydown=move |ev| row_key(&ev, || pick(None))
                         >
-                            <td colspan="12">"All connections"</td>
+                            <td colspan="13">"All connections"</td>
                         </tr>
                         {move || {
                             let all = rows();
@@ -119,7 +136,7 @@ pub fn Connections() -> impl IntoView {
                                         >
                                             <td>{id + 1}{c.healthcheck.then_some(" ♥")}</td>
                                             <td class="mono">{format!("{} → {}", c.haproxy, c.agent)}</td>
-                                            <td class="mono num">{Fixed::of(c.start, 6).to_string()}</td>
+                                            <td class="mono num">{start((c.start * 1e9) as u64)}</td>
                                             <td class="mono num">{format!("{} s", Fixed::of(c.duration, 3))}</td>
                                             <td class="num">{format!("{} / {}", c.to_agent, c.to_haproxy)}</td>
                                             <td>{c.version}</td>
@@ -128,6 +145,7 @@ pub fn Connections() -> impl IntoView {
                                             <td>{c.generation}</td>
                                             <td class="num">{c.latency}</td>
                                             <td>{c.end}</td>
+                                            <td class="closed" title=c.closes>{c.closed}</td>
                                             <td class="counts">
                                                 {(c.errors > 0).then(|| view! { <span class="sev-error">{format!("{} E", c.errors)}</span> })}
                                                 {(c.warnings > 0).then(|| view! { <span class="sev-warning">{format!("{} W", c.warnings)}</span> })}
@@ -139,7 +157,7 @@ pub fn Connections() -> impl IntoView {
                                 }).collect_view()}
                                 {(more > 0).then(|| view! {
                                     <tr class="more">
-                                        <td colspan="12" class="muted">
+                                        <td colspan="13" class="muted">
                                             {format!("… and {more} more: ")}
                                             <button class="link" on:click=move |_| shown_rows.update(|n| *n += MORE)>
                                                 {format!("show {}", more.min(MORE))}
@@ -148,6 +166,32 @@ pub fn Connections() -> impl IntoView {
                                         </td>
                                     </tr>
                                 })}
+                                {attempts().into_iter().map(|g| {
+                                    let (first, last) = (g.first, g.last);
+                                    let failed = g.failed;
+                                    let title = format!("Connection attempts without SPOP to {}: packets #{} to #{} (click: the first one)", g.agent, first.1, last.1);
+                                    view! {
+                                        <tr
+                                            class=format!("attempts outcome-{}", g.outcome)
+                                            class:has-error=failed
+                                            tabindex="-1"
+                                            title=title
+                                            on:click=move |_| goto_packet(ui, prefs, first.1, true)
+                                            on:keydown=move |ev| row_key(&ev, || goto_packet(ui, prefs, first.1, true))
+                                        >
+                                            <td>"–"</td>
+                                            <td class="mono">{format!("HAProxy → {}", g.agent)}</td>
+                                            <td class="mono num">{start(first.0)}</td>
+                                            <td class="mono num">{format!("{} s", Fixed::ratio(last.0 - first.0, 9, 3))}</td>
+                                            <td colspan="7" class="attempt-what">
+                                                <strong>{format!("{} attempt(s) {}", g.count, g.outcome)}</strong>
+                                                " · no SPOP byte"
+                                            </td>
+                                            <td class="closed">{g.closed}</td>
+                                            <td class="counts">{failed.then(|| view! { <span class="sev-error">"failed"</span> })}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
                             }
                         }}
                     </tbody>

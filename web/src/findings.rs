@@ -18,7 +18,12 @@ pub fn Findings() -> impl IntoView {
             .with(|o| o.as_ref().map(|o| o.groups.clone()).unwrap_or_default())
     };
     let checked = move || ui.overview.with(|o| o.as_ref().is_some_and(|o| o.checked));
+    let prefs = expect_context::<crate::prefs::Prefs>();
     move || {
+        // A verdict line's findings alone (crate::verdict).
+        if let Some(line) = prefs.verdict.get() {
+            return view! { <crate::verdict::LineFindings line=line /> }.into_any();
+        }
         let g = groups();
         if !checked() {
             return view! { <p class="muted hint">"Checking the rules…"</p> }.into_any();
@@ -110,19 +115,29 @@ fn Group(group: RuleGroup) -> impl IntoView {
     }
 }
 
-fn item_view(ui: Ui, f: FindingItem) -> impl IntoView {
-    let where_ = match (f.frame, f.connection) {
-        (Some(frame), _) => {
+/// One finding: where (a link to its frame, or its first packet), and what.
+pub(crate) fn item_view(ui: Ui, f: FindingItem) -> impl IntoView {
+    let where_ = match (f.frame, f.connection, f.packets.first().copied()) {
+        (Some(frame), _, _) => {
             let spans = f.spans.clone();
             view! {
                 <button class="link jump" on:click=move |_| ui.jump(frame, spans.clone())>{format!("frame #{}", frame + 1)}</button>
             }
             .into_any()
         }
-        (None, Some(c)) => {
+        // About packets only (TCP events): the first one.
+        (None, c, Some(p)) => {
+            let prefs = expect_context::<crate::prefs::Prefs>();
+            let at = c.map_or(String::new(), |c| format!("connection {}, ", c + 1));
+            view! {
+                <button class="link jump" on:click=move |_| crate::prefs::goto_packet(ui, prefs, p, true)>{format!("{at}packet #{p}")}</button>
+            }
+            .into_any()
+        }
+        (None, Some(c), None) => {
             view! { <span class="muted">{format!("connection {}", c + 1)}</span> }.into_any()
         }
-        (None, None) => view! { <span class="muted">"capture"</span> }.into_any(),
+        (None, None, None) => view! { <span class="muted">"capture"</span> }.into_any(),
     };
     view! {
         <li class=format!("finding sev-{}", level_name(f.level))>

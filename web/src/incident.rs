@@ -8,13 +8,13 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
-use spop_codec::analysis::{statistics, verdict, Analysis};
+use spop_codec::analysis::{verdict, Analysis};
 use spop_codec::capture::tcp::TcpEventKind;
 use spop_codec::capture::AttemptOutcome;
-use spop_codec::report::seconds;
+use spop_codec::report::{seconds, Fixed};
 use spop_codec::wire::Direction;
 
-use crate::session::{level, Filter, FindingItem, Level, Row, Session, Timeline, MAX_MARKS};
+use crate::session::{level, Filter, Level, Row, Session, Timeline, MAX_MARKS};
 
 /// The connection of a row that belongs to none: an attempt's TCP event.
 pub const NO_CONNECTION: usize = usize::MAX;
@@ -195,41 +195,6 @@ pub struct PacketHit {
     pub hidden_event: bool,
 }
 
-/// A TCP event, for the details panel.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EventDetails {
-    /// Index among the capture's TCP events.
-    pub index: usize,
-    /// Packet number.
-    pub packet: u32,
-    /// ns since time zero.
-    pub t: u64,
-    /// `TCP RST`.
-    pub label: String,
-    /// What it means and what it belongs to.
-    pub lines: Vec<String>,
-    /// Findings that point at its packet.
-    pub findings: Vec<FindingItem>,
-}
-
-/// A TCP event or an attempt on the timeline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TcpMark {
-    /// ns since time zero.
-    pub t: u64,
-    /// Kind ([`class_name`]); an attempt ([`ATTEMPT`] and above) is one mark at its first
-    /// packet.
-    pub class: u8,
-    /// Sent by HAProxy (drawn on its lane), or by the agent.
-    pub haproxy: bool,
-    /// Packet number.
-    pub packet: u32,
-    /// Its connection, if it is not an attempt's.
-    pub connection: Option<usize>,
-    /// Its attempt (index) and where it went, if it is one.
-    pub attempt: Option<(usize, String)>,
-}
-
 /// A sentence of "what happened".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerdictItem {
@@ -248,6 +213,8 @@ pub struct AttemptGroup {
     pub agent: String,
     /// `refused`, `unanswered`, `closed`, `open` (the engine's names).
     pub outcome: String,
+    /// The agent could not be reached (the engine's `AttemptOutcome::failed`).
+    pub failed: bool,
     /// How many.
     pub count: usize,
     /// First attempt's first packet: ns since time zero, and its number.
@@ -256,63 +223,6 @@ pub struct AttemptGroup {
     pub last: (u64, u32),
     /// How the first one ended (`RST by agent`), or `–`.
     pub closed: String,
-}
-
-/// Latency percentiles (ns), as the engine gives them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Pct {
-    /// Pairs.
-    pub count: usize,
-    /// Median.
-    pub p50: u64,
-    /// 90th percentile.
-    pub p90: u64,
-    /// 99th percentile.
-    pub p99: u64,
-    /// Slowest.
-    pub max: u64,
-}
-
-/// One time bin of the statistics.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StatBin {
-    /// ns since time zero.
-    pub start: u64,
-    /// Most NOTIFYs outstanding at once.
-    pub outstanding: u32,
-    /// Most SPOP connections open at once.
-    pub connections: u32,
-    /// Failed attempts.
-    pub refused: u32,
-    /// Frames.
-    pub frames: u32,
-}
-
-/// The statistics view's numbers: `spop_codec::analysis::Statistics`, field for field.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Stats {
-    /// All pairs.
-    pub latency: Option<Pct>,
-    /// Pairs per bucket of `stats::LATENCY_BUCKETS` (and one for slower).
-    pub histogram: Vec<u64>,
-    /// Per message name.
-    pub by_message: Vec<(String, Pct)>,
-    /// Per connection index.
-    pub by_connection: Vec<(usize, Pct)>,
-    /// Width of a time bin (ns).
-    pub bin_width: u64,
-    /// The time series.
-    pub bins: Vec<StatBin>,
-}
-
-fn pct(p: spop_codec::analysis::stats::Percentiles) -> Pct {
-    Pct {
-        count: p.count,
-        p50: p.p50,
-        p90: p.p90,
-        p99: p.p99,
-        max: p.max,
-    }
 }
 
 impl Session {
@@ -624,6 +534,7 @@ impl Session {
                 None => groups.push(AttemptGroup {
                     agent,
                     outcome: outcome.into(),
+                    failed: t.outcome().failed(),
                     count: 1,
                     first: at,
                     last: at,
@@ -651,37 +562,13 @@ impl Session {
             .collect()
     }
 
-    /// The engine's statistics.
-    pub(crate) fn statistics(&self) -> Stats {
-        let s = statistics(&self.a);
-        Stats {
-            latency: s.latency.map(pct),
-            histogram: s.histogram.iter().map(|&n| n as u64).collect(),
-            by_message: s.by_message.into_iter().map(|(n, p)| (n, pct(p))).collect(),
-            by_connection: s
-                .by_connection
-                .into_iter()
-                .map(|(c, p)| (c, pct(p)))
-                .collect(),
-            bin_width: s.bin_width,
-            bins: s
-                .bins
-                .iter()
-                .map(|b| StatBin {
-                    start: b.start,
-                    outstanding: b.outstanding,
-                    connections: b.connections,
-                    refused: b.refused,
-                    frames: b.frames,
-                })
-                .collect(),
-        }
-    }
-
-    /// A TCP event's details.
-    pub(crate) fn event_details(&self, index: usize) -> Option<EventDetails> {
-        let e = self.event(index)?;
+    /// A TCP event's details, as markup for the details panel.
+    pub(crate) fn event_html(&self, index: usize) -> String {
+        let Some(e) = self.event(index) else {
+            return format!("<p>No TCP event #{index}.</p>");
+        };
         let a = &self.a;
+        let t = self.rel(e.time);
         let mut lines = vec![self.event_summary(e)];
         match e.owner {
             Owner::Connection(c) => {
@@ -714,34 +601,54 @@ impl Session {
                 }
             }
         }
-        let findings = self
+        let mut html = format!(
+            r#"<h2>TCP {} · packet #{}</h2><p class="muted">{} s after the first packet"#,
+            class_label(e.class, e.haproxy),
+            e.packet,
+            Fixed::ratio(t, 9, 6)
+        );
+        if a.capture.first_packet.is_some() {
+            let _ = write!(html, " · {}", crate::prefs::clock(e.time, 6));
+        }
+        html.push_str(r#"</p><ul class="event-lines">"#);
+        for l in lines {
+            let _ = write!(html, "<li>{}</li>", esc(&l));
+        }
+        html.push_str("</ul>");
+        let findings: Vec<&spop_codec::analysis::Finding> = self
             .tcp
             .by_packet
             .get(&e.packet)
             .into_iter()
             .flatten()
             .filter_map(|&i| a.findings.get(i))
-            .map(Session::finding_item)
             .collect();
-        Some(EventDetails {
-            index,
-            packet: e.packet,
-            t: self.rel(e.time),
-            label: format!("TCP {}", class_label(e.class, e.haproxy)),
-            lines,
-            findings,
-        })
+        if !findings.is_empty() {
+            html.push_str(r#"<h3>Findings</h3><ul class="findings">"#);
+            for f in findings {
+                let l = crate::session::level_name(level(f.severity));
+                let _ = write!(
+                    html,
+                    r#"<li class="finding sev-{l}"><span class="sev">{l}</span> <code>{}</code> {}</li>"#,
+                    f.rule.code,
+                    esc(&f.message)
+                );
+            }
+            html.push_str("</ul>");
+        }
+        html
     }
 
-    /// The TCP events and attempts of a timeline window: one by one when few, else which
-    /// class shows in which column.
+    /// The TCP events and attempts of a timeline window, as SVG markup: one mark each when
+    /// few, else one mark per class and pixel column. `bins` is the plot's width in pixels.
     pub(crate) fn tcp_marks(&self, out: &mut Timeline, bins: u32) {
+        use crate::timeline::{glyph, lane_y, LEFT};
         let (t0, t1) = (out.t0, out.t1);
         let lo = self.tcp.events.partition_point(|e| self.rel(e.time) < t0);
         let hi = self.tcp.events.partition_point(|e| self.rel(e.time) <= t1);
         let attempts = &self.a.capture.attempts;
         // An attempt is one mark, at its first packet.
-        let marks = self
+        let marks: Vec<(&Event, u8)> = self
             .tcp
             .events
             .get(lo..hi.max(lo))
@@ -754,49 +661,92 @@ impl Session {
                     let t = attempts.get(i)?;
                     (t.first.number == e.packet).then(|| (e, outcome_class(t.outcome())))
                 }
-            });
-        let mut dense: Vec<(u8, u16)> = Vec::new();
+            })
+            .collect();
         let n = bins.clamp(1, 4096) as usize;
         let span = t1.saturating_sub(t0).max(1);
+        let column =
+            |t: u64| crate::session::bin_of(self.rel(t).saturating_sub(t0), n, span).min(n - 1);
+        let svg = &mut out.tcp;
+        if marks.len() > MAX_MARKS {
+            // One path per class and lane, a mark per column that has one.
+            let mut cols: Vec<(u8, usize)> = marks
+                .iter()
+                .map(|(e, class)| (lane_class(*class, e.haproxy), column(e.time)))
+                .collect();
+            cols.sort_unstable();
+            cols.dedup();
+            for lc in cols
+                .iter()
+                .map(|c| c.0)
+                .collect::<std::collections::BTreeSet<_>>()
+            {
+                let (class, haproxy) = (lc & 0x7f, lc & 0x80 == 0);
+                let _ = write!(svg, r#"<path class="tcp dense {}" d=""#, class_name(class));
+                for &(_, col) in cols.iter().filter(|c| c.0 == lc) {
+                    glyph(class, LEFT + col as f64 + 0.5, lane_y(class, haproxy), svg);
+                }
+                svg.push_str(r#""/>"#);
+            }
+            return;
+        }
         for (e, class) in marks {
             let t = self.rel(e.time);
-            if out.tcp.len() < MAX_MARKS {
-                let attempt = match e.owner {
-                    Owner::Attempt(i) => Some((
-                        i,
-                        attempts
-                            .get(i)
-                            .map_or(String::new(), |t| t.agent.to_string()),
-                    )),
-                    Owner::Connection(_) => None,
-                };
-                out.tcp.push(TcpMark {
-                    t,
-                    class,
-                    haproxy: e.haproxy,
-                    packet: e.packet,
-                    connection: match e.owner {
-                        Owner::Connection(c) => Some(c),
-                        Owner::Attempt(_) => None,
-                    },
-                    attempt,
-                });
-                continue;
-            }
-            // Too many to draw one by one: from here on, columns.
-            if dense.is_empty() {
-                for m in out.tcp.drain(..) {
-                    let x = crate::session::bin_of(m.t.saturating_sub(t0), n, span);
-                    dense.push((lane_class(m.class, m.haproxy), x.min(n - 1) as u16));
-                }
-            }
-            let x = crate::session::bin_of(t.saturating_sub(t0), n, span);
-            dense.push((lane_class(class, e.haproxy), x.min(n - 1) as u16));
+            let x = LEFT + t.saturating_sub(t0) as f64 / span as f64 * f64::from(bins);
+            let y = lane_y(class, e.haproxy);
+            let _ = write!(
+                svg,
+                r#"<g class="tcp {} by-{}" data-packet="{}"><title>packet #{} · "#,
+                class_name(class),
+                if e.haproxy { "haproxy" } else { "agent" },
+                e.packet,
+                e.packet
+            );
+            let _ = match e.owner {
+                Owner::Attempt(i) => write!(
+                    svg,
+                    "attempt {} to {}: {}",
+                    i + 1,
+                    attempts
+                        .get(i)
+                        .map_or(String::new(), |t| t.agent.to_string()),
+                    class_name(class)
+                ),
+                Owner::Connection(c) => write!(
+                    svg,
+                    "TCP {} from {} · connection {}",
+                    class_label(class, e.haproxy),
+                    side(e.haproxy, false),
+                    c + 1
+                ),
+            };
+            let _ = write!(
+                svg,
+                r#" · {} s</title><circle class="hit" cx="{}" cy="{}" r="7"/><path d=""#,
+                Fixed::ratio(t, 9, 6),
+                Fixed::of(x, 1),
+                Fixed::of(y, 1)
+            );
+            glyph(class, x, y, svg);
+            svg.push_str(r#""/></g>"#);
         }
-        dense.sort_unstable();
-        dense.dedup();
-        out.tcp_bins = dense;
     }
+}
+
+/// Text for markup: `&`, `<`, `>` and quotes escaped.
+pub fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A class and its lane in one byte: the agent's events have bit 7 set.
@@ -904,7 +854,7 @@ mod tests {
 
     #[test]
     fn the_overview_says_who_closed_and_what_happened() {
-        let s = session();
+        let mut s = session();
         let o = s.overview();
         assert_eq!(o.connections[0].closed, "FIN by agent");
         assert_eq!(
@@ -917,10 +867,12 @@ mod tests {
         assert_eq!(o.verdict.len(), verdict(&s.a).len());
         assert_eq!(o.verdict[0].level, 3);
         assert!(o.tcp_events > 0 && o.zero > 0);
-        let st = s.statistics();
-        let engine = statistics(&s.a);
-        assert_eq!(st.latency.map(|p| p.p99), engine.latency.map(|p| p.p99));
-        assert_eq!(st.bins.len(), engine.bins.len());
+        let engine = spop_codec::analysis::statistics(&s.a);
+        let Response::Html(h) = s.handle(Request::Statistics { width: 900 }) else {
+            panic!("statistics")
+        };
+        let p99 = engine.latency.map_or(0, |p| p.p99);
+        assert!(h.contains(&format!(r#"data-ns="{p99}""#)), "{h}");
     }
 
     #[test]

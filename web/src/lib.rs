@@ -15,6 +15,7 @@ mod details;
 mod findings;
 pub mod incident;
 mod list;
+mod listbar;
 mod notes;
 pub mod prefs;
 pub mod session;
@@ -22,9 +23,11 @@ mod share_dialog;
 mod shared;
 mod start;
 mod state;
+mod stats;
 mod storage;
 mod timeline;
 mod toolbar;
+mod verdict;
 
 use leptos::prelude::*;
 use spop_codec::report::Fixed;
@@ -169,6 +172,26 @@ fn Summary() -> impl IntoView {
 #[component]
 fn Workspace() -> impl IntoView {
     let ui = expect_context::<Ui>();
+    let prefs = expect_context::<prefs::Prefs>();
+    // The left side: the frames (connections, timeline, list) or the statistics. The timeline
+    // comes back with the window it had.
+    let show_stats = move |on: bool| {
+        if !on && prefs.stats.get_untracked() {
+            ui.pending_window.set(Some(ui.window.get_untracked()));
+        }
+        prefs.stats.set(on);
+    };
+    let left_tab = move |on: bool, id: &'static str, label: &'static str| {
+        view! {
+            <button
+                role="tab"
+                id=id
+                aria-selected=move || (prefs.stats.get() == on).to_string()
+                class:active=move || prefs.stats.get() == on
+                on:click=move |_| show_stats(on)
+            >{label}</button>
+        }
+    };
     let tab = move |p: Panel, label: &'static str| {
         view! {
             <button
@@ -190,11 +213,23 @@ fn Workspace() -> impl IntoView {
         {move || ui.overview.with(|o| o.as_ref().map(|o| o.notes.clone())).filter(|n| !n.is_empty()).map(|notes| view! {
             <ul class="notes" aria-label="Capture notes">{notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
         })}
+        <verdict::Verdict />
         <div class="workspace">
             <div class="left">
-                <connections::Connections />
-                <timeline::Timeline />
-                <list::FrameList />
+                <div class="tabs view-tabs" role="tablist" aria-label="View">
+                    {left_tab(false, "view-frames", "Frames")}
+                    {left_tab(true, "view-stats", "Statistics")}
+                </div>
+                {move || if prefs.stats.get() {
+                    view! { <stats::Statistics /> }.into_any()
+                } else {
+                    view! {
+                        <connections::Connections />
+                        <timeline::Timeline />
+                        <listbar::ListBar />
+                        <list::FrameList />
+                    }.into_any()
+                }}
             </div>
             <aside class="right" aria-label="Frame details and findings">
                 <div class="tabs" role="tablist">

@@ -9,6 +9,8 @@ use leptos::html::Div;
 use leptos::prelude::*;
 use spop_codec::report::Fixed;
 
+use crate::incident::NO_CONNECTION;
+use crate::prefs::{time_text, Prefs};
 use crate::session::{level_name, Request, Response, Row};
 use crate::state::Ui;
 
@@ -56,6 +58,7 @@ pub fn scroll_top_for(row: f64, viewport: f64, total: usize) -> f64 {
 #[component]
 pub fn FrameList() -> impl IntoView {
     let ui = expect_context::<Ui>();
+    let prefs = expect_context::<Prefs>();
     let scroller = NodeRef::<Div>::new();
     let scroll_top = RwSignal::new(0.0f64);
     let viewport = RwSignal::new(600.0f64);
@@ -149,13 +152,16 @@ pub fn FrameList() -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     };
+    // Times of day need a wider column.
+    let time_w = move || (prefs.mode() == crate::prefs::TimeMode::Clock).then_some("7.4rem");
     view! {
-        <div class="list-head" aria-hidden="true">
-            <span>"#"</span><span>"conn"</span><span>"time (s)"</span><span>"dir"</span><span>"type"</span>
-            <span>"stream/frm"</span><span>"len"</span><span>"summary"</span><span>"findings"</span>
+        <div class="list-head" aria-hidden="true" style:--time-w=time_w>
+            <span>"#"</span><span>"conn"</span><span>{move || prefs.mode().heading()}</span><span>"dir"</span><span>"type"</span>
+            <span>"stream/frm"</span><span>"len"</span><span title="packet number">"pkt"</span><span>"summary"</span><span>"findings"</span>
         </div>
         <div
             class="list"
+            style:--time-w=time_w
             id="frames"
             node_ref=scroller
             role="grid"
@@ -172,7 +178,7 @@ pub fn FrameList() -> impl IntoView {
                         let pos = r.pos as f64;
                         // Relative to the scroll position: exact when the scrollbar is scaled.
                         let top = Signal::derive(move || scroll_top.get() + (pos - first.get()) * ROW_HEIGHT);
-                        row_view(ui, r, top)
+                        row_view(ui, prefs, r, top)
                     }
                 />
             </div>
@@ -183,10 +189,21 @@ pub fn FrameList() -> impl IntoView {
     }
 }
 
-fn row_view(ui: Ui, r: Row, top: Signal<f64>) -> impl IntoView {
+fn row_view(ui: Ui, prefs: Prefs, r: Row, top: Signal<f64>) -> impl IntoView {
     let index = r.index;
     let pos = r.pos;
-    let selected = move || ui.cursor.get().is_some_and(|c| c.frame == index);
+    let event = r.event;
+    // A TCP event's row is selected by its event, a frame's by its frame.
+    let selected = move || {
+        ui.cursor
+            .get()
+            .is_some_and(|c| c.event == event && (event.is_some() || c.frame == index))
+    };
+    let (t, delta) = (r.t, r.delta);
+    let time = move || {
+        let zero = ui.overview.with(|o| o.as_ref().map_or(0, |o| o.zero));
+        time_text(prefs.mode(), t, delta, zero)
+    };
     let level = level_name(r.level);
     let dir = if r.to_agent { "→" } else { "←" };
     let dir_title = if r.to_agent {
@@ -219,7 +236,10 @@ fn row_view(ui: Ui, r: Row, top: Signal<f64>) -> impl IntoView {
             role="row"
             aria-rowindex=(pos + 1).to_string()
             aria-selected=move || selected().to_string()
-            data-frame=index.to_string()
+            data-frame=event.is_none().then(|| index.to_string())
+            data-event=event.map(|e| e.to_string())
+            data-packet=r.packet.to_string()
+            class:tcp=event.is_some()
             style:top=move || format!("{}px", Fixed::of(top.get(), 2))
             on:click=move |_| {
                 ui.marked.set(None);
@@ -227,13 +247,14 @@ fn row_view(ui: Ui, r: Row, top: Signal<f64>) -> impl IntoView {
             }
             on:dblclick=move |_| ui.focus_details.set(true)
         >
-            <span role="gridcell" class="num">{index + 1}</span>
-            <span role="gridcell" class="num">{r.connection + 1}</span>
-            <span role="gridcell" class="mono num">{Fixed::of(r.time, 6).to_string()}</span>
+            <span role="gridcell" class="num">{event.is_none().then(|| index + 1)}</span>
+            <span role="gridcell" class="num">{(r.connection != NO_CONNECTION).then(|| r.connection + 1)}</span>
+            <span role="gridcell" class="mono num">{time}</span>
             <span role="gridcell" class="dir" title=dir_title>{dir}</span>
             <span role="gridcell" class=type_class>{frame_type}</span>
             <span role="gridcell" class="mono">{r.ids}</span>
-            <span role="gridcell" class="mono num">{r.length}</span>
+            <span role="gridcell" class="mono num">{event.is_none().then_some(r.length)}</span>
+            <span role="gridcell" class="mono num pkt">{r.packet}</span>
             <span role="gridcell" class="mono summary" title=summary_title>
                 {move || ui.notes.with(|n| n.get(&index).map(|n| {
                     let badge = match (n.marked, n.text.is_empty()) {

@@ -31,8 +31,12 @@ impl TimeMode {
         }
     }
 
-    fn from_id(id: &str) -> TimeMode {
-        [TimeMode::Clock, TimeMode::Delta]
+    /// Every mode, in the setting's order.
+    pub const ALL: [TimeMode; 3] = [TimeMode::Since, TimeMode::Clock, TimeMode::Delta];
+
+    /// The mode an id names (the default for none).
+    pub fn from_id(id: &str) -> TimeMode {
+        TimeMode::ALL
             .into_iter()
             .find(|m| m.id() == id)
             .unwrap_or_default()
@@ -51,14 +55,15 @@ impl TimeMode {
 /// The settings and the state of the incident views (in the page's context).
 #[derive(Clone, Copy)]
 pub struct Prefs {
-    /// How times are shown.
-    pub time: RwSignal<TimeMode>,
+    /// How times are shown: a [`TimeMode`] by its position in [`TimeMode::ALL`] (read it with
+    /// [`Prefs::mode`]; a signal of a type the page has already costs no code).
+    pub time: RwSignal<u32>,
     /// The list shows TCP events.
     pub events: RwSignal<bool>,
     /// The left side shows the statistics instead of the connections, timeline and list.
     pub stats: RwSignal<bool>,
-    /// The findings panel shows only a verdict line's findings: its text and their indexes.
-    pub verdict: RwSignal<Option<(String, Vec<usize>)>>,
+    /// The findings panel shows only the findings of this verdict line.
+    pub verdict: RwSignal<Option<usize>>,
     /// What "go to packet" has to say (not found exactly, and why).
     pub packet_note: RwSignal<Option<String>>,
 }
@@ -72,7 +77,7 @@ impl Prefs {
         Prefs {
             time: RwSignal::new(TimeMode::from_id(
                 &crate::storage::get(TIME_KEY).unwrap_or_default(),
-            )),
+            ) as u32),
             events: RwSignal::new(events_kept()),
             stats: RwSignal::new(false),
             verdict: RwSignal::new(None),
@@ -80,9 +85,17 @@ impl Prefs {
         }
     }
 
+    /// How times are shown (tracked).
+    pub fn mode(self) -> TimeMode {
+        TimeMode::ALL
+            .get(self.time.get() as usize)
+            .copied()
+            .unwrap_or_default()
+    }
+
     /// Sets and keeps the time display.
     pub fn set_time(self, mode: TimeMode) {
-        self.time.set(mode);
+        self.time.set(mode as u32);
         crate::storage::set(TIME_KEY, Some(mode.id()));
     }
 }

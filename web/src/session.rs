@@ -121,13 +121,17 @@ pub enum Request {
         /// 1-based packet number.
         number: u32,
     },
-    /// A TCP event's details; answered with [`Response::Event`].
+    /// A TCP event's details, as markup; answered with [`Response::Html`].
     Event {
         /// Index among the capture's TCP events ([`crate::incident`]).
         index: usize,
     },
-    /// The statistics view's numbers; answered with [`Response::Statistics`].
-    Statistics,
+    /// The statistics view, as markup for this many pixels' width; answered with
+    /// [`Response::Html`].
+    Statistics {
+        /// Width available (CSS pixels).
+        width: u32,
+    },
     /// Findings by index (a verdict line's); answered with [`Response::FindingList`].
     FindingList {
         /// Indexes into the analysis' findings.
@@ -178,10 +182,10 @@ pub enum Response {
     Memory(Option<u64>),
     /// Where a packet is in the list.
     Packet(crate::incident::PacketHit),
-    /// A TCP event's details.
-    Event(Box<crate::incident::EventDetails>),
-    /// The statistics.
-    Statistics(Box<crate::incident::Stats>),
+    /// Markup drawn in the worker from the engine's data (numbers and escaped text): a TCP
+    /// event's details, the statistics view. One string crosses instead of structures, and
+    /// the page only places it.
+    Html(String),
     /// Findings asked for by index.
     FindingList(Vec<FindingItem>),
     /// The question made no sense (no capture loaded).
@@ -464,10 +468,9 @@ pub struct Timeline {
     pub marks: Vec<Mark>,
     /// Otherwise, per column: frames each way and the worst level.
     pub bins: Vec<Bin>,
-    /// TCP events and attempts in the window, one by one when few enough.
-    pub tcp: Vec<crate::incident::TcpMark>,
-    /// Otherwise, which of them show in which column: (class, column).
-    pub tcp_bins: Vec<(u8, u16)>,
+    /// TCP events and attempts in the window, as SVG markup (placed by the page; marks carry
+    /// `data-packet`).
+    pub tcp: String,
 }
 
 /// One frame on the timeline.
@@ -873,7 +876,7 @@ impl Session {
             | Request::Resolve { .. }
             | Request::Memory => false,
             Request::Filter(f) => f.min_level > 0 || !f.text.trim().is_empty(),
-            Request::Events(_) | Request::GotoPacket { .. } | Request::Statistics => false,
+            Request::Events(_) | Request::GotoPacket { .. } | Request::Statistics { .. } => false,
             _ => true,
         };
         if needs_findings {
@@ -913,11 +916,11 @@ impl Session {
             Request::Memory => Response::Memory(wasm_memory()),
             Request::Events(on) => Response::View(self.show_events(on)),
             Request::GotoPacket { number } => Response::Packet(self.goto_packet(number)),
-            Request::Event { index } => match self.event_details(index) {
-                Some(d) => Response::Event(Box::new(d)),
-                None => Response::Error(format!("no TCP event #{index}")),
-            },
-            Request::Statistics => Response::Statistics(Box::new(self.statistics())),
+            Request::Event { index } => Response::Html(self.event_html(index)),
+            Request::Statistics { width } => Response::Html(crate::stats::html(
+                &spop_codec::analysis::statistics(&self.a),
+                f64::from(width),
+            )),
             Request::FindingList { ids } => Response::FindingList(
                 ids.iter()
                     .take(1000)
@@ -1072,8 +1075,7 @@ impl Session {
             count: window.len(),
             marks: Vec::new(),
             bins: Vec::new(),
-            tcp: Vec::new(),
-            tcp_bins: Vec::new(),
+            tcp: String::new(),
         };
         self.tcp_marks(&mut out, bins);
         if window.len() <= MAX_MARKS {
