@@ -844,12 +844,12 @@ mod tests {
         assert_eq!(s.rows(hit.pos.unwrap(), 1)[0].packet, f.packet);
         let far = s.goto_packet(100_000);
         assert!(!far.exact && far.note.contains("#1 to #191"), "{far:?}");
-        let Response::Event(d) = s.handle(Request::Event {
+        let Response::Html(h) = s.handle(Request::Event {
             index: row.event.unwrap(),
         }) else {
             panic!("event details")
         };
-        assert_eq!(d.packet, refused);
+        assert!(h.contains(&format!("TCP SYN · packet #{refused}")), "{h}");
     }
 
     #[test]
@@ -880,16 +880,14 @@ mod tests {
         let s = session();
         let o = s.overview();
         let t = s.timeline(0, o.view.t1 + 1, 800);
-        let attempts = t.tcp.iter().filter(|m| m.class >= ATTEMPT).count();
-        assert_eq!(attempts, s.a.capture.attempts.len());
-        assert!(t
-            .tcp
+        let count = |what: &str| t.tcp.matches(what).count();
+        let attempts: usize = OUTCOMES
             .iter()
-            .any(|m| class_name(m.class) == "rst" && !m.haproxy));
-        assert!(t.tcp.iter().any(|m| class_name(m.class) == "refused"));
-        assert!(t.tcp_bins.is_empty());
-        // Dense: columns.
-        let few = s.timeline(0, o.view.t1 + 1, 10);
-        assert_eq!(few.tcp.len(), t.tcp.len(), "{}", MAX_MARKS);
+            .map(|o| count(&format!(r#"<g class="tcp {} "#, o.name())))
+            .sum();
+        assert_eq!(attempts, s.a.capture.attempts.len());
+        assert!(count(r#"<g class="tcp rst by-agent""#) > 0);
+        assert!(count(r#"<g class="tcp refused"#) > 0);
+        assert!(!t.tcp.contains("dense"));
     }
 }

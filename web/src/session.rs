@@ -1347,14 +1347,23 @@ mod tests {
         );
     }
 
-    /// The list counts time from the first frame, as the CLI and the Markdown report do (a
-    /// report pasted from "Copy as Markdown" shows the times the list showed).
+    /// The list counts time from the engine's time zero (the capture's first packet, as in
+    /// Wireshark), as the CLI and the Markdown report do (a report pasted from "Copy as
+    /// Markdown" shows the times the list showed).
     #[test]
     fn the_list_and_the_report_share_time_zero() {
         let (s, _) = session(INTERLEAVED);
-        let md = spop_codec::report::markdown::markdown(s.analysis(), &Default::default());
-        let rows = s.rows(0, s.analysis().frames.len());
-        assert_eq!(rows.first().map(|r| r.t), Some(0));
+        let a = s.analysis();
+        let md = spop_codec::report::markdown::markdown(a, &Default::default());
+        let rows = s.rows(0, a.frames.len());
+        let zero = a.capture.first_packet.map(|p| p.timestamp);
+        assert_eq!(zero, Some(a.time_zero()));
+        // The first frame comes after the TCP handshake.
+        assert_eq!(
+            rows.first().map(|r| r.t),
+            a.frames.first().map(|f| f.time - a.time_zero())
+        );
+        assert!(rows.first().is_some_and(|r| r.t > 0));
         // The report's timeline excerpts show the frames with findings.
         let with_findings: Vec<&Row> = rows
             .iter()
