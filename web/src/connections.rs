@@ -1,5 +1,7 @@
 //! The connection overview: one row per connection; selecting one filters every view.
 
+use core::fmt::Write as _;
+
 use leptos::prelude::*;
 use spop_codec::report::Fixed;
 
@@ -73,6 +75,55 @@ pub fn Connections() -> impl IntoView {
     let attempts = move || {
         ui.overview
             .with(|o| o.as_ref().map(|o| o.attempts.clone()).unwrap_or_default())
+    };
+    let attempt_rows = move || {
+        let mut html = String::new();
+        for g in attempts() {
+            let (first, last) = (g.first, g.last);
+            let _ = write!(
+                html,
+                r#"<tr class="attempts outcome-{}{}" tabindex="-1" data-packet="{}" title="Connection attempts without SPOP to {}: packets #{} to #{} (click: the first one)"><td>–</td><td class="mono">HAProxy → {}</td><td class="mono num">{}</td><td class="mono num">{} s</td><td colspan="7"><strong>{} attempt(s) {}</strong> · no SPOP byte</td><td class="closed">{}</td><td class="counts">{}</td></tr>"#,
+                g.outcome,
+                if g.failed { " has-error" } else { "" },
+                first.1,
+                g.agent,
+                first.1,
+                last.1,
+                g.agent,
+                start(first.0),
+                Fixed::ratio(last.0 - first.0, 9, 3),
+                g.count,
+                g.outcome,
+                g.closed,
+                if g.failed {
+                    r#"<span class="sev-error">failed</span>"#
+                } else {
+                    ""
+                }
+            );
+        }
+        html
+    };
+    let packet_of = |ev: &web_sys::Event| {
+        use wasm_bindgen::JsCast;
+        ev.target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| el.closest("[data-packet]").ok().flatten())
+            .and_then(|el| el.get_attribute("data-packet"))
+            .and_then(|p| p.parse::<u32>().ok())
+    };
+    let on_attempt = move |ev: web_sys::MouseEvent| {
+        if let Some(p) = packet_of(&ev) {
+            goto_packet(ui, prefs, p, true);
+        }
+    };
+    let on_attempt_key = move |ev: web_sys::KeyboardEvent| {
+        if matches!(ev.key().as_str(), "Enter" | " ") {
+            if let Some(p) = packet_of(&ev) {
+                ev.prevent_default();
+                goto_packet(ui, prefs, p, true);
+            }
+        }
     };
     let pick = move |c: Option<usize>| {
         let mut f = ui.filter.get_untracked();
@@ -166,35 +217,12 @@ pub fn Connections() -> impl IntoView {
                                         </td>
                                     </tr>
                                 })}
-                                {attempts().into_iter().map(|g| {
-                                    let (first, last) = (g.first, g.last);
-                                    let failed = g.failed;
-                                    let title = format!("Connection attempts without SPOP to {}: packets #{} to #{} (click: the first one)", g.agent, first.1, last.1);
-                                    view! {
-                                        <tr
-                                            class=format!("attempts outcome-{}", g.outcome)
-                                            class:has-error=failed
-                                            tabindex="-1"
-                                            title=title
-                                            on:click=move |_| goto_packet(ui, prefs, first.1, true)
-                                            on:keydown=move |ev| row_key(&ev, || goto_packet(ui, prefs, first.1, true))
-                                        >
-                                            <td>"–"</td>
-                                            <td class="mono">{format!("HAProxy → {}", g.agent)}</td>
-                                            <td class="mono num">{start(first.0)}</td>
-                                            <td class="mono num">{format!("{} s", Fixed::ratio(last.0 - first.0, 9, 3))}</td>
-                                            <td colspan="7" class="attempt-what">
-                                                <strong>{format!("{} attempt(s) {}", g.count, g.outcome)}</strong>
-                                                " · no SPOP byte"
-                                            </td>
-                                            <td class="closed">{g.closed}</td>
-                                            <td class="counts">{failed.then(|| view! { <span class="sev-error">"failed"</span> })}</td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
                             }
                         }}
                     </tbody>
+                    // Attempts without SPOP (by agent and outcome): markup, and one handler
+                    // that goes to the first one's packet (`data-packet`).
+                    <tbody class="attempt-rows" inner_html=attempt_rows on:click=on_attempt on:keydown=on_attempt_key></tbody>
                 </table>
             </div>
         </details>

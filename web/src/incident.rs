@@ -124,7 +124,8 @@ pub(crate) enum Item {
 /// The session's TCP events, and the list when they are shown in it.
 #[derive(Debug, Default)]
 pub(crate) struct Tcp {
-    /// Every TCP event, by time.
+    /// Every TCP event, in packet order (time order but for a capture whose clock stepped
+    /// back).
     pub(crate) events: Vec<Event>,
     /// Findings that point at packets, by packet number (indexes into the findings).
     by_packet: BTreeMap<u32, Vec<usize>>,
@@ -164,7 +165,19 @@ impl Tcp {
                 });
             }
         }
-        events.sort_by_key(|e| (e.time, e.packet));
+        // In packet order (the capture's, as Wireshark numbers them; one event per packet at
+        // most): packet numbers and positions packed in u64s sort with the engine's own
+        // instantiation of `sort_unstable`, not another sort in the wasm.
+        let mut order: Vec<u64> = events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| u64::from(e.packet) << 32 | i as u64)
+            .collect();
+        order.sort_unstable();
+        let events = order
+            .iter()
+            .filter_map(|&k| events.get((k & 0xffff_ffff) as usize).copied())
+            .collect();
         Tcp {
             events,
             ..Tcp::default()
@@ -670,20 +683,27 @@ impl Session {
         let svg = &mut out.tcp;
         if marks.len() > MAX_MARKS {
             // One path per class and lane, a mark per column that has one.
-            let mut cols: Vec<(u8, usize)> = marks
-                .iter()
-                .map(|(e, class)| (lane_class(*class, e.haproxy), column(e.time)))
-                .collect();
-            cols.sort_unstable();
-            cols.dedup();
-            for lc in cols
-                .iter()
-                .map(|c| c.0)
-                .collect::<std::collections::BTreeSet<_>>()
-            {
+            let mut seen: Vec<(u8, Vec<bool>)> = Vec::new();
+            for (e, class) in &marks {
+                let lc = lane_class(*class, e.haproxy);
+                let at = match seen.iter().position(|(c, _)| *c == lc) {
+                    Some(i) => i,
+                    None => {
+                        seen.push((lc, vec![false; n]));
+                        seen.len() - 1
+                    }
+                };
+                if let Some(slot) = seen
+                    .get_mut(at)
+                    .and_then(|(_, v)| v.get_mut(column(e.time)))
+                {
+                    *slot = true;
+                }
+            }
+            for (lc, cols) in seen {
                 let (class, haproxy) = (lc & 0x7f, lc & 0x80 == 0);
                 let _ = write!(svg, r#"<path class="tcp dense {}" d=""#, class_name(class));
-                for &(_, col) in cols.iter().filter(|c| c.0 == lc) {
+                for (col, _) in cols.iter().enumerate().filter(|(_, &on)| on) {
                     glyph(class, LEFT + col as f64 + 0.5, lane_y(class, haproxy), svg);
                 }
                 svg.push_str(r#""/>"#);

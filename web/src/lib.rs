@@ -173,14 +173,9 @@ fn Summary() -> impl IntoView {
 fn Workspace() -> impl IntoView {
     let ui = expect_context::<Ui>();
     let prefs = expect_context::<prefs::Prefs>();
-    // The left side: the frames (connections, timeline, list) or the statistics. The timeline
-    // comes back with the window it had.
-    let show_stats = move |on: bool| {
-        if !on && prefs.stats.get_untracked() {
-            ui.pending_window.set(Some(ui.window.get_untracked()));
-        }
-        prefs.stats.set(on);
-    };
+    // The left side: the frames (connections, timeline, list), or the statistics over them
+    // (the frames stay, hidden, as they were).
+    let show_stats = move |on: bool| prefs.stats.set(on);
     let left_tab = move |on: bool, id: &'static str, label: &'static str| {
         view! {
             <button
@@ -220,16 +215,13 @@ fn Workspace() -> impl IntoView {
                     {left_tab(false, "view-frames", "Frames")}
                     {left_tab(true, "view-stats", "Statistics")}
                 </div>
-                {move || if prefs.stats.get() {
-                    view! { <stats::Statistics /> }.into_any()
-                } else {
-                    view! {
-                        <connections::Connections />
-                        <timeline::Timeline />
-                        <listbar::ListBar />
-                        <list::FrameList />
-                    }.into_any()
-                }}
+                <div class="frames-view" hidden=move || prefs.stats.get()>
+                    <connections::Connections />
+                    <timeline::Timeline />
+                    <listbar::ListBar />
+                    <list::FrameList />
+                </div>
+                {move || prefs.stats.get().then(|| view! { <stats::Statistics /> })}
             </div>
             <aside class="right" aria-label="Frame details and findings">
                 <div class="tabs" role="tablist">

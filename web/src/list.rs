@@ -72,8 +72,9 @@ pub fn FrameList() -> impl IntoView {
     };
     let resize = window_event_listener(leptos::ev::resize, move |_| measure());
     on_cleanup(move || resize.remove());
+    // Measured again when shown again (hidden behind the statistics, it has no height).
     Effect::new(move |_| {
-        if scroller.get().is_some() {
+        if scroller.get().is_some() && !prefs.stats.get() {
             request_animation_frame(measure);
         }
     });
@@ -142,13 +143,15 @@ pub fn FrameList() -> impl IntoView {
         let top = first.get();
         let from = top.floor() as usize;
         let to = from + visible.get();
+        // The time display is part of the key: rows are drawn again when it changes.
+        let mode = prefs.time.get() as u64;
         cache.with(|(g, rows)| {
             if *g != ui.view_gen.get() {
                 return Vec::new();
             }
             rows.iter()
                 .filter(|r| r.pos >= from && r.pos < to)
-                .map(|r| (*g, r.clone()))
+                .map(|r| ((*g, mode), r.clone()))
                 .collect::<Vec<_>>()
         })
     };
@@ -173,7 +176,7 @@ pub fn FrameList() -> impl IntoView {
             <div class="spacer" style:height=move || format!("{}px", Fixed::of(content_height(ui.view.get().total), 2))>
                 <For
                     each=shown
-                    key=|(g, r)| (*g, r.index)
+                    key=|(g, r)| (*g, r.index, r.event)
                     children=move |(_, r)| {
                         let pos = r.pos as f64;
                         // Relative to the scroll position: exact when the scrollbar is scaled.
@@ -199,11 +202,10 @@ fn row_view(ui: Ui, prefs: Prefs, r: Row, top: Signal<f64>) -> impl IntoView {
             .get()
             .is_some_and(|c| c.event == event && (event.is_some() || c.frame == index))
     };
-    let (t, delta) = (r.t, r.delta);
-    let time = move || {
-        let zero = ui.overview.with(|o| o.as_ref().map_or(0, |o| o.zero));
-        time_text(prefs.mode(), t, delta, zero)
-    };
+    let zero = ui
+        .overview
+        .with_untracked(|o| o.as_ref().map_or(0, |o| o.zero));
+    let time = time_text(prefs.mode_untracked(), r.t, r.delta, zero);
     let level = level_name(r.level);
     let dir = if r.to_agent { "→" } else { "←" };
     let dir_title = if r.to_agent {

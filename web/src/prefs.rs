@@ -93,6 +93,14 @@ impl Prefs {
             .unwrap_or_default()
     }
 
+    /// How times are shown (untracked).
+    pub fn mode_untracked(self) -> TimeMode {
+        TimeMode::ALL
+            .get(self.time.get_untracked() as usize)
+            .copied()
+            .unwrap_or_default()
+    }
+
     /// Sets and keeps the time display.
     pub fn set_time(self, mode: TimeMode) {
         self.time.set(mode as u32);

@@ -44,6 +44,19 @@ pub(crate) fn glyph(class: u8, x: f64, y: f64, d: &mut String) {
     };
 }
 
+/// The TCP marks' legend (none without TCP events).
+fn legend(tcp: bool, attempts: bool) -> &'static str {
+    match (tcp, attempts) {
+        (false, _) => "",
+        (true, false) => {
+            r#"<b class="lg syn">○</b> SYN <b class="lg fin">■</b> FIN <b class="lg rst">✕</b> RST <b class="lg zero-window">‖</b> zero window"#
+        }
+        (true, true) => {
+            r#"<b class="lg syn">○</b> SYN <b class="lg fin">■</b> FIN <b class="lg rst">✕</b> RST <b class="lg zero-window">‖</b> zero window · attempts: <b class="lg rst">✕</b> refused, <b class="lg zero-window">○</b> unanswered"#
+        }
+    }
+}
+
 /// The lane of a TCP mark: HAProxy's, the agent's, or the attempts'.
 pub(crate) fn lane_y(class: u8, haproxy: bool) -> f64 {
     if class >= ATTEMPT {
@@ -123,8 +136,9 @@ pub fn Timeline() -> impl IntoView {
     };
     let resize = window_event_listener(leptos::ev::resize, move |_| measure());
     on_cleanup(move || resize.remove());
+    // Measured again when shown again (hidden behind the statistics, it has no width).
     Effect::new(move |_| {
-        if host.get().is_some() {
+        if host.get().is_some() && !prefs.stats.get() {
             request_animation_frame(measure);
         }
     });
@@ -487,15 +501,7 @@ pub fn Timeline() -> impl IntoView {
                     if t.bins.is_empty() { "arrows: frames, arcs: NOTIFY→ACK latency" } else { "columns: frames per pixel (zoom in for arrows)" }
                 ))}</span>
                 <span class="spacer"></span>
-                {move || tcp.get().then(|| view! {
-                    <span class="tcp-legend muted" aria-hidden="true">
-                        <span class="lg syn">"○"</span>" SYN "
-                        <span class="lg fin">"■"</span>" FIN "
-                        <span class="lg rst">"✕"</span>" RST "
-                        <span class="lg zero-window">"‖"</span>" zero window"
-                        {attempts.get().then_some(" · attempts: ✕ refused, ○ unanswered")}
-                    </span>
-                })}
+                <span class="tcp-legend muted" aria-hidden="true" inner_html=move || legend(tcp.get(), attempts.get())></span>
                 <button class="icon" aria-label="Zoom out" on:click=move |_| zoom(2.0, None)>"−"</button>
                 <button class="icon" aria-label="Zoom in" on:click=move |_| zoom(0.5, None)>"+"</button>
                 <button aria-label="Fit (show the whole view)" on:click=move |_| fit()>"Fit"</button>

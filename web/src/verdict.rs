@@ -2,8 +2,11 @@
 //! each linking to the findings it rests on. A click on a sentence selects its first finding
 //! (again: the next one) and shows its findings alone in the findings panel.
 
+use core::fmt::Write as _;
+
 use leptos::prelude::*;
 
+use crate::incident::esc;
 use crate::prefs::{goto_packet, Prefs};
 use crate::session::{level_name, FindingItem, Request, Response};
 use crate::state::{Panel, Ui};
@@ -26,16 +29,18 @@ pub fn Verdict() -> impl IntoView {
     let prefs = expect_context::<Prefs>();
     // (line, step) of the last click: clicking the same line again steps to its next finding.
     let step = StoredValue::new((usize::MAX, 0usize));
-    let lines = move || {
-        ui.overview
-            .with(|o| o.as_ref().map(|o| o.verdict.clone()).unwrap_or_default())
-    };
     // Another capture (or the same one checked): no line's findings are shown alone any more.
     Effect::new(move |_| {
         ui.overview.track();
         prefs.verdict.set(None);
     });
-    let open_line = move |n: usize, ids: Vec<usize>| {
+    let open_line = move |n: usize| {
+        let ids = ui.overview.with_untracked(|o| {
+            o.as_ref()
+                .and_then(|o| o.verdict.get(n))
+                .map(|l| l.findings.clone())
+                .unwrap_or_default()
+        });
         let k = step.with_value(|&(line, k)| if line == n { k + 1 } else { 0 });
         let k = if k >= ids.len() { 0 } else { k };
         step.set_value((n, k));
@@ -50,39 +55,50 @@ pub fn Verdict() -> impl IntoView {
             }
         });
     };
-    move || {
-        let lines = lines();
-        (!lines.is_empty()).then(|| {
-            view! {
-                <details class="verdict" open>
-                    <summary>"What happened"</summary>
-                    <ol aria-label="What happened">
-                        {lines.into_iter().enumerate().map(|(n, l)| {
-                            let level = level_name(l.level);
-                            let count = l.findings.len();
-                            let ids = l.findings.clone();
-                            view! {
-                                <li class=format!("verdict-line sev-{level}")>
-                                    <span class="sev-icon" role="img" aria-label=level>{if l.level >= 2 { "!" } else { "i" }}</span>
-                                    {if count == 0 {
-                                        view! { <span class="verdict-text">{l.text}</span> }.into_any()
-                                    } else {
-                                        view! {
-                                            <button
-                                                class="link verdict-text"
-                                                title="Show its findings (again: the next one)"
-                                                on:click=move |_| open_line(n, ids.clone())
-                                            >{l.text}</button>
-                                            <span class="muted verdict-count">{format!("{count} finding(s)")}</span>
-                                        }.into_any()
-                                    }}
-                                </li>
-                            }
-                        }).collect_view()}
-                    </ol>
-                </details>
+    // The lines as markup (escaped), one click handler for them all (`data-line`).
+    let markup = move || {
+        let mut html = String::new();
+        ui.overview.with(|o| {
+            for (n, l) in o.iter().flat_map(|o| o.verdict.iter()).enumerate() {
+                let level = level_name(l.level);
+                let icon = if l.level >= 2 { "!" } else { "i" };
+                let _ = write!(
+                    html,
+                    r#"<li class="verdict-line sev-{level}"><span class="sev-icon" role="img" aria-label="{level}">{icon}</span>"#
+                );
+                let text = esc(&l.text);
+                let _ = match l.findings.len() {
+                    0 => write!(html, r#"<span class="verdict-text">{text}</span>"#),
+                    count => write!(
+                        html,
+                        r#"<button class="link verdict-text" data-line="{n}" title="Show its findings (again: the next one)">{text}</button><span class="muted verdict-count">{count} finding(s)</span>"#
+                    ),
+                };
+                html.push_str("</li>");
             }
-        })
+        });
+        html
+    };
+    let on_click = move |ev: web_sys::MouseEvent| {
+        use wasm_bindgen::JsCast;
+        let line = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| el.get_attribute("data-line"))
+            .and_then(|n| n.parse::<usize>().ok());
+        if let Some(n) = line {
+            open_line(n);
+        }
+    };
+    let shown = move || {
+        ui.overview
+            .with(|o| o.as_ref().is_some_and(|o| !o.verdict.is_empty()))
+    };
+    view! {
+        <details class="verdict" open hidden=move || !shown()>
+            <summary>"What happened"</summary>
+            <ol aria-label="What happened" inner_html=markup on:click=on_click></ol>
+        </details>
     }
 }
 
