@@ -529,11 +529,22 @@ impl Ui {
 
     /// Selects where a new capture should open: its first error, or its first frame.
     fn select_start(self, first_error: bool) {
-        if first_error {
-            self.next_error(true);
-        } else {
+        if !first_error {
             self.select_pos(0);
+            return;
         }
+        // The first error may be on no frame (an agent that could not be reached): then the
+        // first row.
+        self.ask(
+            Request::NextError {
+                from: None,
+                forward: true,
+            },
+            move |r| match r {
+                Response::Found(Some((pos, _))) => self.select_pos(pos),
+                _ => self.select_pos(0),
+            },
+        );
     }
 
     /// Asks for the rules of a load that answered with the timeline only (once); their

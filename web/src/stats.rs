@@ -88,7 +88,9 @@ pub fn html(s: &Statistics, w: f64) -> String {
     if s.histogram.is_empty() {
         out.push_str(r#"<p class="muted">No answered NOTIFY with times.</p>"#);
     } else {
-        out.push_str(&histogram(s, (w * 0.5).max(280.0).min(620.0)));
+        // Beside the table when there is room, else the whole width above it.
+        let hw = if w >= 900.0 { (w * 0.5).min(640.0) } else { w };
+        out.push_str(&histogram(s, hw));
     }
     out.push_str("</figure>");
     table(s, &mut out);

@@ -314,6 +314,8 @@ pub fn Timeline() -> impl IntoView {
                 .collect_view()
                 .into_any();
         }
+        // A latency label where it has room: a long enough arc, clear of the previous label.
+        let mut label_end = f64::MIN;
         let links = t
             .marks
             .iter()
@@ -322,7 +324,10 @@ pub fn Timeline() -> impl IntoView {
                 let (x1, x2) = (x_of(m.t), x_of(at));
                 let mid = (x1 + x2) / 2.0;
                 let y = LANE_A + 4.0;
-                let label = (x2 - x1 > 46.0).then(|| duration(at - m.t));
+                let label = (x2 - x1 > 46.0 && mid - 24.0 > label_end).then(|| {
+                    label_end = mid + 24.0;
+                    duration(at - m.t)
+                });
                 let title = format!("NOTIFY #{} → ACK #{}: {}", m.index + 1, ack + 1, duration(at - m.t));
                 Some(view! {
                     <g class="link">
