@@ -122,7 +122,12 @@ pub fn FrameList() -> impl IntoView {
             return;
         };
         let total = ui.view.get_untracked().total;
-        let vp = viewport.get_untracked();
+        // The list's height now: what is above it (the verdict, the timeline's legend) may
+        // have changed since it was last measured.
+        let vp = f64::from(el.client_height()).max(ROW_HEIGHT);
+        if vp != viewport.get_untracked() {
+            viewport.set(vp);
+        }
         let top = first.get_untracked();
         let rows_visible = (vp / ROW_HEIGHT).floor().max(1.0);
         let pos = c.pos as f64;
