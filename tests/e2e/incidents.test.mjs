@@ -396,7 +396,10 @@ test("screens: the timeline with TCP marks, event rows, connection table, verdic
       await shot(page, `incidents-${tag}.png`, { fullPage: width <= 1000 });
       // The connection table scrolled to its last columns (ended, closed, findings).
       const table = page.locator("details.connections .table-wrap");
-      await table.evaluate((el) => (el.scrollLeft = el.scrollWidth));
+      await table.evaluate((el) => {
+        el.scrollLeft = el.scrollWidth;
+        el.scrollTop = el.scrollHeight;
+      });
       await table.screenshot({ path: join(ARTIFACTS, `incidents-connections-${tag}.png`) });
       await page.locator("#view-stats").click();
       await page.waitForSelector("#latency-table");

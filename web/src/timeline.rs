@@ -324,8 +324,8 @@ pub fn Timeline() -> impl IntoView {
                 let (x1, x2) = (x_of(m.t), x_of(at));
                 let mid = (x1 + x2) / 2.0;
                 let y = LANE_A + 4.0;
-                let label = (x2 - x1 > 46.0 && mid - 24.0 > label_end).then(|| {
-                    label_end = mid + 24.0;
+                let label = (x2 - x1 > 46.0 && mid - 30.0 > label_end).then(|| {
+                    label_end = mid + 30.0;
                     duration(at - m.t)
                 });
                 let title = format!("NOTIFY #{} → ACK #{}: {}", m.index + 1, ack + 1, duration(at - m.t));
