@@ -41,8 +41,12 @@ export interface InspectReport {
   input: InputReport;
   /** Counts. */
   summary: SummaryReport;
+  /** What happened, in a few ranked sentences, most serious first. */
+  verdict: VerdictReport[];
   /** Per SPOP connection; `frames[].connection` and `findings[].connection` are indexes here. */
   connections: ConnectionReport[];
+  /** Connection attempts to the agents that carried no SPOP (refused, unanswered, closed, open). */
+  attempts: AttemptReport[];
   /** Every frame, in time order. */
   frames: FrameReport[];
   /** Every finding kept (at most 10,000 per rule); `frames[].findings` are indexes here. */
@@ -50,6 +54,8 @@ export interface InspectReport {
   /** Findings counted but not listed, by rule and severity: present only when a rule fired
    * more than 10,000 times. The summary's counts include them. */
   findings_omitted?: OmittedReport[];
+  /** Latency and time-series statistics (times in nanoseconds). */
+  stats: StatisticsReport;
 }
 
 /** Findings of one rule and severity counted but not listed. */
@@ -58,6 +64,91 @@ export interface OmittedReport {
   name: string;
   severity: Severity;
   count: number;
+}
+
+/** One sentence of the verdict. */
+export interface VerdictReport {
+  /** The most serious finding it rests on (`"info"` for a clean capture's lines). */
+  severity: Severity;
+  /** The sentence. */
+  text: string;
+  /** Indexes in `findings` of the findings it sums up (at most 256). */
+  findings: number[];
+}
+
+/** What one side of a TCP connection did. */
+export interface TcpEventReport {
+  /** Its first SYN (a SYN-ACK from the agent), first FIN, first RST, a retransmission, a zero
+   * receive window, the window opening again. */
+  kind: "syn" | "fin" | "rst" | "retransmission" | "zero-window" | "window-open";
+  /** Who sent it. */
+  by: "haproxy" | "agent";
+  /** Packet number (1-based, as Wireshark numbers them). */
+  packet: number;
+  /** Seconds since the epoch. */
+  time: number;
+}
+
+/** A TCP connection (or attempt) to an agent's address that carried no SPOP byte. */
+export interface AttemptReport {
+  /** Its index in `attempts`. */
+  id: number;
+  /** HAProxy's `ip:port`. */
+  haproxy: string;
+  /** The agent's `ip:port`. */
+  agent: string;
+  /** `refused`: RST to the SYN; `unanswered`: nothing came back; `closed`: made and closed
+   * before any SPOP byte; `open`: still open at the end of the capture. */
+  outcome: "refused" | "unanswered" | "closed" | "open";
+  /** SYNs HAProxy sent. */
+  syns: number;
+  /** First packet, seconds since the epoch. */
+  start: number;
+  /** Last packet, seconds since the epoch. */
+  end: number;
+  tcp_events: TcpEventReport[];
+}
+
+/** NOTIFY→ACK latency percentiles, nanoseconds. */
+export interface PercentilesReport {
+  /** Answered NOTIFYs with times. */
+  count: number;
+  /** Median (of an even count, the mean of the middle two). */
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/** One time bin of `stats.bins`. */
+export interface StatisticsBinReport {
+  /** Start, nanoseconds since time zero (the capture's first packet). */
+  start: number;
+  /** Most NOTIFYs outstanding at once in the bin. */
+  outstanding: number;
+  /** Most SPOP connections open at once in the bin. */
+  connections: number;
+  /** Connection attempts that failed (refused or unanswered) in the bin. */
+  refused: number;
+  /** Frames in the bin. */
+  frames: number;
+}
+
+/** Statistics, as Wireshark's Service Response Time and I/O graphs give them. */
+export interface StatisticsReport {
+  /** All answered NOTIFYs; null without any with times. */
+  latency: PercentilesReport | null;
+  /** NOTIFYs per latency bucket (upper bounds 0.1, 0.2, 0.5 … 10,000 ms; the last bucket is
+   * slower); empty when `latency` is null. */
+  histogram: number[];
+  /** Per message name, busiest first: `[name, percentiles]`. */
+  by_message: [string, PercentilesReport][];
+  /** Per connection index (connections without latencies left out): `[index, percentiles]`. */
+  by_connection: [number, PercentilesReport][];
+  /** Width of a time bin, nanoseconds (0 for inputs without times). */
+  bin_width: number;
+  /** The time series, at most 120 bins from time zero to the last packet. */
+  bins: StatisticsBinReport[];
 }
 
 /** The detected input format. */
@@ -79,6 +170,10 @@ export interface SummaryReport {
   connections: number;
   /** TCP connections that are not SPOP. */
   other_connections: number;
+  /** Connection attempts to the agents without SPOP (`attempts`). */
+  attempts: number;
+  /** Of those, refused or unanswered. */
+  failed_attempts: number;
   frames: number;
   errors: number;
   warnings: number;
@@ -130,6 +225,8 @@ export interface ConnectionReport {
   max_latency_ms: number | null;
   errors: number;
   warnings: number;
+  /** Its TCP events (SYN, FIN, RST, retransmissions, zero windows), in packet order. */
+  tcp_events: TcpEventReport[];
 }
 
 /** One frame. */
@@ -230,6 +327,8 @@ export interface FindingReport {
   message: string;
   /** The bytes it points at. */
   locations: LocationReport[];
+  /** Packets it points at (TCP events, e.g. a refused SYN); absent when none. */
+  packets?: number[];
 }
 
 /** Bytes of one direction's stream of a connection. */

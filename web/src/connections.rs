@@ -1,8 +1,11 @@
 //! The connection overview: one row per connection; selecting one filters every view.
 
+use core::fmt::Write as _;
+
 use leptos::prelude::*;
 use spop_codec::display::Fixed;
 
+use crate::prefs::{goto_packet, time_text, Prefs, TimeMode};
 use crate::state::Ui;
 
 /// Rows shown at first: a large capture's first screen should not wait on hundreds of table
@@ -57,7 +60,71 @@ fn tab_stop(selected: bool) -> &'static str {
 #[component]
 pub fn Connections() -> impl IntoView {
     let ui = expect_context::<Ui>();
+    let prefs = expect_context::<Prefs>();
     let shown_rows = ui.conn_rows;
+    // Start times as the list shows them (since the previous row makes no sense here); read
+    // where the rows are made, so the rows follow the setting.
+    let start = move |ns: u64| {
+        let zero = ui.overview.with(|o| o.as_ref().map_or(0, |o| o.zero));
+        let mode = match prefs.mode() {
+            TimeMode::Clock => TimeMode::Clock,
+            _ => TimeMode::Since,
+        };
+        time_text(mode, ns, 0, zero)
+    };
+    let attempts = move || {
+        ui.overview
+            .with(|o| o.as_ref().map(|o| o.attempts.clone()).unwrap_or_default())
+    };
+    let attempt_rows = move || {
+        let mut html = String::new();
+        for g in attempts() {
+            let (first, last) = (g.first, g.last);
+            let _ = write!(
+                html,
+                r#"<tr class="attempts outcome-{}{}" tabindex="-1" data-packet="{}" title="Connection attempts without SPOP to {}: packets #{} to #{} (click: the first one)"><td>–</td><td class="mono">HAProxy → {}</td><td class="mono num">{}</td><td class="mono num">{} s</td><td colspan="7"><strong>{} attempt(s) {}</strong> · no SPOP byte</td><td class="closed">{}</td><td class="counts">{}</td></tr>"#,
+                g.outcome,
+                if g.failed { " has-error" } else { "" },
+                first.1,
+                g.agent,
+                first.1,
+                last.1,
+                g.agent,
+                start(first.0),
+                Fixed::ratio(last.0 - first.0, 9, 3),
+                g.count,
+                g.outcome,
+                g.closed,
+                if g.failed {
+                    r#"<span class="sev-error">failed</span>"#
+                } else {
+                    ""
+                }
+            );
+        }
+        html
+    };
+    let packet_of = |ev: &web_sys::Event| {
+        use wasm_bindgen::JsCast;
+        ev.target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| el.closest("[data-packet]").ok().flatten())
+            .and_then(|el| el.get_attribute("data-packet"))
+            .and_then(|p| p.parse::<u32>().ok())
+    };
+    let on_attempt = move |ev: web_sys::MouseEvent| {
+        if let Some(p) = packet_of(&ev) {
+            goto_packet(ui, prefs, p, true);
+        }
+    };
+    let on_attempt_key = move |ev: web_sys::KeyboardEvent| {
+        if matches!(ev.key().as_str(), "Enter" | " ") {
+            if let Some(p) = packet_of(&ev) {
+                ev.prevent_default();
+                goto_packet(ui, prefs, p, true);
+            }
+        }
+    };
     let pick = move |c: Option<usize>| {
         let mut f = ui.filter.get_untracked();
         f.connection = c;
@@ -77,9 +144,10 @@ pub fn Connections() -> impl IntoView {
                 <table class="conn-table" role="grid" aria-readonly="true" aria-label="Connections: pick one to look at it alone">
                     <thead>
                         <tr>
-                            <th>"#"</th><th>"HAProxy → agent"</th><th>"start (s)"</th><th>"duration"</th>
+                            <th>"#"</th><th>"HAProxy → agent"</th><th>{move || if prefs.mode() == TimeMode::Clock { "start" } else { "start (s)" }}</th><th>"duration"</th>
                             <th>"frames →/←"</th><th>"version"</th><th>"max-frame-size"</th><th>"capabilities"</th>
-                            <th>"HAProxy"</th><th>"latency median/max"</th><th>"ended"</th><th>"findings"</th>
+                            <th>"HAProxy"</th><th>"latency median/max"</th><th>"ended"</th>
+                            <th title="Who closed the connection first at the TCP level, and how">"closed"</th><th>"findings"</th>
                         </tr>
                     </thead>
                     <tbody>
@@ -95,7 +163,7 @@ pub fn Connections() -> impl IntoView {
                             on:click=move |_| pick(None)
                             on:keydown=move |ev| row_key(&ev, || pick(None))
                         >
-                            <td colspan="12">"All connections"</td>
+                            <td colspan="13">"All connections"</td>
                         </tr>
                         {move || {
                             let all = rows();
@@ -119,7 +187,7 @@ pub fn Connections() -> impl IntoView {
                                         >
                                             <td>{id + 1}{c.healthcheck.then_some(" ♥")}</td>
                                             <td class="mono">{format!("{} → {}", c.haproxy, c.agent)}</td>
-                                            <td class="mono num">{Fixed::of(c.start, 6).to_string()}</td>
+                                            <td class="mono num">{start((c.start * 1e9) as u64)}</td>
                                             <td class="mono num">{format!("{} s", Fixed::of(c.duration, 3))}</td>
                                             <td class="num">{format!("{} / {}", c.to_agent, c.to_haproxy)}</td>
                                             <td>{c.version}</td>
@@ -128,6 +196,7 @@ pub fn Connections() -> impl IntoView {
                                             <td>{c.generation}</td>
                                             <td class="num">{c.latency}</td>
                                             <td>{c.end}</td>
+                                            <td class="closed" title=c.closes>{c.closed}</td>
                                             <td class="counts">
                                                 {(c.errors > 0).then(|| view! { <span class="sev-error">{format!("{} E", c.errors)}</span> })}
                                                 {(c.warnings > 0).then(|| view! { <span class="sev-warning">{format!("{} W", c.warnings)}</span> })}
@@ -139,7 +208,7 @@ pub fn Connections() -> impl IntoView {
                                 }).collect_view()}
                                 {(more > 0).then(|| view! {
                                     <tr class="more">
-                                        <td colspan="12" class="muted">
+                                        <td colspan="13" class="muted">
                                             {format!("… and {more} more: ")}
                                             <button class="link" on:click=move |_| shown_rows.update(|n| *n += MORE)>
                                                 {format!("show {}", more.min(MORE))}
@@ -151,6 +220,9 @@ pub fn Connections() -> impl IntoView {
                             }
                         }}
                     </tbody>
+                    // Attempts without SPOP (by agent and outcome): markup, and one handler
+                    // that goes to the first one's packet (`data-packet`).
+                    <tbody class="attempt-rows" inner_html=attempt_rows on:click=on_attempt on:keydown=on_attempt_key></tbody>
                 </table>
             </div>
         </details>

@@ -17,7 +17,12 @@ const WIDTH: usize = 16;
 #[component]
 pub fn Details() -> impl IntoView {
     let ui = expect_context::<Ui>();
+    // A TCP event's row: its own panel.
+    let event = Memo::new(move |_| ui.cursor.get().and_then(|c| c.event).unwrap_or(usize::MAX));
     move || {
+        if let Some(index) = Some(event.get()).filter(|&e| e != usize::MAX) {
+            return view! { <crate::listbar::EventPanel index=index /> }.into_any();
+        }
         match ui.details.get() {
         Some(d) => view! { <FrameDetails data=d /> }.into_any(),
         None => view! {

@@ -22,7 +22,12 @@ pub fn Findings() -> impl IntoView {
         ui.overview
             .with(|o| o.as_ref().and_then(|o| o.omitted.clone()))
     };
+    let prefs = expect_context::<crate::prefs::Prefs>();
     let list = move || {
+        // A verdict line's findings alone (crate::verdict).
+        if let Some(line) = prefs.verdict.get() {
+            return view! { <crate::verdict::LineFindings line=line /> }.into_any();
+        }
         let g = groups();
         if !checked() {
             return match ui.failure.get().filter(|f| f.rules) {
@@ -126,19 +131,29 @@ fn Group(group: RuleGroup) -> impl IntoView {
     }
 }
 
-fn item_view(ui: Ui, f: FindingItem) -> impl IntoView {
-    let where_ = match (f.frame, f.connection) {
-        (Some(frame), _) => {
+/// One finding: where (a link to its frame, or its first packet), and what.
+pub(crate) fn item_view(ui: Ui, f: FindingItem) -> impl IntoView {
+    let where_ = match (f.frame, f.connection, f.packets.first().copied()) {
+        (Some(frame), _, _) => {
             let spans = f.spans.clone();
             view! {
                 <button class="link jump" on:click=move |_| ui.jump(frame, spans.clone())>{format!("frame #{}", frame + 1)}</button>
             }
             .into_any()
         }
-        (None, Some(c)) => {
+        // About packets only (TCP events): the first one.
+        (None, c, Some(p)) => {
+            let prefs = expect_context::<crate::prefs::Prefs>();
+            let at = c.map_or(String::new(), |c| format!("connection {}, ", c + 1));
+            view! {
+                <button class="link jump" on:click=move |_| crate::prefs::goto_packet(ui, prefs, p, true)>{format!("{at}packet #{p}")}</button>
+            }
+            .into_any()
+        }
+        (None, Some(c), None) => {
             view! { <span class="muted">{format!("connection {}", c + 1)}</span> }.into_any()
         }
-        (None, None) => view! { <span class="muted">"capture"</span> }.into_any(),
+        (None, None, None) => view! { <span class="muted">"capture"</span> }.into_any(),
     };
     view! {
         <li class=format!("finding sev-{}", level_name(f.level))>

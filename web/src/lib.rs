@@ -13,17 +13,22 @@ pub mod backend;
 mod connections;
 mod details;
 mod findings;
+pub mod incident;
 mod list;
+mod listbar;
 mod notes;
+pub mod prefs;
 pub mod session;
 mod settings;
 mod share_dialog;
 mod shared;
 mod start;
 mod state;
+mod stats;
 mod storage;
 mod timeline;
 mod toolbar;
+mod verdict;
 
 use leptos::prelude::*;
 use spop_codec::display::Fixed;
@@ -44,6 +49,7 @@ pub fn App() -> impl IntoView {
 pub fn Inspector(backend: Backend) -> impl IntoView {
     let ui = Ui::new(backend);
     provide_context(ui);
+    provide_context(prefs::Prefs::new());
     state::install_shortcuts(ui);
     state::install_stats(ui);
     // A share link opens what its sender saw; so does one pasted into the address bar later.
@@ -169,6 +175,21 @@ fn Summary() -> impl IntoView {
 #[component]
 fn Workspace() -> impl IntoView {
     let ui = expect_context::<Ui>();
+    let prefs = expect_context::<prefs::Prefs>();
+    // The left side: the frames (connections, timeline, list), or the statistics over them
+    // (the frames stay, hidden, as they were).
+    let show_stats = move |on: bool| prefs.stats.set(on);
+    let left_tab = move |on: bool, id: &'static str, label: &'static str| {
+        view! {
+            <button
+                role="tab"
+                id=id
+                aria-selected=move || (prefs.stats.get() == on).to_string()
+                class:active=move || prefs.stats.get() == on
+                on:click=move |_| show_stats(on)
+            >{label}</button>
+        }
+    };
     let tab = move |p: Panel, label: &'static str| {
         view! {
             <button
@@ -191,11 +212,20 @@ fn Workspace() -> impl IntoView {
         {move || ui.overview.with(|o| o.as_ref().map(|o| o.notes.clone())).filter(|n| !n.is_empty()).map(|notes| view! {
             <ul class="notes" aria-label="Capture notes">{notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
         })}
+        <verdict::Verdict />
         <div class="workspace">
             <div class="left">
-                <connections::Connections />
-                <timeline::Timeline />
-                <list::FrameList />
+                <div class="tabs view-tabs" role="tablist" aria-label="View">
+                    {left_tab(false, "view-frames", "Frames")}
+                    {left_tab(true, "view-stats", "Statistics")}
+                </div>
+                <div class="frames-view" hidden=move || prefs.stats.get()>
+                    <connections::Connections />
+                    <timeline::Timeline />
+                    <listbar::ListBar />
+                    <list::FrameList />
+                </div>
+                {move || prefs.stats.get().then(|| view! { <stats::Statistics /> })}
             </div>
             <aside class="right" aria-label="Frame details and findings">
                 <div class="tabs" role="tablist">

@@ -9,6 +9,8 @@ use leptos::html::Div;
 use leptos::prelude::*;
 use spop_codec::display::Fixed;
 
+use crate::incident::NO_CONNECTION;
+use crate::prefs::{time_text, Prefs};
 use crate::session::{level_name, Request, Response, Row};
 use crate::state::Ui;
 
@@ -56,6 +58,7 @@ pub fn scroll_top_for(row: f64, viewport: f64, total: usize) -> f64 {
 #[component]
 pub fn FrameList() -> impl IntoView {
     let ui = expect_context::<Ui>();
+    let prefs = expect_context::<Prefs>();
     let scroller = NodeRef::<Div>::new();
     let scroll_top = RwSignal::new(0.0f64);
     let viewport = RwSignal::new(600.0f64);
@@ -69,8 +72,9 @@ pub fn FrameList() -> impl IntoView {
     };
     let resize = window_event_listener(leptos::ev::resize, move |_| measure());
     on_cleanup(move || resize.remove());
+    // Measured again when shown again (hidden behind the statistics, it has no height).
     Effect::new(move |_| {
-        if scroller.get().is_some() {
+        if scroller.get().is_some() && !prefs.stats.get() {
             request_animation_frame(measure);
         }
     });
@@ -118,7 +122,12 @@ pub fn FrameList() -> impl IntoView {
             return;
         };
         let total = ui.view.get_untracked().total;
-        let vp = viewport.get_untracked();
+        // The list's height now: what is above it (the verdict, the timeline's legend) may
+        // have changed since it was last measured.
+        let vp = f64::from(el.client_height()).max(ROW_HEIGHT);
+        if vp != viewport.get_untracked() {
+            viewport.set(vp);
+        }
         let top = first.get_untracked();
         let rows_visible = (vp / ROW_HEIGHT).floor().max(1.0);
         let pos = c.pos as f64;
@@ -139,23 +148,28 @@ pub fn FrameList() -> impl IntoView {
         let top = first.get();
         let from = top.floor() as usize;
         let to = from + visible.get();
+        // The time display is part of the key: rows are drawn again when it changes.
+        let mode = prefs.time.get() as u64;
         cache.with(|(g, rows)| {
             if *g != ui.view_gen.get() {
                 return Vec::new();
             }
             rows.iter()
                 .filter(|r| r.pos >= from && r.pos < to)
-                .map(|r| (*g, r.clone()))
+                .map(|r| ((*g, mode), r.clone()))
                 .collect::<Vec<_>>()
         })
     };
+    // Times of day need a wider column.
+    let time_w = move || (prefs.mode() == crate::prefs::TimeMode::Clock).then_some("7.4rem");
     view! {
-        <div class="list-head" aria-hidden="true">
-            <span>"#"</span><span>"conn"</span><span>"time (s)"</span><span>"dir"</span><span>"type"</span>
-            <span>"stream/frm"</span><span>"len"</span><span>"summary"</span><span>"findings"</span>
+        <div class="list-head" aria-hidden="true" style:--time-w=time_w>
+            <span>"#"</span><span>"conn"</span><span>{move || prefs.mode().heading()}</span><span>"dir"</span><span>"type"</span>
+            <span>"stream/frm"</span><span>"len"</span><span title="packet number">"pkt"</span><span>"summary"</span><span>"findings"</span>
         </div>
         <div
             class="list"
+            style:--time-w=time_w
             id="frames"
             node_ref=scroller
             role="grid"
@@ -167,12 +181,12 @@ pub fn FrameList() -> impl IntoView {
             <div class="spacer" style:height=move || format!("{}px", Fixed::of(content_height(ui.view.get().total), 2))>
                 <For
                     each=shown
-                    key=|(g, r)| (*g, r.index)
+                    key=|(g, r)| (*g, r.index, r.event)
                     children=move |(_, r)| {
                         let pos = r.pos as f64;
                         // Relative to the scroll position: exact when the scrollbar is scaled.
                         let top = Signal::derive(move || scroll_top.get() + (pos - first.get()) * ROW_HEIGHT);
-                        row_view(ui, r, top)
+                        row_view(ui, prefs, r, top)
                     }
                 />
             </div>
@@ -183,10 +197,20 @@ pub fn FrameList() -> impl IntoView {
     }
 }
 
-fn row_view(ui: Ui, r: Row, top: Signal<f64>) -> impl IntoView {
+fn row_view(ui: Ui, prefs: Prefs, r: Row, top: Signal<f64>) -> impl IntoView {
     let index = r.index;
     let pos = r.pos;
-    let selected = move || ui.cursor.get().is_some_and(|c| c.frame == index);
+    let event = r.event;
+    // A TCP event's row is selected by its event, a frame's by its frame.
+    let selected = move || {
+        ui.cursor
+            .get()
+            .is_some_and(|c| c.event == event && (event.is_some() || c.frame == index))
+    };
+    let zero = ui
+        .overview
+        .with_untracked(|o| o.as_ref().map_or(0, |o| o.zero));
+    let time = time_text(prefs.mode_untracked(), r.t, r.delta, zero);
     let level = level_name(r.level);
     let dir = if r.to_agent { "→" } else { "←" };
     let dir_title = if r.to_agent {
@@ -219,7 +243,10 @@ fn row_view(ui: Ui, r: Row, top: Signal<f64>) -> impl IntoView {
             role="row"
             aria-rowindex=(pos + 1).to_string()
             aria-selected=move || selected().to_string()
-            data-frame=index.to_string()
+            data-frame=event.is_none().then(|| index.to_string())
+            data-event=event.map(|e| e.to_string())
+            data-packet=r.packet.to_string()
+            class:tcp=event.is_some()
             style:top=move || format!("{}px", Fixed::of(top.get(), 2))
             on:click=move |_| {
                 ui.marked.set(None);
@@ -227,13 +254,14 @@ fn row_view(ui: Ui, r: Row, top: Signal<f64>) -> impl IntoView {
             }
             on:dblclick=move |_| ui.focus_details.set(true)
         >
-            <span role="gridcell" class="num">{index + 1}</span>
-            <span role="gridcell" class="num">{r.connection + 1}</span>
-            <span role="gridcell" class="mono num">{Fixed::of(r.time, 6).to_string()}</span>
+            <span role="gridcell" class="num">{event.is_none().then(|| index + 1)}</span>
+            <span role="gridcell" class="num">{(r.connection != NO_CONNECTION).then(|| r.connection + 1)}</span>
+            <span role="gridcell" class="mono num">{time}</span>
             <span role="gridcell" class="dir" title=dir_title>{dir}</span>
             <span role="gridcell" class=type_class>{frame_type}</span>
             <span role="gridcell" class="mono">{r.ids}</span>
-            <span role="gridcell" class="mono num">{r.length}</span>
+            <span role="gridcell" class="mono num">{event.is_none().then_some(r.length)}</span>
+            <span role="gridcell" class="mono num pkt">{r.packet}</span>
             <span role="gridcell" class="mono summary" title=summary_title>
                 {move || ui.notes.with(|n| n.get(&index).map(|n| {
                     let badge = match (n.marked, n.text.is_empty()) {

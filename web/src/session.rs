@@ -116,6 +116,30 @@ pub enum Request {
     /// Run the rules (a load answers with the timeline first); answered with
     /// [`Response::Checked`].
     Check,
+    /// Show the TCP events (SYN, FIN, RST …) as rows of the list, or not; answered with
+    /// [`Response::View`].
+    Events(bool),
+    /// The row of a packet (or the nearest one); answered with [`Response::Packet`].
+    GotoPacket {
+        /// 1-based packet number.
+        number: u32,
+    },
+    /// A TCP event's details, as markup; answered with [`Response::Html`].
+    Event {
+        /// Index among the capture's TCP events ([`crate::incident`]).
+        index: usize,
+    },
+    /// The statistics view, as markup for this many pixels' width; answered with
+    /// [`Response::Html`].
+    Statistics {
+        /// Width available (CSS pixels).
+        width: u32,
+    },
+    /// Findings by index (a verdict line's); answered with [`Response::FindingList`].
+    FindingList {
+        /// Indexes into the analysis' findings.
+        ids: Vec<usize>,
+    },
 }
 
 impl Request {
@@ -134,6 +158,11 @@ impl Request {
             Request::Resolve { .. } => "finding the noted frames",
             Request::Report { .. } => "writing the report",
             Request::Memory => "measuring its memory",
+            Request::Events(_) => "listing the TCP events",
+            Request::GotoPacket { .. } => "looking for a packet",
+            Request::Event { .. } => "decoding the TCP event's details",
+            Request::Statistics { .. } => "computing the statistics",
+            Request::FindingList { .. } => "listing the findings",
         }
     }
 }
@@ -238,6 +267,14 @@ pub enum Response {
     Report(String),
     /// The engine's wasm memory in bytes ([`wasm_memory`]).
     Memory(Option<u64>),
+    /// Where a packet is in the list.
+    Packet(crate::incident::PacketHit),
+    /// Markup drawn in the worker from the engine's data (numbers and escaped text): a TCP
+    /// event's details, the statistics view. One string crosses instead of structures, and
+    /// the page only places it.
+    Html(String),
+    /// Findings asked for by index.
+    FindingList(Vec<FindingItem>),
     /// The question made no sense (no capture loaded).
     Error(String),
     /// The decode worker failed before it answered (made by the page's side of it).
@@ -329,11 +366,13 @@ impl Filter {
 /// The current view's size.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ViewInfo {
-    /// Frames in the view.
+    /// Rows in the view: its frames, and its TCP events when they are shown.
     pub total: usize,
+    /// Of those, TCP events.
+    pub events: usize,
     /// Frames in the capture.
     pub all: usize,
-    /// Time of the view's first and last frame (ns since the capture's first frame).
+    /// Time of the view's first and last row, or TCP event (ns since time zero).
     pub t0: u64,
     /// See `t0`.
     pub t1: u64,
@@ -378,6 +417,14 @@ pub struct Overview {
     pub restored: Option<ShareState>,
     /// The `timeout processing` (ns) the rules use ([`Settings`], or the bundle's own).
     pub timeout_processing: Option<u64>,
+    /// "What happened": the engine's verdict (empty until the rules ran).
+    pub verdict: Vec<crate::incident::VerdictItem>,
+    /// Connection attempts without SPOP, by agent and outcome.
+    pub attempts: Vec<crate::incident::AttemptGroup>,
+    /// TCP events in the capture (connections and attempts).
+    pub tcp_events: usize,
+    /// Time zero in ns since the Unix epoch (0 for inputs without times).
+    pub zero: u64,
     /// Why nothing could be shown.
     pub error: Option<String>,
 }
@@ -407,6 +454,10 @@ pub struct ConnectionRow {
     pub capabilities: String,
     /// How it ended.
     pub end: String,
+    /// Who closed it first at the TCP level, and how (`FIN by agent`), or `open`.
+    pub closed: String,
+    /// Every FIN and RST of the connection, with its packet.
+    pub closes: String,
     /// Likely HAProxy generation.
     pub generation: String,
     /// Median and slowest NOTIFY→ACK latency, for people.
@@ -455,6 +506,8 @@ pub struct FindingItem {
     pub connection: Option<usize>,
     /// Bytes it points at in that frame's stream.
     pub spans: Vec<(usize, usize)>,
+    /// Packets it points at (TCP events).
+    pub packets: Vec<u32>,
 }
 
 /// One row of the frame list.
@@ -490,6 +543,12 @@ pub struct Row {
     pub embedded_in: Option<usize>,
     /// NOTIFY↔ACK partner and the latency in ns (`None` for an input without times).
     pub pair: Option<(usize, Option<u64>)>,
+    /// Number of the packet that completed the frame (or showed the TCP event).
+    pub packet: u32,
+    /// ns since the previous row of the list.
+    pub delta: u64,
+    /// A TCP event's row: its index ([`Request::Event`]); `index` is then `usize::MAX`.
+    pub event: Option<usize>,
 }
 
 /// A timeline window.
@@ -505,6 +564,9 @@ pub struct Timeline {
     pub marks: Vec<Mark>,
     /// Otherwise, per column: frames each way and the worst level.
     pub bins: Vec<Bin>,
+    /// TCP events and attempts in the window, as SVG markup (placed by the page; marks carry
+    /// `data-packet`).
+    pub tcp: String,
 }
 
 /// One frame on the timeline.
@@ -651,7 +713,7 @@ pub const MAX_MARKS: usize = 400;
 /// Which of `n` bins over `span` ns holds a frame `d` ns into the window: `d * n / span`,
 /// in u64 unless the product needs more (spans beyond about 50 days). A u128 division is a
 /// library call on wasm32, and this runs for every frame in the window.
-fn bin_of(d: u64, n: usize, span: u64) -> usize {
+pub(crate) fn bin_of(d: u64, n: usize, span: u64) -> usize {
     let x = match d.checked_mul(n as u64) {
         Some(p) => p / span.max(1),
         None => (u128::from(d) * n as u128 / u128::from(span.max(1))) as u64,
@@ -661,13 +723,15 @@ fn bin_of(d: u64, n: usize, span: u64) -> usize {
 
 /// One decoded capture and the current view of it.
 pub struct Session {
-    a: Analysis,
-    /// Time of the first frame (ns, capture clock).
+    pub(crate) a: Analysis,
+    /// Time zero (ns, capture clock).
     start: u64,
     /// Worst level of the findings shown under each frame.
-    worst: Vec<Level>,
+    pub(crate) worst: Vec<Level>,
     /// Timeline indexes of the frames in the view, in order.
-    view: Vec<usize>,
+    pub(crate) view: Vec<usize>,
+    /// TCP events, and the list when they are shown in it.
+    pub(crate) tcp: crate::incident::Tcp,
     /// The filter that made `view`, if the findings have not changed since.
     viewed: Option<Filter>,
     /// Findings by rule code, in the groups' order: indexes into `a.findings`.
@@ -766,11 +830,13 @@ impl Session {
         // handshake before it shows at 0).
         let start = a.time_zero();
         let view = (0..a.frames.len()).collect();
+        let tcp = crate::incident::Tcp::new(&a);
         let mut s = Session {
             a,
             start,
             worst: Vec::new(),
             view,
+            tcp,
             viewed: None,
             by_rule: Vec::new(),
         };
@@ -817,6 +883,7 @@ impl Session {
         });
         self.worst = worst;
         self.by_rule = by_rule;
+        self.tcp.index_findings(&self.a);
     }
 
     /// The analysis.
@@ -869,6 +936,8 @@ impl Session {
                     c.agreed_capabilities.join(", ")
                 },
                 end: c.end_reason.to_string(),
+                closed: self.closed_by(c.id),
+                closes: self.closes_of(c.id),
                 generation: c.generation.label().into(),
                 latency: c.latency().map_or("–".into(), |(m, x)| {
                     format!("{} / {}", duration(m), duration(x))
@@ -922,7 +991,15 @@ impl Session {
             fingerprint: self.fingerprint(),
             restored: None,
             timeout_processing: a.options.slow_ack,
-            error: a.capture.no_spop(),
+            verdict: self.verdict(),
+            attempts: self.attempt_groups(),
+            tcp_events: self.tcp.events.len(),
+            zero: a.capture.first_packet.map_or(0, |_| self.start),
+            // A capture of failed attempts only (the agent down all along) is shown too.
+            error: a
+                .capture
+                .no_spop()
+                .filter(|_| a.capture.attempts.is_empty()),
         }
     }
 
@@ -938,6 +1015,7 @@ impl Session {
             | Request::Resolve { .. }
             | Request::Memory => false,
             Request::Filter(f) => f.min_level > 0 || !f.text.trim().is_empty(),
+            Request::Events(_) | Request::GotoPacket { .. } | Request::Statistics { .. } => false,
             _ => true,
         };
         if needs_findings {
@@ -975,6 +1053,20 @@ impl Session {
                 Response::Report(self.report(&state, &name, link.as_deref()))
             }
             Request::Memory => Response::Memory(wasm_memory()),
+            Request::Events(on) => Response::View(self.show_events(on)),
+            Request::GotoPacket { number } => Response::Packet(self.goto_packet(number)),
+            Request::Event { index } => Response::Html(self.event_html(index)),
+            Request::Statistics { width } => Response::Html(crate::stats::html(
+                &spop_codec::analysis::statistics(&self.a),
+                f64::from(width),
+            )),
+            Request::FindingList { ids } => Response::FindingList(
+                ids.iter()
+                    .take(1000)
+                    .filter_map(|&i| self.a.findings.get(i))
+                    .map(Self::finding_item)
+                    .collect(),
+            ),
         }
     }
 
@@ -1029,6 +1121,8 @@ impl Session {
             })
             .map(|e| e.index)
             .collect();
+        self.tcp.filter = f.clone();
+        self.rebuild_list();
         self.view_info()
     }
 
@@ -1036,49 +1130,75 @@ impl Session {
     pub fn view_info(&self) -> ViewInfo {
         let t = |p: Option<&usize>| {
             p.and_then(|&i| self.a.frames.get(i))
-                .map_or(0, |e| self.rel(e.time))
+                .map(|e| self.rel(e.time))
+        };
+        // The TCP events of the view's connections count too: a capture of refused attempts
+        // has its time span in them.
+        let (e0, e1) = self.tcp_span();
+        let (f0, f1) = (t(self.view.first()), t(self.view.last()));
+        let events = if self.tcp.show {
+            self.tcp.list.len() - self.view.len()
+        } else {
+            0
         };
         ViewInfo {
-            total: self.view.len(),
+            total: self.view.len() + events,
+            events,
             all: self.a.frames.len(),
-            t0: t(self.view.first()),
-            t1: t(self.view.last()),
+            t0: f0.into_iter().chain(e0).min().unwrap_or(0),
+            t1: f1.into_iter().chain(e1).max().unwrap_or(0),
         }
     }
 
     /// Rows of the view.
     pub fn rows(&self, start: usize, count: usize) -> Vec<Row> {
-        let a = &self.a;
-        let end = start.saturating_add(count.min(1000)).min(self.view.len());
-        self.view
-            .get(start.min(end)..end)
-            .unwrap_or(&[])
-            .iter()
-            .enumerate()
-            .filter_map(|(n, &i)| {
-                let e = a.frames.get(i)?;
-                let findings = a.findings_at(i);
-                Some(Row {
-                    pos: start + n,
-                    index: i,
-                    connection: e.connection,
-                    time: seconds(self.rel(e.time)),
-                    t: self.rel(e.time),
-                    to_agent: e.direction == Direction::HaproxyToAgent,
-                    frame_type: e.frame_type.to_string(),
-                    label: e.type_label(),
-                    ids: format!("{}/{}", e.stream_id, e.frame_id),
-                    length: e.length,
-                    summary: a
-                        .with_frame(i, |f| f.summary().to_string())
-                        .unwrap_or_default(),
-                    level: self.worst.get(i).copied().unwrap_or(0),
-                    codes: findings.iter().map(|f| f.rule.code.to_string()).collect(),
-                    embedded_in: e.outer(),
-                    pair: e.paired().map(|p| (p, a.pair_latency(e))),
-                })
+        let end = start
+            .saturating_add(count.min(1000))
+            .min(self.view_info().total);
+        (start.min(end)..end)
+            .filter_map(|pos| {
+                let mut row = match self.item(pos)? {
+                    crate::incident::Item::Frame(i) => self.frame_row(pos, i as usize)?,
+                    crate::incident::Item::Event(e) => self.event_row(pos, e as usize)?,
+                };
+                // Time since the previous row (Wireshark's "since previous displayed").
+                let before = pos
+                    .checked_sub(1)
+                    .and_then(|p| self.item_time(p))
+                    .unwrap_or(row.t);
+                row.delta = row.t.saturating_sub(before);
+                Some(row)
             })
             .collect()
+    }
+
+    /// The list row of frame `i` at position `pos`.
+    fn frame_row(&self, pos: usize, i: usize) -> Option<Row> {
+        let a = &self.a;
+        let e = a.frames.get(i)?;
+        let findings = a.findings_at(i);
+        Some(Row {
+            pos,
+            index: i,
+            connection: e.connection,
+            time: seconds(self.rel(e.time)),
+            t: self.rel(e.time),
+            to_agent: e.direction == Direction::HaproxyToAgent,
+            frame_type: e.frame_type.to_string(),
+            label: e.type_label(),
+            ids: format!("{}/{}", e.stream_id, e.frame_id),
+            length: e.length,
+            summary: a
+                .with_frame(i, |f| f.summary().to_string())
+                .unwrap_or_default(),
+            level: self.worst.get(i).copied().unwrap_or(0),
+            codes: findings.iter().map(|f| f.rule.code.to_string()).collect(),
+            embedded_in: e.outer(),
+            pair: e.paired().map(|p| (p, a.pair_latency(e))),
+            packet: e.packet,
+            delta: 0,
+            event: None,
+        })
     }
 
     /// The view between `t0` and `t1` (ns since the first frame).
@@ -1094,7 +1214,9 @@ impl Session {
             count: window.len(),
             marks: Vec::new(),
             bins: Vec::new(),
+            tcp: String::new(),
         };
+        self.tcp_marks(&mut out, bins);
         if window.len() <= MAX_MARKS {
             out.marks = window
                 .iter()
@@ -1136,14 +1258,16 @@ impl Session {
 
     /// Where frame `frame` is in the view.
     pub fn locate(&self, frame: usize) -> Option<usize> {
-        self.view.binary_search(&frame).ok()
+        let p = self.view.binary_search(&frame).ok()?;
+        Some(self.list_pos(p))
     }
 
-    /// The next (or previous) frame of the view with an error-level finding.
+    /// The next (or previous) frame of the view with an error-level finding: its position in
+    /// the list (which may hold TCP events too) and its timeline index.
     pub fn next_error(&self, from: Option<usize>, forward: bool) -> Option<(usize, usize)> {
         let is_error = |&(_, &i): &(usize, &usize)| self.worst.get(i).copied() == Some(3);
-        if forward {
-            let start = from.map_or(0, |p| p + 1);
+        let found = if forward {
+            let start = from.map_or(0, |p| self.frames_through(p));
             self.view
                 .iter()
                 .enumerate()
@@ -1151,18 +1275,19 @@ impl Session {
                 .find(is_error)
                 .map(|(p, &i)| (p, i))
         } else {
-            let end = from.unwrap_or(self.view.len()).min(self.view.len());
+            let end = from.map_or(self.view.len(), |p| self.frames_before(p));
             self.view
-                .get(..end)?
+                .get(..end.min(self.view.len()))?
                 .iter()
                 .enumerate()
                 .rev()
                 .find(is_error)
                 .map(|(p, &i)| (p, i))
-        }
+        };
+        found.map(|(p, i)| (self.list_pos(p), i))
     }
 
-    fn finding_item(f: &Finding) -> FindingItem {
+    pub(crate) fn finding_item(f: &Finding) -> FindingItem {
         FindingItem {
             code: f.rule.code.into(),
             name: f.rule.name.into(),
@@ -1175,6 +1300,7 @@ impl Session {
                 .iter()
                 .map(|l| (l.span.start, l.span.end))
                 .collect(),
+            packets: f.packets.clone(),
         }
     }
 
@@ -1360,14 +1486,23 @@ mod tests {
         );
     }
 
-    /// The list counts time from the first frame, as the CLI and the Markdown report do (a
-    /// report pasted from "Copy as Markdown" shows the times the list showed).
+    /// The list counts time from the engine's time zero (the capture's first packet, as in
+    /// Wireshark), as the CLI and the Markdown report do (a report pasted from "Copy as
+    /// Markdown" shows the times the list showed).
     #[test]
     fn the_list_and_the_report_share_time_zero() {
         let (s, _) = session(INTERLEAVED);
-        let md = spop_codec::report::markdown::markdown(s.analysis(), &Default::default());
-        let rows = s.rows(0, s.analysis().frames.len());
-        assert_eq!(rows.first().map(|r| r.t), Some(0));
+        let a = s.analysis();
+        let md = spop_codec::report::markdown::markdown(a, &Default::default());
+        let rows = s.rows(0, a.frames.len());
+        let zero = a.capture.first_packet.map(|p| p.timestamp);
+        assert_eq!(zero, Some(a.time_zero()));
+        // The first frame comes after the TCP handshake.
+        assert_eq!(
+            rows.first().map(|r| r.t),
+            a.frames.first().map(|f| f.time - a.time_zero())
+        );
+        assert!(rows.first().is_some_and(|r| r.t > 0));
         // The report's timeline excerpts show the frames with findings.
         let with_findings: Vec<&Row> = rows
             .iter()

@@ -109,6 +109,7 @@ fn Dialog() -> impl IntoView {
         .filter
         .with_untracked(|f| f.connection)
         .or_else(|| ui.cursor.get_untracked().map(|c| c.connection))
+        .filter(|&c| c != crate::incident::NO_CONNECTION)
         .filter(|_| large)
         .map_or(Scope::All, Scope::Connection);
     let scope = RwSignal::new(start);
@@ -212,10 +213,11 @@ fn Dialog() -> impl IntoView {
         ui.filter
             .with(|f| f.connection)
             .or_else(|| ui.cursor.get().map(|c| c.connection))
+            .filter(|&c| c != crate::incident::NO_CONNECTION)
     };
     let filtered = move || {
         let v = ui.view.get();
-        v.total < v.all && ui.filter.with(|f| f.connection.is_none())
+        v.total - v.events < v.all && ui.filter.with(|f| f.connection.is_none())
     };
     let multi = move || {
         ui.overview

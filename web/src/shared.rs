@@ -82,14 +82,19 @@ impl Session {
             }
         }
         let map = |c: usize| new_index.get(c).copied().flatten();
-        // Time zero (the first frame, `Analysis::time_zero`) moves when the earliest
-        // connections are left out.
-        let zero = keep
+        // Time zero as the bundle's analysis will take it (`Analysis::time_zero`): the
+        // capture's first packet, which the bundle carries, or for inputs without packets the
+        // first frame, which moves when the earliest connections are left out.
+        let first_frame = keep
             .iter()
             .filter_map(|&c| a.frames_of(c).next())
             .map(|e| e.time)
-            .min()
-            .unwrap_or(self.start());
+            .min();
+        let zero = match (a.capture.first_packet, first_frame) {
+            (Some(p), Some(f)) => p.timestamp.min(f),
+            (Some(p), None) => p.timestamp,
+            (None, f) => f.unwrap_or(self.start()),
+        };
         let shift = zero.saturating_sub(self.start());
         let mut bundle = Bundle::from_capture_connections(&a.capture, &keep);
         let (state_kv, notes) = encode(a, state, &map, shift);

@@ -81,6 +81,8 @@ pub struct Cursor {
     pub t: u64,
     /// Its connection.
     pub connection: usize,
+    /// A TCP event's row ([`crate::incident`]): its index; `frame` is then `usize::MAX`.
+    pub event: Option<usize>,
 }
 
 /// A finding's bytes, marked in one frame's details: the frame and stream spans.
@@ -229,6 +231,7 @@ impl Ui {
             filter: RwSignal::new(Filter::default()),
             view: RwSignal::new(ViewInfo {
                 total: 0,
+                events: 0,
                 all: 0,
                 t0: 0,
                 t1: 0,
@@ -268,7 +271,8 @@ impl Ui {
             .with_value(|b| b.on_failure(move |f| ui.engine_failed(f)));
         // The details follow the selection.
         Effect::new(move |_| {
-            let Some(c) = ui.cursor.get() else {
+            // A TCP event's row has no frame to detail.
+            let Some(c) = ui.cursor.get().filter(|c| c.event.is_none()) else {
                 ui.details.set(None);
                 return;
             };
@@ -620,6 +624,9 @@ impl Ui {
             Some(r) => Some(r.state),
             None => restored,
         };
+        // The list's TCP events, if the person shows them: asked before anything that names a
+        // position in the list (the first error, a link's selection).
+        crate::prefs::after_load(self);
         let stored = crate::storage::notes(&fingerprint);
         match (&restored, stored) {
             // This browser's notes on this capture are newer than any link's.
@@ -790,11 +797,22 @@ impl Ui {
 
     /// Selects where a new capture should open: its first error, or its first frame.
     fn select_start(self, first_error: bool) {
-        if first_error {
-            self.next_error(true);
-        } else {
+        if !first_error {
             self.select_pos(0);
+            return;
         }
+        // The first error may be on no frame (an agent that could not be reached): then the
+        // first row.
+        self.ask(
+            Request::NextError {
+                from: None,
+                forward: true,
+            },
+            move |r| match r {
+                Response::Found(Some((pos, _))) => self.select_pos(pos),
+                _ => self.select_pos(0),
+            },
+        );
     }
 
     /// Asks for the rules of a load that answered with the timeline only (once); their
@@ -850,7 +868,7 @@ impl Ui {
     }
 
     /// A new view from the engine: lists and timeline redraw, nothing is selected.
-    fn show_view(self, v: ViewInfo) {
+    pub(crate) fn show_view(self, v: ViewInfo) {
         self.view.set(v);
         self.view_gen.update(|g| *g += 1);
         self.cursor.set(None);
@@ -878,6 +896,7 @@ impl Ui {
                             frame: row.index,
                             t: row.t,
                             connection: row.connection,
+                            event: row.event,
                         }));
                     }
                 }
@@ -937,7 +956,11 @@ impl Ui {
     pub fn share_state(self) -> ShareState {
         ShareState {
             notes: self.notes.with_untracked(|n| n.values().cloned().collect()),
-            selected: self.cursor.get_untracked().map(|c| c.frame),
+            selected: self
+                .cursor
+                .get_untracked()
+                .filter(|c| c.event.is_none())
+                .map(|c| c.frame),
             filter: self.filter.get_untracked(),
             panel: self.panel.get_untracked().id().into(),
             window: Some(self.window.get_untracked()),

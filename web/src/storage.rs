@@ -29,14 +29,14 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 
-fn get(key: &str) -> Option<String> {
+pub(crate) fn get(key: &str) -> Option<String> {
     storage()?
         .get_item(&format!("{PREFIX}{key}"))
         .ok()
         .flatten()
 }
 
-fn set(key: &str, value: Option<&str>) {
+pub(crate) fn set(key: &str, value: Option<&str>) {
     if let Some(s) = storage() {
         let key = format!("{PREFIX}{key}");
         let _ = match value {

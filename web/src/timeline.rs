@@ -11,17 +11,62 @@ use wasm_bindgen::JsCast;
 
 use spop_codec::display::Fixed;
 
+use crate::incident::{class_name, ATTEMPT};
+use crate::prefs::{clock, goto_packet, Prefs, TimeMode};
 use crate::session::{duration, level_name, Request, Response, Timeline as Window};
 use crate::state::{thousands, Ui};
 
 const HEIGHT: f64 = 142.0;
-const LEFT: f64 = 78.0;
+pub(crate) const LEFT: f64 = 78.0;
 const RIGHT: f64 = 14.0;
 const LANE_H: f64 = 26.0;
 const LANE_A: f64 = 86.0;
 const AXIS: f64 = 130.0;
 /// Top of the note flags, above the HAProxy lane.
 const FLAG_Y: f64 = 5.0;
+/// The lane of the connection attempts without SPOP (when the capture has some).
+const ATTEMPTS_Y: f64 = 126.0;
+/// What the attempts' lane adds below.
+const ATTEMPTS_H: f64 = 22.0;
+
+/// The SVG path of a TCP event's mark (see [`crate::incident::class_name`]) at `(x, y)`.
+pub(crate) fn glyph(class: u8, x: f64, y: f64, d: &mut String) {
+    let (x, y) = (coord(x), coord(y));
+    let _ = match class_name(class) {
+        "syn" | "window-open" | "unanswered" | "open" => {
+            write!(d, "M{x},{y}m-4,0a4,4 0 1,0 8,0a4,4 0 1,0 -8,0")
+        }
+        "fin" | "closed" => write!(d, "M{x},{y}m-3.5,-3.5h7v7h-7z"),
+        "retransmission" => write!(d, "M{x},{y}m0,-4.5l4,7h-8z"),
+        "zero-window" => write!(d, "M{x},{y}m-2.5,-4.5v9m5,-9v9"),
+        // An RST, and a refused attempt (an RST to its SYN): a cross.
+        _ => write!(d, "M{x},{y}m-4,-4l8,8m0,-8l-8,8"),
+    };
+}
+
+/// The TCP marks' legend (none without TCP events).
+fn legend(tcp: bool, attempts: bool) -> &'static str {
+    match (tcp, attempts) {
+        (false, _) => "",
+        (true, false) => {
+            r#"<b class="lg syn">○</b> SYN <b class="lg fin">■</b> FIN <b class="lg rst">✕</b> RST <b class="lg zero-window">‖</b> zero window"#
+        }
+        (true, true) => {
+            r#"<b class="lg syn">○</b> SYN <b class="lg fin">■</b> FIN <b class="lg rst">✕</b> RST <b class="lg zero-window">‖</b> zero window · attempts: <b class="lg rst">✕</b> refused, <b class="lg zero-window">○</b> unanswered"#
+        }
+    }
+}
+
+/// The lane of a TCP mark: HAProxy's, the agent's, or the attempts'.
+pub(crate) fn lane_y(class: u8, haproxy: bool) -> f64 {
+    if class >= ATTEMPT {
+        ATTEMPTS_Y
+    } else if haproxy {
+        LANE_H
+    } else {
+        LANE_A
+    }
+}
 
 /// A "nice" tick step (1, 2, 5 × 10ⁿ ns) giving about `n` ticks over `span`.
 pub fn tick_step(span: u64, n: u64) -> u64 {
@@ -71,7 +116,21 @@ fn px(v: f64) -> String {
 #[component]
 pub fn Timeline() -> impl IntoView {
     let ui = expect_context::<Ui>();
+    let prefs = expect_context::<Prefs>();
     let host = NodeRef::<Div>::new();
+    // The capture's time zero (ns since the epoch) and whether it has attempts without SPOP
+    // (their lane) or TCP events at all (the legend).
+    let zero = move || ui.overview.with(|o| o.as_ref().map_or(0, |o| o.zero));
+    let attempts = Memo::new(move |_| {
+        ui.overview
+            .with(|o| o.as_ref().is_some_and(|o| !o.attempts.is_empty()))
+    });
+    let tcp = Memo::new(move |_| {
+        ui.overview
+            .with(|o| o.as_ref().is_some_and(|o| o.tcp_events > 0))
+    });
+    let extra = move || if attempts.get() { ATTEMPTS_H } else { 0.0 };
+    let clock_mode = move || prefs.mode() == TimeMode::Clock && zero() > 0;
     // None until the plot is measured: asking with a guessed width would draw the capture
     // twice (once per width) before its first frame is on screen.
     let measured = RwSignal::new(None::<f64>);
@@ -88,8 +147,9 @@ pub fn Timeline() -> impl IntoView {
     };
     let resize = window_event_listener(leptos::ev::resize, move |_| measure());
     on_cleanup(move || resize.remove());
+    // Measured again when shown again (hidden behind the statistics, it has no width).
     Effect::new(move |_| {
-        if host.get().is_some() {
+        if host.get().is_some() && !prefs.stats.get() {
             request_animation_frame(measure);
         }
     });
@@ -263,6 +323,8 @@ pub fn Timeline() -> impl IntoView {
                 .collect_view()
                 .into_any();
         }
+        // A latency label where it has room: a long enough arc, clear of the previous label.
+        let mut label_end = f64::MIN;
         let links = t
             .marks
             .iter()
@@ -271,7 +333,10 @@ pub fn Timeline() -> impl IntoView {
                 let (x1, x2) = (x_of(m.t), x_of(at));
                 let mid = (x1 + x2) / 2.0;
                 let y = LANE_A + 4.0;
-                let label = (x2 - x1 > 46.0).then(|| duration(at - m.t));
+                let label = (x2 - x1 > 46.0 && mid - 30.0 > label_end).then(|| {
+                    label_end = mid + 30.0;
+                    duration(at - m.t)
+                });
                 let title = format!("NOTIFY #{} → ACK #{}: {}", m.index + 1, ack + 1, duration(at - m.t));
                 Some(view! {
                     <g class="link">
@@ -400,15 +465,38 @@ pub fn Timeline() -> impl IntoView {
                 .collect_view()
         })
     };
+    // TCP events (on the lane of the side that sent them) and attempts (on theirs): markup
+    // from the worker, one click handler for all (it reads the packet from the mark).
+    let tcp_marks = move || data.with(|d| d.as_ref().map(|t| t.tcp.clone()).unwrap_or_default());
+    let on_tcp_click = move |ev: web_sys::MouseEvent| {
+        let packet = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| el.closest("[data-packet]").ok().flatten())
+            .and_then(|el| el.get_attribute("data-packet"))
+            .and_then(|p| p.parse::<u32>().ok());
+        if let Some(p) = packet {
+            ev.stop_propagation();
+            goto_packet(ui, prefs, p, true);
+        }
+    };
     let ticks = move || {
         let (t0, t1) = window.get();
-        let step = tick_step(t1 - t0, ((width.get() - LEFT) / 110.0) as u64);
+        // Times of day are wider than seconds.
+        let room = if clock_mode() { 150.0 } else { 110.0 };
+        let step = tick_step(t1 - t0, ((width.get() - LEFT) / room) as u64);
         tick_times(t0, t1, step)
             .map(|t| {
                 let x = px(x_of(t));
+                let label = if clock_mode() {
+                    let decimals = tick_label(t, step).split('.').nth(1).map_or(0, |d| d.len() as u8);
+                    clock(zero() + t, decimals)
+                } else {
+                    tick_label(t, step)
+                };
                 view! {
-                    <line class="tick" x1=x.clone() y1=px(LANE_H - 8.0) x2=x.clone() y2=px(AXIS - 10.0)></line>
-                    <text class="tick-label" x=x y=px(AXIS) text-anchor="middle">{tick_label(t, step)}</text>
+                    <line class="tick" x1=x.clone() y1=px(LANE_H - 8.0) x2=x.clone() y2=px(AXIS + extra() - 10.0)></line>
+                    <text class="tick-label" x=x y=px(AXIS + extra()) text-anchor="middle">{label}</text>
                 }
             })
             .collect_view()
@@ -424,6 +512,7 @@ pub fn Timeline() -> impl IntoView {
                     if t.bins.is_empty() { "arrows: frames, arcs: NOTIFY→ACK latency" } else { "columns: frames per pixel (zoom in for arrows)" }
                 ))}</span>
                 <span class="spacer"></span>
+                <span class="tcp-legend muted" aria-hidden="true" inner_html=move || legend(tcp.get(), attempts.get())></span>
                 <button class="icon" aria-label="Zoom out" on:click=move |_| zoom(2.0, None)>"−"</button>
                 <button class="icon" aria-label="Zoom in" on:click=move |_| zoom(0.5, None)>"+"</button>
                 <button aria-label="Fit (show the whole view)" on:click=move |_| fit()>"Fit"</button>
@@ -434,7 +523,7 @@ pub fn Timeline() -> impl IntoView {
                 })}
                 <svg
                     width=move || px(width.get())
-                    height=px(HEIGHT)
+                    height=move || px(HEIGHT + extra())
                     role="img"
                     aria-label="Frames over time: HAProxy above, the agent below"
                     on:wheel=on_wheel
@@ -449,11 +538,16 @@ pub fn Timeline() -> impl IntoView {
                 >
                     <text class="lane-label" x="8" y=px(LANE_H + 4.0)>"HAProxy"</text>
                     <text class="lane-label" x="8" y=px(LANE_A + 4.0)>"agent"</text>
-                    <text class="tick-label" x="8" y=px(AXIS)>"time (s)"</text>
+                    <text class="tick-label" x="8" y=move || px(AXIS + extra())>{move || if clock_mode() { "time of day" } else { "time (s)" }}</text>
+                    {move || attempts.get().then(|| view! {
+                        <text class="lane-label" x="8" y=px(ATTEMPTS_Y + 4.0)>"attempts"</text>
+                        <line class="lane attempts-lane" x1=px(LEFT) y1=px(ATTEMPTS_Y) x2=move || px(width.get() - RIGHT) y2=px(ATTEMPTS_Y)></line>
+                    })}
                     <line class="lane" x1=px(LEFT) y1=px(LANE_H) x2=move || px(width.get() - RIGHT) y2=px(LANE_H)></line>
                     <line class="lane" x1=px(LEFT) y1=px(LANE_A) x2=move || px(width.get() - RIGHT) y2=px(LANE_A)></line>
                     {ticks}
                     {marks}
+                    <g class="tcp-marks" inner_html=tcp_marks on:click=on_tcp_click></g>
                     {flags}
                     {hovered}
                 </svg>

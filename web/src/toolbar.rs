@@ -170,10 +170,13 @@ pub fn Toolbar() -> impl IntoView {
             <span class="view-count" id="view-count" aria-live="polite">
                 {move || {
                     let v = ui.view.get();
-                    if v.total == v.all {
-                        format!("{} frames", thousands(v.all))
+                    // The list may hold TCP events too (crate::listbar).
+                    let frames = v.total - v.events;
+                    let events = if v.events > 0 { format!(" + {} TCP events", thousands(v.events)) } else { String::new() };
+                    if frames == v.all {
+                        format!("{} frames{events}", thousands(v.all))
                     } else {
-                        format!("{} of {} frames", thousands(v.total), thousands(v.all))
+                        format!("{} of {} frames{events}", thousands(frames), thousands(v.all))
                     }
                 }}
             </span>

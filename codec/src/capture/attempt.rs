@@ -99,6 +99,13 @@ impl Attempt {
     pub fn events(&self) -> impl Iterator<Item = (bool, TcpEvent)> + '_ {
         merged_events(&self.streams)
     }
+
+    /// Who ended it first, and how: its first FIN or RST, with whether HAProxy sent it (for
+    /// a refused attempt, the agent's RST). `None` if neither side closed (unanswered, open).
+    pub fn first_close(&self) -> Option<(bool, TcpEvent)> {
+        use super::tcp::TcpEventKind::{Fin, Rst};
+        self.events().find(|(_, e)| matches!(e.kind, Fin | Rst))
+    }
 }
 
 /// The events of a connection's two streams `[client → server, server → client]` merged in
@@ -123,4 +130,69 @@ pub fn merged_events(streams: &[Stream; 2]) -> impl Iterator<Item = (bool, TcpEv
             y.map(|e| (false, *e))
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::tcp::TcpEventKind;
+    use alloc::vec::Vec;
+
+    fn ev(kind: TcpEventKind, number: u32) -> TcpEvent {
+        TcpEvent {
+            kind,
+            packet: PacketRef {
+                number,
+                timestamp: u64::from(number),
+            },
+        }
+    }
+
+    fn attempt(haproxy: Vec<TcpEvent>, agent: Vec<TcpEvent>, syn_answered: bool) -> Attempt {
+        let mut streams = [Stream::default(), Stream::default()];
+        streams[0].start = StreamStart::Syn;
+        streams[0].events = haproxy;
+        if syn_answered {
+            streams[1].start = StreamStart::Syn;
+        }
+        streams[1].rst = agent
+            .iter()
+            .find(|e| e.kind == TcpEventKind::Rst)
+            .map(|e| e.packet);
+        streams[1].events = agent;
+        let addr = |p| core::net::SocketAddr::from(([127, 0, 0, 1], p));
+        Attempt {
+            id: 0,
+            haproxy: addr(40000),
+            agent: addr(12345),
+            streams,
+            first: PacketRef::default(),
+            last: PacketRef::default(),
+        }
+    }
+
+    #[test]
+    fn a_refused_attempt_was_ended_by_the_agents_rst_and_an_unanswered_one_by_nobody() {
+        let refused = attempt(
+            alloc::vec![ev(TcpEventKind::Syn, 1)],
+            alloc::vec![ev(TcpEventKind::Rst, 2)],
+            false,
+        );
+        assert_eq!(refused.outcome(), AttemptOutcome::Refused);
+        assert_eq!(
+            refused.first_close(),
+            Some((false, ev(TcpEventKind::Rst, 2)))
+        );
+        let unanswered = attempt(
+            alloc::vec![
+                ev(TcpEventKind::Syn, 1),
+                ev(TcpEventKind::Retransmission, 3)
+            ],
+            alloc::vec![],
+            false,
+        );
+        assert_eq!(unanswered.outcome(), AttemptOutcome::Unanswered);
+        assert_eq!(unanswered.syns(), 2);
+        assert_eq!(unanswered.first_close(), None);
+    }
 }

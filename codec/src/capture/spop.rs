@@ -99,6 +99,15 @@ impl SpopConnection {
         })
     }
 
+    /// Who closed the connection first at the TCP level, and how: its first FIN or RST
+    /// (whichever side sent it), with its packet. `None` while both sides were still open
+    /// when the capture ended. A DISCONNECT frame, if any, is the SPOP-level end; this is the
+    /// TCP one (a side that closes reads nothing more after it).
+    pub fn first_close(&self) -> Option<(Direction, super::tcp::TcpEvent)> {
+        use super::tcp::TcpEventKind::{Fin, Rst};
+        self.tcp_events().find(|(_, e)| matches!(e.kind, Fin | Rst))
+    }
+
     /// HAProxy's announced max-frame-size, read from a HAPROXY-HELLO at the start of its
     /// stream.
     pub fn announced_max_frame_size(&self) -> Option<u32> {
@@ -947,6 +956,43 @@ mod tests {
                 spent, n, spent / n, pieces
             );
         }
+    }
+
+    #[test]
+    fn the_first_close_is_the_first_fin_or_rst_of_either_side() {
+        use crate::capture::tcp::{TcpEvent, TcpEventKind};
+        let ev = |kind, number| TcpEvent {
+            kind,
+            packet: PacketRef {
+                number,
+                timestamp: u64::from(number) * 1_000,
+            },
+        };
+        let mut c = SpopConnection {
+            id: 0,
+            haproxy: None,
+            agent: None,
+            detection: Detection::Port(12345),
+            streams: [Stream::default(), Stream::default()],
+            first: PacketRef::default(),
+            last: PacketRef::default(),
+        };
+        assert_eq!(c.first_close(), None);
+        c.streams[0].events = alloc::vec![ev(TcpEventKind::Syn, 1), ev(TcpEventKind::Rst, 9)];
+        c.streams[1].events = alloc::vec![
+            ev(TcpEventKind::Syn, 2),
+            ev(TcpEventKind::ZeroWindow, 5),
+            ev(TcpEventKind::Fin, 7),
+        ];
+        assert_eq!(
+            c.first_close(),
+            Some((Direction::AgentToHaproxy, ev(TcpEventKind::Fin, 7)))
+        );
+        c.streams[1].events.pop();
+        assert_eq!(
+            c.first_close(),
+            Some((Direction::HaproxyToAgent, ev(TcpEventKind::Rst, 9)))
+        );
     }
 
     #[test]
