@@ -33,7 +33,7 @@ pub const N002: Rule = Rule {
     code: "SPOP-N002",
     name: "frame-after-close",
     severity: Severity::Warning,
-    title: "a frame sent after the peer closed or reset the connection",
+    title: "a NOTIFY or ACK sent after the peer closed or reset the connection",
     explanation: "The peer had already sent its FIN or RST: it will not read this frame. For an ACK, HAProxy had closed \
 the connection (its idle or processing timers ran out, a reload, an error) and the request it answers got no answer \
 from the agent; the agent is too slow or answered a connection it should consider gone. For a NOTIFY, the agent had \
@@ -205,10 +205,12 @@ pub(super) fn check_connection(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
         let Some((close, how)) = closed(peer) else {
             continue;
         };
-        for e in frames
-            .iter()
-            .filter(|e| e.direction == d && e.packet > close.number)
-        {
+        // A request or an answer (a DISCONNECT after the peer left is a goodbye, not a loss).
+        for e in frames.iter().filter(|e| {
+            e.direction == d
+                && e.packet > close.number
+                && matches!(e.frame_type, FrameType::Notify | FrameType::Ack)
+        }) {
             let mut message = format!(
                 "{} {}/{} sent {} s after {} closed the connection ({how} at {} s, packet #{}): it is never read",
                 e.frame_type,
