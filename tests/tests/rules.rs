@@ -2256,6 +2256,14 @@ fn n002_ack_after_haproxy_closed() {
     ]));
     silent(&a, "SPOP-N002");
     silent(&a, "SPOP-N004");
+    // HAProxy's DISCONNECT after a killed agent's FIN is a goodbye, not a lost request.
+    let a = conversation(after_handshake(vec![
+        h2a(notify(1)),
+        a2h(ack(1)),
+        Step::AgentFin,
+        h2a(haproxy_disconnect(1, "I/O error")),
+    ]));
+    silent(&a, "SPOP-N002");
 }
 
 /// HAProxy 3.1+ without pipelining: the agent sat on NOTIFY 1 past `timeout processing`, so
