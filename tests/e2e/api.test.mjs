@@ -242,7 +242,7 @@ test("unknown options and wrong types throw clear errors", () => {
     [{ slowAckMs: -1 }, "inspect: options.slowAckMs must be a number of milliseconds (finite, 0 or more), got -1"],
     [{ slowAckMs: NaN }, "inspect: options.slowAckMs must be a number of milliseconds (finite, 0 or more), got null"],
     [5, "inspect: options must be an object (ports, timeoutProcessing, slowAckMs), got 5"],
-    [[12345], "inspect: options must be an object (ports, slowAckMs), got [12345]"],
+    [[12345], "inspect: options must be an object (ports, timeoutProcessing, slowAckMs), got [12345]"],
   ];
   for (const [options, message] of cases) {
     assert.throws(() => api.inspect(bytes, options), (e) => e instanceof Error && e.message === message, JSON.stringify(options));
