@@ -173,7 +173,7 @@ test("the timeline marks each TCP event on its sender's lane and each attempt on
   assert.ok(marks.some((m) => m.cls === "tcp fin by-agent") && marks.some((m) => m.cls === "tcp rst by-agent"));
   assert.ok(marks.some((m) => m.cls.startsWith("tcp refused")));
   assert.equal(await page.locator("section.timeline .attempts-lane").count(), 1);
-  assert.match(await page.locator(".tcp-legend").innerText(), /SYN.*FIN.*RST.*zero window.*refused/);
+  assert.match(await page.locator(".tcp-legend").textContent(), /SYN.*FIN.*RST.*zero window.*refused/);
   // A mark is a way to its packet: the list shows the TCP events and selects it.
   const rst = connEvents.find((e) => e.kind === "rst");
   await page.locator(`section.timeline g.tcp[data-packet="${rst.packet}"] circle.hit`).click({ force: true });
