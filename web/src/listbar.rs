@@ -25,9 +25,8 @@ pub fn ListBar() -> impl IntoView {
     let tab = move |on: bool, id: &'static str, label: &'static str| {
         view! {
             <button
-                role="tab"
                 id=id
-                aria-selected=move || (prefs.stats.get() == on).to_string()
+                aria-pressed=move || (prefs.stats.get() == on).to_string()
                 class:active=move || prefs.stats.get() == on
                 on:click=move |_| prefs.stats.set(on)
             >{label}</button>
@@ -35,7 +34,7 @@ pub fn ListBar() -> impl IntoView {
     };
     view! {
         <div class="list-bar">
-            <div class="tabs view-tabs" role="tablist" aria-label="View">
+            <div class="tabs view-tabs" role="group" aria-label="View">
                 {tab(false, "view-frames", "Frames")}
                 {tab(true, "view-stats", "Statistics")}
             </div>
