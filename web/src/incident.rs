@@ -834,7 +834,7 @@ mod tests {
             assert_eq!(s.locate(r.index), Some(r.pos));
         }
         let (p, i) = s.next_error(None, true).unwrap_or((0, 0));
-        if s.worst.iter().any(|&w| w == 3) {
+        if s.worst.contains(&3) {
             assert_eq!(rows[p].index, i);
         }
         // The deltas add up to the last row's time.

@@ -119,7 +119,7 @@ fn histogram(s: &Statistics, w: f64) -> String {
         r#"<svg class="histogram" width="{}" height="150" role="img" aria-label="Latency histogram"><line class="axis" x1="52" y1="120" x2="{}" y2="120"/><text class="axis-label" x="4" y="14">max {}</text>"#,
         c(w),
         c(w - RIGHT),
-        thousands(max as usize)
+        thousands(max)
     );
     let label_every = if slot < 30.0 { 2 } else { 1 };
     for (i, &count) in s.histogram.iter().enumerate() {
@@ -129,7 +129,7 @@ fn histogram(s: &Statistics, w: f64) -> String {
         let _ = write!(
             svg,
             r#"<g class="bucket" data-bucket="{i}" data-count="{count}"><title>≤ {label} ms: {} NOTIFY(s)</title><rect class="bar" x="{}" y="{}" width="{}" height="{}"/>"#,
-            thousands(count as usize),
+            thousands(count),
             c(x + 2.0),
             c(BASE - h),
             c((slot - 4.0).max(1.0)),
@@ -141,7 +141,7 @@ fn histogram(s: &Statistics, w: f64) -> String {
                 r#"<text class="count" x="{}" y="{}" text-anchor="middle">{}</text>"#,
                 c(mid),
                 c(BASE - h - 3.0),
-                thousands(count as usize)
+                thousands(count)
             );
         }
         if i % label_every == 0 {
@@ -192,6 +192,9 @@ fn table(s: &Statistics, out: &mut String) {
     out.push_str("</tbody></table></div>");
 }
 
+/// A strip of the time series: its class, its label, and its number in a bin.
+type Strip = (&'static str, &'static str, fn(&Bin) -> u32);
+
 /// The time series, one strip each, sharing the time axis, as SVG markup.
 fn series(s: &Statistics, w: f64) -> String {
     const STRIP: f64 = 58.0;
@@ -206,7 +209,7 @@ fn series(s: &Statistics, w: f64) -> String {
         c(w),
         c(height + 8.0)
     );
-    let strips: [(&str, &str, fn(&Bin) -> u32); 4] = [
+    let strips: [Strip; 4] = [
         ("outstanding", "NOTIFYs outstanding (most at once)", |b| {
             b.outstanding
         }),

@@ -72,7 +72,7 @@ impl Percentiles {
             p50: {
                 let upper = values.get(n / 2).copied().unwrap_or(0);
                 match values.get((n / 2).wrapping_sub(1)) {
-                    Some(&lower) if n % 2 == 0 => lower + (upper - lower) / 2,
+                    Some(&lower) if n.is_multiple_of(2) => lower + (upper - lower) / 2,
                     _ => upper,
                 }
             },
