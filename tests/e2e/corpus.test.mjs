@@ -50,7 +50,7 @@ async function assertShows(page, report, { source, input }) {
     if (c.haproxy) assert.equal(cells[1], `${c.haproxy} → ${c.agent}`);
     assert.equal(cells[4], `${c.frames_to_agent} / ${c.frames_to_haproxy}`);
     const trouble = [c.errors && `${c.errors} E`, c.warnings && `${c.warnings} W`].filter(Boolean).join("");
-    assert.equal(cells[11], trouble || "–");
+    assert.equal(cells[12], trouble || "–");
   });
   assert.equal(await page.locator("#filter-connection option").count(), s0.connections + 1);
 
@@ -72,7 +72,8 @@ async function assertShows(page, report, { source, input }) {
     assert.equal(r.cells[4].replace(/^↳ /, ""), f.type);
     assert.equal(r.cells[5], `${f.stream_id}/${f.frame_id}`);
     assert.equal(r.cells[6], String(f.length));
-    assert.equal(r.cells[8], f.findings.map((i) => findings[i].code).join(" "));
+    assert.equal(r.cells[7], String(f.packet));
+    assert.equal(r.cells[9], f.findings.map((i) => findings[i].code).join(" "));
     assert.equal(r.embedded, f.embedded_in !== null, `frame ${f.index} embedded`);
   }
   // The frame selected at load: the first with an error, else the first.

@@ -173,7 +173,7 @@ test("the timeline marks each TCP event on its sender's lane and each attempt on
   assert.ok(marks.some((m) => m.cls === "tcp fin by-agent") && marks.some((m) => m.cls === "tcp rst by-agent"));
   assert.ok(marks.some((m) => m.cls.startsWith("tcp refused")));
   assert.equal(await page.locator("section.timeline .attempts-lane").count(), 1);
-  assert.match(await page.locator(".tcp-legend").innerText(), /SYN.*FIN.*RST.*zero window.*refused/);
+  assert.match(await page.locator(".tcp-legend").textContent(), /SYN.*FIN.*RST.*zero window.*refused/);
   // A mark is a way to its packet: the list shows the TCP events and selects it.
   const rst = connEvents.find((e) => e.kind === "rst");
   await page.locator(`section.timeline g.tcp[data-packet="${rst.packet}"] circle.hit`).click({ force: true });
@@ -288,7 +288,7 @@ test("the statistics view draws the engine's numbers: histogram, percentiles, ti
   const page = await open(errors);
   await page.locator("#view-stats").click();
   await page.waitForSelector("#latency-table");
-  assert.equal(await page.locator("#view-stats").getAttribute("aria-selected"), "true");
+  assert.equal(await page.locator("#view-stats").getAttribute("aria-pressed"), "true");
   const s = report.stats;
   // The table: all NOTIFYs, per message, per connection; cells carry the engine's ns.
   const rows = await page.locator("#latency-table tbody tr").evaluateAll((trs) =>
@@ -401,6 +401,8 @@ test("screens: the timeline with TCP marks, event rows, connection table, verdic
         el.scrollTop = el.scrollHeight;
       });
       await table.screenshot({ path: join(ARTIFACTS, `incidents-connections-${tag}.png`) });
+      await table.evaluate((el) => (el.scrollLeft = 0));
+      await table.screenshot({ path: join(ARTIFACTS, `incidents-attempts-${tag}.png`) });
       await page.locator("#view-stats").click();
       await page.waitForSelector("#latency-table");
       await page.waitForTimeout(100);

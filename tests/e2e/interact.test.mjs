@@ -495,7 +495,7 @@ test("narrow windows: one column without sideways scrolling, the panels apart an
         scrollWidth: document.documentElement.scrollWidth,
         left: box(".left"),
         right: box(".right"),
-        summaryWidth: box(".list-head > :nth-child(8)").width,
+        summaryWidth: box(".list-head > :nth-child(9)").width,
         headCells: visible(".list-head > span"),
       };
     });

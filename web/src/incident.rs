@@ -4,7 +4,6 @@
 //! the verdict and the statistics. All of it is the engine's data (`capture::tcp`,
 //! `capture::Attempt`, `analysis::verdict`, `analysis::statistics`), put in rows and words.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
@@ -129,7 +128,9 @@ pub(crate) struct Tcp {
     /// back).
     pub(crate) events: Vec<Event>,
     /// Findings that point at packets, by packet number (indexes into the findings).
-    by_packet: BTreeMap<u32, Vec<usize>>,
+    /// Sorted packet numbers and finding indexes, packed (`packet << 32 | finding`): a
+    /// sorted vector of u64 costs the wasm no map code of its own.
+    by_packet: Vec<u64>,
     /// The list shows the TCP events.
     pub(crate) show: bool,
     /// The filter of the view.
@@ -190,9 +191,23 @@ impl Tcp {
         self.by_packet.clear();
         for (i, f) in a.findings.iter().enumerate() {
             for &p in &f.packets {
-                self.by_packet.entry(p).or_default().push(i);
+                self.by_packet.push(u64::from(p) << 32 | i as u64);
             }
         }
+        self.by_packet.sort_unstable();
+    }
+
+    /// The findings (indexes) that point at packet `packet`.
+    fn findings_at(&self, packet: u32) -> impl Iterator<Item = usize> + '_ {
+        let from = self
+            .by_packet
+            .partition_point(|&k| k >> 32 < u64::from(packet));
+        self.by_packet
+            .get(from..)
+            .unwrap_or(&[])
+            .iter()
+            .take_while(move |&&k| k >> 32 == u64::from(packet))
+            .map(|&k| (k & 0xffff_ffff) as usize)
     }
 }
 
@@ -322,8 +337,8 @@ impl Session {
                 class_label(e.class, e.haproxy),
                 self.event_summary(e)
             );
-            for i in self.tcp.by_packet.get(&e.packet).into_iter().flatten() {
-                if let Some(x) = self.a.findings.get(*i) {
+            for i in self.tcp.findings_at(e.packet) {
+                if let Some(x) = self.a.findings.get(i) {
                     let _ = write!(text, " {} {} {}", x.rule.code, x.rule.name, x.message);
                 }
             }
@@ -334,11 +349,8 @@ impl Session {
     /// The worst level of the findings that point at a packet.
     fn level_at(&self, packet: u32) -> Level {
         self.tcp
-            .by_packet
-            .get(&packet)
-            .into_iter()
-            .flatten()
-            .filter_map(|&i| self.a.findings.get(i))
+            .findings_at(packet)
+            .filter_map(|i| self.a.findings.get(i))
             .map(|f| level(f.severity))
             .max()
             .unwrap_or(0)
@@ -418,11 +430,8 @@ impl Session {
         let t = self.rel(e.time);
         let codes = self
             .tcp
-            .by_packet
-            .get(&e.packet)
-            .into_iter()
-            .flatten()
-            .filter_map(|&i| self.a.findings.get(i))
+            .findings_at(e.packet)
+            .filter_map(|i| self.a.findings.get(i))
             .map(|f| f.rule.code.to_string())
             .collect();
         Some(Row {
@@ -631,11 +640,8 @@ impl Session {
         html.push_str("</ul>");
         let findings: Vec<&spop_codec::analysis::Finding> = self
             .tcp
-            .by_packet
-            .get(&e.packet)
-            .into_iter()
-            .flatten()
-            .filter_map(|&i| a.findings.get(i))
+            .findings_at(e.packet)
+            .filter_map(|i| a.findings.get(i))
             .collect();
         if !findings.is_empty() {
             html.push_str(r#"<h3>Findings</h3><ul class="findings">"#);
@@ -657,6 +663,7 @@ impl Session {
     /// few, else one mark per class and pixel column. `bins` is the plot's width in pixels.
     pub(crate) fn tcp_marks(&self, out: &mut Timeline, bins: u32) {
         use crate::timeline::{glyph, lane_y, LEFT};
+        // (dense columns are ticks; one by one, glyphs)
         let (t0, t1) = (out.t0, out.t1);
         let lo = self.tcp.events.partition_point(|e| self.rel(e.time) < t0);
         let hi = self.tcp.events.partition_point(|e| self.rel(e.time) <= t1);
@@ -704,8 +711,15 @@ impl Session {
             for (lc, cols) in seen {
                 let (class, haproxy) = (lc & 0x7f, lc & 0x80 == 0);
                 let _ = write!(svg, r#"<path class="tcp dense {}" d=""#, class_name(class));
+                // A short tick per column (a glyph per pixel would be a solid band).
+                let y = lane_y(class, haproxy);
                 for (col, _) in cols.iter().enumerate().filter(|(_, &on)| on) {
-                    glyph(class, LEFT + col as f64 + 0.5, lane_y(class, haproxy), svg);
+                    let _ = write!(
+                        svg,
+                        "M{},{}v8",
+                        Fixed::of(LEFT + col as f64 + 0.5, 1),
+                        Fixed::of(y - 4.0, 1)
+                    );
                 }
                 svg.push_str(r#""/>"#);
             }

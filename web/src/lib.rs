@@ -176,20 +176,6 @@ fn Summary() -> impl IntoView {
 fn Workspace() -> impl IntoView {
     let ui = expect_context::<Ui>();
     let prefs = expect_context::<prefs::Prefs>();
-    // The left side: the frames (connections, timeline, list), or the statistics over them
-    // (the frames stay, hidden, as they were).
-    let show_stats = move |on: bool| prefs.stats.set(on);
-    let left_tab = move |on: bool, id: &'static str, label: &'static str| {
-        view! {
-            <button
-                role="tab"
-                id=id
-                aria-selected=move || (prefs.stats.get() == on).to_string()
-                class:active=move || prefs.stats.get() == on
-                on:click=move |_| show_stats(on)
-            >{label}</button>
-        }
-    };
     let tab = move |p: Panel, label: &'static str| {
         view! {
             <button
@@ -215,14 +201,11 @@ fn Workspace() -> impl IntoView {
         <verdict::Verdict />
         <div class="workspace">
             <div class="left">
-                <div class="tabs view-tabs" role="tablist" aria-label="View">
-                    {left_tab(false, "view-frames", "Frames")}
-                    {left_tab(true, "view-stats", "Statistics")}
-                </div>
+                // Frames or statistics, and the settings of the frames' views.
+                <listbar::ListBar />
                 <div class="frames-view" hidden=move || prefs.stats.get()>
                     <connections::Connections />
                     <timeline::Timeline />
-                    <listbar::ListBar />
                     <list::FrameList />
                 </div>
                 {move || prefs.stats.get().then(|| view! { <stats::Statistics /> })}

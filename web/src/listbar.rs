@@ -1,5 +1,5 @@
-//! Above the frame list: how times are shown, whether the list shows TCP events, and "go to
-//! packet"; and the details of a TCP event's row.
+//! Above the frames' views: frames or statistics; how times are shown, whether the list shows
+//! TCP events, and "go to packet"; and the details of a TCP event's row.
 
 use leptos::prelude::*;
 
@@ -22,8 +22,23 @@ pub fn ListBar() -> impl IntoView {
             )),
         }
     };
+    let tab = move |on: bool, id: &'static str, label: &'static str| {
+        view! {
+            <button
+                id=id
+                aria-pressed=move || (prefs.stats.get() == on).to_string()
+                class:active=move || prefs.stats.get() == on
+                on:click=move |_| prefs.stats.set(on)
+            >{label}</button>
+        }
+    };
     view! {
         <div class="list-bar">
+            <div class="tabs view-tabs" role="group" aria-label="View">
+                {tab(false, "view-frames", "Frames")}
+                {tab(true, "view-stats", "Statistics")}
+            </div>
+            <div class="list-settings" hidden=move || prefs.stats.get()>
             <label>
                 "Time "
                 <select
@@ -68,6 +83,7 @@ pub fn ListBar() -> impl IntoView {
             <span class="muted packet-note" id="packet-note" aria-live="polite">
                 {move || prefs.packet_note.get()}
             </span>
+            </div>
         </div>
     }
 }

@@ -44,15 +44,15 @@ pub(crate) fn glyph(class: u8, x: f64, y: f64, d: &mut String) {
     };
 }
 
-/// The TCP marks' legend (none without TCP events).
+/// The TCP marks' legend, as SVG text spans (none without TCP events).
 fn legend(tcp: bool, attempts: bool) -> &'static str {
     match (tcp, attempts) {
         (false, _) => "",
         (true, false) => {
-            r#"<b class="lg syn">○</b> SYN <b class="lg fin">■</b> FIN <b class="lg rst">✕</b> RST <b class="lg zero-window">‖</b> zero window"#
+            r#"<tspan class="lg syn">○</tspan> SYN <tspan class="lg fin">■</tspan> FIN <tspan class="lg rst">✕</tspan> RST <tspan class="lg zero-window">‖</tspan> zero window"#
         }
         (true, true) => {
-            r#"<b class="lg syn">○</b> SYN <b class="lg fin">■</b> FIN <b class="lg rst">✕</b> RST <b class="lg zero-window">‖</b> zero window · attempts: <b class="lg rst">✕</b> refused, <b class="lg zero-window">○</b> unanswered"#
+            r#"<tspan class="lg syn">○</tspan> SYN <tspan class="lg fin">■</tspan> FIN <tspan class="lg rst">✕</tspan> RST <tspan class="lg zero-window">‖</tspan> zero window · attempts: <tspan class="lg rst">✕</tspan> refused <tspan class="lg zero-window">○</tspan> unanswered"#
         }
     }
 }
@@ -512,7 +512,6 @@ pub fn Timeline() -> impl IntoView {
                     if t.bins.is_empty() { "arrows: frames, arcs: NOTIFY→ACK latency" } else { "columns: frames per pixel (zoom in for arrows)" }
                 ))}</span>
                 <span class="spacer"></span>
-                <span class="tcp-legend muted" aria-hidden="true" inner_html=move || legend(tcp.get(), attempts.get())></span>
                 <button class="icon" aria-label="Zoom out" on:click=move |_| zoom(2.0, None)>"−"</button>
                 <button class="icon" aria-label="Zoom in" on:click=move |_| zoom(0.5, None)>"+"</button>
                 <button aria-label="Fit (show the whole view)" on:click=move |_| fit()>"Fit"</button>
@@ -545,6 +544,7 @@ pub fn Timeline() -> impl IntoView {
                     })}
                     <line class="lane" x1=px(LEFT) y1=px(LANE_H) x2=move || px(width.get() - RIGHT) y2=px(LANE_H)></line>
                     <line class="lane" x1=px(LEFT) y1=px(LANE_A) x2=move || px(width.get() - RIGHT) y2=px(LANE_A)></line>
+                    <text class="tcp-legend" x=move || px(width.get() - RIGHT) y="12" text-anchor="end" aria-hidden="true" inner_html=move || legend(tcp.get(), attempts.get())></text>
                     {ticks}
                     {marks}
                     <g class="tcp-marks" inner_html=tcp_marks on:click=on_tcp_click></g>

@@ -94,9 +94,27 @@ pub fn Verdict() -> impl IntoView {
         ui.overview
             .with(|o| o.as_ref().is_some_and(|o| !o.verdict.is_empty()))
     };
+    // Closed, the summary says the most serious sentence; open, every sentence. Open at first
+    // on a tall enough window (on a short one the frames need the room).
+    let first = move || {
+        ui.overview.with(|o| {
+            let v = o.as_ref().map(|o| &o.verdict[..]).unwrap_or_default();
+            match v {
+                [] => String::new(),
+                [one] => one.text.clone(),
+                [one, rest @ ..] => format!("{} (and {} more)", one.text, rest.len()),
+            }
+        })
+    };
+    let tall = window()
+        .inner_height()
+        .ok()
+        .and_then(|h| h.as_f64())
+        .unwrap_or(0.0)
+        >= 900.0;
     view! {
-        <details class="verdict" open hidden=move || !shown()>
-            <summary>"What happened"</summary>
+        <details class="verdict" open=tall hidden=move || !shown()>
+            <summary>"What happened"<span class="verdict-first">{first}</span></summary>
             <ol aria-label="What happened" inner_html=markup on:click=on_click></ol>
         </details>
     }
