@@ -363,3 +363,29 @@ pub fn oversized_ack_pcap() -> Vec<u8> {
     }
     w.finish()
 }
+
+/// A share bundle of `n` SPOP connections with nothing in them (25 bytes of body each, about
+/// a kilobyte once analysed; a bundle may describe at most `share::MAX_CONNECTIONS`).
+pub fn empty_connections_bundle(n: usize) -> spop_codec::share::Bundle {
+    let mut b = bundle_of(Vec::new(), Vec::new());
+    let one = b.connections[0].clone();
+    b.connections = (0..n)
+        .map(|id| spop_codec::capture::spop::SpopConnection { id, ..one.clone() })
+        .collect();
+    b
+}
+
+/// A share bundle whose HAProxy stream is one byte after `n` gaps of one byte each, all at
+/// its start (4 bytes of body each): a gap finding and a stream event each.
+pub fn stacked_gaps_bundle(n: usize) -> spop_codec::share::Bundle {
+    use spop_codec::capture::tcp::Gap;
+    let mut b = bundle_of(vec![0], Vec::new());
+    let [haproxy, _] = &mut b.connections[0].streams;
+    let gap = Gap {
+        at: 0,
+        missing: 1,
+        resumed_by: haproxy.segments[0].packet,
+    };
+    haproxy.gaps = vec![gap; n];
+    b
+}
