@@ -2,10 +2,11 @@
 # Runs the cargo-fuzz targets: scripts/fuzz.sh TARGET [SECONDS], or scripts/fuzz.sh all
 # [SECONDS] for every target in turn (scripts/fuzz.sh list shows them). Each target's corpus
 # (fuzz/corpus/TARGET, kept between runs) is seeded with the real captures and pasted-text
-# samples of tests/fixtures, and with the hostile shapes of fuzz/seeds/TARGET. Installs
-# cargo-fuzz on first use. cargo-fuzz needs nightly compiler flags; RUSTC_BOOTSTRAP lets the
-# stable toolchain accept them. A crash leaves its input in fuzz/artifacts/TARGET/ and makes
-# this script fail.
+# samples of tests/fixtures, and the hostile shapes of fuzz/seeds (damaged dumps: lines
+# swapped, left out, with an unreadable offset; terminal controls and bidi characters in
+# pasted text; addresses a Markdown renderer would link). Installs cargo-fuzz on first use. cargo-fuzz needs nightly
+# compiler flags; RUSTC_BOOTSTRAP lets the stable toolchain accept them. A crash leaves its
+# input in fuzz/artifacts/TARGET/ and makes this script fail.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 command -v cargo-fuzz >/dev/null || { log "cargo install cargo-fuzz"; cargo install cargo-fuzz; }
@@ -20,7 +21,7 @@ run() {
   mkdir -p "corpus/$target"
   # Seeds: every capture and text sample (the fuzzer keeps what reaches new code).
   local f
-  for f in ../tests/fixtures/*.pcap ../tests/fixtures/*.pcapng ../tests/fixtures/text/*; do
+  for f in ../tests/fixtures/*.pcap ../tests/fixtures/*.pcapng ../tests/fixtures/text/* seeds/*; do
     [ -f "$f" ] && cp -n "$f" "corpus/$target/seed-$(basename "$f")"
   done
   # And the hostile shapes made for it (fuzz/seeds/TARGET, written by gen-hostile --shape).

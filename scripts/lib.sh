@@ -56,20 +56,34 @@ minify_js() {
 
 # Builds the web app into pkg/ and assembles the static site in dist/ (index.html + pkg/), and
 # the single file that works from disk, dist/spop-inspector.html (scripts/single_file.py).
+# pkg/ is also the npm package `spop-inspector` (package.json and README.md from web/npm/,
+# scripts/npm_package.py): the ES module, and the same API as a classic script in
+# pkg/no-modules/ (workers, the single file), both on the one app_bg.wasm.
 build_web() {
   ensure_targets
   ensure_wasm_bindgen
   log "building the web app (wasm)"
   cargo build -p spop-web --bin app --profile wasm-release --target wasm32-unknown-unknown
   local target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
+  local wasm="$target_dir/wasm32-unknown-unknown/wasm-release/app.wasm"
   rm -rf pkg
   # Without the function-name section (a third of the module, only for stack traces).
   wasm-bindgen --target web --out-dir pkg --out-name app \
-    --remove-name-section --remove-producers-section \
-    "$target_dir/wasm32-unknown-unknown/wasm-release/app.wasm"
+    --remove-name-section --remove-producers-section "$wasm"
+  # The classic-script glue (--target no-modules) of the same wasm, which wasm-bindgen emits
+  # identical for both targets: the package ships it once.
+  wasm-bindgen --target no-modules --out-dir pkg/no-modules --out-name app \
+    --remove-name-section --remove-producers-section "$wasm"
+  cmp -s pkg/app_bg.wasm pkg/no-modules/app_bg.wasm || {
+    log "wasm-bindgen emitted different modules for --target web and no-modules"
+    return 1
+  }
+  rm pkg/no-modules/app_bg.wasm pkg/no-modules/app_bg.wasm.d.ts
   # The glue is shipped minified (a third of its gzipped size). Tools from web/package.json.
   (cd web && { [ -x node_modules/.bin/terser ] || npm ci --no-audit --no-fund --loglevel=error; })
   minify_js pkg/app.js --module
+  minify_js pkg/no-modules/app.js
+  python3 scripts/npm_package.py --out pkg
   # The decode worker's boot script sits next to the module it loads.
   cp web/worker.js pkg/worker.js
   mkdir -p pkg/examples
@@ -78,14 +92,10 @@ build_web() {
     cp "tests/fixtures/$e" pkg/examples/
     examples+=(--example "tests/fixtures/$e")
   done
+  # The site: the page and what it loads, not the package's own files.
   rm -rf dist && mkdir -p dist && cp -r index.html pkg dist/
-  # The single file inlines a classic-script glue (--target no-modules) of the same wasm.
-  local single="$target_dir/single-file"
-  rm -rf "$single"
-  wasm-bindgen --target no-modules --no-typescript --out-dir "$single" --out-name app \
-    --remove-name-section --remove-producers-section \
-    "$target_dir/wasm32-unknown-unknown/wasm-release/app.wasm"
-  minify_js "$single/app.js"
-  python3 scripts/single_file.py --html index.html --glue "$single/app.js" \
-    --wasm "$single/app_bg.wasm" --out dist/spop-inspector.html "${examples[@]}"
+  rm -rf dist/pkg/no-modules dist/pkg/package.json dist/pkg/README.md
+  # The single file inlines the classic-script glue.
+  python3 scripts/single_file.py --html index.html --glue pkg/no-modules/app.js \
+    --wasm pkg/app_bg.wasm --out dist/spop-inspector.html "${examples[@]}"
 }

@@ -32,14 +32,21 @@ import re
 import sys
 
 # Runs in the decode worker after the glue: the first message is the compiled module; then
-# worker_main answers the page (its first message is {ready: true}). A failure is thrown from
-# a task of its own so that it reaches the page as the worker's `error` event (a rejected
-# promise would not), and the page decodes in-thread instead.
+# worker_main answers the page (its first message is {ready: true}). A failure to start is
+# thrown from a task of its own so that it reaches the page as the worker's `error` event (a
+# rejected promise would not), and the page decodes in-thread instead. Once started, the engine
+# failing under way is told to the page as a message, as web/worker.js does.
 WORKER_BOOT = """
 self.onmessage = (event) => {
   self.onmessage = null;
   wasm_bindgen({ module_or_path: event.data }).then(
-    () => wasm_bindgen.worker_main(),
+    () => {
+      self.addEventListener("error", (event) => {
+        event.preventDefault();
+        self.postMessage({ failed: String(event.message ?? event.error ?? "") });
+      });
+      wasm_bindgen.worker_main();
+    },
     (error) => setTimeout(() => { throw error; }),
   );
 };

@@ -3,4 +3,10 @@
 import init, { worker_main } from "./app.js";
 
 await init();
+// The engine failing under way (a wasm trap: out of memory, a panic) is told to the page as a
+// message saying what it was; the page starts a fresh worker.
+self.addEventListener("error", (event) => {
+  event.preventDefault();
+  self.postMessage({ failed: String(event.message ?? event.error ?? "") });
+});
 worker_main();

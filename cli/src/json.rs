@@ -2,13 +2,22 @@
 //! `Number.prototype.toString` gives (`0`, not serde_json's `0.0`; `1e-7`, `0.000001`), so
 //! the CLI's JSON and `JSON.stringify` of the JavaScript API's report are the same bytes
 //! (issue 8: one input, one JSON, native or wasm).
+//!
+//! One difference, in strings only: besides what serde_json and `JSON.stringify` escape (C0
+//! controls, `"`, `\`), DEL, the C1 controls (U+0080–U+009F) and the Unicode bidirectional
+//! formatting characters are written as `\uXXXX` too ([`spop_codec::display::needs_escape`]).
+//! Strings in the report carry what a capture sent, as data; written raw, such a character
+//! reaches the terminal of whoever reads the JSON (`cat`, `less`, a CI log) and acts there.
+//! The escaped JSON parses to the same values, so the two outputs differ in bytes only for
+//! captures with such characters.
 
 use std::io;
 
 use serde::Serialize;
 use serde_json::ser::{Formatter, Serializer};
+use spop_codec::display::needs_escape;
 
-/// serde_json's compact output, but with JavaScript's number text.
+/// serde_json's compact output, but with JavaScript's number text (and terminal-safe strings).
 struct JsNumbers;
 
 impl Formatter for JsNumbers {
@@ -18,6 +27,27 @@ impl Formatter for JsNumbers {
 
     fn write_f64<W: ?Sized + io::Write>(&mut self, w: &mut W, value: f64) -> io::Result<()> {
         w.write_all(js_number(value).as_bytes())
+    }
+
+    fn write_string_fragment<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        // Almost every string is printable ASCII (names, hex): written as it is.
+        if fragment.bytes().all(|b| b < 0x7f) {
+            return w.write_all(fragment.as_bytes());
+        }
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if needs_escape(c) {
+                w.write_all(fragment.get(start..i).unwrap_or("").as_bytes())?;
+                // All of them are in the Basic Multilingual Plane: one `\uXXXX`.
+                write!(w, "\\u{:04x}", u32::from(c))?;
+                start = i + c.len_utf8();
+            }
+        }
+        w.write_all(fragment.get(start..).unwrap_or("").as_bytes())
     }
 }
 
@@ -105,6 +135,28 @@ mod tests {
             compared >= 3,
             "only {compared} fixtures with frames and findings"
         );
+    }
+
+    /// Strings come out with no character a terminal acts on (C0 by serde_json; DEL, C1 and
+    /// bidi by the formatter), and parse back to the same text.
+    #[test]
+    fn strings_are_terminal_safe_and_round_trip() {
+        let hostile = "a\u{1b}]0;t\u{7}b\u{9b}2J\u{9d}0;x\u{9c}\u{85}\u{7f}c\u{202e}d\u{2066}\u{200f}\u{61c}é中\"\\";
+        let value = serde_json::json!({ "s": hostile, "k": [hostile, "plain"] });
+        let mut out = Vec::new();
+        write(&mut out, &value).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            !text.chars().any(spop_codec::display::needs_escape),
+            "{text:?}"
+        );
+        assert!(
+            text.contains(r"\u009b2J") && text.contains(r"\u202e"),
+            "{text}"
+        );
+        assert!(text.contains("é中"), "other characters stay: {text}");
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, value);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! `spop-inspect`: decode and validate SPOP traffic in a terminal or a CI pipeline.
 
 mod json;
+mod manual;
+mod progress;
 mod read;
 mod text;
 
@@ -11,9 +13,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use spop_codec::analysis::{analyze, analyze_loaded, Analysis, AnalysisOptions, CATALOGUE};
 use spop_codec::capture::{LoadOptions, Loader};
+use spop_codec::display::Escaped;
 use spop_codec::report::markdown::{self, size, MarkdownOptions};
 use spop_codec::report::Report;
 use spop_codec::share::{self, Bundle};
+use spop_codec::time::{HaproxyTime, TimeError};
+use spop_codec::Progress;
 
 /// Decode and validate SPOP (HAProxy Stream Processing Offload Protocol) traffic.
 ///
@@ -40,6 +45,16 @@ enum Command {
         #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
         format: RulesFormat,
     },
+    /// Print a completion script for SHELL, e.g.
+    /// `spop-inspect completions bash > ~/.local/share/bash-completion/completions/spop-inspect`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g.
+    /// `spop-inspect man > ~/.local/share/man/man1/spop-inspect.1`.
+    Man,
 }
 
 /// `rules --format`: the catalogue's formats, described for the catalogue (the report's
@@ -76,9 +91,12 @@ struct InspectArgs {
     /// Colour the text output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
-    /// Report ACKs slower than this many milliseconds (SPOP-X008).
-    #[arg(long, value_name = "MS", value_parser = milliseconds)]
-    slow_ack: Option<f64>,
+    /// Your SPOE engine's `timeout processing`: report ACKs that came later than this after
+    /// their NOTIFY (SPOP-X008 slow-ack). Written as HAProxy writes it: 500ms, 2s, 1m; a bare
+    /// number is milliseconds. `--slow-ack MS` (milliseconds, e.g. 50 or 2.5) is the same
+    /// option under its older name.
+    #[arg(long, value_name = "TIME", visible_alias = "slow-ack", value_parser = haproxy_time)]
+    timeout_processing: Option<HaproxyTime>,
     /// Threads for reassembling and analysing a large capture (0: one per core; at most 64). The
     /// report is the same for any number.
     #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=64))]
@@ -140,7 +158,9 @@ const EXAMPLES: &str = "Examples:
   spop-inspect --format json capture.pcap | jq '.findings[] | .code'
   spop-inspect --fail-on warning capture.pcap     in CI: exit 1 on warnings too
   spop-inspect --connection 3 --limit 0 cap.pcap  one connection, every frame
-  spop-inspect --slow-ack 50 capture.pcap         flag ACKs slower than 50 ms
+  spop-inspect --timeout-processing 500ms cap.pcap
+                                                  flag ACKs later than HAProxy's timeout processing
+  spop-inspect --slow-ack 50 capture.pcap         the same, in milliseconds: ACKs slower than 50 ms
   spop-inspect --link https://example.org/spop/ cap.pcap
                                                   a link that opens the capture in the browser
   spop-inspect --link URL --connection 2 cap.pcap a link to one connection (shorter)
@@ -154,14 +174,9 @@ const EXAMPLES: &str = "Examples:
 Exit status: 0 clean, 1 findings at the --fail-on level, 2 unreadable input or no SPOP in it
 (or an unwritable --bundle file).";
 
-/// `--slow-ack`: a finite number of milliseconds, 0 or more.
-fn milliseconds(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(ms) if ms.is_finite() && ms >= 0.0 => Ok(ms),
-        _ => Err(String::from(
-            "expected milliseconds, a number 0 or more (e.g. 50 or 2.5)",
-        )),
-    }
+/// `--timeout-processing` (`--slow-ack`): a time as HAProxy writes it, the engine's reading.
+fn haproxy_time(s: &str) -> Result<HaproxyTime, String> {
+    s.parse().map_err(|e: TimeError| e.to_string())
 }
 
 /// Links longer than this are cut by chat tools and some browsers.
@@ -171,7 +186,11 @@ const LONG_LINK: usize = 32 << 10;
 /// chunks read on a thread of their own ([`read::read`]): a pcap or pcapng file is never held
 /// whole, only what TCP reassembly keeps. The loader scans connections as they close
 /// ([`Loader::scan_ahead`]): the capture is read to be analysed.
-fn load_input(path: &PathBuf, options: LoadOptions) -> io::Result<Loader> {
+fn load_input(
+    path: &PathBuf,
+    options: LoadOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> io::Result<Loader> {
     let (reader, total): (Box<dyn Read + Send>, Option<u64>) = if path.as_os_str() == "-" {
         (Box::new(io::stdin()), None)
     } else {
@@ -183,7 +202,7 @@ fn load_input(path: &PathBuf, options: LoadOptions) -> io::Result<Loader> {
     if let Some(total) = total.and_then(|t| usize::try_from(t).ok()) {
         loader = loader.with_total(total);
     }
-    read::read(reader, loader, &mut |_| {})
+    read::read(reader, loader, progress)
 }
 
 fn inspect(args: &InspectArgs) -> Result<(Analysis, String), String> {
@@ -200,20 +219,39 @@ fn inspect(args: &InspectArgs) -> Result<(Analysis, String), String> {
         ));
     }
     let at = |e: &dyn std::fmt::Display| format!("{name}: {e}");
+    // On standard error when it is a terminal, cleared when this returns, before any output.
+    let mut bar = progress::Bar::new(!stdin);
     let loader = load_input(
         &args.input,
         LoadOptions {
             ports: args.ports.clone(),
             threads: usize::from(args.threads),
         },
+        &mut |p| bar.update(p),
     )
     .map_err(|e| at(&e))?;
     let options = AnalysisOptions {
-        slow_ack: AnalysisOptions::slow_ack_ms(args.slow_ack),
+        slow_ack: args.timeout_processing.map(HaproxyTime::as_nanos),
         threads: usize::from(args.threads),
         ..AnalysisOptions::default()
     };
-    let analysis = analyze_loaded(loader, &options, &mut |_| {}).map_err(|e| at(&e))?;
+    let mut analysis =
+        analyze_loaded(loader, &options, &mut |p| bar.update(p)).map_err(|e| at(&e))?;
+    // A share bundle says which `timeout processing` its author judged with: unless told
+    // otherwise, judge as they did (what the link shows in the page).
+    let shared = analysis
+        .capture
+        .shared
+        .iter()
+        .find(|(k, _)| k == share::TIMEOUT_PROCESSING_KEY)
+        .and_then(|(_, v)| v.parse::<HaproxyTime>().ok());
+    if let (None, Some(t)) = (args.timeout_processing, shared) {
+        let options = AnalysisOptions {
+            slow_ack: Some(t.as_nanos()),
+            ..options
+        };
+        analysis = analyze(analysis.capture, &options);
+    }
     // Nothing to inspect: say why (an unsupported link type, other traffic), as unreadable.
     if let Some(why) = analysis.capture.no_spop() {
         return Err(at(&why));
@@ -231,6 +269,14 @@ fn written(result: io::Result<()>, code: ExitCode) -> Result<ExitCode, String> {
 }
 
 fn run(cli: &Cli, out: &mut dyn Write) -> Result<ExitCode, String> {
+    if let Some(Command::Completions { shell }) = &cli.command {
+        manual::completions(*shell, <Cli as clap::CommandFactory>::command(), out);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(Command::Man) = &cli.command {
+        let command = <Cli as clap::CommandFactory>::command();
+        return written(manual::man(command, EXAMPLES, out), ExitCode::SUCCESS);
+    }
     if let Some(Command::Rules { format }) = &cli.command {
         let result = match format {
             RulesFormat::Json => serde_json::to_writer_pretty(&mut *out, CATALOGUE)
@@ -263,16 +309,24 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<ExitCode, String> {
         }
     }
     // What --link and --bundle share: the capture's SPOP part, or the one connection asked for.
-    let bundle = (args.link.is_some() || args.bundle.is_some()).then(|| match args.connection {
-        Some(n) => Bundle::from_capture_connections(&analysis.capture, &[n - 1]),
-        None => Bundle::from_capture(&analysis.capture),
+    // With the threshold it was analysed with, which the web inspector applies.
+    let bundle = (args.link.is_some() || args.bundle.is_some()).then(|| {
+        let mut b = match args.connection {
+            Some(n) => Bundle::from_capture_connections(&analysis.capture, &[n - 1]),
+            None => Bundle::from_capture(&analysis.capture),
+        };
+        if let Some(t) = args.timeout_processing {
+            b.state
+                .push((share::TIMEOUT_PROCESSING_KEY.into(), t.to_string()));
+        }
+        b
     });
     if let (Some(path), Some(b)) = (&args.bundle, &bundle) {
         let bytes = b.to_bytes();
         std::fs::write(path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
         eprintln!(
             "spop-inspect: wrote {} ({}, {} SPOP connection(s))",
-            path.display(),
+            Escaped(&path.display().to_string()),
             size(bytes.len()),
             b.connections.len()
         );
@@ -365,7 +419,10 @@ fn main() -> ExitCode {
     match result.and_then(|code| written(flushed, code)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("spop-inspect: {e}");
+            // Messages quote the input (a file name, an excerpt of pasted text): the engine
+            // escapes what it quotes, and standard error gets the same escape once more as a
+            // last line of defence (idempotent: escaped text is plain ASCII there).
+            eprintln!("spop-inspect: {}", Escaped(&e));
             ExitCode::from(2)
         }
     }

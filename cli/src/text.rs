@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use spop_codec::analysis::{Analysis, ConnectionSummary, Finding, FrameEntry, Severity, CATALOGUE};
 use spop_codec::capture::Timestamp;
-use spop_codec::report::Fixed;
+use spop_codec::display::Fixed;
 use spop_codec::wire::Direction;
 
 use spop_codec::report::markdown::{counts_line, omitted_line};
@@ -164,9 +164,13 @@ fn header(out: &mut dyn Write, p: &Paint, a: &Analysis, c: &ConnectionSummary) -
 pub fn report(out: &mut dyn Write, a: &Analysis, view: &View) -> io::Result<()> {
     let p = Paint(view.color);
     let (e, w, i) = a.counts();
+    let attempts = match a.capture.attempts.len() {
+        0 => String::new(),
+        n => format!(", {n} connection attempt(s) without SPOP"),
+    };
     writeln!(
         out,
-        "{}: {}; {} packet(s), {} SPOP connection(s), {} other TCP connection(s), {} frame(s)",
+        "{}: {}; {} packet(s), {} SPOP connection(s){attempts}, {} other TCP connection(s), {} frame(s)",
         p.bold("input"),
         a.capture.input,
         a.capture.packets,
@@ -177,6 +181,14 @@ pub fn report(out: &mut dyn Write, a: &Analysis, view: &View) -> io::Result<()> 
     for note in a.capture.notes() {
         writeln!(out, "{}: {note}", p.bold("note"))?;
     }
+    let verdict = spop_codec::analysis::verdict(a);
+    if !verdict.is_empty() {
+        writeln!(out, "{}:", p.bold("what happened"))?;
+        for line in verdict {
+            writeln!(out, "  {} {}", p.severity(line.severity), line.text)?;
+        }
+    }
+    statistics(out, &p, a)?;
     writeln!(out, "{}: {}", p.bold("findings"), counts_line(e, w, i))?;
     if let Some(line) = omitted_line(a) {
         writeln!(out, "  {}", p.dim(&line))?;
@@ -240,6 +252,40 @@ pub fn report(out: &mut dyn Write, a: &Analysis, view: &View) -> io::Result<()> 
                 ))
             )?;
         }
+    }
+    Ok(())
+}
+
+/// The latency table: overall and per message name (the busiest eight), in milliseconds.
+fn statistics(out: &mut dyn Write, p: &Paint, a: &Analysis) -> io::Result<()> {
+    let stats = spop_codec::analysis::statistics(a);
+    let Some(all) = stats.latency else {
+        return Ok(());
+    };
+    let ms = |ns: u64| Fixed::ratio(ns, 6, 3);
+    writeln!(out, "{}:", p.bold("latency (NOTIFY → ACK, ms)"))?;
+    writeln!(
+        out,
+        "  {:<28} {:>7} {:>10} {:>10} {:>10} {:>10}",
+        "message", "count", "p50", "p90", "p99", "max"
+    )?;
+    let rows =
+        std::iter::once(("(all)".to_string(), all)).chain(stats.by_message.into_iter().take(8));
+    for (name, q) in rows {
+        let name: String = if name.chars().count() > 28 {
+            name.chars().take(27).chain(['…']).collect()
+        } else {
+            name
+        };
+        writeln!(
+            out,
+            "  {name:<28} {:>7} {:>10} {:>10} {:>10} {:>10}",
+            q.count,
+            ms(q.p50),
+            ms(q.p90),
+            ms(q.p99),
+            ms(q.max)
+        )?;
     }
     Ok(())
 }

@@ -53,7 +53,7 @@ fn text_timeline_with_findings_under_frames() {
     }
     // The finding is printed right under its frame.
     let disc = s.find("← AGENT-DISCONNECT").unwrap();
-    let f010 = s.find("SPOP-F010").unwrap();
+    let f010 = s.find("error SPOP-F010").unwrap();
     assert!(f010 > disc && !s[disc..f010].contains(" → "));
     assert!(!s.contains("\x1b["), "no colour with --color never");
 }
@@ -190,7 +190,7 @@ fn markdown_report() {
         s.contains("```text\n"),
         "a timeline excerpt around each error"
     );
-    assert!(s.contains(">    0.028332 ← AGENT-DISCONNECT"));
+    assert!(s.contains(">    0.028470 ← AGENT-DISCONNECT"));
 }
 
 #[test]
@@ -224,6 +224,62 @@ fn slow_ack_threshold() {
     let s = stdout(&run(&[&f, "--slow-ack", "0.3"], b""));
     assert!(s.contains("SPOP-X008 slow-ack: ACK stream"), "{s}");
     assert!(!stdout(&run(&[&f], b"")).contains("SPOP-X008"));
+}
+
+/// `--timeout-processing` reads HAProxy's time syntax (a bare number is milliseconds), and
+/// `--slow-ack` is the same option: the same threshold gives the same report; the Markdown
+/// report says which timeout it used.
+#[test]
+fn timeout_processing_in_haproxy_time_syntax() {
+    let f = fixture("haproxy34-clean.pcap");
+    let json = |args: &[&str]| {
+        stdout(&run(
+            &[&[f.as_str(), "--format", "json"][..], args].concat(),
+            b"",
+        ))
+    };
+    let slow = json(&["--slow-ack", "0.3"]);
+    assert!(slow.contains("\"SPOP-X008\""));
+    for same in [
+        &["--timeout-processing", "300us"][..],
+        &["--timeout-processing=0.3"],
+        &["--timeout-processing", "0.3ms"],
+        &["--slow-ack", "300us"],
+    ] {
+        assert_eq!(json(same), slow, "{same:?}");
+    }
+    assert!(!json(&["--timeout-processing", "1s"]).contains("SPOP-X008"));
+    let md = stdout(&run(
+        &[&f, "--format", "markdown", "--timeout-processing", "2s"],
+        b"",
+    ));
+    assert!(md.contains("- **timeout processing:** 2s ("), "{md}");
+    let out = run(&[&f, "--timeout-processing", "5 sec"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown unit \"sec\"; write a time as HAProxy does: 500ms, 2s, 1m"),
+        "{err}"
+    );
+    let help = stdout(&run(&["--help"], b""));
+    assert!(
+        help.contains("--timeout-processing <TIME>") && help.contains("--slow-ack"),
+        "{help}"
+    );
+    // A link carries it, as the web inspector's do.
+    let link = stdout(&run(
+        &[
+            &f,
+            "--link",
+            "https://x.example/",
+            "--timeout-processing",
+            "0.3",
+        ],
+        b"",
+    ));
+    let text = spop_codec::share::fragment_bundle(link.trim().split_once('#').unwrap().1).unwrap();
+    let bundle = spop_codec::share::Bundle::from_text(text).unwrap();
+    assert_eq!(bundle.get("timeout.processing"), Some("300us"));
 }
 
 #[test]

@@ -76,6 +76,21 @@ fn markdown_report_renders_hostile_strings_as_text() {
         !md.chars().any(active),
         "raw control characters in the Markdown"
     );
+    // GitHub links bare URLs (GFM autolinks; pulldown-cmark does not, so look at the text):
+    // the capture's `http://example.invalid/x.png` is written `http\://…`.
+    let mut fenced = false;
+    for line in md.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        // Outside code blocks and code spans (GitHub links nothing there).
+        let prose: String = line.split('`').step_by(2).collect();
+        assert!(
+            fenced || !prose.replace("\\://", "").contains("://"),
+            "a bare URL in the Markdown: {line}"
+        );
+    }
     // What the frames said is still there, to be read.
     // (The HELLO findings quote the agent's version and capabilities.)
     for s in [hostile::MARKDOWN, hostile::SVG] {
@@ -91,5 +106,81 @@ fn json_keeps_the_strings_as_data() {
     for s in [hostile::HTML, hostile::SCRIPT, hostile::JS_LINK] {
         let quoted = serde_json::to_string(s).unwrap();
         assert!(dump.contains(quoted.trim_matches('"')), "{s:?}");
+    }
+}
+
+#[test]
+fn json_output_has_no_terminal_controls_or_overrides() {
+    // serde_json escapes C0 itself; C1 controls and bidi characters would reach the terminal
+    // of whoever reads the JSON (`cat`, a CI log) as they are.
+    let json = run("json");
+    let bad: Vec<char> = json.chars().filter(|&c| active(c)).collect();
+    assert!(bad.is_empty(), "raw characters {bad:?} in the JSON");
+    assert!(
+        json.contains(r"\u202egnp.exe \u001b[31mred"),
+        "the override is there, escaped"
+    );
+    assert!(serde_json::from_str::<serde_json::Value>(&json).is_ok());
+}
+
+/// Runs the CLI on `bytes` (in a file of its own); (exit status, stderr).
+fn run_on(name: &str, bytes: &[u8]) -> (i32, String) {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{}-hostile-{name}.txt", std::process::id()));
+    std::fs::write(&path, bytes).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_spop-inspect"))
+        .arg(&path)
+        .output()
+        .expect("spawn spop-inspect");
+    (
+        out.status.code().expect("exited"),
+        String::from_utf8(out.stderr).expect("UTF-8 on standard error"),
+    )
+}
+
+/// Pasted text that cannot be read: the error quotes the paste, and nothing of it reaches the
+/// terminal unescaped (a paste could retitle or clear the terminal and print a fake result).
+#[test]
+fn pasted_text_errors_are_escaped_on_standard_error() {
+    // An xxd dump whose bad line (past the first 64 KiB) carries an OSC title, a clear screen
+    // and a fake verdict.
+    let mut late = String::new();
+    for i in 0..5000u32 {
+        late.push_str(&format!(
+            "{:08x}: 0000 0007 6700 0000 0101 0100 0000 0767  ....g..........g\n",
+            i * 16
+        ));
+    }
+    late.push_str("00013880: 00\x1b]0;pwned\x07\x1b[2J\x1b[Hall checks passed\n");
+    let cases: [(&str, Vec<u8>, &str); 4] = [
+        ("late-escape", late.into_bytes(), "not text"),
+        // C1 controls (CSI, OSC, ST), which the old check let through as text.
+        (
+            "follow-c1",
+            "Follow: tcp,\u{9b}2J\u{9d}0;pwned\u{9c}\nFilter: tcp.stream eq 0\n".into(),
+            "not text",
+        ),
+        // A bidi override is text: quoted, escaped.
+        (
+            "follow-bidi",
+            "Follow: tcp,\u{202e}xeh\nFilter: tcp.stream eq 0\n".into(),
+            r"Follow mode `\u{202e}xeh`",
+        ),
+        (
+            "xxd-bidi",
+            "00000000: 0000 0007 6g\u{2066}00 0000  ....g...\n".into(),
+            r"found `g\u{2066}00`",
+        ),
+    ];
+    for (name, bytes, says) in cases {
+        let (code, stderr) = run_on(name, &bytes);
+        assert_eq!(code, 2, "{name}: {stderr}");
+        let bad: Vec<char> = stderr.chars().filter(|&c| active(c)).collect();
+        assert!(bad.is_empty(), "{name}: raw {bad:?} in {stderr:?}");
+        assert!(
+            stderr.contains(says),
+            "{name}: {stderr:?} should say {says:?}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{name}: {stderr:?}");
     }
 }

@@ -34,6 +34,7 @@ extern crate std;
 
 pub mod analysis;
 pub mod capture;
+pub mod display;
 pub mod fields;
 mod parallel;
 pub mod progress;
@@ -41,6 +42,7 @@ pub mod report;
 pub mod share;
 mod span;
 pub mod synth;
+pub mod time;
 pub mod wire;
 
 pub use progress::Progress;

@@ -37,123 +37,6 @@ pub fn seconds(ns: u64) -> f64 {
     ns as f64 / 1e9
 }
 
-/// A number shown with a fixed count of decimals, like `{:.N}` but printed with integer
-/// arithmetic: exact for the integer nanoseconds the engine counts in (no detour through a
-/// binary fraction), and less code in the web page's wasm than the float printer's exact
-/// path.
-///
-/// Rounds half away from zero. Honours width and alignment (`{:>11}`); the precision is the
-/// one given here.
-///
-/// ```
-/// use spop_codec::report::Fixed;
-/// assert_eq!(Fixed::ratio(1_234_567_890, 9, 6).to_string(), "1.234568"); // ns as seconds
-/// assert_eq!(Fixed::ratio(2_500_000, 6, 3).to_string(), "2.500"); // ns as ms
-/// assert_eq!(Fixed::of(-0.05, 1).to_string(), "-0.1");
-/// assert_eq!(format!("{:>7}", Fixed::of(3.14159, 2)), "   3.14");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fixed {
-    negative: bool,
-    /// The magnitude times 10^digits.
-    scaled: u64,
-    digits: u8,
-}
-
-/// Decimals beyond this are not shown (10^19 overflows u64).
-const MAX_DIGITS: u8 = 18;
-
-fn pow10(k: u8) -> u64 {
-    10u64.saturating_pow(u32::from(k))
-}
-
-impl Fixed {
-    /// `n / 10^unit` with `digits` decimals: `ratio(ns, 9, 6)` is a time in seconds to the µs.
-    /// More decimals than `unit` pad with zeros; the scaled value saturates at `u64::MAX`.
-    pub fn ratio(n: u64, unit: u8, digits: u8) -> Fixed {
-        let digits = digits.min(MAX_DIGITS);
-        let scaled = if unit >= digits {
-            let d = pow10(unit - digits);
-            // Half up, without overflowing near u64::MAX.
-            n / d + u64::from(n % d >= d - d / 2)
-        } else {
-            n.saturating_mul(pow10(digits - unit))
-        };
-        Fixed {
-            negative: false,
-            scaled,
-            digits,
-        }
-    }
-
-    /// `x` with `digits` decimals. NaN shows as 0; beyond ±1.8e19 the value saturates.
-    pub fn of(x: f64, digits: u8) -> Fixed {
-        let digits = digits.min(MAX_DIGITS);
-        let y = x * pow10(digits) as f64;
-        // `as` saturates and maps NaN to 0; adding one half then truncating rounds.
-        let scaled = (if y < 0.0 { 0.5 - y } else { y + 0.5 }) as u64;
-        Fixed {
-            negative: y < 0.0,
-            scaled,
-            digits,
-        }
-    }
-}
-
-impl core::fmt::Display for Fixed {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        use core::fmt::Write as _;
-        // At most a sign, 20 digits, a point and 18 decimals.
-        let mut buf = Buffer::<48>::default();
-        let p = pow10(self.digits);
-        if self.negative && self.scaled != 0 {
-            buf.write_char('-')?;
-        }
-        write!(buf, "{}", self.scaled / p)?;
-        if self.digits > 0 {
-            let width = usize::from(self.digits);
-            write!(buf, ".{:0width$}", self.scaled % p)?;
-        }
-        f.pad(buf.as_str())
-    }
-}
-
-/// A small stack buffer to format into (the crate has no `std::io`; a `String` would allocate
-/// for every number of a large listing).
-struct Buffer<const N: usize> {
-    bytes: [u8; N],
-    len: usize,
-}
-
-impl<const N: usize> Default for Buffer<N> {
-    fn default() -> Self {
-        Buffer {
-            bytes: [0; N],
-            len: 0,
-        }
-    }
-}
-
-impl<const N: usize> Buffer<N> {
-    fn as_str(&self) -> &str {
-        // Only whole `str`s are ever written.
-        self.bytes
-            .get(..self.len)
-            .and_then(|b| core::str::from_utf8(b).ok())
-            .unwrap_or("")
-    }
-}
-
-impl<const N: usize> core::fmt::Write for Buffer<N> {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        let end = self.len + s.len();
-        let slot = self.bytes.get_mut(self.len..end).ok_or(core::fmt::Error)?;
-        slot.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
-
 /// The whole report.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -162,8 +45,12 @@ pub struct Report {
     pub input: InputReport,
     /// Counts.
     pub summary: SummaryReport,
+    /// What happened, in a few ranked sentences ([`crate::analysis::verdict`]).
+    pub verdict: Vec<VerdictReport>,
     /// Per connection.
     pub connections: Vec<ConnectionReport>,
+    /// Connection attempts to the agents that carried no SPOP (refused, unanswered …).
+    pub attempts: Vec<AttemptReport>,
     /// Every frame, by time.
     pub frames: Vec<FrameReport>,
     /// Every finding kept: at most
@@ -173,6 +60,8 @@ pub struct Report {
     /// every finding is listed.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
     pub findings_omitted: Vec<OmittedReport>,
+    /// Latency and time-series statistics (times in nanoseconds).
+    pub stats: crate::analysis::Statistics,
 }
 
 /// Findings of one rule and severity counted but not listed.
@@ -200,6 +89,54 @@ impl OmittedReport {
     }
 }
 
+/// One sentence of the verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct VerdictReport {
+    /// `"error"`, `"warning"` or `"info"`.
+    pub severity: &'static str,
+    /// The sentence.
+    pub text: String,
+    /// Indexes of the findings it sums up.
+    pub findings: Vec<usize>,
+}
+
+/// A TCP event.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct TcpEventReport {
+    /// `syn`, `fin`, `rst`, `retransmission`, `zero-window`, `window-open`.
+    pub kind: &'static str,
+    /// Who sent it: `haproxy` or `agent`.
+    pub by: &'static str,
+    /// Packet number.
+    pub packet: u32,
+    /// Seconds since the epoch.
+    pub time: f64,
+}
+
+/// A connection attempt without SPOP.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct AttemptReport {
+    /// Index among the attempts.
+    pub id: usize,
+    /// HAProxy's `ip:port`.
+    pub haproxy: String,
+    /// The agent's `ip:port`.
+    pub agent: String,
+    /// `refused`, `unanswered`, `closed` or `open`.
+    pub outcome: &'static str,
+    /// SYNs HAProxy sent.
+    pub syns: usize,
+    /// First packet, seconds since the epoch.
+    pub start: f64,
+    /// Last packet, seconds since the epoch.
+    pub end: f64,
+    /// Its TCP events.
+    pub tcp_events: Vec<TcpEventReport>,
+}
+
 /// The detected input format.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -223,6 +160,10 @@ pub struct SummaryReport {
     pub connections: usize,
     /// TCP connections that are not SPOP.
     pub other_connections: usize,
+    /// Connection attempts to the agents without SPOP.
+    pub attempts: usize,
+    /// Of those, refused or unanswered.
+    pub failed_attempts: usize,
     /// Frames.
     pub frames: usize,
     /// Error findings.
@@ -285,6 +226,8 @@ pub struct ConnectionReport {
     pub errors: usize,
     /// Warning findings.
     pub warnings: usize,
+    /// Its TCP events (SYN, FIN, RST, retransmissions, zero windows).
+    pub tcp_events: Vec<TcpEventReport>,
 }
 
 /// One frame.
@@ -459,6 +402,9 @@ pub struct FindingReport {
     pub message: String,
     /// Bytes it points at.
     pub locations: Vec<LocationReport>,
+    /// Packets it points at (TCP events), if any.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
+    pub packets: Vec<u32>,
 }
 
 /// Bytes of a stream.
@@ -555,10 +501,17 @@ impl Report {
         Report {
             input: InputReport::new(a),
             summary: SummaryReport::new(a),
-            connections: a.connections.iter().map(ConnectionReport::new).collect(),
+            verdict: VerdictReport::all(a),
+            connections: a
+                .connections
+                .iter()
+                .map(|c| ConnectionReport::new(a, c))
+                .collect(),
+            attempts: AttemptReport::all(a),
             frames: a.frames.iter().map(|e| FrameReport::new(a, e)).collect(),
             findings: a.findings.iter().map(FindingReport::new).collect(),
             findings_omitted: a.omitted.iter().map(OmittedReport::new).collect(),
+            stats: crate::analysis::statistics(a),
         }
     }
 
@@ -588,6 +541,13 @@ impl SummaryReport {
             packets: a.capture.packets,
             connections: a.connections.len(),
             other_connections: a.capture.other_connections,
+            attempts: a.capture.attempts.len(),
+            failed_attempts: a
+                .capture
+                .attempts
+                .iter()
+                .filter(|t| t.outcome().failed())
+                .count(),
             frames: a.frames.len(),
             errors,
             warnings,
@@ -630,8 +590,49 @@ impl FrameReport {
     }
 }
 
+impl VerdictReport {
+    fn all(a: &Analysis) -> Vec<VerdictReport> {
+        crate::analysis::verdict(a)
+            .into_iter()
+            .map(|l| VerdictReport {
+                severity: l.severity.name(),
+                text: l.text,
+                findings: l.findings,
+            })
+            .collect()
+    }
+}
+
+fn tcp_event(haproxy: bool, e: crate::capture::tcp::TcpEvent) -> TcpEventReport {
+    TcpEventReport {
+        kind: e.kind.name(),
+        by: if haproxy { "haproxy" } else { "agent" },
+        packet: e.packet.number,
+        time: seconds(e.packet.timestamp),
+    }
+}
+
+impl AttemptReport {
+    fn all(a: &Analysis) -> Vec<AttemptReport> {
+        a.capture
+            .attempts
+            .iter()
+            .map(|t| AttemptReport {
+                id: t.id,
+                haproxy: t.haproxy.to_string(),
+                agent: t.agent.to_string(),
+                outcome: t.outcome().name(),
+                syns: t.syns(),
+                start: seconds(t.first.timestamp),
+                end: seconds(t.last.timestamp),
+                tcp_events: t.events().map(|(h, e)| tcp_event(h, e)).collect(),
+            })
+            .collect()
+    }
+}
+
 impl ConnectionReport {
-    fn new(c: &ConnectionSummary) -> Self {
+    fn new(a: &Analysis, c: &ConnectionSummary) -> Self {
         let latency = c.latency();
         ConnectionReport {
             id: c.id,
@@ -661,6 +662,16 @@ impl ConnectionReport {
             max_latency_ms: latency.map(|(_, x)| x as f64 / 1e6),
             errors: c.errors,
             warnings: c.warnings,
+            tcp_events: a
+                .capture
+                .connections
+                .get(c.id)
+                .map(|s| {
+                    s.tcp_events()
+                        .map(|(d, e)| tcp_event(d == crate::wire::Direction::HaproxyToAgent, e))
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 }
@@ -685,6 +696,7 @@ impl FindingReport {
                     end: l.span.end,
                 })
                 .collect(),
+            packets: f.packets.clone(),
         }
     }
 }
@@ -715,13 +727,15 @@ impl serde::Serialize for Streamed<'_> {
 
         let a = self.0;
         // Field for field as `Report`'s derived serialization.
-        let mut r = s.serialize_struct("Report", 5 + usize::from(!a.omitted.is_empty()))?;
+        let mut r = s.serialize_struct("Report", 8 + usize::from(!a.omitted.is_empty()))?;
         r.serialize_field("input", &InputReport::new(a))?;
         r.serialize_field("summary", &SummaryReport::new(a))?;
+        r.serialize_field("verdict", &VerdictReport::all(a))?;
         r.serialize_field(
             "connections",
-            &seq(a.connections.iter().map(ConnectionReport::new)),
+            &seq(a.connections.iter().map(|c| ConnectionReport::new(a, c))),
         )?;
+        r.serialize_field("attempts", &AttemptReport::all(a))?;
         r.serialize_field(
             "frames",
             &seq(a.frames.iter().map(|e| FrameReport::new(a, e))),
@@ -735,6 +749,7 @@ impl serde::Serialize for Streamed<'_> {
                 &seq(a.omitted.iter().map(OmittedReport::new)),
             )?;
         }
+        r.serialize_field("stats", &crate::analysis::statistics(a))?;
         r.end()
     }
 }

@@ -18,15 +18,23 @@ use core::str::FromStr;
 
 use base64::Engine as _;
 
+use crate::capture::attempt::Attempt;
+use crate::capture::load::{StreamBytes, TextIssue};
 use crate::capture::spop::{Detection, SpopConnection};
-use crate::capture::tcp::{Gap, PacketRef, SegmentRecord, Stream, StreamStart};
+use crate::capture::tcp::{
+    Gap, PacketRef, SegmentRecord, Stream, StreamStart, TcpEvent, TcpEventKind,
+};
+use crate::capture::text::{TextWarning, TextWarningKind};
+use crate::capture::LinkType;
 use crate::capture::{Capture, Container, InputKind};
 use crate::wire::varint;
+use crate::wire::Direction;
+use crate::Span;
 
 /// First bytes of every bundle.
 pub const MAGIC: &[u8; 5] = b"SPOPB";
 /// The version this engine writes (and the newest it reads).
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 /// Largest body a bundle may inflate to unless the caller says otherwise: a small link cannot
 /// become a large allocation.
 pub const DEFAULT_MAX_BODY: usize = 64 << 20;
@@ -138,6 +146,11 @@ impl fmt::Display for ShareError {
     }
 }
 
+/// The state key every surface writes the SPOP-X008 threshold under: HAProxy's
+/// `timeout processing` as [`HaproxyTime`](crate::time::HaproxyTime) writes it (`500ms`).
+/// A surface opening the bundle analyses it with that threshold unless told otherwise.
+pub const TIMEOUT_PROCESSING_KEY: &str = "timeout.processing";
+
 /// A capture's SPOP conversations plus a surface's state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bundle {
@@ -149,6 +162,13 @@ pub struct Bundle {
     pub other_connections: usize,
     /// The SPOP connections.
     pub connections: Vec<SpopConnection>,
+    /// Attempts to reach the agents that carried no SPOP (refused, unanswered …).
+    pub attempts: Vec<Attempt>,
+    /// The original capture's first packet (time zero).
+    pub first_packet: Option<PacketRef>,
+    /// What the text parser found damaged or guessed, for pasted input (SPOP-C007 and the
+    /// notes rest on it).
+    pub text_warnings: Vec<TextIssue>,
     /// A surface's state, e.g. `("selected", "12")`, `("note:12", "ACKs start here")`.
     pub state: Vec<(String, String)>,
 }
@@ -161,6 +181,9 @@ impl Bundle {
             packets: c.packets,
             other_connections: c.other_connections,
             connections: c.connections.clone(),
+            attempts: c.attempts.clone(),
+            first_packet: c.first_packet,
+            text_warnings: c.text_warnings.clone(),
             state: Vec::new(),
         }
     }
@@ -173,6 +196,9 @@ impl Bundle {
             packets: c.packets,
             other_connections: c.other_connections,
             connections: pick(&c.connections, keep),
+            attempts: attempts_to(&c.connections, &c.attempts, keep),
+            first_packet: c.first_packet,
+            text_warnings: warnings_of(&c.text_warnings, keep),
             state: Vec::new(),
         }
     }
@@ -185,6 +211,9 @@ impl Bundle {
             packets: self.packets,
             other_connections: self.other_connections,
             connections: pick(&self.connections, keep),
+            attempts: attempts_to(&self.connections, &self.attempts, keep),
+            first_packet: self.first_packet,
+            text_warnings: warnings_of(&self.text_warnings, keep),
             state: Vec::new(),
         }
     }
@@ -212,12 +241,15 @@ impl Bundle {
             },
             packets: self.packets,
             connections: self.connections,
+            attempts: self.attempts,
+            first_packet: self.first_packet,
             other_connections: self.other_connections,
             non_tcp_packets: 0,
             notes: Vec::new(),
             note_count: 0,
             file_error: None,
             shared: self.state,
+            text_warnings: self.text_warnings,
         }
     }
 
@@ -231,7 +263,13 @@ impl Bundle {
         let base = self
             .connections
             .iter()
-            .flat_map(packets_of)
+            .flat_map(|c| packets_of(&c.streams, c.first, c.last))
+            .chain(
+                self.attempts
+                    .iter()
+                    .flat_map(|a| packets_of(&a.streams, a.first, a.last)),
+            )
+            .chain(self.first_packet)
             .map(|p| p.timestamp)
             .min()
             .unwrap_or(0);
@@ -254,6 +292,21 @@ impl Bundle {
             for s in &c.streams {
                 body.stream(s, base);
             }
+        }
+        body.u(self.attempts.len() as u64);
+        for a in &self.attempts {
+            body.addr(Some(a.haproxy));
+            body.addr(Some(a.agent));
+            body.packet(a.first, base);
+            body.packet(a.last, base);
+            for s in &a.streams {
+                body.stream(s, base);
+            }
+        }
+        body.opt_packet(self.first_packet, base);
+        body.u(self.text_warnings.len() as u64);
+        for t in &self.text_warnings {
+            body.text_warning(t);
         }
         body.u(self.state.len() as u64);
         for (k, v) in &self.state {
@@ -296,7 +349,12 @@ impl Bundle {
                 _ => ShareError::Damaged,
             },
         )?;
-        Reader { buf: &body, pos: 0 }.bundle()
+        Reader {
+            buf: &body,
+            pos: 0,
+            version,
+        }
+        .bundle()
     }
 
     /// Reads a bundle's text form (base64url; padding and surrounding whitespace tolerated).
@@ -327,17 +385,52 @@ fn pick(all: &[SpopConnection], keep: &[usize]) -> Vec<SpopConnection> {
         .collect()
 }
 
+/// The attempts to the agents of connections `keep` of `all`, renumbered from 0.
+fn attempts_to(all: &[SpopConnection], attempts: &[Attempt], keep: &[usize]) -> Vec<Attempt> {
+    let agents: Vec<SocketAddr> = keep.iter().filter_map(|&i| all.get(i)?.agent).collect();
+    attempts
+        .iter()
+        .filter(|a| agents.contains(&a.agent))
+        .enumerate()
+        .map(|(id, a)| Attempt { id, ..a.clone() })
+        .collect()
+}
+
+/// The text warnings about connections `keep` (or about none), renumbered as `keep` is.
+fn warnings_of(all: &[TextIssue], keep: &[usize]) -> Vec<TextIssue> {
+    all.iter()
+        .filter_map(|t| {
+            let mut t = t.clone();
+            let had = t.locations.len();
+            t.locations.retain_mut(|l| {
+                keep.iter()
+                    .position(|&k| k == l.connection)
+                    .is_some_and(|n| {
+                        l.connection = n;
+                        true
+                    })
+            });
+            (had == 0 || !t.locations.is_empty()).then_some(t)
+        })
+        .collect()
+}
+
 /// Every packet a connection refers to (for the time base: the earliest of them all).
-fn packets_of(c: &SpopConnection) -> impl Iterator<Item = PacketRef> + '_ {
-    let streams = c.streams.iter().flat_map(|s| {
+fn packets_of(
+    streams: &[Stream; 2],
+    first: PacketRef,
+    last: PacketRef,
+) -> impl Iterator<Item = PacketRef> + '_ {
+    let streams = streams.iter().flat_map(|s| {
         s.segments
             .iter()
             .map(|g| g.packet)
             .chain(s.gaps.iter().map(|g| g.resumed_by))
             .chain(s.fin)
             .chain(s.rst)
+            .chain(s.events.iter().map(|e| e.packet))
     });
-    [c.first, c.last].into_iter().chain(streams)
+    [first, last].into_iter().chain(streams)
 }
 
 /// True if `bytes` start like a bundle.
@@ -385,6 +478,45 @@ impl Writer {
         }
     }
 
+    fn text_warning(&mut self, t: &TextIssue) {
+        self.u(t.warning.line as u64);
+        match t.warning.kind {
+            TextWarningKind::IgnoredLine => self.u(0),
+            TextWarningKind::OffsetGap { expected, found } => {
+                self.u(1);
+                self.u(expected);
+                self.u(found);
+            }
+            TextWarningKind::AsciiMismatch => self.u(2),
+            TextWarningKind::RepeatWithoutEnd => self.u(3),
+            TextWarningKind::RepeatPartialLine => self.u(4),
+            TextWarningKind::LinkTypeGuessed { link_type } => {
+                self.u(5);
+                self.u(u64::from(link_type.0));
+            }
+            TextWarningKind::TimeOfDayOnly => self.u(6),
+            TextWarningKind::RelativeTimestamps => self.u(7),
+            TextWarningKind::NoTimestamps => self.u(8),
+            TextWarningKind::MissingPacketHeader => self.u(9),
+            TextWarningKind::UnknownFrameType { frame_type } => {
+                self.u(10);
+                self.u(u64::from(frame_type));
+            }
+            TextWarningKind::Truncated => self.u(11),
+            TextWarningKind::Suppressed { count } => {
+                self.u(12);
+                self.u(count as u64);
+            }
+        }
+        self.u(t.locations.len() as u64);
+        for l in &t.locations {
+            self.u(l.connection as u64);
+            self.u(u64::from(l.direction == Direction::AgentToHaproxy));
+            self.u(l.span.start as u64);
+            self.u(l.span.end as u64);
+        }
+    }
+
     fn stream(&mut self, s: &Stream, base: u64) {
         self.blob(&s.data);
         self.u(s.segments.len() as u64);
@@ -409,12 +541,26 @@ impl Writer {
         self.u(u64::from(s.retransmissions));
         self.u(u64::from(s.conflicting_overlaps));
         self.u(s.truncated_bytes);
+        self.u(s.events.len() as u64);
+        for e in &s.events {
+            self.u(match e.kind {
+                TcpEventKind::Syn => 0,
+                TcpEventKind::Fin => 1,
+                TcpEventKind::Rst => 2,
+                TcpEventKind::Retransmission => 3,
+                TcpEventKind::ZeroWindow => 4,
+                TcpEventKind::WindowOpen => 5,
+            });
+            self.packet(e.packet, base);
+        }
     }
 }
 
 struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
+    /// The bundle's format version (1 has no TCP events, attempts or first packet).
+    version: u8,
 }
 
 impl Reader<'_> {
@@ -502,6 +648,70 @@ impl Reader<'_> {
         }
     }
 
+    /// A text warning whose locations must lie in `connections`' streams.
+    fn text_warning(&mut self, connections: &[SpopConnection]) -> Result<TextIssue, ShareError> {
+        let line = self.small("text warning line")?;
+        let kind = match self.u("text warning")? {
+            0 => TextWarningKind::IgnoredLine,
+            1 => TextWarningKind::OffsetGap {
+                expected: self.u("offset")?,
+                found: self.u("offset")?,
+            },
+            2 => TextWarningKind::AsciiMismatch,
+            3 => TextWarningKind::RepeatWithoutEnd,
+            4 => TextWarningKind::RepeatPartialLine,
+            5 => TextWarningKind::LinkTypeGuessed {
+                link_type: LinkType(
+                    u32::try_from(self.u("link type")?).map_err(|_| self.err("link type"))?,
+                ),
+            },
+            6 => TextWarningKind::TimeOfDayOnly,
+            7 => TextWarningKind::RelativeTimestamps,
+            8 => TextWarningKind::NoTimestamps,
+            9 => TextWarningKind::MissingPacketHeader,
+            10 => TextWarningKind::UnknownFrameType {
+                frame_type: u8::try_from(self.u("frame type")?)
+                    .map_err(|_| self.err("frame type"))?,
+            },
+            11 => TextWarningKind::Truncated,
+            12 => TextWarningKind::Suppressed {
+                count: self.small("count")?,
+            },
+            _ => return Err(self.err("text warning")),
+        };
+        let n = self.count("location count")?;
+        let mut locations = Vec::with_capacity(n);
+        for _ in 0..n {
+            let connection = self.small("location connection")?;
+            let direction = match self.u("location direction")? {
+                0 => Direction::HaproxyToAgent,
+                1 => Direction::AgentToHaproxy,
+                _ => return Err(self.err("location direction")),
+            };
+            let (start, end) = (self.small("location")?, self.small("location")?);
+            let len = connections
+                .get(connection)
+                .map(|c| c.stream(direction).data.len())
+                .ok_or_else(|| self.err("location connection"))?;
+            if start > end || end > len {
+                return Err(self.err("location"));
+            }
+            locations.push(StreamBytes {
+                connection,
+                direction,
+                span: Span::new(start, end),
+            });
+        }
+        Ok(TextIssue {
+            warning: TextWarning {
+                line,
+                kind,
+                bytes: None,
+            },
+            locations,
+        })
+    }
+
     fn stream(&mut self, base: u64) -> Result<Stream, ShareError> {
         let data = self.blob("stream bytes")?.to_vec();
         let n = self.count("segment count")?;
@@ -549,6 +759,37 @@ impl Reader<'_> {
             let x = r.u(what)?;
             u32::try_from(x).map_err(|_| r.err(what))
         };
+        let retransmissions = counter(self, "retransmissions")?;
+        let conflicting_overlaps = counter(self, "overlaps")?;
+        let truncated_bytes = self.u("truncated bytes")?;
+        let events = if self.version >= 2 {
+            let n = self.count("event count")?;
+            let mut events = Vec::with_capacity(n);
+            for _ in 0..n {
+                let kind = match self.u("event")? {
+                    0 => TcpEventKind::Syn,
+                    1 => TcpEventKind::Fin,
+                    2 => TcpEventKind::Rst,
+                    3 => TcpEventKind::Retransmission,
+                    4 => TcpEventKind::ZeroWindow,
+                    5 => TcpEventKind::WindowOpen,
+                    _ => return Err(self.err("event")),
+                };
+                events.push(TcpEvent {
+                    kind,
+                    packet: self.packet(base)?,
+                });
+            }
+            events
+        } else {
+            // Version 1 kept the first FIN and RST only.
+            let mut events: Vec<TcpEvent> = [(TcpEventKind::Fin, fin), (TcpEventKind::Rst, rst)]
+                .into_iter()
+                .filter_map(|(kind, p)| Some(TcpEvent { kind, packet: p? }))
+                .collect();
+            events.sort_by_key(|e| e.packet.number);
+            events
+        };
         Ok(Stream {
             data,
             segments,
@@ -556,9 +797,10 @@ impl Reader<'_> {
             start,
             fin,
             rst,
-            retransmissions: counter(self, "retransmissions")?,
-            conflicting_overlaps: counter(self, "overlaps")?,
-            truncated_bytes: self.u("truncated bytes")?,
+            retransmissions,
+            conflicting_overlaps,
+            truncated_bytes,
+            events,
         })
     }
 
@@ -595,6 +837,35 @@ impl Reader<'_> {
                 last,
             });
         }
+        let mut attempts = Vec::new();
+        let mut first_packet = None;
+        let mut text_warnings = Vec::new();
+        if self.version >= 2 {
+            let n = self.count("attempt count")?;
+            attempts.reserve(n);
+            for id in 0..n {
+                let (Some(haproxy), Some(agent)) = (self.addr()?, self.addr()?) else {
+                    return Err(self.err("attempt address"));
+                };
+                let first = self.packet(base)?;
+                let last = self.packet(base)?;
+                let streams = [self.stream(base)?, self.stream(base)?];
+                attempts.push(Attempt {
+                    id,
+                    haproxy,
+                    agent,
+                    streams,
+                    first,
+                    last,
+                });
+            }
+            first_packet = self.opt_packet(base)?;
+            let n = self.count("text warning count")?;
+            text_warnings.reserve(n);
+            for _ in 0..n {
+                text_warnings.push(self.text_warning(&connections)?);
+            }
+        }
         let n = self.count("state count")?;
         let mut state = Vec::with_capacity(n);
         for _ in 0..n {
@@ -610,6 +881,9 @@ impl Reader<'_> {
             packets,
             other_connections,
             connections,
+            attempts,
+            first_packet,
+            text_warnings,
             state,
         })
     }
@@ -656,6 +930,41 @@ mod tests {
                 },
             }],
             start: StreamStart::Syn,
+            events: vec![
+                TcpEvent {
+                    kind: TcpEventKind::Syn,
+                    packet: PacketRef {
+                        number: 1,
+                        timestamp: 1_700_000_000_000_000_000,
+                    },
+                },
+                TcpEvent {
+                    kind: TcpEventKind::ZeroWindow,
+                    packet: PacketRef {
+                        number: 5,
+                        timestamp: 1_700_000_000_000_000_200,
+                    },
+                },
+            ],
+            ..Stream::default()
+        };
+        let refused = |number: u32, kind| Stream {
+            events: vec![TcpEvent {
+                kind,
+                packet: PacketRef {
+                    number,
+                    timestamp: 1_700_000_000_600_000_000 + u64::from(number),
+                },
+            }],
+            start: if kind == TcpEventKind::Syn {
+                StreamStart::Syn
+            } else {
+                StreamStart::MidStream
+            },
+            rst: (kind == TcpEventKind::Rst).then_some(PacketRef {
+                number,
+                timestamp: 1_700_000_000_600_000_000 + u64::from(number),
+            }),
             ..Stream::default()
         };
         Bundle {
@@ -680,8 +989,89 @@ mod tests {
                     timestamp: 1_700_000_000_500_000_000,
                 },
             }],
+            attempts: vec![Attempt {
+                id: 0,
+                haproxy: SocketAddr::from_str("127.0.0.1:5002").unwrap(),
+                agent: SocketAddr::from_str("[::1]:12345").unwrap(),
+                streams: [
+                    refused(10, TcpEventKind::Syn),
+                    refused(11, TcpEventKind::Rst),
+                ],
+                first: PacketRef {
+                    number: 10,
+                    timestamp: 1_700_000_000_600_000_010,
+                },
+                last: PacketRef {
+                    number: 11,
+                    timestamp: 1_700_000_000_600_000_011,
+                },
+            }],
+            first_packet: Some(PacketRef {
+                number: 1,
+                timestamp: 1_699_999_999_000_000_000,
+            }),
+            text_warnings: vec![TextIssue {
+                warning: TextWarning {
+                    line: 3,
+                    kind: TextWarningKind::OffsetGap {
+                        expected: 0x20,
+                        found: 0x30,
+                    },
+                    bytes: None,
+                },
+                locations: vec![StreamBytes {
+                    connection: 0,
+                    direction: Direction::AgentToHaproxy,
+                    span: Span::new(2, 5),
+                }],
+            }],
             state: vec![("note:1".into(), "the ACK".into())],
         }
+    }
+
+    /// A pasted dump with two lines swapped, shared: the link still says the dump was
+    /// damaged (SPOP-C007 and the note), and where.
+    #[test]
+    fn a_shared_paste_keeps_its_damage() {
+        use crate::analysis::{analyze, AnalysisOptions};
+        let text = include_bytes!("../../fuzz/seeds/text-xxd-swapped-lines.txt");
+        let capture = crate::capture::load(text, &Default::default()).unwrap();
+        assert!(!capture.text_warnings.is_empty());
+        let shared = Bundle::from_bytes(&Bundle::from_capture(&capture).to_bytes())
+            .unwrap()
+            .to_capture();
+        assert_eq!(shared.text_warnings, {
+            let mut w = capture.text_warnings.clone();
+            w.iter_mut().for_each(|t| t.warning.bytes = None);
+            w
+        });
+        let c007 = |c| {
+            analyze(c, &AnalysisOptions::default())
+                .findings
+                .iter()
+                .filter(|f| f.code() == "SPOP-C007")
+                .map(|f| (f.message.clone(), f.locations.clone()))
+                .collect::<Vec<_>>()
+        };
+        let (before, after) = (c007(capture.clone()), c007(shared.clone()));
+        assert!(!before.is_empty());
+        assert_eq!(before, after);
+        assert_eq!(capture.notes(), shared.notes());
+    }
+
+    #[test]
+    fn attempts_and_tcp_events_travel() {
+        let b = sample();
+        let back = Bundle::from_bytes(&b.to_bytes()).unwrap();
+        assert_eq!(
+            back.attempts[0].outcome(),
+            crate::capture::AttemptOutcome::Refused
+        );
+        assert_eq!(back.connections[0].streams[0].events.len(), 2);
+        assert_eq!(back.first_packet, b.first_packet);
+        // A subset keeps the attempts to its agents only.
+        assert_eq!(b.subset(&[0]).attempts.len(), 1);
+        assert_eq!(b.subset(&[]).attempts.len(), 0);
     }
 
     #[test]

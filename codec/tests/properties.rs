@@ -320,7 +320,7 @@ proptest! {
     /// Nanoseconds as seconds, ms and µs.
     #[test]
     fn fixed_ratio_prints_like_the_float_printer(ns in 0u64..1_000_000_000_000_000, digits in 0u8..=6) {
-        use spop_codec::report::Fixed;
+        use spop_codec::display::Fixed;
         for unit in [9u8, 6, 3] {
             let d = digits.min(unit);
             let cut = 10u64.pow(u32::from(unit - d));
@@ -333,7 +333,7 @@ proptest! {
     /// Any value, with width and alignment.
     #[test]
     fn fixed_of_prints_like_the_float_printer(x in -1e9f64..1e9, digits in 0u8..=3, width in 0usize..16) {
-        use spop_codec::report::Fixed;
+        use spop_codec::display::Fixed;
         let scaled = x * 10f64.powi(i32::from(digits));
         prop_assume!((scaled.abs().fract() - 0.5).abs() > 1e-6);
         let d = usize::from(digits);
@@ -346,7 +346,7 @@ proptest! {
 
 #[test]
 fn fixed_edges() {
-    use spop_codec::report::Fixed;
+    use spop_codec::display::Fixed;
     assert_eq!(
         Fixed::ratio(u64::MAX, 9, 6).to_string(),
         "18446744073.709552"

@@ -1,4 +1,4 @@
-//! Golden tests: every vector of spop/VECTORS.md (a copy lives in `tests/data/`), decoded
+//! Golden tests: every vector of docs/vectors.md (the file itself, not a copy), decoded
 //! structurally and re-encoded byte for byte.
 
 use spop_codec::wire::{
@@ -8,7 +8,7 @@ use spop_codec::wire::{
 };
 use spop_codec::Span;
 
-const VECTORS_MD: &str = include_str!("data/VECTORS.md");
+const VECTORS_MD: &str = include_str!("../../docs/vectors.md");
 
 fn hex(s: &str) -> Vec<u8> {
     let clean: String = s.chars().filter(|c| c.is_ascii_hexdigit()).collect();

@@ -185,7 +185,7 @@ test("determinism: the same input gives byte-identical JSON, run after run, nati
   assert.ok(compared >= 30, `${compared} inputs compared`);
 });
 
-test("ports and slowAckMs change the report as --port and --slow-ack do", () => {
+test("ports, slowAckMs and timeoutProcessing change the report as --port, --slow-ack and --timeout-processing do", () => {
   const clean = readFileSync(join(FIXTURES, "haproxy34-clean.pcap"));
   const plain = same(clean, {}, []);
   const [haproxy, agent] = [plain.connections[0].haproxy, plain.connections[0].agent];
@@ -203,6 +203,11 @@ test("ports and slowAckMs change the report as --port and --slow-ack do", () => 
   const slow = same(clean, { slowAckMs: 0.41 }, ["--slow-ack", "0.41"]);
   assert.ok(x008(slow) > 0 && x008(slow) < plain.connections[0].answered, `${x008(slow)} slow ACKs`);
   assert.equal(x008(same(clean, { slowAckMs: 0 }, ["--slow-ack", "0"])), plain.connections[0].answered);
+  // timeoutProcessing in HAProxy's syntax, as --timeout-processing; a number is milliseconds.
+  assert.deepStrictEqual(same(clean, { timeoutProcessing: "410us" }, ["--timeout-processing", "410us"]), slow);
+  assert.deepStrictEqual(api.inspect(clean, { timeoutProcessing: 0 }), same(clean, { slowAckMs: 0 }, ["--timeout-processing", "0"]));
+  assert.throws(() => api.inspect(clean, { timeoutProcessing: "soon" }), /options.timeoutProcessing must be a time as HAProxy writes it/);
+  assert.throws(() => api.inspect(clean, { timeoutProcessing: "1s", slowAckMs: 5 }), /not both/);
   // Absent, undefined and null options are the defaults.
   for (const options of [undefined, null, {}, { ports: undefined, slowAckMs: undefined }, { ports: [] }]) {
     assert.deepStrictEqual(api.inspect(clean, options), plain);
@@ -227,8 +232,8 @@ test("unreadable input throws an Error with the CLI's message", () => {
 test("unknown options and wrong types throw clear errors", () => {
   const bytes = readFileSync(join(FIXTURES, "haproxy34-clean.pcap"));
   const cases = [
-    [{ port: [12345] }, "inspect: unknown option `port` (the options are ports, slowAckMs)"],
-    [{ slowAck: 5 }, "inspect: unknown option `slowAck` (the options are ports, slowAckMs)"],
+    [{ port: [12345] }, "inspect: unknown option `port` (the options are ports, timeoutProcessing, slowAckMs)"],
+    [{ slowAck: 5 }, "inspect: unknown option `slowAck` (the options are ports, timeoutProcessing, slowAckMs)"],
     [{ ports: 12345 }, "inspect: options.ports must be an array of TCP ports (integers 0 to 65535), got 12345"],
     [{ ports: ["12345"] }, 'inspect: options.ports must be an array of TCP ports (integers 0 to 65535), got ["12345"]'],
     [{ ports: [70000] }, "inspect: options.ports must be an array of TCP ports (integers 0 to 65535), got [70000]"],
@@ -236,7 +241,7 @@ test("unknown options and wrong types throw clear errors", () => {
     [{ slowAckMs: "50" }, 'inspect: options.slowAckMs must be a number of milliseconds (finite, 0 or more), got "50"'],
     [{ slowAckMs: -1 }, "inspect: options.slowAckMs must be a number of milliseconds (finite, 0 or more), got -1"],
     [{ slowAckMs: NaN }, "inspect: options.slowAckMs must be a number of milliseconds (finite, 0 or more), got null"],
-    [5, "inspect: options must be an object (ports, slowAckMs), got 5"],
+    [5, "inspect: options must be an object (ports, timeoutProcessing, slowAckMs), got 5"],
     [[12345], "inspect: options must be an object (ports, slowAckMs), got [12345]"],
   ];
   for (const [options, message] of cases) {

@@ -46,8 +46,8 @@ async function assertSlices(page, bytes) {
   assert.ok(slices.slice(0, -1).every((n) => n === SLICE), `slices: ${slices}`);
   assert.equal(slices.reduce((a, b) => a + b, 0), bytes);
   // The file was never posted whole, and its load ended after the last slice.
-  const file = log.filter((k) => /^>(id,load|id,load_file|slice|end)$/.test(k));
-  assert.deepEqual(file, [">id,load_file", ...slices.map(() => ">slice"), ">end"]);
+  const file = log.filter((k) => /^>(id,load,settings|id,load_file,settings|slice|end)$/.test(k));
+  assert.deepEqual(file, [">id,load_file,settings", ...slices.map(() => ">slice"), ">end"]);
   let unfed = 0;
   let most = 0;
   for (const k of log) {
@@ -290,7 +290,7 @@ test("a file that cannot be read to its end is explained, and the next one loads
   // Two slices went, then the end of the load: no more reads.
   const { log, slices } = await workerTraffic(page);
   assert.deepEqual(slices, [8 * 2 ** 20, 8 * 2 ** 20]);
-  assert.deepEqual(log.filter((k) => /^>(id,load_file|slice|end)$/.test(k)), [">id,load_file", ">slice", ">slice", ">end"]);
+  assert.deepEqual(log.filter((k) => /^>(id,load_file,settings|slice|end)$/.test(k)), [">id,load_file,settings", ">slice", ">slice", ">end"]);
   await page.evaluate(() => {
     window.__failThirdRead = false;
     window.__slowReads = true;

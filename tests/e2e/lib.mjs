@@ -361,7 +361,7 @@ export const n3 = (n) => Number(n).toLocaleString("en-US");
 // The decode worker.
 
 /** Before the page's scripts run, records what the page posts to its workers and what they
- * answer, as the sorted keys of each message (`"id,load"`, `"id,req"`, `"id,reply"`,
+ * answer, as the sorted keys of each message (`"id,load,settings"`, `"id,req"`, `"id,reply"`,
  * `"progress,stage"`, `"ready"`; `"module"` for a compiled WebAssembly.Module): in `sent` and
  * `received`, and both in the order they happened in `log` (`">slice"` sent, `"<fed"`
  * received). `slices` has the byte length of each file slice sent. Read them with

@@ -65,7 +65,7 @@ async function assertDecodedInWorker(page) {
   const { sent, received } = await workerTraffic(page);
   const asked = sent.filter((k) => k.startsWith("id,"));
   // A file is handed over as a File (the worker reads it), other input as bytes.
-  assert.ok(asked.includes("id,load") || asked.includes("id,load_file"), `the capture went to a worker (sent: ${sent})`);
+  assert.ok(asked.includes("id,load,settings") || asked.includes("id,load_file,settings"), `the capture went to a worker (sent: ${sent})`);
   assert.ok(asked.includes("id,req"), `questions went to a worker (sent: ${sent})`);
   assert.equal(received.filter((k) => k === "id,reply").length, asked.length, `every question answered by a worker (received: ${received})`);
 }
@@ -238,13 +238,18 @@ test("a decode worker that dies under way: the page says why, and a fresh one ta
   await page.locator("#file").setInputFiles(join(FIXTURES, INTERLEAVED));
   const alert = page.locator(".input-error[role=alert]");
   await alert.waitFor();
-  assert.match(await alert.innerText(), new RegExp(`^${INTERLEAVED} \\(${bytes.length.toLocaleString("en-US")} bytes\\): the decode worker stopped: .*boom`));
+  assert.match(
+    await alert.innerText(),
+    new RegExp(`^${INTERLEAVED} \\(${bytes.length.toLocaleString("en-US")} bytes\\): the decoder failed while reading the capture \\(.*boom\\)$`),
+  );
+  // It offers to decode it again.
+  await page.locator("#retry").waitFor();
   assert.equal(await page.locator(".progress-box").count(), 0);
   const report = await open(page, INTERLEAVED);
   await assertCounts(page, INTERLEAVED, report);
   // Every question but the one the worker died on was answered by a worker.
   const { sent, received } = await workerTraffic(page);
-  assert.equal(sent.filter((k) => k === "id,load_file").length, 3);
+  assert.equal(sent.filter((k) => k === "id,load_file,settings").length, 3);
   assert.equal(received.filter((k) => k === "id,reply").length, sent.filter((k) => k.startsWith("id,")).length - 1);
   assert.deepEqual(errors.filter((e) => !e.includes("boom")), []);
 });

@@ -299,7 +299,7 @@ test("hostile links: truncated, decompression bomb, future version, malformed, n
   const cases = [
     [link.slice(0, link.length - 37), /damaged or cut short \(was the link copied whole\?\)/],
     [`${ctx.server.url}#spop=${bomb}`, /expands to more than 64 MiB, the most accepted/],
-    [`${ctx.server.url}#spop=${bundle(9, Buffer.from("x"))}`, /format version 9, newer than this spop-inspector reads \(1\); open it with a newer version/],
+    [`${ctx.server.url}#spop=${bundle(9, Buffer.from("x"))}`, /format version 9, newer than this spop-inspector reads \(2\); open it with a newer version/],
     [`${ctx.server.url}#spop=${bundle(1, Buffer.from([0, 0, 0, 0, 0xff, 0xff, 0xff, 0x0f]))}`, /this bundle is malformed: bad/],
     [`${ctx.server.url}#spop=hello-there`, /not an spop-inspector share bundle/],
   ];

@@ -253,6 +253,9 @@ pub fn bundle_of(to_agent: Vec<u8>, to_haproxy: Vec<u8>) -> spop_codec::share::B
             first: packet,
             last: packet,
         }],
+        attempts: Vec::new(),
+        first_packet: None,
+        text_warnings: Vec::new(),
         state: Vec::new(),
     }
 }
@@ -322,7 +325,7 @@ pub fn huge_gaps_bundle() -> spop_codec::share::Bundle {
 }
 
 /// Point 4': a pcap of one connection (HELLOs with max-frame-size 16380) where the agent
-/// answers NOTIFY 3 with a complete ACK of 16,505 bytes, between ordinary exchanges.
+/// answers NOTIFY 3 with a complete ACK of LENGTH 16,505, between ordinary exchanges.
 pub fn oversized_ack_pcap() -> Vec<u8> {
     use spop_codec::wire::{ActionRepr, FrameRepr, Scope, Value};
     let bytes = |f: FrameRepr<'_>| f.to_bytes().expect("encodes");
@@ -339,8 +342,8 @@ pub fn oversized_ack_pcap() -> Vec<u8> {
     };
     let big = (16_000..16_505)
         .map(|n| ack(3, &vec![b'z'; n]))
-        .find(|a| a.len() == 16_505)
-        .expect("a value length for 16,505 bytes");
+        .find(|a| a.len() == 4 + 16_505)
+        .expect("a value length for LENGTH 16,505");
     let mut c = TcpConversation::new("10.1.0.1:40000", "10.1.0.2:12345");
     let mut packets: Vec<_> = c.handshake().into();
     let hello = bytes(FrameRepr::haproxy_hello(16380, "pipelining", None, false));

@@ -104,7 +104,7 @@ fn interleaved_capture_report_with_annotations_and_link() {
         "- **Marked:** yes\n",
         "- **Connection:** 1 (HAProxy 127.0.0.1:51342, agent 127.0.0.1:12345)\n",
         "- **Direction:** agent → HAProxy\n",
-        "- **Time:** 0.028332 s after the first frame (packet ",
+        "- **Time:** 0.028470 s from the start of the capture (packet ",
         "- **Type:** AGENT-DISCONNECT, stream-id 0, frame-id 0, LENGTH 57, at stream offset 0x56\n",
         "- **Split:** 2 complete frame(s) sit inside its bytes, which resume at stream offset 0x83; the fields and bytes below are its own, reassembled\n",
         "  - 🛑 `SPOP-F010` interleaved-frames: AGENT-DISCONNECT (57 bytes, offset 0x56) contains 2 complete ACK frames",

@@ -1,5 +1,5 @@
 //! Every rule of the catalogue fires on the shape of the real failure it describes
-//! (RULES.md, spop/PROTOCOL.md §10–§11), built with the codec's encoder and written as a pcap
+//! (docs/rules.md, docs/protocol.md §10–§11), built with the codec's encoder and written as a pcap
 //! with correct TCP sequence numbers, then loaded and analysed exactly as a user's capture.
 //!
 //! Each test reads like the wire: `conversation(vec![h2a(hello()), a2h(agent_hello()), …])`
@@ -70,6 +70,14 @@ const EXERCISED: &[&str] = &[
     "SPOP-C004",
     "SPOP-C005",
     "SPOP-C006",
+    "SPOP-C007",
+    "SPOP-N001",
+    "SPOP-N002",
+    "SPOP-N003",
+    "SPOP-N004",
+    "SPOP-N005",
+    "SPOP-N006",
+    "SPOP-N007",
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -96,6 +104,15 @@ enum Step {
     HaproxyFin,
     /// The agent closes its side.
     AgentFin,
+    /// HAProxy resets the connection.
+    HaproxyRst,
+    /// The agent resets the connection.
+    AgentRst,
+    /// The agent announces a zero window (it stops reading), or opens it again.
+    AgentWindow(u16),
+    /// HAProxy tries a new connection to the agent: its SYN is answered by a RST (nothing
+    /// listens), or (`false`) not answered at all.
+    Attempt { refused: bool },
     /// Time passes (nanoseconds) before the next packet.
     Pause(u64),
     /// The step happens on connection `n` (opened with a TCP handshake at its first step;
@@ -172,7 +189,20 @@ impl Wire {
             w.packet(*now, &p.ethernet());
             *now += MS;
         };
+        let mut attempts = 0u16;
         for step in &self.steps {
+            if let Step::Attempt { refused } = step {
+                attempts += 1;
+                let mut c = TcpConversation::new(
+                    format!("10.0.0.1:{}", 50000 + attempts).as_str(),
+                    format!("10.0.0.2:{AGENT_PORT}").as_str(),
+                );
+                write(&mut w, &mut now, c.syn());
+                if *refused {
+                    write(&mut w, &mut now, c.server_rst());
+                }
+                continue;
+            }
             let (n, step) = match step {
                 Step::On(n, s) => (*n, &**s),
                 s => (0, s),
@@ -202,6 +232,10 @@ impl Wire {
                 },
                 Step::HaproxyFin => write(&mut w, &mut now, c.client_fin()),
                 Step::AgentFin => write(&mut w, &mut now, c.server_fin()),
+                Step::HaproxyRst => write(&mut w, &mut now, c.client_rst()),
+                Step::AgentRst => write(&mut w, &mut now, c.server_rst()),
+                Step::AgentWindow(win) => write(&mut w, &mut now, c.server_ack().window(*win)),
+                Step::Attempt { .. } => unreachable!("handled above"),
                 Step::Pause(ns) => now += *ns,
                 Step::On(..) => panic!("nested on()"),
             }
@@ -466,7 +500,8 @@ fn catalogue_is_complete_and_tested() {
         assert!(codes.insert(r.code), "duplicate code {}", r.code);
         let (family, number) = r.code.split_at(6);
         assert!(
-            ["SPOP-F", "SPOP-D", "SPOP-H", "SPOP-X", "SPOP-T", "SPOP-C"].contains(&family)
+            ["SPOP-F", "SPOP-D", "SPOP-H", "SPOP-X", "SPOP-T", "SPOP-C", "SPOP-N"]
+                .contains(&family)
                 && number.len() == 3
                 && number.bytes().all(|b| b.is_ascii_digit()),
             "{}: code shape",
@@ -633,14 +668,14 @@ fn f002_agent_frame_above_announced_size() {
     silent(&a, "SPOP-X004");
 }
 
-/// A complete ACK of 16,505 bytes on a connection that negotiated max-frame-size 16,380 (a
-/// real capture), in two TCP segments between ordinary exchanges. It was cut as bytes that are
+/// A complete ACK of LENGTH 16,505 on a connection that negotiated max-frame-size 16,380 (the
+/// oversized-ack incident capture), in two TCP segments between ordinary exchanges. It was cut as bytes that are
 /// not a frame: no row of its own, SPOP-F012 on its bytes, its SPOP-F002 pinned to the ACK
 /// before it (at that ACK's time), and its NOTIFY called unanswered. It is a frame: listed at
 /// the time of the packet that completed it, too big (SPOP-F002, on it), paired.
 #[test]
 fn f002_complete_oversized_ack_is_a_frame() {
-    // set-var(txn.body) with a STRING sized so that the ACK is 16,505 bytes on the wire.
+    // set-var(txn.body) with a STRING sized so that the ACK's LENGTH is 16,505.
     let ack_of = |n: usize| {
         let value = "z".repeat(n);
         ack_actions(
@@ -654,8 +689,8 @@ fn f002_complete_oversized_ack_is_a_frame() {
         )
     };
     let n = (16_000..16_505)
-        .find(|&n| ack_of(n).len() == 16_505)
-        .expect("a value length for 16,505 bytes");
+        .find(|&n| ack_of(n).len() == 4 + 16_505)
+        .expect("a value length for LENGTH 16,505");
     let big = ack_of(n);
     let (first, second) = big.split_at(8_000);
     let a = conversation(after_handshake(vec![
@@ -676,9 +711,9 @@ fn f002_complete_oversized_ack_is_a_frame() {
         .unwrap_or_else(|| panic!("no frame at {offset:#x}:\n{}", dump(&a)));
     assert_eq!(
         (e.frame_type, e.stream_id, e.frame_id, e.length),
-        (FrameType::Ack, 3, 1, 16_501)
+        (FrameType::Ack, 3, 1, 16_505)
     );
-    assert_eq!(e.layout.head.len(), 16_505);
+    assert_eq!(e.layout.head.len(), 4 + 16_505);
     assert!(e.payload_valid());
     // Its time is the second segment's, the packet that completed it: the 10th of the capture
     // (3 for the TCP handshake, then one per step, 1 ms apart).
@@ -706,7 +741,7 @@ fn f002_complete_oversized_ack_is_a_frame() {
     says(
         f,
         &[
-            "ACK LENGTH 16501",
+            "ACK LENGTH 16505",
             "negotiated max-frame-size 16380",
             "status 3",
         ],
@@ -762,7 +797,7 @@ fn f003_f012_length_prefix_interleave() {
     silent(&a, "SPOP-F002");
 }
 
-/// VECTORS.md §9 ack_no_fin: `0000000767000000000101`.
+/// docs/vectors.md §9 ack_no_fin: `0000000767000000000101`.
 #[test]
 fn f004_ack_without_fin() {
     let ack_no_fin = hex("0000000767000000000101");
@@ -831,7 +866,7 @@ fn f006_varint_truncated_by_frame_end() {
     says(f, &["varint truncated"]);
 }
 
-/// VECTORS.md §9 agent_hello_sid1: an AGENT-HELLO with stream-id 1.
+/// docs/vectors.md §9 agent_hello_sid1: an AGENT-HELLO with stream-id 1.
 #[test]
 fn f007_agent_hello_with_stream_id() {
     let v = hex("00000036650000000101000776657273696F6E0803322E300E6D61782D6672616D652D73697A6503FCF0060C6361706162696C69746965730800");
@@ -842,7 +877,7 @@ fn f007_agent_hello_with_stream_id() {
     says(f, &["AGENT-HELLO", "stream 1/frame 0", "must be 0/0"]);
 }
 
-/// VECTORS.md §9 ack_sid0 and ack_fid0 toward 3.1+.
+/// docs/vectors.md §9 ack_sid0 and ack_fid0 toward 3.1+.
 #[test]
 fn f008_ack_with_zero_ids() {
     let ack_sid0 = hex("0000000767000000010001");
@@ -988,7 +1023,7 @@ fn d002_bool_with_extra_flag_bits() {
     says(f, &["0x31", "false although bit 0 says true", "allowed"]);
 }
 
-/// VECTORS.md §9 ack_bool_false_bug_0x10: negasus/haproxy-spoe-go's bool false as 0x10.
+/// docs/vectors.md §9 ack_bool_false_bug_0x10: negasus/haproxy-spoe-go's bool false as 0x10.
 #[test]
 fn d003_bool_false_bug() {
     let v = hex("000000136700000001010101030207616C6C6F77656410");
@@ -1138,7 +1173,7 @@ fn h002_notify_before_agent_hello() {
     says(f, &["NOTIFY stream 1/frame 1 before the AGENT-HELLO"]);
 }
 
-/// VECTORS.md §9 agent_hello_no_version (status 5); no capabilities on a health check
+/// docs/vectors.md §9 agent_hello_no_version (status 5); no capabilities on a health check
 /// (status 7); no max-frame-size toward ≤3.0 (status 6, error) and 3.1+ (warning).
 #[test]
 fn h003_agent_hello_missing_keys() {
@@ -1177,7 +1212,7 @@ fn h003_agent_hello_missing_keys() {
     assert_eq!(f.severity, Severity::Warning, "3.1+ keeps its own value");
 }
 
-/// VECTORS.md §9 agent_hello_v1: version "1.0" (status 8).
+/// docs/vectors.md §9 agent_hello_v1: version "1.0" (status 8).
 #[test]
 fn h004_agent_version_1_0() {
     let v = hex("00000036650000000100000776657273696F6E0803312E300E6D61782D6672616D652D73697A6503FCF0060C6361706162696C69746965730800");
@@ -1193,7 +1228,7 @@ fn h004_agent_version_1_0() {
     says(f, &["\"1.0\"", "status 8"]);
 }
 
-/// VECTORS.md §9 agent_hello_mfs_255; and an agent answering more than HAProxy announced.
+/// docs/vectors.md §9 agent_hello_mfs_255; and an agent answering more than HAProxy announced.
 #[test]
 fn h005_max_frame_size_out_of_range() {
     let v = hex("00000035650000000100000776657273696F6E0803322E300E6D61782D6672616D652D73697A6503FF000C6361706162696C69746965730800");
@@ -1213,7 +1248,7 @@ fn h005_max_frame_size_out_of_range() {
     );
 }
 
-/// VECTORS.md §9 agent_hello_mfs_as_string: max-frame-size "16380" as a STRING.
+/// docs/vectors.md §9 agent_hello_mfs_as_string: max-frame-size "16380" as a STRING.
 #[test]
 fn h006_max_frame_size_as_string() {
     let v = hex("00000039650000000100000776657273696F6E0803322E300E6D61782D6672616D652D73697A65080531363338300C6361706162696C69746965730800");
@@ -1286,7 +1321,7 @@ fn x001_ack_for_id_never_sent() {
     );
 }
 
-/// VECTORS.md §9 ack_fid2_for_stream1: frame-id 2 for live stream 1 (3.1+: status 12).
+/// docs/vectors.md §9 ack_fid2_for_stream1: frame-id 2 for live stream 1 (3.1+: status 12).
 #[test]
 fn x001_frame_id_above_live_stream() {
     let v = hex("0000000767000000010102");
@@ -1443,7 +1478,7 @@ fn x004_notify_never_answered() {
 /// pipelining`); the agent announced it, but only what both announce counts.
 #[test]
 fn x005_two_outstanding_without_pipelining() {
-    let a = conversation(vec![
+    let steps = vec![
         h2a(frame(FrameRepr::haproxy_hello(
             16380,
             "",
@@ -1459,8 +1494,16 @@ fn x005_two_outstanding_without_pipelining() {
         h2a(notify(3)),
         a2h(ack(1)),
         a2h(ack(3)),
-    ]);
+    ];
+    // 1 ms apart: sooner than the `timeout processing` given, so HAProxy pipelined.
+    let a = Wire::new(steps)
+        .options(AnalysisOptions {
+            slow_ack: Some(100 * MS),
+            ..AnalysisOptions::default()
+        })
+        .analyze();
     assert!(a.connections[0].agreed_capabilities.is_empty());
+    silent(&a, "SPOP-N003");
     let f = fired_once(&a, "SPOP-X005");
     assert_eq!(f.severity, Severity::Error);
     assert_under(&a, f, FrameType::Notify, (3, 1));
@@ -1481,7 +1524,7 @@ fn x006_more_than_20_outstanding() {
     silent(&a, "SPOP-X005");
 }
 
-/// VECTORS.md §9 ack_setvar_nbargs2: set-var with NB-ARGS 2; and a scope outside 0..4.
+/// docs/vectors.md §9 ack_setvar_nbargs2: set-var with NB-ARGS 2; and a scope outside 0..4.
 #[test]
 fn x007_bad_actions() {
     let v = hex("0000000E6700000001010101020201780201");
@@ -1689,7 +1732,7 @@ fn t004_disconnect_status_explained() {
     );
 }
 
-/// VECTORS.md §9 agent_disconnect_message_as_int; and a message over 255 bytes.
+/// docs/vectors.md §9 agent_disconnect_message_as_int; and a message over 255 bytes.
 #[test]
 fn t005_malformed_disconnect() {
     let v = hex("0000001F660000000100000B7374617475732D636F64650300076D6573736167650307");
@@ -1903,6 +1946,107 @@ fn c006_connections_refused_at_the_handshake() {
     silent(&a, "SPOP-C006");
 }
 
+/// HAProxy's HELLO and a NOTIFY as `xxd` prints them (no ASCII column), one line per 16 bytes.
+fn xxd_lines() -> (Vec<u8>, Vec<String>) {
+    let mut bytes = FrameRepr::haproxy_hello(16380, "pipelining", Some("engine-1"), false)
+        .to_bytes()
+        .unwrap();
+    bytes.extend(
+        FrameRepr::notify(
+            1,
+            1,
+            vec![MessageRepr::new(
+                "check",
+                [("ip", Value::Ipv4([10, 0, 0, 1]))],
+            )],
+        )
+        .to_bytes()
+        .unwrap(),
+    );
+    let lines = bytes
+        .chunks(16)
+        .enumerate()
+        .map(|(i, c)| {
+            let groups: Vec<String> = c
+                .chunks(2)
+                .map(|g| g.iter().map(|b| format!("{b:02x}")).collect())
+                .collect();
+            format!("{:08x}: {}", i * 16, groups.join(" "))
+        })
+        .collect();
+    (bytes, lines)
+}
+
+fn paste(lines: &[String]) -> Analysis {
+    let text = lines.join("\n");
+    analyze(
+        load(text.as_bytes(), &LoadOptions::default()).unwrap(),
+        &AnalysisOptions::default(),
+    )
+}
+
+/// A pasted dump with two lines swapped, or a line whose offset does not read (`0000001g`):
+/// the bytes go where the offsets say (no silent splice), and C007 points at the bytes of the
+/// lines concerned, under the frame made of them.
+#[test]
+fn c007_text_dump_damaged() {
+    let (bytes, lines) = xxd_lines();
+    assert!(lines.len() >= 5);
+    let clean = paste(&lines);
+    silent(&clean, "SPOP-C007");
+    assert!(
+        clean.capture.notes().is_empty(),
+        "{:?}",
+        clean.capture.notes()
+    );
+    let types = |a: &Analysis| a.frames.iter().map(|f| f.frame_type).collect::<Vec<_>>();
+    assert_eq!(types(&clean), [FrameType::HaproxyHello, FrameType::Notify]);
+
+    // Lines 2 and 3 swapped: put back in order, so the frames are the clean ones.
+    let mut swapped = lines.clone();
+    swapped.swap(1, 2);
+    let a = paste(&swapped);
+    assert_eq!(types(&a), types(&clean));
+    assert_eq!(a.capture.connections[0].streams[0].data, bytes);
+    let found = fired(&a, "SPOP-C007");
+    assert_eq!(found.len(), 2, "{}", dump(&a));
+    for f in &found {
+        assert_eq!(f.severity, Severity::Warning);
+        assert_eq!(f.connection, Some(0));
+        assert_eq!(f.frames, [0], "shown under the HELLO");
+        assert_eq!(f.locations.len(), 1);
+        assert_eq!(f.locations[0].direction, Direction::HaproxyToAgent);
+    }
+    // The jump ahead covers the line placed past the gap (and the gap); the jump back, the
+    // line that goes back.
+    assert_eq!(found[0].locations[0].span.range(), 16..48);
+    says(found[0], &["line 2", "offset 0x20 where 0x10 was expected"]);
+    assert_eq!(found[1].locations[0].span.range(), 16..32);
+    says(found[1], &["line 3", "the offsets go back"]);
+    let notes = a.capture.notes();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].contains("the pasted text is damaged") && notes[0].contains("line 3"));
+
+    // A line whose offset does not read is skipped; the next line keeps its own offset and
+    // the 16 bytes of the skipped line are zeros, marked.
+    let mut typo = lines.clone();
+    typo[1] = typo[1].replacen("00000010", "0000001g", 1);
+    let a = paste(&typo);
+    let data = &a.capture.connections[0].streams[0].data;
+    assert_eq!(data.len(), bytes.len(), "nothing spliced");
+    assert_eq!(data[..16], bytes[..16]);
+    assert_eq!(data[16..32], [0; 16]);
+    assert_eq!(data[32..], bytes[32..]);
+    let f = fired_once(&a, "SPOP-C007");
+    assert_eq!(f.locations[0].span.range(), 16..48);
+    says(f, &["line 3", "16 byte(s) skipped"]);
+    let notes = a.capture.notes();
+    assert!(
+        notes.iter().any(|n| n.contains("line 2: line skipped")),
+        "{notes:?}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // The rules' fast path: plain frames are checked from their timeline entries, undecoded.
 // ---------------------------------------------------------------------------------------------
@@ -2037,4 +2181,223 @@ proptest::proptest! {
         slow.check(&mut |_| {});
         proptest::prop_assert_eq!(&fast.findings, &slow.findings);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Incidents: what happened around the frames.
+// ---------------------------------------------------------------------------------------------
+
+/// The agent was down for a while: HAProxy's connection attempts were refused (RST to SYN),
+/// one went unanswered; before and after, SPOP connections worked.
+#[test]
+fn n001_agent_down_connects_refused() {
+    let mut steps = after_handshake(vec![h2a(notify(1)), a2h(ack(1)), Step::AgentRst]);
+    for _ in 0..3 {
+        steps.push(Step::Pause(1_000 * MS));
+        steps.push(Step::Attempt { refused: true });
+    }
+    steps.push(Step::Attempt { refused: false });
+    steps.push(on(1, h2a(hello())));
+    steps.push(on(1, a2h(agent_hello())));
+    let a = conversation(steps);
+    assert_eq!(a.capture.attempts.len(), 4, "attempts are not other TCP");
+    assert_eq!(a.capture.other_connections, 0);
+    let f = fired_once(&a, "SPOP-N001");
+    assert_eq!(f.severity, Severity::Error);
+    assert!(f.frames.is_empty() && f.packets.len() == 2);
+    says(
+        f,
+        &[
+            "4 connection attempts to 10.0.0.2:12345",
+            "refused (RST to SYN) 3 time(s) and never answered 1 time(s)",
+            "between 1.0",
+            "2 SPOP connection(s) to it worked",
+        ],
+    );
+    // A capture of refused attempts only (the agent down the whole time): still its attempts.
+    let a = conversation(vec![
+        Step::Attempt { refused: true },
+        Step::Attempt { refused: true },
+    ]);
+    assert!(a.capture.connections.is_empty());
+    says(
+        fired_once(&a, "SPOP-N001"),
+        &["2 connection attempts to 10.0.0.2:12345 were refused (RST to SYN) between 0.000 s and 0.002 s"],
+    );
+}
+
+/// A slow agent: HAProxy closed the connection, then the agent's ACK came.
+#[test]
+fn n002_ack_after_haproxy_closed() {
+    let a = conversation(after_handshake(vec![
+        h2a(notify(1)),
+        Step::Pause(500 * MS),
+        Step::HaproxyFin,
+        a2h(ack(1)),
+        Step::HaproxyRst,
+    ]));
+    let f = fired_once(&a, "SPOP-N002");
+    assert_under(&a, f, FrameType::Ack, (1, 1));
+    says(
+        f,
+        &[
+            "ACK 1/1 sent 0.001 s after HAProxy closed the connection (FIN at",
+            "never read",
+            "NOTIFY 1/1 (sent at",
+            "got no answer",
+        ],
+    );
+    // The clean close of a well-behaved connection says nothing.
+    let a = conversation(after_handshake(vec![
+        h2a(notify(1)),
+        a2h(ack(1)),
+        Step::HaproxyFin,
+        Step::AgentFin,
+    ]));
+    silent(&a, "SPOP-N002");
+    silent(&a, "SPOP-N004");
+}
+
+/// HAProxy 3.1+ without pipelining: the agent sat on NOTIFY 1 past `timeout processing`, so
+/// HAProxy sent NOTIFY 3 on the same connection; the late ACK comes after.
+#[test]
+fn n003_processing_timeout_without_pipelining() {
+    let steps = vec![
+        h2a(hello()),
+        a2h(frame(FrameRepr::agent_hello("2.0", 16380, ""))),
+        h2a(notify(1)),
+        Step::Pause(500 * MS),
+        h2a(notify(3)),
+        a2h(ack(1)),
+        a2h(ack(3)),
+    ];
+    let a = Wire::new(steps.clone()).analyze();
+    silent(&a, "SPOP-X005");
+    let f = fired_once(&a, "SPOP-N003");
+    assert_eq!(f.severity, Severity::Warning);
+    assert_under(&a, f, FrameType::Notify, (3, 1));
+    says(
+        f,
+        &[
+            "NOTIFY 3/1 sent while NOTIFY 1/1 had waited 501.0 ms unanswered",
+            "HAProxy gave up on it (timeout processing)",
+            "its ACK came 502.0 ms after it, too late",
+        ],
+    );
+    // The user's `timeout processing` is 2 s: HAProxy cannot have given up after 0.5 s.
+    let a = Wire::new(steps)
+        .options(AnalysisOptions {
+            slow_ack: Some(2_000 * MS),
+            ..AnalysisOptions::default()
+        })
+        .analyze();
+    silent(&a, "SPOP-N003");
+    fired_once(&a, "SPOP-X005");
+}
+
+/// The agent was killed with a NOTIFY in flight: a RST, no AGENT-DISCONNECT.
+#[test]
+fn n004_agent_reset_with_notifies_pending() {
+    let a = conversation(after_handshake(vec![
+        h2a(notify(1)),
+        h2a(notify(3)),
+        a2h(ack(1)),
+        Step::AgentRst,
+    ]));
+    let f = fired_once(&a, "SPOP-N004");
+    assert_under(&a, f, FrameType::Notify, (3, 1));
+    assert_eq!(f.packets.len(), 1);
+    says(
+        f,
+        &[
+            "the agent reset the connection (RST at",
+            "with 1 NOTIFY(s) unanswered (3/1), without a DISCONNECT",
+        ],
+    );
+}
+
+/// One ACK of 30 took 400 ms where the others took 1 ms.
+#[test]
+fn n005_latency_outlier() {
+    let mut rest = Vec::new();
+    for i in 0..30u64 {
+        let sid = 2 * i + 1;
+        rest.push(h2a(notify(sid)));
+        if i == 17 {
+            rest.push(Step::Pause(400 * MS));
+        }
+        rest.push(a2h(ack(sid)));
+    }
+    let a = conversation(after_handshake(rest.clone()));
+    let f = fired_once(&a, "SPOP-N005");
+    assert_eq!(f.severity, Severity::Info);
+    assert_under(&a, f, FrameType::Ack, (35, 1));
+    says(
+        f,
+        &[
+            "ACK 35/1 came 401.0 ms after its NOTIFY",
+            "the median is 1.000 ms",
+        ],
+    );
+    // The same traffic without the stall: nothing.
+    rest.retain(|s| !matches!(s, Step::Pause(_)));
+    silent(&conversation(after_handshake(rest)), "SPOP-N005");
+}
+
+/// HAProxy ≤3.0's process-wide stream-ids: tens of millions of streams between two NOTIFYs
+/// on two connections.
+#[test]
+fn n006_legacy_stream_id_jump() {
+    let a = conversation(vec![
+        h2a(legacy_hello()),
+        a2h(agent_hello()),
+        h2a(notify(7)),
+        a2h(ack(7)),
+        on(1, h2a(legacy_hello())),
+        on(1, a2h(agent_hello())),
+        on(1, h2a(notify(48_000_007))),
+        on(1, a2h(ack(48_000_007))),
+    ]);
+    assert_eq!(a.connections[1].generation, Generation::Legacy);
+    let f = fired_once(&a, "SPOP-N006");
+    assert_under(&a, f, FrameType::Notify, (48_000_007, 1));
+    says(
+        f,
+        &[
+            "the stream-id went from 7 (connection 1",
+            "to 48000007 (connection 2",
+            "47999999 streams in",
+            "never reached the agent",
+        ],
+    );
+    // Ids close together (other traffic between NOTIFYs) are normal.
+    let a = conversation(after_legacy_handshake(vec![
+        h2a(notify(7)),
+        a2h(ack(7)),
+        h2a(notify(1_200)),
+        a2h(ack(1_200)),
+    ]));
+    silent(&a, "SPOP-N006");
+}
+
+/// The agent stopped reading (zero window) for 300 ms.
+#[test]
+fn n007_agent_stopped_reading() {
+    let a = conversation(after_handshake(vec![
+        h2a(notify(1)),
+        Step::AgentWindow(0),
+        Step::Pause(300 * MS),
+        Step::AgentWindow(65_535),
+        a2h(ack(1)),
+    ]));
+    let f = fired_once(&a, "SPOP-N007");
+    assert!(f.frames.is_empty() && f.packets.len() == 1);
+    says(
+        f,
+        &[
+            "the agent stopped reading at",
+            "(zero window, packet #",
+            "for 0.301 s",
+        ],
+    );
 }

@@ -188,6 +188,9 @@ fn gap_sizes_near_u64_max_saturate() {
             first: packet(1),
             last: packet(4),
         }],
+        attempts: Vec::new(),
+        first_packet: None,
+        text_warnings: Vec::new(),
         state: Vec::new(),
     };
     let capture = load(&bundle.to_bytes(), &LoadOptions::default()).unwrap();

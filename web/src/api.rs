@@ -20,7 +20,9 @@ const TYPES: &'static str = r#"
 export interface InspectOptions {
   /** TCP ports of the SPOP agent (`--port`). Default: SPOP is recognised on any port by its HAPROXY-HELLO. */
   ports?: number[];
-  /** Report ACKs slower than this many milliseconds with SPOP-X008 (`--slow-ack`). Default: never. */
+  /** Your SPOE engine's `timeout processing` as HAProxy writes it (`"500ms"`, `"2s"`; a bare number is milliseconds): ACKs later than it are SPOP-X008 findings (`--timeout-processing`). Default: none. */
+  timeoutProcessing?: string | number;
+  /** The same threshold in milliseconds (`--slow-ack`); give one of the two. */
   slowAckMs?: number;
 }
 
@@ -262,9 +264,12 @@ pub struct Options {
     pub ports: Vec<u16>,
     /// `slowAckMs`: the SPOP-X008 threshold in milliseconds (the CLI's `--slow-ack`).
     pub slow_ack_ms: Option<f64>,
+    /// `timeoutProcessing`: the same threshold as HAProxy writes it (the CLI's
+    /// `--timeout-processing`).
+    pub timeout_processing: Option<spop_codec::time::HaproxyTime>,
 }
 
-const OPTION_NAMES: &str = "ports, slowAckMs";
+const OPTION_NAMES: &str = "ports, timeoutProcessing, slowAckMs";
 
 impl Options {
     /// Reads the options object; `undefined` and `null` mean the defaults. Unknown keys and
@@ -290,6 +295,7 @@ impl Options {
             match key.as_str() {
                 "ports" => options.ports = ports(&value)?,
                 "slowAckMs" => options.slow_ack_ms = Some(slow_ack_ms(&value)?),
+                "timeoutProcessing" => options.timeout_processing = Some(timeout(&value)?),
                 _ => {
                     return Err(format!(
                         "inspect: unknown option `{key}` (the options are {OPTION_NAMES})"
@@ -297,8 +303,37 @@ impl Options {
                 }
             }
         }
+        if options.slow_ack_ms.is_some() && options.timeout_processing.is_some() {
+            return Err(String::from(
+                "inspect: give options.timeoutProcessing or options.slowAckMs, not both",
+            ));
+        }
         Ok(options)
     }
+
+    /// The SPOP-X008 threshold in nanoseconds, from whichever option gave it.
+    pub fn slow_ack(&self) -> Option<u64> {
+        self.timeout_processing
+            .map(spop_codec::time::HaproxyTime::as_nanos)
+            // As the CLI's --slow-ack converts it.
+            .or(AnalysisOptions::slow_ack_ms(self.slow_ack_ms))
+    }
+}
+
+/// `timeoutProcessing`: HAProxy's time syntax, or a number of milliseconds as HAProxy reads a
+/// bare number.
+fn timeout(value: &JsValue) -> Result<spop_codec::time::HaproxyTime, String> {
+    let text = match (value.as_string(), value.as_f64()) {
+        (Some(s), _) => s,
+        (None, Some(n)) => format!("{n}"),
+        _ => String::new(),
+    };
+    text.parse().map_err(|e| {
+        format!(
+            "inspect: options.timeoutProcessing must be a time as HAProxy writes it (500ms, 2s, 1m; a number is milliseconds): {e}, got {}",
+            describe(value)
+        )
+    })
 }
 
 fn ports(value: &JsValue) -> Result<Vec<u16>, String> {
@@ -355,8 +390,7 @@ pub fn report(bytes: &[u8], options: &Options) -> Result<Report, String> {
     let analysis = analyze(
         capture,
         &AnalysisOptions {
-            // As the CLI's --slow-ack converts it.
-            slow_ack: AnalysisOptions::slow_ack_ms(options.slow_ack_ms),
+            slow_ack: options.slow_ack(),
             ..AnalysisOptions::default()
         },
     );
@@ -739,6 +773,13 @@ mod tests {
         )
         .expect("readable");
         assert!(x008(&slow));
+        let timeout = |t: &str| Options {
+            timeout_processing: Some(t.parse().expect("a time")),
+            ..Options::default()
+        };
+        assert_eq!(timeout("1ms").slow_ack(), Some(1_000_000));
+        assert!(x008(&report(bytes, &timeout("0ms")).expect("readable")));
+        assert!(!x008(&report(bytes, &timeout("1m")).expect("readable")));
         // Naming HAProxy's port as the agent's turns the roles around, as --port does.
         let haproxy = plain.connections[0]
             .haproxy

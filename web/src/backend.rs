@@ -20,11 +20,12 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
 
-use crate::session::{Request, Response, Session};
+use crate::session::{Failure, FailureKind, Request, Response, Session, Settings};
 use spop_codec::capture::{LoadOptions, Loader};
 
 type Reply = Box<dyn FnOnce(Response)>;
 type ProgressFn = Rc<dyn Fn(f64, String)>;
+type FailureFn = Rc<dyn Fn(Failure)>;
 
 /// Where the worker script is, relative to the page (works from any sub-path).
 pub const WORKER_URL: &str = "./pkg/worker.js";
@@ -50,6 +51,7 @@ enum Transport {
         // Kept alive as long as the worker.
         _on_message: Closure<dyn FnMut(MessageEvent)>,
         _on_error: Closure<dyn FnMut(web_sys::Event)>,
+        _on_message_error: Closure<dyn FnMut(web_sys::Event)>,
     },
     Local(Box<Option<Session>>),
 }
@@ -61,6 +63,11 @@ struct Inner {
     /// bring its own hashing code into the wasm).
     pending: RefCell<Pending>,
     progress: RefCell<Option<ProgressFn>>,
+    /// Told once per worker that dies under way, before the questions it leaves unanswered
+    /// get their [`Response::Failed`].
+    on_failure: RefCell<Option<FailureFn>>,
+    /// The current worker's panic message, if its engine panicked.
+    panic: RefCell<Option<String>>,
     use_worker: bool,
     /// File slices posted to the worker and not yet fed to its loader.
     unfed: Cell<u32>,
@@ -68,15 +75,20 @@ struct Inner {
     fed: RefCell<Option<js_sys::Function>>,
 }
 
+/// Questions sent and not answered yet, oldest first: id, what answering it is
+/// ([`Request::doing`]), and who waits for the answer.
 #[derive(Default)]
-struct Pending(Vec<(u64, Reply)>);
+struct Pending(Vec<(u64, &'static str, Reply)>);
 
 impl Pending {
     fn remove(&mut self, id: u64) -> Option<Reply> {
-        let at = self.0.iter().position(|(i, _)| *i == id)?;
-        Some(self.0.remove(at).1)
+        let at = self.0.iter().position(|(i, _, _)| *i == id)?;
+        Some(self.0.remove(at).2)
     }
 }
+
+/// What a load does, for people ([`Failure::doing`]).
+const LOADING: &str = "reading the capture";
 
 /// A handle on the engine (cheap to clone).
 #[derive(Clone)]
@@ -99,12 +111,22 @@ impl Backend {
             next_id: Cell::new(1),
             pending: RefCell::new(Pending::default()),
             progress: RefCell::new(None),
+            on_failure: RefCell::new(None),
+            panic: RefCell::new(None),
             use_worker,
             unfed: Cell::new(0),
             fed: RefCell::new(None),
         }));
         b.restart();
         b
+    }
+
+    /// Calls `f` whenever the decode worker dies or garbles an answer while it holds a capture
+    /// or works on a question (a fresh worker is started at once, holding nothing): once per
+    /// failure, with what it was doing, before each question it leaves unanswered is answered
+    /// [`Response::Failed`].
+    pub fn on_failure(&self, f: impl Fn(Failure) + 'static) {
+        *self.0.on_failure.borrow_mut() = Some(Rc::new(f));
     }
 
     /// True when decoding happens in a worker.
@@ -118,6 +140,7 @@ impl Backend {
             worker.terminate();
         }
         self.0.pending.borrow_mut().0.clear();
+        *self.0.panic.borrow_mut() = None;
         // A file reader waiting on the old worker wakes, finds it gone and stops.
         self.0.unfed.set(0);
         self.slice_fed();
@@ -163,26 +186,69 @@ impl Backend {
                 .and_then(|m| m.as_string())
                 .unwrap_or_default();
             if let Some(inner) = weak.upgrade() {
-                let (backend, failed) = (Backend(inner), failed.clone());
-                // Not from inside the handler: this closure belongs to the transport replaced.
-                leptos::task::spawn_local(async move { backend.worker_failed(&failed, message) });
+                Backend(inner).worker_failed_later(&failed, FailureKind::Crashed(message));
             }
         });
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        // An answer that could not be read is lost, and someone waits for it: as a death.
+        let weak = Rc::downgrade(&self.0);
+        let failed = worker.clone();
+        let on_message_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+            if let Some(inner) = weak.upgrade() {
+                Backend(inner).worker_failed_later(&failed, FailureKind::Garbled);
+            }
+        });
+        worker.set_onmessageerror(Some(on_message_error.as_ref().unchecked_ref()));
         Some(Transport::Worker {
             worker,
             ready: false,
             queue: Vec::new(),
             _on_message: on_message,
             _on_error: on_error,
+            _on_message_error: on_message_error,
         })
     }
 
-    /// The worker reported an error. Before its ready message it never started (a script or
-    /// wasm it could not load, a browser refusing it): this engine decodes in-thread instead,
-    /// starting with what was queued for the worker. After, it died under way: what was asked
-    /// fails with the reason, and a fresh worker takes the next questions.
-    fn worker_failed(&self, failed: &Worker, message: String) {
+    /// [`Self::worker_failed`] on a later turn: not from inside the worker's own handlers,
+    /// which belong to the transport it replaces.
+    fn worker_failed_later(&self, failed: &Worker, kind: FailureKind) {
+        let (backend, failed) = (self.clone(), failed.clone());
+        leptos::task::spawn_local(async move { backend.worker_failed(&failed, kind) });
+    }
+
+    /// Learns of `worker`'s end, however it comes (killed by the browser, closed, terminated
+    /// from outside), through the Web Lock it holds while it lives ([`run_worker`]): the
+    /// page's request for the same lock is granted only once it is released. Browsers without
+    /// Web Locks learn of a death by the worker's `error` event only.
+    fn watch(&self, worker: &Worker, lock: &str) {
+        let Some(request) = locks_request() else {
+            return;
+        };
+        let (weak, watched) = (Rc::downgrade(&self.0), worker.clone());
+        let granted = Closure::once_into_js(move |_: JsValue| {
+            // A worker this engine let go itself is not current any more: nothing to do.
+            if let Some(inner) = weak.upgrade() {
+                Backend(inner).worker_failed_later(&watched, FailureKind::Stopped);
+            }
+        });
+        let (request, locks) = request;
+        if let Ok(Ok(p)) = request
+            .call2(&locks, &lock.into(), &granted)
+            .map(|p| p.dyn_into::<js_sys::Promise>())
+        {
+            // Refused (no lock for this page): nothing to watch, and nothing to report.
+            let ignore = Closure::<dyn FnMut(JsValue)>::new(|_| {});
+            let _ = p.catch(&ignore);
+            ignore.forget();
+        }
+    }
+
+    /// The worker failed. Before its ready message it never started (a script or wasm it
+    /// could not load, a browser refusing it): this engine decodes in-thread instead, starting
+    /// with what was queued for the worker. After, it died under way (or lost an answer): a
+    /// fresh worker takes the next questions, [`Self::on_failure`] hears what happened, and
+    /// every question asked fails with the reason.
+    fn worker_failed(&self, failed: &Worker, kind: FailureKind) {
         let queued = {
             let mut t = self.0.transport.borrow_mut();
             let Transport::Worker {
@@ -202,7 +268,7 @@ impl Backend {
                 None
             } else {
                 leptos::logging::warn!(
-                    "the decode worker could not start ({message}); decoding in the page instead"
+                    "the decode worker could not start ({kind:?}); decoding in the page instead"
                 );
                 let queue = std::mem::take(queue);
                 *t = Transport::Local(Box::new(None));
@@ -225,13 +291,17 @@ impl Backend {
             None => {
                 let pending = std::mem::take(&mut *self.0.pending.borrow_mut());
                 self.restart();
-                let reason = if message.is_empty() {
-                    "the decode worker stopped".to_string()
-                } else {
-                    format!("the decode worker stopped: {message}")
+                // The oldest question is the one it was working on.
+                let failure = Failure {
+                    kind,
+                    doing: pending.0.first().map(|(_, doing, _)| doing.to_string()),
                 };
-                for (_, reply) in pending.0 {
-                    reply(Response::Error(reason.clone()));
+                let told = self.0.on_failure.borrow().clone();
+                if let Some(told) = told {
+                    told(failure.clone());
+                }
+                for (_, _, reply) in pending.0 {
+                    reply(Response::Failed(failure.clone()));
                 }
             }
         }
@@ -241,6 +311,9 @@ impl Backend {
         let get =
             |k: &str| Reflect::get(&data, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
         if get("ready").is_truthy() {
+            if let (Some(lock), Some(worker)) = (get("lock").as_string(), self.worker()) {
+                self.watch(&worker, &lock);
+            }
             let queued = match &mut *self.0.transport.borrow_mut() {
                 Transport::Worker {
                     ready,
@@ -258,6 +331,19 @@ impl Backend {
             };
             for (w, m) in queued {
                 post(&w, &m);
+            }
+            return;
+        }
+        // The engine panicked: its message comes just before the failure it ends in.
+        if let Some(message) = get("panic").as_string() {
+            *self.0.panic.borrow_mut() = Some(message);
+            return;
+        }
+        // Its boot script caught the engine failing (see worker.js): what it was.
+        if let Some(message) = get("failed").as_string() {
+            if let Some(worker) = self.worker() {
+                let panic = self.0.panic.borrow_mut().take();
+                self.worker_failed_later(&worker, failure_kind(message, panic));
             }
             return;
         }
@@ -284,11 +370,11 @@ impl Backend {
         }
     }
 
-    fn send(&self, message: JsValue, reply: Reply) {
+    fn send(&self, message: JsValue, doing: &'static str, reply: Reply) {
         let id = self.0.next_id.get();
         self.0.next_id.set(id + 1);
         let _ = Reflect::set(&message, &"id".into(), &JsValue::from_f64(id as f64));
-        self.0.pending.borrow_mut().0.push((id, reply));
+        self.0.pending.borrow_mut().0.push((id, doing, reply));
         if let Err(message) = self.to_worker(message) {
             // Answer on a later turn, like the worker does, so callers see one behaviour.
             let this = self.clone();
@@ -385,8 +471,10 @@ impl Backend {
         let file = Reflect::get(message, &"load_file".into()).unwrap_or(JsValue::UNDEFINED);
         if let Some(file) = file.dyn_ref::<web_sys::File>() {
             let (this, file) = (self.clone(), file.clone());
+            let settings = Reflect::get(message, &"settings".into()).unwrap_or(JsValue::UNDEFINED);
             leptos::task::spawn_local(async move {
                 let message = Object::new();
+                let _ = Reflect::set(&message, &"settings".into(), &settings);
                 match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
                     Ok(buffer) => {
                         let _ = Reflect::set(&message, &"load".into(), &Uint8Array::new(&buffer));
@@ -424,10 +512,11 @@ impl Backend {
     pub fn load(
         &self,
         input: Uint8Array,
+        settings: Settings,
         progress: impl Fn(f64, String) + 'static,
         done: impl FnOnce(Response) + 'static,
     ) {
-        self.start_load("load", &input, Rc::new(progress), Box::new(done));
+        self.start_load("load", &input, settings, Rc::new(progress), Box::new(done));
     }
 
     /// [`Self::load`] for a file. A worker gets it in slices the page reads meanwhile (the
@@ -435,10 +524,17 @@ impl Backend {
     pub fn load_file(
         &self,
         file: web_sys::File,
+        settings: Settings,
         progress: impl Fn(f64, String) + 'static,
         done: impl FnOnce(Response) + 'static,
     ) {
-        self.start_load("load_file", &file, Rc::new(progress), Box::new(done));
+        self.start_load(
+            "load_file",
+            &file,
+            settings,
+            Rc::new(progress),
+            Box::new(done),
+        );
         // After the `load_file` that opens the load (queued in order if the worker is not
         // ready yet). Should the worker fail to start, the queued `load_file` is answered
         // in-thread and these slices are dropped.
@@ -447,12 +543,22 @@ impl Backend {
         }
     }
 
-    fn start_load(&self, key: &str, input: &JsValue, progress: ProgressFn, done: Reply) {
+    fn start_load(
+        &self,
+        key: &str,
+        input: &JsValue,
+        settings: Settings,
+        progress: ProgressFn,
+        done: Reply,
+    ) {
         self.restart_if_busy();
         *self.0.progress.borrow_mut() = Some(progress);
         let message = Object::new();
         let _ = Reflect::set(&message, &key.into(), input);
-        self.send(message.into(), done);
+        if let Ok(settings) = encode(&settings) {
+            let _ = Reflect::set(&message, &"settings".into(), &settings);
+        }
+        self.send(message.into(), LOADING, done);
     }
 
     /// Asks the loaded session a question.
@@ -461,7 +567,7 @@ impl Backend {
         match encode(&req) {
             Ok(v) => {
                 let _ = Reflect::set(&message, &"req".into(), &v);
-                self.send(message.into(), Box::new(reply));
+                self.send(message.into(), req.doing(), Box::new(reply));
             }
             Err(e) => reply(Response::Error(e)),
         }
@@ -482,6 +588,18 @@ impl Backend {
 impl Default for Backend {
     fn default() -> Self {
         Backend::new()
+    }
+}
+
+/// What the worker's engine failing with `message` (an uncaught error: a wasm trap, an
+/// exception) was. Rust on wasm ends both a panic and a failed allocation with an `unreachable`
+/// trap; a panic says so first (its hook posts the message, see [`run_worker`]), so an
+/// `unreachable` without one is memory that could not grow.
+fn failure_kind(message: String, panic: Option<String>) -> FailureKind {
+    match panic {
+        Some(p) => FailureKind::Crashed(p),
+        None if message.contains("RuntimeError: unreachable") => FailureKind::OutOfMemory,
+        None => FailureKind::Crashed(message),
     }
 }
 
@@ -516,7 +634,8 @@ fn answer(
 ) -> Response {
     let get = |k: &str| Reflect::get(message, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
     if let Some(bytes) = get("load").dyn_ref::<Uint8Array>() {
-        let (s, overview) = Session::load(&bytes.to_vec(), progress);
+        let settings = decode::<Settings>(&get("settings")).unwrap_or_default();
+        let (s, overview) = Session::load_with(&bytes.to_vec(), &settings, progress);
         *session = s;
         return Response::Loaded(Box::new(overview));
     }
@@ -558,6 +677,7 @@ struct FileLoad {
     id: JsValue,
     loader: Loader,
     buffer: Vec<u8>,
+    settings: Settings,
 }
 
 /// What a message did to the worker's file load.
@@ -589,6 +709,7 @@ fn file_load(
             id: get("id"),
             loader: Loader::new(LoadOptions::default()).with_total(size),
             buffer: vec![0; size.min(SLICE as usize)],
+            settings: decode::<Settings>(&get("settings")).unwrap_or_default(),
         });
         return FileStep::Quiet;
     }
@@ -612,7 +733,8 @@ fn file_load(
     let response = match end.as_string() {
         Some(name) => unreadable(&name),
         None => {
-            let (s, overview) = Session::from_capture(l.loader.finish(progress), progress);
+            let (s, overview) =
+                Session::from_capture_with(l.loader.finish(progress), &l.settings, progress);
             *session = s;
             Response::Loaded(Box::new(overview))
         }
@@ -631,6 +753,14 @@ fn unreadable(name: &str) -> Response {
 /// `worker.js` boot script once the wasm module is initialised.
 pub fn run_worker() {
     let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    // A panic tells the page what it was before the trap it ends in ([`failure_kind`]).
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        let m = Object::new();
+        let _ = Reflect::set(&m, &"panic".into(), &info.to_string().into());
+        let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+        let _ = scope.post_message(&m);
+    }));
     let session: Rc<RefCell<Option<Session>>> = Rc::new(RefCell::new(None));
     let load: RefCell<Option<FileLoad>> = RefCell::new(None);
     let post_scope = scope.clone();
@@ -683,7 +813,67 @@ pub fn run_worker() {
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
-    let ready = Object::new();
-    let _ = Reflect::set(&ready, &"ready".into(), &JsValue::TRUE);
-    let _ = scope.post_message(&ready);
+    hold_life_lock(scope);
+}
+
+/// Says the worker is ready, once it holds a Web Lock of its own for as long as it lives,
+/// named in the message: the page watches that lock to learn of the worker's end, whatever
+/// ends it ([`Backend::watch`]). Without Web Locks (or refused one), ready all the same.
+fn hold_life_lock(scope: web_sys::DedicatedWorkerGlobalScope) {
+    let ready = move |lock: Option<&str>| {
+        let m = Object::new();
+        let _ = Reflect::set(&m, &"ready".into(), &JsValue::TRUE);
+        if let Some(lock) = lock {
+            let _ = Reflect::set(&m, &"lock".into(), &lock.into());
+        }
+        let _ = scope.post_message(&m);
+    };
+    let Some((request, locks)) = locks_request() else {
+        ready(None);
+        return;
+    };
+    let name = format!(
+        "spop-decode-worker-{:016x}",
+        (js_sys::Math::random() * 2f64.powi(53)) as u64
+    );
+    let once = Rc::new(RefCell::new(Some(ready)));
+    let say_ready = move |lock: Option<&str>| {
+        if let Some(ready) = once.borrow_mut().take() {
+            ready(lock);
+        }
+    };
+    let (granted_ready, lock) = (say_ready.clone(), name.clone());
+    // Held until the worker ends: the callback's promise never settles.
+    let granted = Closure::once_into_js(move |_: JsValue| -> js_sys::Promise {
+        granted_ready(Some(&lock));
+        js_sys::Promise::new(&mut |_, _| {})
+    });
+    let refused_ready = say_ready.clone();
+    let refused = Closure::<dyn FnMut(JsValue)>::new(move |_| refused_ready(None));
+    match request
+        .call2(&locks, &name.into(), &granted)
+        .map(|p| p.dyn_into::<js_sys::Promise>())
+    {
+        Ok(Ok(p)) => {
+            let _ = p.catch(&refused);
+        }
+        _ => say_ready(None),
+    }
+    // Called at most once, and it lives as long as the worker anyway.
+    refused.forget();
+}
+
+/// `navigator.locks.request` and `navigator.locks` of this global (a page or a worker), if it
+/// has Web Locks.
+fn locks_request() -> Option<(js_sys::Function, JsValue)> {
+    let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).ok()?;
+    let locks = Reflect::get(&navigator, &"locks".into()).ok()?;
+    if locks.is_undefined() || locks.is_null() {
+        return None;
+    }
+    let request = Reflect::get(&locks, &"request".into())
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
+    Some((request, locks))
 }

@@ -1,7 +1,7 @@
 //! The connection overview: one row per connection; selecting one filters every view.
 
 use leptos::prelude::*;
-use spop_codec::report::Fixed;
+use spop_codec::display::Fixed;
 
 use crate::state::Ui;
 

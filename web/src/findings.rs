@@ -22,10 +22,13 @@ pub fn Findings() -> impl IntoView {
         ui.overview
             .with(|o| o.as_ref().and_then(|o| o.omitted.clone()))
     };
-    move || {
+    let list = move || {
         let g = groups();
         if !checked() {
-            return view! { <p class="muted hint">"Checking the rules…"</p> }.into_any();
+            return match ui.failure.get().filter(|f| f.rules) {
+                Some(f) => view! { <p class="muted hint">{format!("No findings: the rules did not run. {}", f.message)}</p> }.into_any(),
+                None => view! { <p class="muted hint">"Checking the rules…"</p> }.into_any(),
+            };
         }
         if g.is_empty() {
             return view! { <p class="muted hint">"No findings: every rule passed."</p> }
@@ -38,6 +41,10 @@ pub fn Findings() -> impl IntoView {
             </ul>
         }
         .into_any()
+    };
+    view! {
+        <crate::settings::TimeoutProcessing id="findings-timeout-processing" />
+        {list}
     }
 }
 

@@ -16,6 +16,7 @@ mod findings;
 mod list;
 mod notes;
 pub mod session;
+mod settings;
 mod share_dialog;
 mod shared;
 mod start;
@@ -25,7 +26,7 @@ mod timeline;
 mod toolbar;
 
 use leptos::prelude::*;
-use spop_codec::report::Fixed;
+use spop_codec::display::Fixed;
 
 pub use backend::Backend;
 pub use list::{first_row, scroll_top_for, MAX_SCROLL_HEIGHT, ROW_HEIGHT};
@@ -152,6 +153,8 @@ fn Summary() -> impl IntoView {
                                 <span class="sev-info">{format!("{i} info")}</span>
                             </span>
                         }.into_any()
+                    } else if ui.failure.with(|f| f.as_ref().is_some_and(|f| f.rules)) {
+                        view! { <span class="counts sev-warning" id="unchecked">"rules not checked"</span> }.into_any()
                     } else {
                         view! { <span class="counts muted" id="checking">"checking the rules…"</span> }.into_any()
                     }}
@@ -183,6 +186,7 @@ fn Workspace() -> impl IntoView {
         }
     };
     view! {
+        <Failure />
         <toolbar::Toolbar />
         {move || ui.overview.with(|o| o.as_ref().map(|o| o.notes.clone())).filter(|n| !n.is_empty()).map(|notes| view! {
             <ul class="notes" aria-label="Capture notes">{notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
@@ -208,6 +212,34 @@ fn Workspace() -> impl IntoView {
                 </div>
             </aside>
         </div>
+    }
+}
+
+/// The decoder failed under the capture shown: what failed, what is still shown, Retry and
+/// another capture.
+#[component]
+fn Failure() -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    move || {
+        ui.failure.get().map(|t| {
+            let rules = t.rules;
+            view! {
+                <div class="engine-failure" id="engine-failure" role="alert">
+                    <p>
+                        <strong>{t.message}</strong>" "
+                        <span class="muted">{move || if ui.restoring.get() {
+                            "Restarting the decoder…"
+                        } else if rules {
+                            "The timeline and frames are still shown, without findings."
+                        } else {
+                            "The capture was decoded again in a new decoder."
+                        }}</span>
+                    </p>
+                    <button id="retry" class="primary" on:click=move |_| ui.reload_input()>"Retry"</button>
+                    <button id="load-another" on:click=move |_| ui.home()>"Open another capture"</button>
+                </div>
+            }
+        })
     }
 }
 

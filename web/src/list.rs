@@ -7,7 +7,7 @@
 
 use leptos::html::Div;
 use leptos::prelude::*;
-use spop_codec::report::Fixed;
+use spop_codec::display::Fixed;
 
 use crate::session::{level_name, Request, Response, Row};
 use crate::state::Ui;

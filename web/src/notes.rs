@@ -2,7 +2,7 @@
 //! selects the frame.
 
 use leptos::prelude::*;
-use spop_codec::report::Fixed;
+use spop_codec::display::Fixed;
 
 use crate::state::Ui;
 

@@ -12,8 +12,11 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 use spop_codec::analysis::{analyze_timeline, Analysis, AnalysisOptions, Finding, Severity};
 use spop_codec::capture::{load_with_progress, Capture, LoadError, LoadOptions};
+use spop_codec::display::Fixed;
 use spop_codec::fields::{fields, Field};
-use spop_codec::report::{seconds, Fixed};
+use spop_codec::report::seconds;
+use spop_codec::share::TIMEOUT_PROCESSING_KEY;
+use spop_codec::time::HaproxyTime;
 use spop_codec::wire::Direction;
 use spop_codec::{Progress, Span};
 
@@ -115,6 +118,85 @@ pub enum Request {
     Check,
 }
 
+impl Request {
+    /// What the engine does to answer it, for people: "the decoder ran out of memory while
+    /// checking the rules".
+    pub fn doing(&self) -> &'static str {
+        match self {
+            Request::Check => "checking the rules",
+            Request::Filter(_) => "filtering the frames",
+            Request::Rows { .. } => "listing the frames",
+            Request::Timeline { .. } => "drawing the timeline",
+            Request::Details { .. } => "decoding the frame's details",
+            Request::Locate { .. } | Request::NextError { .. } => "looking for a frame",
+            Request::Findings { .. } => "listing the findings",
+            Request::Share { .. } => "making the share link",
+            Request::Resolve { .. } => "finding the noted frames",
+            Request::Report { .. } => "writing the report",
+            Request::Memory => "measuring its memory",
+        }
+    }
+}
+
+/// What a load is asked to do besides decoding: the page's settings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// HAProxy's `timeout processing` (ns): ACKs later than this are SPOP-X008 findings.
+    pub timeout_processing: Option<u64>,
+    /// A share bundle's own `timeout processing` ([`TIMEOUT_PROCESSING_KEY`]) wins over
+    /// `timeout_processing` (opening a link shows what its sender saw); false when the page
+    /// reloads a capture with a value the person just set.
+    ///
+    /// [`TIMEOUT_PROCESSING_KEY`]: spop_codec::share::TIMEOUT_PROCESSING_KEY
+    pub bundle_decides: bool,
+}
+
+/// Why the decode worker failed to answer: it died (its wasm ran out of memory, or trapped),
+/// or its answer could not be read. The page's side of the worker makes these; a worker never
+/// sends one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FailureKind {
+    /// The engine's wasm memory could not grow any further.
+    OutOfMemory,
+    /// An error the worker did not handle (a wasm trap, an exception), with its message.
+    Crashed(String),
+    /// The worker vanished without a word (terminated, closed).
+    Stopped,
+    /// A message from the worker could not be read (`messageerror`).
+    Garbled,
+}
+
+/// A failure of the decode worker and what it was doing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    /// What happened.
+    pub kind: FailureKind,
+    /// What it was asked to do (the oldest question unanswered, which it was working on), for
+    /// people ([`Request::doing`]); `None` if it was idle.
+    pub doing: Option<String>,
+}
+
+impl Failure {
+    /// The failure in plain words, without a capital or a full stop (the page puts the
+    /// capture's name first): "the decoder ran out of memory while checking the rules".
+    pub fn sentence(&self) -> String {
+        let while_ = self
+            .doing
+            .as_deref()
+            .map_or(String::new(), |d| format!(" while {d}"));
+        match &self.kind {
+            FailureKind::OutOfMemory => format!("the decoder ran out of memory{while_}"),
+            FailureKind::Crashed(m) if m.is_empty() => format!("the decoder failed{while_}"),
+            FailureKind::Crashed(m) => format!("the decoder failed{while_} ({m})"),
+            FailureKind::Stopped if self.doing.is_none() => {
+                "the decoder stopped unexpectedly".into()
+            }
+            FailureKind::Stopped => format!("the decoder stopped{while_}"),
+            FailureKind::Garbled => format!("the decoder's answer could not be read{while_}"),
+        }
+    }
+}
+
 /// An answer to the page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Response {
@@ -158,6 +240,8 @@ pub enum Response {
     Memory(Option<u64>),
     /// The question made no sense (no capture loaded).
     Error(String),
+    /// The decode worker failed before it answered (made by the page's side of it).
+    Failed(Failure),
 }
 
 /// A person's note on a frame, or a mark: kept by the page, in local storage and in links.
@@ -292,6 +376,8 @@ pub struct Overview {
     pub fingerprint: String,
     /// The state a share bundle carried, resolved against this capture.
     pub restored: Option<ShareState>,
+    /// The `timeout processing` (ns) the rules use ([`Settings`], or the bundle's own).
+    pub timeout_processing: Option<u64>,
     /// Why nothing could be shown.
     pub error: Option<String>,
 }
@@ -592,6 +678,15 @@ impl Session {
     /// Decodes any supported input, reporting progress. An input that cannot be read gives
     /// an overview with `error` set and no session.
     pub fn load(input: &[u8], progress: &mut dyn FnMut(Progress)) -> (Option<Session>, Overview) {
+        Session::load_with(input, &Settings::default(), progress)
+    }
+
+    /// [`Session::load`] with the page's settings.
+    pub fn load_with(
+        input: &[u8],
+        settings: &Settings,
+        progress: &mut dyn FnMut(Progress),
+    ) -> (Option<Session>, Overview) {
         if input.iter().all(u8::is_ascii_whitespace) {
             return (
                 None,
@@ -601,8 +696,9 @@ impl Session {
                 },
             );
         }
-        Session::from_capture(
+        Session::from_capture_with(
             load_with_progress(input, &LoadOptions::default(), progress),
+            settings,
             progress,
         )
     }
@@ -611,6 +707,15 @@ impl Session {
     /// [`spop_codec::capture::Loader`]), or the overview saying why there is none.
     pub fn from_capture(
         loaded: Result<Capture, LoadError>,
+        progress: &mut dyn FnMut(Progress),
+    ) -> (Option<Session>, Overview) {
+        Session::from_capture_with(loaded, &Settings::default(), progress)
+    }
+
+    /// [`Session::from_capture`] with the page's settings.
+    pub fn from_capture_with(
+        loaded: Result<Capture, LoadError>,
+        settings: &Settings,
         progress: &mut dyn FnMut(Progress),
     ) -> (Option<Session>, Overview) {
         let capture = match loaded {
@@ -627,7 +732,23 @@ impl Session {
         };
         // The timeline first: the page shows it and then asks for the rules (Request::Check).
         // A link restores filters and findings-related state, so its rules run now.
-        let mut a = analyze_timeline(capture, &AnalysisOptions::default(), progress);
+        let carried = settings
+            .bundle_decides
+            .then(|| {
+                let (_, v) = capture
+                    .shared
+                    .iter()
+                    .find(|(k, _)| k == TIMEOUT_PROCESSING_KEY)?;
+                v.parse::<HaproxyTime>().ok()
+            })
+            .flatten();
+        let options = AnalysisOptions {
+            slow_ack: carried
+                .map(HaproxyTime::as_nanos)
+                .or(settings.timeout_processing),
+            ..AnalysisOptions::default()
+        };
+        let mut a = analyze_timeline(capture, &options, progress);
         if !a.capture.shared.is_empty() {
             a.check(progress);
         }
@@ -800,6 +921,7 @@ impl Session {
             notes,
             fingerprint: self.fingerprint(),
             restored: None,
+            timeout_processing: a.options.slow_ack,
             error: a.capture.no_spop(),
         }
     }
@@ -1253,7 +1375,7 @@ mod tests {
             .collect();
         assert!(with_findings.iter().any(|r| r.t > 0));
         for r in with_findings {
-            let shown = format!("{}", spop_codec::report::Fixed::ratio(r.t, 9, 6));
+            let shown = format!("{}", spop_codec::display::Fixed::ratio(r.t, 9, 6));
             assert!(md.contains(&shown), "{shown} in\n{md}");
         }
     }

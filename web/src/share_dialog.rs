@@ -4,7 +4,7 @@
 
 use base64::Engine as _;
 use leptos::prelude::*;
-use spop_codec::report::Fixed;
+use spop_codec::display::Fixed;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::session::{Request, Response, Scope, ShareLink};
@@ -114,22 +114,30 @@ fn Dialog() -> impl IntoView {
     let scope = RwSignal::new(start);
     let link = RwSignal::new(None::<ShareLink>);
     let status = RwSignal::new(String::new());
+    // Why there is no link, when the decoder could not make one.
+    let unavailable = RwSignal::new(None::<String>);
     let markdown = RwSignal::new(None::<String>);
     // The link follows the scope (and is rebuilt when the dialog opens).
     Effect::new(move |_| {
         let s = scope.get();
         link.set(None);
+        unavailable.set(None);
         ui.ask(
             Request::Share {
                 state: ui.share_state(),
                 scope: s,
             },
-            move |r| {
-                if let Response::Shared(l) = r {
-                    if scope.try_get_untracked() == Some(l.scope) {
-                        link.set(Some(l));
-                    }
+            move |r| match r {
+                Response::Shared(l) if scope.try_get_untracked() == Some(l.scope) => {
+                    link.set(Some(l));
                 }
+                Response::Failed(f) => {
+                    unavailable.try_set(Some(format!("No link: {}.", f.sentence())));
+                }
+                Response::Error(e) => {
+                    unavailable.try_set(Some(format!("No link: {e}.")));
+                }
+                _ => {}
             },
         );
     });
@@ -162,8 +170,8 @@ fn Dialog() -> impl IntoView {
                 name,
                 link: include,
             },
-            move |r| {
-                if let Response::Report(md) = r {
+            move |r| match r {
+                Response::Report(md) => {
                     markdown.try_set(Some(md.clone()));
                     copy(md, move |ok| {
                         status.try_set(if ok {
@@ -173,6 +181,13 @@ fn Dialog() -> impl IntoView {
                         });
                     });
                 }
+                Response::Failed(f) => {
+                    status.try_set(format!("No report: {}.", f.sentence()));
+                }
+                Response::Error(e) => {
+                    status.try_set(format!("No report: {e}."));
+                }
+                _ => {}
             },
         );
     };
@@ -214,6 +229,9 @@ fn Dialog() -> impl IntoView {
                     "The link holds the SPOP conversations (not the raw capture: packet headers and other traffic are left out), your notes and marks, the selection and the filters. It is all after the #, which browsers never send to a server."
                 </p>
                 {move || match link.get() {
+                    None if unavailable.with(Option::is_some) => view! {
+                        <p class="input-error" id="share-unavailable" role="alert">{move || unavailable.get()}</p>
+                    }.into_any(),
                     None => view! { <p class="muted" id="share-preparing">{move || if large && scope.get() == Scope::All {
                         "Packing the whole capture… (a few seconds for a large one)"
                     } else {

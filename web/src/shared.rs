@@ -4,13 +4,16 @@
 //!
 //! Keys: `note:<frame>` (text), `mark:<frame>` (`1`), `select` (frame), `filter.connection`,
 //! `filter.type`, `filter.stream`, `filter.level`, `filter.text`, `panel`, `window` (`t0,t1`
-//! in ns since time zero). Unknown keys are ignored, so older pages read newer links.
+//! in ns since time zero), and `timeout.processing` (the SPOP-X008 threshold the rules ran with,
+//! [`TIMEOUT_PROCESSING_KEY`], read when the bundle is loaded: [`Session::from_capture_with`]).
+//! Unknown keys are ignored, so older pages read newer links.
 
 use std::collections::BTreeMap;
 
 use spop_codec::analysis::{Analysis, FrameKey};
 use spop_codec::report::markdown::{markdown, Annotation, MarkdownOptions};
-use spop_codec::share::Bundle;
+use spop_codec::share::{Bundle, TIMEOUT_PROCESSING_KEY};
+use spop_codec::time::HaproxyTime;
 
 use crate::session::{Filter, Note, Scope, Session, ShareLink, ShareState};
 
@@ -255,6 +258,13 @@ fn encode(
             format!("{},{}", t0.saturating_sub(shift), t1.saturating_sub(shift)),
         ));
     }
+    // The threshold the rules ran with: the link shows the same findings.
+    if let Some(t) = a.options.slow_ack {
+        kv.push((
+            TIMEOUT_PROCESSING_KEY.into(),
+            HaproxyTime::from_nanos(t).to_string(),
+        ));
+    }
     (kv, count)
 }
 
@@ -374,6 +384,68 @@ mod tests {
         assert!(w0 <= t_new && t_new <= w1, "{w0} {t_new} {w1}");
         // A scope naming no connection shares nothing, without a panic.
         assert_eq!(s.share(&state, Scope::Connection(999)).connections, 0);
+    }
+
+    /// A link carries the `timeout processing` its rules ran with, and opens with it unless
+    /// the page reloads it with a value of its own.
+    #[test]
+    fn a_link_carries_the_timeout_processing() {
+        use crate::session::Settings;
+        let ms = |n: u64| n * 1_000_000;
+        let settings = |t: Option<u64>, bundle_decides| Settings {
+            timeout_processing: t,
+            bundle_decides,
+        };
+        let (s, o) = Session::load_with(MULTI, &settings(Some(0), true), &mut |_| {});
+        assert_eq!(o.timeout_processing, Some(0));
+        let mut s = s.expect("loads");
+        s.check();
+        let slow = s
+            .overview()
+            .groups
+            .iter()
+            .find(|g| g.code == "SPOP-X008")
+            .map(|g| g.count);
+        assert!(slow.is_some_and(|n| n > 0), "every ACK is later than 0");
+        let link = s.share(&ShareState::default(), Scope::All);
+        let bundle = Bundle::from_text(&link.text).expect("bundle");
+        assert_eq!(bundle.get("timeout.processing"), Some("0ms"));
+        // Opened elsewhere, whatever that page's own setting.
+        for own in [None, Some(ms(5_000))] {
+            let (t, o) =
+                Session::load_with(link.text.as_bytes(), &settings(own, true), &mut |_| {});
+            assert_eq!(o.timeout_processing, Some(0));
+            let count = t
+                .expect("loads")
+                .overview()
+                .groups
+                .iter()
+                .find(|g| g.code == "SPOP-X008")
+                .map(|g| g.count);
+            assert_eq!(count, slow);
+        }
+        // Reloaded with the person's new value.
+        let (_, o) = Session::load_with(
+            link.text.as_bytes(),
+            &settings(Some(ms(5_000)), false),
+            &mut |_| {},
+        );
+        assert_eq!(o.timeout_processing, Some(ms(5_000)));
+        assert!(!o.groups.iter().any(|g| g.code == "SPOP-X008"));
+        // Without one, a link leaves the page's value alone and says nothing.
+        let (plain, _) = Session::load(MULTI, &mut |_| {});
+        let text = plain
+            .expect("loads")
+            .share(&ShareState::default(), Scope::All)
+            .text;
+        assert_eq!(
+            Bundle::from_text(&text)
+                .expect("bundle")
+                .get("timeout.processing"),
+            None
+        );
+        let (_, o) = Session::load_with(text.as_bytes(), &settings(Some(ms(7)), true), &mut |_| {});
+        assert_eq!(o.timeout_processing, Some(ms(7)));
     }
 
     #[test]

@@ -67,7 +67,7 @@ pub async fn example_bytes(name: &str) -> Result<js_sys::Uint8Array, String> {
     Ok(js_sys::Uint8Array::new(&buffer))
 }
 
-/// A pasted example: HAProxy-go's AGENT-DISCONNECT followed by an ACK (spop/VECTORS.md §8).
+/// A pasted example: HAProxy-go's AGENT-DISCONNECT followed by an ACK (docs/vectors.md §8).
 const HEX_EXAMPLE: &str = "00000038660000000100000B7374617475732D636F64650363076D6573736167650819616E20756E6B6E6F776E206572726F72206F63637572726564\n000000156700000001F3BC780101030207616C6C6F77656411";
 
 /// The start screen.
@@ -131,6 +131,13 @@ pub fn Start() -> impl IntoView {
                         {(!ui.source.get().is_empty()).then(|| format!("{}: ", ui.source.get()))}
                         {e}
                     </p>
+                    // The decoder failed on it (not an input it cannot read): once more.
+                    {ui.retry_load.get().then(|| view! {
+                        <div class="actions">
+                            <button id="retry" class="primary" on:click=move |_| ui.reload_input()>"Retry"</button>
+                            <span class="muted">"or inspect something else"</span>
+                        </div>
+                    })}
                 })}
                 <div class="actions">
                     <label class="button primary">
@@ -151,6 +158,7 @@ pub fn Start() -> impl IntoView {
                     <button on:click=move |_| decode_text()>"Inspect the text"</button>
                     <span class="muted">"or drop a file anywhere"</span>
                 </div>
+                <crate::settings::TimeoutProcessing id="timeout-processing" />
             </section>
             <section class="examples" aria-label="Examples">
                 <h2>"Examples"</h2>

@@ -8,7 +8,9 @@ use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
 use crate::backend::Backend;
-use crate::session::{Details, Filter, Note, Overview, Request, Response, ShareState, ViewInfo};
+use crate::session::{
+    Details, Failure, Filter, Note, Overview, Request, Response, Settings, ShareState, ViewInfo,
+};
 
 // Performance marks of a load, read by tests/e2e/bench.mjs (and by anyone in the browser's
 // performance panel). Permanent and harmless in production: three marks per load, the previous
@@ -102,6 +104,37 @@ pub struct Parked {
     pub window: (u64, u64),
 }
 
+/// What was last given to decode, kept to decode it again (Retry, a changed setting): as a
+/// `File` (a pasted text or fetched example is wrapped in one; the bytes themselves went to the
+/// worker).
+#[derive(Clone)]
+pub struct Input {
+    /// What it is called ([`Ui::source`]).
+    pub label: String,
+    /// Its bytes.
+    pub file: web_sys::File,
+    /// The share link it is, if it is one.
+    pub link: Option<String>,
+}
+
+/// A capture shown being decoded again: the view to come back to, and its link.
+#[derive(Clone)]
+pub struct Reload {
+    /// Filters, selection, panel, window, notes.
+    pub state: ShareState,
+    /// The share link it was opened from.
+    pub link: Option<String>,
+}
+
+/// The decoder failed under a capture shown: what to tell the person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trouble {
+    /// A sentence: "The decoder ran out of memory while checking the rules."
+    pub message: String,
+    /// The rules did not run: the page shows the timeline without findings.
+    pub rules: bool,
+}
+
 /// All of the page's state (copyable handles on signals).
 #[derive(Clone, Copy)]
 pub struct Ui {
@@ -170,6 +203,18 @@ pub struct Ui {
     /// The capture left for the start screen, if the engine still holds it. Only while no
     /// capture is shown: showing one (a load, or this one again) clears it.
     pub parked: StoredValue<Option<Parked>, LocalStorage>,
+    /// The input last given to decode.
+    pub input: StoredValue<Option<Input>, LocalStorage>,
+    /// The decoder failed under the capture shown (a banner offers Retry).
+    pub failure: RwSignal<Option<Trouble>>,
+    /// The start screen's error is the decoder failing to load the input (it offers Retry).
+    pub retry_load: RwSignal<bool>,
+    /// The capture shown is being decoded again, quietly, after the decoder failed.
+    pub restoring: RwSignal<bool>,
+    /// The load under way decodes the capture shown again ([`Ui::reload_input`]).
+    pub reload: StoredValue<Option<Reload>>,
+    /// HAProxy's `timeout processing` in ns (the SPOP-X008 threshold), or none.
+    pub timeout: RwSignal<Option<u64>>,
 }
 
 impl Ui {
@@ -211,7 +256,16 @@ impl Ui {
             link: StoredValue::new(None),
             link_loading: StoredValue::new(None),
             parked: StoredValue::new_local(None),
+            input: StoredValue::new_local(None),
+            failure: RwSignal::new(None),
+            retry_load: RwSignal::new(false),
+            restoring: RwSignal::new(false),
+            reload: StoredValue::new(None),
+            timeout: RwSignal::new(crate::storage::timeout_processing()),
         };
+        // The decoder dying under way: said in the page, and what was shown kept usable.
+        ui.backend
+            .with_value(|b| b.on_failure(move |f| ui.engine_failed(f)));
         // The details follow the selection.
         Effect::new(move |_| {
             let Some(c) = ui.cursor.get() else {
@@ -250,6 +304,24 @@ impl Ui {
         self.load_array(name, js_sys::Uint8Array::from(bytes));
     }
 
+    /// The settings a load takes; `bundle_decides`: a share bundle's own settings win (a
+    /// capture opened, not one reloaded with settings the person just changed).
+    fn settings(self, bundle_decides: bool) -> Settings {
+        Settings {
+            timeout_processing: self.timeout.get_untracked(),
+            bundle_decides,
+        }
+    }
+
+    /// Keeps the input to decode it again.
+    fn keep_input(self, label: &str, file: web_sys::File) {
+        self.input.set_value(Some(Input {
+            label: label.to_string(),
+            file,
+            link: None,
+        }));
+    }
+
     /// Loads a bundled example ([`crate::start::EXAMPLES`]); fetching it is part of the wait.
     pub fn open_example(self, name: &'static str) {
         const FETCHING: &str = "fetching the example";
@@ -283,6 +355,10 @@ impl Ui {
         // The engine drops what it held for the new input.
         self.parked.set_value(None);
         self.link_loading.set_value(None);
+        self.reload.set_value(None);
+        self.restoring.set(false);
+        self.failure.set(None);
+        self.retry_load.set(false);
     }
 
     /// The timeline is about to draw frames of view generation `generation`; the first time
@@ -301,26 +377,182 @@ impl Ui {
 
     /// Decodes an input held by JavaScript (pasted or dropped bytes).
     pub fn load_array(self, name: String, bytes: js_sys::Uint8Array) {
+        // A copy to decode again: the bytes themselves are handed to the worker.
+        if let Ok(file) =
+            web_sys::File::new_with_u8_array_sequence(&js_sys::Array::of1(&bytes), &name)
+        {
+            self.keep_input(&name, file);
+        }
         self.source.set(name);
         self.loading.set(Some((0.0, "starting".into())));
+        let settings = self.settings(true);
         self.backend.with_value(|b| {
             b.load(
                 bytes,
+                settings,
                 move |f, stage| self.loading.set(Some((f, stage))),
                 move |r| self.loaded(r),
             )
         });
     }
 
+    /// Decodes the input again (Retry, a changed setting). A capture shown comes back as it
+    /// was left (filters, selection, panel, window, the same history entry); otherwise this is
+    /// the load that failed, once more.
+    pub fn reload_input(self) {
+        let Some(input) = self.input.get_value() else {
+            return;
+        };
+        let keep = self.shown().map(|_| Reload {
+            state: self.share_state(),
+            link: self.link.get_value(),
+        });
+        let shown = keep.is_some();
+        self.input_chosen();
+        self.reload.set_value(keep);
+        if !shown {
+            self.link_loading.set_value(input.link.clone());
+        }
+        self.source.set(input.label.clone());
+        self.loading.set(Some((0.0, "starting".into())));
+        let settings = self.settings(!shown);
+        self.backend.with_value(|b| {
+            b.load_file(
+                input.file,
+                settings,
+                move |f, stage| self.loading.set(Some((f, stage))),
+                move |r| self.loaded(r),
+            )
+        });
+    }
+
+    /// Sets HAProxy's `timeout processing` (the SPOP-X008 threshold), remembers it in this
+    /// browser, and checks the capture shown again with it.
+    pub fn set_timeout(self, t: Option<u64>) {
+        let changed = self.timeout.get_untracked() != t;
+        // Even unchanged: the field shows the value as HAProxy writes it.
+        self.timeout.set(t);
+        crate::storage::save_timeout_processing(t);
+        if changed && self.shown().is_some() {
+            self.reload_input();
+        }
+    }
+
+    /// The decode worker failed ([`Backend::on_failure`]). A load under way says so in its own
+    /// answer. Under a capture shown: the page says what failed and decodes the capture again
+    /// in a fresh worker, quietly, so that what is on screen keeps answering (without
+    /// findings if the rules were what failed); should that fail too, the page goes back to the
+    /// start screen with the error.
+    fn engine_failed(self, f: Failure) {
+        // The engine no longer holds a capture left for the start screen.
+        self.parked.set_value(None);
+        if self.loading.get_untracked().is_some() {
+            return;
+        }
+        if self.restoring.get_untracked() {
+            self.restoring.set(false);
+            self.failure.set(None);
+            self.show_error(f.sentence(), true);
+            return;
+        }
+        if self.shown().is_none() {
+            return;
+        }
+        let rules = self
+            .overview
+            .with_untracked(|o| o.as_ref().is_some_and(|o| !o.checked));
+        self.check_due.set_value(false);
+        self.failure.set(Some(Trouble {
+            message: sentence(&f.sentence()),
+            rules,
+        }));
+        self.restore_engine(rules);
+    }
+
+    /// Decodes the capture shown again in the fresh worker, without the rules if they failed,
+    /// and asks again for what the page shows.
+    fn restore_engine(self, without_rules: bool) {
+        let Some(input) = self.input.get_value() else {
+            return;
+        };
+        let mut state = self.share_state();
+        if without_rules {
+            // Filters on findings would run the rules.
+            state.filter.min_level = 0;
+            state.filter.text.clear();
+        }
+        let fingerprint = self.fingerprint.get_untracked();
+        self.restoring.set(true);
+        let settings = self.settings(false);
+        self.backend.with_value(|b| {
+            b.load_file(
+                input.file,
+                settings,
+                |_, _| {},
+                move |r| {
+                    // Another load (a Retry, another input) took its place.
+                    if !self.restoring.get_untracked() {
+                        return;
+                    }
+                    self.restoring.set(false);
+                    match r {
+                        Response::Loaded(o)
+                            if o.error.is_none() && o.fingerprint == fingerprint =>
+                        {
+                            self.restore(state);
+                            if !without_rules && !o.checked {
+                                self.check_due.set_value(true);
+                                self.run_check();
+                            }
+                        }
+                        // Said by engine_failed.
+                        Response::Failed(_) => {}
+                        Response::Loaded(o) => self.show_error(
+                            format!(
+                                "the capture could not be decoded again: {}",
+                                o.error.unwrap_or_else(|| "it changed".into())
+                            ),
+                            true,
+                        ),
+                        _ => self.show_error("the capture could not be decoded again".into(), true),
+                    }
+                },
+            )
+        });
+    }
+
+    /// Back to the start screen with an error about the input (`retry`: offering to decode it
+    /// again).
+    fn show_error(self, error: String, retry: bool) {
+        self.loading.set(None);
+        self.cursor.set(None);
+        self.overview.set(Some(Arc::new(Overview {
+            error: Some(error),
+            ..Overview::default()
+        })));
+        self.retry_load
+            .set(retry && self.input.with_value(Option::is_some));
+        crate::storage::plain_entry();
+    }
+
     /// What a load answered: the new capture's first screen.
     fn loaded(self, r: Response) {
         self.loading.set(None);
+        let reload = self.reload.get_value();
+        self.reload.set_value(None);
         let overview = match r {
             Response::Loaded(o) => *o,
             Response::Error(e) => Overview {
                 error: Some(e),
                 ..Overview::default()
             },
+            Response::Failed(f) => {
+                self.retry_load.set(self.input.with_value(Option::is_some));
+                Overview {
+                    error: Some(f.sentence()),
+                    ..Overview::default()
+                }
+            }
             _ => return,
         };
         self.cursor.set(None);
@@ -334,6 +566,7 @@ impl Ui {
         let first_error = overview.counts[0] > 0;
         let restored = overview.restored.clone();
         let fingerprint = overview.fingerprint.clone();
+        let overview_timeout = overview.timeout_processing;
         let view = overview.view;
         self.overview.set(Some(Arc::new(overview)));
         self.check_due.set_value(ok && !checked);
@@ -350,13 +583,30 @@ impl Ui {
         self.notes.set(BTreeMap::new());
         self.parked.set_value(None);
         if ok {
+            // The value the rules run with (a share link may have brought its own).
+            self.timeout.set(overview_timeout);
+        }
+        // A capture decoded again keeps its number, link and history entry.
+        let reload = reload.filter(|_| ok);
+        if ok && reload.is_none() {
             self.loads.update_value(|n| *n += 1);
         }
         // A link keeps its address (and the entry the browser made for it); anything else
         // gets an entry of its own, so Back returns to what was there before.
-        let link = self.link_loading.get_value().filter(|_| ok);
+        let link = match &reload {
+            Some(r) => r.link.clone(),
+            None => self.link_loading.get_value().filter(|_| ok),
+        };
+        if let Some(href) = self.link_loading.get_value() {
+            self.input.update_value(|i| {
+                if let Some(i) = i {
+                    i.link = Some(href);
+                }
+            });
+        }
         self.link_loading.set_value(None);
         match (ok, &link) {
+            _ if reload.is_some() => {}
             (true, None) => crate::storage::enter_capture(self.loads.get_value()),
             (false, None) => crate::storage::plain_entry(),
             (_, Some(_)) => {}
@@ -365,6 +615,11 @@ impl Ui {
         if !ok {
             return;
         }
+        // Decoded again: the view it had, not the link's.
+        let restored = match reload {
+            Some(r) => Some(r.state),
+            None => restored,
+        };
         let stored = crate::storage::notes(&fingerprint);
         match (&restored, stored) {
             // This browser's notes on this capture are newer than any link's.
@@ -380,15 +635,16 @@ impl Ui {
                 self.show_view(view);
                 if checked {
                     self.select_start(first_error);
-                } else {
-                    // The rules follow the first timeline; should it not be
-                    // drawn (no frames), soon anyway.
-                    set_timeout(
-                        move || self.run_check(),
-                        std::time::Duration::from_millis(300),
-                    );
                 }
             }
+        }
+        if !checked {
+            // The rules follow the first timeline; should it not be drawn (no frames), soon
+            // anyway.
+            set_timeout(
+                move || self.run_check(),
+                std::time::Duration::from_millis(300),
+            );
         }
     }
 
@@ -401,11 +657,14 @@ impl Ui {
             file.name(),
             thousands(file.size() as usize)
         );
+        self.keep_input(&label, file.clone());
         self.source.set(label);
         self.loading.set(Some((0.0, "reading the file".into())));
+        let settings = self.settings(true);
         self.backend.with_value(|b| {
             b.load_file(
                 file,
+                settings,
                 move |f, stage| self.loading.set(Some((f, stage))),
                 move |r| self.loaded(r),
             )
@@ -415,6 +674,9 @@ impl Ui {
     /// Abandons the decoding under way.
     pub fn cancel(self) {
         self.backend.with_value(Backend::cancel);
+        self.reload.set_value(None);
+        self.restoring.set(false);
+        self.failure.set(None);
         self.loading.set(None);
         self.overview.set(Some(Arc::new(Overview {
             error: Some("Decoding cancelled.".into()),
@@ -425,6 +687,7 @@ impl Ui {
     /// Back to the start screen, as a new history entry: Back shows the capture again. A share
     /// link leaves the address: a reload must not reopen the capture the user just left.
     pub fn home(self) {
+        self.failure.set(None);
         self.park();
         crate::storage::enter_home();
     }
@@ -464,8 +727,13 @@ impl Ui {
         // The timeline comes back with the window it had, not fitted to the view.
         self.window.set(p.window);
         self.pending_window.set(Some(p.window));
+        let stale = p.overview.timeout_processing != self.timeout.get_untracked();
         self.overview.set(Some(p.overview));
         self.cursor.set(p.cursor);
+        // The `timeout processing` changed meanwhile: checked again with it.
+        if stale {
+            self.reload_input();
+        }
     }
 
     /// The browser moved through the history (Back, Forward): show what the entry stands for.
@@ -538,7 +806,25 @@ impl Ui {
         self.check_due.set_value(false);
         let generation = self.view_gen.get_untracked();
         self.ask(Request::Check, move |r| {
-            let Response::Checked(o) = r else { return };
+            let o = match r {
+                Response::Checked(o) => o,
+                // Alive, but it would not: said under the capture.
+                Response::Error(e) => {
+                    self.failure.set(Some(Trouble {
+                        message: sentence(&format!("the rules could not be checked: {e}")),
+                        rules: true,
+                    }));
+                    return;
+                }
+                // The worker died: engine_failed said it.
+                _ => return,
+            };
+            if self
+                .failure
+                .with_untracked(|f| f.as_ref().is_some_and(|f| f.rules))
+            {
+                self.failure.set(None);
+            }
             // Gone to the start screen meanwhile: the findings wait with the capture.
             if self.overview.with_untracked(Option::is_none) {
                 self.parked.update_value(|p| {
@@ -737,6 +1023,16 @@ impl Ui {
             }
         });
     }
+}
+
+/// A sentence from a clause: a capital first, a full stop last.
+fn sentence(clause: &str) -> String {
+    let mut chars = clause.chars();
+    let first: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    format!("{first}{}.", chars.as_str())
 }
 
 /// `1234567` → `"1,234,567"`.

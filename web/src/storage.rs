@@ -1,5 +1,6 @@
-//! What the page keeps in the browser: notes per capture and the share-size limit in local
-//! storage, and the share link in the address. Nothing here leaves the browser.
+//! What the page keeps in the browser: notes per capture, the share-size limit and HAProxy's
+//! `timeout processing` in local storage, and the share link in the address. Nothing here
+//! leaves the browser.
 
 use serde::Serialize;
 
@@ -100,6 +101,18 @@ pub fn share_limit() -> u32 {
 /// Keeps the share-size limit.
 pub fn save_share_limit(kib: u32) {
     set("share-limit", Some(&kib.to_string()));
+}
+
+/// HAProxy's `timeout processing` last set in this browser (ns), if any.
+pub fn timeout_processing() -> Option<u64> {
+    let t: spop_codec::time::HaproxyTime = get("timeout-processing")?.parse().ok()?;
+    Some(t.as_nanos())
+}
+
+/// Keeps HAProxy's `timeout processing` (ns), written as HAProxy writes it; none forgets it.
+pub fn save_timeout_processing(t: Option<u64>) {
+    let text = t.map(|t| spop_codec::time::HaproxyTime::from_nanos(t).to_string());
+    set("timeout-processing", text.as_deref());
 }
 
 /// The page's address, if it holds a share link.

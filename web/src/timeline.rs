@@ -9,7 +9,7 @@ use leptos::html::Div;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use spop_codec::report::Fixed;
+use spop_codec::display::Fixed;
 
 use crate::session::{duration, level_name, Request, Response, Timeline as Window};
 use crate::state::{thousands, Ui};

@@ -24,9 +24,13 @@ mod conversation;
 #[cfg(feature = "parallel")]
 pub(crate) mod prescan;
 pub mod rules;
+pub mod stats;
+mod verdict;
 
 pub use conversation::{AgentHello, ConnectionSummary, EndReason, Generation, HaproxyHello, Pair};
 pub use rules::{Finding, Location, Omitted, Rule, Severity, CATALOGUE, MAX_FINDINGS_PER_RULE};
+pub use stats::{statistics, Statistics};
+pub use verdict::{verdict, VerdictLine};
 
 /// Tunables of the analysis.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -469,10 +473,16 @@ impl Analysis {
         }
     }
 
-    /// The time the timeline counts from: the first frame's. Every surface shows times
-    /// relative to it, so a report pasted from one matches what another showed.
+    /// The time the timeline counts from: the capture's first packet, as in Wireshark (so
+    /// packet times match), or the first frame's for inputs without packets. Every surface
+    /// shows times relative to it, so a report pasted from one matches what another showed.
     pub fn time_zero(&self) -> Timestamp {
-        self.frames.first().map_or(0, |f| f.time)
+        let first_frame = self.frames.first().map(|f| f.time);
+        match (self.capture.first_packet, first_frame) {
+            (Some(p), Some(f)) => p.timestamp.min(f),
+            (Some(p), None) => p.timestamp,
+            (None, f) => f.unwrap_or(0),
+        }
     }
 
     /// How many findings of each severity: (errors, warnings, infos), omitted ones included.
@@ -1194,31 +1204,9 @@ impl Analysis {
 }
 
 /// The text of a STRING value for messages and summaries: lossy UTF-8 with control and
-/// bidirectional-formatting characters escaped (`\u{1b}`, `\u{202e}`). Captures are
-/// untrusted: such characters could otherwise recolour a terminal or reorder what a page or a
-/// report shows around them.
-pub(crate) fn text(bytes: &[u8]) -> String {
-    let lossy = String::from_utf8_lossy(bytes);
-    if !lossy.chars().any(needs_escape) {
-        return lossy.into_owned();
-    }
-    let mut out = String::with_capacity(lossy.len() + 8);
-    for c in lossy.chars() {
-        if needs_escape(c) {
-            out.extend(c.escape_unicode());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Control characters, and the Unicode bidirectional formatting characters (marks,
-/// embeddings, overrides, isolates).
-pub(crate) fn needs_escape(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
+/// bidirectional-formatting characters escaped (see [`crate::escape`]).
+pub(crate) use crate::display::lossy as text;
+pub(crate) use crate::display::needs_escape;
 
 #[cfg(test)]
 mod tests {
@@ -1262,15 +1250,5 @@ mod tests {
             let k = OrderKey::new(time, packet);
             prop_assert_eq!((k.time(), k.packet()), (time, packet));
         }
-    }
-
-    #[test]
-    fn text_escapes_controls_and_bidi_overrides() {
-        assert_eq!(super::text(b"plain <b> & \"q\""), "plain <b> & \"q\"");
-        assert_eq!(
-            super::text("\u{202e}gnp.exe\x1b[31m\n\u{2066}".as_bytes()),
-            "\\u{202e}gnp.exe\\u{1b}[31m\\u{a}\\u{2066}"
-        );
-        assert_eq!(super::text(b"\xff<x>"), "\u{fffd}<x>");
     }
 }

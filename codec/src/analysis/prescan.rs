@@ -390,12 +390,15 @@ mod tests {
                     crate::capture::spop::SpopConnection::from_tcp(id, c.clone(), d)
                 })
                 .collect(),
+            attempts: Vec::new(),
+            first_packet: None,
             other_connections: 1,
             non_tcp_packets: 0,
             notes: Vec::new(),
             note_count: 0,
             file_error: None,
             shared: Vec::new(),
+            text_warnings: Vec::new(),
         };
         let options = crate::analysis::AnalysisOptions::default();
         let mut with = super::super::timeline(capture(), Some(pre), &options, &mut |_| {});

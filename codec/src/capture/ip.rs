@@ -267,6 +267,7 @@ fn segment<'a>(
             rst: tcp.rst(),
             psh: tcp.psh(),
         },
+        window: tcp.window_size(),
         payload,
         payload_len: u32::try_from(payload.len().saturating_add(missing)).unwrap_or(u32::MAX),
         payload_offset: offset + tcp.header_slice().len(),

@@ -7,12 +7,13 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 
+use super::attempt::Attempt;
 use super::spop::{classify, direction_of, Detection, SpopConnection, FALLBACK_MAX_LENGTH};
 use super::tcp::{PacketRef, Reassembler, SegmentRecord, Stream, StreamStart};
 use super::text::{self, TextContent, TextFormat};
 use super::{pcap, pcapng, tcp_segment, CaptureError, Packet, PacketIssue};
 use crate::wire::{Direction, FrameType, Frames, Limits};
-use crate::Progress;
+use crate::{Progress, Span};
 
 /// What the input turned out to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,6 +117,13 @@ pub struct Capture {
     pub packets: u32,
     /// The SPOP connections, in order of their first packet.
     pub connections: Vec<SpopConnection>,
+    /// Connections and attempts to an agent that carried no SPOP byte: refused, unanswered,
+    /// closed at once ([`Attempt`]). An agent's address is known from its SPOP connections,
+    /// from [`LoadOptions::ports`], or, in a capture of attempts only, from their being all to
+    /// one address.
+    pub attempts: Vec<Attempt>,
+    /// The capture's first packet, if it has packets: time zero, as in Wireshark.
+    pub first_packet: Option<PacketRef>,
     /// TCP connections that are not SPOP (other traffic in the capture).
     pub other_connections: usize,
     /// Packets that were not TCP (ARP, UDP, ICMP …): skipped.
@@ -130,16 +138,56 @@ pub struct Capture {
     /// For a share bundle, the state the surface that made it saved (annotations, selection,
     /// filters); empty for every other input.
     pub shared: Vec<(String, String)>,
+    /// For pasted text, what its parser skipped, guessed or found damaged, with the stream
+    /// bytes each concerns; empty for every other input.
+    pub text_warnings: Vec<TextIssue>,
+}
+
+/// A warning of the text parser ([`text::TextWarning`]) and where the bytes it concerns
+/// ([`text::TextWarning::bytes`]) ended up in the capture's SPOP streams.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextIssue {
+    /// The warning.
+    pub warning: text::TextWarning,
+    /// The stream bytes: none when the warning concerns no bytes, or bytes in no SPOP stream
+    /// (a pcap file pasted as hex: its bytes are a file, not a stream; a packet that carried
+    /// no SPOP). For tcpdump's packets, the whole TCP payload of the packet.
+    pub locations: Vec<StreamBytes>,
+}
+
+/// Bytes of one direction's stream of one SPOP connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamBytes {
+    /// Connection index.
+    pub connection: usize,
+    /// Which stream of the connection.
+    pub direction: Direction,
+    /// The bytes (empty: the place between two bytes).
+    pub span: Span,
 }
 
 impl Capture {
     /// What a reader of any report must know about the input beyond its findings, for
     /// people: the file ending before its last record (reading stopped there, so later
     /// traffic is missing) and the packets that could not be used fully (IP fragments,
-    /// snapshot-length cuts, malformed headers: their bytes are missing from the streams).
-    /// Empty for a capture read whole.
+    /// snapshot-length cuts, malformed headers: their bytes are missing from the streams),
+    /// and for pasted text what its parser found damaged (see rule SPOP-C007), skipped or
+    /// guessed. Empty for a capture read whole.
     pub fn notes(&self) -> Vec<String> {
         let mut notes = Vec::new();
+        let (damage, other): (Vec<&TextIssue>, Vec<&TextIssue>) = self
+            .text_warnings
+            .iter()
+            .partition(|i| i.warning.kind.is_damage());
+        if !damage.is_empty() {
+            notes.push(listed(
+                "the pasted text is damaged (lines missing, out of order or edited; SPOP-C007 shows where)",
+                &damage,
+            ));
+        }
+        if !other.is_empty() {
+            notes.push(listed("reading the pasted text", &other));
+        }
         if let Some(e) = &self.file_error {
             notes.push(alloc::format!(
                 "the file ends badly, so what follows is missing: {e}"
@@ -162,6 +210,47 @@ impl Capture {
         notes
     }
 
+    /// The stream bytes of text warnings that concern bytes, for pasted text.
+    fn locate_text(&mut self, warnings: Vec<text::TextWarning>, content: &TextPlaces<'_>) {
+        let places = match content {
+            TextPlaces::File => Vec::new(),
+            TextPlaces::Raw => raw_runs(self),
+            TextPlaces::Packets(numbers) => packet_runs(self, numbers, &warnings),
+            TextPlaces::Connections(peer0_is_haproxy) => peer0_is_haproxy
+                .iter()
+                .enumerate()
+                .flat_map(|(c, &h)| {
+                    [(0u8, h), (1u8, !h)].map(|(peer, h)| Run {
+                        part: c,
+                        peer: Some(peer),
+                        from: 0,
+                        to: usize::MAX,
+                        whole: false,
+                        at: StreamBytes {
+                            connection: c,
+                            direction: if h {
+                                Direction::HaproxyToAgent
+                            } else {
+                                Direction::AgentToHaproxy
+                            },
+                            span: Span::new(0, usize::MAX),
+                        },
+                    })
+                })
+                .collect(),
+        };
+        self.text_warnings = warnings
+            .into_iter()
+            .map(|warning| {
+                let locations = warning
+                    .bytes
+                    .map(|b| locate(&places, &b))
+                    .unwrap_or_default();
+                TextIssue { warning, locations }
+            })
+            .collect();
+    }
+
     /// For a capture with no SPOP connection, why, for people: what was read, and the first
     /// packets the decoder could not use (an unsupported link type says so here). `None` when
     /// there is SPOP to inspect.
@@ -181,6 +270,154 @@ impl Capture {
         }
         Some(s)
     }
+}
+
+/// A note listing the first warnings of `issues` after `title`.
+fn listed(title: &str, issues: &[&TextIssue]) -> String {
+    let mut s = String::from(title);
+    let mut total = 0usize;
+    for (n, i) in issues.iter().enumerate() {
+        total += match i.warning.kind {
+            text::TextWarningKind::Suppressed { count } => count,
+            _ => 1,
+        };
+        if n < 5 {
+            let _ = fmt::Write::write_fmt(
+                &mut s,
+                format_args!("{} {}", if n == 0 { ":" } else { ";" }, i.warning),
+            );
+        }
+    }
+    if total > 5 {
+        let _ = fmt::Write::write_fmt(&mut s, format_args!("; {} more", total - 5));
+    }
+    s
+}
+
+/// What the parts of a text parse result ([`text::TextBytes::part`]) became.
+enum TextPlaces<'a> {
+    /// A capture file: no part is in a stream as it is.
+    File,
+    /// A raw SPOP stream (split by direction if it held frames of both).
+    Raw,
+    /// Packets, with their numbers by position.
+    Packets(&'a [u32]),
+    /// Connections, by position, each with whether its peer 0 is HAProxy.
+    Connections(&'a [bool]),
+}
+
+/// Bytes `from..to` of a part (and peer) of a text parse result, and where they are in a
+/// stream (`at.span` starts where `from` is); `whole`: any bytes of the part are all of `at`.
+struct Run {
+    part: usize,
+    peer: Option<u8>,
+    from: usize,
+    to: usize,
+    whole: bool,
+    at: StreamBytes,
+}
+
+/// The stream bytes of `b`.
+fn locate(runs: &[Run], b: &text::TextBytes) -> Vec<StreamBytes> {
+    let mut out = Vec::new();
+    for r in runs.iter().filter(|r| r.part == b.part && r.peer == b.peer) {
+        if r.whole {
+            out.push(r.at);
+            continue;
+        }
+        let lo = b.span.start.max(r.from);
+        let hi = b.span.end.min(r.to);
+        let inside = if b.span.is_empty() {
+            r.from <= b.span.start && b.span.start <= r.to && out.is_empty()
+        } else {
+            lo < hi
+        };
+        if inside {
+            let start = r.at.span.start.saturating_add(lo - r.from);
+            out.push(StreamBytes {
+                span: Span::new(start, start.saturating_add(hi.max(lo) - lo)),
+                ..r.at
+            });
+        }
+    }
+    out
+}
+
+/// A raw stream's runs: its frames in input order (the stream of one direction, or the
+/// frames split by direction, each its own "packet" in input order).
+fn raw_runs(capture: &Capture) -> Vec<Run> {
+    let Some(conn) = capture.connections.first() else {
+        return Vec::new();
+    };
+    let mut segments: Vec<(u32, Direction, &SegmentRecord)> =
+        [Direction::HaproxyToAgent, Direction::AgentToHaproxy]
+            .into_iter()
+            .flat_map(|d| {
+                conn.stream(d)
+                    .segments
+                    .iter()
+                    .map(move |s| (s.packet.number, d, s))
+            })
+            .collect();
+    segments.sort_by_key(|&(n, _, _)| n);
+    let mut from = 0usize;
+    segments
+        .into_iter()
+        .map(|(_, direction, seg)| {
+            let run = Run {
+                part: 0,
+                peer: None,
+                from,
+                to: from + seg.len,
+                whole: false,
+                at: StreamBytes {
+                    connection: conn.id,
+                    direction,
+                    span: Span::at(seg.offset, seg.len),
+                },
+            };
+            from += seg.len;
+            run
+        })
+        .collect()
+}
+
+/// The runs of the packets `warnings` concern: every TCP payload they carried into a stream.
+fn packet_runs(capture: &Capture, numbers: &[u32], warnings: &[text::TextWarning]) -> Vec<Run> {
+    let mut parts: alloc::collections::BTreeMap<u32, Vec<usize>> = Default::default();
+    for part in warnings.iter().filter_map(|w| w.bytes).map(|b| b.part) {
+        if let Some(&n) = numbers.get(part) {
+            let list = parts.entry(n).or_default();
+            if !list.contains(&part) {
+                list.push(part);
+            }
+        }
+    }
+    let mut runs = Vec::new();
+    if parts.is_empty() {
+        return runs;
+    }
+    for conn in &capture.connections {
+        for direction in [Direction::HaproxyToAgent, Direction::AgentToHaproxy] {
+            for seg in &conn.stream(direction).segments {
+                for &part in parts.get(&seg.packet.number).into_iter().flatten() {
+                    runs.push(Run {
+                        part,
+                        peer: None,
+                        from: 0,
+                        to: usize::MAX,
+                        whole: true,
+                        at: StreamBytes {
+                            connection: conn.id,
+                            direction,
+                            span: Span::at(seg.offset, seg.len),
+                        },
+                    });
+                }
+            }
+        }
+    }
+    runs
 }
 
 /// Why an input could not be loaded at all.
@@ -301,13 +538,20 @@ fn load_text(
 ) -> Result<Capture, LoadError> {
     let parsed = text::parse(s).map_err(LoadError::Text)?;
     let format = Some(parsed.format);
+    let warnings = parsed.warnings;
     match parsed.content {
         TextContent::Bytes(bytes) => {
-            if pcap::is_pcap(&bytes) || pcapng::is_pcapng(&bytes) {
-                load_binary(&bytes, options, format, progress)
+            let (mut capture, places) = if pcap::is_pcap(&bytes) || pcapng::is_pcapng(&bytes) {
+                (
+                    load_binary(&bytes, options, format, progress)?,
+                    TextPlaces::File,
+                )
             } else {
-                load_raw(&bytes, format).ok_or_else(|| unrecognized(&bytes, format))
-            }
+                let raw = load_raw(&bytes, format).ok_or_else(|| unrecognized(&bytes, format))?;
+                (raw, TextPlaces::Raw)
+            };
+            capture.locate_text(warnings, &places);
+            Ok(capture)
         }
         TextContent::Packets(packets) => {
             let mut acc = Accumulator::new(InputKind {
@@ -317,10 +561,14 @@ fn load_text(
             for p in &packets {
                 acc.packet(&p.as_packet());
             }
-            Ok(acc.finish(options))
+            let mut capture = acc.finish(options);
+            let numbers: Vec<u32> = packets.iter().map(|p| p.number).collect();
+            capture.locate_text(warnings, &TextPlaces::Packets(&numbers));
+            Ok(capture)
         }
         TextContent::Connections(conns) => {
             let mut connections = Vec::new();
+            let mut peer0_is_haproxy = Vec::new();
             for conn in &conns {
                 let mut streams = [Stream::default(), Stream::default()];
                 for (i, chunk) in conn.chunks.iter().enumerate() {
@@ -354,6 +602,7 @@ fn load_text(
                         .and_then(Option::as_ref)
                         .and_then(|i| i.socket_addr())
                 };
+                peer0_is_haproxy.push(haproxy_is_peer0);
                 let (h, a, streams) = if haproxy_is_peer0 {
                     (addr(0), addr(1), [s0, s1])
                 } else {
@@ -381,20 +630,25 @@ fn load_text(
                     last,
                 });
             }
-            Ok(Capture {
+            let mut capture = Capture {
                 input: InputKind {
                     container: Container::TextStreams,
                     text: format,
                 },
                 packets: 0,
                 connections,
+                attempts: Vec::new(),
+                first_packet: None,
                 other_connections: 0,
                 non_tcp_packets: 0,
                 notes: Vec::new(),
                 note_count: 0,
                 file_error: None,
                 shared: Vec::new(),
-            })
+                text_warnings: Vec::new(),
+            };
+            capture.locate_text(warnings, &TextPlaces::Connections(&peer0_is_haproxy));
+            Ok(capture)
         }
     }
 }
@@ -448,12 +702,15 @@ fn load_raw(bytes: &[u8], text: Option<TextFormat>) -> Option<Capture> {
             first,
             last,
         }],
+        attempts: Vec::new(),
+        first_packet: None,
         other_connections: 0,
         non_tcp_packets: 0,
         notes: Vec::new(),
         note_count: 0,
         file_error: None,
         shared: Vec::new(),
+        text_warnings: Vec::new(),
     })
 }
 
@@ -837,6 +1094,8 @@ struct Accumulator {
     input: InputKind,
     reassembly: Reassembly,
     packets: u32,
+    /// The first packet read.
+    first: Option<PacketRef>,
     non_tcp: u32,
     notes: Vec<PacketNote>,
     note_count: usize,
@@ -852,6 +1111,7 @@ impl Accumulator {
             input,
             reassembly: Reassembly::One(Reassembler::new()),
             packets: 0,
+            first: None,
             non_tcp: 0,
             notes: Vec::new(),
             note_count: 0,
@@ -915,6 +1175,7 @@ impl Accumulator {
             number: p.number,
             timestamp: p.timestamp,
         };
+        self.first.get_or_insert(at);
         match tcp_segment(p) {
             Ok(seg) => {
                 if seg.payload.len() < seg.payload_len as usize {
@@ -965,6 +1226,8 @@ impl Accumulator {
     ) -> (Capture, Option<Prescanned>) {
         let mut connections = Vec::new();
         let mut other = 0;
+        // Connections without a payload byte: attempts, if to an agent's address.
+        let mut empty = Vec::new();
         progress(Progress::Connections { done: 0, total: 1 });
         // The scanning thread lets go of the connections before reassembly takes them back.
         #[cfg(feature = "parallel")]
@@ -995,9 +1258,11 @@ impl Accumulator {
                     }
                     connections.push(SpopConnection::from_tcp(connections.len(), conn, detection));
                 }
+                None if conn.streams.iter().all(|s| s.data.is_empty()) => empty.push(conn),
                 None => other += 1,
             }
         }
+        let attempts = attempts_of(empty, &connections, &options.ports, &mut other);
         #[cfg(feature = "parallel")]
         let scanned = check.and_then(crate::analysis::prescan::Check::finish);
         #[cfg(not(feature = "parallel"))]
@@ -1006,13 +1271,49 @@ impl Accumulator {
             input: self.input,
             packets: self.packets,
             connections,
+            attempts,
+            first_packet: self.first,
             other_connections: other,
             non_tcp_packets: self.non_tcp,
             notes: self.notes,
             note_count: self.note_count,
             file_error: self.file_error,
             shared: Vec::new(),
+            text_warnings: Vec::new(),
         };
         (capture, scanned)
     }
+}
+
+/// The connections of `empty` (no payload byte either way) that went to an agent: to the
+/// address of an SPOP connection's agent or to a port given as SPOP; in a capture with no SPOP
+/// connection and no port given, all of them when they all went to one address (a capture of
+/// an agent that was down the whole time). The others are counted in `other`.
+fn attempts_of(
+    empty: Vec<super::tcp::Connection>,
+    connections: &[SpopConnection],
+    ports: &[u16],
+    other: &mut usize,
+) -> Vec<Attempt> {
+    let agents: alloc::collections::BTreeSet<core::net::SocketAddr> =
+        connections.iter().filter_map(|c| c.agent).collect();
+    let lone = connections.is_empty()
+        && ports.is_empty()
+        && empty
+            .first()
+            .is_some_and(|f| empty.iter().all(|c| c.server == f.server));
+    let mut attempts = Vec::new();
+    for mut conn in empty {
+        // An attempt seen only from the server's side (its SYN-ACK first) has its roles right;
+        // one seen mid-way may have them swapped: the agent is the known address.
+        if agents.contains(&conn.client) || ports.contains(&conn.client.port()) {
+            conn.swap_roles();
+        }
+        if lone || agents.contains(&conn.server) || ports.contains(&conn.server.port()) {
+            attempts.push(Attempt::from_tcp(attempts.len(), conn));
+        } else {
+            *other += 1;
+        }
+    }
+    attempts
 }

@@ -7,6 +7,7 @@
 //!                                   → per-connection, per-direction byte streams + segment map
 //! ```
 
+pub mod attempt;
 pub mod error;
 pub mod ip;
 pub mod link;
@@ -19,10 +20,12 @@ pub mod spop;
 pub mod tcp;
 pub mod text;
 
+pub use attempt::{Attempt, AttemptOutcome};
 pub use error::{CaptureError, PacketIssue};
 pub use ip::tcp_segment;
 pub use load::{
     load, load_with_progress, Capture, Container, InputKind, LoadError, LoadOptions, Loader,
+    StreamBytes, TextIssue,
 };
 pub use pcap::PcapReader;
 pub use pcapng::PcapngReader;
@@ -108,6 +111,8 @@ pub struct TcpSegment<'a> {
     pub ack: u32,
     /// Flags.
     pub flags: TcpFlags,
+    /// The receive window the sender announces (unscaled: only zero matters here).
+    pub window: u16,
     /// The TCP payload present in the capture (may be shorter than `payload_len` when the
     /// snapshot length cut the packet).
     pub payload: &'a [u8],

@@ -182,6 +182,7 @@ mod tests {
                 seq,
                 ack: 0,
                 flags,
+                window: 65_535,
                 payload,
                 payload_len: payload.len() as u32,
                 payload_offset: 0,

@@ -87,6 +87,18 @@ impl SpopConnection {
         }
     }
 
+    /// Both sides' TCP events in capture order, each with the direction of its sender.
+    pub fn tcp_events(&self) -> impl Iterator<Item = (Direction, super::tcp::TcpEvent)> + '_ {
+        super::attempt::merged_events(&self.streams).map(|(haproxy, e)| {
+            let dir = if haproxy {
+                Direction::HaproxyToAgent
+            } else {
+                Direction::AgentToHaproxy
+            };
+            (dir, e)
+        })
+    }
+
     /// HAProxy's announced max-frame-size, read from a HAPROXY-HELLO at the start of its
     /// stream.
     pub fn announced_max_frame_size(&self) -> Option<u32> {
@@ -631,6 +643,11 @@ pub fn direction_of(data: &[u8]) -> Option<Direction> {
 /// `client`.
 pub fn classify(conn: &Connection, ports: &[u16]) -> Option<(Detection, bool)> {
     let [c2s, s2c] = &conn.streams;
+    // Without a byte of payload it is no conversation, whatever its port: an attempt
+    // (refused, unanswered, closed at once), kept apart by the loader.
+    if c2s.data.is_empty() && s2c.data.is_empty() && c2s.gaps.is_empty() && s2c.gaps.is_empty() {
+        return None;
+    }
     if let Some(&p) = ports.iter().find(|&&p| p == conn.server.port()) {
         return Some((Detection::Port(p), true));
     }

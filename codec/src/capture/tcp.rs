@@ -56,6 +56,51 @@ pub struct Gap {
     pub resumed_by: PacketRef,
 }
 
+/// What one side of a TCP connection did, as the capture shows it: the facts around the SPOP
+/// bytes (who opened and closed, resets, retransmissions, a receiver that stopped reading).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum TcpEventKind {
+    /// The side's first SYN (a SYN-ACK when the server sends it).
+    Syn,
+    /// The side's first FIN: it will send nothing more.
+    Fin,
+    /// The side's first RST: it aborted the connection.
+    Rst,
+    /// A segment whose bytes (or SYN) the side had sent already.
+    Retransmission,
+    /// The side announced a zero receive window: it stopped reading what the other sends.
+    ZeroWindow,
+    /// The side's receive window opened again after a [`TcpEventKind::ZeroWindow`].
+    WindowOpen,
+}
+
+impl TcpEventKind {
+    /// Stable machine name (`syn`, `fin`, `rst`, `retransmission`, `zero-window`,
+    /// `window-open`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            TcpEventKind::Syn => "syn",
+            TcpEventKind::Fin => "fin",
+            TcpEventKind::Rst => "rst",
+            TcpEventKind::Retransmission => "retransmission",
+            TcpEventKind::ZeroWindow => "zero-window",
+            TcpEventKind::WindowOpen => "window-open",
+        }
+    }
+}
+
+/// A [`TcpEventKind`] and the packet that showed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct TcpEvent {
+    /// What happened.
+    pub kind: TcpEventKind,
+    /// The packet.
+    pub packet: PacketRef,
+}
+
 /// How a direction of a connection started in the capture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -88,6 +133,10 @@ pub struct Stream {
     pub conflicting_overlaps: u32,
     /// Bytes the snapshot length cut from packets of this stream (counted as missing).
     pub truncated_bytes: u64,
+    /// What the sender of this direction did at the TCP level, in capture order: its first
+    /// SYN, FIN and RST, every retransmission, zero windows. At most one event per packet, so
+    /// bounded by the capture's size.
+    pub events: Vec<TcpEvent>,
 }
 
 impl Stream {
@@ -154,6 +203,8 @@ struct DirState {
     pending: BTreeMap<u64, (Vec<u8>, PacketRef)>,
     /// Absolute offset of `stream.data[0]` is 0; data.len() + gap bytes = `next`.
     skipped: u64,
+    /// The sender's last announced window was zero.
+    zero_window: bool,
 }
 
 #[derive(Debug)]
@@ -374,8 +425,14 @@ impl Reassembler {
         if state.lent.is_some() {
             // A bare ACK (as the last one after the FINs) on a direction already started
             // changes nothing but `last`: the connection stays lent. Anything else needs it.
+            // (A window that closes or opens is an event: that needs the connection too.)
             let bare = seg.payload_len == 0 && !(seg.flags.syn || seg.flags.fin || seg.flags.rst);
-            if bare && state.dirs.get(d).is_some_and(|dir| dir.base.is_some()) {
+            if bare
+                && state
+                    .dirs
+                    .get(d)
+                    .is_some_and(|dir| dir.base.is_some() && dir.zero_window == (seg.window == 0))
+            {
                 state.conn.last = packet;
                 return;
             }
@@ -387,18 +444,34 @@ impl Reassembler {
             return;
         };
 
+        let event = |stream: &mut Stream, kind| stream.events.push(TcpEvent { kind, packet });
         if seg.flags.syn {
             if dir.base.is_none() {
                 dir.base = Some(seg.seq.wrapping_add(1));
                 stream.start = StreamStart::Syn;
+                event(stream, TcpEventKind::Syn);
+            } else if seg.payload.is_empty() {
+                // The same SYN again: the peer did not answer in time.
+                event(stream, TcpEventKind::Retransmission);
             }
             if d == 0 && !seg.flags.ack {
                 state.conn.roles_known = true;
             }
         }
         if seg.flags.rst {
+            if stream.rst.is_none() {
+                event(stream, TcpEventKind::Rst);
+            }
             stream.rst.get_or_insert(packet);
             state.closed = true;
+        } else if seg.flags.ack || seg.flags.syn {
+            // A window is announced only with ACK (and a SYN's is the initial one).
+            match (seg.window == 0, dir.zero_window) {
+                (true, false) => event(stream, TcpEventKind::ZeroWindow),
+                (false, true) => event(stream, TcpEventKind::WindowOpen),
+                _ => {}
+            }
+            dir.zero_window = seg.window == 0;
         }
         let base = *dir.base.get_or_insert(seg.seq);
         // SYN occupies one sequence number before the data.
@@ -410,13 +483,20 @@ impl Reassembler {
         let off = unwrap_offset(data_seq.wrapping_sub(base), dir.next);
         let cut = u64::from(seg.payload_len).saturating_sub(seg.payload.len() as u64);
         stream.truncated_bytes = stream.truncated_bytes.saturating_add(cut);
+        let retransmitted = stream.retransmissions;
         dir.accept(stream, off, seg.payload, packet);
+        if stream.retransmissions != retransmitted {
+            event(stream, TcpEventKind::Retransmission);
+        }
         // Snaplen cut the segment: the bytes it did not keep are a gap right here, so the
         // following segments continue the stream instead of waiting as out-of-order ones.
         if cut > 0 && dir.next == off + seg.payload.len() as u64 {
             dir.skip_missing(stream, cut, packet);
         }
         if seg.flags.fin {
+            if stream.fin.is_none() {
+                event(stream, TcpEventKind::Fin);
+            }
             stream.fin.get_or_insert(packet);
             if state.conn.streams.iter().all(|s| s.fin.is_some()) {
                 state.closed = true;
@@ -569,6 +649,7 @@ mod tests {
                     syn,
                     ..Default::default()
                 },
+                window: 65_535,
                 payload,
                 payload_len: payload.len() as u32,
                 payload_offset: 0,
@@ -646,6 +727,7 @@ mod tests {
                     seq: seq_here,
                     ack: 0,
                     flags,
+                    window: 65_535,
                     payload: data,
                     payload_len: data.len() as u32,
                     payload_offset: 0,

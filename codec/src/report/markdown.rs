@@ -12,8 +12,8 @@ use alloc::vec::Vec;
 use core::fmt::{self, Write};
 
 use crate::analysis::{Analysis, Finding, Rule, Severity, CATALOGUE};
+use crate::display::Fixed;
 use crate::fields::{fields, Field};
-use crate::report::Fixed;
 use crate::wire::Direction;
 
 /// A person's note on a frame, or a mark, for reports.
@@ -60,7 +60,25 @@ pub fn rules() -> String {
     out
 }
 
+/// The opening of the catalogue page: it is also the repository's `docs/rules.md`.
+const RULES_HEADER: &str = "# SPOP validation rules
+
+This catalogue is generated from the rules in the code (`codec/src/analysis/rules/`) by \
+`spop-inspect rules --format markdown`; do not edit it by hand. In spop-inspector's repository \
+it is `docs/rules.md`: after adding or changing a rule, regenerate it with \
+`cargo run -p spop-inspect -- rules --format markdown > docs/rules.md` (the test \
+`cli/tests/docs.rs` fails while the committed file differs from this output).
+
+Every finding the inspector reports carries one of these stable codes: a code never changes \
+meaning once released, new rules get new codes. Severity **error** is a protocol violation \
+(HAProxy rejects it, or it breaks the connection), **warning** is legal but suspicious or a \
+known cause of trouble, **info** is worth knowing when reading the timeline. Where HAProxy \
+≤3.0 and 3.1+ react differently, the explanation says both; the protocol behind the rules is \
+described in `docs/protocol.md`.
+";
+
 fn write_rules(out: &mut String) -> fmt::Result {
+    writeln!(out, "{RULES_HEADER}")?;
     writeln!(
         out,
         "| code | name | severity | fires when |\n|---|---|---|---|"
@@ -75,6 +93,7 @@ fn write_rules(out: &mut String) -> fmt::Result {
             text(r.title)
         )?;
     }
+    writeln!(out, "\n## What each rule means")?;
     for r in CATALOGUE {
         writeln!(out, "\n### `{}` {}\n\n{}", r.code, r.name, r.explanation)?;
     }
@@ -107,14 +126,61 @@ fn write_report(out: &mut String, a: &Analysis, o: &MarkdownOptions<'_>) -> fmt:
         a.connections.len(),
         a.frames.len()
     )?;
+    if let Some(limit) = a.options.slow_ack {
+        writeln!(
+            out,
+            "- **timeout processing:** {} (ACKs later than this after their NOTIFY are `SPOP-X008` findings)",
+            crate::time::HaproxyTime::from_nanos(limit)
+        )?;
+    }
     writeln!(out, "- **Findings:** {}", counts_line(e, w, i))?;
     if let Some(line) = omitted_line(a) {
         writeln!(out, "- {}", text(&line))?;
     }
     writeln!(out)?;
+    write_verdict(out, a)?;
     write_connections(out, a)?;
+    write_statistics(out, a)?;
     write_findings(out, a)?;
     write_annotations(out, a, o.annotations)
+}
+
+fn write_verdict(out: &mut String, a: &Analysis) -> fmt::Result {
+    let lines = crate::analysis::verdict(a);
+    if lines.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "### What happened\n")?;
+    for l in lines {
+        writeln!(out, "- {} {}", icon(l.severity), text(&l.text))?;
+    }
+    writeln!(out)
+}
+
+fn write_statistics(out: &mut String, a: &Analysis) -> fmt::Result {
+    let stats = crate::analysis::statistics(a);
+    let Some(all) = stats.latency else {
+        return Ok(());
+    };
+    let ms = |ns: u64| crate::display::Fixed::ratio(ns, 6, 3);
+    writeln!(out, "### NOTIFY → ACK latency (ms)\n")?;
+    writeln!(out, "| message | count | p50 | p90 | p99 | max |")?;
+    writeln!(out, "|---|---|---|---|---|---|")?;
+    let rows =
+        core::iter::once((String::from("(all)"), all)).chain(stats.by_message.into_iter().take(16));
+    for (name, q) in rows {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            text(&name),
+            q.count,
+            ms(q.p50),
+            ms(q.p90),
+            ms(q.p99),
+            ms(q.max)
+        )?;
+    }
+    writeln!(out)
 }
 
 fn write_connections(out: &mut String, a: &Analysis) -> fmt::Result {
@@ -280,7 +346,7 @@ fn write_annotated_frame(out: &mut String, a: &Analysis, group: &[&Annotation]) 
     let start = a.time_zero();
     writeln!(
         out,
-        "- **Time:** {} s after the first frame (packet {}, {} TCP segment(s))",
+        "- **Time:** {} s from the start of the capture (packet {}, {} TCP segment(s))",
         Fixed::ratio(e.time.saturating_sub(start), 9, 6),
         e.packet,
         a.segments_of(e.index)
@@ -473,12 +539,35 @@ fn one_line(s: &str) -> String {
 
 /// Text for a paragraph, list item or table cell: everything Markdown (CommonMark, GitHub)
 /// would read as markup is backslash-escaped, and line breaks become spaces.
+///
+/// GitHub also turns bare addresses into links (GFM's autolink extension): `http://`,
+/// `https://` and `ftp://` URLs, `www.` domains and e-mail addresses (with `mailto:` or
+/// `xmpp:` before them too). A capture's text must not become a link in a bug report:
+/// * `:` before `//` is written `\:`. The URL is only recognised when the inline parser
+///   reaches that `:`; an escaped `:` is consumed by the escape first. It renders as `://`.
+/// * the `.` after `www` is written `\.`, for the same reason (the check runs at the `w`, on
+///   the raw text, and needs `www.` there). It renders as `www.`.
+/// * `@` is followed by U+2060 WORD JOINER (invisible, zero width). E-mail addresses are
+///   found later, in the text once escapes and entities are resolved, so `\@` or `&#64;`
+///   do not stop them (checked against cmark-gfm, GitHub's renderer); the domain part must
+///   start right after the `@` with a letter, digit, `-` or `_`, and the joiner is none of
+///   these. GitHub's @mentions need a letter or digit after the `@` too.
 fn text(s: &str) -> String {
     let mut o = String::with_capacity(s.len() + 8);
-    for ch in s.chars() {
+    let mut rest = s;
+    while let Some(ch) = rest.chars().next() {
+        let before = s.get(..s.len() - rest.len()).unwrap_or("");
+        rest = rest.get(ch.len_utf8()..).unwrap_or("");
         match ch {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '&' | '|' | '~' | '#' | '@' | '$'
-            | '!' => {
+            ':' if rest.starts_with("//") => o.push_str("\\:"),
+            '.' if before
+                .get(before.len().saturating_sub(3)..)
+                .is_some_and(|w| w.eq_ignore_ascii_case("www")) =>
+            {
+                o.push_str("\\.");
+            }
+            '@' => o.push_str("\\@\u{2060}"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '&' | '|' | '~' | '#' | '$' | '!' => {
                 o.push('\\');
                 o.push(ch);
             }
@@ -692,6 +781,34 @@ mod tests {
         assert!(md.contains("  |...{........supp|\n"), "{md}");
     }
 
+    /// The slow-ACK threshold is named as HAProxy's setting, written as HAProxy writes it.
+    #[test]
+    fn the_timeout_processing_in_use_is_stated() {
+        let plain = markdown(
+            &analysis(),
+            &MarkdownOptions {
+                name: "t",
+                annotations: &[],
+                link: None,
+            },
+        );
+        assert!(!plain.contains("timeout processing"), "{plain}");
+        let mut a = analysis();
+        a.options.slow_ack = Some(1_500_000_000);
+        let md = markdown(
+            &a,
+            &MarkdownOptions {
+                name: "t",
+                annotations: &[],
+                link: None,
+            },
+        );
+        assert!(
+            md.contains("- **timeout processing:** 1500ms (ACKs later than this after their NOTIFY are `SPOP-X008` findings)\n- **Findings:** "),
+            "{md}"
+        );
+    }
+
     #[test]
     fn findings_concerning_an_annotated_frame_are_listed() {
         let a = findings_analysis();
@@ -753,12 +870,69 @@ mod tests {
                 r"> \- item",
                 r"> \===",
                 r"> \| a \| b \|",
-                r"> \[x\](javascript:alert(1)) \@team \$x\$ \~\~s\~\~ \*b\* \_i\_ \\ \&amp;",
+                "> \\[x\\](javascript:alert(1)) \\@\u{2060}team \\$x\\$ \\~\\~s\\~\\~ \\*b\\* \\_i\\_ \\\\ \\&amp;",
                 r"> \> quoted",
             ]
         );
         // The frame's facts follow, untouched.
         assert!(md[start..].contains("\n- **Marked:** no\n"));
+    }
+
+    /// Bare URLs, `www.` domains and e-mail addresses in capture text are not left for
+    /// GitHub's autolink extension (the escapes render as the original characters).
+    #[test]
+    fn bare_addresses_do_not_autolink() {
+        for (given, written) in [
+            (
+                "see https://evil.example/x now",
+                "see https\\://evil.example/x now",
+            ),
+            (
+                "HTTP://a.example ftp://b.example",
+                "HTTP\\://a.example ftp\\://b.example",
+            ),
+            ("go to www.evil.example.", "go to www\\.evil.example."),
+            ("(WWW.evil.example)", "(WWW\\.evil.example)"),
+            ("mail root@evil.example", "mail root\\@\u{2060}evil.example"),
+            ("mailto:a@b.example", "mailto:a\\@\u{2060}b.example"),
+            // Nothing to neutralise: unchanged apart from the Markdown escapes.
+            ("a: b // c www x.www", "a: b // c www x.www"),
+            ("wwww.x", "wwww\\.x"),
+        ] {
+            assert_eq!(text(given), written, "{given:?}");
+        }
+        // Whatever surrounds them, no scheme, `www.` or `@` is left as GitHub links it.
+        let hostile = "x https://a.example/_y_ (http://b.example) <ftp://c.example> \
+                       *www.d.example* user.name+tag@e.example xmpp:f@g.example";
+        let out = text(hostile);
+        let bare = |s: &str| {
+            let s = s.to_ascii_lowercase();
+            s.replace("\\://", "").contains("://") || s.replace("www\\.", "").contains("www.")
+        };
+        assert!(!bare(&out), "{out}");
+        assert_eq!(
+            out.matches('@').count(),
+            out.matches("@\u{2060}").count(),
+            "{out}"
+        );
+        // In a report: a finding's message and a note.
+        let a = analysis();
+        let md = markdown(
+            &a,
+            &MarkdownOptions {
+                name: "https://name.example",
+                annotations: &[Annotation {
+                    frame: 1,
+                    note: hostile.into(),
+                    marked: false,
+                }],
+                link: None,
+            },
+        );
+        let quote = md.lines().find(|l| l.starts_with("> x ")).unwrap();
+        assert!(!bare(quote), "{quote}");
+        // The capture's name sits in a code span, where nothing is linked: kept as is.
+        assert!(md.contains("`https://name.example`"));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Typed data (spop/PROTOCOL.md §4): one type byte `(FLAGS << 4) | TYPE`, then a
+//! Typed data (docs/protocol.md §4): one type byte `(FLAGS << 4) | TYPE`, then a
 //! type-dependent body. The flag nibble is kept as decoded, so rules can see a BOOL with
 //! flags 0x3 or a NULL with flags 0x1 (the old Go library's bool-false bug).
 

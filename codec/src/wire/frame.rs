@@ -1,5 +1,5 @@
 //! The SPOP frame: `LENGTH:u32 | TYPE:u8 | FLAGS:u32 | STREAM-ID:varint | FRAME-ID:varint |
-//! PAYLOAD` (spop/PROTOCOL.md §1, §3). [`Frame`] is a zero-copy view over the input; every
+//! PAYLOAD` (docs/protocol.md §1, §3). [`Frame`] is a zero-copy view over the input; every
 //! field's position is available as a [`Span`].
 
 use core::fmt;
@@ -105,7 +105,7 @@ impl FrameType {
         }
     }
 
-    /// The name used in spop/PROTOCOL.md (`"HAPROXY-HELLO"`, `"ACK"`, …; `"UNKNOWN"`).
+    /// The name used in docs/protocol.md (`"HAPROXY-HELLO"`, `"ACK"`, …; `"UNKNOWN"`).
     pub const fn name(self) -> &'static str {
         match self {
             FrameType::Unset => "UNSET",

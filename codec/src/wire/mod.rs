@@ -14,7 +14,7 @@
 //! ```
 //! use spop_codec::wire::{decode_frame, FrameType, Limits, Payload, Status};
 //!
-//! // An empty ACK for stream 1, frame 1 (spop/VECTORS.md §5b).
+//! // An empty ACK for stream 1, frame 1 (docs/vectors.md §5b).
 //! let bytes = [0, 0, 0, 7, 0x67, 0, 0, 0, 1, 1, 1];
 //! let Ok(Status::Complete(frame)) = decode_frame(&bytes, 0, Limits::default()) else {
 //!     panic!("not a frame")

@@ -1,4 +1,4 @@
-//! Payload grammars (spop/PROTOCOL.md §3, §5, §6), as zero-copy views with iterators:
+//! Payload grammars (docs/protocol.md §3, §5, §6), as zero-copy views with iterators:
 //!
 //! ```text
 //! KV-LIST          = *( KEY:STRING-BODY  VALUE:TYPED-DATA )                  HELLO, DISCONNECT

@@ -1,5 +1,5 @@
 //! DISCONNECT status codes and HAProxy's text for them (`spop_err_reasons`,
-//! spop/PROTOCOL.md §5).
+//! docs/protocol.md §5).
 
 /// A DISCONNECT status-code.
 pub type StatusCode = u64;

@@ -1,5 +1,5 @@
 //! HAProxy's variable-length integer ("peers encoding"), bit-exact with `encode_varint` /
-//! `decode_varint` in HAProxy's `include/haproxy/intops.h` (spop/PROTOCOL.md §2).
+//! `decode_varint` in HAProxy's `include/haproxy/intops.h` (docs/protocol.md §2).
 //!
 //! Values below 240 take one byte. Above, the first byte is `0xF0 | (x & 0x0F)` and the rest
 //! of `(x - 240) >> 4` follows in 7-bit groups. The decoder adds continuation bytes *with*

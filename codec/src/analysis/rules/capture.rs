@@ -1,5 +1,5 @@
 //! Capture rules: what the capture itself shows (other traffic, lost bytes, truncation,
-//! segmentation, where it starts, reconnect storms).
+//! segmentation, where it starts, reconnect storms, a damaged pasted dump).
 
 use alloc::collections::BTreeMap;
 use alloc::format;
@@ -76,6 +76,22 @@ pub const C006: Rule = Rule {
     explanation: "Connections that never get past the HELLO exchange, over and over: HAProxy reconnecting because the agent \
 refuses or breaks the handshake (wrong version, max-frame-size, capabilities), or an agent that closes after every \
 exchange. Each reconnect costs a handshake and loses the requests waiting for it.",
+};
+
+/// SPOP-C007.
+pub const C007: Rule = Rule {
+    code: "SPOP-C007",
+    name: "text-dump-damaged",
+    severity: Severity::Warning,
+    title: "the pasted hex dump is damaged: lines missing, out of order or edited",
+    explanation: "The lines of a pasted dump do not fit together: an offset that jumps ahead (lines left out, or a line \
+skipped because its offset does not read, such as `0000003g`) or goes back (lines out of order or pasted twice), an \
+ASCII column that shows other bytes than the hex beside it (one of the two was edited), a `*` repeat with no offset \
+after it, or an array gdb cut short (`...`). Values decoded from these bytes may be wrong. Offset dumps (xxd, \
+hexdump -C, od) and packet hex (tcpdump -X, tshark -x) are read as `xxd -r` reads them: each line's bytes go where its \
+offset says, so lines out of order are put back in order and bytes that no line gives are zeros; a Follow TCP Stream \
+dump keeps its bytes in the order printed. The finding points at the bytes concerned: copy the dump again from its \
+source.",
 };
 
 fn looks_like_other_protocol(bytes: &[u8]) -> Option<&'static str> {
@@ -172,7 +188,57 @@ pub(super) fn check_connection(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
     }
 }
 
+/// C007: every damage the text parser found, at the stream bytes it concerns and under the
+/// frames made of them.
+fn text_damage(cx: &mut Cx<'_>) {
+    let a = cx.a;
+    for issue in a
+        .capture
+        .text_warnings
+        .iter()
+        .filter(|i| i.warning.kind.is_damage())
+    {
+        let locations: Vec<Location> = issue
+            .locations
+            .iter()
+            .map(|l| Location {
+                connection: l.connection,
+                direction: l.direction,
+                span: l.span,
+            })
+            .collect();
+        let connection = locations
+            .first()
+            .map(|l| l.connection)
+            .filter(|&c| locations.iter().all(|l| l.connection == c));
+        let mut frames: Vec<usize> = Vec::new();
+        for l in &locations {
+            let hit = |e: &&crate::analysis::FrameEntry| {
+                let x = e.extent();
+                e.direction == l.direction
+                    && if l.span.is_empty() {
+                        x.contains(l.span.start)
+                    } else {
+                        x.start < l.span.end && l.span.start < x.end
+                    }
+            };
+            frames.extend(a.frames_of(l.connection).filter(hit).map(|e| e.index));
+        }
+        frames.sort_unstable();
+        frames.dedup();
+        frames.truncate(16);
+        cx.emit(
+            &C007,
+            connection,
+            frames,
+            locations,
+            format!("pasted text, {}", issue.warning),
+        );
+    }
+}
+
 pub(super) fn check_capture(cx: &mut Cx<'_>) {
+    text_damage(cx);
     let a = cx.a;
     // C003: snaplen truncation, summarised.
     let cut: Vec<u32> = a

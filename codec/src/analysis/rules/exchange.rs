@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use super::{Cx, Rule, Severity};
 use crate::analysis::{text, ConnectionSummary, FrameEntry, Generation};
 use crate::capture::tcp::StreamStart;
-use crate::report::Fixed;
+use crate::display::Fixed;
 use crate::wire::{
     varint, ActionBody, ActionType, Direction, ErrorKind, Field, Frame, FrameType, Payload, Scope,
 };
@@ -99,9 +99,11 @@ pub const X008: Rule = Rule {
     code: "SPOP-X008",
     name: "slow-ack",
     severity: Severity::Info,
-    title: "ACK latency above the threshold you set",
-    explanation: "The time from NOTIFY to ACK in the capture exceeded the threshold given with --slow-ack. HAProxy's \
-`timeout processing` is not visible on the wire; set the threshold near it to see which requests risk timing out.",
+    title: "ACK latency above the timeout processing you set",
+    explanation: "The time from NOTIFY to ACK in the capture exceeded the threshold you set: your SPOE engine's \
+`timeout processing` (the CLI's --timeout-processing, alias --slow-ack; the web inspector's setting). HAProxy's \
+`timeout processing` is not visible on the wire; set it to your configuration's value (or a little below) to see \
+which requests risk timing out.",
 };
 
 /// SPOP-X009.
@@ -242,6 +244,8 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
     let mut outstanding = 0usize;
     let mut highest_sid: Option<u64> = None;
     let mut reported_x005 = false;
+    // Without pipelining: the NOTIFY HAProxy waits on, if any.
+    let mut waiting: Option<usize> = None;
     let mut reported_x006 = false;
     let mut last_sid: Option<u64> = None;
     // What the capture may be missing: a NOTIFY sent before it started or lost in a gap
@@ -291,9 +295,35 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                     }
                 }
                 outstanding += 1;
-                if outstanding > 1 && !pipelining && !agent_absent && !reported_x005 {
-                    reported_x005 = true;
-                    cx.emit(&X005, c, alloc::vec![e.index], cx.frame(e.index), format!("{outstanding} NOTIFYs outstanding on a connection that did not agree on pipelining"));
+                if !pipelining {
+                    // Without pipelining HAProxy waits on one NOTIFY at a time: sending another
+                    // means it gave up on the one it waited on (or pipelined, if too soon).
+                    if let Some(w) = waiting
+                        .and_then(|n| a.frames.get(n))
+                        .filter(|_| !agent_absent)
+                    {
+                        let wait = e.time.saturating_sub(w.time);
+                        // Without times (pasted streams) or sooner than the timeout the user
+                        // gave, HAProxy cannot have given up: pipelining it was.
+                        let timed_out = e.time != w.time
+                            && a.options.slow_ack.is_none_or(|limit| wait >= limit);
+                        if timed_out {
+                            let answer = match w.paired().and_then(|n| a.frames.get(n)) {
+                                Some(ack) => format!(
+                                    "; its ACK came {} ms after it, too late",
+                                    Fixed::ratio(ack.time.saturating_sub(w.time), 6, 1)
+                                ),
+                                None => String::from("; no ACK for it came"),
+                            };
+                            cx.emit(&super::incident::N003, c, alloc::vec![e.index, w.index], cx.frame(e.index), format!("NOTIFY {}/{} sent while NOTIFY {}/{} had waited {} ms unanswered on a connection without pipelining: HAProxy gave up on it (timeout processing){answer}", e.stream_id, e.frame_id, w.stream_id, w.frame_id, Fixed::ratio(wait, 6, 1)));
+                            // HAProxy no longer waits for it.
+                            outstanding = outstanding.saturating_sub(1);
+                        } else if !reported_x005 {
+                            reported_x005 = true;
+                            cx.emit(&X005, c, alloc::vec![e.index], cx.frame(e.index), format!("{outstanding} NOTIFYs outstanding on a connection that did not agree on pipelining"));
+                        }
+                    }
+                    waiting = Some(e.index);
                 }
                 if outstanding > 20 && !reported_x006 {
                     reported_x006 = true;
@@ -349,7 +379,13 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
             }
             FrameType::Ack => {
                 if let Some(n) = e.paired() {
-                    outstanding = outstanding.saturating_sub(1);
+                    // An ACK for a NOTIFY HAProxy gave up on no longer counts.
+                    if pipelining || waiting == Some(n) {
+                        outstanding = outstanding.saturating_sub(1);
+                    }
+                    if waiting == Some(n) {
+                        waiting = None;
+                    }
                     if track {
                         answered.insert(word(key));
                         waiting_ids.remove(&key);

@@ -1,5 +1,5 @@
 //! Handshake rules: who speaks first, what the AGENT-HELLO must contain and how HAProxy
-//! reads it (spop/PROTOCOL.md §5, §9).
+//! reads it (docs/protocol.md §5, §9).
 
 use alloc::format;
 use alloc::string::String;

@@ -1,5 +1,5 @@
 //! The validation rules: every finding the inspector reports carries one of these stable codes
-//! (spop-inspector's RULES.md). Each rule is a small documented unit, a [`Rule`] constant next
+//! (catalogue: docs/rules.md). Each rule is a small documented unit, a [`Rule`] constant next
 //! to the code that fires it, in one module per family. [`CATALOGUE`] lists them all: the CLI
 //! and the UI show it, so there is no second, hand-kept list.
 
@@ -15,6 +15,7 @@ pub mod data;
 pub mod exchange;
 pub mod framing;
 pub mod handshake;
+pub mod incident;
 pub mod teardown;
 
 /// How serious a finding is (Wireshark's Expert Info spirit).
@@ -112,6 +113,14 @@ pub static CATALOGUE: &[&Rule] = &[
     &capture::C004,
     &capture::C005,
     &capture::C006,
+    &capture::C007,
+    &incident::N001,
+    &incident::N002,
+    &incident::N003,
+    &incident::N004,
+    &incident::N005,
+    &incident::N006,
+    &incident::N007,
 ];
 
 /// The rule with this code.
@@ -216,6 +225,10 @@ pub struct Finding {
     pub frames: Vec<usize>,
     /// The bytes it points at.
     pub locations: Vec<Location>,
+    /// Numbers of the packets it points at, for what happened outside the SPOP bytes (TCP
+    /// events: a refused SYN, a RST, a zero window).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
+    pub packets: Vec<u32>,
     /// What happened here, in one or two sentences.
     pub message: String,
 }
@@ -408,6 +421,39 @@ impl<'a> Cx<'a> {
             connection,
             frames,
             locations,
+            packets: Vec::new(),
+            message,
+        });
+    }
+
+    /// Reports `rule` about packets, not frames (TCP events).
+    pub fn emit_packets(
+        &mut self,
+        rule: &'static Rule,
+        connection: Option<usize>,
+        packets: Vec<u32>,
+        message: String,
+    ) {
+        self.emit_with_packets(rule, connection, Vec::new(), Vec::new(), packets, message);
+    }
+
+    /// Reports `rule` about frames and the packets around them.
+    pub fn emit_with_packets(
+        &mut self,
+        rule: &'static Rule,
+        connection: Option<usize>,
+        frames: Vec<usize>,
+        locations: Vec<Location>,
+        packets: Vec<u32>,
+        message: String,
+    ) {
+        self.keep(Finding {
+            rule,
+            severity: rule.severity,
+            connection,
+            frames,
+            locations,
+            packets,
             message,
         });
     }
@@ -509,6 +555,7 @@ fn connection_rules(cx: &mut Cx<'_>, conns: &[super::ConnectionSummary]) {
         exchange::check(cx, c);
         teardown::check(cx, c);
         capture::check_connection(cx, c);
+        incident::check_connection(cx, c);
     }
 }
 
@@ -572,6 +619,8 @@ pub(crate) fn run(
         None => connection_rules(&mut cx, &a.connections),
     }
     capture::check_capture(&mut cx);
+    incident::check_attempts(&mut cx);
+    incident::check_capture(&mut cx);
     progress(crate::Progress::Rules { done: total, total });
     let mut out = cx.out;
     out.sort_by(|x, y| {

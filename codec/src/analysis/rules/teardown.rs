@@ -73,7 +73,7 @@ struct DisconnectFacts {
     message: Option<Result<Vec<u8>, DataType>>,
 }
 
-/// What usually causes each status (the codes HAProxy uses, spop/PROTOCOL.md §5).
+/// What usually causes each status (the codes HAProxy uses, docs/protocol.md §5).
 fn usual_cause(code: u64) -> &'static str {
     match code {
         0 => "a graceful close: idle connection expired, reload or soft-stop",

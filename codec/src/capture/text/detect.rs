@@ -7,9 +7,6 @@ use super::{agent, b64, follow, gdb, hex, tcpdump, vtest, TextFormat};
 /// base64, which must hold on every line).
 const DETECT_LINES: usize = 2000;
 
-/// Bytes examined by [`looks_like_text`].
-const TEXT_PROBE: usize = 64 * 1024;
-
 #[derive(Debug, Default)]
 struct Seen {
     follow: Option<TextFormat>,
@@ -272,23 +269,25 @@ fn is_brace_array(s: &[u8]) -> bool {
     matches!(at(s, after), Some(b',' | b'}'))
 }
 
-/// Quick check whether dropped bytes are text worth handing to [`super::parse`]: valid UTF-8
-/// (a character cut at the probe's end is fine), no NUL and no control characters other than
-/// tab, line feed, carriage return and form feed, and some non-whitespace. Only the first
-/// 64 KiB are examined.
+/// Whether dropped bytes are text worth handing to [`super::parse`], decided on the whole
+/// input in one pass (linear, no allocation; it stops at the first byte that says no): valid
+/// UTF-8 (a leading byte-order mark is fine), with some non-whitespace, and no control
+/// character other than tab, line feed, carriage return and form feed. DEL and the C1
+/// controls (U+0080–U+009F: a terminal may read U+009B as CSI) count as controls: no tool
+/// prints them in a dump, and text that holds them is read as binary instead. The Unicode
+/// bidirectional formatting characters are allowed (a log line in another script may carry
+/// them); every message that quotes the text escapes them ([`crate::escape`]).
 pub fn looks_like_text(bytes: &[u8]) -> bool {
-    let probe = sub(bytes, 0, TEXT_PROBE.min(bytes.len()));
-    let probe = probe.strip_prefix(b"\xef\xbb\xbf").unwrap_or(probe);
-    let valid = match core::str::from_utf8(probe) {
-        Ok(_) => probe,
-        // Invalid sequence inside the probe: not text. Cut at the end: fine.
-        Err(e) if e.error_len().is_none() && bytes.len() > TEXT_PROBE => {
-            sub(probe, 0, e.valid_up_to())
-        }
-        Err(_) => return false,
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let Ok(text) = core::str::from_utf8(bytes) else {
+        return false;
     };
-    let controls_ok = valid
-        .iter()
-        .all(|&b| b >= 0x20 || matches!(b, b'\t' | b'\n' | b'\r' | 0x0c));
-    controls_ok && valid.iter().any(|b| !b.is_ascii_whitespace())
+    let mut visible = false;
+    for c in text.chars() {
+        if c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{c}') {
+            return false;
+        }
+        visible |= !c.is_whitespace();
+    }
+    visible
 }

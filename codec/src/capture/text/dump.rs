@@ -12,7 +12,10 @@
 use alloc::vec::Vec;
 
 use super::lines::{self, ascii_shows, at, skip_blanks, skip_hex, sub, tail, Line};
-use super::{Expansion, TextError, TextErrorKind, TextFormat, TextWarningKind, Warnings};
+use super::{
+    Expansion, TextBytes, TextError, TextErrorKind, TextFormat, TextWarningKind, Warnings,
+};
+use crate::Span;
 
 /// How the hex digits of a dump line are grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -231,7 +234,53 @@ fn layout_of(format: TextFormat) -> Layout {
     }
 }
 
+/// Writes `bytes` at `pos` of `out`, as `xxd -r` does: bytes before `pos` that no line gave
+/// are zeros (charged to `expansion`; over budget is an error at `line`), bytes already there
+/// are overwritten. Returns where zeros were added, if any.
+pub(crate) fn place(
+    out: &mut Vec<u8>,
+    pos: u64,
+    bytes: &[u8],
+    expansion: &mut Expansion,
+    line: usize,
+) -> Result<Option<Span>, TextError> {
+    let len = out.len();
+    let hole = pos.saturating_sub(len as u64);
+    let filled = if hole > 0 {
+        expansion.repeat(out, &[0], hole, line)?;
+        Some(Span::new(len, out.len()))
+    } else {
+        None
+    };
+    // `pos` is within `out` now (the zeros were added up to it).
+    let pos = usize::try_from(pos).unwrap_or(usize::MAX).min(out.len());
+    let mut given = bytes.iter();
+    for (slot, b) in out.iter_mut().skip(pos).zip(given.by_ref()) {
+        *slot = *b;
+    }
+    out.extend(given);
+    Ok(filled)
+}
+
+/// The smallest offset of the dump lines of `text`: where the bytes start.
+fn first_offset(text: &str, format: TextFormat, radix: u32) -> u64 {
+    lines::lines(text)
+        .filter_map(|line| {
+            let s = line.text.as_bytes();
+            let (start, end, _) = split_offset(s, format)?;
+            lines::radix_number(sub(s, start, end), radix)
+        })
+        .min()
+        .unwrap_or(0)
+}
+
 /// Parses an xxd / hexdump -C / od dump into the bytes it shows.
+///
+/// Bytes go where their line's offset says, as `xxd -r` writes them: lines out of order are
+/// put back in order, a line given twice overwrites the first copy, and bytes no line gives
+/// (lines left out, or a line whose offset cannot be read and that is skipped) are zeros.
+/// Each of these is a [`TextWarningKind::OffsetGap`] with the bytes it concerns: the line's
+/// bytes, and the zeros before them. The first (smallest) offset is byte 0.
 pub(crate) fn parse(
     text: &str,
     format: TextFormat,
@@ -243,7 +292,9 @@ pub(crate) fn parse(
     } else {
         16
     };
+    let base = first_offset(text, format, radix);
     let mut out = Vec::new();
+    let mut line_bytes = Vec::new();
     let mut scratch = Scratch::default();
     let mut expansion = Expansion::default();
     // Offset where the next line should start, once a line was seen.
@@ -252,6 +303,13 @@ pub(crate) fn parse(
     let mut previous: Option<(usize, usize)> = None;
     // Line of a `*` waiting for the next offset.
     let mut repeat: Option<usize> = None;
+    let at = |span: Span| {
+        Some(TextBytes {
+            part: 0,
+            peer: None,
+            span,
+        })
+    };
     for line in lines::lines(text) {
         let trimmed = line.text.trim();
         if trimmed.is_empty() {
@@ -274,19 +332,30 @@ pub(crate) fn parse(
             warnings.push(line.no, TextWarningKind::IgnoredLine);
             continue;
         };
+        let mut gap = false;
         if let Some(star_line) = repeat.take() {
             let end = expected.unwrap_or(offset);
             if offset > end {
                 let (from, to) = previous.unwrap_or((0, 0));
                 let pattern: Vec<u8> = sub(&out, from, to).to_vec();
                 let count = offset - end;
+                let mut repeated = Vec::new();
+                expansion.repeat(&mut repeated, &pattern, count, star_line)?;
+                let pos = end.saturating_sub(base);
+                place(&mut out, pos, &repeated, &mut expansion, star_line)?;
                 if pattern.is_empty() || !count.is_multiple_of(pattern.len() as u64) {
-                    warnings.push(star_line, TextWarningKind::RepeatPartialLine);
+                    let start = usize::try_from(pos).unwrap_or(usize::MAX);
+                    warnings.push_at(
+                        star_line,
+                        TextWarningKind::RepeatPartialLine,
+                        at(Span::at(start, repeated.len())),
+                    );
                 }
-                expansion.repeat(&mut out, &pattern, count, star_line)?;
             }
         } else if let Some(expected) = expected {
-            if expected != offset {
+            // After a line that went back, going on from the end of the bytes is no jump.
+            let end = base.saturating_add(out.len() as u64);
+            if expected != offset && end != offset {
                 warnings.push(
                     line.no,
                     TextWarningKind::OffsetGap {
@@ -294,17 +363,38 @@ pub(crate) fn parse(
                         found: offset,
                     },
                 );
+                gap = true;
             }
         }
-        let line_start = out.len();
-        let n = hex_area(line, hex_start, &layout, &mut out, warnings, &mut scratch)?;
+        line_bytes.clear();
+        let n = hex_area(
+            line,
+            hex_start,
+            &layout,
+            &mut line_bytes,
+            warnings,
+            &mut scratch,
+        )?;
+        let pos = offset.saturating_sub(base);
+        let filled = place(&mut out, pos, &line_bytes, &mut expansion, line.no)?;
+        let start = usize::try_from(pos).unwrap_or(usize::MAX).min(out.len());
+        let own = Span::new(start, start.saturating_add(n));
+        warnings.locate(line.no, |kind| match kind {
+            TextWarningKind::OffsetGap { .. } if gap => at(filled.map_or(own, |z| z.join(own))),
+            TextWarningKind::AsciiMismatch => at(own),
+            _ => None,
+        });
         expected = Some(offset.saturating_add(n as u64));
         if n > 0 {
-            previous = Some((line_start, out.len()));
+            previous = Some((own.start, own.end));
         }
     }
     if let Some(star_line) = repeat {
-        warnings.push(star_line, TextWarningKind::RepeatWithoutEnd);
+        warnings.push_at(
+            star_line,
+            TextWarningKind::RepeatWithoutEnd,
+            at(Span::at(out.len(), 0)),
+        );
     }
     Ok(out)
 }

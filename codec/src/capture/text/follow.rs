@@ -25,9 +25,10 @@ use alloc::vec::Vec;
 use super::dump::{hex_area, Scratch, FOLLOW};
 use super::lines::{self, at, skip_blanks, skip_hex, sub, Line};
 use super::{
-    PeerInfo, StreamChunk, TextConnection, TextError, TextErrorKind, TextFormat, TextWarningKind,
-    Warnings,
+    PeerInfo, StreamChunk, TextBytes, TextConnection, TextError, TextErrorKind, TextFormat,
+    TextWarningKind, Warnings,
 };
+use crate::Span;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -48,6 +49,8 @@ struct Builder {
     peers: [PeerState; 2],
     /// Sender of the last data line and whether that line was a full 16 bytes.
     last: Option<(u8, bool)>,
+    /// Bytes each peer sent so far in the current connection.
+    sent: [usize; 2],
 }
 
 impl Builder {
@@ -63,9 +66,11 @@ impl Builder {
         }
         self.peers = [PeerState::default(); 2];
         self.last = None;
+        self.sent = [0; 2];
     }
 
-    /// Appends `data` (from a line of `peer` at `offset`) to the current chunk or a new one.
+    /// Appends `data` (from a line of `peer` at `offset`) to the current chunk or a new one;
+    /// returns the offset gap before it, if any, and where its bytes are in the result.
     fn add(
         &mut self,
         line: usize,
@@ -73,7 +78,7 @@ impl Builder {
         offset: Option<u64>,
         data: Vec<u8>,
         full: bool,
-    ) -> Option<(u64, u64)> {
+    ) -> (Option<(u64, u64)>, TextBytes) {
         let state = self
             .peers
             .get(usize::from(peer))
@@ -85,6 +90,16 @@ impl Builder {
         };
         let continues = matches!(self.last, Some((p, true)) if p == peer) && gap.is_none();
         let len = data.len() as u64;
+        let sent = self.sent.get_mut(usize::from(peer)).map_or(0, |n| {
+            let before = *n;
+            *n = n.saturating_add(data.len());
+            before
+        });
+        let at = TextBytes {
+            part: self.connections.len(),
+            peer: Some(peer),
+            span: Span::at(sent, data.len()),
+        };
         let conn = self.connection();
         match conn.chunks.last_mut() {
             Some(chunk) if continues => chunk.data.extend_from_slice(&data),
@@ -100,7 +115,7 @@ impl Builder {
             state.next = offset.map(|o| o.saturating_add(len));
         }
         self.last = Some((peer, full));
-        gap
+        (gap, at)
     }
 }
 
@@ -119,6 +134,7 @@ pub(crate) fn parse(
         current: None,
         peers: [PeerState::default(); 2],
         last: None,
+        sent: [0; 2],
     };
     let mut scratch = Scratch::default();
     for line in lines::lines(text) {
@@ -165,8 +181,16 @@ pub(crate) fn parse(
                 if n == 0 {
                     continue;
                 }
-                if let Some((expected, found)) = b.add(line.no, peer, Some(offset), data, n == 16) {
-                    warnings.push(line.no, TextWarningKind::OffsetGap { expected, found });
+                // Follow output prints each segment once, in order: bytes are kept in the order
+                // printed, and a jump in a peer's offsets is marked on the line's bytes.
+                let (gap, at) = b.add(line.no, peer, Some(offset), data, n == 16);
+                warnings.locate(line.no, |_| Some(at));
+                if let Some((expected, found)) = gap {
+                    warnings.push_at(
+                        line.no,
+                        TextWarningKind::OffsetGap { expected, found },
+                        Some(at),
+                    );
                 }
             }
             Mode::Raw => {

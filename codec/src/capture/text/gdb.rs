@@ -20,7 +20,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::lines::{self, at, skip_blanks, skip_digits, skip_hex, sub, Line};
-use super::{Expansion, TextError, TextErrorKind, TextWarningKind, Warnings};
+use super::{Expansion, TextBytes, TextError, TextErrorKind, TextWarningKind, Warnings};
+use crate::Span;
 
 /// An `x/Nxb` line: `0x7ffd…[ <sym+8>]:` → index after the colon.
 pub(crate) fn examine_line(s: &[u8]) -> Option<usize> {
@@ -124,6 +125,17 @@ impl Parser<'_> {
         Ok(())
     }
 
+    /// gdb's `...`: bytes are missing here (at the end of what it printed so far).
+    fn truncated(&mut self, line: usize) {
+        let at = TextBytes {
+            part: 0,
+            peer: None,
+            span: Span::at(self.out.len(), 0),
+        };
+        self.warnings
+            .push_at(line, TextWarningKind::Truncated, Some(at));
+    }
+
     fn line(&mut self, line: Line<'_>) -> Result<(), TextError> {
         let s = line.text.as_bytes();
         let mut i = 0;
@@ -139,7 +151,7 @@ impl Parser<'_> {
                         continue;
                     }
                     b'.' if top_strings && sub(s, i, i + 3) == b"..." => {
-                        self.warnings.push(line.no, TextWarningKind::Truncated);
+                        self.truncated(line.no);
                         i += 3;
                         continue;
                     }
@@ -159,7 +171,7 @@ impl Parser<'_> {
                     i += 1;
                 }
                 b'.' if sub(s, i, i + 3) == b"..." => {
-                    self.warnings.push(line.no, TextWarningKind::Truncated);
+                    self.truncated(line.no);
                     i += 3;
                 }
                 _ => i = self.element(line, i)?,

@@ -43,12 +43,21 @@
 //! * Lines that belong to no part of the format (a shell prompt, a `$ xxd file` command line)
 //!   are skipped with a [`TextWarningKind::IgnoredLine`] warning; a line that does belong to
 //!   the format but is malformed (a bad hex digit in a dump line) is an error.
+//! * Offsets are believed, never silently spliced over: in offset dumps (xxd, hexdump, od)
+//!   and packet hex (tcpdump, tshark -x) each line's bytes are written where its offset says,
+//!   as `xxd -r` does. Lines out of order go back in order, a line given twice overwrites the
+//!   first copy, bytes no line gives (lines left out, a line skipped because its offset does
+//!   not read, such as `0000003g`) are zeros. Follow dumps keep the bytes in the order printed
+//!   (tshark prints each segment once, in order). Every such place is a
+//!   [`TextWarningKind::OffsetGap`] that says which bytes it concerns
+//!   ([`TextWarning::bytes`]); the capture layer reports them (notes, rule SPOP-C007).
 //!
 //! ## Panic and resource contract
 //!
-//! Nothing here panics. Parsing is one pass over the lines (linear in the text). Output is
-//! bounded by the bytes present in the text, except for the two notations that stand for
-//! repeated bytes — hexdump/od/xxd `*` lines and gdb `<repeats N times>` — whose expansion is
+//! Nothing here panics. Parsing is a pass over the lines (linear in the text; offset dumps
+//! take a second, to find their first offset). Output is bounded by the bytes present in the
+//! text, except for the two notations that stand for repeated bytes — hexdump/od/xxd `*`
+//! lines and gdb `<repeats N times>` — and the zeros where offsets jump, whose expansion is
 //! capped in total at [`MAX_EXPANSION`] bytes.
 
 mod agent;
@@ -73,13 +82,14 @@ use core::fmt;
 use core::net::SocketAddr;
 
 use super::{LinkType, Packet, Timestamp};
+use crate::display::Escaped;
 
 pub use detect::{detect, looks_like_text};
 
 /// Upper bound, in bytes, on what repeat notations (`*` lines of hexdump/od/xxd, gdb's
-/// `<repeats N times>`) may add to one parse result. These are the only places where the
-/// output can be larger than the hex present in the text; a larger expansion is an error
-/// ([`TextErrorKind::TooLarge`]).
+/// `<repeats N times>`) and the zeros of offset jumps may add to one parse result. These are
+/// the only places where the output can be larger than the hex present in the text; a larger
+/// expansion is an error ([`TextErrorKind::TooLarge`]).
 pub const MAX_EXPANSION: usize = 16 * 1024 * 1024;
 
 /// At most this many warnings are kept; the rest are counted in a final
@@ -345,6 +355,23 @@ pub struct TextWarning {
     pub line: usize,
     /// What happened.
     pub kind: TextWarningKind,
+    /// The bytes of the result it concerns, when it concerns bytes (see
+    /// [`TextWarningKind::is_damage`]).
+    pub bytes: Option<TextBytes>,
+}
+
+/// Bytes of a parse result ([`TextContent`]) that a warning concerns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct TextBytes {
+    /// Which part of the content: 0 for [`TextContent::Bytes`], the connection's index for
+    /// [`TextContent::Connections`], the packet's index for [`TextContent::Packets`].
+    pub part: usize,
+    /// For a connection, the peer whose bytes ([`TextConnection::peer_bytes`]) `span` is in.
+    pub peer: Option<u8>,
+    /// The bytes (in the bytes, the peer's bytes or the packet's data); empty for a place
+    /// between two bytes (where bytes are missing).
+    pub span: crate::Span,
 }
 
 /// The kinds of [`TextWarning`].
@@ -354,8 +381,12 @@ pub struct TextWarning {
 pub enum TextWarningKind {
     /// A line that is not part of the format was skipped.
     IgnoredLine,
-    /// A dump line's offset is not where the previous line ended: lines are missing (or
-    /// repeated); the bytes are kept as printed, nothing is filled in.
+    /// A dump line's offset is not where the previous line ended: lines are missing, out of
+    /// order or repeated (or a line whose offset could not be read was skipped). In offset
+    /// dumps (xxd, hexdump, od) and packet hex (tcpdump, tshark -x) the line's bytes go where
+    /// its offset says and missing bytes are zeros, as `xxd -r` writes them; in Follow dumps
+    /// the bytes stay in the order printed. [`TextWarning::bytes`] has the line's bytes and
+    /// the zeros before them.
     OffsetGap {
         /// Offset the line should have had.
         expected: u64,
@@ -398,14 +429,39 @@ pub enum TextWarningKind {
     },
 }
 
+impl TextWarningKind {
+    /// Whether the bytes may not be what the tool printed: lines missing, out of order or
+    /// edited (offset gaps, an ASCII column that shows other bytes), repeats that could not be
+    /// expanded as written, an array cut short. The other warnings are about what the text
+    /// does not say (dates, the link type, the sender of a frame) or lines left out that held
+    /// no bytes.
+    pub const fn is_damage(&self) -> bool {
+        matches!(
+            self,
+            TextWarningKind::OffsetGap { .. }
+                | TextWarningKind::AsciiMismatch
+                | TextWarningKind::RepeatWithoutEnd
+                | TextWarningKind::RepeatPartialLine
+                | TextWarningKind::Truncated
+        )
+    }
+}
+
 impl fmt::Display for TextWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "line {}: ", self.line)?;
         match &self.kind {
             TextWarningKind::IgnoredLine => f.write_str("line skipped: not part of the format"),
+            TextWarningKind::OffsetGap { expected, found } if found > expected => write!(
+                f,
+                "offset {found:#x} where {expected:#x} was expected: {} byte(s) skipped (lines \
+                 left out or out of order, or a line whose offset could not be read)",
+                found - expected
+            ),
             TextWarningKind::OffsetGap { expected, found } => write!(
                 f,
-                "offset {found:#x} where {expected:#x} was expected: lines are missing or repeated"
+                "offset {found:#x} where {expected:#x} was expected: the offsets go back (lines \
+                 out of order or repeated)"
             ),
             TextWarningKind::AsciiMismatch => {
                 f.write_str("the ASCII column does not match the hex bytes; the hex was used")
@@ -443,7 +499,8 @@ impl fmt::Display for TextWarning {
     }
 }
 
-/// Why a text could not be parsed, and where.
+/// Why a text could not be parsed, and where. Its message ([`fmt::Display`]) quotes the text
+/// [`escape`](crate::display::escape)d: an excerpt of a paste may hold terminal controls.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct TextError {
@@ -472,20 +529,21 @@ pub enum TextErrorKind {
     Expected {
         /// What was expected, in words (`"a hex digit"`).
         expected: &'static str,
-        /// What was there (a short excerpt; empty at the end of a line).
+        /// What was there (a short excerpt as written, escaped in the message; empty at the
+        /// end of a line).
         found: String,
     },
     /// A hex number has an odd count of digits, so it is not a whole number of bytes.
     OddHexDigits {
-        /// The digits found.
+        /// The digits found (as written, escaped in the message).
         digits: String,
     },
     /// A number in an array is not a byte (-128..=255).
     ByteOutOfRange {
-        /// The number as written.
+        /// The number as written (escaped in the message).
         value: String,
     },
-    /// Repeat notations would expand beyond [`MAX_EXPANSION`] bytes.
+    /// Repeat notations or offset jumps would expand beyond [`MAX_EXPANSION`] bytes.
     TooLarge {
         /// The limit, in bytes.
         limit: usize,
@@ -493,7 +551,7 @@ pub enum TextErrorKind {
     /// A tshark Follow mode whose output cannot be turned back into bytes (`ascii`,
     /// `ebcdic`, …).
     UnsupportedFollowMode {
-        /// The mode as printed.
+        /// The mode as printed (escaped in the message).
         mode: String,
     },
     /// Base64 text that mixes the standard (`+/`) and URL-safe (`-_`) alphabets.
@@ -525,23 +583,26 @@ impl fmt::Display for TextError {
                 if found.is_empty() {
                     write!(f, "expected {expected}, found the end of the line")
                 } else {
-                    write!(f, "expected {expected}, found `{found}`")
+                    write!(f, "expected {expected}, found `{}`", Escaped(found))
                 }
             }
             TextErrorKind::OddHexDigits { digits } => write!(
                 f,
-                "odd number of hex digits in `{digits}` (each byte needs two digits)"
+                "odd number of hex digits in `{}` (each byte needs two digits)",
+                Escaped(digits)
             ),
             TextErrorKind::ByteOutOfRange { value } => {
-                write!(f, "`{value}` is not a byte value (0 to 255)")
+                write!(f, "`{}` is not a byte value (0 to 255)", Escaped(value))
             }
             TextErrorKind::TooLarge { limit } => write!(
                 f,
-                "repeated bytes would make the data larger than the {limit}-byte limit"
+                "repeated bytes or an offset jump would make the data larger than the \
+                 {limit}-byte limit"
             ),
             TextErrorKind::UnsupportedFollowMode { mode } => write!(
                 f,
-                "Follow mode `{mode}` does not keep the bytes; use `hex`, `raw` or `yaml`"
+                "Follow mode `{}` does not keep the bytes; use `hex`, `raw` or `yaml`",
+                Escaped(mode)
             ),
             TextErrorKind::MixedBase64Alphabets => {
                 f.write_str("base64 mixes the standard (+/) and URL-safe (-_) alphabets")
@@ -675,11 +736,31 @@ pub(crate) struct Warnings {
 
 impl Warnings {
     pub(crate) fn push(&mut self, line: usize, kind: TextWarningKind) {
+        self.push_at(line, kind, None);
+    }
+
+    /// A warning about `bytes` of the result.
+    pub(crate) fn push_at(&mut self, line: usize, kind: TextWarningKind, bytes: Option<TextBytes>) {
         if self.list.len() < MAX_WARNINGS {
-            self.list.push(TextWarning { line, kind });
+            self.list.push(TextWarning { line, kind, bytes });
         } else {
             self.suppressed = self.suppressed.saturating_add(1);
             self.last_line = line;
+        }
+    }
+
+    /// Gives the warnings of `line` pushed last that have no bytes yet (those a line reader
+    /// such as [`dump::hex_area`] pushed before the line's bytes had their place) the bytes
+    /// `at` returns for their kind.
+    pub(crate) fn locate(
+        &mut self,
+        line: usize,
+        mut at: impl FnMut(&TextWarningKind) -> Option<TextBytes>,
+    ) {
+        for w in self.list.iter_mut().rev().take_while(|w| w.line == line) {
+            if w.bytes.is_none() {
+                w.bytes = at(&w.kind);
+            }
         }
     }
 
@@ -690,6 +771,7 @@ impl Warnings {
                 kind: TextWarningKind::Suppressed {
                     count: self.suppressed,
                 },
+                bytes: None,
             });
         }
         self.list

@@ -18,11 +18,12 @@
 
 use alloc::vec::Vec;
 
-use super::dump::{hex_area, Layout, Scratch, FOLLOW, TCPDUMP};
+use super::dump::{hex_area, place, Layout, Scratch, FOLLOW, TCPDUMP};
 use super::lines::{self, at, skip_blanks, skip_digits, skip_hex, sub};
 use super::time;
-use super::{TextError, TextPacket, TextWarningKind, Warnings};
+use super::{Expansion, TextBytes, TextError, TextPacket, TextWarningKind, Warnings};
 use crate::capture::LinkType;
+use crate::Span;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stamp {
@@ -163,30 +164,89 @@ struct Current {
     stamp: Stamp,
     line: usize,
     data: Vec<u8>,
+    /// Offset the next hex line should have.
+    next: u64,
 }
 
 impl Current {
-    /// Appends one hex line printed at `offset`; a jump in offsets is a warning.
+    fn new(number: Option<u32>, stamp: Stamp, line: usize) -> Self {
+        Current {
+            number,
+            stamp,
+            line,
+            data: Vec::new(),
+            next: 0,
+        }
+    }
+}
+
+/// Per-parse state for reading hex lines into packets.
+#[derive(Default)]
+struct Reader {
+    scratch: Scratch,
+    line_bytes: Vec<u8>,
+    expansion: Expansion,
+}
+
+impl Reader {
+    /// Writes one hex line printed at `offset` into packet `c` (the `part`-th of the result)
+    /// where the offset says, as [`place`] does; a jump in offsets is a warning on the line's
+    /// bytes (and the zeros before them).
+    #[allow(clippy::too_many_arguments)]
     fn append(
         &mut self,
+        c: &mut Current,
+        part: usize,
         line: lines::Line<'_>,
         offset: u64,
         hex_start: usize,
         layout: &Layout,
         warnings: &mut Warnings,
-        scratch: &mut Scratch,
     ) -> Result<(), TextError> {
-        let have = self.data.len() as u64;
-        if have != offset {
+        // After a line that went back, going on from the end of the bytes is no jump.
+        let gap = c.next != offset && c.data.len() as u64 != offset;
+        if gap {
             warnings.push(
                 line.no,
                 TextWarningKind::OffsetGap {
-                    expected: have,
+                    expected: c.next,
                     found: offset,
                 },
             );
         }
-        hex_area(line, hex_start, layout, &mut self.data, warnings, scratch)?;
+        self.line_bytes.clear();
+        let n = hex_area(
+            line,
+            hex_start,
+            layout,
+            &mut self.line_bytes,
+            warnings,
+            &mut self.scratch,
+        )?;
+        let filled = place(
+            &mut c.data,
+            offset,
+            &self.line_bytes,
+            &mut self.expansion,
+            line.no,
+        )?;
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(c.data.len());
+        let own = Span::at(start, n);
+        let at = |span| {
+            Some(TextBytes {
+                part,
+                peer: None,
+                span,
+            })
+        };
+        warnings.locate(line.no, |kind| match kind {
+            TextWarningKind::OffsetGap { .. } if gap => at(filled.map_or(own, |z| z.join(own))),
+            TextWarningKind::AsciiMismatch => at(own),
+            _ => None,
+        });
+        c.next = offset.saturating_add(n as u64);
         Ok(())
     }
 }
@@ -195,7 +255,7 @@ pub(crate) fn parse(text: &str, warnings: &mut Warnings) -> Result<Vec<TextPacke
     let mut declared: Option<LinkType> = None;
     let mut packets: Vec<(TextPacket, Stamp)> = Vec::new();
     let mut current: Option<Current> = None;
-    let mut scratch = Scratch::default();
+    let mut reader = Reader::default();
     for line in lines::lines(text) {
         if line.text.trim().is_empty() {
             continue;
@@ -208,15 +268,11 @@ pub(crate) fn parse(text: &str, warnings: &mut Warnings) -> Result<Vec<TextPacke
             if restart {
                 finish(&mut current, &mut packets);
                 warnings.push(line.no, TextWarningKind::MissingPacketHeader);
-                current = Some(Current {
-                    number: None,
-                    stamp: Stamp::None,
-                    line: line.no,
-                    data: Vec::new(),
-                });
+                current = Some(Current::new(None, Stamp::None, line.no));
             }
             if let Some(c) = current.as_mut() {
-                c.append(line, offset, hex_start, &TCPDUMP, warnings, &mut scratch)?;
+                let part = packets.len();
+                reader.append(c, part, line, offset, hex_start, &TCPDUMP, warnings)?;
             }
             continue;
         }
@@ -230,12 +286,7 @@ pub(crate) fn parse(text: &str, warnings: &mut Warnings) -> Result<Vec<TextPacke
         match summary(line.text) {
             Some((number, stamp)) => {
                 finish(&mut current, &mut packets);
-                current = Some(Current {
-                    number,
-                    stamp,
-                    line: line.no,
-                    data: Vec::new(),
-                });
+                current = Some(Current::new(number, stamp, line.no));
             }
             None if current.is_some() => {}
             None => warnings.push(line.no, TextWarningKind::IgnoredLine),
@@ -280,7 +331,7 @@ pub(crate) fn parse_packet_dump(
     let mut packets: Vec<(TextPacket, Stamp)> = Vec::new();
     let mut current: Option<Current> = None;
     let mut pending: Option<(u32, Stamp)> = None;
-    let mut scratch = Scratch::default();
+    let mut reader = Reader::default();
     for line in lines::lines(text) {
         let s = line.text.as_bytes();
         if let Some((offset, hex_start)) = packet_dump_offset(s) {
@@ -290,15 +341,11 @@ pub(crate) fn parse_packet_dump(
                     Some((n, stamp)) => (Some(n), stamp),
                     None => (None, Stamp::None),
                 };
-                current = Some(Current {
-                    number,
-                    stamp,
-                    line: line.no,
-                    data: Vec::new(),
-                });
+                current = Some(Current::new(number, stamp, line.no));
             }
             if let Some(c) = current.as_mut() {
-                c.append(line, offset, hex_start, &FOLLOW, warnings, &mut scratch)?;
+                let part = packets.len();
+                reader.append(c, part, line, offset, hex_start, &FOLLOW, warnings)?;
             }
             continue;
         }

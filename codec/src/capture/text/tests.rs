@@ -8,6 +8,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::*;
+use crate::Span;
 
 fn hex(s: &str) -> Vec<u8> {
     ::hex::decode(s.replace(' ', "")).unwrap()
@@ -170,11 +171,13 @@ fn xxd_dump() {
         vec![
             TextWarning {
                 line: 1,
-                kind: TextWarningKind::IgnoredLine
+                kind: TextWarningKind::IgnoredLine,
+                bytes: None,
             },
             TextWarning {
                 line: 3,
-                kind: TextWarningKind::IgnoredLine
+                kind: TextWarningKind::IgnoredLine,
+                bytes: None,
             }
         ]
     );
@@ -205,10 +208,11 @@ fn xxd_errors() {
         matches!(e.kind, TextErrorKind::OddHexDigits { .. }),
         "{e:?}"
     );
-    // A missing line shows as an offset gap.
+    // A missing line shows as an offset gap: the next line's bytes stay at their offset, the
+    // missing ones are zeros, and the warning points at both.
     let text = "00000000: 0000 0007 6700 0000  ....g...\n00000010: 0101 01  ...\n";
     let (_, b, w) = bytes(text);
-    assert_eq!(b, hex(ACK));
+    assert_eq!(b, hex("0000 0007 6700 0000  0000 0000 0000 0000  0101 01"));
     assert_eq!(
         w,
         vec![TextWarning {
@@ -216,7 +220,12 @@ fn xxd_errors() {
             kind: TextWarningKind::OffsetGap {
                 expected: 8,
                 found: 16
-            }
+            },
+            bytes: Some(TextBytes {
+                part: 0,
+                peer: None,
+                span: Span::new(8, 19)
+            }),
         }]
     );
 }
@@ -267,6 +276,108 @@ fn hexdump_c_with_repeats() {
     let (_, b, w) = bytes(text);
     assert_eq!(b.last(), Some(&0x41));
     assert_eq!(w[0].kind, TextWarningKind::AsciiMismatch);
+}
+
+fn damage(w: &[TextWarning]) -> Vec<(usize, core::ops::Range<usize>)> {
+    w.iter()
+        .filter(|w| w.kind.is_damage())
+        .map(|w| (w.line, w.bytes.expect("damage has bytes").span.range()))
+        .collect()
+}
+
+/// Offsets are believed (as `xxd -r` does): lines out of order go back in place, a line given
+/// twice overwrites, a line skipped leaves zeros; each is a warning with the bytes concerned.
+#[test]
+fn dump_bytes_go_where_their_offsets_say() {
+    let lines = [
+        "00000000  00 01 02 03 04 05 06 07  08 09 0a 0b 0c 0d 0e 0f  |................|",
+        "00000010  10 11 12 13 14 15 16 17  18 19 1a 1b 1c 1d 1e 1f  |................|",
+        "00000020  20 21 22 23 24 25 26 27  28 29 2a 2b 2c 2d 2e 2f  | !\"#$%&'()*+,-./|",
+        "00000030  30 31 32 33                                       |0123|",
+    ];
+    let all: Vec<u8> = (0..0x34).collect();
+    let text = |order: &[usize]| {
+        order
+            .iter()
+            .map(|&i| lines[i])
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    // In order: no warning.
+    let (_, b, w) = bytes(&text(&[0, 1, 2, 3]));
+    assert_eq!((b, w), (all.clone(), vec![]));
+    // Swapped: put back; the jump ahead and the jump back are marked.
+    let (_, b, w) = bytes(&text(&[0, 2, 1, 3]));
+    assert_eq!(b, all);
+    assert_eq!(damage(&w), [(2, 0x10..0x30), (3, 0x10..0x20)]);
+    // Reversed: the smallest offset is still byte 0.
+    let (_, b, w) = bytes(&text(&[3, 2, 1, 0]));
+    assert_eq!(b, all);
+    assert_eq!(damage(&w).len(), 3, "{w:?}");
+    // A line twice: the copy overwrites the same bytes.
+    let (_, b, w) = bytes(&text(&[0, 1, 1, 2, 3]));
+    assert_eq!(b, all);
+    assert_eq!(damage(&w), [(3, 0x10..0x20)]);
+    // A line left out: zeros where it was, marked with the line after it.
+    let (_, b, w) = bytes(&text(&[0, 2, 3]));
+    let mut holed = all.clone();
+    holed[0x10..0x20].fill(0);
+    assert_eq!(b, holed);
+    assert_eq!(damage(&w), [(2, 0x10..0x30)]);
+    assert_eq!(
+        w[0].to_string(),
+        "line 2: offset 0x20 where 0x10 was expected: 16 byte(s) skipped (lines left out or \
+         out of order, or a line whose offset could not be read)"
+    );
+    // An edited byte: the ASCII column disagrees; the line's bytes are marked.
+    let edited = text(&[0, 1, 2, 3]).replacen("24 25 26", "24 99 26", 1);
+    let (_, b, w) = bytes(&edited);
+    assert_eq!(b[0x25], 0x99);
+    assert_eq!(damage(&w), [(3, 0x20..0x30)]);
+    // `*` with no offset after it: the place where the repeat would go.
+    let (_, _, w) = bytes(&format!("{}\n*\n", lines[0]));
+    assert_eq!(damage(&w), [(2, 0x10..0x10)]);
+    // An offset far ahead is an error, not gigabytes of zeros.
+    let far = format!("{}\nfff00000  00 01  |..|\n", lines[0]);
+    let e = parse(&far).unwrap_err();
+    assert!(matches!(e.kind, TextErrorKind::TooLarge { .. }), "{e}");
+    assert_eq!(e.line, 2);
+}
+
+#[test]
+fn packet_hex_lines_go_where_their_offsets_say() {
+    let packet = "15:37:02.296006 IP a > b: Flags [.], length 0
+\t0x0000:  4500 0034 4d1d 4000 4006 efa4 7f00 0001  E..4M.@.@.......
+\t0x0010:  7f00 0001 3039 c91c 51a7 772f 88bb 9dba  ....09..Q.w/....
+\t0x0020:  8010 0040 fe28 0000 0101 080a 2839 bdbf  ...@.(......(9..
+\t0x0030:  957b b60c                                .{..
+";
+    let (clean, _) = packets(packet);
+    let lines: Vec<&str> = packet.lines().collect();
+    let swapped = [lines[0], lines[1], lines[3], lines[2], lines[4]].join("\n");
+    let (p, w) = packets(&swapped);
+    assert_eq!(p, clean);
+    assert_eq!(damage(&w), [(3, 0x10..0x30), (4, 0x10..0x20)]);
+    assert!(w.iter().filter_map(|w| w.bytes).all(|b| b.part == 0));
+}
+
+#[test]
+fn follow_gaps_mark_the_bytes_of_their_peer() {
+    let text = "\
+00000000  00 00 00 07 67 00 00 00  01 01 01 00 00 00 07 67  ....g... .......g
+00000020  00 00 00 01 01 01                                 ......
+    00000000  00 00 00 07 67 00 00 00  01 01 01              ....g... ...
+";
+    let (_, c, w) = connections(text);
+    assert_eq!(c[0].peer_bytes(0).len(), 22, "kept in the order printed");
+    assert_eq!(
+        w.iter().find(|w| w.kind.is_damage()).and_then(|w| w.bytes),
+        Some(TextBytes {
+            part: 0,
+            peer: Some(0),
+            span: Span::new(16, 22)
+        })
+    );
 }
 
 #[test]
@@ -528,7 +639,8 @@ fn tcpdump_x() {
         w,
         vec![TextWarning {
             line: 2,
-            kind: TextWarningKind::TimeOfDayOnly
+            kind: TextWarningKind::TimeOfDayOnly,
+            bytes: None,
         }]
     );
     let packet = p[0].as_packet();
@@ -905,6 +1017,43 @@ fn parse_errors_are_one_line_messages() {
     assert_eq!(e.to_string(), "plain hex: line 1, column 1: no bytes found");
 }
 
+/// Error messages quote the text escaped: a paste may hold terminal controls (C0, C1) or
+/// bidi overrides, for whoever calls the parser without the [`looks_like_text`] check.
+#[test]
+fn errors_quote_the_text_escaped() {
+    let cases = [
+        // Follow mode.
+        "Follow: tcp,\u{1b}]0;pwned\u{7}\nFilter: tcp.stream eq 0\n",
+        // The `found` excerpt.
+        "00000000: 0000 0007 6g\u{9b}2J 0000  ....g...\n",
+        // A byte out of range.
+        "$1 = {0x1ff\u{9d}0;t\u{9c}, 0x0}\n",
+        "char peer0_0[] = { 0x1ff\u{2066}, 0x00 };\n",
+    ];
+    for text in cases {
+        let e = parse(text).unwrap_err();
+        let message = e.to_string();
+        assert!(
+            !message.chars().any(crate::display::needs_escape),
+            "{text:?}: {message:?}"
+        );
+        assert!(message.contains("\\u{"), "{text:?}: {message}");
+    }
+    // The fields keep the text as written (data); only the message escapes it.
+    let e = parse(cases[0]).unwrap_err();
+    assert_eq!(
+        e.kind,
+        TextErrorKind::UnsupportedFollowMode {
+            mode: "\u{1b}]0;pwned\u{7}".into()
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "tshark Follow TCP Stream (hex): line 1, column 13: Follow mode `\\u{1b}]0;pwned\\u{7}` \
+         does not keep the bytes; use `hex`, `raw` or `yaml`"
+    );
+}
+
 #[test]
 fn looks_like_text_check() {
     assert!(looks_like_text(b"00 01 02\n"));
@@ -914,10 +1063,22 @@ fn looks_like_text_check() {
     assert!(!looks_like_text(b"\xd4\xc3\xb2\xa1\x02\x00\x04\x00"));
     assert!(!looks_like_text(b"\x0a\x0d\x0d\x0a\x1c\x00\x00\x00"));
     assert!(!looks_like_text(b"abc\x00def"));
-    // A multi-byte character cut at the end of the 64 KiB probe is fine.
+    // A multi-byte character across where the old 64 KiB probe ended is fine.
     let mut big = vec![b'a'; 64 * 1024 - 1];
     big.extend_from_slice("\u{e9}tc".as_bytes());
     assert!(looks_like_text(&big));
+    // The whole input decides: a control or a broken character past 64 KiB is not text.
+    for tail in [&b"\x1b]0;pwned\x07"[..], b"\x00", b"\xc3("] {
+        let mut late = vec![b'0'; 100 * 1024];
+        late.extend_from_slice(tail);
+        assert!(!looks_like_text(&late), "{tail:?}");
+    }
+    // C1 controls (U+009B is CSI to some terminals) and DEL are controls too; the bidi
+    // characters are not (escaped wherever the text is quoted).
+    assert!(!looks_like_text("00 01\n\u{9b}2J".as_bytes()));
+    assert!(!looks_like_text("00 01\n\u{85}".as_bytes()));
+    assert!(!looks_like_text(b"00 01\x7f"));
+    assert!(looks_like_text("00 01 # \u{202e}txt\u{200f}\n".as_bytes()));
 }
 
 #[test]
