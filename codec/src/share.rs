@@ -39,6 +39,10 @@ pub const VERSION: u8 = 2;
 /// become a large allocation.
 pub const DEFAULT_MAX_BODY: usize = 64 << 20;
 
+/// Most SPOP connections a bundle may describe. A connection takes 25 bytes of body and
+/// about a kilobyte once read and analysed: 64 MiB of them would take 2.3 GB.
+pub const MAX_CONNECTIONS: usize = 1 << 20;
+
 /// The fragment parameter a share link carries its bundle in: `BASE#spop=<bundle text>`. The
 /// fragment never reaches a server, so neither does the capture.
 pub const FRAGMENT_KEY: &str = "spop";
@@ -99,6 +103,11 @@ pub enum ShareError {
         /// The cap, in bytes.
         limit: usize,
     },
+    /// The body describes more connections than [`MAX_CONNECTIONS`].
+    TooManyConnections {
+        /// How many it describes.
+        count: usize,
+    },
     /// The compressed body is damaged or cut short.
     Damaged,
     /// The body's structure is wrong at this offset.
@@ -122,6 +131,10 @@ impl fmt::Display for ShareError {
                 f,
                 "this bundle expands to more than {} MiB, the most accepted",
                 limit >> 20
+            ),
+            ShareError::TooManyConnections { count } => write!(
+                f,
+                "this bundle describes {count} connections, more than the {MAX_CONNECTIONS} accepted"
             ),
             ShareError::Damaged => {
                 f.write_str("this bundle is damaged or cut short (was the link copied whole?)")
@@ -215,22 +228,28 @@ impl Bundle {
 
     /// A capture to analyse (its input kind says it came from a bundle).
     pub fn to_capture(&self) -> Capture {
+        self.clone().into_capture()
+    }
+
+    /// [`Bundle::to_capture`], taking the bundle: its streams move into the capture instead
+    /// of being copied (a bundle's 64 MiB may describe millions of segments and gaps).
+    pub fn into_capture(self) -> Capture {
         Capture {
             input: InputKind {
                 container: Container::Bundle,
                 text: None,
             },
             packets: self.packets,
-            connections: self.connections.clone(),
-            attempts: self.attempts.clone(),
+            connections: self.connections,
+            attempts: self.attempts,
             first_packet: self.first_packet,
             other_connections: self.other_connections,
             non_tcp_packets: 0,
             notes: Vec::new(),
             note_count: 0,
             file_error: None,
-            shared: self.state.clone(),
-            text_warnings: self.text_warnings.clone(),
+            shared: self.state,
+            text_warnings: self.text_warnings,
         }
     }
 
@@ -791,6 +810,9 @@ impl Reader<'_> {
         let other_connections = self.small("other connections")?;
         let base = self.u("time base")?;
         let n = self.count("connection count")?;
+        if n > MAX_CONNECTIONS {
+            return Err(ShareError::TooManyConnections { count: n });
+        }
         let mut connections = Vec::with_capacity(n);
         for id in 0..n {
             let haproxy = self.addr()?;
@@ -1136,6 +1158,36 @@ mod tests {
         );
         assert_eq!(fragment_bundle("#spopx=abc"), None);
         assert_eq!(fragment_bundle(""), None);
+    }
+
+    /// A connection takes 25 bytes of body and about a kilobyte once analysed: past
+    /// MAX_CONNECTIONS a bundle is refused before any is read ("Hostile input, round two").
+    #[test]
+    fn too_many_connections_are_refused() {
+        let body = |n: usize| {
+            let mut w = Writer::default();
+            w.text("pcap file");
+            w.u(0);
+            w.u(0);
+            w.u(0);
+            w.u(n as u64);
+            w.0.resize(w.0.len() + n, 0);
+            let mut b = MAGIC.to_vec();
+            b.push(VERSION);
+            b.extend(miniz_oxide::deflate::compress_to_vec(&w.0, 6));
+            b
+        };
+        assert_eq!(
+            Bundle::from_bytes(&body(MAX_CONNECTIONS + 1)),
+            Err(ShareError::TooManyConnections {
+                count: MAX_CONNECTIONS + 1
+            })
+        );
+        // At the cap, the connections are read (and these are malformed).
+        assert!(matches!(
+            Bundle::from_bytes(&body(MAX_CONNECTIONS)),
+            Err(ShareError::Malformed { .. })
+        ));
     }
 
     #[test]

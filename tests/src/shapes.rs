@@ -325,7 +325,7 @@ pub fn huge_gaps_bundle() -> spop_codec::share::Bundle {
 }
 
 /// Point 4': a pcap of one connection (HELLOs with max-frame-size 16380) where the agent
-/// answers NOTIFY 3 with a complete ACK of 16,505 bytes, between ordinary exchanges.
+/// answers NOTIFY 3 with a complete ACK of LENGTH 16,505, between ordinary exchanges.
 pub fn oversized_ack_pcap() -> Vec<u8> {
     use spop_codec::wire::{ActionRepr, FrameRepr, Scope, Value};
     let bytes = |f: FrameRepr<'_>| f.to_bytes().expect("encodes");
@@ -342,8 +342,8 @@ pub fn oversized_ack_pcap() -> Vec<u8> {
     };
     let big = (16_000..16_505)
         .map(|n| ack(3, &vec![b'z'; n]))
-        .find(|a| a.len() == 16_505)
-        .expect("a value length for 16,505 bytes");
+        .find(|a| a.len() == 4 + 16_505)
+        .expect("a value length for LENGTH 16,505");
     let mut c = TcpConversation::new("10.1.0.1:40000", "10.1.0.2:12345");
     let mut packets: Vec<_> = c.handshake().into();
     let hello = bytes(FrameRepr::haproxy_hello(16380, "pipelining", None, false));
@@ -365,4 +365,30 @@ pub fn oversized_ack_pcap() -> Vec<u8> {
         w.packet(1_700_000_000_000_000_000 + i as u64 * 1000, &p.ethernet());
     }
     w.finish()
+}
+
+/// A share bundle of `n` SPOP connections with nothing in them (25 bytes of body each, about
+/// a kilobyte once analysed; a bundle may describe at most `share::MAX_CONNECTIONS`).
+pub fn empty_connections_bundle(n: usize) -> spop_codec::share::Bundle {
+    let mut b = bundle_of(Vec::new(), Vec::new());
+    let one = b.connections[0].clone();
+    b.connections = (0..n)
+        .map(|id| spop_codec::capture::spop::SpopConnection { id, ..one.clone() })
+        .collect();
+    b
+}
+
+/// A share bundle whose HAProxy stream is one byte after `n` gaps of one byte each, all at
+/// its start (4 bytes of body each): a gap finding and a stream event each.
+pub fn stacked_gaps_bundle(n: usize) -> spop_codec::share::Bundle {
+    use spop_codec::capture::tcp::Gap;
+    let mut b = bundle_of(vec![0], Vec::new());
+    let [haproxy, _] = &mut b.connections[0].streams;
+    let gap = Gap {
+        at: 0,
+        missing: 1,
+        resumed_by: haproxy.segments[0].packet,
+    };
+    haproxy.gaps = vec![gap; n];
+    b
 }

@@ -668,14 +668,14 @@ fn f002_agent_frame_above_announced_size() {
     silent(&a, "SPOP-X004");
 }
 
-/// A complete ACK of 16,505 bytes on a connection that negotiated max-frame-size 16,380 (a
-/// real capture), in two TCP segments between ordinary exchanges. It was cut as bytes that are
+/// A complete ACK of LENGTH 16,505 on a connection that negotiated max-frame-size 16,380 (the
+/// oversized-ack incident capture), in two TCP segments between ordinary exchanges. It was cut as bytes that are
 /// not a frame: no row of its own, SPOP-F012 on its bytes, its SPOP-F002 pinned to the ACK
 /// before it (at that ACK's time), and its NOTIFY called unanswered. It is a frame: listed at
 /// the time of the packet that completed it, too big (SPOP-F002, on it), paired.
 #[test]
 fn f002_complete_oversized_ack_is_a_frame() {
-    // set-var(txn.body) with a STRING sized so that the ACK is 16,505 bytes on the wire.
+    // set-var(txn.body) with a STRING sized so that the ACK's LENGTH is 16,505.
     let ack_of = |n: usize| {
         let value = "z".repeat(n);
         ack_actions(
@@ -689,8 +689,8 @@ fn f002_complete_oversized_ack_is_a_frame() {
         )
     };
     let n = (16_000..16_505)
-        .find(|&n| ack_of(n).len() == 16_505)
-        .expect("a value length for 16,505 bytes");
+        .find(|&n| ack_of(n).len() == 4 + 16_505)
+        .expect("a value length for LENGTH 16,505");
     let big = ack_of(n);
     let (first, second) = big.split_at(8_000);
     let a = conversation(after_handshake(vec![
@@ -711,9 +711,9 @@ fn f002_complete_oversized_ack_is_a_frame() {
         .unwrap_or_else(|| panic!("no frame at {offset:#x}:\n{}", dump(&a)));
     assert_eq!(
         (e.frame_type, e.stream_id, e.frame_id, e.length),
-        (FrameType::Ack, 3, 1, 16_501)
+        (FrameType::Ack, 3, 1, 16_505)
     );
-    assert_eq!(e.layout.head.len(), 16_505);
+    assert_eq!(e.layout.head.len(), 4 + 16_505);
     assert!(e.payload_valid());
     // Its time is the second segment's, the packet that completed it: the 10th of the capture
     // (3 for the TCP handshake, then one per step, 1 ms apart).
@@ -741,7 +741,7 @@ fn f002_complete_oversized_ack_is_a_frame() {
     says(
         f,
         &[
-            "ACK LENGTH 16501",
+            "ACK LENGTH 16505",
             "negotiated max-frame-size 16380",
             "status 3",
         ],

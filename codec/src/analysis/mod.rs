@@ -12,10 +12,12 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use crate::capture::load::Prescanned;
-use crate::capture::spop::{scan_stream_with, SplitRecord, SpopConnection, StreamItem};
+use crate::capture::spop::{scan_stream_with, SkipReason, SplitRecord, SpopConnection, StreamItem};
 use crate::capture::{Capture, LoadError, LoadOptions, Loader, Timestamp};
 use crate::wire::frame::decode_frame_validated;
-use crate::wire::{decode_frame, Direction, Flags, Frame, FrameHeader, FrameType, Limits, Status};
+use crate::wire::{
+    decode_frame, DecodeError, Direction, Flags, Frame, FrameHeader, FrameType, Limits, Status,
+};
 use crate::{Progress, Span};
 
 mod conversation;
@@ -341,7 +343,7 @@ pub struct Analysis {
     by_connection: Vec<Vec<u32>>,
     /// What the rules still need besides the frames (`None` once they ran): the stream
     /// items that are not frames (gaps, skipped bytes), by time.
-    unchecked: Option<Vec<StreamEvent>>,
+    unchecked: Option<Events>,
     /// NOTIFY and ACK frames without a pair, in timeline order: found while pairing, so the
     /// rules need not walk every entry again for them.
     unpaired: Vec<u32>,
@@ -514,15 +516,149 @@ impl Analysis {
     }
 }
 
-/// Things in a stream that are not frames, for the capture and framing rules.
+/// Things in a stream that are not frames (gaps, skipped bytes, a truncated end), for the
+/// capture and framing rules ([`Events::item`] gives the stream item back). 40 bytes, where a
+/// [`StreamItem`] takes 80: an input can hold millions of them (a share bundle claims a gap
+/// in 4 bytes of its body).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct StreamEvent {
-    pub connection: usize,
-    pub direction: Direction,
-    pub item: StreamItem,
+    /// When it happened (the time of [`StreamItem::packet`]).
     pub time: Timestamp,
+    /// Where the item starts in its stream.
+    start: u64,
+    /// Skipped bytes: where they end; a gap: the bytes missing; a truncated end: the bytes
+    /// missing to complete its frame (it ends where its stream's bytes do).
+    value: u64,
+    connection: u32,
+    /// The frame just before it in its stream (timeline index), or `u32::MAX`.
+    after_frame: u32,
+    /// Undecodable bytes: the index of their decode error in [`Events`].
+    error: u32,
+    kind: EventKind,
+    /// Which stream.
+    pub direction: Direction,
+}
+
+/// What a [`StreamEvent`] is: a [`StreamItem`] that is not a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EventKind {
+    MidStreamStart,
+    AfterGap,
+    CutByGap,
+    Undecodable,
+    Gap,
+    Truncated,
+}
+
+impl StreamEvent {
+    /// The connection (a TCP connection number until the timeline renumbers it).
+    pub fn connection(&self) -> usize {
+        self.connection as usize
+    }
+
     /// The frame just before it in its stream, if any (timeline index).
-    pub after_frame: Option<usize>,
+    pub fn after_frame(&self) -> Option<usize> {
+        (self.after_frame != u32::MAX).then_some(self.after_frame as usize)
+    }
+
+    fn map_after_frame(&mut self, f: impl FnOnce(usize) -> usize) {
+        if let Some(i) = self.after_frame() {
+            self.after_frame = f(i) as u32;
+        }
+    }
+}
+
+/// Stream events, with the decode errors of the undecodable bytes among them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Events {
+    /// The events.
+    pub list: Vec<StreamEvent>,
+    errors: Vec<DecodeError>,
+}
+
+impl Events {
+    /// Adds `item` (nothing for a frame) of stream `direction` of `connection`.
+    fn push(
+        &mut self,
+        connection: usize,
+        direction: Direction,
+        item: StreamItem,
+        time: Timestamp,
+        after_frame: Option<usize>,
+    ) {
+        let mut error = 0;
+        let (kind, start, value) = match item {
+            StreamItem::Frame(_) | StreamItem::Split(_) => return,
+            StreamItem::Skipped { span, reason } => {
+                let kind = match reason {
+                    SkipReason::MidStreamStart => EventKind::MidStreamStart,
+                    SkipReason::AfterGap => EventKind::AfterGap,
+                    SkipReason::CutByGap => EventKind::CutByGap,
+                    SkipReason::Undecodable(e) => {
+                        error = self.errors.len() as u32;
+                        self.errors.push(e);
+                        EventKind::Undecodable
+                    }
+                };
+                (kind, span.start as u64, span.end as u64)
+            }
+            StreamItem::Gap { at, missing } => (EventKind::Gap, at as u64, missing),
+            StreamItem::Truncated { span, needed } => {
+                (EventKind::Truncated, span.start as u64, needed as u64)
+            }
+        };
+        self.list.push(StreamEvent {
+            time,
+            start,
+            value,
+            connection: connection as u32,
+            after_frame: after_frame.map_or(u32::MAX, |i| i as u32),
+            error,
+            kind,
+            direction,
+        });
+    }
+
+    /// The stream item `ev` (one of these events) stands for, in analysis `a`.
+    pub fn item(&self, ev: &StreamEvent, a: &Analysis) -> StreamItem {
+        let (start, value) = (ev.start as usize, ev.value);
+        let skipped = |reason| StreamItem::Skipped {
+            span: Span::new(start, value as usize),
+            reason,
+        };
+        match ev.kind {
+            EventKind::MidStreamStart => skipped(SkipReason::MidStreamStart),
+            EventKind::AfterGap => skipped(SkipReason::AfterGap),
+            EventKind::CutByGap => skipped(SkipReason::CutByGap),
+            EventKind::Undecodable => match self.errors.get(ev.error as usize) {
+                Some(&e) => skipped(SkipReason::Undecodable(e)),
+                None => skipped(SkipReason::AfterGap),
+            },
+            EventKind::Gap => StreamItem::Gap {
+                at: start,
+                missing: value,
+            },
+            EventKind::Truncated => StreamItem::Truncated {
+                span: Span::new(
+                    start,
+                    a.stream_data(ev.connection(), ev.direction)
+                        .map_or(start, <[u8]>::len),
+                ),
+                needed: value as usize,
+            },
+        }
+    }
+
+    fn append(&mut self, other: &mut Events) {
+        let shift = self.errors.len() as u32;
+        for ev in &mut other.list {
+            if ev.kind == EventKind::Undecodable {
+                ev.error += shift;
+            }
+        }
+        self.list.append(&mut other.list);
+        self.errors.append(&mut other.errors);
+    }
 }
 
 /// Analyses a capture.
@@ -711,13 +847,13 @@ fn timeline(
         }
     }
     drop(source);
-    for ev in &mut events {
-        ev.after_frame = ev.after_frame.map(remap);
-        if let Some(spop) = spop_of.as_ref().and_then(|m| m.get(ev.connection)) {
-            ev.connection = *spop;
+    for ev in &mut events.list {
+        ev.map_after_frame(remap);
+        if let Some(spop) = spop_of.as_ref().and_then(|m| m.get(ev.connection())) {
+            ev.connection = *spop as u32;
         }
     }
-    events.sort_by_key(|e| (e.time, e.connection));
+    events.list.sort_by_key(|e| (e.time, e.connection));
 
     // One pass over the timeline for what needs its order (each pass over hundreds of MB of
     // entries costs): indexes, NOTIFY ↔ ACK pairs per connection (the first ACK wins; later
@@ -791,7 +927,7 @@ fn timeline(
 #[derive(Default)]
 pub(crate) struct Made {
     pub frames: Vec<FrameEntry>,
-    pub events: Vec<StreamEvent>,
+    pub events: Events,
     pub keys: Vec<OrderKey>,
 }
 
@@ -829,8 +965,8 @@ impl Made {
             e.index += first;
             e.embedded_in = e.embedded_in.map(|p| (p as usize + first) as u32);
         }
-        for ev in other.events.iter_mut() {
-            ev.after_frame = ev.after_frame.map(|p| p + first);
+        for ev in other.events.list.iter_mut() {
+            ev.map_after_frame(|p| p + first);
         }
         self.frames.append(&mut other.frames);
         self.events.append(&mut other.events);
@@ -869,13 +1005,7 @@ fn scan_streams(id: usize, streams: [&crate::capture::tcp::Stream; 2], made: &mu
                 StreamItem::Frame(r) => FrameLayout::whole(r.span),
                 StreamItem::Split(r) => FrameLayout::split(&r),
                 _ => {
-                    events.push(StreamEvent {
-                        connection: id,
-                        direction: dir,
-                        item,
-                        time: packet.timestamp,
-                        after_frame: last_frame,
-                    });
+                    events.push(id, dir, item, packet.timestamp, last_frame);
                     return;
                 }
             };

@@ -502,13 +502,13 @@ pub fn load_with_progress(
     }
     if crate::share::is_bundle(input) {
         return crate::share::Bundle::from_bytes(input)
-            .map(|b| b.to_capture())
+            .map(crate::share::Bundle::into_capture)
             .map_err(LoadError::Bundle);
     }
     // A share link or its bundle text, pasted or taken from the page's address.
     if let Some(text) = crate::share::bundle_text(input) {
         return crate::share::Bundle::from_text(text)
-            .map(|b| b.to_capture())
+            .map(crate::share::Bundle::into_capture)
             .map_err(LoadError::Bundle);
     }
     if text::looks_like_text(input) {

@@ -9,6 +9,8 @@
 //!     unpaired-link   a share link of unpaired NOTIFYs and ACKs with distinct ids (N up to 64M)
 //!     broken-bundle, unpaired-bundle   the same as .spop bundle files
 //!     huge-gaps       a .spop bundle claiming two gaps of 2^63 bytes
+//!     connections     a .spop bundle of N empty connections (default: the most accepted)
+//!     stacked-gaps    a .spop bundle of N one-byte gaps at one offset (default: 16 M)
 //!     oversized-ack   a pcap with a complete 16,505-byte ACK (max-frame-size 16380)
 //! ```
 //!
@@ -53,6 +55,13 @@ fn run(args: &[String]) -> Result<(String, Vec<u8>), String> {
                     shapes::unpaired_ids_bundle(n.unwrap_or(bundle_cap)).to_bytes()
                 }
                 "huge-gaps" => shapes::huge_gaps_bundle().to_bytes(),
+                "connections" => shapes::empty_connections_bundle(
+                    n.unwrap_or(spop_codec::share::MAX_CONNECTIONS),
+                )
+                .to_bytes(),
+                "stacked-gaps" => {
+                    shapes::stacked_gaps_bundle(n.unwrap_or(bundle_cap / 4)).to_bytes()
+                }
                 "oversized-ack" => shapes::oversized_ack_pcap(),
                 other => return Err(format!("unknown shape {other}")),
             };

@@ -109,17 +109,17 @@ fn looks_like_other_protocol(bytes: &[u8]) -> Option<&'static str> {
     None
 }
 
-pub(super) fn check_event(cx: &mut Cx<'_>, ev: &StreamEvent) {
-    let c = Some(ev.connection);
+pub(super) fn check_event(cx: &mut Cx<'_>, ev: &StreamEvent, item: StreamItem) {
+    let c = Some(ev.connection());
     let loc = |span| {
         alloc::vec![Location {
-            connection: ev.connection,
+            connection: ev.connection(),
             direction: ev.direction,
             span,
         }]
     };
-    let frames: Vec<usize> = ev.after_frame.into_iter().collect();
-    match ev.item {
+    let frames: Vec<usize> = ev.after_frame().into_iter().collect();
+    match item {
         StreamItem::Gap { at, missing } => cx.emit(
             &C002,
             c,
@@ -131,7 +131,7 @@ pub(super) fn check_event(cx: &mut Cx<'_>, ev: &StreamEvent) {
             span,
             reason: SkipReason::Undecodable(_),
         } => {
-            let data = cx.a.capture.connections.get(ev.connection).map(|s| &s.stream(ev.direction).data);
+            let data = cx.a.capture.connections.get(ev.connection()).map(|s| &s.stream(ev.direction).data);
             let head = data.and_then(|d| d.get(span.start..span.end.min(span.start + 8))).unwrap_or(&[]);
             if let Some(what) = looks_like_other_protocol(head) {
                 cx.emit(&C001, c, frames, loc(span), format!("the {} stream has {what} at {:#x}, not SPOP", ev.direction.label(), span.start));

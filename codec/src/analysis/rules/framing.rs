@@ -372,7 +372,7 @@ fn oversized_frame_type(
     if length > FALLBACK_MAX_LENGTH {
         return None;
     }
-    let data = cx.a.stream_data(ev.connection, ev.direction)?;
+    let data = cx.a.stream_data(ev.connection(), ev.direction)?;
     let header = data.get(at.checked_add(4)?..at.checked_add(9)?)?;
     let (&ty, flags) = header.split_first()?;
     let t = FrameType::from_u8(ty);
@@ -383,17 +383,17 @@ fn oversized_frame_type(
         .then_some(t)
 }
 
-pub(super) fn check_event(cx: &mut Cx<'_>, ev: &StreamEvent) {
-    let c = Some(ev.connection);
-    let frames: Vec<usize> = ev.after_frame.into_iter().collect();
+pub(super) fn check_event(cx: &mut Cx<'_>, ev: &StreamEvent, item: StreamItem) {
+    let c = Some(ev.connection());
+    let frames: Vec<usize> = ev.after_frame().into_iter().collect();
     let loc = |span| {
         alloc::vec![super::Location {
-            connection: ev.connection,
+            connection: ev.connection(),
             direction: ev.direction,
             span,
         }]
     };
-    match ev.item {
+    match item {
         StreamItem::Skipped {
             span,
             reason: SkipReason::Undecodable(err),
@@ -426,7 +426,7 @@ pub(super) fn check_event(cx: &mut Cx<'_>, ev: &StreamEvent) {
                     // Too big to believe while cutting the stream, but if a real frame header
                     // follows the LENGTH it is an oversized frame, not garbage.
                     if let Some(t) = oversized_frame_type(cx, ev, err.span.start, length) {
-                        let conn = cx.conn(ev.connection);
+                        let conn = cx.conn(ev.connection());
                         let (which, limit) = match (
                             conn.and_then(|c| c.negotiated_max_frame_size),
                             conn.and_then(|c| c.haproxy_hello.as_ref())

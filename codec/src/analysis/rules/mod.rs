@@ -571,7 +571,7 @@ fn connection_rules(cx: &mut Cx<'_>, conns: &[super::ConnectionSummary]) {
 /// putting them together keeps the same ones as one thread.
 pub(crate) fn run(
     a: &super::Analysis,
-    events: &[super::StreamEvent],
+    events: &super::Events,
     threads: usize,
     progress: &mut dyn FnMut(crate::Progress),
 ) -> (Vec<Finding>, Omissions) {
@@ -605,9 +605,10 @@ pub(crate) fn run(
         }
         Some(by_connection)
     };
-    for ev in events {
-        framing::check_event(&mut cx, ev);
-        capture::check_event(&mut cx, ev);
+    for ev in &events.list {
+        let item = events.item(ev, a);
+        framing::check_event(&mut cx, ev, item);
+        capture::check_event(&mut cx, ev, item);
     }
     match by_connection {
         Some(found) => {
