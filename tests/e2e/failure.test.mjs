@@ -157,7 +157,7 @@ test("out of memory while checking the rules: the timeline stays usable without 
   assert.equal(await page.locator("#checking").count(), 0, "not 'checking the rules…' forever");
   // The capture is decoded again in a fresh worker; then the frames answer again.
   await page.waitForFunction(() => document.querySelector("#engine-failure")?.textContent.includes("without findings"));
-  await page.locator("#frames .row").nth(1).click();
+  await page.locator(`#frames .row[data-frame="1"]`).click();
   await page.locator("#details h2", { hasText: "Frame #2 ·" }).waitFor();
   await page.locator("#tab-findings").click();
   assert.match(await page.locator("#side-panel .hint").innerText(), /^No findings: the rules did not run\. The decoder ran out of memory/);
@@ -196,7 +196,7 @@ test("a worker terminated while idle: said, the capture decoded again, the page 
   await banner.waitFor();
   await page.waitForFunction(() => document.querySelector("#engine-failure")?.textContent.includes("decoded again in a new decoder"));
   assert.match(await banner.innerText(), /^The decoder stopped unexpectedly\./);
-  await page.locator("#frames .row").nth(3).click();
+  await page.locator(`#frames .row[data-frame="3"]`).click();
   await page.locator("#details h2", { hasText: "Frame #4 ·" }).waitFor();
   await assertCounts(page, INTERLEAVED);
   await page.locator("#retry").click();

@@ -166,7 +166,7 @@ test("the single file works from disk: decodes in a worker, asks for nothing, ma
   await loaded(page, { source: pyagent, frames: report.summary.frames });
   await assertCounts(page, pyagent, report);
   await page.locator("#tab-findings").click();
-  await page.locator("#frames .row").nth(2).click();
+  await page.locator(`#frames .row[data-frame="2"]`).click();
   await page.locator("#tab-details").click();
   await page.locator("#details h2", { hasText: "Frame #3 ·" }).waitFor();
   await shot(page, "offline-file.png");
