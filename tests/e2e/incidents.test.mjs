@@ -5,7 +5,10 @@
 // list, the packet column and "go to packet", the connection table's closed column and attempt
 // rows, the statistics view, and the time display setting. The ground truth is the JS API's
 // report (the engine's), whose TypeScript types are checked on this capture too; screenshots at
-// 1440, 1280 and 800 px, light and dark, go to tests/e2e/artifacts/incidents-*.png.
+// 1440, 1280 and 800 px, light and dark, go to tests/e2e/artifacts/incidents-*.png. A capture
+// written by `cargo run -p spop-tests --bin gen-tcp-events` (tests/fixtures/incidents/
+// tcp-events.pcap) has every other kind of TCP event: zero window, window open, retransmission,
+// an unanswered attempt.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -377,6 +380,54 @@ test("times: since the first packet, time of day or since the previous row, reme
   const again = await open(errors, { page: await page.context().newPage() });
   assert.equal(await again.locator("#time-mode").inputValue(), "clock");
   assert.equal(await again.locator(".list-head > span").nth(2).innerText(), "time of day");
+  assert.deepEqual(errors, []);
+  await page.context().close();
+});
+
+test("every kind of TCP event (a capture written by gen-tcp-events): its mark, its row, its findings", async () => {
+  const file = join(FIXTURES, "incidents", "tcp-events.pcap");
+  const r = api.inspect(readFileSync(file));
+  const events = [
+    ...r.connections.flatMap((c) => c.tcp_events.map((e) => ({ ...e, connection: c.id }))),
+    ...r.attempts.flatMap((t) => t.tcp_events.map((e) => ({ ...e, attempt: t.id }))),
+  ];
+  const kinds = new Set(events.map((e) => e.kind));
+  assert.deepEqual([...kinds].sort(), ["fin", "retransmission", "rst", "syn", "window-open", "zero-window"]);
+  assert.deepEqual(r.attempts.map((t) => t.outcome).sort(), ["refused", "unanswered"]);
+  const errors = [];
+  const page = await newPage(ctx.browser, errors, { viewport: { width: 1440, height: 900 } });
+  await page.goto(ctx.server.url);
+  await page.locator("#file").setInputFiles(file);
+  await page.waitForSelector("details.verdict:not([hidden]) li");
+  await page.waitForSelector("section.timeline g.tcp");
+  const marks = await page.locator("section.timeline g.tcp").evaluateAll((gs) => gs.map((g) => [Number(g.dataset.packet), g.getAttribute("class")]));
+  const want = [
+    ...events.filter((e) => e.connection !== undefined).map((e) => [e.packet, `tcp ${e.kind} by-${e.by}`]),
+    ...r.attempts.map((t) => [t.tcp_events[0].packet, `tcp ${t.outcome} by-haproxy`]),
+  ];
+  assert.deepEqual(marks.sort((a, b) => a[0] - b[0]), want.sort((a, b) => a[0] - b[0]));
+  await shot(page, "incidents-tcp-events-timeline.png");
+  // The rows: one per event, the zero window's with the finding that points at its packet.
+  await page.locator("#show-tcp").check();
+  await waitRows(page, r.frames.length + events.length);
+  const zero = events.find((e) => e.kind === "zero-window");
+  const n007 = r.findings.find((f) => f.code === "SPOP-N007");
+  assert.deepEqual(n007.packets, [zero.packet]);
+  await gotoPacket(page, zero.packet);
+  await waitSelectedPacket(page, zero.packet);
+  const row = await page.locator("#frames .row.selected").evaluate((el) => ({ cls: el.className, cells: [...el.children].map((c) => c.textContent) }));
+  assert.equal(row.cells[4], "TCP zero window");
+  assert.equal(row.cells[8], "The agent stops reading (zero window)");
+  assert.equal(row.cells[9], "SPOP-N007");
+  assert.match(row.cls, /lvl-warning/);
+  await page.waitForFunction(() => /SPOP-N007/.test(document.querySelector("#details")?.textContent));
+  for (const [kind, label] of [["window-open", "TCP window open"], ["retransmission", "TCP retransmission"]]) {
+    const e = events.find((e) => e.kind === kind);
+    await gotoPacket(page, e.packet);
+    await waitSelectedPacket(page, e.packet);
+    assert.equal(await page.locator("#frames .row.selected > span:nth-child(5)").innerText(), label);
+  }
+  await shot(page, "incidents-tcp-events-list.png");
   assert.deepEqual(errors, []);
   await page.context().close();
 });

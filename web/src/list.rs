@@ -156,7 +156,8 @@ pub fn FrameList() -> impl IntoView {
             }
             rows.iter()
                 .filter(|r| r.pos >= from && r.pos < to)
-                .map(|r| ((*g, mode), r.clone()))
+                // Generation and time display in one number (the display is 0 to 2).
+                .map(|r| (*g * 4 + mode, r.clone()))
                 .collect::<Vec<_>>()
         })
     };
@@ -181,7 +182,9 @@ pub fn FrameList() -> impl IntoView {
             <div class="spacer" style:height=move || format!("{}px", Fixed::of(content_height(ui.view.get().total), 2))>
                 <For
                     each=shown
-                    key=|(g, r)| (*g, r.index, r.event)
+                    // A frame by its index, a TCP event from the top of the range down (the
+                    // key type the list always had: no map code of its own in the wasm).
+                    key=|(g, r)| (*g, r.event.map_or(r.index, |e| usize::MAX - e))
                     children=move |(_, r)| {
                         let pos = r.pos as f64;
                         // Relative to the scroll position: exact when the scrollbar is scaled.
