@@ -422,9 +422,13 @@ impl Options {
 /// `timeoutProcessing`: HAProxy's time syntax, or a number of milliseconds as HAProxy reads a
 /// bare number.
 fn timeout(value: &JsValue) -> Result<spop_codec::time::HaproxyTime, String> {
+    // A number as JavaScript writes it (Rust's float printer is not in the page's wasm).
     let text = match (value.as_string(), value.as_f64()) {
         (Some(s), _) => s,
-        (None, Some(n)) => format!("{n}"),
+        (None, Some(_)) => js_sys::JSON::stringify(value)
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_default(),
         _ => String::new(),
     };
     text.parse().map_err(|e| {
