@@ -198,44 +198,47 @@ pub(super) fn check_connection(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
             (None, None) => None,
         }
     };
-    let frames: Vec<&FrameEntry> = a.frames_of(conn.id).collect();
-    // N002: frames sent after the peer closed.
-    for d in [Direction::HaproxyToAgent, Direction::AgentToHaproxy] {
-        let peer = d.reverse();
-        let Some((close, how)) = closed(peer) else {
+    // N002: NOTIFYs and ACKs sent after the peer closed; one pass, no copy of the frames
+    // (this runs on every connection of every capture).
+    let (haproxy_closed, agent_closed) = (
+        closed(Direction::HaproxyToAgent),
+        closed(Direction::AgentToHaproxy),
+    );
+    let peer_closed = |d: Direction| match d {
+        Direction::HaproxyToAgent => agent_closed,
+        Direction::AgentToHaproxy => haproxy_closed,
+    };
+    for e in a.frames_of(conn.id) {
+        let Some((close, how)) = peer_closed(e.direction) else {
             continue;
         };
-        // A request or an answer (a DISCONNECT after the peer left is a goodbye, not a loss).
-        for e in frames.iter().filter(|e| {
-            e.direction == d
-                && e.packet > close.number
-                && matches!(e.frame_type, FrameType::Notify | FrameType::Ack)
-        }) {
-            let mut message = format!(
-                "{} {}/{} sent {} s after {} closed the connection ({how} at {} s, packet #{}): it is never read",
-                e.frame_type,
-                e.stream_id,
-                e.frame_id,
-                Fixed::ratio(e.time.saturating_sub(close.timestamp), 9, 3),
-                side(peer),
-                at(cx, close.timestamp),
-                close.number
-            );
-            if e.frame_type == FrameType::Ack {
-                match e.paired().and_then(|n| a.frames.get(n)) {
-                    Some(n) => message.push_str(&format!(
-                        ", so NOTIFY {}/{} (sent at {} s) got no answer",
-                        n.stream_id,
-                        n.frame_id,
-                        at(cx, n.time)
-                    )),
-                    None => message.push_str(", so the request it answers got no answer"),
-                }
-            }
-            let mut fr = alloc::vec![e.index];
-            fr.extend(e.paired());
-            cx.emit(&N002, c, fr, cx.frame(e.index), message);
+        if e.packet <= close.number || !matches!(e.frame_type, FrameType::Notify | FrameType::Ack) {
+            continue;
         }
+        let mut message = format!(
+            "{} {}/{} sent {} s after {} closed the connection ({how} at {} s, packet #{}): it is never read",
+            e.frame_type,
+            e.stream_id,
+            e.frame_id,
+            Fixed::ratio(e.time.saturating_sub(close.timestamp), 9, 3),
+            side(e.direction.reverse()),
+            at(cx, close.timestamp),
+            close.number
+        );
+        if e.frame_type == FrameType::Ack {
+            match e.paired().and_then(|n| a.frames.get(n)) {
+                Some(n) => message.push_str(&format!(
+                    ", so NOTIFY {}/{} (sent at {} s) got no answer",
+                    n.stream_id,
+                    n.frame_id,
+                    at(cx, n.time)
+                )),
+                None => message.push_str(", so the request it answers got no answer"),
+            }
+        }
+        let mut fr = alloc::vec![e.index];
+        fr.extend(e.paired());
+        cx.emit(&N002, c, fr, cx.frame(e.index), message);
     }
     // N004: NOTIFYs unanswered when the connection closed without a DISCONNECT.
     if matches!(
@@ -247,8 +250,8 @@ pub(super) fn check_connection(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
             .filter_map(|d| closed(d).map(|(p, how)| (p, how, d)))
             .min_by_key(|(p, _, _)| p.number);
         if let Some((close, how, by)) = first_close {
-            let pending: Vec<&&FrameEntry> = frames
-                .iter()
+            let pending: Vec<&FrameEntry> = a
+                .frames_of(conn.id)
                 .filter(|e| e.frame_type == FrameType::Notify && e.packet <= close.number)
                 .filter(|e| {
                     e.paired()
@@ -389,37 +392,48 @@ pub(super) fn check_capture(cx: &mut Cx<'_>) {
         .iter()
         .map(|c| c.generation == Generation::Legacy)
         .collect();
-    let notifies = a.frames.iter().filter(|e| {
-        e.frame_type == FrameType::Notify && legacy.get(e.connection).copied().unwrap_or(false)
-    });
-    let count = notifies.clone().count() as u64;
-    let threshold = count.saturating_mul(100).max(10_000);
+    // One pass: jumps above the least threshold are kept, then held against the count.
+    let mut count = 0u64;
+    let mut jumps: Vec<(&FrameEntry, &FrameEntry)> = Vec::new();
     let mut prev: Option<&FrameEntry> = None;
-    for e in notifies {
+    for e in a.frames.iter().filter(|e| {
+        e.frame_type == FrameType::Notify && legacy.get(e.connection).copied().unwrap_or(false)
+    }) {
+        count += 1;
         if let Some(p) = prev {
-            let jump = e.stream_id.saturating_sub(p.stream_id);
-            if jump > threshold {
-                let dt = e.time.saturating_sub(p.time);
-                let message = format!(
-                    "the stream-id went from {} (connection {}, {} s) to {} (connection {}, {} s): {} streams in {} s never reached the agent, against {count} NOTIFYs in the whole capture",
-                    p.stream_id,
-                    p.connection + 1,
-                    at(cx, p.time),
-                    e.stream_id,
-                    e.connection + 1,
-                    at(cx, e.time),
-                    jump - 1,
-                    Fixed::ratio(dt, 9, 3)
-                );
-                cx.emit(
-                    &N006,
-                    Some(e.connection),
-                    alloc::vec![e.index, p.index],
-                    cx.frame(e.index),
-                    message,
-                );
+            if e.stream_id.saturating_sub(p.stream_id) > MIN_JUMP {
+                jumps.push((p, e));
             }
         }
         prev = Some(e);
     }
+    let threshold = count.saturating_mul(100).max(MIN_JUMP);
+    for (p, e) in jumps {
+        let jump = e.stream_id.saturating_sub(p.stream_id);
+        if jump <= threshold {
+            continue;
+        }
+        let dt = e.time.saturating_sub(p.time);
+        let message = format!(
+            "the stream-id went from {} (connection {}, {} s) to {} (connection {}, {} s): {} streams in {} s never reached the agent, against {count} NOTIFYs in the whole capture",
+            p.stream_id,
+            p.connection + 1,
+            at(cx, p.time),
+            e.stream_id,
+            e.connection + 1,
+            at(cx, e.time),
+            jump - 1,
+            Fixed::ratio(dt, 9, 3)
+        );
+        cx.emit(
+            &N006,
+            Some(e.connection),
+            alloc::vec![e.index, p.index],
+            cx.frame(e.index),
+            message,
+        );
+    }
 }
+
+/// The least stream-id jump N006 reports (thousands are normal traffic that bypasses SPOE).
+const MIN_JUMP: u64 = 10_000;
