@@ -8,7 +8,7 @@ use std::path::Path;
 use serde_json::Value;
 use spop_codec::analysis::{analyze, Analysis, AnalysisOptions, Finding};
 use spop_codec::capture::{load, AttemptOutcome, Capture, LoadOptions};
-use spop_codec::wire::{decode_frame, Direction, FrameType, Limits, Status};
+use spop_codec::wire::{decode_frame, Direction, Limits, Status};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/incidents");
 
