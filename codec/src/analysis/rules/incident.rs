@@ -245,11 +245,11 @@ pub(super) fn check_connection(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
         conn.end_reason,
         EndReason::Fin { .. } | EndReason::Rst { .. }
     ) {
-        let first_close = [Direction::HaproxyToAgent, Direction::AgentToHaproxy]
-            .into_iter()
-            .filter_map(|d| closed(d).map(|(p, how)| (p, how, d)))
-            .min_by_key(|(p, _, _)| p.number);
-        if let Some((close, how, by)) = first_close {
+        if let Some((by, ev)) = spop.first_close() {
+            let (close, how) = match ev.kind {
+                TcpEventKind::Rst => (ev.packet, "RST"),
+                _ => (ev.packet, "FIN"),
+            };
             let pending: Vec<&FrameEntry> = a
                 .frames_of(conn.id)
                 .filter(|e| e.frame_type == FrameType::Notify && e.packet <= close.number)
@@ -351,7 +351,7 @@ pub(super) fn check_capture(cx: &mut Cx<'_>) {
         let mut nth = |k: usize| -> u64 { *lat.select_nth_unstable(k.min(n - 1)).1 };
         let (q1, median, q3, p99) = (nth(n / 4), nth(n / 2), nth(3 * n / 4), nth(n * 99 / 100));
         let limit = q3
-            .saturating_add((q3 - q1).saturating_mul(3))
+            .saturating_add(q3.saturating_sub(q1).saturating_mul(3))
             .max(median.saturating_mul(4))
             // Below a millisecond, scheduling noise is not an incident.
             .max(1_000_000);
