@@ -104,10 +104,13 @@ impl FromStr for HaproxyTime {
             }
             // More digits than any u64 count of nanoseconds needs (leading zeros aside).
             let d = d.trim_start_matches('0');
+            if d.is_empty() {
+                return Ok(0);
+            }
             if d.len() > 30 {
                 return Err(TimeError::TooLong);
             }
-            d.parse::<u128>().or(Ok(0))
+            d.parse::<u128>().map_err(|_| TimeError::TooLong)
         };
         let nanos = digits(whole)?
             .checked_mul(u128::from(size))
@@ -116,7 +119,8 @@ impl FromStr for HaproxyTime {
         let fraction = fraction.get(..fraction.len().min(18)).unwrap_or(fraction);
         let scale = 10u128.pow(fraction.len() as u32);
         let part = digits(fraction)? * u128::from(size) / scale;
-        u64::try_from(nanos + part)
+        let total = nanos.checked_add(part).ok_or(TimeError::TooLong)?;
+        u64::try_from(total)
             .map(HaproxyTime::from_nanos)
             .map_err(|_| TimeError::TooLong)
     }
@@ -173,6 +177,11 @@ mod tests {
 
     #[test]
     fn refusals() {
+        // Whole part times the unit just fits u128; the fraction added on top must not wrap.
+        assert_eq!(
+            ns("340282366920938463463374607431.999999999s"),
+            Err(TimeError::TooLong)
+        );
         assert_eq!(ns(""), Err(TimeError::Empty));
         assert_eq!(ns("  "), Err(TimeError::Empty));
         assert_eq!(ns("-5"), Err(TimeError::NotANumber));

@@ -268,7 +268,11 @@ fn series(s: &Statistics, w: f64) -> String {
         svg,
         r#"<text class="axis-label" x="4" y="{axis_y}">time (s)</text>"#
     );
-    for t in (0..=60u64).map(|k| k * step).take_while(|&t| t <= span) {
+    // Checked: a crafted capture's span near u64::MAX would wrap the ticks.
+    for t in (0..=60u64)
+        .map_while(|k| k.checked_mul(step))
+        .take_while(|&t| t <= span)
+    {
         let x = LEFT + t as f64 / span.max(1) as f64 * plot;
         let _ = write!(
             svg,

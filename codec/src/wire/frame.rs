@@ -431,7 +431,10 @@ impl Limits {
 pub fn peek_wire_len(buf: &[u8]) -> Status<usize> {
     match buf.get(..LENGTH_SIZE) {
         Some(&[a, b, c, d]) => {
-            Status::Complete(LENGTH_SIZE + u32::from_be_bytes([a, b, c, d]) as usize)
+            // Saturating: on 32-bit targets (wasm) LENGTH near u32::MAX plus 4 would wrap.
+            Status::Complete(
+                (u32::from_be_bytes([a, b, c, d]) as usize).saturating_add(LENGTH_SIZE),
+            )
         }
         _ => Status::Partial {
             needed: LENGTH_SIZE - buf.len().min(LENGTH_SIZE),

@@ -207,7 +207,8 @@ pub fn find_frame_start(
             }
             match here.get(..4) {
                 Some(&[a, b, c, d]) => {
-                    let next = 4 + u32::from_be_bytes([a, b, c, d]) as usize;
+                    // Saturating: on 32-bit targets a LENGTH near u32::MAX plus 4 would wrap.
+                    let next = (u32::from_be_bytes([a, b, c, d]) as usize).saturating_add(4);
                     match here.get(next..) {
                         Some([]) | None => true,
                         Some(after) => budget.plausible(after, dir, max_length),
