@@ -2,6 +2,7 @@
 
 mod json;
 mod manual;
+mod probe;
 mod progress;
 mod read;
 mod text;
@@ -11,6 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use spop_codec::analysis::rules::probe as probe_rules;
 use spop_codec::analysis::{analyze, analyze_loaded, Analysis, AnalysisOptions, CATALOGUE};
 use spop_codec::capture::{LoadOptions, Loader};
 use spop_codec::display::Escaped;
@@ -52,9 +54,78 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Probe an agent: connect to it as HAProxy does, run a scripted conversation (every
+    /// data type at its edges, frames at max-frame-size, small writes, pipelining on parallel
+    /// connections, a DISCONNECT with NOTIFYs in flight, an idle connection), record it and
+    /// report it like a capture. Exit status as for a capture; 2 when the agent cannot be
+    /// probed (refused, unresolvable, not SPOP).
+    Probe(ProbeArgs),
     /// Print the manual page (roff), e.g.
     /// `spop-inspect man > ~/.local/share/man/man1/spop-inspect.1`.
     Man,
+}
+
+/// `spop-inspect probe`.
+#[derive(clap::Args, Debug)]
+struct ProbeArgs {
+    /// The agent: HOST:PORT, or a unix socket path (containing `/`, or `unix:PATH`).
+    address: String,
+    /// Which HAProxy to speak as: 3.1 (and later: capabilities `pipelining`, odd stream-ids per
+    /// connection) or 3.0 (and earlier: `pipelining,async`, process-wide stream-ids).
+    #[arg(long = "haproxy", value_enum, default_value = "3.1")]
+    speak: probe::Speak,
+    /// The longest wait for anything from the agent (connect, HELLO, each ACK), in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0, value_parser = seconds)]
+    timeout: f64,
+    /// Connections run in parallel in the load phase.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    connections: u16,
+    /// NOTIFYs per connection in the load phase (up to 20 in flight at once, as HAProxy).
+    #[arg(long, value_name = "N", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    notifies: u32,
+    /// How long the idle connection waits for the agent to close it, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0, value_parser = seconds)]
+    idle: f64,
+    /// Replay HAProxy's NOTIFYs of this capture (in order, on as many connections as it has)
+    /// instead of the scripted cases.
+    #[arg(long, value_name = "CAPTURE")]
+    replay: Option<PathBuf>,
+    /// With --replay: keep the capture's timing between NOTIFYs (default: as fast as the
+    /// agent answers).
+    #[arg(long, requires = "replay")]
+    replay_timing: bool,
+    #[command(flatten)]
+    report: ReportArgs,
+}
+
+/// A duration in seconds (fractions allowed), positive and at most a day.
+fn seconds(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("not a number of seconds: {s}"))?;
+    if v > 0.0 && v <= 86_400.0 {
+        Ok(v)
+    } else {
+        Err(String::from("give a number of seconds above 0 and at most 86400"))
+    }
+}
+
+/// Runs `probe`: the session recorded and analysed.
+fn probe(args: &ProbeArgs) -> Result<(Analysis, String), String> {
+    let plan = probe::Plan {
+        address: args.address.clone(),
+        target: probe::target(&args.address)?,
+        speak: args.speak,
+        timeout: std::time::Duration::from_secs_f64(args.timeout),
+        connections: usize::from(args.connections),
+        notifies: args.notifies as usize,
+        idle: std::time::Duration::from_secs_f64(args.idle),
+        replay: args.replay.clone().map(|p| (p, args.replay_timing)),
+    };
+    let capture = probe::run(&plan)?;
+    let options = AnalysisOptions {
+        slow_ack: args.report.timeout_processing.map(HaproxyTime::as_nanos),
+        ..AnalysisOptions::default()
+    };
+    Ok((analyze(capture, &options), format!("probe of {}", args.address)))
 }
 
 /// `rules --format`: the catalogue's formats, described for the catalogue (the report's
@@ -82,6 +153,17 @@ struct InspectArgs {
     /// HAPROXY-HELLO.
     #[arg(long = "port", value_name = "PORT")]
     ports: Vec<u16>,
+    /// Threads for reassembling and analysing a large capture (0: one per core; at most 64). The
+    /// report is the same for any number.
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=64))]
+    threads: u16,
+    #[command(flatten)]
+    report: ReportArgs,
+}
+
+/// How to report: shared by the inspection of an input and by `probe`.
+#[derive(clap::Args, Debug)]
+struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -97,10 +179,6 @@ struct InspectArgs {
     /// option under its older name.
     #[arg(long, value_name = "TIME", visible_alias = "slow-ack", value_parser = haproxy_time)]
     timeout_processing: Option<HaproxyTime>,
-    /// Threads for reassembling and analysing a large capture (0: one per core; at most 64). The
-    /// report is the same for any number.
-    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=64))]
-    threads: u16,
     /// Show only this connection (1-based, as numbered in the output) in the text and Markdown
     /// reports; with --link or --bundle, share only it. The exit status still counts every
     /// connection's findings.
@@ -231,7 +309,7 @@ fn inspect(args: &InspectArgs) -> Result<(Analysis, String), String> {
     )
     .map_err(|e| at(&e))?;
     let options = AnalysisOptions {
-        slow_ack: args.timeout_processing.map(HaproxyTime::as_nanos),
+        slow_ack: args.report.timeout_processing.map(HaproxyTime::as_nanos),
         threads: usize::from(args.threads),
         ..AnalysisOptions::default()
     };
@@ -245,7 +323,7 @@ fn inspect(args: &InspectArgs) -> Result<(Analysis, String), String> {
         .iter()
         .find(|(k, _)| k == share::TIMEOUT_PROCESSING_KEY)
         .and_then(|(_, v)| v.parse::<HaproxyTime>().ok());
-    if let (None, Some(t)) = (args.timeout_processing, shared) {
+    if let (None, Some(t)) = (args.report.timeout_processing, shared) {
         let options = AnalysisOptions {
             slow_ack: Some(t.as_nanos()),
             ..options
@@ -277,6 +355,10 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<ExitCode, String> {
         let command = <Cli as clap::CommandFactory>::command();
         return written(manual::man(command, EXAMPLES, out), ExitCode::SUCCESS);
     }
+    if let Some(Command::Probe(args)) = &cli.command {
+        let (analysis, name) = probe(args)?;
+        return report(&analysis, &name, &args.report, out);
+    }
     if let Some(Command::Rules { format }) = &cli.command {
         let result = match format {
             RulesFormat::Json => serde_json::to_writer_pretty(&mut *out, CATALOGUE)
@@ -300,6 +382,17 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<ExitCode, String> {
         ));
     }
     let (analysis, name) = inspect(args)?;
+    report(&analysis, &name, &args.report, out)
+}
+
+/// Writes the report of `analysis` (of input `name`) as `args` ask, shares it, and says which
+/// exit status it deserves: for a capture and for a probe session alike.
+fn report(
+    analysis: &Analysis,
+    name: &str,
+    args: &ReportArgs,
+    out: &mut dyn Write,
+) -> Result<ExitCode, String> {
     if let Some(n) = args.connection {
         if n == 0 || n > analysis.connections.len() {
             return Err(format!(
@@ -319,6 +412,15 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<ExitCode, String> {
             b.state
                 .push((share::TIMEOUT_PROCESSING_KEY.into(), t.to_string()));
         }
+        // A probe session stays one when shared: the web inspector runs the probe rules too.
+        b.state.extend(
+            analysis
+                .capture
+                .shared
+                .iter()
+                .filter(|(k, _)| k == probe_rules::SESSION_KEY)
+                .cloned(),
+        );
         b
     });
     if let (Some(path), Some(b)) = (&args.bundle, &bundle) {
@@ -338,7 +440,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<ExitCode, String> {
         .map(|(base, b)| share::link(base, b));
     if let Some(l) = &link {
         if l.len() > LONG_LINK {
-            eprintln!("spop-inspect: {}", long_link_hint(&analysis, args, l.len()));
+            eprintln!("spop-inspect: {}", long_link_hint(analysis, args, l.len()));
         }
     }
     let (errors, warnings, _) = analysis.counts();
@@ -429,7 +531,7 @@ fn main() -> ExitCode {
 }
 
 /// Why a long link may not arrive whole, and what to share instead.
-fn long_link_hint(a: &Analysis, args: &InspectArgs, len: usize) -> String {
+fn long_link_hint(a: &Analysis, args: &ReportArgs, len: usize) -> String {
     let mut hint = format!(
         "the link is {}: chat tools and some browsers cut links longer than about {}.",
         size(len),

@@ -32,6 +32,8 @@ pub enum Container {
     RawStream,
     /// An spop-inspector share bundle (`.spop` file or link).
     Bundle,
+    /// A session recorded by `spop-inspect probe`, which played HAProxy against an agent.
+    Probe,
 }
 
 /// The detected input format: the container, and the text format it was pasted as, if any.
@@ -53,6 +55,7 @@ impl InputKind {
             Container::TextPackets | Container::TextStreams => "",
             Container::RawStream => "raw",
             Container::Bundle => "bundle",
+            Container::Probe => "probe",
         };
         match (self.text, container) {
             (Some(t), "") => String::from(t.name()),
@@ -71,6 +74,7 @@ impl fmt::Display for InputKind {
             Container::Pcapng => "pcapng file",
             Container::RawStream => "raw SPOP byte stream",
             Container::Bundle => "spop-inspector share bundle",
+            Container::Probe => "probe session",
             Container::TextPackets | Container::TextStreams => "",
         };
         match self.text {

@@ -16,6 +16,7 @@ pub mod exchange;
 pub mod framing;
 pub mod handshake;
 pub mod incident;
+pub mod probe;
 pub mod teardown;
 
 /// How serious a finding is (Wireshark's Expert Info spirit).
@@ -121,6 +122,10 @@ pub static CATALOGUE: &[&Rule] = &[
     &incident::N005,
     &incident::N006,
     &incident::N007,
+    &probe::P001,
+    &probe::P002,
+    &probe::P003,
+    &probe::P004,
 ];
 
 /// The rule with this code.
@@ -556,6 +561,9 @@ fn connection_rules(cx: &mut Cx<'_>, conns: &[super::ConnectionSummary]) {
         teardown::check(cx, c);
         capture::check_connection(cx, c);
         incident::check_connection(cx, c);
+        if probe::is_probe(cx) {
+            probe::check_connection(cx, c);
+        }
     }
 }
 
@@ -622,7 +630,8 @@ pub(crate) fn run(
     incident::check_attempts(&mut cx);
     incident::check_capture(&mut cx);
     progress(crate::Progress::Rules { done: total, total });
-    let mut out = cx.out;
+    let mut out = core::mem::take(&mut cx.out);
+    probe::soften(&cx, &mut out);
     out.sort_by(|x, y| {
         (x.frames.first().map_or((0, 0), |&f| (1, f)), x.rule.code)
             .cmp(&(y.frames.first().map_or((0, 0), |&f| (1, f)), y.rule.code))
