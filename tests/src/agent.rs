@@ -29,7 +29,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use spop_codec::wire::{
-    ActionRepr, FrameRepr, FrameType, Payload, Scope, Status, StreamDecoder, Value,
+    ActionRepr, FrameRepr, FrameType, Payload, PayloadRepr, Scope, Status, StreamDecoder, Value,
 };
 
 /// How the agent behaves. The default is the well-behaved agent of [`Agent::start`].
@@ -63,6 +63,19 @@ pub struct AgentConfig {
     pub oversize_by: u32,
     /// Accept every connection and close it at once, reading nothing.
     pub accept_and_close: bool,
+    /// Write the AGENT-DISCONNECT in two parts with a pause between them, without holding the
+    /// connection's writer in between: delayed ACKs still pending land inside it (the Go
+    /// library of haproxy#2490). Use with [`Self::delay`].
+    pub interleave_disconnect: bool,
+    /// Answer the Nth NOTIFY with an ACK whose frame-id is one more than the NOTIFY's.
+    pub wrong_ids_on: Option<usize>,
+    /// After the AGENT-DISCONNECT, write one more ACK (for the connection's last NOTIFY).
+    pub ack_after_disconnect: bool,
+    /// The `version` of the AGENT-HELLO (default "2.0"); `None`: no version key at all.
+    pub version: Option<String>,
+    /// Close the connection (no ACK, no AGENT-DISCONNECT) on a NOTIFY carrying a STRING with a
+    /// byte above 0x7F, as a library that crashes on non-ASCII text does.
+    pub crash_on_non_ascii: bool,
     /// Log every event to stderr.
     pub log: bool,
 }
@@ -79,6 +92,11 @@ impl Default for AgentConfig {
             oversized_ack_on: None,
             oversize_by: 125,
             accept_and_close: false,
+            interleave_disconnect: false,
+            wrong_ids_on: None,
+            ack_after_disconnect: false,
+            version: Some(String::from("2.0")),
+            crash_on_non_ascii: false,
             log: false,
         }
     }
@@ -130,6 +148,36 @@ impl AgentConfig {
     /// Accept and close every connection.
     pub fn accept_and_close(mut self, on: bool) -> Self {
         self.accept_and_close = on;
+        self
+    }
+
+    /// Write the AGENT-DISCONNECT in two parts, delayed ACKs in between.
+    pub fn interleave_disconnect(mut self, on: bool) -> Self {
+        self.interleave_disconnect = on;
+        self
+    }
+
+    /// Answer the Nth NOTIFY with a wrong frame-id.
+    pub fn wrong_ids_on(mut self, n: usize) -> Self {
+        self.wrong_ids_on = Some(n);
+        self
+    }
+
+    /// Write an ACK after the AGENT-DISCONNECT.
+    pub fn ack_after_disconnect(mut self, on: bool) -> Self {
+        self.ack_after_disconnect = on;
+        self
+    }
+
+    /// The AGENT-HELLO's version (`None`: no version key).
+    pub fn version(mut self, v: Option<&str>) -> Self {
+        self.version = v.map(String::from);
+        self
+    }
+
+    /// Close the connection on a non-ASCII STRING.
+    pub fn crash_on_non_ascii(mut self, on: bool) -> Self {
+        self.crash_on_non_ascii = on;
         self
     }
 
@@ -332,6 +380,8 @@ fn serve(mut conn: TcpStream, shared: &Arc<Shared>, id: usize) -> io::Result<()>
     let mut dec = StreamDecoder::new();
     let mut chunk = [0u8; 16 * 1024];
     let mut announced = 16380u32;
+    // The last NOTIFY's ids (for an ACK after the DISCONNECT).
+    let mut last: Option<(u64, u64)> = None;
     while !shared.stop.load(Ordering::Relaxed) {
         let n = match conn.read(&mut chunk) {
             Ok(0) => {
@@ -385,7 +435,12 @@ fn serve(mut conn: TcpStream, shared: &Arc<Shared>, id: usize) -> io::Result<()>
                             if healthcheck { " healthcheck" } else { "" }
                         ),
                     );
-                    if let Ok(b) = FrameRepr::agent_hello("2.0", announced, caps).to_bytes() {
+                    let version = cfg.version.as_deref().unwrap_or("");
+                    let mut hello = FrameRepr::agent_hello(version, announced, caps);
+                    if let (None, PayloadRepr::KvList(kv)) = (&cfg.version, &mut hello.payload) {
+                        kv.retain(|(k, _)| *k != b"version");
+                    }
+                    if let Ok(b) = hello.to_bytes() {
                         send(&writer, &b)?;
                     }
                 }
@@ -404,12 +459,17 @@ fn serve(mut conn: TcpStream, shared: &Arc<Shared>, id: usize) -> io::Result<()>
                         let _ = conn.shutdown(Shutdown::Both);
                         return Ok(());
                     }
+                    last = Some((sid, fid));
                     let mut port = 0u64;
                     let mut ua = Vec::new();
                     let mut types = Vec::new();
+                    let mut non_ascii = false;
                     for m in messages.iter().flatten() {
                         for a in m.args().flatten() {
                             types.push(a.value.data_type().name());
+                            if let Value::String(s) = a.value.value() {
+                                non_ascii |= !s.is_ascii();
+                            }
                             match (a.name.bytes, a.value.value()) {
                                 (b"port", v) => port = v.as_u64().unwrap_or(0),
                                 (b"ua", Value::String(s)) => ua = s.to_vec(),
@@ -417,6 +477,20 @@ fn serve(mut conn: TcpStream, shared: &Arc<Shared>, id: usize) -> io::Result<()>
                             }
                         }
                     }
+                    if cfg.crash_on_non_ascii && non_ascii {
+                        shared.log(
+                            id,
+                            format_args!("closing without ACK or AGENT-DISCONNECT (non-ASCII STRING in NOTIFY #{k})"),
+                        );
+                        closed.store(true, Ordering::Relaxed);
+                        let _ = conn.shutdown(Shutdown::Both);
+                        return Ok(());
+                    }
+                    let fid = if cfg.wrong_ids_on == Some(k) {
+                        fid.saturating_add(1)
+                    } else {
+                        fid
+                    };
                     let tag = [b"ua=".as_slice(), &ua].concat();
                     let pad = (cfg.oversized_ack_on == Some(k))
                         .then(|| announced.saturating_add(cfg.oversize_by));
@@ -496,11 +570,23 @@ fn serve(mut conn: TcpStream, shared: &Arc<Shared>, id: usize) -> io::Result<()>
                             "HAPROXY-DISCONNECT status-code={status:?}; AGENT-DISCONNECT 0"
                         ),
                     );
-                    closed.store(true, Ordering::Relaxed);
                     let bye =
                         FrameRepr::disconnect(FrameType::AgentDisconnect, 0, "normal").to_bytes();
                     if let Ok(b) = bye {
-                        send(&writer, &b)?;
+                        if cfg.interleave_disconnect {
+                            // The bug: the frame's writer lets go of the connection midway.
+                            let (head, tail) = b.split_at(b.len() / 2);
+                            send(&writer, head)?;
+                            thread::sleep(Duration::from_millis(150));
+                            send(&writer, tail)?;
+                        } else {
+                            send(&writer, &b)?;
+                        }
+                    }
+                    closed.store(true, Ordering::Relaxed);
+                    if let (true, Some((sid, fid))) = (cfg.ack_after_disconnect, last) {
+                        shared.log(id, format_args!("ACK sid={sid} fid={fid} after AGENT-DISCONNECT"));
+                        send(&writer, &ack_bytes(sid, fid, 0, b"ua=", "", None))?;
                     }
                     return Ok(());
                 }

@@ -9,6 +9,7 @@
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -18,9 +19,11 @@ use spop_codec::capture::tcp::{
 };
 use spop_codec::wire::{decode_frame, peek_wire_len, Frame, FrameType, Limits, Status};
 
-/// Most bytes of the agent's kept per connection: the probe's conversation draws a few hundred
-/// frames, so an agent sending more is flooding.
-const MAX_RECORDED: usize = 16 << 20;
+/// Bytes of the agent's kept per connection besides [`PER_NOTIFY`] per NOTIFY the probe may
+/// send on it: an agent sending more is flooding.
+const BASE_RECORDED: usize = 1 << 20;
+/// Room per NOTIFY for its ACK (most are tens of bytes; a few may be large).
+pub const PER_NOTIFY: usize = 1 << 10;
 
 /// Slack over the limit in force before a LENGTH is refused, as HAProxy 3.1+ tolerates (it
 /// compares only the payload with max-frame-size).
@@ -32,6 +35,8 @@ pub struct Clock {
     start: Instant,
     epoch: u64,
     next: Mutex<u32>,
+    /// Set when an agent flooded a connection: no new connection is opened after it.
+    flooded: AtomicBool,
 }
 
 impl Clock {
@@ -44,6 +49,7 @@ impl Clock {
             start: Instant::now(),
             epoch,
             next: Mutex::new(0),
+            flooded: AtomicBool::new(false),
         })
     }
 
@@ -131,7 +137,7 @@ pub enum End {
     Oversized(u32),
     /// The agent's bytes do not decode as a frame.
     Garbage,
-    /// The agent sent more than [`MAX_RECORDED`] bytes.
+    /// The agent sent more than the connection's cap of bytes.
     Flood,
 }
 
@@ -184,11 +190,22 @@ pub struct Conn {
     /// Set once the connection gave out.
     pub ended: Option<End>,
     closed: bool,
+    /// Most bytes of the agent's recorded.
+    cap: usize,
 }
 
 impl Conn {
-    /// Connects to `target` within `timeout`.
-    pub fn open(target: &Target, clock: &Arc<Clock>, timeout: Duration) -> io::Result<Conn> {
+    /// Connects to `target` within `timeout`, to send at most `notifies` NOTIFYs (which
+    /// sizes what is kept of the agent's bytes). Refused once an agent flooded a connection.
+    pub fn open(
+        target: &Target,
+        clock: &Arc<Clock>,
+        timeout: Duration,
+        notifies: usize,
+    ) -> io::Result<Conn> {
+        if clock.flooded.load(Ordering::Relaxed) {
+            return Err(io::Error::other("the agent flooded a connection"));
+        }
         let (sock, haproxy, agent) = match target {
             Target::Tcp(addr) => {
                 let s = TcpStream::connect_timeout(addr, timeout)?;
@@ -225,6 +242,7 @@ impl Conn {
             limit: super::MAX_FRAME_SIZE,
             ended: None,
             closed: false,
+            cap: BASE_RECORDED.saturating_add(notifies.saturating_mul(PER_NOTIFY)),
         })
     }
 
@@ -295,15 +313,17 @@ impl Conn {
     /// The next frame the agent sends, waiting until `deadline`.
     pub fn recv(&mut self, deadline: Instant) -> Result<Got, End> {
         loop {
+            // The deadline first: an agent that never stops sending frames must not keep the
+            // probe waiting past it.
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(End::Timeout);
+            }
             if let Some(got) = self.take()? {
                 return Ok(got);
             }
             if let Some(e) = self.ended {
                 return Err(e);
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(End::Timeout);
             }
             self.fill(deadline - now)?;
         }
@@ -345,7 +365,8 @@ impl Conn {
             Ok(0) => Err(self.end(End::Eof)),
             Ok(n) => {
                 let got = chunk.get(..n).unwrap_or(&[]);
-                if self.streams[1].data.len().saturating_add(n) > MAX_RECORDED {
+                if self.streams[1].data.len().saturating_add(n) > self.cap {
+                    self.clock.flooded.store(true, Ordering::Relaxed);
                     return Err(self.end(End::Flood));
                 }
                 self.record(1, got);

@@ -95,7 +95,7 @@ pub fn target(address: &str) -> Result<Target, String> {
 pub fn run(plan: &Plan) -> Result<Capture, String> {
     let clock = Clock::new();
     // Reachable at all? The first connection says it, as a clear error rather than a report.
-    let first = Conn::open(&plan.target, &clock, plan.timeout).map_err(|e| {
+    let first = Conn::open(&plan.target, &clock, plan.timeout, 0).map_err(|e| {
         let why = match e.kind() {
             std::io::ErrorKind::ConnectionRefused => String::from("connection refused (is the agent running?)"),
             std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => format!(
@@ -132,7 +132,8 @@ pub fn run(plan: &Plan) -> Result<Capture, String> {
     })
 }
 
-/// Opens another connection to the agent (after the first one worked).
-fn open(plan: &Plan, clock: &Arc<Clock>) -> Option<Conn> {
-    Conn::open(&plan.target, clock, plan.timeout).ok()
+/// Opens another connection to the agent (after the first one worked), to send at most
+/// `notifies` NOTIFYs.
+fn open(plan: &Plan, clock: &Arc<Clock>, notifies: usize) -> Option<Conn> {
+    Conn::open(&plan.target, clock, plan.timeout, notifies).ok()
 }

@@ -49,7 +49,7 @@ pub fn run(
         if notifies.is_empty() {
             continue;
         }
-        let Some(conn) = open(plan, clock) else {
+        let Some(conn) = open(plan, clock, notifies.len()) else {
             break;
         };
         let mut s = match hello(plan, conn, Ids::new(plan.speak, global), Pace::Whole, false, false)? {

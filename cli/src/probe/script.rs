@@ -20,8 +20,6 @@ pub(super) const WINDOW: usize = 20;
 const MAX_RECONNECTS: usize = 8;
 /// How long HAProxy's side still listens after it closed (a late ACK, a DISCONNECT).
 const LINGER: Duration = Duration::from_millis(300);
-/// NOTIFYs still in flight when a load connection sends its HAPROXY-DISCONNECT.
-const IN_FLIGHT_AT_DISCONNECT: usize = 5;
 
 /// Stream-ids as the chosen HAProxy allocates them.
 pub(super) struct Ids {
@@ -125,7 +123,7 @@ pub(super) fn hello(
         (!healthcheck).then_some(engine),
         healthcheck,
     );
-    if let Err(_) = conn.send(&encode(&frame), pace) {
+    if conn.send(&encode(&frame), pace).is_err() {
         return Ok(Err((conn, Broke::End)));
     }
     let got = conn.recv(Instant::now() + plan.timeout);
@@ -432,7 +430,7 @@ fn edges(
             if opened > MAX_RECONNECTS {
                 break;
             }
-            let Some(conn) = open(plan, clock) else { break };
+            let Some(conn) = open(plan, clock, 16) else { break };
             // The first HELLO is written byte by byte.
             let pace = if opened == 0 { Pace::Chunks(1) } else { Pace::Whole };
             opened += 1;
@@ -484,23 +482,21 @@ fn edges(
 }
 
 /// One load connection: `plan.notifies` NOTIFYs with up to [`WINDOW`] in flight (one without
-/// pipelining, as HAProxy does), the last ones still in flight when HAPROXY-DISCONNECT goes.
+/// pipelining, as HAProxy does), those still unanswered when the last is sent in flight when
+/// HAPROXY-DISCONNECT goes.
 fn load(plan: &Plan, clock: &Arc<Clock>, global: &Arc<AtomicU64>) -> Option<SpopConnection> {
-    let conn = open(plan, clock)?;
+    let conn = open(plan, clock, plan.notifies)?;
     let mut s = match hello(plan, conn, Ids::new(plan.speak, global), Pace::Whole, false, false) {
         Ok(Ok(s)) => s,
         Ok(Err((conn, _))) => return Some(conn.finish(0)),
         Err(_) => return None,
     };
     let window = if s.pipelining { WINDOW } else { 1 };
-    let in_flight = IN_FLIGHT_AT_DISCONNECT.min(window).min(plan.notifies);
     let mut pending = BTreeSet::new();
     for n in 0..plan.notifies {
-        let last_ones = n >= plan.notifies - in_flight;
-        if !last_ones {
-            if acks(plan, &mut s, &mut pending, window - 1).is_err() {
-                return Some(s.conn.finish(0));
-            }
+        // Never more in flight than HAProxy allows; the last ones are not waited for.
+        if acks(plan, &mut s, &mut pending, window - 1).is_err() {
+            return Some(s.conn.finish(0));
         }
         let messages = typical(n as u64)
             .into_iter()
@@ -524,7 +520,7 @@ fn load(plan: &Plan, clock: &Arc<Clock>, global: &Arc<AtomicU64>) -> Option<Spop
 /// The idle connection: a handshake, then nothing; the agent may close it (with a DISCONNECT)
 /// within `plan.idle`, else HAProxy does.
 fn idle(plan: &Plan, clock: &Arc<Clock>, global: &Arc<AtomicU64>) -> Option<SpopConnection> {
-    let conn = open(plan, clock)?;
+    let conn = open(plan, clock, 0)?;
     let mut s = match hello(plan, conn, Ids::new(plan.speak, global), Pace::Whole, false, false) {
         Ok(Ok(s)) => s,
         Ok(Err((conn, _))) => return Some(conn.finish(0)),

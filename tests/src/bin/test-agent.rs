@@ -11,6 +11,11 @@
 //!            [--close-after N]     # close the connection at the Nth NOTIFY, no ACK, no DISCONNECT
 //!            [--oversized-ack N] [--oversize-by B]  # Nth ACK's LENGTH = max-frame-size + B (125)
 //!            [--accept-and-close]  # accept every connection and close it at once
+//!            [--interleave-disconnect]  # AGENT-DISCONNECT in two writes, delayed ACKs between
+//!            [--wrong-ids N]       # the Nth NOTIFY's ACK has frame-id + 1
+//!            [--ack-after-disconnect]   # one more ACK after the AGENT-DISCONNECT
+//!            [--version V | --no-version]  # the AGENT-HELLO's version (default 2.0)
+//!            [--crash-on-non-ascii]     # close, no ACK, no DISCONNECT, on a non-ASCII STRING
 //!            [--quiet]
 //! ```
 
@@ -64,12 +69,22 @@ fn options() -> Result<(AgentConfig, Duration), String> {
                     .map_err(|_| "--oversize-by too large")?
             }
             "--accept-and-close" => cfg = cfg.accept_and_close(true),
+            "--interleave-disconnect" => cfg = cfg.interleave_disconnect(true),
+            "--wrong-ids" => cfg = cfg.wrong_ids_on(num(args.next(), "--wrong-ids")?),
+            "--ack-after-disconnect" => cfg = cfg.ack_after_disconnect(true),
+            "--version" => {
+                let v = args.next().ok_or("--version needs a value")?;
+                cfg = cfg.version(Some(&v));
+            }
+            "--no-version" => cfg = cfg.version(None),
+            "--crash-on-non-ascii" => cfg = cfg.crash_on_non_ascii(true),
             "--quiet" => cfg = cfg.log(false),
             "-h" | "--help" => {
                 return Err(
                     "test-agent [--addr IP:PORT | --port P] [--max-seconds S] [--delay MS|MIN-MAX] \
                      [--delay-on N] [--serial] [--no-pipelining] [--close-after N] [--oversized-ack N] \
-                     [--oversize-by B] [--accept-and-close] [--quiet]"
+                     [--oversize-by B] [--accept-and-close] [--interleave-disconnect] [--wrong-ids N] \
+                     [--ack-after-disconnect] [--version V | --no-version] [--crash-on-non-ascii] [--quiet]"
                         .into(),
                 )
             }

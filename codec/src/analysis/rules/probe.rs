@@ -228,26 +228,30 @@ pub(super) fn soften(cx: &Cx<'_>, findings: &mut [Finding]) {
         return;
     }
     for f in findings.iter_mut() {
-        let by_probe = match f.rule.code {
-            // A DISCONNECT with NOTIFYs in flight: the probe's, not the agent's.
-            "SPOP-T003" => f
-                .frames
-                .first()
-                .and_then(|&i| cx.a.frames.get(i))
-                .is_some_and(|e| e.direction == Direction::HaproxyToAgent),
-            // ACKs racing the probe's DISCONNECT, and NOTIFYs left unanswered by it.
-            "SPOP-T002" => true,
-            "SPOP-X004" => f.connection.and_then(|c| cx.a.connections.get(c)).is_some_and(|c| {
-                matches!(
-                    c.end_reason,
-                    EndReason::Disconnect {
-                        by: Direction::HaproxyToAgent,
-                        ..
-                    }
-                )
-            }),
-            _ => false,
-        };
+        // The probe's deliberate DISCONNECT is its status 0 "normal" one; after an agent's
+        // broken frame it disconnects with an error status, and nothing is softened.
+        let normal = f.connection.and_then(|c| cx.a.connections.get(c)).is_some_and(|c| {
+            matches!(
+                c.end_reason,
+                EndReason::Disconnect {
+                    by: Direction::HaproxyToAgent,
+                    status: Some(0),
+                    ..
+                }
+            )
+        });
+        let by_probe = normal
+            && match f.rule.code {
+                // A DISCONNECT with NOTIFYs in flight: the probe's, not the agent's.
+                "SPOP-T003" => f
+                    .frames
+                    .first()
+                    .and_then(|&i| cx.a.frames.get(i))
+                    .is_some_and(|e| e.direction == Direction::HaproxyToAgent),
+                // ACKs racing the probe's DISCONNECT, and NOTIFYs it left unanswered.
+                "SPOP-T002" | "SPOP-X004" => true,
+                _ => false,
+            };
         if by_probe && f.severity > Severity::Info {
             f.severity = Severity::Info;
             f.message

@@ -1,0 +1,391 @@
+//! `spop-inspect probe` against the project's test agent: clean, and in every faulty mode it
+//! can be given, each named by the right rule; the errors for what cannot be probed; the
+//! bundle; a unix socket; hostile agents that must not hang the probe; `--replay`.
+//!
+//! Every agent listens on 127.0.0.1 (or a unix socket in a temporary directory) and stops
+//! when its test ends; every probe run is bounded by its `--timeout`.
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::net::UnixListener;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value as Json;
+use spop_tests::agent::{Agent, AgentConfig};
+
+/// Runs `spop-inspect probe ADDR ARGS…` with short waits; its output and how long it took.
+fn probe(addr: &str, args: &[&str]) -> (Output, Duration) {
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_spop-inspect"))
+        .args(["probe", addr, "--idle", "0.2"])
+        .args(if args.contains(&"--timeout") { &[][..] } else { &["--timeout", "1"][..] })
+        .args(args)
+        .output()
+        .expect("spop-inspect runs");
+    (out, start.elapsed())
+}
+
+/// The JSON report of a probe of `agent`, and its exit status.
+fn report(agent: &Agent, args: &[&str]) -> (Json, i32) {
+    let addr = agent.addr().to_string();
+    let mut all = vec!["--format", "json"];
+    all.extend_from_slice(args);
+    let (out, took) = probe(&addr, &all);
+    assert!(took < Duration::from_secs(30), "the probe took {took:?}");
+    let json: Json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "JSON report ({e}); stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (json, out.status.code().unwrap_or(-1))
+}
+
+/// (code, severity, message) of every finding.
+fn findings(json: &Json) -> Vec<(String, String, String)> {
+    json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap_or_default().to_string(),
+                f["severity"].as_str().unwrap_or_default().to_string(),
+                f["message"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Codes of the error and warning findings.
+fn faults(json: &Json) -> BTreeSet<String> {
+    findings(json)
+        .into_iter()
+        .filter(|(_, s, _)| s != "info")
+        .map(|(c, _, _)| c)
+        .collect()
+}
+
+fn start(config: AgentConfig) -> Agent {
+    Agent::start_with(config).expect("the test agent listens")
+}
+
+#[test]
+fn a_well_behaved_agent_probes_clean() {
+    for (config, args, pipelining) in [
+        (AgentConfig::default(), &[][..], true),
+        (AgentConfig::default(), &["--haproxy", "3.0"][..], true),
+        (AgentConfig::default().pipelining(false), &[][..], false),
+    ] {
+        let agent = start(config);
+        let (json, code) = report(&agent, &[args, &["--fail-on", "warning"]].concat());
+        assert_eq!(faults(&json), BTreeSet::new(), "{args:?}: {:#?}", findings(&json));
+        assert_eq!(code, 0, "{args:?}");
+        // The conversation the issue asks for: a health check, edge cases, load on
+        // parallel connections (dozens of NOTIFYs each), an idle connection.
+        let conns = json["connections"].as_array().expect("connections");
+        assert!(conns.len() >= 7, "{} connections", conns.len());
+        assert!(conns.iter().any(|c| c["healthcheck"] == true));
+        let busy = conns
+            .iter()
+            .filter(|c| c["notifies"].as_u64().unwrap_or(0) >= 24)
+            .count();
+        assert!(busy >= 4, "{busy} connections with dozens of NOTIFYs");
+        assert!(agent.received() >= 4 * 60 + 14, "{} NOTIFYs", agent.received());
+        let legacy = args.contains(&"3.0");
+        let generation = if legacy { "<=3.0" } else { "3.1+" };
+        let spoken = conns
+            .iter()
+            .filter(|c| c["notifies"].as_u64().unwrap_or(0) > 0)
+            .all(|c| c["generation"] == generation);
+        assert!(spoken, "{args:?}: every NOTIFY connection is {generation}");
+        if !pipelining {
+            // Without pipelining, one NOTIFY at a time, as HAProxy does.
+            assert!(conns.iter().all(|c| c["max_outstanding"].as_u64() <= Some(1)));
+        } else {
+            assert!(conns.iter().any(|c| c["max_outstanding"].as_u64() >= Some(10)));
+        }
+    }
+}
+
+/// The probe-only finding `code`'s message (the first), asserting it exists.
+fn message(json: &Json, code: &str) -> String {
+    findings(json)
+        .into_iter()
+        .find(|(c, _, _)| c == code)
+        .map(|(_, _, m)| m)
+        .unwrap_or_else(|| panic!("no {code} in {:#?}", findings(json)))
+}
+
+#[test]
+fn each_faulty_agent_is_named_by_its_rule() {
+    let ms = Duration::from_millis;
+    let cases: Vec<(&str, AgentConfig, &[&str])> = vec![
+        // Closes on the 3rd NOTIFY (probe-uint): no ACK, no DISCONNECT.
+        ("close-after", AgentConfig::default().close_after(3), &["SPOP-P001"]),
+        ("crash-on-non-ascii", AgentConfig::default().crash_on_non_ascii(true), &["SPOP-P001"]),
+        ("wrong-ids", AgentConfig::default().wrong_ids_on(2), &["SPOP-X001", "SPOP-P002"]),
+        ("ack-after-disconnect", AgentConfig::default().ack_after_disconnect(true), &["SPOP-T001"]),
+        ("oversized-ack", AgentConfig::default().oversized_ack_on(1), &["SPOP-F002"]),
+        ("no-version", AgentConfig::default().version(None), &["SPOP-H003"]),
+        ("wrong-version", AgentConfig::default().version(Some("1.0")), &["SPOP-H004"]),
+        (
+            "slow",
+            AgentConfig::default().delay(ms(1500), ms(1500)).delay_only_on(4),
+            &["SPOP-P002"],
+        ),
+        (
+            "interleaved-disconnect",
+            AgentConfig::default().delay(ms(20), ms(60)).interleave_disconnect(true),
+            &["SPOP-F010"],
+        ),
+        ("accept-and-close", AgentConfig::default().accept_and_close(true), &["SPOP-P001"]),
+    ];
+    for (name, config, expected) in cases {
+        let agent = start(config);
+        let (json, code) = report(&agent, &[]);
+        let got = faults(&json);
+        for e in expected {
+            assert!(got.contains(*e), "{name}: {e} missing from {:#?}", findings(&json));
+        }
+        assert_eq!(code, 1, "{name}: findings at error level exit 1");
+        match name {
+            "close-after" => {
+                let m = message(&json, "SPOP-P001");
+                assert!(m.contains("probe-uint") && m.contains("uint64-max=UINT64"), "{m}");
+            }
+            "crash-on-non-ascii" => {
+                let m = message(&json, "SPOP-P001");
+                assert!(m.contains("probe-string-non-ascii"), "{m}");
+            }
+            "slow" => {
+                let m = message(&json, "SPOP-P002");
+                assert!(m.contains("probe-string-empty"), "{m}");
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn what_cannot_be_probed_exits_2_with_one_line_naming_the_address() {
+    // Refused: a port nothing listens on any more.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let refused = format!("127.0.0.1:{port}");
+    // Not SPOP: an HTTP server answering 400 to anything.
+    let http = TcpListener::bind("127.0.0.1:0").expect("listen");
+    let http_addr = http.local_addr().expect("addr").to_string();
+    let stop = Arc::new(AtomicBool::new(false));
+    http.set_nonblocking(true).expect("nonblocking");
+    let server = {
+        let stop = stop.clone();
+        thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                if let Ok((mut s, _)) = http.accept() {
+                    let _ = s.set_nonblocking(false);
+                    let _ = s.set_read_timeout(Some(Duration::from_millis(200)));
+                    let _ = s.read(&mut [0u8; 512]);
+                    let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+                } else {
+                    thread::sleep(Duration::from_millis(5));
+                }
+            }
+        })
+    };
+    for (addr, says) in [
+        (refused.as_str(), "refused"),
+        ("no-such-host.invalid:12345", "cannot resolve"),
+        (http_addr.as_str(), "not an SPOP agent"),
+    ] {
+        let (out, took) = probe(addr, &[]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{addr}: {err}");
+        assert_eq!(err.lines().count(), 1, "{addr}: {err}");
+        assert!(err.contains(addr) && err.contains(says), "{addr}: {err}");
+        assert!(out.stdout.is_empty(), "{addr}");
+        assert!(took < Duration::from_secs(10), "{addr}: {took:?}");
+    }
+    assert!(String::from_utf8_lossy(&probe(&http_addr, &[]).0.stderr).contains("HTTP/1.1 400"));
+    stop.store(true, Ordering::Relaxed);
+    server.join().expect("the HTTP server stops");
+}
+
+#[test]
+fn the_bundle_reopens_as_the_same_report_with_the_probe_rules() {
+    let agent = start(AgentConfig::default().crash_on_non_ascii(true));
+    let dir = std::env::temp_dir().join(format!("spop-probe-bundle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("session.spop");
+    let (out, _) = probe(&agent.addr().to_string(), &["--bundle", file.to_str().expect("utf-8 path")]);
+    // With --bundle, as for a capture, no report on standard output: read it back.
+    assert!(out.stdout.is_empty());
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_spop-inspect"))
+        .args([file.to_str().expect("utf-8 path"), "--format", "json"])
+        .output()
+        .expect("spop-inspect runs");
+    assert_eq!(out.status.code(), Some(1));
+    let reopened: Json = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(faults(&reopened).contains("SPOP-P001"), "{:#?}", findings(&reopened));
+    // The same findings as the live report.
+    let (live, _) = report(&agent, &[]);
+    assert_eq!(faults(&reopened), faults(&live));
+    // A link opens it in the web inspector.
+    let (out, _) = probe(&agent.addr().to_string(), &["--link", "https://example.org/spop/"]);
+    let link = String::from_utf8_lossy(&out.stdout);
+    assert!(link.starts_with("https://example.org/spop/#spop="), "{link}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_unix_socket_agent_is_probed() {
+    let agent = start(AgentConfig::default());
+    let dir = std::env::temp_dir().join(format!("spop-probe-unix-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path: PathBuf = dir.join("agent.sock");
+    let listener = UnixListener::bind(&path).expect("unix listen");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let stop = Arc::new(AtomicBool::new(false));
+    let tcp = agent.addr();
+    // Forwards each unix connection to the TCP agent, both ways.
+    let forwarder = {
+        let stop = stop.clone();
+        thread::spawn(move || {
+            let mut pumps = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let Ok((u, _)) = listener.accept() else {
+                    thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                let _ = u.set_nonblocking(false);
+                let Ok(t) = TcpStream::connect(tcp) else { continue };
+                let (mut u2, mut t2) = (u.try_clone().expect("clone"), t.try_clone().expect("clone"));
+                let (mut u, mut t) = (u, t);
+                pumps.push(thread::spawn(move || {
+                    let _ = std::io::copy(&mut u, &mut t);
+                    let _ = t.shutdown(std::net::Shutdown::Write);
+                }));
+                pumps.push(thread::spawn(move || {
+                    let _ = std::io::copy(&mut t2, &mut u2);
+                    let _ = u2.shutdown(std::net::Shutdown::Write);
+                }));
+            }
+            for p in pumps {
+                let _ = p.join();
+            }
+        })
+    };
+    let (out, took) = probe(path.to_str().expect("utf-8 path"), &["--format", "json", "--fail-on", "warning"]);
+    let json: Json = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(out.status.code(), Some(0), "{:#?}", findings(&json));
+    assert!(agent.received() >= 4 * 60, "{}", agent.received());
+    assert!(took < Duration::from_secs(30));
+    stop.store(true, Ordering::Relaxed);
+    drop(agent);
+    forwarder.join().expect("the forwarder stops");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A hostile agent: `answer` is what it writes after reading the HELLO (then it keeps the
+/// connection open until the test ends, reading nothing).
+fn hostile(answer: &'static [u8], forever: bool) -> (String, Arc<AtomicBool>, thread::JoinHandle<()>) {
+    let l = TcpListener::bind("127.0.0.1:0").expect("listen");
+    let addr = l.local_addr().expect("addr").to_string();
+    l.set_nonblocking(true).expect("nonblocking");
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    let h = thread::spawn(move || {
+        let mut held = Vec::new();
+        while !s.load(Ordering::Relaxed) {
+            if let Ok((mut c, _)) = l.accept() {
+                let _ = c.set_nonblocking(false);
+                let _ = c.set_read_timeout(Some(Duration::from_millis(100)));
+                let _ = c.read(&mut [0u8; 4096]);
+                let _ = c.set_write_timeout(Some(Duration::from_millis(100)));
+                let _ = c.write_all(answer);
+                if forever {
+                    // A flood: the same bytes again and again until the probe stops reading.
+                    let until = Instant::now() + Duration::from_secs(5);
+                    while Instant::now() < until && !s.load(Ordering::Relaxed) && c.write_all(answer).is_ok() {}
+                }
+                held.push(c);
+            } else {
+                thread::sleep(Duration::from_millis(5));
+            }
+        }
+    });
+    (addr, stop, h)
+}
+
+#[test]
+fn hostile_agents_end_the_run_with_a_report_never_a_hang() {
+    // An AGENT-HELLO, then silence: every wait ends at the timeout.
+    let mut hello = Vec::new();
+    spop_codec::wire::FrameRepr::agent_hello("2.0", 16380, "pipelining")
+        .emit(&mut hello)
+        .expect("encodes");
+    let hello: &'static [u8] = hello.leak();
+    // A LENGTH of 4 GB: never read, never allocated.
+    let huge: &'static [u8] = b"\xff\xff\xff\xf0\x02\x01\x00\x00";
+    for (name, answer, flood, expect) in [
+        ("silent after HELLO", hello, false, "SPOP-P002"),
+        ("huge LENGTH after HELLO", [hello, huge].concat().leak() as &'static [u8], false, "SPOP-F012"),
+        ("a flood of HELLOs", hello, true, ""),
+    ] {
+        let (addr, stop, h) = hostile(answer, flood);
+        let (out, took) = probe(&addr, &["--format", "json", "--timeout", "0.5"]);
+        stop.store(true, Ordering::Relaxed);
+        h.join().expect("the agent stops");
+        assert!(took < Duration::from_secs(30), "{name}: {took:?}");
+        assert!(matches!(out.status.code(), Some(1 | 2)), "{name}: {:?}", out.status);
+        if !expect.is_empty() {
+            let json: Json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+                panic!("{name}: {e}: {}", String::from_utf8_lossy(&out.stderr))
+            });
+            assert!(faults(&json).contains(expect), "{name}: {:#?}", findings(&json));
+        }
+    }
+}
+
+#[test]
+fn replay_sends_hapoxys_notifies_of_a_capture() {
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures");
+    // The smallest real capture with NOTIFYs.
+    let mut captures: Vec<PathBuf> = std::fs::read_dir(fixture)
+        .expect("fixtures")
+        .filter_map(|e| Some(e.ok()?.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "pcap" || e == "pcapng"))
+        .collect();
+    captures.sort_by_key(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(u64::MAX));
+    let (capture, notifies) = captures
+        .iter()
+        .find_map(|p| {
+            let out = Command::new(env!("CARGO_BIN_EXE_spop-inspect"))
+                .args([p.to_str()?, "--format", "json"])
+                .output()
+                .ok()?;
+            let json: Json = serde_json::from_slice(&out.stdout).ok()?;
+            let n: u64 = json["connections"]
+                .as_array()?
+                .iter()
+                .filter(|c| c["healthcheck"] != true)
+                .map(|c| c["notifies"].as_u64().unwrap_or(0))
+                .sum();
+            (n > 0).then(|| (p.clone(), n))
+        })
+        .expect("a fixture with NOTIFYs");
+    let agent = start(AgentConfig::default());
+    let (json, code) = report(&agent, &["--replay", capture.to_str().expect("utf-8 path")]);
+    assert_eq!(agent.received() as u64, notifies, "{}", capture.display());
+    assert!(faults(&json).iter().all(|c| !c.starts_with("SPOP-P")), "{:#?}", findings(&json));
+    assert!(code == 0 || code == 1);
+}
