@@ -100,11 +100,15 @@ struct ProbeArgs {
 
 /// A duration in seconds (fractions allowed), positive and at most a day.
 fn seconds(s: &str) -> Result<f64, String> {
-    let v: f64 = s.parse().map_err(|_| format!("not a number of seconds: {s}"))?;
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("not a number of seconds: {s}"))?;
     if v > 0.0 && v <= 86_400.0 {
         Ok(v)
     } else {
-        Err(String::from("give a number of seconds above 0 and at most 86400"))
+        Err(String::from(
+            "give a number of seconds above 0 and at most 86400",
+        ))
     }
 }
 
@@ -125,7 +129,10 @@ fn probe(args: &ProbeArgs) -> Result<(Analysis, String), String> {
         slow_ack: args.report.timeout_processing.map(HaproxyTime::as_nanos),
         ..AnalysisOptions::default()
     };
-    Ok((analyze(capture, &options), format!("probe of {}", args.address)))
+    Ok((
+        analyze(capture, &options),
+        format!("probe of {}", args.address),
+    ))
 }
 
 /// `rules --format`: the catalogue's formats, described for the catalogue (the report's
@@ -476,9 +483,9 @@ fn report(
                     )
                 }
                 None => markdown::markdown(
-                    &analysis,
+                    analysis,
                     &MarkdownOptions {
-                        name: &name,
+                        name,
                         link: link.as_deref(),
                         ..MarkdownOptions::default()
                     },
@@ -488,7 +495,7 @@ fn report(
         }
         (_, Some(l)) => writeln!(out, "{l}"),
         _ if args.bundle.is_some() => Ok(()),
-        (Format::Json, None) => json::write(&mut *out, &Report::streamed(&analysis))
+        (Format::Json, None) => json::write(&mut *out, &Report::streamed(analysis))
             .map_err(io::Error::from)
             .and_then(|()| writeln!(out)),
         (Format::Text, None) => {
@@ -506,7 +513,7 @@ fn report(
                 connection: args.connection.map(|n| n - 1),
                 limit: args.limit,
             };
-            text::report(out, &analysis, &view)
+            text::report(out, analysis, &view)
         }
     };
     written(result, code)

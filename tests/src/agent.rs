@@ -585,7 +585,10 @@ fn serve(mut conn: TcpStream, shared: &Arc<Shared>, id: usize) -> io::Result<()>
                     }
                     closed.store(true, Ordering::Relaxed);
                     if let (true, Some((sid, fid))) = (cfg.ack_after_disconnect, last) {
-                        shared.log(id, format_args!("ACK sid={sid} fid={fid} after AGENT-DISCONNECT"));
+                        shared.log(
+                            id,
+                            format_args!("ACK sid={sid} fid={fid} after AGENT-DISCONNECT"),
+                        );
                         send(&writer, &ack_bytes(sid, fid, 0, b"ua=", "", None))?;
                     }
                     return Ok(());

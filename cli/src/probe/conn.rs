@@ -376,7 +376,9 @@ impl Conn {
             Err(e)
                 if matches!(
                     e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
                 ) =>
             {
                 Ok(())
@@ -401,7 +403,10 @@ impl Conn {
         let deadline = Instant::now() + linger;
         while self.ended.is_none() && Instant::now() < deadline {
             // Frames are not taken apart any more: the bytes are recorded as they come.
-            if self.fill(deadline.saturating_duration_since(Instant::now())).is_err() {
+            if self
+                .fill(deadline.saturating_duration_since(Instant::now()))
+                .is_err()
+            {
                 break;
             }
             self.rx.clear();

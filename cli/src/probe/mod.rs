@@ -81,9 +81,9 @@ pub fn target(address: &str) -> Result<Target, String> {
     if address.contains('/') {
         return Ok(Target::Unix(PathBuf::from(address)));
     }
-    let mut addrs = address
-        .to_socket_addrs()
-        .map_err(|e| format!("{address}: cannot resolve the address ({e}); give HOST:PORT or a unix socket path"))?;
+    let mut addrs = address.to_socket_addrs().map_err(|e| {
+        format!("{address}: cannot resolve the address ({e}); give HOST:PORT or a unix socket path")
+    })?;
     addrs
         .next()
         .map(Target::Tcp)
@@ -97,7 +97,9 @@ pub fn run(plan: &Plan) -> Result<Capture, String> {
     // Reachable at all? The first connection says it, as a clear error rather than a report.
     let first = Conn::open(&plan.target, &clock, plan.timeout, 0).map_err(|e| {
         let why = match e.kind() {
-            std::io::ErrorKind::ConnectionRefused => String::from("connection refused (is the agent running?)"),
+            std::io::ErrorKind::ConnectionRefused => {
+                String::from("connection refused (is the agent running?)")
+            }
             std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => format!(
                 "no answer to the connection attempt within {} s",
                 plan.timeout.as_secs_f64()

@@ -43,7 +43,9 @@ pub fn run(
         }
         let notifies: Vec<_> = a
             .frames_of(c.id)
-            .filter(|e| e.direction == Direction::HaproxyToAgent && e.frame_type == FrameType::Notify)
+            .filter(|e| {
+                e.direction == Direction::HaproxyToAgent && e.frame_type == FrameType::Notify
+            })
             .copied()
             .collect();
         if notifies.is_empty() {
@@ -52,7 +54,14 @@ pub fn run(
         let Some(conn) = open(plan, clock, notifies.len()) else {
             break;
         };
-        let mut s = match hello(plan, conn, Ids::new(plan.speak, global), Pace::Whole, false, false)? {
+        let mut s = match hello(
+            plan,
+            conn,
+            Ids::new(plan.speak, global),
+            Pace::Whole,
+            false,
+            false,
+        )? {
             Ok(s) => s,
             Err((conn, _)) => {
                 done.push(conn.finish(0));

@@ -182,9 +182,7 @@ fn agreed(got: &Got) -> Result<(u32, bool), (u64, &'static str)> {
     let Payload::KvList(kv) = frame.payload() else {
         return Err((4, "invalid frame received"));
     };
-    let version = kv
-        .get(b"version")
-        .ok_or((5, "version value not found"))?;
+    let version = kv.get(b"version").ok_or((5, "version value not found"))?;
     let v = version
         .value
         .value()
@@ -216,7 +214,8 @@ fn agreed(got: &Got) -> Result<(u32, bool), (u64, &'static str)> {
 /// Sends one NOTIFY at `pace`; its ids.
 fn notify(s: &mut Session, messages: Vec<MessageRepr<'_>>, pace: Pace) -> Result<(u64, u64), End> {
     let (sid, fid) = s.ids.next();
-    s.conn.send(&encode(&FrameRepr::notify(sid, fid, messages)), pace)?;
+    s.conn
+        .send(&encode(&FrameRepr::notify(sid, fid, messages)), pace)?;
     Ok((sid, fid))
 }
 
@@ -295,7 +294,7 @@ fn typical(n: u64) -> Vec<(&'static str, Vec<(&'static str, Value<'static>)>)> {
             ("ua", Value::String(b"curl/8.5.0")),
             ("method", Value::String(b"GET")),
             ("path", Value::String(b"/api/v1/items?page=2")),
-            ("ssl", Value::Bool(n % 2 == 0)),
+            ("ssl", Value::Bool(n.is_multiple_of(2))),
         ],
     )]
 }
@@ -355,8 +354,16 @@ fn cases() -> Vec<Case> {
             "probe-ipv6",
             vec![
                 ("any", Value::Ipv6([0; 16])),
-                ("loopback", Value::Ipv6([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])),
-                ("doc", Value::Ipv6([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff])),
+                (
+                    "loopback",
+                    Value::Ipv6([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]),
+                ),
+                (
+                    "doc",
+                    Value::Ipv6([
+                        0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
+                    ]),
+                ),
             ],
         ),
         case(
@@ -367,7 +374,10 @@ fn cases() -> Vec<Case> {
         Case {
             messages: vec![
                 ("probe-multi-1", vec![("n", Value::Int64(1))]),
-                ("probe-multi-2", vec![("s", Value::String(b"two")), ("ok", Value::Bool(true))]),
+                (
+                    "probe-multi-2",
+                    vec![("s", Value::String(b"two")), ("ok", Value::Bool(true))],
+                ),
                 ("probe-multi-3", vec![]),
             ],
             pace: Pace::Whole,
@@ -430,9 +440,15 @@ fn edges(
             if opened > MAX_RECONNECTS {
                 break;
             }
-            let Some(conn) = open(plan, clock, 16) else { break };
+            let Some(conn) = open(plan, clock, 16) else {
+                break;
+            };
             // The first HELLO is written byte by byte.
-            let pace = if opened == 0 { Pace::Chunks(1) } else { Pace::Whole };
+            let pace = if opened == 0 {
+                Pace::Chunks(1)
+            } else {
+                Pace::Whole
+            };
             opened += 1;
             match hello(plan, conn, Ids::new(plan.speak, global), pace, false, false)? {
                 Ok(s) => {
@@ -486,7 +502,14 @@ fn edges(
 /// HAPROXY-DISCONNECT goes.
 fn load(plan: &Plan, clock: &Arc<Clock>, global: &Arc<AtomicU64>) -> Option<SpopConnection> {
     let conn = open(plan, clock, plan.notifies)?;
-    let mut s = match hello(plan, conn, Ids::new(plan.speak, global), Pace::Whole, false, false) {
+    let mut s = match hello(
+        plan,
+        conn,
+        Ids::new(plan.speak, global),
+        Pace::Whole,
+        false,
+        false,
+    ) {
         Ok(Ok(s)) => s,
         Ok(Err((conn, _))) => return Some(conn.finish(0)),
         Err(_) => return None,
@@ -521,7 +544,14 @@ fn load(plan: &Plan, clock: &Arc<Clock>, global: &Arc<AtomicU64>) -> Option<Spop
 /// within `plan.idle`, else HAProxy does.
 fn idle(plan: &Plan, clock: &Arc<Clock>, global: &Arc<AtomicU64>) -> Option<SpopConnection> {
     let conn = open(plan, clock, 0)?;
-    let mut s = match hello(plan, conn, Ids::new(plan.speak, global), Pace::Whole, false, false) {
+    let mut s = match hello(
+        plan,
+        conn,
+        Ids::new(plan.speak, global),
+        Pace::Whole,
+        false,
+        false,
+    ) {
         Ok(Ok(s)) => s,
         Ok(Err((conn, _))) => return Some(conn.finish(0)),
         Err(_) => return None,
@@ -540,7 +570,14 @@ pub fn run(plan: &Plan, clock: &Arc<Clock>, first: Conn) -> Result<Vec<SpopConne
     let global = Arc::new(AtomicU64::new(1));
     let mut done = Vec::new();
     // The health check: HELLO with healthcheck=true, the AGENT-HELLO, and HAProxy closes.
-    match hello(plan, first, Ids::new(plan.speak, &global), Pace::Whole, true, true)? {
+    match hello(
+        plan,
+        first,
+        Ids::new(plan.speak, &global),
+        Pace::Whole,
+        true,
+        true,
+    )? {
         Ok(mut s) => {
             s.conn.close(LINGER);
             done.push(s.conn.finish(0));

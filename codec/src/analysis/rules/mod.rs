@@ -126,6 +126,7 @@ pub static CATALOGUE: &[&Rule] = &[
     &probe::P002,
     &probe::P003,
     &probe::P004,
+    &probe::P005,
 ];
 
 /// The rule with this code.

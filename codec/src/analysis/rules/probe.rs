@@ -70,6 +70,15 @@ negotiated size (large headers, bodies, many messages per frame), so such an age
 only what the agent's buffers hold, or size them to what it announces.",
 };
 
+/// SPOP-P005.
+pub const P005: Rule = Rule {
+    code: "SPOP-P005",
+    name: "probe-unsolicited-frames",
+    severity: Severity::Error,
+    title: "the agent sent HELLO or DISCONNECT frames the probe never asked for",
+    explanation: "An agent answers HAProxy's HELLO with one AGENT-HELLO and ends with at most one AGENT-DISCONNECT; every other frame it sends is an ACK. This agent sent more connection frames than that: a HELLO repeated, or a DISCONNECT after its DISCONNECT, possibly without end (the probe stops reading a connection past a cap of bytes and opens no new one after it). HAProxy closes a connection on the first unexpected frame (3.1+: status 4 \"invalid frame received\"), so every stream waiting on it fails.",
+};
+
 /// Whether the analysed capture is a probe session.
 pub(crate) fn is_probe(cx: &Cx<'_>) -> bool {
     let c = &cx.a.capture;
@@ -90,7 +99,10 @@ fn describe(cx: &Cx<'_>, e: &FrameEntry) -> String {
             if !out.is_empty() {
                 out.push_str("; ");
             }
-            out.push_str(&format!("message \"{}\"", crate::analysis::text(m.name.bytes)));
+            out.push_str(&format!(
+                "message \"{}\"",
+                crate::analysis::text(m.name.bytes)
+            ));
             let mut first = true;
             for a in m.args().flatten() {
                 out.push_str(if first { ": " } else { ", " });
@@ -118,8 +130,41 @@ fn describe(cx: &Cx<'_>, e: &FrameEntry) -> String {
     described.unwrap_or_default()
 }
 
-/// P001–P004 for one connection of a probe session.
+/// P005: the agent's connection frames beyond its first HELLO and first DISCONNECT.
+fn unsolicited(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
+    let (mut hellos, mut bye, mut extra, mut first_extra) = (0usize, 0usize, 0usize, None);
+    for e in cx.a.frames_of(conn.id) {
+        if e.direction != Direction::AgentToHaproxy {
+            continue;
+        }
+        let n = match e.frame_type {
+            FrameType::AgentHello => &mut hellos,
+            FrameType::AgentDisconnect => &mut bye,
+            _ => continue,
+        };
+        *n += 1;
+        if *n > 1 {
+            extra += 1;
+            first_extra.get_or_insert(e.index);
+        }
+    }
+    if let Some(index) = first_extra {
+        let locations = cx.frame(index);
+        cx.emit(
+            &P005,
+            Some(conn.id),
+            alloc::vec![index],
+            locations,
+            format!(
+                "the agent sent {extra} connection frame(s) nobody asked for ({hellos} AGENT-HELLO, {bye} AGENT-DISCONNECT in all)"
+            ),
+        );
+    }
+}
+
+/// P001–P005 for one connection of a probe session.
 pub(super) fn check_connection(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
+    unsolicited(cx, conn);
     let a = cx.a;
     let Some(spop) = a.capture.connections.get(conn.id) else {
         return;
@@ -230,16 +275,19 @@ pub(super) fn soften(cx: &Cx<'_>, findings: &mut [Finding]) {
     for f in findings.iter_mut() {
         // The probe's deliberate DISCONNECT is its status 0 "normal" one; after an agent's
         // broken frame it disconnects with an error status, and nothing is softened.
-        let normal = f.connection.and_then(|c| cx.a.connections.get(c)).is_some_and(|c| {
-            matches!(
-                c.end_reason,
-                EndReason::Disconnect {
-                    by: Direction::HaproxyToAgent,
-                    status: Some(0),
-                    ..
-                }
-            )
-        });
+        let normal = f
+            .connection
+            .and_then(|c| cx.a.connections.get(c))
+            .is_some_and(|c| {
+                matches!(
+                    c.end_reason,
+                    EndReason::Disconnect {
+                        by: Direction::HaproxyToAgent,
+                        status: Some(0),
+                        ..
+                    }
+                )
+            });
         let by_probe = normal
             && match f.rule.code {
                 // A DISCONNECT with NOTIFYs in flight: the probe's, not the agent's.
@@ -271,7 +319,7 @@ mod tests {
 
     #[test]
     fn probe_rules_are_in_the_catalogue() {
-        for r in [&P001, &P002, &P003, &P004] {
+        for r in [&P001, &P002, &P003, &P004, &P005] {
             assert!(super::super::rule(r.code).is_some(), "{}", r.code);
             assert!(is_probe_rule(r.code));
         }
