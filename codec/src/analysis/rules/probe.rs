@@ -266,8 +266,8 @@ pub(super) fn check_connection(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
 
 /// In a probe session some findings of the capture rules describe what the probe does on
 /// purpose (HAProxy's side): it disconnects with NOTIFYs in flight, as a reloading HAProxy
-/// ≤3.0 does, to see how the agent copes. The agent's answers racing that DISCONNECT are
-/// not faults either. Those findings stay, as information.
+/// ≤3.0 does, to see how the agent copes. The agent's answers racing that DISCONNECT, and its
+/// AGENT-DISCONNECT answering it, are not faults either. Those findings stay, as information.
 pub(super) fn soften(cx: &Cx<'_>, findings: &mut [Finding]) {
     if !is_probe(cx) {
         return;
@@ -290,14 +290,10 @@ pub(super) fn soften(cx: &Cx<'_>, findings: &mut [Finding]) {
             });
         let by_probe = normal
             && match f.rule.code {
-                // A DISCONNECT with NOTIFYs in flight: the probe's, not the agent's.
-                "SPOP-T003" => f
-                    .frames
-                    .first()
-                    .and_then(|&i| cx.a.frames.get(i))
-                    .is_some_and(|e| e.direction == Direction::HaproxyToAgent),
-                // ACKs racing the probe's DISCONNECT, and NOTIFYs it left unanswered.
-                "SPOP-T002" | "SPOP-X004" => true,
+                // A DISCONNECT with NOTIFYs in flight: the probe's, and the agent's answer to
+                // it (the probe disconnected first); ACKs racing it; NOTIFYs it left
+                // unanswered.
+                "SPOP-T003" | "SPOP-T002" | "SPOP-X004" => true,
                 _ => false,
             };
         if by_probe && f.severity > Severity::Info {
