@@ -252,11 +252,14 @@ fn probed(config: AgentConfig) -> (BTreeSet<String>, u8) {
     shared(&out)
 }
 
+/// A mode of the test agent: its name, its configuration, the rules that must name it.
+type Case = (&'static str, fn() -> AgentConfig, &'static [&'static str]);
+
 #[test]
 fn probe_and_real_haproxy_agree_on_the_shared_rules() {
     let dir = std::env::temp_dir().join(format!("spop-probe-interop-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let cases: Vec<(&str, fn() -> AgentConfig, &[&str])> = vec![
+    let cases: Vec<Case> = vec![
         ("clean", AgentConfig::default, &[]),
         (
             "oversized-ack",

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeSet;
 
+use spop_codec::analysis::rules::probe;
 use spop_codec::analysis::{
     analyze, analyze_timeline, Analysis, AnalysisOptions, Finding, FrameEntry, Generation,
     PayloadCheck, Severity, CATALOGUE,
@@ -78,6 +79,11 @@ const EXERCISED: &[&str] = &[
     "SPOP-N005",
     "SPOP-N006",
     "SPOP-N007",
+    "SPOP-P001",
+    "SPOP-P002",
+    "SPOP-P003",
+    "SPOP-P004",
+    "SPOP-P005",
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -257,6 +263,17 @@ impl Wire {
 /// One connection from its SYN, analysed with the default options.
 fn conversation(steps: Vec<Step>) -> Analysis {
     Wire::new(steps).analyze()
+}
+
+/// One connection recorded by `spop-inspect probe` (a probe session, where the SPOP-P rules
+/// run), analysed with the default options.
+fn probe_session(steps: Vec<Step>) -> Analysis {
+    let wire = Wire::new(steps);
+    let mut capture = load(&wire.pcap(), &wire.load).expect("the pcap loads");
+    capture
+        .shared
+        .push((probe::SESSION_KEY.to_string(), "3.1+".to_string()));
+    analyze(capture, &wire.options)
 }
 
 /// A 3.1+ handshake (HAProxy announces "pipelining" and an engine-id), then `rest`.
@@ -500,7 +517,7 @@ fn catalogue_is_complete_and_tested() {
         assert!(codes.insert(r.code), "duplicate code {}", r.code);
         let (family, number) = r.code.split_at(6);
         assert!(
-            ["SPOP-F", "SPOP-D", "SPOP-H", "SPOP-X", "SPOP-T", "SPOP-C", "SPOP-N"]
+            ["SPOP-F", "SPOP-D", "SPOP-H", "SPOP-X", "SPOP-T", "SPOP-C", "SPOP-N", "SPOP-P"]
                 .contains(&family)
                 && number.len() == 3
                 && number.bytes().all(|b| b.is_ascii_digit()),
@@ -2408,4 +2425,174 @@ fn n007_agent_stopped_reading() {
             "for 0.301 s",
         ],
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Probe sessions (spop-inspect probe).
+// ---------------------------------------------------------------------------------------------
+
+/// A NOTIFY of one message whose one STRING argument is `value`.
+fn notify_string(sid: u64, value: &'static [u8]) -> Vec<u8> {
+    frame(FrameRepr::notify(
+        sid,
+        1,
+        vec![MessageRepr::new(
+            "probe-string-non-ascii",
+            [("s", Value::String(value))],
+        )],
+    ))
+}
+
+/// The agent closes on a non-ASCII STRING: the finding names the NOTIFY, its message and its
+/// value. The same bytes in a capture are left to the capture rules.
+#[test]
+fn p001_agent_closes_on_a_notify() {
+    let steps = || {
+        after_handshake(vec![
+            h2a(notify(1)),
+            a2h(ack(1)),
+            h2a(notify_string(3, "héllo".as_bytes())),
+            Step::AgentFin,
+            Step::HaproxyFin,
+        ])
+    };
+    let a = probe_session(steps());
+    let f = fired_once(&a, "SPOP-P001");
+    assert_eq!(f.severity, Severity::Error);
+    assert_under(&a, f, FrameType::Notify, (3, 1));
+    says(
+        f,
+        &[
+            "closed the connection",
+            "NOTIFY 3/1",
+            "probe-string-non-ascii",
+            "s=STRING",
+        ],
+    );
+    silent(&a, "SPOP-P002");
+    // A capture is not a probe session.
+    silent(&conversation(steps()), "SPOP-P001");
+    // Without a HELLO answered, the HELLO is what it left.
+    let a = probe_session(vec![h2a(hello()), Step::AgentRst]);
+    says(fired_once(&a, "SPOP-P001"), &["reset", "HAPROXY-HELLO"]);
+}
+
+/// The probe gave up on a NOTIFY (closed without a DISCONNECT after its timeout).
+#[test]
+fn p002_agent_never_answers() {
+    let a = probe_session(after_handshake(vec![
+        h2a(notify(1)),
+        Step::Pause(5_000 * MS),
+        Step::HaproxyFin,
+    ]));
+    let f = fired_once(&a, "SPOP-P002");
+    assert_under(&a, f, FrameType::Notify, (1, 1));
+    says(f, &["never answered", "NOTIFY 1/1"]);
+    silent(&a, "SPOP-P001");
+    // A HELLO never answered.
+    let a = probe_session(vec![
+        h2a(hello()),
+        Step::Pause(5_000 * MS),
+        Step::HaproxyFin,
+    ]);
+    says(fired_once(&a, "SPOP-P002"), &["HAPROXY-HELLO"]);
+}
+
+/// The agent ends the connection with an error status while a valid NOTIFY waits.
+#[test]
+fn p003_agent_rejects_a_valid_notify() {
+    let a = probe_session(after_handshake(vec![
+        h2a(notify(1)),
+        a2h(agent_disconnect(4, "invalid frame received")),
+        Step::AgentFin,
+        Step::HaproxyFin,
+    ]));
+    let f = fired_once(&a, "SPOP-P003");
+    assert_under(&a, f, FrameType::Notify, (1, 1));
+    says(f, &["status 4", "invalid frame received", "NOTIFY 1/1"]);
+    // Status 0 while NOTIFYs wait is SPOP-T003's, not a rejection.
+    let a = probe_session(after_handshake(vec![
+        h2a(notify(1)),
+        a2h(agent_disconnect(0, "normal")),
+        Step::AgentFin,
+    ]));
+    silent(&a, "SPOP-P003");
+}
+
+/// The agent fails on a NOTIFY within its max-frame-size, near it.
+#[test]
+fn p004_agent_fails_within_its_max_frame_size() {
+    let big: &'static [u8] = vec![b'z'; 13_000].leak();
+    let near = frame(FrameRepr::notify(
+        1,
+        1,
+        vec![MessageRepr::new(
+            "probe-max-frame-size",
+            [("filler", Value::Binary(big))],
+        )],
+    ));
+    let a = probe_session(after_handshake(vec![h2a(near), Step::AgentFin]));
+    fired_once(&a, "SPOP-P001");
+    let f = fired_once(&a, "SPOP-P004");
+    assert_under(&a, f, FrameType::Notify, (1, 1));
+    says(f, &["within the max-frame-size of 16380"]);
+    // A small NOTIFY failed on is not about the size.
+    let a = probe_session(after_handshake(vec![h2a(notify(1)), Step::AgentFin]));
+    silent(&a, "SPOP-P004");
+}
+
+/// HELLOs nobody asked for (a flooding agent).
+#[test]
+fn p005_unsolicited_hellos() {
+    let a = probe_session(after_handshake(vec![
+        a2h(agent_hello()),
+        a2h(agent_hello()),
+        h2a(haproxy_disconnect(0, "normal")),
+        a2h(agent_disconnect(0, "normal")),
+    ]));
+    let f = fired_once(&a, "SPOP-P005");
+    says(f, &["2 connection frame(s)", "3 AGENT-HELLO"]);
+    silent(
+        &conversation(after_handshake(vec![a2h(agent_hello())])),
+        "SPOP-P005",
+    );
+}
+
+/// In a probe session, what the probe does on purpose (a HAPROXY-DISCONNECT status 0 with
+/// NOTIFYs in flight) and the agent's answers racing it are information; in a capture they
+/// are warnings.
+#[test]
+fn probe_sessions_soften_the_probes_own_disconnect() {
+    let steps = || {
+        after_handshake(vec![
+            h2a(notify(1)),
+            h2a(notify(3)),
+            h2a(haproxy_disconnect(0, "normal")),
+            a2h(ack(1)),
+            a2h(agent_disconnect(0, "normal")),
+            Step::AgentFin,
+            Step::HaproxyFin,
+        ])
+    };
+    let probe = probe_session(steps());
+    let capture = conversation(steps());
+    for code in ["SPOP-T002", "SPOP-T003", "SPOP-X004"] {
+        assert!(
+            fired(&capture, code)
+                .iter()
+                .all(|f| f.severity == Severity::Warning),
+            "{code}"
+        );
+        let softened = fired(&probe, code);
+        assert!(!softened.is_empty(), "{code}");
+        assert!(
+            softened.iter().all(|f| f.severity == Severity::Info),
+            "{code}"
+        );
+        assert!(
+            softened.iter().all(|f| f.message.contains("on purpose")),
+            "{code}"
+        );
+    }
+    assert_eq!(probe.counts().1, 0, "{}", dump(&probe));
 }
