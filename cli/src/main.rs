@@ -12,7 +12,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use spop_codec::analysis::rules::probe as probe_rules;
 use spop_codec::analysis::{analyze, analyze_loaded, Analysis, AnalysisOptions, CATALOGUE};
 use spop_codec::capture::{LoadOptions, Loader};
 use spop_codec::display::Escaped;
@@ -419,15 +418,6 @@ fn report(
             b.state
                 .push((share::TIMEOUT_PROCESSING_KEY.into(), t.to_string()));
         }
-        // A probe session stays one when shared: the web inspector runs the probe rules too.
-        b.state.extend(
-            analysis
-                .capture
-                .shared
-                .iter()
-                .filter(|(k, _)| k == probe_rules::SESSION_KEY)
-                .cloned(),
-        );
         b
     });
     if let (Some(path), Some(b)) = (&args.bundle, &bundle) {

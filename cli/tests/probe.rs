@@ -121,10 +121,16 @@ fn a_well_behaved_agent_probes_clean() {
         };
         let bytes = |f: &Json| f["length"].as_u64().unwrap_or(0) + 4;
         let segments = |f: &Json| f["segments"].as_u64().unwrap_or(0);
-        assert!(sent("HAPROXY-HELLO").any(|f| segments(f) == bytes(f)), "{args:?}");
+        assert!(
+            sent("HAPROXY-HELLO").any(|f| segments(f) == bytes(f)),
+            "{args:?}"
+        );
         assert!(sent("NOTIFY").any(|f| segments(f) == bytes(f) && bytes(f) > 20));
         assert!(sent("NOTIFY").any(|f| segments(f) == bytes(f).div_ceil(7) && segments(f) > 1));
-        assert!(sent("NOTIFY").any(|f| f["length"] == 16380), "a NOTIFY at max-frame-size");
+        assert!(
+            sent("NOTIFY").any(|f| f["length"] == 16380),
+            "a NOTIFY at max-frame-size"
+        );
         let legacy = args.contains(&"3.0");
         let generation = if legacy { "<=3.0" } else { "3.1+" };
         let spoken = conns

@@ -151,6 +151,19 @@ impl fmt::Display for ShareError {
 /// A surface opening the bundle analyses it with that threshold unless told otherwise.
 pub const TIMEOUT_PROCESSING_KEY: &str = "timeout.processing";
 
+/// The state that marks a probe session's bundle (empty for any other capture).
+fn probe_state(c: &Capture) -> Vec<(String, String)> {
+    use crate::analysis::rules::probe::SESSION_KEY;
+    let carried = c.shared.iter().find(|(k, _)| k == SESSION_KEY).cloned();
+    match carried {
+        Some(kv) => alloc::vec![kv],
+        None if c.input.container == Container::Probe => {
+            alloc::vec![(SESSION_KEY.to_string(), String::new())]
+        }
+        None => Vec::new(),
+    }
+}
+
 /// A capture's SPOP conversations plus a surface's state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bundle {
@@ -174,7 +187,9 @@ pub struct Bundle {
 }
 
 impl Bundle {
-    /// The SPOP part of a capture.
+    /// The SPOP part of a capture. A probe session stays one: its state carries
+    /// [`SESSION_KEY`](crate::analysis::rules::probe::SESSION_KEY), so the probe rules run
+    /// wherever the bundle is opened.
     pub fn from_capture(c: &Capture) -> Bundle {
         Bundle {
             origin: c.input.to_string(),
@@ -184,7 +199,7 @@ impl Bundle {
             attempts: c.attempts.clone(),
             first_packet: c.first_packet,
             text_warnings: c.text_warnings.clone(),
-            state: Vec::new(),
+            state: probe_state(c),
         }
     }
 
@@ -199,7 +214,7 @@ impl Bundle {
             attempts: attempts_to(&c.connections, &c.attempts, keep),
             first_packet: c.first_packet,
             text_warnings: warnings_of(&c.text_warnings, keep),
-            state: Vec::new(),
+            state: probe_state(c),
         }
     }
 

@@ -98,7 +98,8 @@ impl Session {
         let shift = zero.saturating_sub(self.start());
         let mut bundle = Bundle::from_capture_connections(&a.capture, &keep);
         let (state_kv, notes) = encode(a, state, &map, shift);
-        bundle.state = state_kv;
+        // After what the engine put there (a probe session's marker).
+        bundle.state.extend(state_kv);
         ShareLink {
             scope,
             connections: keep.len(),
