@@ -503,7 +503,8 @@ fn replay_sends_hapoxys_notifies_of_a_capture() {
         })
         .expect("a fixture with NOTIFYs");
     let agent = start(AgentConfig::default());
-    let (json, code) = report(&agent, &["--replay", capture.to_str().expect("utf-8 path")]);
+    let path = capture.to_str().expect("utf-8 path");
+    let (json, code) = report(&agent, &["--replay", path]);
     assert_eq!(agent.received() as u64, notifies, "{}", capture.display());
     assert!(
         faults(&json).iter().all(|c| !c.starts_with("SPOP-P")),
@@ -511,4 +512,43 @@ fn replay_sends_hapoxys_notifies_of_a_capture() {
         findings(&json)
     );
     assert!(code == 0 || code == 1);
+    // With --replay-timing, the NOTIFYs of each connection keep the capture's spacing; without
+    // it they leave back to back.
+    let spans = |j: &Json| -> Vec<f64> {
+        let mut by_conn: std::collections::BTreeMap<u64, Vec<f64>> = Default::default();
+        for f in j["frames"].as_array().expect("frames") {
+            if f["type"] == "NOTIFY" && f["direction"] == "haproxy-to-agent" {
+                let c = f["connection"].as_u64().unwrap_or(0);
+                by_conn
+                    .entry(c)
+                    .or_default()
+                    .push(f["time"].as_f64().unwrap_or(0.0));
+            }
+        }
+        by_conn
+            .values()
+            .map(|t| {
+                let max = t.iter().copied().fold(f64::MIN, f64::max);
+                max - t.iter().copied().fold(f64::MAX, f64::min)
+            })
+            .collect()
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_spop-inspect"))
+        .args([path, "--format", "json"])
+        .output()
+        .expect("spop-inspect runs");
+    let original: Json = serde_json::from_slice(&out.stdout).expect("JSON");
+    let widest = spans(&original).into_iter().fold(0.0, f64::max);
+    assert!(
+        widest > 0.02,
+        "{widest} s: the capture's NOTIFYs are spread out"
+    );
+    let (timed, _) = report(&agent, &["--replay", path, "--replay-timing"]);
+    let kept = spans(&timed).into_iter().fold(0.0, f64::max);
+    assert!(kept >= widest * 0.9, "with timing: {kept} s for {widest} s");
+    let fast = spans(&json).into_iter().fold(0.0, f64::max);
+    assert!(
+        fast < widest * 0.5,
+        "as fast as possible: {fast} s for {widest} s"
+    );
 }
