@@ -355,9 +355,11 @@ impl Conn {
         Ok(Some(got))
     }
 
-    /// Reads once (at most until `wait` passes), recording what came.
+    /// Reads once (at most until `wait` passes), recording what came. The read takes all
+    /// that is there (up to 64 KiB): a read is recorded as one segment, and cutting the
+    /// agent's writes where the wire did not would make split frames out of whole ones.
     fn fill(&mut self, wait: Duration) -> Result<(), End> {
-        let mut chunk = [0u8; 16 << 10];
+        let mut chunk = vec![0u8; 64 << 10];
         if self.sock.set_read_timeout(wait).is_err() {
             return Err(self.end(End::Reset));
         }
