@@ -302,10 +302,29 @@ impl Conn {
             if i > 0 {
                 std::thread::sleep(Duration::from_millis(1));
             }
-            if self.sock.write_all(chunk).is_err() {
-                return Err(self.end(End::Reset));
+            // Written piece by piece: what is recorded is what the socket took.
+            let mut rest = chunk;
+            while !rest.is_empty() {
+                match self.sock.write(rest) {
+                    Ok(0) => return Err(self.end(End::Reset)),
+                    Ok(n) => {
+                        let (done, left) = rest.split_at(n.min(rest.len()));
+                        self.record(0, done);
+                        rest = left;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    // The agent stopped reading: HAProxy gives up on it as on a missing answer.
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                        ) =>
+                    {
+                        return Err(End::Timeout)
+                    }
+                    Err(_) => return Err(self.end(End::Reset)),
+                }
             }
-            self.record(0, chunk);
         }
         Ok(())
     }
