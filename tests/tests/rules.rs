@@ -2596,3 +2596,16 @@ fn probe_sessions_soften_the_probes_own_disconnect() {
     }
     assert_eq!(probe.counts().1, 0, "{}", dump(&probe));
 }
+
+/// The NOTIFY a probe finding names is described within bounds, whatever it carries.
+#[test]
+fn probe_findings_describe_a_huge_notify_within_bounds() {
+    let name: &'static str = "n".repeat(300).leak();
+    let args: Vec<(&'static str, Value<'static>)> =
+        (0..200).map(|_| (name, Value::String(b"value"))).collect();
+    let huge = frame(FrameRepr::notify(1, 1, vec![MessageRepr::new(name, args)]));
+    let a = probe_session(after_handshake(vec![h2a(huge), Step::AgentFin]));
+    let f = fired_once(&a, "SPOP-P001");
+    assert!(f.message.chars().count() < 1000, "{}", f.message.len());
+    says(f, &["…"]);
+}

@@ -95,34 +95,42 @@ fn describe(cx: &Cx<'_>, e: &FrameEntry) -> String {
             return String::new();
         };
         let mut out = String::new();
-        for m in messages.iter().flatten() {
+        // Names and values are cut, and the whole stops past MAX_TOTAL characters: a replayed
+        // capture's NOTIFY may carry 255 arguments with long names.
+        let cut = |text: String, max: usize| -> String {
+            if text.chars().count() > max {
+                let mut t: String = text.chars().take(max).collect();
+                t.push('…');
+                t
+            } else {
+                text
+            }
+        };
+        'messages: for m in messages.iter().flatten() {
+            if out.len() > MAX_TOTAL {
+                out.push_str(" …");
+                break;
+            }
             if !out.is_empty() {
                 out.push_str("; ");
             }
-            out.push_str(&format!(
-                "message \"{}\"",
-                crate::analysis::text(m.name.bytes)
-            ));
+            let name = cut(crate::analysis::text(m.name.bytes), MAX_VALUE);
+            out.push_str(&format!("message \"{name}\""));
             let mut first = true;
             for a in m.args().flatten() {
+                if out.len() > MAX_TOTAL {
+                    out.push_str(" …");
+                    break 'messages;
+                }
                 out.push_str(if first { ": " } else { ", " });
                 first = false;
-                let mut value = format!("{}", a.value.value());
-                if value.chars().count() > MAX_VALUE {
-                    value = value.chars().take(MAX_VALUE).collect();
-                    value.push('…');
-                }
+                let value = cut(format!("{}", a.value.value()), MAX_VALUE);
                 out.push_str(&format!(
                     "{}={} {}",
-                    crate::analysis::text(a.name.bytes),
+                    cut(crate::analysis::text(a.name.bytes), MAX_VALUE),
                     a.value.data_type().name(),
                     crate::display::escape(&value)
                 ));
-            }
-            if out.chars().count() > MAX_TOTAL {
-                out = out.chars().take(MAX_TOTAL).collect();
-                out.push('…');
-                break;
             }
         }
         out
