@@ -254,6 +254,9 @@ const EXAMPLES: &str = "Examples:
   spop-inspect cap.spop                           read a bundle back
   tshark -r cap.pcap -q -z follow,tcp,hex,0 | spop-inspect -
   spop-inspect rules                              the rule catalogue
+  spop-inspect probe 127.0.0.1:12345              play HAProxy against an agent and report it
+  spop-inspect probe --fail-on warning /run/agent.sock
+                                                  the same on a unix socket, for an agent's CI
 
 Exit status: 0 clean, 1 findings at the --fail-on level, 2 unreadable input or no SPOP in it
 (or an unwritable --bundle file).";

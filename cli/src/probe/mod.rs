@@ -139,3 +139,18 @@ pub fn run(plan: &Plan) -> Result<Capture, String> {
 fn open(plan: &Plan, clock: &Arc<Clock>, notifies: usize) -> Option<Conn> {
     Conn::open(&plan.target, clock, plan.timeout, notifies).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_unix_paths_or_tcp() {
+        assert!(matches!(target("unix:agent.sock"), Ok(Target::Unix(p)) if p == "agent.sock"));
+        assert!(matches!(target("/run/agent.sock"), Ok(Target::Unix(_))));
+        assert!(matches!(target("127.0.0.1:12345"), Ok(Target::Tcp(a)) if a.port() == 12345));
+        assert!(matches!(target("[::1]:9"), Ok(Target::Tcp(a)) if a.is_ipv6()));
+        let e = target("127.0.0.1").err().unwrap_or_default();
+        assert!(e.starts_with("127.0.0.1: cannot resolve"), "{e}");
+    }
+}
