@@ -144,9 +144,13 @@ fn write_configs(dir: &Path, http_port: u16, agent_port: u16) -> PathBuf {
     cfg
 }
 
-/// Error and warning codes of a JSON report without the probe-only family, and its verdict
-/// on them: the worst severity among them (0 none, 1 warning, 2 error).
-fn shared(out: &std::process::Output) -> (BTreeSet<String>, u8) {
+/// What HAProxy's side of a connection looks like: the generation the engine reads from it,
+/// the capabilities and max-frame-size it offered (connections that carried NOTIFYs).
+type Side = BTreeSet<(String, String, u64)>;
+
+/// Error and warning codes of a JSON report without the probe-only family, its verdict on
+/// them (the worst severity among them: 0 none, 1 warning, 2 error), and HAProxy's side.
+fn shared(out: &std::process::Output) -> (BTreeSet<String>, u8, Side) {
     let json: Json = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     let mut worst = 0;
@@ -163,11 +167,27 @@ fn shared(out: &std::process::Output) -> (BTreeSet<String>, u8) {
             codes.insert(code.to_string());
         }
     }
-    (codes, worst)
+    let side = json["connections"]
+        .as_array()
+        .expect("connections")
+        .iter()
+        .filter(|c| c["notifies"].as_u64().unwrap_or(0) > 0)
+        .map(|c| {
+            (
+                c["generation"].as_str().unwrap_or_default().to_string(),
+                c["capabilities_offered"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                c["announced_max_frame_size"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    (codes, worst, side)
 }
 
 /// The verdict of the agent `config` behind Debian's HAProxy: 6 requests, recorded by tcpdump.
-fn behind_haproxy(config: AgentConfig, dir: &Path) -> (BTreeSet<String>, u8) {
+fn behind_haproxy(config: AgentConfig, dir: &Path) -> (BTreeSet<String>, u8, Side) {
     let haproxy = ensure("haproxy", "haproxy");
     let tcpdump = ensure("tcpdump", "tcpdump");
     let agent = Agent::start_with(config).expect("the test agent listens");
@@ -242,7 +262,7 @@ fn behind_haproxy(config: AgentConfig, dir: &Path) -> (BTreeSet<String>, u8) {
 }
 
 /// The verdict of the agent `config` probed as HAProxy ≤3.0.
-fn probed(config: AgentConfig) -> (BTreeSet<String>, u8) {
+fn probed(config: AgentConfig) -> (BTreeSet<String>, u8, Side) {
     let agent = Agent::start_with(config).expect("the test agent listens");
     let out = Command::new(env!("CARGO_BIN_EXE_spop-inspect"))
         .args(["probe", &agent.addr().to_string(), "--haproxy", "3.0"])
@@ -280,8 +300,15 @@ fn probe_and_real_haproxy_agree_on_the_shared_rules() {
         ),
     ];
     for (name, config, expected) in cases {
-        let (probe_codes, probe_verdict) = probed(config());
-        let (real_codes, real_verdict) = behind_haproxy(config(), &dir);
+        let (probe_codes, probe_verdict, probe_side) = probed(config());
+        let (real_codes, real_verdict, real_side) = behind_haproxy(config(), &dir);
+        // The probe speaks as that HAProxy does: same generation read from its ids and
+        // capabilities, same offer.
+        assert_eq!(probe_side, real_side, "{name}: HAProxy's side");
+        assert!(
+            probe_side.iter().all(|(g, _, _)| g == "<=3.0"),
+            "{name}: {probe_side:?}"
+        );
         eprintln!("{name}: probe {probe_codes:?} (verdict {probe_verdict}); haproxy {real_codes:?} (verdict {real_verdict})");
         let expected: BTreeSet<String> = expected.iter().map(|s| s.to_string()).collect();
         if expected.is_empty() {
