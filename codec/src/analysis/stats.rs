@@ -8,7 +8,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::{text, Analysis};
-use crate::wire::Payload;
+use crate::wire::{FrameType, Payload};
 
 /// Upper bounds of the latency histogram's buckets, in nanoseconds (a 1-2-5 series from
 /// 0.1 ms to 10 s); a last bucket holds everything slower.
@@ -167,32 +167,74 @@ pub fn statistics(a: &Analysis) -> Statistics {
 /// ([`Statistics::latency`] and [`Statistics::by_message`], the same numbers): what the text
 /// and Markdown reports print, without the rest of [`statistics`].
 pub fn latency_by_message(a: &Analysis) -> (Option<Percentiles>, Vec<(String, Percentiles)>) {
-    let mut all: Vec<u64> = Vec::new();
-    let mut names = Names::default();
-    for c in &a.connections {
-        for p in &c.pairs {
-            let Some(l) = p.latency else { continue };
-            all.push(l);
-            // Only the message names are read (the arguments are skipped, not decoded).
-            a.with_frame(p.notify as usize, |f| {
-                if let Payload::Messages(m) = f.payload() {
-                    for msg in m.iter().flatten() {
-                        names.add(msg.name.bytes, l);
-                    }
-                }
-            });
-        }
-    }
-    let mut by_message: Vec<(String, Percentiles)> = names
-        .by_text
+    let mut all: Vec<u64> = a
+        .connections
+        .iter()
+        .flat_map(|c| &c.pairs)
+        .filter_map(|p| p.latency)
+        .collect();
+    let names = names_in_timeline_order(a, all.len()).unwrap_or_else(|| names_by_pair(a));
+    let Names {
+        by_text,
+        mut latencies,
+        ..
+    } = names;
+    let mut by_message: Vec<(String, Percentiles)> = by_text
         .into_iter()
         .filter_map(|(n, slot)| {
-            let values = names.latencies.get_mut(slot)?;
+            let values = latencies.get_mut(slot)?;
             Some((n, Percentiles::of(values)?))
         })
         .collect();
     by_message.sort_by(|x, y| y.1.count.cmp(&x.1.count).then_with(|| x.0.cmp(&y.0)));
     (Percentiles::of(&mut all), by_message)
+}
+
+/// The latencies by message name, connection by connection and pair by pair: the order that
+/// decides which names are kept apart when there are more than [`MAX_NAMES`].
+fn names_by_pair(a: &Analysis) -> Names {
+    let mut names = Names::default();
+    for c in &a.connections {
+        for p in &c.pairs {
+            let Some(l) = p.latency else { continue };
+            notify_names(a, p.notify as usize, l, &mut names);
+        }
+    }
+    names
+}
+
+/// The same read in timeline order, the order of the frames in memory (by pair, every
+/// NOTIFY is a cache miss on a large capture): `None` when it cannot be the same, i.e. when
+/// some name had to go to "(other)" (then the order matters), or when the NOTIFYs read are
+/// not the `answered` pairs'. With [`MAX_NAMES`] names or fewer, the order changes only the
+/// order of each name's latencies, not their percentiles.
+fn names_in_timeline_order(a: &Analysis, answered: usize) -> Option<Names> {
+    let mut names = Names::default();
+    let mut read = 0usize;
+    for (i, e) in a.frames.iter().enumerate() {
+        if e.frame_type != FrameType::Notify {
+            continue;
+        }
+        let Some(l) = a.pair_latency(e) else { continue };
+        read += 1;
+        notify_names(a, i, l, &mut names);
+        if names.overflow {
+            return None;
+        }
+    }
+    (read == answered).then_some(names)
+}
+
+/// Adds latency `l` to the names of the messages of NOTIFY `index` (only their names are
+/// read: the arguments are skipped, not decoded).
+fn notify_names(a: &Analysis, index: usize, l: u64, names: &mut Names) {
+    a.with_frame(index, |f| {
+        if let Payload::Messages(m) = f.payload() {
+            for msg in m.iter().flatten() {
+                names.add(msg.name.bytes, l);
+            }
+        }
+    });
 }
 
 /// Distinct message names remembered by their bytes, at most: enough for any real
@@ -209,6 +251,8 @@ struct Names {
     latencies: Vec<Vec<u64>>,
     /// Slot by the name's bytes.
     seen: BTreeMap<Vec<u8>, usize>,
+    /// Whether some name went to "(other)".
+    overflow: bool,
 }
 
 impl Names {
@@ -220,6 +264,7 @@ impl Names {
                 // changes, so it can be remembered.
                 let text = text(name);
                 let known = self.by_text.len() < MAX_NAMES || self.by_text.contains_key(&text);
+                self.overflow |= !known;
                 let key = if known { text } else { String::from("(other)") };
                 let slot = match self.by_text.get(&key) {
                     Some(&slot) => slot,
