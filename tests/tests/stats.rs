@@ -126,6 +126,13 @@ fn check_names(names: &[Vec<u8>]) -> Vec<(String, Percentiles)> {
         ))
     );
     assert_eq!(latency_by_message(&a), (stats.latency, stats.by_message));
+    // Read in parts on three threads, the same.
+    let threads = AnalysisOptions {
+        threads: 3,
+        ..AnalysisOptions::default()
+    };
+    let a = analyze(load(&bytes, &LoadOptions::default()).unwrap(), &threads);
+    assert_eq!(latency_by_message(&a), (stats.latency, want.clone()));
     want
 }
 

@@ -204,25 +204,52 @@ fn names_by_pair(a: &Analysis) -> Names {
 }
 
 /// The same read in timeline order, the order of the frames in memory (by pair, every
-/// NOTIFY is a cache miss on a large capture): `None` when it cannot be the same, i.e. when
-/// some name had to go to "(other)" (then the order matters), or when the NOTIFYs read are
-/// not the `answered` pairs'. With [`MAX_NAMES`] names or fewer, the order changes only the
-/// order of each name's latencies, not their percentiles.
+/// NOTIFY is a cache miss on a large capture), in parts on the analysis' threads: `None` when
+/// it cannot be the same, i.e. when some name goes to "(other)" (then the order matters), or
+/// when the NOTIFYs read are not the `answered` pairs'. With [`MAX_NAMES`] names or fewer,
+/// the order changes only the order of each name's latencies, not their percentiles.
 fn names_in_timeline_order(a: &Analysis, answered: usize) -> Option<Names> {
-    let mut names = Names::default();
-    let mut read = 0usize;
-    for (i, e) in a.frames.iter().enumerate() {
-        if e.frame_type != FrameType::Notify {
-            continue;
+    let parts = crate::parallel::parts(a.options.threads, a.frames.len());
+    let read_part = |p: usize| {
+        let mut names = Names::default();
+        let mut read = 0usize;
+        for e in crate::parallel::part(&a.frames, p, parts) {
+            if e.frame_type != FrameType::Notify {
+                continue;
+            }
+            let Some(l) = a.pair_latency(e) else { continue };
+            read += 1;
+            notify_names(a, e.index, l, &mut names);
+            if names.overflow {
+                break;
+            }
         }
-        let Some(l) = a.pair_latency(e) else { continue };
-        read += 1;
-        notify_names(a, i, l, &mut names);
-        if names.overflow {
-            return None;
+        (names, read)
+    };
+    let mut merged = Names::default();
+    let mut read = 0usize;
+    for (names, n) in crate::parallel::join(parts, || read_part(0), read_part) {
+        read += n;
+        let Names {
+            by_text,
+            latencies,
+            overflow,
+            ..
+        } = names;
+        merged.overflow |= overflow;
+        for (text, slot) in by_text {
+            let values = latencies.get(slot).map_or(&[][..], Vec::as_slice);
+            let next = merged.latencies.len();
+            let at = *merged.by_text.entry(text).or_insert(next);
+            if at == next {
+                merged.latencies.push(Vec::new());
+            }
+            if let Some(all) = merged.latencies.get_mut(at) {
+                all.extend_from_slice(values);
+            }
         }
     }
-    (read == answered).then_some(names)
+    (!merged.overflow && merged.by_text.len() <= MAX_NAMES && read == answered).then_some(merged)
 }
 
 /// Adds latency `l` to the names of the messages of NOTIFY `index` (only their names are
