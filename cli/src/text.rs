@@ -258,8 +258,8 @@ pub fn report(out: &mut dyn Write, a: &Analysis, view: &View) -> io::Result<()> 
 
 /// The latency table: overall and per message name (the busiest eight), in milliseconds.
 fn statistics(out: &mut dyn Write, p: &Paint, a: &Analysis) -> io::Result<()> {
-    let stats = spop_codec::analysis::statistics(a);
-    let Some(all) = stats.latency else {
+    let (latency, by_message) = spop_codec::analysis::latency_by_message(a);
+    let Some(all) = latency else {
         return Ok(());
     };
     let ms = |ns: u64| Fixed::ratio(ns, 6, 3);
@@ -269,8 +269,7 @@ fn statistics(out: &mut dyn Write, p: &Paint, a: &Analysis) -> io::Result<()> {
         "  {:<28} {:>7} {:>10} {:>10} {:>10} {:>10}",
         "message", "count", "p50", "p90", "p99", "max"
     )?;
-    let rows =
-        std::iter::once(("(all)".to_string(), all)).chain(stats.by_message.into_iter().take(8));
+    let rows = std::iter::once(("(all)".to_string(), all)).chain(by_message.into_iter().take(8));
     for (name, q) in rows {
         let name: String = if name.chars().count() > 28 {
             name.chars().take(27).chain(['…']).collect()

@@ -110,7 +110,7 @@ pub struct VerdictReport {
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct TcpEventReport {
-    /// `syn`, `fin`, `rst`, `retransmission`, `zero-window`, `window-open`.
+    /// `syn`, `fin`, `rst`, `retransmission`, `zero-window`, `window-open`, `window-full`.
     pub kind: &'static str,
     /// Who sent it: `haproxy` or `agent`.
     pub by: &'static str,

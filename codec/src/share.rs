@@ -565,6 +565,8 @@ impl Writer {
                 TcpEventKind::Retransmission => 3,
                 TcpEventKind::ZeroWindow => 4,
                 TcpEventKind::WindowOpen => 5,
+                // Added within format 2: older bundles never hold it, so they read as before.
+                TcpEventKind::WindowFull => 6,
             });
             self.packet(e.packet, base);
         }
@@ -788,6 +790,7 @@ impl Reader<'_> {
                     3 => TcpEventKind::Retransmission,
                     4 => TcpEventKind::ZeroWindow,
                     5 => TcpEventKind::WindowOpen,
+                    6 => TcpEventKind::WindowFull,
                     _ => return Err(self.err("event")),
                 };
                 events.push(TcpEvent {
@@ -1087,6 +1090,38 @@ mod tests {
         // A subset keeps the attempts to its agents only.
         assert_eq!(b.subset(&[0]).attempts.len(), 1);
         assert_eq!(b.subset(&[]).attempts.len(), 0);
+    }
+
+    #[test]
+    fn every_tcp_event_kind_travels() {
+        use TcpEventKind::*;
+        let mut b = sample();
+        let kinds = [
+            Syn,
+            Fin,
+            Rst,
+            Retransmission,
+            ZeroWindow,
+            WindowOpen,
+            WindowFull,
+        ];
+        b.connections[0].streams[1].events = (0..)
+            .zip(kinds)
+            .map(|(number, kind)| TcpEvent {
+                kind,
+                packet: PacketRef {
+                    number: 10 + number,
+                    timestamp: 1_700_000_000_000_001_000 + u64::from(number),
+                },
+            })
+            .collect();
+        let back = Bundle::from_bytes(&b.to_bytes()).unwrap();
+        let got: Vec<TcpEventKind> = back.connections[0].streams[1]
+            .events
+            .iter()
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(got, kinds);
     }
 
     #[test]

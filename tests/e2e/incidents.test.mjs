@@ -7,8 +7,8 @@
 // report (the engine's), whose TypeScript types are checked on this capture too; screenshots at
 // 1440, 1280 and 800 px, light and dark, go to tests/e2e/artifacts/incidents-*.png. A capture
 // written by `cargo run -p spop-tests --bin gen-tcp-events` (tests/fixtures/incidents/
-// tcp-events.pcap) has every other kind of TCP event: zero window, window open, retransmission,
-// an unanswered attempt.
+// tcp-events.pcap) has every other kind of TCP event: zero window, window open, window full,
+// retransmission, an unanswered attempt.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -392,7 +392,7 @@ test("every kind of TCP event (a capture written by gen-tcp-events): its mark, i
     ...r.attempts.flatMap((t) => t.tcp_events.map((e) => ({ ...e, attempt: t.id }))),
   ];
   const kinds = new Set(events.map((e) => e.kind));
-  assert.deepEqual([...kinds].sort(), ["fin", "retransmission", "rst", "syn", "window-open", "zero-window"]);
+  assert.deepEqual([...kinds].sort(), ["fin", "retransmission", "rst", "syn", "window-full", "window-open", "zero-window"]);
   assert.deepEqual(r.attempts.map((t) => t.outcome).sort(), ["refused", "unanswered"]);
   const errors = [];
   const page = await newPage(ctx.browser, errors, { viewport: { width: 1440, height: 900 } });
@@ -427,6 +427,13 @@ test("every kind of TCP event (a capture written by gen-tcp-events): its mark, i
     await waitSelectedPacket(page, e.packet);
     assert.equal(await page.locator("#frames .row.selected > span:nth-child(5)").innerText(), label);
   }
+  // The full window's packet also completes HAProxy's NOTIFY: going to it selects the frame,
+  // and the event's row is beside it.
+  const full = events.find((e) => e.kind === "window-full");
+  await gotoPacket(page, full.packet);
+  await waitSelectedPacket(page, full.packet);
+  const labels = await page.locator("#frames .row > span:nth-child(5)").allInnerTexts();
+  assert.ok(labels.includes("TCP window full"), labels.join(", "));
   await shot(page, "incidents-tcp-events-list.png");
   assert.deepEqual(errors, []);
   await page.context().close();

@@ -261,3 +261,63 @@ fn the_agent_down_verdict_says_so_first() {
     );
     assert_eq!(a.findings[v[0].findings[0]].code(), "SPOP-N001");
 }
+
+/// The generated capture is what `gen-tcp-events` writes (so the file tested here and in the
+/// browser tests is the generator's), and read from that file, the engine finds its one full
+/// window where HAProxy's second NOTIFY on the window-scaled connection reaches the edge of the
+/// agent's window (the agent's raw window × 4), and the zero window right after it, whose
+/// finding names the full window. tshark's `tcp.analysis.window_full` flags that packet alone.
+#[test]
+fn the_generated_capture_has_its_full_window_before_the_zero_window() {
+    use spop_codec::capture::tcp::TcpEventKind;
+    let (bytes, cap) = capture("tcp-events.pcap");
+    let out = std::env::temp_dir().join(format!("gen-tcp-events-{}.pcap", std::process::id()));
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_gen-tcp-events"))
+        .arg(&out)
+        .status()
+        .expect("gen-tcp-events runs");
+    assert!(status.success());
+    let written = std::fs::read(&out).expect("gen-tcp-events wrote its capture");
+    let _ = std::fs::remove_file(&out);
+    assert!(
+        written == bytes,
+        "tests/fixtures/incidents/tcp-events.pcap is not what gen-tcp-events writes: regenerate it"
+    );
+    let a = analyze(cap, &AnalysisOptions::default());
+    let full: Vec<(usize, Direction, u32)> = a
+        .capture
+        .connections
+        .iter()
+        .flat_map(|c| {
+            c.tcp_events()
+                .filter(|(_, e)| e.kind == TcpEventKind::WindowFull)
+                .map(move |(d, e)| (c.id, d, e.packet.number))
+        })
+        .collect();
+    assert_eq!(full, [(2, Direction::HaproxyToAgent, 39)]);
+    // The packet completes HAProxy's NOTIFY 13, which ends exactly at the window's edge.
+    let notify = a
+        .frames
+        .iter()
+        .find(|e| e.packet == 39)
+        .expect("a frame completed by packet 39");
+    assert_eq!((notify.connection, notify.stream_id), (2, 13));
+    let zero: Vec<&Finding> = fired(&a, "SPOP-N007")
+        .into_iter()
+        .filter(|f| f.connection == Some(2))
+        .collect();
+    assert_eq!(zero.len(), 1);
+    assert!(
+        zero[0]
+            .message
+            .ends_with("after HAProxy had filled its window (window full, packet #39)"),
+        "{}",
+        zero[0].message
+    );
+    // The first connection's zero window came without a full window.
+    let first = fired(&a, "SPOP-N007");
+    assert!(first
+        .iter()
+        .filter(|f| f.connection == Some(0))
+        .all(|f| !f.message.contains("window full")));
+}

@@ -80,7 +80,7 @@ export interface VerdictReport {
 export interface TcpEventReport {
   /** Its first SYN (a SYN-ACK from the agent), first FIN, first RST, a retransmission, a zero
    * receive window, the window opening again. */
-  kind: "syn" | "fin" | "rst" | "retransmission" | "zero-window" | "window-open";
+  kind: "syn" | "fin" | "rst" | "retransmission" | "zero-window" | "window-open" | "window-full";
   /** Who sent it. */
   by: "haproxy" | "agent";
   /** Packet number (1-based, as Wireshark numbers them). */

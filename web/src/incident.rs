@@ -20,13 +20,14 @@ use crate::session::{level, Filter, Level, Row, Session, Timeline, MAX_MARKS};
 pub const NO_CONNECTION: usize = usize::MAX;
 
 /// TCP event kinds, by the number ("class") marks and rows carry.
-const KINDS: [TcpEventKind; 6] = [
+const KINDS: [TcpEventKind; 7] = [
     TcpEventKind::Syn,
     TcpEventKind::Fin,
     TcpEventKind::Rst,
     TcpEventKind::Retransmission,
     TcpEventKind::ZeroWindow,
     TcpEventKind::WindowOpen,
+    TcpEventKind::WindowFull,
 ];
 
 /// Attempt outcomes; an attempt's mark has class `ATTEMPT + n`.
@@ -68,6 +69,7 @@ pub fn class_label(class: u8, haproxy: bool) -> &'static str {
         3 => "retransmission",
         4 => "zero window",
         5 => "window open",
+        6 => "window full",
         _ => class_name(class),
     }
 }
@@ -92,6 +94,7 @@ pub fn sentence(class: u8, haproxy: bool) -> String {
         3 => format!("{who} sends a segment again (retransmission)"),
         4 => format!("{who} stops reading (zero window)"),
         5 => format!("{who} reads again (window open)"),
+        6 => format!("{who} filled the window the other side offers (window full): it waits"),
         _ => String::new(),
     }
 }

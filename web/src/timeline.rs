@@ -39,6 +39,8 @@ pub(crate) fn glyph(class: u8, x: f64, y: f64, d: &mut String) {
         "fin" | "closed" => write!(d, "M{x},{y}m-3.5,-3.5h7v7h-7z"),
         "retransmission" => write!(d, "M{x},{y}m0,-4.5l4,7h-8z"),
         "zero-window" => write!(d, "M{x},{y}m-2.5,-4.5v9m5,-9v9"),
+        // A window filled to its edge: a bracket closing it.
+        "window-full" => write!(d, "M{x},{y}m-2,-4.5h3v9h-3"),
         // An RST, and a refused attempt (an RST to its SYN): a cross.
         _ => write!(d, "M{x},{y}m-4,-4l8,8m0,-8l-8,8"),
     };

@@ -29,7 +29,7 @@ mod verdict;
 
 pub use conversation::{AgentHello, ConnectionSummary, EndReason, Generation, HaproxyHello, Pair};
 pub use rules::{Finding, Location, Omitted, Rule, Severity, CATALOGUE, MAX_FINDINGS_PER_RULE};
-pub use stats::{statistics, Statistics};
+pub use stats::{latency_by_message, statistics, Statistics};
 pub use verdict::{verdict, VerdictLine};
 
 /// Tunables of the analysis.

@@ -8,7 +8,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::{text, Analysis};
-use crate::wire::Payload;
+use crate::wire::{FrameType, Payload};
 
 /// Upper bounds of the latency histogram's buckets, in nanoseconds (a 1-2-5 series from
 /// 0.1 ms to 10 s); a last bucket holds everything slower.
@@ -62,23 +62,35 @@ impl Percentiles {
         if n == 0 {
             return None;
         }
-        values.sort_unstable();
-        let rank = |p: usize| {
-            let k = (n * p).div_ceil(100).clamp(1, n) - 1;
-            values.get(k).copied().unwrap_or(0)
+        let rank = |p: usize| (n * p).div_ceil(100).clamp(1, n) - 1;
+        // The few ranks wanted, by selection in increasing order (each in the part above the
+        // previous one), not a sort: linear, and reports compute several of these.
+        let mut from = 0;
+        let mut pick = |k: usize| {
+            let k = k.clamp(from, n - 1);
+            let v = values
+                .get_mut(from..)
+                .filter(|rest| k - from < rest.len())
+                .map_or(0, |rest| *rest.select_nth_unstable(k - from).1);
+            from = k;
+            v
         };
+        let lower = (n.is_multiple_of(2) && n >= 2).then(|| pick(n / 2 - 1));
+        let upper = pick(n / 2);
+        let p50 = match lower {
+            // Of an even count, the mean of the middle two.
+            Some(lower) => lower + (upper - lower) / 2,
+            None => upper,
+        };
+        let p90 = pick(rank(90));
+        let p99 = pick(rank(99));
+        let max = pick(n - 1);
         Some(Percentiles {
             count: n,
-            p50: {
-                let upper = values.get(n / 2).copied().unwrap_or(0);
-                match values.get((n / 2).wrapping_sub(1)) {
-                    Some(&lower) if n.is_multiple_of(2) => lower + (upper - lower) / 2,
-                    _ => upper,
-                }
-            },
-            p90: rank(90),
-            p99: rank(99),
-            max: values.last().copied().unwrap_or(0),
+            p50,
+            p90,
+            p99,
+            max,
         })
     }
 }
@@ -119,42 +131,25 @@ pub struct Statistics {
 
 /// The statistics of `a`.
 pub fn statistics(a: &Analysis) -> Statistics {
-    let mut all: Vec<u64> = Vec::new();
+    let (latency, by_message) = latency_by_message(a);
     let mut histogram = alloc::vec![0usize; LATENCY_BUCKETS.len() + 1];
     let mut by_connection = Vec::new();
-    let mut by_name: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    for c in &a.connections {
-        let mut here: Vec<u64> = Vec::new();
-        for p in &c.pairs {
-            let Some(l) = p.latency else { continue };
-            here.push(l);
-            let bucket = LATENCY_BUCKETS.partition_point(|&b| b < l);
-            if let Some(h) = histogram.get_mut(bucket) {
-                *h += 1;
-            }
-            a.with_frame(p.notify as usize, |f| {
-                if let Payload::Messages(m) = f.payload() {
-                    for msg in m.iter().flatten() {
-                        let name = text(msg.name.bytes);
-                        let known = by_name.len() < MAX_NAMES || by_name.contains_key(&name);
-                        let key = if known { name } else { String::from("(other)") };
-                        by_name.entry(key).or_default().push(l);
-                    }
+    let mut here: Vec<u64> = Vec::new();
+    if latency.is_some() {
+        for c in &a.connections {
+            here.clear();
+            here.extend(c.pairs.iter().filter_map(|p| p.latency));
+            for &l in &here {
+                let bucket = LATENCY_BUCKETS.partition_point(|&b| b < l);
+                if let Some(h) = histogram.get_mut(bucket) {
+                    *h += 1;
                 }
-            });
+            }
+            if let Some(p) = Percentiles::of(&mut here) {
+                by_connection.push((c.id, p));
+            }
         }
-        all.extend_from_slice(&here);
-        if let Some(p) = Percentiles::of(&mut here) {
-            by_connection.push((c.id, p));
-        }
-    }
-    let mut by_message: Vec<(String, Percentiles)> = by_name
-        .into_iter()
-        .filter_map(|(n, mut v)| Some((n, Percentiles::of(&mut v)?)))
-        .collect();
-    by_message.sort_by(|x, y| y.1.count.cmp(&x.1.count).then_with(|| x.0.cmp(&y.0)));
-    let latency = Percentiles::of(&mut all);
-    if latency.is_none() {
+    } else {
         histogram.clear();
     }
     let (bin_width, bins) = series(a);
@@ -165,6 +160,157 @@ pub fn statistics(a: &Analysis) -> Statistics {
         by_connection,
         bin_width,
         bins,
+    }
+}
+
+/// The latency percentiles of all answered NOTIFYs, and per message name, busiest first
+/// ([`Statistics::latency`] and [`Statistics::by_message`], the same numbers): what the text
+/// and Markdown reports print, without the rest of [`statistics`].
+pub fn latency_by_message(a: &Analysis) -> (Option<Percentiles>, Vec<(String, Percentiles)>) {
+    let mut all: Vec<u64> = a
+        .connections
+        .iter()
+        .flat_map(|c| &c.pairs)
+        .filter_map(|p| p.latency)
+        .collect();
+    let names = names_in_timeline_order(a, all.len()).unwrap_or_else(|| names_by_pair(a));
+    let Names {
+        by_text,
+        mut latencies,
+        ..
+    } = names;
+    let mut by_message: Vec<(String, Percentiles)> = by_text
+        .into_iter()
+        .filter_map(|(n, slot)| {
+            let values = latencies.get_mut(slot)?;
+            Some((n, Percentiles::of(values)?))
+        })
+        .collect();
+    by_message.sort_by(|x, y| y.1.count.cmp(&x.1.count).then_with(|| x.0.cmp(&y.0)));
+    (Percentiles::of(&mut all), by_message)
+}
+
+/// The latencies by message name, connection by connection and pair by pair: the order that
+/// decides which names are kept apart when there are more than [`MAX_NAMES`].
+fn names_by_pair(a: &Analysis) -> Names {
+    let mut names = Names::default();
+    for c in &a.connections {
+        for p in &c.pairs {
+            let Some(l) = p.latency else { continue };
+            notify_names(a, p.notify as usize, l, &mut names);
+        }
+    }
+    names
+}
+
+/// The same read in timeline order, the order of the frames in memory (by pair, every
+/// NOTIFY is a cache miss on a large capture), in parts on the analysis' threads: `None` when
+/// it cannot be the same, i.e. when some name goes to "(other)" (then the order matters), or
+/// when the NOTIFYs read are not the `answered` pairs'. With [`MAX_NAMES`] names or fewer,
+/// the order changes only the order of each name's latencies, not their percentiles.
+fn names_in_timeline_order(a: &Analysis, answered: usize) -> Option<Names> {
+    let parts = crate::parallel::parts(a.options.threads, a.frames.len());
+    let read_part = |p: usize| {
+        let mut names = Names::default();
+        let mut read = 0usize;
+        for e in crate::parallel::part(&a.frames, p, parts) {
+            if e.frame_type != FrameType::Notify {
+                continue;
+            }
+            let Some(l) = a.pair_latency(e) else { continue };
+            read += 1;
+            notify_names(a, e.index, l, &mut names);
+            if names.overflow {
+                break;
+            }
+        }
+        (names, read)
+    };
+    let mut merged = Names::default();
+    let mut read = 0usize;
+    for (names, n) in crate::parallel::join(parts, || read_part(0), read_part) {
+        read += n;
+        let Names {
+            by_text,
+            latencies,
+            overflow,
+            ..
+        } = names;
+        merged.overflow |= overflow;
+        for (text, slot) in by_text {
+            let values = latencies.get(slot).map_or(&[][..], Vec::as_slice);
+            let next = merged.latencies.len();
+            let at = *merged.by_text.entry(text).or_insert(next);
+            if at == next {
+                merged.latencies.push(Vec::new());
+            }
+            if let Some(all) = merged.latencies.get_mut(at) {
+                all.extend_from_slice(values);
+            }
+        }
+    }
+    (!merged.overflow && merged.by_text.len() <= MAX_NAMES && read == answered).then_some(merged)
+}
+
+/// Adds latency `l` to the names of the messages of NOTIFY `index` (only their names are
+/// read: the arguments are skipped, not decoded).
+fn notify_names(a: &Analysis, index: usize, l: u64, names: &mut Names) {
+    a.with_frame(index, |f| {
+        if let Payload::Messages(m) = f.payload() {
+            for msg in m.iter().flatten() {
+                names.add(msg.name.bytes, l);
+            }
+        }
+    });
+}
+
+/// Distinct message names remembered by their bytes, at most: enough for any real
+/// configuration; past it, names are looked up by their text (slower, same result).
+const MAX_SEEN: usize = 256;
+
+/// Latencies by message name. A name's text (escaped, for display) is made once, not per
+/// message: the bytes of the names seen map to their slot.
+#[derive(Default)]
+struct Names {
+    /// Slot of each name kept apart ([`MAX_NAMES`] at most), and of "(other)".
+    by_text: BTreeMap<String, usize>,
+    /// Latencies per slot.
+    latencies: Vec<Vec<u64>>,
+    /// Slot by the name's bytes.
+    seen: BTreeMap<Vec<u8>, usize>,
+    /// Whether some name went to "(other)".
+    overflow: bool,
+}
+
+impl Names {
+    fn add(&mut self, name: &[u8], latency: u64) {
+        let slot = match self.seen.get(name) {
+            Some(&slot) => slot,
+            None => {
+                // Once full, the table of names only grows by "(other)": a name's slot never
+                // changes, so it can be remembered.
+                let text = text(name);
+                let known = self.by_text.len() < MAX_NAMES || self.by_text.contains_key(&text);
+                self.overflow |= !known;
+                let key = if known { text } else { String::from("(other)") };
+                let slot = match self.by_text.get(&key) {
+                    Some(&slot) => slot,
+                    None => {
+                        let slot = self.latencies.len();
+                        self.by_text.insert(key, slot);
+                        self.latencies.push(Vec::new());
+                        slot
+                    }
+                };
+                if self.seen.len() < MAX_SEEN {
+                    self.seen.insert(name.to_vec(), slot);
+                }
+                slot
+            }
+        };
+        if let Some(l) = self.latencies.get_mut(slot) {
+            l.push(latency);
+        }
     }
 }
 

@@ -18,7 +18,10 @@ use core::fmt;
 use core::net::{IpAddr, SocketAddr};
 
 use etherparse::err::{ip_auth, ipv4, ipv6, ipv6_exts, tcp, LenError};
-use etherparse::{IpNumber, Ipv6ExtensionSlice, Ipv6Header, LaxIpv4Slice, LaxIpv6Slice, TcpSlice};
+use etherparse::{
+    IpNumber, Ipv6ExtensionSlice, Ipv6Header, LaxIpv4Slice, LaxIpv6Slice, TcpOptionElement,
+    TcpSlice,
+};
 
 use super::error::{IpFragment, Layer, Malformed, NotTcp, PacketIssue, Problem, Truncated};
 use super::{Packet, TcpFlags, TcpSegment};
@@ -268,6 +271,16 @@ fn segment<'a>(
             psh: tcp.psh(),
         },
         window: tcp.window_size(),
+        // Options are read on SYNs only: the window scale option appears nowhere else, and
+        // every other packet is spared the walk.
+        window_scale: if tcp.syn() {
+            tcp.options_iterator().find_map(|o| match o {
+                Ok(TcpOptionElement::WindowScale(shift)) => Some(shift),
+                _ => None,
+            })
+        } else {
+            None
+        },
         payload,
         payload_len: u32::try_from(payload.len().saturating_add(missing)).unwrap_or(u32::MAX),
         payload_offset: offset + tcp.header_slice().len(),

@@ -111,8 +111,12 @@ pub struct TcpSegment<'a> {
     pub ack: u32,
     /// Flags.
     pub flags: TcpFlags,
-    /// The receive window the sender announces (unscaled: only zero matters here).
+    /// The receive window the sender announces, as written in the header (before any
+    /// window scaling).
     pub window: u16,
+    /// The window scale option's shift count (RFC 7323), read from SYN segments only (the
+    /// only ones it may appear in); `None` for other segments and SYNs without the option.
+    pub window_scale: Option<u8>,
     /// The TCP payload present in the capture (may be shorter than `payload_len` when the
     /// snapshot length cut the packet).
     pub payload: &'a [u8],

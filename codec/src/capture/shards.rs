@@ -183,6 +183,7 @@ mod tests {
                 ack: 0,
                 flags,
                 window: 65_535,
+                window_scale: None,
                 payload,
                 payload_len: payload.len() as u32,
                 payload_offset: 0,

@@ -74,11 +74,15 @@ pub enum TcpEventKind {
     ZeroWindow,
     /// The side's receive window opened again after a [`TcpEventKind::ZeroWindow`].
     WindowOpen,
+    /// A segment of new bytes that reached the edge of the window the other side last
+    /// announced (Wireshark's `tcp.analysis.window_full`): the side must now wait until the
+    /// receiver reads. Seen only when both SYNs were captured (the window scale is known).
+    WindowFull,
 }
 
 impl TcpEventKind {
     /// Stable machine name (`syn`, `fin`, `rst`, `retransmission`, `zero-window`,
-    /// `window-open`).
+    /// `window-open`, `window-full`).
     pub const fn name(self) -> &'static str {
         match self {
             TcpEventKind::Syn => "syn",
@@ -87,6 +91,7 @@ impl TcpEventKind {
             TcpEventKind::Retransmission => "retransmission",
             TcpEventKind::ZeroWindow => "zero-window",
             TcpEventKind::WindowOpen => "window-open",
+            TcpEventKind::WindowFull => "window-full",
         }
     }
 }
@@ -134,8 +139,9 @@ pub struct Stream {
     /// Bytes the snapshot length cut from packets of this stream (counted as missing).
     pub truncated_bytes: u64,
     /// What the sender of this direction did at the TCP level, in capture order: its first
-    /// SYN, FIN and RST, every retransmission, zero windows. At most one event per packet, so
-    /// bounded by the capture's size.
+    /// SYN, FIN and RST, every retransmission, zero windows, full windows. At most two events
+    /// per packet (a SYN or a full window may announce a zero window too), so bounded by the
+    /// capture's size.
     pub events: Vec<TcpEvent>,
 }
 
@@ -205,6 +211,13 @@ struct DirState {
     skipped: u64,
     /// The sender's last announced window was zero.
     zero_window: bool,
+    /// What the sender's SYN said of window scaling: `None` until its SYN is seen, then the
+    /// option's shift count if it offered one.
+    syn_scale: Option<Option<u8>>,
+    /// The edge of the window the sender last announced: the absolute offset in the other
+    /// direction's stream up to which the other side may send (its ACK plus its scaled
+    /// window). `None` while unknown (no ACK yet, or window scaling unknown without both SYNs).
+    edge: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -400,6 +413,42 @@ impl Hash for FlowKey {
     }
 }
 
+/// Records the receive window that side `d` announces in `seg` (with its ACK): the edge of
+/// what the other side may send ([`DirState::edge`]). A SYN's window is never scaled (RFC 7323
+/// §2.2); later ones are shifted by the announcing side's scale when both SYNs offered the
+/// option, and not at all when either did not. Without both SYNs the scale is unknown, and so
+/// is the edge.
+fn announce_window(dirs: &mut [DirState; 2], d: usize, seg: &TcpSegment<'_>) {
+    if !seg.flags.ack || seg.flags.rst {
+        return;
+    }
+    let (Some(me), Some(peer)) = (dirs.get(d), dirs.get(1 - d)) else {
+        return;
+    };
+    let shift = if seg.flags.syn {
+        Some(0)
+    } else {
+        match (me.syn_scale, peer.syn_scale) {
+            // RFC 7323 §2.3: a shift above 14 is taken as 14.
+            (Some(Some(mine)), Some(Some(_))) => Some(mine.min(14)),
+            (Some(_), Some(_)) => Some(0),
+            _ => None,
+        }
+    };
+    // What the ACK acknowledges, as an absolute offset of the other direction's stream
+    // (near the bytes it has sent, as for sequence numbers).
+    let edge = match (shift, peer.base) {
+        (Some(shift), Some(base)) => {
+            let acked = unwrap_offset(seg.ack.wrapping_sub(base), peer.next);
+            Some(acked.saturating_add(u64::from(seg.window) << shift))
+        }
+        _ => None,
+    };
+    if let Some(me) = dirs.get_mut(d) {
+        me.edge = edge;
+    }
+}
+
 impl Reassembler {
     /// An empty reassembler.
     pub fn new() -> Self {
@@ -421,6 +470,7 @@ impl Reassembler {
             return;
         };
         let d = usize::from(seg.src != state.conn.client);
+        announce_window(&mut state.dirs, d, seg);
         #[cfg(feature = "parallel")]
         if state.lent.is_some() {
             // A bare ACK (as the last one after the FINs) on a direction already started
@@ -439,6 +489,7 @@ impl Reassembler {
             state.reclaim();
         }
         state.conn.last = packet;
+        let peer_edge = state.dirs.get(1 - d).and_then(|peer| peer.edge);
         let (Some(dir), Some(stream)) = (state.dirs.get_mut(d), state.conn.streams.get_mut(d))
         else {
             return;
@@ -446,6 +497,9 @@ impl Reassembler {
 
         let event = |stream: &mut Stream, kind| stream.events.push(TcpEvent { kind, packet });
         if seg.flags.syn {
+            if dir.syn_scale.is_none() {
+                dir.syn_scale = Some(seg.window_scale);
+            }
             if dir.base.is_none() {
                 dir.base = Some(seg.seq.wrapping_add(1));
                 stream.start = StreamStart::Syn;
@@ -487,6 +541,14 @@ impl Reassembler {
         dir.accept(stream, off, seg.payload, packet);
         if stream.retransmissions != retransmitted {
             event(stream, TcpEventKind::Retransmission);
+        } else if seg.payload_len > 0
+            && !(seg.flags.syn || seg.flags.fin || seg.flags.rst)
+            && peer_edge
+                .is_some_and(|edge| off.checked_add(u64::from(seg.payload_len)) == Some(edge))
+        {
+            // New bytes up to the receiver's edge (SYN, FIN and RST segments never count, as
+            // in Wireshark).
+            event(stream, TcpEventKind::WindowFull);
         }
         // Snaplen cut the segment: the bytes it did not keep are a gap right here, so the
         // following segments continue the stream instead of waiting as out-of-order ones.
@@ -650,6 +712,7 @@ mod tests {
                     ..Default::default()
                 },
                 window: 65_535,
+                window_scale: None,
                 payload,
                 payload_len: payload.len() as u32,
                 payload_offset: 0,
@@ -721,13 +784,18 @@ mod tests {
                 if what >= 6 || what == 5 {
                     *seq = seq_here.wrapping_add(len as u32);
                 }
+                // Acknowledging what the other side sent, with small windows (some full,
+                // some zero) and scale options on some SYNs: window events on lent
+                // connections too.
+                let ack = next[f][1 - d];
                 let seg = TcpSegment {
                     src: addr(f, from_client),
                     dst: addr(f, !from_client),
                     seq: seq_here,
-                    ack: 0,
+                    ack,
                     flags,
-                    window: 65_535,
+                    window: (number % 5 * 6) as u16,
+                    window_scale: (flags.syn && number % 3 != 0).then_some(1),
                     payload: data,
                     payload_len: data.len() as u32,
                     payload_offset: 0,
@@ -758,6 +826,145 @@ mod tests {
             }
             drop(held);
         });
+    }
+
+    /// One side of a hand-built conversation for the window tests: `(from the client?, seq,
+    /// ack, flags, window, window scale option, payload length)`.
+    type Seg = (
+        bool,
+        u32,
+        u32,
+        crate::capture::TcpFlags,
+        u16,
+        Option<u8>,
+        usize,
+    );
+
+    /// The client's events after `segs`, as (kind, packet number).
+    fn client_events(segs: &[Seg]) -> Vec<(TcpEventKind, u32)> {
+        let client: SocketAddr = "10.0.0.1:40000".parse().unwrap();
+        let server: SocketAddr = "10.0.0.2:12345".parse().unwrap();
+        let mut r = Reassembler::new();
+        let bytes = [b'x'; 1024];
+        for (i, &(from_client, seq, ack, flags, window, window_scale, len)) in
+            segs.iter().enumerate()
+        {
+            let (src, dst) = if from_client {
+                (client, server)
+            } else {
+                (server, client)
+            };
+            let seg = TcpSegment {
+                src,
+                dst,
+                seq,
+                ack,
+                flags,
+                window,
+                window_scale,
+                payload: &bytes[..len],
+                payload_len: len as u32,
+                payload_offset: 0,
+            };
+            let number = i as u32 + 1;
+            r.push(
+                &seg,
+                PacketRef {
+                    number,
+                    timestamp: u64::from(number),
+                },
+            );
+        }
+        let conns = r.finish();
+        conns[0].streams[0]
+            .events
+            .iter()
+            .map(|e| (e.kind, e.packet.number))
+            .collect()
+    }
+
+    const SYN: crate::capture::TcpFlags = crate::capture::TcpFlags {
+        syn: true,
+        ack: false,
+        fin: false,
+        rst: false,
+        psh: false,
+    };
+    const SYN_ACK: crate::capture::TcpFlags = crate::capture::TcpFlags {
+        syn: true,
+        ack: true,
+        fin: false,
+        rst: false,
+        psh: false,
+    };
+    const ACK: crate::capture::TcpFlags = crate::capture::TcpFlags {
+        syn: false,
+        ack: true,
+        fin: false,
+        rst: false,
+        psh: false,
+    };
+
+    #[test]
+    fn a_segment_up_to_the_receivers_scaled_window_fills_it() {
+        use TcpEventKind::{Retransmission, Syn, WindowFull};
+        // Client ISN 999 (data from 1000), server ISN 4999 (data from 5000); both offer window
+        // scaling: the server's windows count in units of 4 bytes, but not in its SYN-ACK.
+        let segs: [Seg; 9] = [
+            (true, 999, 0, SYN, 65_535, Some(7), 0),
+            (false, 4999, 1000, SYN_ACK, 50, Some(2), 0),
+            (true, 1000, 5000, ACK, 512, None, 0),
+            // 50 bytes: the SYN-ACK's 50-byte window, unscaled, is full (packet 4).
+            (true, 1000, 5000, ACK, 512, None, 50),
+            // The server read them and opens 100 × 4 = 400 bytes past byte 50.
+            (false, 5000, 1050, ACK, 100, None, 0),
+            // 100 bytes end at 150: the window unscaled, not the real one (no event).
+            (true, 1050, 5000, ACK, 512, None, 100),
+            // 300 more end at 450, the edge (packet 7).
+            (true, 1150, 5000, ACK, 512, None, 300),
+            // The same 300 again: a retransmission, not a full window.
+            (true, 1150, 5000, ACK, 512, None, 300),
+            // A bare ACK from the client: no bytes, no full window.
+            (true, 1450, 5000, ACK, 512, None, 0),
+        ];
+        assert_eq!(
+            client_events(&segs),
+            [
+                (Syn, 1),
+                (WindowFull, 4),
+                (WindowFull, 7),
+                (Retransmission, 8)
+            ]
+        );
+    }
+
+    #[test]
+    fn without_both_scale_options_windows_are_not_scaled() {
+        use TcpEventKind::{Syn, WindowFull};
+        // The server offers a scale, the client does not: no scaling either way.
+        let segs: [Seg; 6] = [
+            (true, 999, 0, SYN, 65_535, None, 0),
+            (false, 4999, 1000, SYN_ACK, 65_535, Some(2), 0),
+            (true, 1000, 5000, ACK, 512, None, 0),
+            (false, 5000, 1000, ACK, 100, None, 0),
+            // 60 bytes: not full.
+            (true, 1000, 5000, ACK, 512, None, 60),
+            // 40 more end at 100: the raw window, full (scaled it would be 400).
+            (true, 1060, 5000, ACK, 512, None, 40),
+        ];
+        assert_eq!(client_events(&segs), [(Syn, 1), (WindowFull, 6)]);
+    }
+
+    #[test]
+    fn without_the_syns_no_window_is_full() {
+        // Mid-stream: the scale is unknown, so the edge is too.
+        let segs: [Seg; 3] = [
+            (true, 1000, 5000, ACK, 512, None, 60),
+            // Unscaled, this would leave room for exactly the next 40 bytes.
+            (false, 5000, 1060, ACK, 40, None, 0),
+            (true, 1060, 5000, ACK, 512, None, 40),
+        ];
+        assert_eq!(client_events(&segs), []);
     }
 
     #[test]

@@ -158,8 +158,8 @@ fn write_verdict(out: &mut String, a: &Analysis) -> fmt::Result {
 }
 
 fn write_statistics(out: &mut String, a: &Analysis) -> fmt::Result {
-    let stats = crate::analysis::statistics(a);
-    let Some(all) = stats.latency else {
+    let (latency, by_message) = crate::analysis::latency_by_message(a);
+    let Some(all) = latency else {
         return Ok(());
     };
     let ms = |ns: u64| crate::display::Fixed::ratio(ns, 6, 3);
@@ -167,7 +167,7 @@ fn write_statistics(out: &mut String, a: &Analysis) -> fmt::Result {
     writeln!(out, "| message | count | p50 | p90 | p99 | max |")?;
     writeln!(out, "|---|---|---|---|---|---|")?;
     let rows =
-        core::iter::once((String::from("(all)"), all)).chain(stats.by_message.into_iter().take(16));
+        core::iter::once((String::from("(all)"), all)).chain(by_message.into_iter().take(16));
     for (name, q) in rows {
         writeln!(
             out,

@@ -5,7 +5,9 @@
 //! One SPOP connection (handshake, HELLOs, NOTIFY/ACK pairs): the agent stops reading (zero
 //! window) for 200 ms and reads again, sends an ACK twice (a retransmission), HAProxy
 //! disconnects and both close with FIN; then an attempt refused (RST to the SYN) and one never
-//! answered (its SYN sent twice); then a second connection the agent resets.
+//! answered (its SYN sent twice); then a second connection the agent resets; then a third whose
+//! SYNs offer window scaling, where HAProxy fills the agent's small window (window full), the
+//! agent stops reading (zero window) and reads again.
 
 use std::process::ExitCode;
 
@@ -137,7 +139,85 @@ fn capture() -> Vec<u8> {
     put(&mut w, d.server(ack(7)), 2);
     put(&mut w, d.client(notify(9)), 5);
     put(&mut w, d.server_rst(), 3);
+    // Window scaling offered both ways (shift 7 by HAProxy, 2 by the agent): the agent's
+    // windows count in units of 4 bytes after the SYNs.
+    let mut e = TcpConversation::new(format!("{HAPROXY}:40003").as_str(), AGENT);
+    let mut syn = e.syn();
+    syn.tcp_options.extend_from_slice(&[1, 3, 3, 7]);
+    put(&mut w, syn, 100);
+    let mut syn_ack = e.syn_ack();
+    syn_ack.tcp_options.extend_from_slice(&[1, 3, 3, 2]);
+    put(&mut w, syn_ack, 1);
+    put(&mut w, e.client_ack(), 1);
+    put(
+        &mut w,
+        e.client(frame(FrameRepr::haproxy_hello(
+            16380,
+            "pipelining",
+            Some("5c77d91d-0396-47a2-ba79-e1b1ff227648"),
+            false,
+        ))),
+        1,
+    );
+    put(
+        &mut w,
+        e.server(frame(FrameRepr::agent_hello("2.0", 16380, "pipelining"))),
+        1,
+    );
+    // Room for two NOTIFYs exactly: the second fills the window.
+    let (first, second) = (padded_notify(11), padded_notify(13));
+    let room = u16::try_from((first.len() + second.len()) / 4).unwrap_or(u16::MAX);
+    put(&mut w, e.server_ack().window(room), 5);
+    put(&mut w, e.client(first), 1);
+    put(&mut w, e.client(second), 1);
+    // The agent read nothing: its window closes, then opens 300 ms later.
+    put(&mut w, e.server_ack().window(0), 1);
+    put(&mut w, e.server_ack().window(4096), 300);
+    put(&mut w, e.server(ack(11)), 1);
+    put(&mut w, e.server(ack(13)), 1);
+    put(
+        &mut w,
+        e.client(frame(FrameRepr::disconnect(
+            FrameType::HaproxyDisconnect,
+            0,
+            "normal",
+        ))),
+        20,
+    );
+    put(
+        &mut w,
+        e.server(frame(FrameRepr::disconnect(
+            FrameType::AgentDisconnect,
+            0,
+            "normal",
+        ))),
+        1,
+    );
+    put(&mut w, e.client_fin(), 1);
+    put(&mut w, e.server_fin(), 1);
     w.finish()
+}
+
+/// A NOTIFY whose size is a multiple of 4 bytes (a padding argument of 0 to 3 bytes), so two
+/// of them fill a window counted in units of 4.
+fn padded_notify(sid: u64) -> Vec<u8> {
+    let pad = [b'-'; 3];
+    (0..4)
+        .map(|n| {
+            frame(FrameRepr::notify(
+                sid,
+                1,
+                vec![MessageRepr::new(
+                    "check-client-ip",
+                    [
+                        ("ip", Value::Ipv4([192, 0, 2, 10])),
+                        ("pad", Value::String(&pad[..n])),
+                    ],
+                )],
+            ))
+        })
+        .find(|f| f.len() % 4 == 0)
+        .unwrap_or_default()
 }
 
 fn main() -> ExitCode {

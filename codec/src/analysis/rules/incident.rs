@@ -99,7 +99,10 @@ pub const N007: Rule = Rule {
     title: "a side stopped reading (TCP zero window)",
     explanation: "The receiver announced a zero TCP window: its buffer is full because it does not read. An agent that \
 stops reading blocks HAProxy's NOTIFYs on that connection (requests wait until `timeout processing`); HAProxy that \
-stops reading (overloaded, or a bug) leaves the agent's ACKs unread.",
+stops reading (overloaded, or a bug) leaves the agent's ACKs unread. When the other side filled the window before it \
+(a TCP window-full event, Wireshark's `tcp.analysis.window_full`, since the receiver last read), the finding says \
+so: the sender reached the edge of what the receiver offered and had to stop, the classic sign of a receiver that \
+stopped reading.",
 };
 
 /// The capture's time `t`, in seconds since time zero, for messages.
@@ -291,13 +294,31 @@ pub(super) fn check_connection(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
             }
         }
     }
-    // N007: zero windows, with how long each lasted (one pass over each side's events).
+    // N007: zero windows, with how long each lasted and the full window the other side sent
+    // just before, if any (one pass over each side's events, and one over the other's).
     for dir in [Direction::HaproxyToAgent, Direction::AgentToHaproxy] {
-        let mut closed_at: Option<PacketRef> = None;
+        let sent = &spop.stream(dir.reverse()).events;
+        let mut next_sent = 0;
+        let mut last_full: Option<PacketRef> = None;
+        // The other side's latest full window before packet `p` and after packet `since`.
+        let mut full_between = |since: u32, p: PacketRef| {
+            while let Some(e) = sent.get(next_sent).filter(|e| e.packet.number < p.number) {
+                if e.kind == TcpEventKind::WindowFull {
+                    last_full = Some(e.packet);
+                }
+                next_sent += 1;
+            }
+            last_full.filter(|f| f.number > since)
+        };
+        let mut closed_at: Option<(PacketRef, Option<PacketRef>)> = None;
+        let mut opened_at = 0;
         for ev in &spop.stream(dir).events {
             match ev.kind {
-                TcpEventKind::ZeroWindow if closed_at.is_none() => closed_at = Some(ev.packet),
+                TcpEventKind::ZeroWindow if closed_at.is_none() => {
+                    closed_at = Some((ev.packet, full_between(opened_at, ev.packet)));
+                }
                 TcpEventKind::WindowOpen => {
+                    opened_at = ev.packet.number;
                     if let Some(z) = closed_at.take() {
                         zero_window(cx, c, dir, z, Some(ev.packet));
                     }
@@ -311,12 +332,13 @@ pub(super) fn check_connection(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
     }
 }
 
-/// N007 for a zero window from `z` until `opened` (`None`: never again).
+/// N007 for a zero window from `z` until `opened` (`None`: never again); `full`: the other
+/// side's full window just before it.
 fn zero_window(
     cx: &mut Cx<'_>,
     c: Option<usize>,
     dir: Direction,
-    z: PacketRef,
+    (z, full): (PacketRef, Option<PacketRef>),
     opened: Option<PacketRef>,
 ) {
     let how_long = match opened {
@@ -327,12 +349,19 @@ fn zero_window(
         ),
         None => String::from("and never read again in the capture"),
     };
-    let message = format!(
+    let mut message = format!(
         "{} stopped reading at {} s (zero window, packet #{}) {how_long}",
         side(dir),
         at(cx, z.timestamp),
         z.number
     );
+    if let Some(f) = full {
+        message.push_str(&format!(
+            ", after {} had filled its window (window full, packet #{})",
+            side(dir.reverse()),
+            f.number
+        ));
+    }
     cx.emit_packets(&N007, c, alloc::vec![z.number], message);
 }
 
