@@ -1,4 +1,5 @@
-//! Filters: connection, frame type, stream id, severity, free text; and next/previous error.
+//! Filters: connection, frame type, stream id, severity, free text; and next/previous finding,
+//! stopping at a chosen severity.
 
 use leptos::either::Either;
 use leptos::html::Input;
@@ -38,21 +39,46 @@ pub fn Toolbar() -> impl IntoView {
         change(&mut f);
         ui.apply_filter(f, |_| {});
     };
-    // Text is filtered as one types, a little after the last key.
+    // Text and stream ids are filtered as one types, a little after the last key.
     let typed = RwSignal::new(0u64);
-    let on_text = move |ev: leptos::ev::Event| {
-        let value = event_target_value(&ev);
+    let debounced = move |change: Box<dyn Fn(&mut Filter)>| {
         typed.update(|n| *n += 1);
         let mine = typed.get_untracked();
         set_timeout(
             move || {
                 // The toolbar may be gone by now (back to the start screen): then do nothing.
                 if typed.try_get_untracked() == Some(mine) {
-                    set(&|f| f.text = value.clone());
+                    set(&*change);
                 }
             },
             std::time::Duration::from_millis(250),
         );
+    };
+    let on_text = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        debounced(Box::new(move |f| f.text = value.clone()));
+    };
+    let on_stream = move |ev: leptos::ev::Event| {
+        let v = event_target_value(&ev);
+        // "4/1", as the list's stream/frm column shows ids, means stream 4.
+        let id = v.split('/').next().unwrap_or_default().trim().parse().ok();
+        debounced(Box::new(move |f| f.stream_id = id));
+    };
+    // Next/previous: the severity they stop at, and whether there is anything to stop at.
+    let stop = move || {
+        ui.stop_at.track();
+        ui.overview.track();
+        ui.stop_level()
+    };
+    let none_to_stop_at = move || {
+        ui.stop_at.track();
+        ui.overview.track();
+        ui.findings_to_stop_at() == 0
+    };
+    let stop_name = move || match stop() {
+        3 => "error",
+        2 => "warning",
+        _ => "finding",
     };
     // A memo: the filter control is rebuilt when the count changes, not on every new view
     // (that would rebuild thousands of options, and take the focus from the typed number).
@@ -129,12 +155,7 @@ pub fn Toolbar() -> impl IntoView {
                     placeholder="any"
                     title="A STREAM-ID, or stream/frame as the list shows it (the frame part is ignored); empty for any"
                     prop:value=move || ui.filter.with(|f| f.stream_id.map_or(String::new(), |s| s.to_string()))
-                    on:change=move |ev| {
-                        let v = event_target_value(&ev);
-                        // "4/1", as the list's stream/frm column shows ids, means stream 4.
-                        let id = v.split('/').next().unwrap_or_default().trim();
-                        set(&|f| f.stream_id = id.parse().ok());
-                    }
+                    on:input=on_stream
                 />
             </label>
             <label>
@@ -165,8 +186,44 @@ pub fn Toolbar() -> impl IntoView {
                 // Escape (or the clear button) empties a search box without an input event.
                 on:search=on_text
             />
-            <button id="prev-error" title="Previous error (N)" on:click=move |_| ui.next_error(false)>"◀ error"</button>
-            <button id="next-error" title="Next error (n)" on:click=move |_| ui.next_error(true)>"error ▶"</button>
+            <label>
+                "Stop at "
+                <select
+                    id="stop-at"
+                    title="The findings next/previous (n/N) stop at"
+                    prop:value=move || stop().max(1).to_string()
+                    // Only a capture without findings has nothing to choose.
+                    prop:disabled=move || ui.overview.with(|o| o.as_ref().is_none_or(|o| o.counts == [0, 0, 0]))
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        ui.seek_note.set(String::new());
+                        ui.stop_at.set(v.parse().ok());
+                    }
+                >
+                    <option value="3">"errors"</option>
+                    <option value="2">"warnings and errors"</option>
+                    <option value="1">"any finding"</option>
+                </select>
+            </label>
+            <button id="prev-error" title=move || format!("Previous {} (N)", stop_name()) prop:disabled=none_to_stop_at on:click=move |_| ui.next_finding(false)>{move || format!("◀ {}", stop_name())}</button>
+            <button id="next-error" title=move || format!("Next {} (n)", stop_name()) prop:disabled=none_to_stop_at on:click=move |_| ui.next_finding(true)>{move || format!("{} ▶", stop_name())}</button>
+            <span class="seek-note muted" id="seek-note" role="status">
+                {move || {
+                    let note = ui.seek_note.get();
+                    if !note.is_empty() {
+                        note
+                    } else if none_to_stop_at() {
+                        let what = match ui.stop_at.get() {
+                            Some(3) => "no errors",
+                            Some(2) => "no warnings or errors",
+                            _ => "no findings",
+                        };
+                        format!("This capture has {what} to step through.")
+                    } else {
+                        String::new()
+                    }
+                }}
+            </span>
             <span class="view-count" id="view-count" aria-live="polite">
                 {move || {
                     let v = ui.view.get();

@@ -25,8 +25,9 @@ pub use error::{CaptureError, PacketIssue};
 pub use ip::tcp_segment;
 pub use load::{
     load, load_with_progress, Capture, Container, InputKind, LoadError, LoadOptions, Loader,
-    StreamBytes, TextIssue,
+    StreamBytes, TextIssue, NO_PACKETS,
 };
+pub use load::{gunzip, is_gzip, GzipError, KnownFile, GZIP_MAX_INFLATED};
 pub use pcap::PcapReader;
 pub use pcapng::PcapngReader;
 
