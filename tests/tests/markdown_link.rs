@@ -113,7 +113,8 @@ fn interleaved_capture_report_with_annotations_and_link() {
         "  status-code: 0  (bytes 0x",
         "    key: \"status-code\"",
         "as they lie in the stream, 61 of them its own; `*` marks the bytes of the frame(s) written inside it: ",
-        "\n\n```text\n0000  00 00 00 39 66 00 00 00  01 00 00 0b 73 74 61 74  |...9f.......stat|\n",
+        "\n\n```text\n0000  00 00 00 39 66 00 00 00  01*00*00*00*0e*67*00*00  |...9f........g..|\n",
+        "0020 *00*00*00*01*04*01*01*03 *02*01*6e*02*02 00 00 0b  |..........n.....|\n",
     ] {
         assert!(disc.contains(expected), "missing {expected:?} in\n{disc}");
     }
