@@ -6,8 +6,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import { deflateRawSync } from "node:zlib";
+import { randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { setup, newPage, loaded, summary, cli, cliPath, expectedCounts, FIXTURES, waitSelected, selectedFrame, shot, singleFileUrl } from "./lib.mjs";
+import { setup, newPage, loaded, paste, summary, cli, cliPath, expectedCounts, FIXTURES, waitSelected, selectedFrame, shot, singleFileUrl } from "./lib.mjs";
 
 const ctx = setup();
 const PYAGENT = join(FIXTURES, "haproxy26-pyagent.pcap");
@@ -387,8 +388,20 @@ test("a link brings back the capture's name and the selected field; the size lim
 
 test("the size warning of an unchanged limit does not claim the user set it", async () => {
   const errors = [];
-  // A capture of many connections: its whole link is over the default 32 KiB.
-  const page = await open(join(FIXTURES, "incidents/reconnect-storm.pcap"), errors);
+  // 200 NOTIFYs carrying 200 random bytes each, pasted as hex: the link is over the default
+  // 32 KiB (random bytes do not deflate).
+  const frames = [];
+  for (let i = 0; i < 200; i++) {
+    const payload = Buffer.concat([Buffer.from([4]), Buffer.from("test"), Buffer.from([1, 1]), Buffer.from("b"), Buffer.from([0x09, 200]), randomBytes(200)]);
+    const body = Buffer.concat([Buffer.from([3, 0, 0, 0, 1, i + 1, 1]), payload]);
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(body.length);
+    frames.push(len, body);
+  }
+  const page = await newPage(ctx.browser, errors);
+  await page.goto(ctx.server.url);
+  await paste(page, Buffer.concat(frames).toString("hex"), "#input");
+  await loaded(page, { source: "pasted text" });
   await page.click("#share-button");
   await page.waitForSelector("#share-link");
   const size = (await page.inputValue("#share-link")).length;
