@@ -848,11 +848,18 @@ fn gzip_compressed_captures_open_as_what_they_hold() {
         for chunk in gz.chunks(100) {
             loader.feed(chunk, &mut |_| {});
         }
-        assert_eq!(loader.finish(&mut |_| {}).unwrap(), want, "{name} in chunks");
+        assert_eq!(
+            loader.finish(&mut |_| {}).unwrap(),
+            want,
+            "{name} in chunks"
+        );
     }
 
     let err = load(&bomb(300 << 20), &LoadOptions::default()).unwrap_err();
-    assert_eq!(err, LoadError::Gzip(GzipError::TooLarge { limit: 256 << 20 }));
+    assert_eq!(
+        err,
+        LoadError::Gzip(GzipError::TooLarge { limit: 256 << 20 })
+    );
     assert!(err.to_string().contains("gzip bomb"), "{err}");
     let mut cut = gzip(b"some bytes that are not a capture at all", "x");
     cut.truncate(20);
@@ -867,11 +874,22 @@ fn gzip_compressed_captures_open_as_what_they_hold() {
     );
 
     for (bytes, says) in [
-        (&b"PK\x03\x04\x14\x00\x00\x00"[..], "a ZIP archive, not a capture: unzip it"),
-        (&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F'][..], "a JPEG image, not a capture"),
-        (&b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"[..], "a PNG image, not a capture"),
+        (
+            &b"PK\x03\x04\x14\x00\x00\x00"[..],
+            "a ZIP archive, not a capture: unzip it",
+        ),
+        (
+            &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F'][..],
+            "a JPEG image, not a capture",
+        ),
+        (
+            &b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"[..],
+            "a PNG image, not a capture",
+        ),
     ] {
-        let e = load(bytes, &LoadOptions::default()).unwrap_err().to_string();
+        let e = load(bytes, &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(says), "{e}");
         assert!(e.contains(".pcap"), "says what to do: {e}");
     }

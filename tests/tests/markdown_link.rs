@@ -5,8 +5,8 @@
 
 use spop_codec::analysis::{analyze, Analysis, AnalysisOptions};
 use spop_codec::capture::{load, LoadOptions, NO_PACKETS};
-use spop_codec::report::Report;
 use spop_codec::report::markdown::{markdown, Annotation, MarkdownOptions};
+use spop_codec::report::Report;
 use spop_codec::share::{self, Bundle};
 use spop_codec::wire::FrameType;
 
@@ -132,7 +132,12 @@ fn interleaved_capture_report_with_annotations_and_link() {
     for f in &acks {
         let at = f.extent().start - outer.extent().start;
         assert!(
-            disc.contains(&format!("#{} ACK {}/{} at +{at:#x}", f.index + 1, f.stream_id, f.frame_id)),
+            disc.contains(&format!(
+                "#{} ACK {}/{} at +{at:#x}",
+                f.index + 1,
+                f.stream_id,
+                f.frame_id
+            )),
             "{disc}"
         );
     }
@@ -142,7 +147,10 @@ fn interleaved_capture_report_with_annotations_and_link() {
     assert!(lines
         .iter()
         .all(|l| l.len() >= 6 && l[..4].bytes().all(|b| b.is_ascii_hexdigit())));
-    let stars: usize = lines.iter().map(|l| l.split('|').next().unwrap().matches('*').count()).sum();
+    let stars: usize = lines
+        .iter()
+        .map(|l| l.split('|').next().unwrap().matches('*').count())
+        .sum();
     assert_eq!(stars, inside, "{hex}");
 
     // The hostile note is a quote of plain text: no line of it opens a block.
@@ -255,7 +263,13 @@ fn segment_counts_agree_and_a_byte_stream_has_no_packets() {
         },
     );
     assert!(md.contains(&format!(", {NO_PACKETS}\n")), "{md}");
-    assert!(md.contains(&format!("from the start of the capture ({NO_PACKETS})")), "{md}");
-    assert!(!md.contains("packet(s)") && !md.contains("TCP segment(s)"), "{md}");
+    assert!(
+        md.contains(&format!("from the start of the capture ({NO_PACKETS})")),
+        "{md}"
+    );
+    assert!(
+        !md.contains("packet(s)") && !md.contains("TCP segment(s)"),
+        "{md}"
+    );
     assert_eq!(Report::new(&a).frames[0].segments, None);
 }

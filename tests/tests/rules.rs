@@ -1337,10 +1337,21 @@ fn x001_names_the_notify_it_probably_answers() {
     assert_under(&a, f, FrameType::Ack, (7, 1));
     says(
         f,
-        &["ACK stream 7/frame 1", "probably the answer to NOTIFY 3/1", "with wrong ids"],
+        &[
+            "ACK stream 7/frame 1",
+            "probably the answer to NOTIFY 3/1",
+            "with wrong ids",
+        ],
     );
     let n = fired_once(&a, "SPOP-X004");
-    says(n, &["NOTIFY stream 3/frame 1", "probably answered by ACK 7/1", "with wrong ids"]);
+    says(
+        n,
+        &[
+            "NOTIFY stream 3/frame 1",
+            "probably answered by ACK 7/1",
+            "with wrong ids",
+        ],
+    );
 
     // Two NOTIFYs waiting: no pairing is the only plausible one.
     let a = conversation(after_handshake(vec![

@@ -286,7 +286,10 @@ fn Help() -> impl IntoView {
         ("PgDn / PgUp", "a page down / up"),
         ("Home / End", "first / last frame"),
         ("Enter", "open the frame's details"),
-        ("n / N", "next / previous finding (at the severity chosen beside the buttons)"),
+        (
+            "n / N",
+            "next / previous finding (at the severity chosen beside the buttons)",
+        ),
         ("/", "filter by text"),
         ("f", "findings panel"),
         ("m", "mark / unmark the frame"),

@@ -1298,7 +1298,8 @@ impl Session {
     ) -> Option<(usize, usize)> {
         let min_level = min_level.max(1);
         let count = count.max(1);
-        let stops = |&(_, &i): &(usize, &usize)| self.worst.get(i).copied().unwrap_or(0) >= min_level;
+        let stops =
+            |&(_, &i): &(usize, &usize)| self.worst.get(i).copied().unwrap_or(0) >= min_level;
         let found = if forward {
             let start = from.map_or(0, |p| self.frames_through(p));
             self.view
@@ -1626,7 +1627,10 @@ mod tests {
         }
         assert_eq!(walked, warnings);
         // Three presses at once land where three single steps do; too many stop at the last.
-        assert_eq!(s.next_finding(None, true, 2, 3).map(|f| f.1), Some(warnings[2]));
+        assert_eq!(
+            s.next_finding(None, true, 2, 3).map(|f| f.1),
+            Some(warnings[2])
+        );
         assert_eq!(
             s.next_finding(None, true, 2, 1000).map(|f| f.1),
             warnings.last().copied()
@@ -1648,11 +1652,7 @@ mod tests {
             .expect("an interleaved frame")
             .index;
         let d = s.details(split).expect("details");
-        assert!(
-            d.title.contains(" · 2 TCP segment(s) · "),
-            "{}",
-            d.title
-        );
+        assert!(d.title.contains(" · 2 TCP segment(s) · "), "{}", d.title);
         assert_eq!(s.analysis().segments_phrase(split), "2 TCP segment(s)");
         let (s, o) = session(HEX_STREAM.as_bytes());
         assert_eq!(o.packets, 0);

@@ -1013,10 +1013,12 @@ impl Ui {
             panel: self.panel.get_untracked().id().into(),
             window: Some(self.window.get_untracked()),
             name: self.capture_name(),
-            field: self.field.with_untracked(|f| match (f, self.cursor.get_untracked()) {
-                (Some((frame, path)), Some(c)) if *frame == c.frame => path.clone(),
-                _ => Vec::new(),
-            }),
+            field: self
+                .field
+                .with_untracked(|f| match (f, self.cursor.get_untracked()) {
+                    (Some((frame, path)), Some(c)) if *frame == c.frame => path.clone(),
+                    _ => Vec::new(),
+                }),
         }
     }
 
@@ -1174,14 +1176,14 @@ impl Ui {
                     Response::Found(None) => {
                         let what = match level {
                             3 => "error",
-                            2 => "warning or error",
+                            2 => "warning",
                             _ => "finding",
                         };
                         let filtered = !self.filter.with_untracked(Filter::is_empty);
                         self.seek_note.set(format!(
                             "No {} {what}{}.",
                             if forward { "later" } else { "earlier" },
-                            if filtered { " in this view" } else { "" }
+                            if filtered { " in view" } else { "" }
                         ));
                     }
                     _ => {}

@@ -75,6 +75,19 @@ pub fn Toolbar() -> impl IntoView {
         ui.overview.track();
         ui.findings_to_stop_at() == 0
     };
+    // An option of the stop-at control: its name, or that the capture has none at that level
+    // (`worse`: how many of the counts, errors first, it stops at).
+    let label = move |worse: usize, some: &'static str, none: &'static str| {
+        let n: usize = ui.overview.with(|o| {
+            o.as_ref()
+                .map_or(0, |o| o.counts.iter().take(worse + 1).sum())
+        });
+        if n == 0 {
+            none
+        } else {
+            some
+        }
+    };
     let stop_name = move || match stop() {
         3 => "error",
         2 => "warning",
@@ -186,11 +199,15 @@ pub fn Toolbar() -> impl IntoView {
                 // Escape (or the clear button) empties a search box without an input event.
                 on:search=on_text
             />
-            <label>
-                "Stop at "
+            // Next/previous finding: ◀ [the severity they stop at] ▶, one item of the bar (no
+            // gaps inside).
+            <span class="seek" role="group" aria-label="Next and previous finding">
+                <button id="prev-error" title=move || format!("Previous {} (N)", stop_name()) aria-label=move || format!("Previous {}", stop_name()) prop:disabled=none_to_stop_at on:click=move |_| ui.next_finding(false)>"◀"</button>
+                " "
                 <select
                     id="stop-at"
-                    title="The findings next/previous (n/N) stop at"
+                    title="The findings next and previous (n/N) stop at"
+                    aria-label="Stop at"
                     prop:value=move || stop().max(1).to_string()
                     // Only a capture without findings has nothing to choose.
                     prop:disabled=move || ui.overview.with(|o| o.as_ref().is_none_or(|o| o.counts == [0, 0, 0]))
@@ -200,29 +217,13 @@ pub fn Toolbar() -> impl IntoView {
                         ui.stop_at.set(v.parse().ok());
                     }
                 >
-                    <option value="3">"errors"</option>
-                    <option value="2">"warnings and errors"</option>
-                    <option value="1">"any finding"</option>
+                    // Each says when the capture has none: the control itself tells.
+                    <option value="3">{move || label(0, "errors", "no errors")}</option>
+                    <option value="2">{move || label(1, "warnings", "no warnings")}</option>
+                    <option value="1">{move || label(2, "any finding", "no findings")}</option>
                 </select>
-            </label>
-            <button id="prev-error" title=move || format!("Previous {} (N)", stop_name()) prop:disabled=none_to_stop_at on:click=move |_| ui.next_finding(false)>{move || format!("◀ {}", stop_name())}</button>
-            <button id="next-error" title=move || format!("Next {} (n)", stop_name()) prop:disabled=none_to_stop_at on:click=move |_| ui.next_finding(true)>{move || format!("{} ▶", stop_name())}</button>
-            <span class="seek-note muted" id="seek-note" role="status">
-                {move || {
-                    let note = ui.seek_note.get();
-                    if !note.is_empty() {
-                        note
-                    } else if none_to_stop_at() {
-                        let what = match ui.stop_at.get() {
-                            Some(3) => "no errors",
-                            Some(2) => "no warnings or errors",
-                            _ => "no findings",
-                        };
-                        format!("This capture has {what} to step through.")
-                    } else {
-                        String::new()
-                    }
-                }}
+                " "
+                <button id="next-error" title=move || format!("Next {} (n)", stop_name()) aria-label=move || format!("Next {}", stop_name()) prop:disabled=none_to_stop_at on:click=move |_| ui.next_finding(true)>"▶"</button>
             </span>
             <span class="view-count" id="view-count" aria-live="polite">
                 {move || {
@@ -237,6 +238,11 @@ pub fn Toolbar() -> impl IntoView {
                     }
                 }}
             </span>
+            // What the last next/previous did not find: after the count, only while there is
+            // something to say (an item of the bar, and a long one wraps alone).
+            {move || ui.seek_note.with(|n| (!n.is_empty()).then(|| view! {
+                <span class="muted" id="seek-note" role="status">{n.clone()}</span>
+            }))}
             {move || (!ui.filter.with(Filter::is_empty)).then(|| view! {
                 <button id="clear-filters" on:click=move |_| ui.apply_filter(Filter::default(), |_| {})>"Clear filters"</button>
             })}

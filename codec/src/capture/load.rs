@@ -615,7 +615,10 @@ pub fn gunzip(input: &[u8], limit: usize) -> Result<Vec<u8>, GzipError> {
     for flag in [FNAME, FCOMMENT] {
         if flags & flag != 0 {
             let rest = input.get(at..).ok_or(GzipError::Damaged)?;
-            let end = rest.iter().position(|&b| b == 0).ok_or(GzipError::Damaged)?;
+            let end = rest
+                .iter()
+                .position(|&b| b == 0)
+                .ok_or(GzipError::Damaged)?;
             at += end + 1;
         }
     }
@@ -623,9 +626,11 @@ pub fn gunzip(input: &[u8], limit: usize) -> Result<Vec<u8>, GzipError> {
         at += 2;
     }
     let deflated = input.get(at..).ok_or(GzipError::Damaged)?;
-    miniz_oxide::inflate::decompress_to_vec_with_limit(deflated, limit).map_err(|e| match e.status {
-        miniz_oxide::inflate::TINFLStatus::HasMoreOutput => GzipError::TooLarge { limit },
-        _ => GzipError::Damaged,
+    miniz_oxide::inflate::decompress_to_vec_with_limit(deflated, limit).map_err(|e| {
+        match e.status {
+            miniz_oxide::inflate::TINFLStatus::HasMoreOutput => GzipError::TooLarge { limit },
+            _ => GzipError::Damaged,
+        }
     })
 }
 

@@ -161,10 +161,7 @@ pub(super) fn check_connection(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
 
     // C004: AGENT-HELLO / AGENT-DISCONNECT split after ≥ 11 bytes (3.1+ bug, haproxy#3478).
     // A frame with frames written into it (SPOP-F010) is split by them: F010 tells that story.
-    for e in a
-        .frames_of(conn.id)
-        .filter(|e| !e.layout.is_split())
-    {
+    for e in a.frames_of(conn.id).filter(|e| !e.layout.is_split()) {
         if let Some(split) = header_split(a, conn, e) {
             cx.emit(
                 &C004,

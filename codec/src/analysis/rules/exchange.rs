@@ -363,7 +363,10 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                     );
                     if let Some(other) = elsewhere {
                         message.push_str(&format!(" on this connection; its ACK came on connection {}, where HAProxy does not look for it without async", other.connection + 1));
-                    } else if let Some(ack) = answered_wrongly.get(&e.index).and_then(|&k| a.frames.get(k)) {
+                    } else if let Some(ack) = answered_wrongly
+                        .get(&e.index)
+                        .and_then(|&k| a.frames.get(k))
+                    {
                         message.push_str(&format!(
                             "; probably answered by ACK {}/{}{}, with wrong ids",
                             ack.stream_id,
