@@ -855,6 +855,29 @@ fn gzip_compressed_captures_open_as_what_they_hold() {
         );
     }
 
+    // Every optional header field (extra, name, comment, header CRC) is skipped.
+    let plain = &spop_tests::fixtures()[0].1;
+    let mut full = vec![
+        0x1f,
+        0x8b,
+        0x08,
+        0x04 | 0x08 | 0x10 | 0x02,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0xff,
+    ];
+    full.extend_from_slice(&[3, 0, b'a', b'b', b'c']);
+    full.extend_from_slice(b"capture.pcap\0a comment\0");
+    full.extend_from_slice(&[0x12, 0x34]);
+    full.extend(deflate_of(plain));
+    assert_eq!(
+        load(&full, &LoadOptions::default()).unwrap(),
+        load(plain, &LoadOptions::default()).unwrap()
+    );
+
     let err = load(&bomb(300 << 20), &LoadOptions::default()).unwrap_err();
     assert_eq!(
         err,
@@ -901,4 +924,10 @@ fn gzip_compressed_captures_open_as_what_they_hold() {
     .to_string();
     assert!(prose.contains("text, but not a format I know"), "{prose}");
     assert!(prose.contains("tcpdump -XX"), "{prose}");
+}
+
+/// The deflate stream of `gzip(bytes)`: what follows its 10-byte header and the name.
+fn deflate_of(bytes: &[u8]) -> Vec<u8> {
+    let gz = spop_tests::gzip::gzip(bytes, "");
+    gz[11..].to_vec()
 }

@@ -606,10 +606,11 @@ pub fn gunzip(input: &[u8], limit: usize) -> Result<Vec<u8>, GzipError> {
     // Magic, method, flags, mtime (4), extra flags, OS.
     let mut at = 10usize;
     if flags & FEXTRA != 0 {
-        let len = input.get(at..at + 2).ok_or(GzipError::Damaged)?;
-        at = at
-            .checked_add(2 + usize::from(u16::from_le_bytes([len[0], len[1]])))
+        let (&lo, &hi) = input
+            .get(at)
+            .zip(input.get(at + 1))
             .ok_or(GzipError::Damaged)?;
+        at += 2 + usize::from(u16::from_le_bytes([lo, hi]));
     }
     // The original name and a comment: zero-terminated.
     for flag in [FNAME, FCOMMENT] {
