@@ -170,10 +170,10 @@ pub fn report(out: &mut dyn Write, a: &Analysis, view: &View) -> io::Result<()> 
     };
     writeln!(
         out,
-        "{}: {}; {} packet(s), {} SPOP connection(s){attempts}, {} other TCP connection(s), {} frame(s)",
+        "{}: {}; {}, {} SPOP connection(s){attempts}, {} other TCP connection(s), {} frame(s)",
         p.bold("input"),
         a.capture.input,
-        a.capture.packets,
+        a.capture.packets_phrase(),
         a.connections.len(),
         a.capture.other_connections,
         a.frames.len()

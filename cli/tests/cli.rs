@@ -332,6 +332,10 @@ fn unreadable_input_exits_2_with_a_message() {
         (&b""[..], "the input is empty"),
         (
             &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0][..],
+            "a JPEG image, not a capture",
+        ),
+        (
+            &[0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09][..],
             "not a pcap or pcapng file",
         ),
         (&[0xD4, 0xC3, 0xB2, 0xA1, 2, 0][..], "pcap"),
@@ -344,6 +348,32 @@ fn unreadable_input_exits_2_with_a_message() {
     }
     let out = run(&["/nonexistent/capture.pcap"], b"");
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// A `.pcap.gz` opens as the capture it holds; a gzip bomb exits 2 with a message.
+#[test]
+fn gzip_compressed_capture() {
+    let dir = std::env::temp_dir().join(format!("spop-cli-gz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let plain = fixture("haproxy26-interleaved-disconnect.pcap");
+    let bytes = std::fs::read(&plain).unwrap();
+    let gz = dir.join("capture.pcap.gz");
+    std::fs::write(&gz, spop_tests::gzip::gzip(&bytes, "capture.pcap")).unwrap();
+    let a = run(&[&plain], b"");
+    let b = run(&[gz.to_str().unwrap()], b"");
+    assert_eq!(a.status.code(), b.status.code());
+    let (a, b) = (stdout(&a), stdout(&b));
+    assert!(b.contains("SPOP-F010"), "{b}");
+    // The same report but for the name.
+    assert_eq!(
+        a.lines().skip(1).collect::<Vec<_>>(),
+        b.lines().skip(1).collect::<Vec<_>>()
+    );
+    let out = run(&["-"], &spop_tests::gzip::bomb(300 << 20));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("inflates past 256 MiB"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -53,7 +53,7 @@ fn a_jpeg() {
     assert_unreadable(
         "photo.jpg",
         jpeg,
-        "not a pcap or pcapng file, not text, and no SPOP frame found (starts with ff d8 ff e0)",
+        "a JPEG image, not a capture: a picture of traffic cannot be decoded: open the .pcap or .pcapng file itself",
     );
 }
 

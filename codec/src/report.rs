@@ -260,8 +260,9 @@ pub struct FrameReport {
     pub time: f64,
     /// That packet's number.
     pub packet: u32,
-    /// TCP segments the frame spans.
-    pub segments: u32,
+    /// TCP segments that carried the frame's own bytes ([`Analysis::segments_of`]); `None`
+    /// for an input without packets.
+    pub segments: Option<u32>,
     /// Offset of its first byte in its stream.
     pub offset: usize,
     /// For a frame split by others: where its bytes resume.
@@ -582,7 +583,9 @@ impl FrameReport {
             flags: e.flags.0,
             time: seconds(e.time),
             packet: e.packet,
-            segments: a.segments_of(e.index) as u32,
+            segments: a
+                .segments_of(e.index)
+                .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
             offset: e.offset(),
             resumes_at: e.layout.resumes_at(),
             embedded_in: e.outer(),

@@ -180,7 +180,8 @@ export function textMatches(report, needle) {
 export function expectedCounts(report) {
   const s = report.summary;
   return {
-    line: `${n3(s.connections)} connection(s) · ${n3(s.frames)} frame(s) · ${n3(s.packets)} packet(s)`,
+    // An input without packets (a pasted byte stream) says so, as the engine does everywhere.
+    line: `${n3(s.connections)} connection(s) · ${n3(s.frames)} frame(s) · ${s.packets ? `${n3(s.packets)} packet(s)` : "no packets (a byte stream)"}`,
     errors: `${s.errors} error(s)`,
     warnings: `${s.warnings} warning(s)`,
     infos: `${s.infos} info`,

@@ -6,8 +6,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import { deflateRawSync } from "node:zlib";
+import { randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { setup, newPage, loaded, summary, cli, cliPath, expectedCounts, FIXTURES, waitSelected, selectedFrame, shot, singleFileUrl } from "./lib.mjs";
+import { setup, newPage, loaded, paste, summary, cli, cliPath, expectedCounts, FIXTURES, waitSelected, selectedFrame, shot, singleFileUrl } from "./lib.mjs";
 
 const ctx = setup();
 const PYAGENT = join(FIXTURES, "haproxy26-pyagent.pcap");
@@ -207,7 +208,7 @@ test("above the size limit: a warning and smaller shares; near it: none; a one-c
   await page.fill("#share-limit", "1");
   await page.locator("#share-limit").dispatchEvent("change");
   await page.waitForSelector("#share-too-big");
-  assert.match(await page.textContent("#share-too-big"), /This link is [\d.]+ KiB, above the 1 KiB you set: chat tools, issue trackers and some browsers cut long links/);
+  assert.match(await page.textContent("#share-too-big"), /This link is [\d.]+ KiB, above 1 KiB, the size you chose: chat tools, issue trackers and some browsers cut long links/);
   await shot(page, "share-too-big.png");
   assert.equal(await page.textContent("#share-connection"), "Only this connection (#2)");
   await page.click("#share-connection");
@@ -222,7 +223,8 @@ test("above the size limit: a warning and smaller shares; near it: none; a one-c
   assert.equal(await page.inputValue("#share-limit"), "1");
 
   const other = await fresh(small, errors);
-  await loaded(other, { source: "share link" });
+  // A link names the capture it was made from.
+  await loaded(other, { source: "haproxy26-pyagent.pcap (share link)" });
   const pcap = cli(PYAGENT);
   const conn = pcap.connections[1];
   assert.equal(await other.textContent("#view-count"), "6 frames");
@@ -357,5 +359,56 @@ test("a link made by the CLI (no page state in it) keeps its address, and Back r
   assert.equal(page.url(), link);
   // Shown again as it was, not decoded again.
   assert.equal(await page.evaluate(() => performance.getEntriesByName("spop:file-selected").length), chosen);
+  assert.deepEqual(errors, []);
+});
+
+test("a link brings back the capture's name and the selected field; the size limit reads as a warning threshold", async () => {
+  const errors = [];
+  const page = await open(INTERLEAVED, errors);
+  // Select the third field of the selected frame's tree.
+  const fields = page.locator("#details ul.tree button.field");
+  await fields.nth(2).click();
+  await page.waitForSelector("#details ul.tree button.field.selected");
+  const label = await page.locator("#details ul.tree button.field.selected .field-label").textContent();
+  const sel = await selectedFrame(page);
+  // Nobody set a limit: the warning does not say anyone did.
+  await page.click("#share-button");
+  await page.waitForSelector("#share-link");
+  assert.match(await page.locator(".share-limit").innerText(), /Warn when a link is over/);
+  const link = await page.inputValue("#share-link");
+
+  const other = await fresh(link, errors);
+  await loaded(other, { source: "haproxy26-interleaved-disconnect.pcap (share link)" });
+  await waitSelected(other, sel);
+  await other.waitForSelector("#details ul.tree button.field.selected");
+  assert.equal(await other.locator("#details ul.tree button.field.selected .field-label").textContent(), label);
+  assert.equal(await other.locator("#details ul.tree button.field.selected").count(), 1);
+  assert.deepEqual(errors, []);
+});
+
+test("the size warning of an unchanged limit does not claim the user set it", async () => {
+  const errors = [];
+  // 200 NOTIFYs carrying 200 random bytes each, pasted as hex: the link is over the default
+  // 32 KiB (random bytes do not deflate).
+  const frames = [];
+  for (let i = 0; i < 200; i++) {
+    const payload = Buffer.concat([Buffer.from([4]), Buffer.from("test"), Buffer.from([1, 1]), Buffer.from("b"), Buffer.from([0x09, 200]), randomBytes(200)]);
+    const body = Buffer.concat([Buffer.from([3, 0, 0, 0, 1, i + 1, 1]), payload]);
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(body.length);
+    frames.push(len, body);
+  }
+  const page = await newPage(ctx.browser, errors);
+  await page.goto(ctx.server.url);
+  await paste(page, Buffer.concat(frames).toString("hex"), "#input");
+  await loaded(page, { source: "pasted text" });
+  await page.click("#share-button");
+  await page.waitForSelector("#share-link");
+  const size = (await page.inputValue("#share-link")).length;
+  assert.ok(size > 32 * 1024, `${size} bytes`);
+  await page.waitForSelector("#share-too-big");
+  const text = await page.textContent("#share-too-big");
+  assert.match(text, /above 32 KiB, where links start getting cut/);
+  assert.doesNotMatch(text, /you set|you chose/);
   assert.deepEqual(errors, []);
 });

@@ -141,7 +141,7 @@ test("unreadable input is explained in the page, in the CLI's words", async () =
   const pcapHead = Buffer.from([0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0]);
   for (const [name, mimeType, buffer, says] of [
     ["empty.pcap", "application/octet-stream", Buffer.alloc(0), "the input is empty"],
-    ["photo.jpg", "image/jpeg", jpeg, "not a pcap or pcapng file"],
+    ["photo.jpg", "image/jpeg", jpeg, "a JPEG image, not a capture"],
     ["cut.pcap", "application/octet-stream", pcapHead, "needs 24 bytes, only 10"],
     ["odd-link.pcapng", "application/octet-stream", pcapngOfLinkType(999), "link type 999 is not supported"],
   ]) {

@@ -7,8 +7,10 @@
 //! * [`shapes`]: inputs shaped to exhaust the pipeline (huge claimed lengths, dense frames,
 //!   connections by the million), at any scale.
 //! * [`fixtures`]: the real captures of `tests/fixtures`.
+//! * [`gzip`]: gzip files as captures travel in bug trackers, and a gzip bomb.
 
 pub mod agent;
+pub mod gzip;
 pub mod hostile;
 pub mod pcapgen;
 pub mod shapes;

@@ -832,3 +832,102 @@ fn haproxy34_matches_tshark() {
         }
     }
 }
+
+/// Captures travel compressed in bug trackers: `.pcap.gz` and `.pcapng.gz` open as what they
+/// hold, fed whole or in chunks; a gzip bomb is refused with a message, not an allocation;
+/// other files people attach say what they are and what to do.
+#[test]
+fn gzip_compressed_captures_open_as_what_they_hold() {
+    use spop_codec::capture::{load, GzipError, KnownFile, LoadError, LoadOptions, Loader};
+    use spop_tests::gzip::{bomb, gzip};
+    for (name, plain) in spop_tests::fixtures() {
+        let gz = gzip(&plain, "capture.pcap");
+        let want = load(&plain, &LoadOptions::default()).unwrap();
+        assert_eq!(load(&gz, &LoadOptions::default()).unwrap(), want, "{name}");
+        let mut loader = Loader::new(LoadOptions::default()).with_total(gz.len());
+        for chunk in gz.chunks(100) {
+            loader.feed(chunk, &mut |_| {});
+        }
+        assert_eq!(
+            loader.finish(&mut |_| {}).unwrap(),
+            want,
+            "{name} in chunks"
+        );
+    }
+
+    // Every optional header field (extra, name, comment, header CRC) is skipped.
+    let plain = &spop_tests::fixtures()[0].1;
+    let mut full = vec![
+        0x1f,
+        0x8b,
+        0x08,
+        0x04 | 0x08 | 0x10 | 0x02,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0xff,
+    ];
+    full.extend_from_slice(&[3, 0, b'a', b'b', b'c']);
+    full.extend_from_slice(b"capture.pcap\0a comment\0");
+    full.extend_from_slice(&[0x12, 0x34]);
+    full.extend(deflate_of(plain));
+    assert_eq!(
+        load(&full, &LoadOptions::default()).unwrap(),
+        load(plain, &LoadOptions::default()).unwrap()
+    );
+
+    let err = load(&bomb(300 << 20), &LoadOptions::default()).unwrap_err();
+    assert_eq!(
+        err,
+        LoadError::Gzip(GzipError::TooLarge { limit: 256 << 20 })
+    );
+    assert!(err.to_string().contains("gzip bomb"), "{err}");
+    let mut cut = gzip(b"some bytes that are not a capture at all", "x");
+    cut.truncate(20);
+    assert_eq!(
+        load(&cut, &LoadOptions::default()).unwrap_err(),
+        LoadError::Gzip(GzipError::Damaged)
+    );
+    let other = gzip(&[0xAA; 64], "notes.bin");
+    assert_eq!(
+        load(&other, &LoadOptions::default()).unwrap_err(),
+        LoadError::NotACapture(KnownFile::GzipOfOther)
+    );
+
+    for (bytes, says) in [
+        (
+            &b"PK\x03\x04\x14\x00\x00\x00"[..],
+            "a ZIP archive, not a capture: unzip it",
+        ),
+        (
+            &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F'][..],
+            "a JPEG image, not a capture",
+        ),
+        (
+            &b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"[..],
+            "a PNG image, not a capture",
+        ),
+    ] {
+        let e = load(bytes, &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(says), "{e}");
+        assert!(e.contains(".pcap"), "says what to do: {e}");
+    }
+    let prose = load(
+        b"Hello, the agent crashed again yesterday, see attached.\n",
+        &LoadOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(prose.contains("text, but not a format I know"), "{prose}");
+    assert!(prose.contains("tcpdump -XX"), "{prose}");
+}
+
+/// The deflate stream of `gzip(bytes)`: what follows its 10-byte header and the name.
+fn deflate_of(bytes: &[u8]) -> Vec<u8> {
+    let gz = spop_tests::gzip::gzip(bytes, "");
+    gz[11..].to_vec()
+}

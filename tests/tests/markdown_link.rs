@@ -4,8 +4,9 @@
 //! skipped.
 
 use spop_codec::analysis::{analyze, Analysis, AnalysisOptions};
-use spop_codec::capture::{load, LoadOptions};
+use spop_codec::capture::{load, LoadOptions, NO_PACKETS};
 use spop_codec::report::markdown::{markdown, Annotation, MarkdownOptions};
+use spop_codec::report::Report;
 use spop_codec::share::{self, Bundle};
 use spop_codec::wire::FrameType;
 
@@ -106,23 +107,51 @@ fn interleaved_capture_report_with_annotations_and_link() {
         "- **Direction:** agent → HAProxy\n",
         "- **Time:** 0.028470 s from the start of the capture (packet ",
         "- **Type:** AGENT-DISCONNECT, stream-id 0, frame-id 0, LENGTH 57, at stream offset 0x56\n",
-        "- **Split:** 2 complete frame(s) sit inside its bytes, which resume at stream offset 0x83; the fields and bytes below are its own, reassembled\n",
+        "- **Split:** 2 complete frame(s) sit inside its bytes, which resume at stream offset 0x83; the fields below are its own, reassembled, and the bytes are shown as they lie in the stream, theirs marked\n",
         "  - 🛑 `SPOP-F010` interleaved-frames: AGENT-DISCONNECT (57 bytes, offset 0x56) contains 2 complete ACK frames",
         "Decoded fields (byte offsets from the frame's start):\n\n```text\nLENGTH: 57  (bytes 0x00–0x03)\nTYPE: AGENT-DISCONNECT (102)  (byte 0x04)\n",
         "  status-code: 0  (bytes 0x",
         "    key: \"status-code\"",
-        "Bytes (61 bytes):\n\n```text\n0000  00 00 00 39 66 00 00 00  01 00 00 0b 73 74 61 74  |...9f.......stat|\n",
-        "0030  74 69 6e 67 20 64 6f 77  6e 20 6e 6f 77           |ting down now|\n```\n",
+        "as they lie in the stream, 61 of them its own; `*` marks the bytes of the frame(s) written inside it: ",
+        "\n\n```text\n0000  00 00 00 39 66 00 00 00  01*00*00*00*0e*67*00*00  |...9f........g..|\n",
+        "0020 *00*00*00*01*04*01*01*03 *02*01*6e*02*02 00 00 0b  |..........n.....|\n",
     ] {
         assert!(disc.contains(expected), "missing {expected:?} in\n{disc}");
     }
-    // The DISCONNECT's own 61 bytes, reassembled (the ACKs inside left out): 4 hex lines.
-    let hex = &disc[disc.find("Bytes (61 bytes)").unwrap()..];
+    // The bytes as they lie in the stream: the DISCONNECT's own 61 and, marked, those of the
+    // two ACKs written inside it (the evidence of SPOP-F010).
+    let outer = &a.frames[disconnect];
+    let acks: Vec<_> = a
+        .frames
+        .iter()
+        .filter(|f| f.outer() == Some(disconnect))
+        .collect();
+    assert_eq!(acks.len(), 2);
+    let inside: usize = acks.iter().map(|f| f.extent().len()).sum();
+    assert_eq!(outer.extent().len(), 61 + inside);
+    for f in &acks {
+        let at = f.extent().start - outer.extent().start;
+        assert!(
+            disc.contains(&format!(
+                "#{} ACK {}/{} at +{at:#x}",
+                f.index + 1,
+                f.stream_id,
+                f.frame_id
+            )),
+            "{disc}"
+        );
+    }
+    let hex = &disc[disc.find("`*` marks").unwrap()..];
     let lines: Vec<&str> = hex.lines().skip(3).take_while(|l| *l != "```").collect();
-    assert_eq!(lines.len(), 4, "{hex}");
+    assert_eq!(lines.len(), (61 + inside).div_ceil(16), "{hex}");
     assert!(lines
         .iter()
         .all(|l| l.len() >= 6 && l[..4].bytes().all(|b| b.is_ascii_hexdigit())));
+    let stars: usize = lines
+        .iter()
+        .map(|l| l.split('|').next().unwrap().matches('*').count())
+        .sum();
+    assert_eq!(stars, inside, "{hex}");
 
     // The hostile note is a quote of plain text: no line of it opens a block.
     let ack = &md[ack_at..disc_at];
@@ -173,4 +202,74 @@ fn every_corpus_capture_reports_every_frame_annotated() {
         assert!(!md.contains("do not decode"), "{name}");
         assert!(!md.contains("Share link"));
     }
+}
+
+/// One count of TCP segments per frame: the Markdown report, the JSON report and the
+/// engine's phrase (which the web details show) agree; a pasted byte stream has no packets
+/// and says so everywhere instead of counting its writes as segments.
+#[test]
+fn segment_counts_agree_and_a_byte_stream_has_no_packets() {
+    let a = analysis("haproxy26-interleaved-disconnect.pcap");
+    let disconnect = a.frames.iter().find(|f| f.layout.is_split()).unwrap();
+    let n = a.segments_of(disconnect.index).expect("a pcap has packets");
+    // Its own bytes came in two segments (before and after the ACKs written inside it).
+    assert_eq!(n, 2);
+    assert_eq!(a.segments_phrase(disconnect.index), "2 TCP segment(s)");
+    let notes = [Annotation {
+        frame: disconnect.index,
+        note: String::new(),
+        marked: true,
+    }];
+    let md = markdown(
+        &a,
+        &MarkdownOptions {
+            name: "x",
+            annotations: &notes,
+            link: None,
+        },
+    );
+    assert!(
+        md.contains(&format!("(packet {}, 2 TCP segment(s))", disconnect.packet)),
+        "{md}"
+    );
+    let json = Report::new(&a);
+    assert_eq!(json.frames[disconnect.index].segments, Some(2));
+
+    let text = std::fs::read(format!(
+        "{}/fixtures/text/tshark-follow-raw.haproxy34-clean.txt",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let a = analyze(
+        load(&text, &LoadOptions::default()).unwrap(),
+        &AnalysisOptions::default(),
+    );
+    assert!(!a.capture.has_packets());
+    assert_eq!(a.capture.packets_phrase(), NO_PACKETS);
+    assert!(!a.frames.is_empty());
+    assert_eq!(a.segments_of(0), None);
+    assert_eq!(a.segments_phrase(0), NO_PACKETS);
+    let notes = [Annotation {
+        frame: 0,
+        note: String::new(),
+        marked: false,
+    }];
+    let md = markdown(
+        &a,
+        &MarkdownOptions {
+            name: "pasted text",
+            annotations: &notes,
+            link: None,
+        },
+    );
+    assert!(md.contains(&format!(", {NO_PACKETS}\n")), "{md}");
+    assert!(
+        md.contains(&format!("from the start of the capture ({NO_PACKETS})")),
+        "{md}"
+    );
+    assert!(
+        !md.contains("packet(s)") && !md.contains("TCP segment(s)"),
+        "{md}"
+    );
+    assert_eq!(Report::new(&a).frames[0].segments, None);
 }

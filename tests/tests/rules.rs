@@ -976,6 +976,8 @@ fn f010_t001_acks_written_into_agent_disconnect() {
             cut + k3.len() + k5.len()
         )
     );
+    // Written at once: one segment, no TCP split to tell.
+    assert!(!f.message.contains("haproxy#3478"), "{}", f.message);
     // The ACKs count as sent after the DISCONNECT: the seed incident.
     let t = fired_once(&a, "SPOP-T001");
     assert_eq!(t.severity, Severity::Error);
@@ -1336,6 +1338,49 @@ fn x001_ack_for_id_never_sent() {
         f,
         &["ACK stream 7/frame 1", "above every stream-id", "status 12"],
     );
+}
+
+/// An ACK with wrong ids next to the one NOTIFY never answered: both findings name the
+/// likely pairing.
+#[test]
+fn x001_names_the_notify_it_probably_answers() {
+    let a = conversation(after_handshake(vec![
+        h2a(notify(1)),
+        a2h(ack(1)),
+        h2a(notify(3)),
+        a2h(ack(7)),
+    ]));
+    let f = fired_once(&a, "SPOP-X001");
+    assert_under(&a, f, FrameType::Ack, (7, 1));
+    says(
+        f,
+        &[
+            "ACK stream 7/frame 1",
+            "probably the answer to NOTIFY 3/1",
+            "with wrong ids",
+        ],
+    );
+    let n = fired_once(&a, "SPOP-X004");
+    says(
+        n,
+        &[
+            "NOTIFY stream 3/frame 1",
+            "probably answered by ACK 7/1",
+            "with wrong ids",
+        ],
+    );
+
+    // Two NOTIFYs waiting: no pairing is the only plausible one.
+    let a = conversation(after_handshake(vec![
+        h2a(notify(1)),
+        h2a(notify(3)),
+        a2h(ack(7)),
+    ]));
+    let f = fired_once(&a, "SPOP-X001");
+    assert!(!f.message.contains("probably"), "{}", f.message);
+    for n in a.findings.iter().filter(|f| f.rule.code == "SPOP-X004") {
+        assert!(!n.message.contains("probably"), "{}", n.message);
+    }
 }
 
 /// docs/vectors.md §9 ack_fid2_for_stream1: frame-id 2 for live stream 1 (3.1+: status 12).
@@ -1880,9 +1925,8 @@ fn c004_agent_hello_split_after_header() {
     says(
         f,
         &[
-            &format!("AGENT-HELLO ({} bytes)", h.len()),
-            "2 TCP segments",
-            "11 bytes",
+            &format!("AGENT-HELLO ({} bytes) came in 2 TCP segments", h.len()),
+            "the first ended 11 bytes in, after its 11-byte header",
             "haproxy#3478",
         ],
     );
@@ -1896,6 +1940,34 @@ fn c004_agent_hello_split_after_header() {
         a2h(ack(1)),
     ]);
     silent(&a, "SPOP-C004");
+}
+
+/// Frames written into an AGENT-DISCONNECT also split it across TCP segments after its
+/// header: F010 says so; no SPOP-C004 of its own for the same frame.
+#[test]
+fn c004_on_an_interleaved_frame_is_part_of_f010() {
+    let d = agent_disconnect(0, "connection closed by server");
+    let k3 = ack(3);
+    let cut = 20;
+    let a = conversation(after_handshake(vec![
+        h2a(notify(1)),
+        a2h(ack(1)),
+        h2a(notify(3)),
+        a2h(d[..cut].to_vec()),
+        a2h(k3.clone()),
+        a2h(d[cut..].to_vec()),
+        Step::AgentFin,
+    ]));
+    silent(&a, "SPOP-C004");
+    let f = fired_once(&a, "SPOP-F010");
+    says(
+        f,
+        &[
+            "3 TCP segments 20 bytes in",
+            "haproxy#3478",
+            "a side effect, not a second problem",
+        ],
+    );
 }
 
 /// The capture starts in the middle of a NOTIFY on a connection opened long before.

@@ -248,8 +248,8 @@ export interface FrameReport {
   time: number;
   /** That packet's number. */
   packet: number;
-  /** TCP segments the frame spans. */
-  segments: number;
+  /** TCP segments that carried the frame's own bytes; null for an input without packets. */
+  segments: number | null;
   /** Offset of its first byte in its stream. */
   offset: number;
   /** For a frame split by others: where its bytes resume. */

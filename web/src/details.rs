@@ -36,7 +36,16 @@ pub fn Details() -> impl IntoView {
 #[component]
 fn FrameDetails(data: Arc<Data>) -> impl IntoView {
     let ui = expect_context::<Ui>();
-    let selected = RwSignal::new(Vec::<usize>::new());
+    // The selected field's path, kept in the page's state (share links carry it) for this
+    // frame only.
+    let index = data.index;
+    let selected = Signal::derive(move || {
+        ui.field.with(|f| match f {
+            Some((frame, path)) if *frame == index => path.clone(),
+            _ => Vec::new(),
+        })
+    });
+    let select = move |path: Vec<usize>| ui.field.set(Some((index, path)));
     let tree_ref = NodeRef::<Ul>::new();
     // Enter on a frame moves focus into its fields (also once they arrive).
     Effect::new(move |_| {
@@ -66,7 +75,7 @@ fn FrameDetails(data: Arc<Data>) -> impl IntoView {
     let pick = move |o: usize| {
         if let Some(path) = Node::path_at(&d.tree, o) {
             ui.marked.set(None);
-            selected.set(path);
+            select(path);
         } else if let Some(e) = d.embedded.iter().find(|e| e.start <= o && o < e.end) {
             ui.marked.set(None);
             ui.select_frame(e.frame);
@@ -248,13 +257,19 @@ fn FrameDetails(data: Arc<Data>) -> impl IntoView {
             </details>
             <h3>"Fields"</h3>
             <ul class="tree" role="tree" aria-label="Fields" node_ref=tree_ref>
-                {data.tree.iter().enumerate().map(|(i, n)| field_view(n.clone(), vec![i], selected)).collect_view()}
+                {data.tree.iter().enumerate().map(|(i, n)| field_view(n.clone(), vec![i], selected, ui, index)).collect_view()}
             </ul>
         </section>
     }
 }
 
-fn field_view(n: Node, path: Vec<usize>, selected: RwSignal<Vec<usize>>) -> AnyView {
+fn field_view(
+    n: Node,
+    path: Vec<usize>,
+    selected: Signal<Vec<usize>>,
+    ui: Ui,
+    index: usize,
+) -> AnyView {
     let here = path.clone();
     let is_selected = move || selected.with(|p| *p == here);
     let aria = is_selected.clone();
@@ -262,7 +277,7 @@ fn field_view(n: Node, path: Vec<usize>, selected: RwSignal<Vec<usize>>) -> AnyV
     let children = n.children.clone();
     view! {
         <li role="treeitem" aria-selected=move || aria().to_string()>
-            <button class="field" class:selected=is_selected on:click=move |_| selected.set(click_path.clone())>
+            <button class="field" class:selected=is_selected on:click=move |_| ui.field.set(Some((index, click_path.clone())))>
                 <span class="field-label">{n.label.clone()}</span>" "
                 <span class="field-value">{n.value.clone()}</span>
             </button>
@@ -271,7 +286,7 @@ fn field_view(n: Node, path: Vec<usize>, selected: RwSignal<Vec<usize>>) -> AnyV
                     {children.into_iter().enumerate().map(|(i, c)| {
                         let mut p = path.clone();
                         p.push(i);
-                        field_view(c, p, selected)
+                        field_view(c, p, selected, ui, index)
                     }).collect_view()}
                 </ul>
             })}

@@ -150,7 +150,7 @@ fn Summary() -> impl IntoView {
                 <div class="summary-line" role="status">
                     <strong class="source" title=ui.source.get()>{ui.source.get()}</strong>
                     <span class="muted">{o.input.clone()}</span>
-                    <span>{format!("{} connection(s) · {} frame(s) · {} packet(s)", thousands(o.connections.len()), thousands(o.frames), thousands(o.packets as usize))}</span>
+                    <span>{format!("{} connection(s) · {} frame(s) · {}", thousands(o.connections.len()), thousands(o.frames), if o.packets == 0 { spop_codec::capture::NO_PACKETS.to_string() } else { format!("{} packet(s)", thousands(o.packets as usize)) })}</span>
                     {if o.checked {
                         view! {
                             <span class="counts">
@@ -286,7 +286,10 @@ fn Help() -> impl IntoView {
         ("PgDn / PgUp", "a page down / up"),
         ("Home / End", "first / last frame"),
         ("Enter", "open the frame's details"),
-        ("n / N", "next / previous error"),
+        (
+            "n / N",
+            "next / previous finding (at the severity chosen beside the buttons)",
+        ),
         ("/", "filter by text"),
         ("f", "findings panel"),
         ("m", "mark / unmark the frame"),

@@ -73,12 +73,18 @@ pub enum Request {
         /// Timeline index.
         frame: usize,
     },
-    /// The next (or previous) frame of the view with an error, from a position.
-    NextError {
+    /// The `count`th next (or previous) frame of the view with a finding of at least
+    /// `min_level`, from a position; answered with [`Response::Found`] (the furthest found
+    /// when fewer are left).
+    NextFinding {
         /// Start after (or before) this position; `None` starts at an end.
         from: Option<usize>,
         /// Direction.
         forward: bool,
+        /// The least severity to stop at.
+        min_level: Level,
+        /// How many such frames to move (quick key repeats add up); at least 1.
+        count: usize,
     },
     /// A page of the findings of one rule.
     Findings {
@@ -152,7 +158,7 @@ impl Request {
             Request::Rows { .. } => "listing the frames",
             Request::Timeline { .. } => "drawing the timeline",
             Request::Details { .. } => "decoding the frame's details",
-            Request::Locate { .. } | Request::NextError { .. } => "looking for a frame",
+            Request::Locate { .. } | Request::NextFinding { .. } => "looking for a frame",
             Request::Findings { .. } => "listing the findings",
             Request::Share { .. } => "making the share link",
             Request::Resolve { .. } => "finding the noted frames",
@@ -311,6 +317,13 @@ pub struct ShareState {
     pub panel: String,
     /// The timeline window (ns since time zero).
     pub window: Option<(u64, u64)>,
+    /// What the capture was called where the link was made (a file name), if known.
+    #[serde(default)]
+    pub name: String,
+    /// The selected field of the selected frame: its path in the details' tree (child
+    /// indexes from the root); empty for none.
+    #[serde(default)]
+    pub field: Vec<usize>,
 }
 
 /// Which connections a share link holds.
@@ -1034,7 +1047,12 @@ impl Session {
                 None => Response::Error(format!("no frame #{}", frame + 1)),
             },
             Request::Locate { frame } => Response::Position(self.locate(frame)),
-            Request::NextError { from, forward } => Response::Found(self.next_error(from, forward)),
+            Request::NextFinding {
+                from,
+                forward,
+                min_level,
+                count,
+            } => Response::Found(self.next_finding(from, forward, min_level, count)),
             Request::Findings {
                 code,
                 offset,
@@ -1265,14 +1283,32 @@ impl Session {
     /// The next (or previous) frame of the view with an error-level finding: its position in
     /// the list (which may hold TCP events too) and its timeline index.
     pub fn next_error(&self, from: Option<usize>, forward: bool) -> Option<(usize, usize)> {
-        let is_error = |&(_, &i): &(usize, &usize)| self.worst.get(i).copied() == Some(3);
+        self.next_finding(from, forward, 3, 1)
+    }
+
+    /// The `count`th next (or previous) frame of the view whose worst finding is at least
+    /// `min_level` (the furthest one when fewer are left): its position in the list and its
+    /// timeline index.
+    pub fn next_finding(
+        &self,
+        from: Option<usize>,
+        forward: bool,
+        min_level: Level,
+        count: usize,
+    ) -> Option<(usize, usize)> {
+        let min_level = min_level.max(1);
+        let count = count.max(1);
+        let stops =
+            |&(_, &i): &(usize, &usize)| self.worst.get(i).copied().unwrap_or(0) >= min_level;
         let found = if forward {
             let start = from.map_or(0, |p| self.frames_through(p));
             self.view
                 .iter()
                 .enumerate()
                 .skip(start)
-                .find(is_error)
+                .filter(stops)
+                .take(count)
+                .last()
                 .map(|(p, &i)| (p, i))
         } else {
             let end = from.map_or(self.view.len(), |p| self.frames_before(p));
@@ -1281,7 +1317,9 @@ impl Session {
                 .iter()
                 .enumerate()
                 .rev()
-                .find(is_error)
+                .filter(stops)
+                .take(count)
+                .last()
                 .map(|(p, &i)| (p, i))
         };
         found.map(|(p, i)| (self.list_pos(p), i))
@@ -1356,7 +1394,6 @@ impl Session {
                 _ => packets.push((o, o + 1, p)),
             }
         }
-        let segments = stream.map_or(0, |s| s.segments_in(extent.start, extent.end).len());
         let embedded = a
             .frames_of(entry.connection)
             .filter(|e| e.outer() == Some(index))
@@ -1381,12 +1418,12 @@ impl Session {
             key: a.key_of(index).map(|k| k.to_string()).unwrap_or_default(),
             t: self.rel(entry.time),
             title: format!(
-                "{} · connection {} · {} bytes at stream offset {} · {} TCP segment(s) · {} s",
+                "{} · connection {} · {} bytes at stream offset {} · {} · {} s",
                 entry.direction.label(),
                 entry.connection + 1,
                 extent.len(),
                 extent.start,
-                segments,
+                a.segments_phrase(index),
                 Fixed::ratio(self.rel(entry.time), 9, 6)
             ),
             tree: tree.iter().map(|f| node(f, &map)).collect(),
@@ -1436,6 +1473,8 @@ mod tests {
     const INTERLEAVED: &[u8] =
         include_bytes!("../../tests/fixtures/haproxy26-interleaved-disconnect.pcap");
     const CLEAN34: &[u8] = include_bytes!("../../tests/fixtures/haproxy34-clean.pcapng");
+    /// An AGENT-DISCONNECT and an ACK pasted as hex, in two lines (two writes): no packets.
+    const HEX_STREAM: &str = "00000038660000000100000B7374617475732D636F64650363076D6573736167650819616E20756E6B6E6F776E206572726F72206F63637572726564\n000000156700000001F3BC780101030207616C6C6F77656411";
 
     /// A loaded session after the page's Check: the overview with findings.
     fn session(bytes: &[u8]) -> (Session, Overview) {
@@ -1468,9 +1507,11 @@ mod tests {
         });
         assert!(!s.analysis().is_checked());
         // A question about findings runs them.
-        let Response::Found(Some(_)) = s.handle(Request::NextError {
+        let Response::Found(Some(_)) = s.handle(Request::NextFinding {
             from: None,
             forward: true,
+            min_level: 3,
+            count: 1,
         }) else {
             panic!("the capture has an error")
         };
@@ -1563,6 +1604,64 @@ mod tests {
         assert_eq!(s.filter(&Filter::default()).total, all);
         // Out-of-range pages are empty, not a panic.
         assert!(s.rows(all + 5, 10).is_empty());
+    }
+
+    #[test]
+    fn next_finding_stops_at_the_chosen_severity_and_counts_repeats() {
+        let (s, _) = session(INTERLEAVED);
+        let at_least = |l: Level| -> Vec<usize> {
+            s.view
+                .iter()
+                .copied()
+                .filter(|&i| s.worst[i] >= l)
+                .collect()
+        };
+        let (errors, warnings) = (at_least(3), at_least(2));
+        assert!(warnings.len() > errors.len(), "{warnings:?} {errors:?}");
+        // Every finding frame at level 2, in order, one step at a time.
+        let mut from = None;
+        let mut walked = Vec::new();
+        while let Some((p, i)) = s.next_finding(from, true, 2, 1) {
+            walked.push(i);
+            from = Some(p);
+        }
+        assert_eq!(walked, warnings);
+        // Three presses at once land where three single steps do; too many stop at the last.
+        assert_eq!(
+            s.next_finding(None, true, 2, 3).map(|f| f.1),
+            Some(warnings[2])
+        );
+        assert_eq!(
+            s.next_finding(None, true, 2, 1000).map(|f| f.1),
+            warnings.last().copied()
+        );
+        assert_eq!(
+            s.next_finding(None, false, 2, 2).map(|f| f.1),
+            Some(warnings[warnings.len() - 2])
+        );
+    }
+
+    #[test]
+    fn details_count_segments_as_the_engine_does() {
+        let (s, _) = session(INTERLEAVED);
+        let split = s
+            .analysis()
+            .frames
+            .iter()
+            .find(|e| e.layout.is_split())
+            .expect("an interleaved frame")
+            .index;
+        let d = s.details(split).expect("details");
+        assert!(d.title.contains(" · 2 TCP segment(s) · "), "{}", d.title);
+        assert_eq!(s.analysis().segments_phrase(split), "2 TCP segment(s)");
+        let (s, o) = session(HEX_STREAM.as_bytes());
+        assert_eq!(o.packets, 0);
+        let d = s.details(0).expect("details");
+        assert!(
+            d.title.contains(spop_codec::capture::NO_PACKETS),
+            "{}",
+            d.title
+        );
     }
 
     #[test]

@@ -251,7 +251,12 @@ fn Dialog() -> impl IntoView {
                 }}
                 {move || (link.with(Option::is_some) && too_big()).then(|| view! {
                     <div class="share-warning" id="share-too-big" role="alert">
-                        <p>{format!("This link is {}, above the {} KiB you set: chat tools, issue trackers and some browsers cut long links. Share a part of the capture, or attach the bundle file instead.", kib(size()), ui.share_limit.get())}</p>
+                        <p>{format!(
+                            "This link is {}, above {} KiB{}: chat tools, issue trackers and some browsers cut long links. Share a part of the capture, or attach the bundle file instead.",
+                            kib(size()),
+                            ui.share_limit.get(),
+                            if storage::share_limit_set() { ", the size you chose" } else { ", where links start getting cut" },
+                        )}</p>
                         {(size() > BROWSER_URL_LIMIT).then(|| view! {
                             <p><strong>"Browsers do not open links over 2 MiB: this one will not work as a link at all."</strong></p>
                         })}
@@ -269,8 +274,8 @@ fn Dialog() -> impl IntoView {
                 <div class="share-actions">
                     <button id="download-bundle" on:click=save disabled=move || link.with(Option::is_none)>"Download bundle (.spop)"</button>
                     <button id="copy-markdown" on:click=copy_markdown disabled=move || link.with(Option::is_none)>"Copy as Markdown"</button>
-                    <label class="share-limit">
-                        "Offer smaller shares above "
+                    <label class="share-limit" title="Above this size the dialog warns that the link may be cut and offers to share less">
+                        "Warn when a link is over "
                         <input id="share-limit" type="number" min="1" max="65536" class="narrow"
                             prop:value=move || ui.share_limit.get().to_string()
                             on:change=move |ev| {

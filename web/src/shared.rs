@@ -4,7 +4,8 @@
 //!
 //! Keys: `note:<frame>` (text), `mark:<frame>` (`1`), `select` (frame), `filter.connection`,
 //! `filter.type`, `filter.stream`, `filter.level`, `filter.text`, `panel`, `window` (`t0,t1`
-//! in ns since time zero), and `timeout.processing` (the SPOP-X008 threshold the rules ran with,
+//! in ns since time zero), `name` (what the capture was called, a file name), `field` (the
+//! selected field's path in the details' tree, child indexes joined by `.`), and `timeout.processing` (the SPOP-X008 threshold the rules ran with,
 //! [`TIMEOUT_PROCESSING_KEY`], read when the bundle is loaded: [`Session::from_capture_with`]).
 //! Unknown keys are ignored, so older pages read newer links.
 
@@ -16,6 +17,11 @@ use spop_codec::share::{Bundle, TIMEOUT_PROCESSING_KEY};
 use spop_codec::time::HaproxyTime;
 
 use crate::session::{Filter, Note, Scope, Session, ShareLink, ShareState};
+
+/// Longest capture name a link restores (characters): a name, not a payload.
+const MAX_NAME: usize = 200;
+/// Deepest field path a link restores (the engine's trees are a few levels deep).
+const MAX_FIELD_DEPTH: usize = 16;
 
 /// A 64-bit FNV-1a hash: stable across builds and versions (std's hasher is not), which
 /// local storage keys need. Written out because it is four lines.
@@ -156,6 +162,15 @@ impl Session {
                     "filter.level" => state.filter.min_level = v.parse().unwrap_or(0).min(3),
                     "filter.text" => state.filter.text = v.clone(),
                     "panel" => state.panel = v.clone(),
+                    "name" => state.name = v.chars().take(MAX_NAME).collect(),
+                    "field" => {
+                        state.field = v
+                            .split('.')
+                            .map(str::parse)
+                            .collect::<Result<Vec<usize>, _>>()
+                            .unwrap_or_default();
+                        state.field.truncate(MAX_FIELD_DEPTH);
+                    }
                     "window" => {
                         state.window = v
                             .split_once(',')
@@ -232,6 +247,13 @@ fn encode(
     }
     if let Some(k) = state.selected.and_then(key) {
         kv.push(("select".into(), k));
+        if !state.field.is_empty() {
+            let path: Vec<String> = state.field.iter().map(usize::to_string).collect();
+            kv.push(("field".into(), path.join(".")));
+        }
+    }
+    if !state.name.is_empty() {
+        kv.push(("name".into(), state.name.clone()));
     }
     let Filter {
         connection,
@@ -321,6 +343,8 @@ mod tests {
             filter: filter.clone(),
             panel: "notes".into(),
             window: Some((1_000, 2_000_000)),
+            name: "haproxy26-pyagent.pcap".into(),
+            field: vec![2, 0, 1],
         };
         let link = s.share(&state, Scope::All);
         assert_eq!(link.notes, 3);
@@ -364,6 +388,7 @@ mod tests {
             },
             panel: "details".into(),
             window: Some((t.saturating_sub(10), t + 10)),
+            ..ShareState::default()
         };
         let link = s.share(&state, Scope::Connection(last));
         assert_eq!(

@@ -76,6 +76,8 @@ pub fn Start() -> impl IntoView {
     let ui = expect_context::<Ui>();
     // Typing is debounced; a paste or an example decodes at once.
     let typed = RwSignal::new(0u64);
+    // "Inspect the text" pressed with nothing to inspect: said under the paste area.
+    let empty = RwSignal::new(false);
     let decode_text = move || {
         let t = ui.text.get_untracked();
         if !t.trim().is_empty() {
@@ -83,6 +85,7 @@ pub fn Start() -> impl IntoView {
         }
     };
     let on_input = move |ev: leptos::ev::Event| {
+        empty.set(false);
         ui.text.set(event_target_value(&ev));
         typed.update(|n| *n += 1);
         let mine = typed.get_untracked();
@@ -100,6 +103,7 @@ pub fn Start() -> impl IntoView {
     // already names the new one.
     let error = move || {
         ui.loading.with(Option::is_none).then_some(())?;
+        (!empty.get()).then_some(())?;
         ui.overview
             .with(|o| o.as_ref().and_then(|o| o.error.clone()))
     };
@@ -120,12 +124,18 @@ pub fn Start() -> impl IntoView {
                     on:paste=move |ev: leptos::ev::ClipboardEvent| {
                         if let Some(t) = ev.clipboard_data().and_then(|d| d.get_data("text").ok()) {
                             ev.prevent_default();
+                            empty.set(false);
                             ui.text.set(t);
                             typed.update(|n| *n += 1);
                             decode_text();
                         }
                     }
                 ></textarea>
+                {move || empty.get().then(|| view! {
+                    <p class="input-error" id="input-empty" role="alert">
+                        "The paste area is empty: paste a capture or SPOP bytes as text (hex, a hex dump, tcpdump -X …) first, or open a capture file."
+                    </p>
+                })}
                 {move || error().map(|e| view! {
                     <p class="input-error" role="alert">
                         {(!ui.source.get().is_empty()).then(|| format!("{}: ", ui.source.get()))}
@@ -145,7 +155,7 @@ pub fn Start() -> impl IntoView {
                         <input
                             type="file"
                             id="file"
-                            accept=".pcap,.pcapng,.cap,.txt,.hex,application/vnd.tcpdump.pcap"
+                            accept=".pcap,.pcapng,.cap,.gz,.txt,.hex,application/vnd.tcpdump.pcap,application/gzip"
                             aria-label="Open a capture file"
                             on:change:target=move |ev| {
                                 if let Some(file) = ev.target().files().and_then(|f| f.get(0)) {
@@ -155,7 +165,10 @@ pub fn Start() -> impl IntoView {
                             }
                         />
                     </label>
-                    <button on:click=move |_| decode_text()>"Inspect the text"</button>
+                    <button id="inspect-text" on:click=move |_| {
+                        empty.set(ui.text.with_untracked(|t| t.trim().is_empty()));
+                        decode_text();
+                    }>"Inspect the text"</button>
                     <span class="muted">"or drop a file anywhere"</span>
                 </div>
                 <crate::settings::TimeoutProcessing id="timeout-processing" />

@@ -9,7 +9,8 @@ use wasm_bindgen::prelude::*;
 
 use crate::backend::Backend;
 use crate::session::{
-    Details, Failure, Filter, Note, Overview, Request, Response, Settings, ShareState, ViewInfo,
+    Details, Failure, Filter, Level, Note, Overview, Request, Response, Settings, ShareState,
+    ViewInfo,
 };
 
 // Performance marks of a load, read by tests/e2e/bench.mjs (and by anyone in the browser's
@@ -217,6 +218,18 @@ pub struct Ui {
     pub reload: StoredValue<Option<Reload>>,
     /// HAProxy's `timeout processing` in ns (the SPOP-X008 threshold), or none.
     pub timeout: RwSignal<Option<u64>>,
+    /// The least severity next/previous (n/N) stops at, as chosen; `None`: the worst the
+    /// capture has ([`Ui::stop_level`]).
+    pub stop_at: RwSignal<Option<Level>>,
+    /// Next/previous presses not yet sent to the engine (forward positive) and whether a
+    /// search is under way: quick repeats add up instead of asking from the same place.
+    pub seek: StoredValue<(isize, bool)>,
+    /// What the last next/previous found nothing for ("No later warning in view."), or empty.
+    pub seek_note: RwSignal<String>,
+    /// The selected frame while a filter hides it: selected again when a filter shows it.
+    pub hidden: StoredValue<Option<Cursor>>,
+    /// The selected field: the frame (timeline index) and the field's path in its tree.
+    pub field: RwSignal<Option<(usize, Vec<usize>)>>,
 }
 
 impl Ui {
@@ -265,6 +278,11 @@ impl Ui {
             restoring: RwSignal::new(false),
             reload: StoredValue::new(None),
             timeout: RwSignal::new(crate::storage::timeout_processing()),
+            stop_at: RwSignal::new(None),
+            seek: StoredValue::new((0, false)),
+            seek_note: RwSignal::new(String::new()),
+            hidden: StoredValue::new(None),
+            field: RwSignal::new(None),
         };
         // The decoder dying under way: said in the page, and what was shown kept usable.
         ui.backend
@@ -560,6 +578,10 @@ impl Ui {
             _ => return,
         };
         self.cursor.set(None);
+        self.hidden.set_value(None);
+        self.stop_at.set(None);
+        self.seek.set_value((0, false));
+        self.seek_note.set(String::new());
         self.details.set(None);
         self.conn_rows.set(crate::connections::FIRST);
         self.marked.set(None);
@@ -624,6 +646,12 @@ impl Ui {
             Some(r) => Some(r.state),
             None => restored,
         };
+        // A link names the capture it was made from.
+        if let Some(name) = restored.as_ref().map(|r| r.name.clone()) {
+            if !name.is_empty() && self.source.get_untracked() == "share link" {
+                self.source.set(format!("{name} (share link)"));
+            }
+        }
         // The list's TCP events, if the person shows them: asked before anything that names a
         // position in the list (the first error, a link's selection).
         crate::prefs::after_load(self);
@@ -775,18 +803,27 @@ impl Ui {
         self.shown().is_some() && self.link.with_value(|l| l.as_deref() == Some(link))
     }
 
-    /// Applies a filter, then calls `then`.
+    /// Applies a filter, then calls `then`. The selected frame stays selected if the new
+    /// view has it; if not, it is kept aside and selected again by the first filter that
+    /// shows it (clearing the filter brings it back, and `j` goes on from it).
     pub fn apply_filter(self, f: Filter, then: impl FnOnce(Ui) + 'static) {
         self.filter.set(f.clone());
-        let previous = self.cursor.get_untracked();
+        self.seek_note.set(String::new());
+        let previous = self
+            .cursor
+            .get_untracked()
+            .filter(|c| c.event.is_none())
+            .or_else(|| self.hidden.get_value());
         self.ask(Request::Filter(f), move |r| {
             let Response::View(v) = r else { return };
             self.show_view(v);
             match previous {
-                // Keep the selected frame selected if it is still in view.
                 Some(c) => self.ask(Request::Locate { frame: c.frame }, move |r| {
                     if let Response::Position(Some(pos)) = r {
+                        self.hidden.set_value(None);
                         self.cursor.set(Some(Cursor { pos, ..c }));
+                    } else {
+                        self.hidden.set_value(Some(c));
                     }
                     then(self);
                 }),
@@ -804,9 +841,11 @@ impl Ui {
         // The first error may be on no frame (an agent that could not be reached): then the
         // first row.
         self.ask(
-            Request::NextError {
+            Request::NextFinding {
                 from: None,
                 forward: true,
+                min_level: 3,
+                count: 1,
             },
             move |r| match r {
                 Response::Found(Some((pos, _))) => self.select_pos(pos),
@@ -882,6 +921,8 @@ impl Ui {
             return;
         }
         let pos = pos.min(total - 1);
+        // Another frame chosen: the one a filter hid is no longer the selection.
+        self.hidden.set_value(None);
         self.target.set(Some(pos));
         self.ask(
             Request::Rows {
@@ -939,10 +980,16 @@ impl Ui {
         self.select_frame(frame);
     }
 
-    /// Shows what a share link carried: filters, selection, panel and timeline window.
+    /// Shows what a share link carried: filters, selection (and its field), panel and
+    /// timeline window.
     fn restore(self, r: ShareState) {
         let panel = Panel::from_id(&r.panel).unwrap_or(Panel::Details);
         self.pending_window.set(r.window);
+        self.field.set(
+            r.selected
+                .filter(|_| !r.field.is_empty())
+                .map(|f| (f, r.field.clone())),
+        );
         self.apply_filter(r.filter, move |ui| {
             ui.panel.set(panel);
             match r.selected {
@@ -960,10 +1007,29 @@ impl Ui {
                 .cursor
                 .get_untracked()
                 .filter(|c| c.event.is_none())
+                .or_else(|| self.hidden.get_value())
                 .map(|c| c.frame),
             filter: self.filter.get_untracked(),
             panel: self.panel.get_untracked().id().into(),
             window: Some(self.window.get_untracked()),
+            name: self.capture_name(),
+            field: self
+                .field
+                .with_untracked(|f| match (f, self.cursor.get_untracked()) {
+                    (Some((frame, path)), Some(c)) if *frame == c.frame => path.clone(),
+                    _ => Vec::new(),
+                }),
+        }
+    }
+
+    /// What the capture shown is called: the file's name without its size ("capture.pcap"),
+    /// a link's original name; empty for pasted text and unnamed links.
+    pub fn capture_name(self) -> String {
+        let source = self.source.get_untracked();
+        let name = source.split(" (").next().unwrap_or_default().trim();
+        match name {
+            "pasted text" | "share link" => String::new(),
+            n => n.to_string(),
         }
     }
 
@@ -1036,15 +1102,95 @@ impl Ui {
         self.link_loading.set_value(Some(href.to_string()));
     }
 
-    /// Selects the next (or previous) frame with an error.
-    pub fn next_error(self, forward: bool) {
-        let from = self.cursor.get_untracked().map(|c| c.pos);
-        self.ask(Request::NextError { from, forward }, move |r| {
-            if let Response::Found(Some((pos, _))) = r {
-                self.marked.set(None);
-                self.select_pos(pos);
-            }
+    /// The least severity next/previous stops at: the one chosen, else the worst the capture
+    /// has (a capture of warnings only walks its warnings); 0 when it has no findings.
+    pub fn stop_level(self) -> Level {
+        let worst = self.overview.with_untracked(|o| {
+            o.as_ref().map_or(0, |o| match o.counts {
+                [e, _, _] if e > 0 => 3,
+                [_, w, _] if w > 0 => 2,
+                [_, _, i] if i > 0 => 1,
+                _ => 0,
+            })
         });
+        match self.stop_at.get_untracked() {
+            Some(l) if worst > 0 => l,
+            _ => worst,
+        }
+    }
+
+    /// Findings at or above the stop level ([`Ui::stop_level`]) in the capture.
+    pub fn findings_to_stop_at(self) -> usize {
+        let level = self.stop_level();
+        self.overview.with_untracked(|o| {
+            o.as_ref().map_or(0, |o| {
+                (level.max(1)..=3)
+                    .map(|l| o.counts[usize::from(3 - l)])
+                    .sum()
+            })
+        })
+    }
+
+    /// Selects the next (or previous) frame with a finding at or above the stop level. Quick
+    /// repeats add up: each press moves one more finding, even before the engine answered
+    /// the previous one.
+    pub fn next_finding(self, forward: bool) {
+        if self.findings_to_stop_at() == 0 {
+            return;
+        }
+        self.seek
+            .update_value(|(n, _)| *n = n.saturating_add(if forward { 1 } else { -1 }));
+        self.seek_next();
+    }
+
+    /// Sends the presses queued by [`Ui::next_finding`], unless a search is under way (its
+    /// answer sends them).
+    fn seek_next(self) {
+        let (n, busy) = self.seek.get_value();
+        if busy || n == 0 {
+            return;
+        }
+        self.seek.set_value((0, true));
+        // From where the last press landed, even if its row has not arrived yet.
+        let from = self
+            .target
+            .get_untracked()
+            .or_else(|| self.cursor.get_untracked().map(|c| c.pos));
+        let level = self.stop_level();
+        let forward = n > 0;
+        self.ask(
+            Request::NextFinding {
+                from,
+                forward,
+                min_level: level,
+                count: n.unsigned_abs(),
+            },
+            move |r| {
+                self.seek.update_value(|(_, busy)| *busy = false);
+                match r {
+                    Response::Found(Some((pos, _))) => {
+                        self.seek_note.set(String::new());
+                        self.marked.set(None);
+                        self.select_pos(pos);
+                    }
+                    Response::Found(None) => {
+                        let what = match level {
+                            3 => "error",
+                            2 => "warning",
+                            _ => "finding",
+                        };
+                        let filtered = !self.filter.with_untracked(Filter::is_empty);
+                        self.seek_note.set(format!(
+                            "No {} {what}{}.",
+                            if forward { "later" } else { "earlier" },
+                            if filtered { " in view" } else { "" }
+                        ));
+                    }
+                    _ => {}
+                }
+                self.seek_next();
+            },
+        );
     }
 }
 
@@ -1320,11 +1466,11 @@ pub fn install_shortcuts(ui: Ui) {
                 true
             }
             "n" => {
-                ui.next_error(true);
+                ui.next_finding(true);
                 true
             }
             "N" => {
-                ui.next_error(false);
+                ui.next_finding(false);
                 true
             }
             "/" => {

@@ -98,6 +98,13 @@ pub fn share_limit() -> u32 {
         .unwrap_or(DEFAULT_SHARE_LIMIT)
 }
 
+/// Whether the person chose a share-size limit in this browser (else it is the default).
+pub fn share_limit_set() -> bool {
+    get("share-limit")
+        .and_then(|v| v.parse::<u32>().ok())
+        .is_some_and(|k| k > 0)
+}
+
 /// Keeps the share-size limit.
 pub fn save_share_limit(kib: u32) {
     set("share-limit", Some(&kib.to_string()));

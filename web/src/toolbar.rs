@@ -1,4 +1,5 @@
-//! Filters: connection, frame type, stream id, severity, free text; and next/previous error.
+//! Filters: connection, frame type, stream id, severity, free text; and next/previous finding,
+//! stopping at a chosen severity.
 
 use leptos::either::Either;
 use leptos::html::Input;
@@ -38,21 +39,59 @@ pub fn Toolbar() -> impl IntoView {
         change(&mut f);
         ui.apply_filter(f, |_| {});
     };
-    // Text is filtered as one types, a little after the last key.
+    // Text and stream ids are filtered as one types, a little after the last key.
     let typed = RwSignal::new(0u64);
-    let on_text = move |ev: leptos::ev::Event| {
-        let value = event_target_value(&ev);
+    let debounced = move |change: Box<dyn Fn(&mut Filter)>| {
         typed.update(|n| *n += 1);
         let mine = typed.get_untracked();
         set_timeout(
             move || {
                 // The toolbar may be gone by now (back to the start screen): then do nothing.
                 if typed.try_get_untracked() == Some(mine) {
-                    set(&|f| f.text = value.clone());
+                    set(&*change);
                 }
             },
             std::time::Duration::from_millis(250),
         );
+    };
+    let on_text = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        debounced(Box::new(move |f| f.text = value.clone()));
+    };
+    let on_stream = move |ev: leptos::ev::Event| {
+        let v = event_target_value(&ev);
+        // "4/1", as the list's stream/frm column shows ids, means stream 4.
+        let id = v.split('/').next().unwrap_or_default().trim().parse().ok();
+        debounced(Box::new(move |f| f.stream_id = id));
+    };
+    // Next/previous: the severity they stop at, and whether there is anything to stop at.
+    let stop = move || {
+        ui.stop_at.track();
+        ui.overview.track();
+        ui.stop_level()
+    };
+    let none_to_stop_at = move || {
+        ui.stop_at.track();
+        ui.overview.track();
+        ui.findings_to_stop_at() == 0
+    };
+    // An option of the stop-at control: its name, or that the capture has none at that level
+    // (`worse`: how many of the counts, errors first, it stops at).
+    let label = move |worse: usize, some: &'static str, none: &'static str| {
+        let n: usize = ui.overview.with(|o| {
+            o.as_ref()
+                .map_or(0, |o| o.counts.iter().take(worse + 1).sum())
+        });
+        if n == 0 {
+            none
+        } else {
+            some
+        }
+    };
+    let stop_name = move || match stop() {
+        3 => "error",
+        2 => "warning",
+        _ => "finding",
     };
     // A memo: the filter control is rebuilt when the count changes, not on every new view
     // (that would rebuild thousands of options, and take the focus from the typed number).
@@ -129,12 +168,7 @@ pub fn Toolbar() -> impl IntoView {
                     placeholder="any"
                     title="A STREAM-ID, or stream/frame as the list shows it (the frame part is ignored); empty for any"
                     prop:value=move || ui.filter.with(|f| f.stream_id.map_or(String::new(), |s| s.to_string()))
-                    on:change=move |ev| {
-                        let v = event_target_value(&ev);
-                        // "4/1", as the list's stream/frm column shows ids, means stream 4.
-                        let id = v.split('/').next().unwrap_or_default().trim();
-                        set(&|f| f.stream_id = id.parse().ok());
-                    }
+                    on:input=on_stream
                 />
             </label>
             <label>
@@ -165,8 +199,32 @@ pub fn Toolbar() -> impl IntoView {
                 // Escape (or the clear button) empties a search box without an input event.
                 on:search=on_text
             />
-            <button id="prev-error" title="Previous error (N)" on:click=move |_| ui.next_error(false)>"◀ error"</button>
-            <button id="next-error" title="Next error (n)" on:click=move |_| ui.next_error(true)>"error ▶"</button>
+            // Next/previous finding: ◀ [the severity they stop at] ▶, one item of the bar (no
+            // gaps inside).
+            <span class="seek" role="group" aria-label="Next and previous finding">
+                <button id="prev-error" title=move || format!("Previous {} (N)", stop_name()) aria-label=move || format!("Previous {}", stop_name()) prop:disabled=none_to_stop_at on:click=move |_| ui.next_finding(false)>"◀"</button>
+                " "
+                <select
+                    id="stop-at"
+                    title="The findings next and previous (n/N) stop at"
+                    aria-label="Stop at"
+                    prop:value=move || stop().max(1).to_string()
+                    // Only a capture without findings has nothing to choose.
+                    prop:disabled=move || ui.overview.with(|o| o.as_ref().is_none_or(|o| o.counts == [0, 0, 0]))
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        ui.seek_note.set(String::new());
+                        ui.stop_at.set(v.parse().ok());
+                    }
+                >
+                    // Each says when the capture has none: the control itself tells.
+                    <option value="3">{move || label(0, "errors", "no errors")}</option>
+                    <option value="2">{move || label(1, "warnings", "no warnings")}</option>
+                    <option value="1">{move || label(2, "any finding", "no findings")}</option>
+                </select>
+                " "
+                <button id="next-error" title=move || format!("Next {} (n)", stop_name()) aria-label=move || format!("Next {}", stop_name()) prop:disabled=none_to_stop_at on:click=move |_| ui.next_finding(true)>"▶"</button>
+            </span>
             <span class="view-count" id="view-count" aria-live="polite">
                 {move || {
                     let v = ui.view.get();
@@ -180,6 +238,11 @@ pub fn Toolbar() -> impl IntoView {
                     }
                 }}
             </span>
+            // What the last next/previous did not find: after the count, only while there is
+            // something to say (an item of the bar, and a long one wraps alone).
+            {move || ui.seek_note.with(|n| (!n.is_empty()).then(|| view! {
+                <span class="muted" id="seek-note" role="status">{n.clone()}</span>
+            }))}
             {move || (!ui.filter.with(Filter::is_empty)).then(|| view! {
                 <button id="clear-filters" on:click=move |_| ui.apply_filter(Filter::default(), |_| {})>"Clear filters"</button>
             })}

@@ -389,24 +389,44 @@ impl Analysis {
         }
     }
 
-    /// How many TCP segments carried frame `index` (both parts of a split one): from the
-    /// stream's segment map rather than stored in every timeline entry.
-    pub fn segments_of(&self, index: usize) -> usize {
+    /// How many TCP segments carried frame `index`'s own bytes (both parts of a split one, a
+    /// segment carrying both counted once; not those of frames written inside it): from the
+    /// stream's segment map rather than stored in every timeline entry. `None` when the input
+    /// has no packets (a pasted byte stream): its runs of bytes are writes, not segments.
+    /// Every surface takes the count from here ([`Analysis::segments_phrase`]).
+    pub fn segments_of(&self, index: usize) -> Option<usize> {
+        if !self.capture.has_packets() {
+            return None;
+        }
         let Some(e) = self.frames.get(index) else {
-            return 0;
+            return Some(0);
         };
         let Some(conn) = self.capture.connections.get(e.connection) else {
-            return 0;
+            return Some(0);
         };
         let stream = conn.stream(e.direction);
-        let count = |s: Span| {
+        let records = |s: Span| {
             if s.is_empty() {
-                0
+                &[][..]
             } else {
-                stream.segments_in(s.start, s.end).len()
+                stream.segments_in(s.start, s.end)
             }
         };
-        count(e.layout.head) + count(e.layout.tail)
+        let (head, tail) = (records(e.layout.head), records(e.layout.tail));
+        let shared = match (head.last(), tail.first()) {
+            (Some(h), Some(t)) => usize::from(h.offset == t.offset),
+            _ => 0,
+        };
+        Some(head.len() + tail.len() - shared)
+    }
+
+    /// What carried frame `index`, for people: "4 TCP segment(s)", or "no packets (a byte
+    /// stream)" for an input without packets.
+    pub fn segments_phrase(&self, index: usize) -> String {
+        match self.segments_of(index) {
+            Some(n) => alloc::format!("{n} TCP segment(s)"),
+            None => String::from(crate::capture::NO_PACKETS),
+        }
     }
 
     /// Findings shown under frame `index` (whose first frame it is).

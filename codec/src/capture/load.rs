@@ -170,7 +170,26 @@ pub struct StreamBytes {
     pub span: Span,
 }
 
+/// What an input without packets (a pasted byte stream, a raw SPOP stream) says where a
+/// capture would count packets or TCP segments.
+pub const NO_PACKETS: &str = "no packets (a byte stream)";
+
 impl Capture {
+    /// Whether the input had packets (a pcap or pcapng file, a packet dump pasted as text,
+    /// a bundle of either); a byte stream has none, and so no TCP segments either.
+    pub fn has_packets(&self) -> bool {
+        self.packets > 0
+    }
+
+    /// The input's packets, for people: "1,234 packet(s)", or [`NO_PACKETS`].
+    pub fn packets_phrase(&self) -> String {
+        if self.has_packets() {
+            alloc::format!("{} packet(s)", self.packets)
+        } else {
+            String::from(NO_PACKETS)
+        }
+    }
+
     /// What a reader of any report must know about the input beyond its findings, for
     /// people: the file ending before its last record (reading stopped there, so later
     /// traffic is missing) and the packets that could not be used fully (IP fragments,
@@ -435,6 +454,10 @@ pub enum LoadError {
     Text(text::TextError),
     /// A share bundle that cannot be read.
     Bundle(crate::share::ShareError),
+    /// A file of a known kind that is not a capture (an archive, an image, a document).
+    NotACapture(KnownFile),
+    /// A gzip-compressed input that cannot be inflated.
+    Gzip(GzipError),
     /// Binary data that is not a capture file and not SPOP.
     Unrecognized {
         /// The first bytes, for the message.
@@ -454,6 +477,8 @@ impl fmt::Display for LoadError {
             LoadError::Capture(e) => write!(f, "{e}"),
             LoadError::Text(e) => write!(f, "{e}"),
             LoadError::Bundle(e) => write!(f, "{e}"),
+            LoadError::NotACapture(k) => write!(f, "{k}"),
+            LoadError::Gzip(e) => write!(f, "{e}"),
             LoadError::Unrecognized { magic, len, text } => {
                 let bytes = magic.get(..usize::from(*len)).unwrap_or(&[]);
                 let too_few = text.is_some() && bytes.len() < 4;
@@ -486,8 +511,137 @@ impl fmt::Display for LoadError {
     }
 }
 
+/// Files people attach instead of a capture, told by their first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KnownFile {
+    /// A ZIP archive (`PK\x03\x04`).
+    Zip,
+    /// A JPEG image.
+    Jpeg,
+    /// A PNG image.
+    Png,
+    /// A GIF image.
+    Gif,
+    /// A PDF document.
+    Pdf,
+    /// A gzip file whose content is not a capture either.
+    GzipOfOther,
+}
+
+impl KnownFile {
+    /// The kind `input` starts as, if it is one of these.
+    pub fn of(input: &[u8]) -> Option<KnownFile> {
+        const KINDS: [(&[u8], KnownFile); 6] = [
+            (b"PK\x03\x04", KnownFile::Zip),
+            (b"PK\x05\x06", KnownFile::Zip),
+            (b"\xff\xd8\xff", KnownFile::Jpeg),
+            (b"\x89PNG\r\n\x1a\n", KnownFile::Png),
+            (b"GIF8", KnownFile::Gif),
+            (b"%PDF-", KnownFile::Pdf),
+        ];
+        KINDS
+            .iter()
+            .find(|(magic, _)| input.starts_with(magic))
+            .map(|&(_, k)| k)
+    }
+}
+
+impl fmt::Display for KnownFile {
+    /// What the file is and what to do instead.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const IMAGE: &str = "a picture of traffic cannot be decoded: open the .pcap or .pcapng file itself, or paste its bytes as hex (tcpdump -XX, tshark -x, xxd)";
+        match self {
+            KnownFile::Zip => f.write_str("a ZIP archive, not a capture: unzip it and open the .pcap or .pcapng file inside"),
+            KnownFile::Jpeg => write!(f, "a JPEG image, not a capture: {IMAGE}"),
+            KnownFile::Png => write!(f, "a PNG image, not a capture: {IMAGE}"),
+            KnownFile::Gif => write!(f, "a GIF image, not a capture: {IMAGE}"),
+            KnownFile::Pdf => write!(f, "a PDF document, not a capture: {IMAGE}"),
+            KnownFile::GzipOfOther => f.write_str("a gzip file that holds neither a capture nor SPOP bytes: gunzip it and look at what it holds"),
+        }
+    }
+}
+
+/// Largest size a gzip-compressed input may inflate to: a small file cannot become a huge
+/// allocation (a gzip bomb), and a capture this large is better opened uncompressed.
+pub const GZIP_MAX_INFLATED: usize = 256 << 20;
+
+/// Why a gzip-compressed input could not be inflated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GzipError {
+    /// It would inflate past the cap.
+    TooLarge {
+        /// The cap, in bytes.
+        limit: usize,
+    },
+    /// The header or the compressed data is damaged or cut short.
+    Damaged,
+}
+
+impl fmt::Display for GzipError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GzipError::TooLarge { limit } => write!(
+                f,
+                "a gzip file that inflates past {} MiB (a gzip bomb, or a capture too large to open compressed): gunzip it and open the capture itself",
+                limit >> 20
+            ),
+            GzipError::Damaged => f.write_str(
+                "a gzip file whose compressed data is damaged or cut short: gunzip it to see what is left",
+            ),
+        }
+    }
+}
+
+/// Whether `input` starts as a gzip file (RFC 1952: magic `1f 8b`, method 8 = deflate).
+pub fn is_gzip(input: &[u8]) -> bool {
+    input.starts_with(&[0x1f, 0x8b, 0x08])
+}
+
+/// The content of a gzip file (its first member), inflating at most `limit` bytes.
+pub fn gunzip(input: &[u8], limit: usize) -> Result<Vec<u8>, GzipError> {
+    const FHCRC: u8 = 0x02;
+    const FEXTRA: u8 = 0x04;
+    const FNAME: u8 = 0x08;
+    const FCOMMENT: u8 = 0x10;
+    if !is_gzip(input) {
+        return Err(GzipError::Damaged);
+    }
+    let flags = *input.get(3).ok_or(GzipError::Damaged)?;
+    // Magic, method, flags, mtime (4), extra flags, OS.
+    let mut at = 10usize;
+    if flags & FEXTRA != 0 {
+        let (&lo, &hi) = input
+            .get(at)
+            .zip(input.get(at + 1))
+            .ok_or(GzipError::Damaged)?;
+        at += 2 + usize::from(u16::from_le_bytes([lo, hi]));
+    }
+    // The original name and a comment: zero-terminated.
+    for flag in [FNAME, FCOMMENT] {
+        if flags & flag != 0 {
+            let rest = input.get(at..).ok_or(GzipError::Damaged)?;
+            let end = rest
+                .iter()
+                .position(|&b| b == 0)
+                .ok_or(GzipError::Damaged)?;
+            at += end + 1;
+        }
+    }
+    if flags & FHCRC != 0 {
+        at += 2;
+    }
+    let deflated = input.get(at..).ok_or(GzipError::Damaged)?;
+    miniz_oxide::inflate::decompress_to_vec_with_limit(deflated, limit).map_err(|e| {
+        match e.status {
+            miniz_oxide::inflate::TINFLStatus::HasMoreOutput => GzipError::TooLarge { limit },
+            _ => GzipError::Damaged,
+        }
+    })
+}
+
 /// Loads any supported input: detects its format, reads packets, reassembles TCP and keeps
-/// the SPOP connections.
+/// the SPOP connections. A gzip-compressed input (`.pcap.gz`, `.pcapng.gz`) is read as what
+/// it holds, inflating at most [`GZIP_MAX_INFLATED`] bytes.
 pub fn load(input: &[u8], options: &LoadOptions) -> Result<Capture, LoadError> {
     load_with_progress(input, options, &mut |_| {})
 }
@@ -501,8 +655,24 @@ pub fn load_with_progress(
     if input.is_empty() {
         return Err(LoadError::Empty);
     }
+    if is_gzip(input) {
+        let inner = gunzip(input, GZIP_MAX_INFLATED).map_err(LoadError::Gzip)?;
+        // One level: a gzip inside a gzip is not how captures travel.
+        if is_gzip(&inner) {
+            return Err(LoadError::NotACapture(KnownFile::GzipOfOther));
+        }
+        return match load_with_progress(&inner, options, progress) {
+            Err(LoadError::Unrecognized { text: None, .. }) => {
+                Err(LoadError::NotACapture(KnownFile::GzipOfOther))
+            }
+            other => other,
+        };
+    }
     if pcap::is_pcap(input) || pcapng::is_pcapng(input) {
         return load_binary(input, options, None, progress);
+    }
+    if let Some(known) = KnownFile::of(input) {
+        return Err(LoadError::NotACapture(known));
     }
     if crate::share::is_bundle(input) {
         return crate::share::Bundle::from_bytes(input)

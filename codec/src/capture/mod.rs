@@ -23,9 +23,10 @@ pub mod text;
 pub use attempt::{Attempt, AttemptOutcome};
 pub use error::{CaptureError, PacketIssue};
 pub use ip::tcp_segment;
+pub use load::{gunzip, is_gzip, GzipError, KnownFile, GZIP_MAX_INFLATED};
 pub use load::{
     load, load_with_progress, Capture, Container, InputKind, LoadError, LoadOptions, Loader,
-    StreamBytes, TextIssue,
+    StreamBytes, TextIssue, NO_PACKETS,
 };
 pub use pcap::PcapReader;
 pub use pcapng::PcapngReader;

@@ -114,8 +114,9 @@ fn write_report(out: &mut String, a: &Analysis, o: &MarkdownOptions<'_>) -> fmt:
     }
     writeln!(
         out,
-        "- **Input:** {}, {} packet(s)",
-        a.capture.input, a.capture.packets
+        "- **Input:** {}, {}",
+        a.capture.input,
+        a.capture.packets_phrase()
     )?;
     for note in a.capture.notes() {
         writeln!(out, "- **Note:** {}", text(&note))?;
@@ -346,10 +347,12 @@ fn write_annotated_frame(out: &mut String, a: &Analysis, group: &[&Annotation]) 
     let start = a.time_zero();
     writeln!(
         out,
-        "- **Time:** {} s from the start of the capture (packet {}, {} TCP segment(s))",
+        "- **Time:** {} s from the start of the capture ({})",
         Fixed::ratio(e.time.saturating_sub(start), 9, 6),
-        e.packet,
-        a.segments_of(e.index)
+        match a.segments_of(e.index) {
+            Some(n) => format!("packet {}, {n} TCP segment(s)", e.packet),
+            None => String::from(crate::capture::NO_PACKETS),
+        }
     )?;
     writeln!(
         out,
@@ -367,7 +370,7 @@ fn write_annotated_frame(out: &mut String, a: &Analysis, group: &[&Annotation]) 
             .count();
         writeln!(
             out,
-            "- **Split:** {embedded} complete frame(s) sit inside its bytes, which resume at stream offset {resumes:#x}; the fields and bytes below are its own, reassembled",
+            "- **Split:** {embedded} complete frame(s) sit inside its bytes, which resume at stream offset {resumes:#x}; the fields below are its own, reassembled, and the bytes are shown as they lie in the stream, theirs marked",
         )?;
     }
     if let Some(outer) = e.outer() {
@@ -414,8 +417,63 @@ fn write_annotated_frame(out: &mut String, a: &Analysis, group: &[&Annotation]) 
         "\nDecoded fields (byte offsets from the frame's start):\n"
     )?;
     code_block(out, &tree, "")?;
-    writeln!(out, "\nBytes ({}):\n", size(bytes.len()))?;
-    code_block(out, &hex_dump(&bytes, HEX_DUMP_LIMIT), "")?;
+    // Frames written inside this one (SPOP-F010) are the evidence: its bytes are shown as they
+    // lie in the stream, theirs included and marked.
+    let embedded: Vec<&crate::analysis::FrameEntry> = if e.layout.is_split() {
+        a.frames_of(e.connection)
+            .filter(|x| x.outer() == Some(e.index))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let extent = e.extent();
+    match a
+        .stream_data(e.connection, e.direction)
+        .and_then(|d| d.get(extent.range()))
+        .filter(|_| !embedded.is_empty())
+    {
+        Some(stream_bytes) => {
+            let marks: Vec<(usize, usize)> = embedded
+                .iter()
+                .map(|x| {
+                    let s = x.extent();
+                    (
+                        s.start.saturating_sub(extent.start),
+                        s.end.saturating_sub(extent.start),
+                    )
+                })
+                .collect();
+            let list: Vec<String> = embedded
+                .iter()
+                .zip(&marks)
+                .map(|(x, (s, t))| {
+                    format!(
+                        "#{} {} {}/{} at +{s:#x}..+{t:#x}",
+                        x.index + 1,
+                        x.frame_type,
+                        x.stream_id,
+                        x.frame_id
+                    )
+                })
+                .collect();
+            writeln!(
+                out,
+                "\nBytes ({} as they lie in the stream, {} of them its own; `*` marks the bytes of the frame(s) written inside it: {}):\n",
+                size(stream_bytes.len()),
+                bytes.len(),
+                list.join(", ")
+            )?;
+            code_block(
+                out,
+                &hex_dump_marked(stream_bytes, HEX_DUMP_LIMIT, &marks),
+                "",
+            )?;
+        }
+        None => {
+            writeln!(out, "\nBytes ({}):\n", size(bytes.len()))?;
+            code_block(out, &hex_dump(&bytes, HEX_DUMP_LIMIT), "")?;
+        }
+    }
     writeln!(out)
 }
 
@@ -455,7 +513,14 @@ fn shorten(value: &str) -> String {
 /// A hex dump: offset, 16 bytes in hex, the same as ASCII; at most `limit` bytes, then how
 /// many more there are.
 pub fn hex_dump(bytes: &[u8], limit: usize) -> String {
+    hex_dump_marked(bytes, limit, &[])
+}
+
+/// [`hex_dump`] with the bytes of `marks` (`start..end` offsets into `bytes`) marked: a `*`
+/// instead of the space before each one.
+pub fn hex_dump_marked(bytes: &[u8], limit: usize, marks: &[(usize, usize)]) -> String {
     let shown = bytes.get(..limit.min(bytes.len())).unwrap_or(bytes);
+    let marked = |o: usize| marks.iter().any(|&(s, e)| (s..e).contains(&o));
     let mut s = String::with_capacity(shown.len() / 16 * 78 + 40);
     for (line, chunk) in shown.chunks(16).enumerate() {
         let _ = write!(s, "{:04x} ", line * 16);
@@ -465,7 +530,8 @@ pub fn hex_dump(bytes: &[u8], limit: usize) -> String {
             }
             match chunk.get(i) {
                 Some(b) => {
-                    let _ = write!(s, " {b:02x}");
+                    let mark = if marked(line * 16 + i) { '*' } else { ' ' };
+                    let _ = write!(s, "{mark}{b:02x}");
                 }
                 None => s.push_str("   "),
             }

@@ -47,9 +47,9 @@ capture again with `-s 0` to see whole frames.",
 /// SPOP-C004.
 pub const C004: Rule = Rule {
     code: "SPOP-C004",
-    name: "split-hello",
+    name: "agent-frame-split-after-header",
     severity: Severity::Warning,
-    title: "AGENT-HELLO or AGENT-DISCONNECT split across TCP segments after ≥ 11 bytes",
+    title: "AGENT-HELLO or AGENT-DISCONNECT whose payload came in a later TCP segment than its header",
     explanation: "HAProxy 3.1+ releases from the May-2025 demux rework until the fix for haproxy#3478 re-parse the frame header on every read while \
 waiting for the AGENT-HELLO or in CLOSING: when the header (≥ 11 bytes) arrives in one read and the payload later, the \
 payload is misread as a new header and the connection is reset. Agents that write length, header and \
@@ -160,32 +160,63 @@ pub(super) fn check_connection(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
     }
 
     // C004: AGENT-HELLO / AGENT-DISCONNECT split after ≥ 11 bytes (3.1+ bug, haproxy#3478).
-    if conn.generation != Generation::Legacy {
-        let stream = capture.stream(Direction::AgentToHaproxy);
-        for e in a.frames_of(conn.id).filter(|e| {
-            matches!(
-                e.frame_type,
-                FrameType::AgentHello | FrameType::AgentDisconnect
-            )
-        }) {
-            let span = e.extent();
-            let segs = stream.segments_in(span.start, span.end);
-            // Where TCP split the frame: after each segment that ends inside it.
-            let split_at: Option<usize> = segs
-                .iter()
-                .map(|s| s.end().min(span.end) - span.start)
-                .find(|&cut| cut >= 11 && cut < span.len());
-            if let Some(cut) = split_at {
-                cx.emit(
-                    &C004,
-                    c,
-                    alloc::vec![e.index],
-                    cx.frame(e.index),
-                    format!("{} ({} bytes) arrived in {} TCP segments, the first {cut} bytes apart: HAProxy 3.1+ without the fix for haproxy#3478 resets the connection on this", e.frame_type, span.len(), segs.len()),
-                );
-            }
+    // A frame with frames written into it (SPOP-F010) is split by them: F010 tells that story.
+    for e in a.frames_of(conn.id).filter(|e| !e.layout.is_split()) {
+        if let Some(split) = header_split(a, conn, e) {
+            cx.emit(
+                &C004,
+                c,
+                alloc::vec![e.index],
+                cx.frame(e.index),
+                format!("{} ({} bytes) came in {} TCP segments: the first ended {} bytes in, after its 11-byte header, and the rest of its payload followed; HAProxy 3.1+ without the fix for haproxy#3478 reads that rest as a new frame header and resets the connection", e.frame_type, split.len, split.segments, split.cut),
+            );
         }
     }
+}
+
+/// How TCP split an AGENT-HELLO or AGENT-DISCONNECT once its header (≥ 11 bytes) was in
+/// ([`C004`]).
+pub(super) struct HeaderSplit {
+    /// The frame's bytes, LENGTH included.
+    pub len: usize,
+    /// Segments carrying them.
+    pub segments: usize,
+    /// Bytes of the frame in the segments before the first cut (at least 11).
+    pub cut: usize,
+}
+
+/// Where TCP split frame `e` after its header, if it is an AGENT-HELLO or AGENT-DISCONNECT
+/// toward a HAProxy that may be 3.1+ (the only ones haproxy#3478 trips on).
+pub(super) fn header_split(
+    a: &crate::analysis::Analysis,
+    conn: &ConnectionSummary,
+    e: &crate::analysis::FrameEntry,
+) -> Option<HeaderSplit> {
+    if conn.generation == Generation::Legacy
+        || !matches!(
+            e.frame_type,
+            FrameType::AgentHello | FrameType::AgentDisconnect
+        )
+    {
+        return None;
+    }
+    let stream = a
+        .capture
+        .connections
+        .get(conn.id)?
+        .stream(Direction::AgentToHaproxy);
+    let span = e.extent();
+    let segs = stream.segments_in(span.start, span.end);
+    // Where TCP split the frame: after each segment that ends inside it.
+    let cut = segs
+        .iter()
+        .map(|s| s.end().min(span.end) - span.start)
+        .find(|&cut| cut >= 11 && cut < span.len())?;
+    Some(HeaderSplit {
+        len: span.len(),
+        segments: segs.len(),
+        cut,
+    })
 }
 
 /// C007: every damage the text parser found, at the stream bytes it concerns and under the

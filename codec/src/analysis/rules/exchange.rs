@@ -275,6 +275,12 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
         .iter()
         .any(|e| e.frame_type == FrameType::Ack && e.pair.is_none());
 
+    let (wrong_ids, answered_wrongly) = if track {
+        wrong_id_pairs(&frames)
+    } else {
+        (BTreeMap::new(), BTreeMap::new())
+    };
+
     for e in &frames {
         let key = (e.stream_id, e.frame_id);
         match e.frame_type {
@@ -357,6 +363,16 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                     );
                     if let Some(other) = elsewhere {
                         message.push_str(&format!(" on this connection; its ACK came on connection {}, where HAProxy does not look for it without async", other.connection + 1));
+                    } else if let Some(ack) = answered_wrongly
+                        .get(&e.index)
+                        .and_then(|&k| a.frames.get(k))
+                    {
+                        message.push_str(&format!(
+                            "; probably answered by ACK {}/{}{}, with wrong ids",
+                            ack.stream_id,
+                            ack.frame_id,
+                            apart(ack.time.saturating_sub(e.time), "later")
+                        ));
                     }
                     let severity = if agent_absent {
                         message.push_str(" (the agent's side is not in the input)");
@@ -453,6 +469,14 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                         "ACK stream {}/frame {} matches no NOTIFY on this connection: {why}",
                         e.stream_id, e.frame_id
                     );
+                    if let Some(n) = wrong_ids.get(&e.index).and_then(|&n| a.frames.get(n)) {
+                        message.push_str(&format!(
+                            "; probably the answer to NOTIFY {}/{} (sent{} and never answered), with wrong ids",
+                            n.stream_id,
+                            n.frame_id,
+                            apart(e.time.saturating_sub(n.time), "before")
+                        ));
+                    }
                     let severity = match &notifies_missing {
                         Some(gap) => {
                             message.push_str(&format!(
@@ -475,6 +499,52 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
             _ => {}
         }
     }
+}
+
+/// " 1.5 ms later": how far apart two frames are, or nothing when the input has no times
+/// (a pasted stream).
+fn apart(ns: u64, which: &str) -> String {
+    if ns == 0 {
+        String::new()
+    } else {
+        format!(" {} ms {which}", Fixed::ratio(ns, 6, 1))
+    }
+}
+
+/// ACKs that match no NOTIFY paired with the one NOTIFY they most plausibly answer, with
+/// wrong ids: an ACK is paired when, at its time, exactly one NOTIFY of the connection was
+/// sent before it and is never answered, and no earlier unmatched ACK took that NOTIFY.
+/// Returns the pairs both ways (ACK → NOTIFY, NOTIFY → ACK), by timeline index.
+fn wrong_id_pairs(frames: &[&FrameEntry]) -> (BTreeMap<usize, usize>, BTreeMap<usize, usize>) {
+    let mut by_ack = BTreeMap::new();
+    let mut by_notify = BTreeMap::new();
+    // NOTIFYs sent so far that never get an ACK and no unmatched ACK took yet.
+    let mut orphans: alloc::collections::BTreeSet<usize> = alloc::collections::BTreeSet::new();
+    // ACKs are paired by ids; the same ids on an earlier NOTIFY mean a duplicate, not this.
+    let mut sent: alloc::collections::BTreeSet<(u64, u64)> = alloc::collections::BTreeSet::new();
+    for e in frames {
+        match e.frame_type {
+            FrameType::Notify => {
+                sent.insert((e.stream_id, e.frame_id));
+                if e.pair.is_none() {
+                    orphans.insert(e.index);
+                }
+            }
+            FrameType::Ack if e.pair.is_none() && !sent.contains(&(e.stream_id, e.frame_id)) => {
+                let mut it = orphans.iter();
+                if let (Some(&n), None) = (it.next(), it.next()) {
+                    orphans.clear();
+                    by_ack.insert(e.index, n);
+                    by_notify.insert(n, e.index);
+                } else {
+                    // Several candidates: no pairing is the only plausible one, now or later.
+                    orphans.clear();
+                }
+            }
+            _ => {}
+        }
+    }
+    (by_ack, by_notify)
 }
 
 /// Bytes missing from a stream, over all its gaps. Gap sizes come from the input (a bundle

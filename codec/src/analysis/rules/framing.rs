@@ -338,7 +338,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, payload_error: Option
             k.dedup();
             k
         };
-        let message = format!(
+        let mut message = format!(
             "{name} ({} bytes, offset {:#x}) contains {} complete {} frame{} ({}); the {}'s own bytes resume at +{} — two writers interleaved their output",
             e.length,
             e.offset(),
@@ -349,6 +349,14 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, payload_error: Option
             name.rsplit('-').next().unwrap_or(name),
             r.tail.start - r.head.start,
         );
+        // Interleaved bytes also come in several TCP segments: the split haproxy#3478 trips on
+        // (SPOP-C004) is a side effect here, told as part of this story.
+        if let Some(split) = conn.and_then(|conn| super::capture::header_split(cx.a, conn, e)) {
+            message.push_str(&format!(
+                "; the interleaving also split it across {} TCP segments {} bytes in, which HAProxy 3.1+ without the fix for haproxy#3478 misreads as well (a side effect, not a second problem)",
+                split.segments, split.cut
+            ));
+        }
         let mut frames = here();
         frames.extend(embedded.iter().map(|x| x.index));
         let mut locations = cx.frame(e.index);

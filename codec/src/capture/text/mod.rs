@@ -569,8 +569,10 @@ impl fmt::Display for TextError {
             TextErrorKind::Empty => return f.write_str("the text is empty"),
             TextErrorKind::UnknownFormat => {
                 return f.write_str(
-                    "not a format I know (hex, hex dumps, tcpdump -X, Wireshark/tshark Follow \
-                     Stream, gdb arrays, VTest sendhex, <hex> debug frames, base64)",
+                    "text, but not a format I know (hex, hex dumps, tcpdump -X, Wireshark/tshark \
+                     Follow Stream, gdb arrays, VTest sendhex, <hex> debug frames, base64): \
+                     paste the capture's bytes as hex (tcpdump -XX, tshark -x, xxd) or open the \
+                     .pcap or .pcapng file itself",
                 )
             }
             _ => {}
