@@ -237,3 +237,47 @@ fn other_connections_beyond_u32_are_refused_everywhere() {
         }
     }
 }
+
+/// A bundle of the first two connections of `incidents/tcp-events.pcap` (zero window, window
+/// open, retransmission, SYN, FIN, RST), written by spop-inspect before TCP events had a
+/// window-full kind (the commit before it, 4adf3cf): format 2 as it was.
+const FORMAT_2_BEFORE_WINDOW_FULL: [&str; 10] = [
+    "U1BPUEICzVTPaxNBFJ6d7ea3iW3ViL9aITn0sGV3mzamJw_5L3ra7E7i4GazZFMVPQQFhSIeeujBgrUaivQkKlJBSk",
+    "SpIXoTWigYMBQRFOujKFSs4G42RhJ_EMGDs-yw75u335vvzcd4DUU2BtNUIwMIZm5dmf36oPYQ4aAoDNuPOB4TrPE9",
+    "lMZFaSQ2yjCoD6bLzwIfMULoHGNN1ttnThpGLl8gKn-K5E2a000PKw0Lwax8hk_n5SzhTXqWsDvgClhF5RTVaIES0-",
+    "MzqEE0qlM94yV6huqEp6onMqrE42pCVHlhJDHGx-",
+    "KyxKfkeIInYkpMpyUpPhY7ZlUeZO3yDBNSThDlJK9olOgFnhoMpobrEcK-Vg7bRQ73x5wodqT6zYJcmDR5JacSFrmz",
+    "xDTlDPG49Fw-K2scKvZAbclXjLjg_uLRUsQD9Q8bqBLZBXe2N_3vhkKwcKkcsDbdC-_XngYsToQt2mZ41wqPE6eQu9",
+    "nJv26k9Xt_xmkMw2K3rGm500TtbcHsr2GuE46mu1Oc5OD8fDAZ9sG1rRI3EQ5A_cVNfz4chNVXW_6pod1Q3XxsS3aM",
+    "Y1NyCMPMG9zjhvXpKOeFz1PzHOuH5bdz_mZWuwulTheG4Wr9njAAK3M7QuV_MaK7C5N5f5_DouIBuDhbFoqRQ1C7vC",
+    "aUIkdg_TUItrCGPEf1xD81ibvt2DFKHoTFC0-EZPgwLLys2bUZp80Np-6H5eqSgB2k7aoQf7oq-",
+    "uHGl0poD6xsPA85u23MDuwEPxax89nOKHYw7oXV69W-ffBp-7bQYsTIgdkW3hyMvf4N",
+];
+
+/// Bundles written before the window-full kind still read, with the same TCP events as the
+/// capture they came from, read today.
+#[test]
+fn a_format_2_bundle_from_before_window_full_reads_the_same() {
+    use spop_codec::capture::tcp::TcpEventKind;
+    let bundle = Bundle::from_text(&FORMAT_2_BEFORE_WINDOW_FULL.concat()).unwrap();
+    let old = bundle.to_capture();
+    let bytes = fixture("incidents/tcp-events.pcap");
+    let now = load(&bytes, &LoadOptions::default()).unwrap();
+    assert_eq!(old.connections.len(), 2);
+    let events = |c: &spop_codec::capture::spop::SpopConnection| {
+        c.tcp_events()
+            .map(|(d, e)| (d, e.kind, e.packet))
+            .collect::<Vec<_>>()
+    };
+    for (o, n) in old.connections.iter().zip(&now.connections) {
+        assert_eq!(events(o), events(n));
+    }
+    let kinds: Vec<TcpEventKind> = old
+        .connections
+        .iter()
+        .flat_map(|c| c.tcp_events().map(|(_, e)| e.kind))
+        .collect();
+    assert!(
+        kinds.contains(&TcpEventKind::ZeroWindow) && kinds.contains(&TcpEventKind::Retransmission)
+    );
+}
