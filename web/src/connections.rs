@@ -16,16 +16,16 @@ use crate::state::Ui;
 const COLUMNS: [(&str, &str, f64, bool); 13] = [
     ("#", "Connection number", 52.0, false),
     ("findings", "Errors (E) and warnings (W) of the connection", 84.0, true),
-    ("ended", "How the SPOP conversation ended", 170.0, false),
+    ("ended", "How the SPOP conversation ended", 200.0, false),
     ("closed", "Who closed the connection first at the TCP level, and how", 124.0, false),
-    ("latency median/max", "NOTIFY→ACK latency: median and slowest", 150.0, true),
+    ("latency median/max", "NOTIFY→ACK latency: median and slowest", 168.0, true),
     ("HAProxy", "Likely HAProxy generation", 100.0, false),
-    ("frames →/←", "Frames HAProxy → agent / agent → HAProxy", 88.0, true),
+    ("frames →/←", "Frames HAProxy → agent / agent → HAProxy", 100.0, true),
     ("HAProxy → agent", "Addresses", 250.0, false),
     ("start", "Start of the connection", 104.0, false),
     ("duration", "First to last packet", 92.0, true),
     ("version", "SPOP version the agent chose", 68.0, false),
-    ("max-frame-size", "Negotiated max-frame-size", 112.0, true),
+    ("max-frame-size", "Negotiated max-frame-size", 128.0, true),
     ("capabilities", "Capabilities both sides announced", 200.0, false),
 ];
 

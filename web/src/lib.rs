@@ -240,7 +240,7 @@ fn Workspace() -> impl IntoView {
                     aria-selected=move || (narrow.get() && !side_shown.get()).to_string()
                     class:active=move || !side_shown.get()
                     on:click=move |_| side_shown.set(false)
-                >"Frames"</button>
+                >"Capture"</button>
                 {tab(Panel::Details, "Details")}
                 {tab(Panel::Findings, "Findings")}
                 {tab(Panel::Notes, "Notes")}

@@ -26,7 +26,7 @@ const OVERSCAN: usize = 30;
 /// width (px), in order; the summary comes before the last.
 const COLUMNS: [(&str, &str, f64); 9] = [
     ("#", "Frame number", 40.0),
-    ("conn", "Connection", 32.0),
+    ("conn", "Connection", 40.0),
     ("", "", 76.0),
     ("dir", "Direction", 24.0),
     ("type", "Frame type", 140.0),

@@ -617,12 +617,24 @@ pub fn Timeline() -> impl IntoView {
                 })
                 .collect()
         } else {
-            // Frame order: whole frames, "frame 1000" at most about every 90 px.
+            // Frame order: a round number of frames between ticks, far enough apart for the
+            // widest label ("frame 1000").
             let frames = ui.overview.with(|o| o.as_ref().map_or(0, |o| o.frames)) as u64;
-            let step = tick_step((t1 - t0) / ORDER_UNIT, ((w - LEFT) / 90.0) as u64).max(1);
-            tick_times(t0, t1, step.saturating_mul(ORDER_UNIT))
-                .map(|t| t / ORDER_UNIT)
+            let widest = format!("frame {frames}").len() as f64 * CHAR_W + 12.0;
+            let per_frame = (w - LEFT - RIGHT) / ((t1 - t0) as f64 / ORDER_UNIT as f64).max(1.0);
+            let step = tick_step((widest / per_frame).ceil().max(1.0) as u64, 1);
+            // The first frame, then round numbers (those too close to it give way).
+            let first = (t0..=t1).contains(&ORDER_UNIT).then_some(1);
+            first
+                .into_iter()
+                .chain(tick_times(t0, t1, step.saturating_mul(ORDER_UNIT)).map(|t| t / ORDER_UNIT))
                 .filter(|&n| n >= 1 && n <= frames)
+                .scan(0, |last, n| {
+                    let new = n > *last;
+                    *last = (*last).max(n);
+                    Some(new.then_some(n))
+                })
+                .flatten()
                 .map(|n| (n * ORDER_UNIT, format!("frame {n}")))
                 .collect()
         };
@@ -653,7 +665,7 @@ pub fn Timeline() -> impl IntoView {
                 <span class="muted" id="timeline-info">{move || data.get().map(|t| format!(
                     "{} frame(s) {} · {}",
                     thousands(t.count),
-                    if timed.get() { format!("in {}", duration(t.t1 - t.t0)) } else { "in frame order (the input has no times)".to_string() },
+                    if timed.get() { format!("in {}", duration(t.t1 - t.t0)) } else { "in frame order (no times)".to_string() },
                     if t.bins.is_empty() { "arrows: frames, arcs: NOTIFY→ACK latency" } else { "columns: frames per pixel (zoom in for arrows)" }
                 ))}</span>
                 <span class="spacer"></span>
@@ -713,6 +725,33 @@ mod tests {
         }
         assert_eq!(tick_label(1_500_000_000, 500_000_000), "1.5");
         assert_eq!(tick_label(2_000_000_000, 1_000_000_000), "2");
+    }
+
+    #[test]
+    fn overlapping_arcs_get_lanes_of_their_own() {
+        // Three overlapping pairs, then one after them all: back to the first lane.
+        let (lanes, n) = arc_lanes(&[(0.0, 50.0), (10.0, 30.0), (20.0, 60.0), (70.0, 90.0)]);
+        assert_eq!(lanes, [0, 1, 2, 0]);
+        assert_eq!(n, 3);
+        // A pair that starts after one lane's arc ended takes that lane.
+        let (lanes, n) = arc_lanes(&[(0.0, 10.0), (5.0, 40.0), (12.0, 20.0)]);
+        assert_eq!(lanes, [0, 1, 0]);
+        assert_eq!(n, 2);
+        assert_eq!(arc_lanes(&[]), (vec![], 0));
+    }
+
+    #[test]
+    fn labels_that_do_not_fit_are_left_out() {
+        // The second overlaps the first; the third is clear of it; the fourth is pushed
+        // inside the right edge; an infinite width never fits.
+        let placed = fit_labels(
+            &[(100.0, 50.0), (120.0, 50.0), (200.0, 50.0), (395.0, 40.0), (300.0, f64::INFINITY)],
+            0.0,
+            400.0,
+        );
+        assert_eq!(placed, [Some(100.0), None, Some(200.0), Some(380.0), None]);
+        // Nothing is moved left of `lo`'s side when it has no room.
+        assert_eq!(fit_labels(&[(10.0, 60.0)], 0.0, 40.0), [None]);
     }
 
     #[test]
