@@ -184,7 +184,7 @@ pub fn Connections() -> impl IntoView {
     };
     // Sorted by a column (and descending), or in capture order.
     let sort = RwSignal::new(None::<(usize, bool)>);
-    let widths = Widths::new(WIDTHS_KEY, &COLUMNS.map(|c| c.2));
+    let widths = Widths::new(WIDTHS_KEY, &COLUMNS.map(|c| c.2), None);
     let rows = move || {
         let mut rows = ui.overview.with(|o| {
             o.as_ref()

@@ -13,21 +13,53 @@ pub struct Widths {
     key: &'static str,
     /// The widths.
     pub w: RwSignal<Vec<f64>>,
+    /// Whether the person set them (else the stylesheet's, which follow the window's width,
+    /// may be used instead).
+    pub custom: RwSignal<bool>,
+    /// The header cell without a width of its own (it takes the rest), if any.
+    flexible: Option<usize>,
 }
 
 impl Widths {
-    /// The widths kept under `key`, or `defaults`.
-    pub fn new(key: &'static str, defaults: &[f64]) -> Widths {
-        let w = widths_kept(key, defaults.len()).unwrap_or_else(|| defaults.to_vec());
+    /// The widths kept under `key`, or `defaults`; header cell `flexible` has none.
+    pub fn new(key: &'static str, defaults: &[f64], flexible: Option<usize>) -> Widths {
+        let kept = widths_kept(key, defaults.len());
         Widths {
             key,
-            w: RwSignal::new(w),
+            custom: RwSignal::new(kept.is_some()),
+            w: RwSignal::new(kept.unwrap_or_else(|| defaults.to_vec())),
+            flexible,
         }
+    }
+
+    /// Takes the widths the header cells have on screen (the row of `cell`), so the first
+    /// drag starts from what the person sees.
+    fn adopt(self, cell: &web_sys::Element) {
+        if self.custom.get_untracked() {
+            return;
+        }
+        let Some(row) = cell.parent_element() else {
+            return;
+        };
+        let cells = row.children();
+        let w: Vec<f64> = (0..cells.length())
+            .filter(|&i| Some(i as usize) != self.flexible)
+            .filter_map(|i| cells.item(i))
+            .map(|c| c.get_bounding_client_rect().width().round())
+            .collect();
+        if w.len() == self.w.with_untracked(Vec::len) {
+            self.w.set(w);
+        }
+        self.custom.set(true);
     }
 
     /// Width of column `i` (tracked).
     pub fn get(self, i: usize) -> f64 {
         self.w.with(|w| w.get(i).copied().unwrap_or(60.0))
+    }
+
+    fn get_untracked(self, i: usize) -> f64 {
+        self.w.with_untracked(|w| w.get(i).copied().unwrap_or(60.0))
     }
 
     fn set(self, i: usize, width: f64) {
@@ -64,8 +96,11 @@ pub fn resize_handle(widths: Widths, col: usize, sign: f64, min: f64, label: Str
                 ev.stop_propagation();
                 if let Some(el) = handle(&ev) {
                     let _ = el.set_pointer_capture(ev.pointer_id());
+                    if let Some(cell) = el.parent_element() {
+                        widths.adopt(&cell);
+                    }
                 }
-                start.set_value(Some((f64::from(ev.client_x()), widths.get(col))));
+                start.set_value(Some((f64::from(ev.client_x()), widths.get_untracked(col))));
             }
             on:pointermove=move |ev: web_sys::PointerEvent| {
                 if let Some((x0, w0)) = start.get_value() {

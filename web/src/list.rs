@@ -29,10 +29,10 @@ const COLUMNS: [(&str, &str, f64); 9] = [
     ("conn", "Connection", 40.0),
     ("", "", 76.0),
     ("dir", "Direction", 24.0),
-    ("type", "Frame type", 140.0),
-    ("stream/frm", "Stream and frame ids", 80.0),
+    ("type", "Frame type", 136.0),
+    ("stream/frm", "Stream and frame ids", 76.0),
     ("len", "Length", 40.0),
-    ("pkt", "Packet number", 52.0),
+    ("pkt", "Packet number", 48.0),
     ("findings", "Findings", 84.0),
 ];
 /// Storage key of the list's column widths.
@@ -181,8 +181,12 @@ pub fn FrameList() -> impl IntoView {
         })
     };
     // The columns as the person left them; times of day need a wider column.
-    let widths = Widths::new(WIDTHS_KEY, &COLUMNS.map(|c| c.2));
+    let widths = Widths::new(WIDTHS_KEY, &COLUMNS.map(|c| c.2), Some(8));
+    // Until the person sets them, the stylesheet's (narrower in narrower windows).
     let cols = move || {
+        if !widths.custom.get() {
+            return None;
+        }
         let clock = prefs.mode() == crate::prefs::TimeMode::Clock;
         widths.w.with(|w| {
             let mut t = String::new();
@@ -194,7 +198,7 @@ pub fn FrameList() -> impl IntoView {
                 t.push_str(&(c.round() as i64).to_string());
                 t.push_str("px ");
             }
-            t
+            Some(t)
         })
     };
     // The narrowest layouts' own columns (index.html) take the width of times of day.

@@ -623,12 +623,12 @@ pub fn Timeline() -> impl IntoView {
             let widest = format!("frame {frames}").len() as f64 * CHAR_W + 12.0;
             let per_frame = (w - LEFT - RIGHT) / ((t1 - t0) as f64 / ORDER_UNIT as f64).max(1.0);
             let step = tick_step((widest / per_frame).ceil().max(1.0) as u64, 1);
-            // The first frame, then round numbers (those too close to it give way).
+            // The first frame, then round numbers a step past it.
             let first = (t0..=t1).contains(&ORDER_UNIT).then_some(1);
             first
                 .into_iter()
                 .chain(tick_times(t0, t1, step.saturating_mul(ORDER_UNIT)).map(|t| t / ORDER_UNIT))
-                .filter(|&n| n >= 1 && n <= frames)
+                .filter(|&n| n == 1 || (n > step && n <= frames))
                 .scan(0, |last, n| {
                     let new = n > *last;
                     *last = (*last).max(n);
