@@ -218,7 +218,11 @@ fn frame_types_and_latencies_match_the_frames() {
 
 #[test]
 fn captures_have_times_and_pasted_streams_do_not() {
-    for name in ["haproxy26-clean.pcap", "haproxy34-clean.pcapng", "incidents/reload.pcap"] {
+    for name in [
+        "haproxy26-clean.pcap",
+        "haproxy34-clean.pcapng",
+        "incidents/reload.pcap",
+    ] {
         assert!(analysis(name).has_times(), "{name}");
     }
     // Text without timestamps: a raw stream, and a tshark Follow dump of two streams.

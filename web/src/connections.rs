@@ -15,18 +15,43 @@ use crate::state::Ui;
 /// the first click sorts it largest first.
 const COLUMNS: [(&str, &str, f64, bool); 13] = [
     ("#", "Connection number", 52.0, false),
-    ("findings", "Errors (E) and warnings (W) of the connection", 84.0, true),
+    (
+        "findings",
+        "Errors (E) and warnings (W) of the connection",
+        84.0,
+        true,
+    ),
     ("ended", "How the SPOP conversation ended", 200.0, false),
-    ("closed", "Who closed the connection first at the TCP level, and how", 124.0, false),
-    ("latency median/max", "NOTIFY→ACK latency: median and slowest", 168.0, true),
+    (
+        "closed",
+        "Who closed the connection first at the TCP level, and how",
+        124.0,
+        false,
+    ),
+    (
+        "latency median/max",
+        "NOTIFY→ACK latency: median and slowest",
+        168.0,
+        true,
+    ),
     ("HAProxy", "Likely HAProxy generation", 100.0, false),
-    ("frames →/←", "Frames HAProxy → agent / agent → HAProxy", 100.0, true),
+    (
+        "frames →/←",
+        "Frames HAProxy → agent / agent → HAProxy",
+        100.0,
+        true,
+    ),
     ("HAProxy → agent", "Addresses", 250.0, false),
     ("start", "Start of the connection", 104.0, false),
     ("duration", "First to last packet", 92.0, true),
     ("version", "SPOP version the agent chose", 68.0, false),
     ("max-frame-size", "Negotiated max-frame-size", 128.0, true),
-    ("capabilities", "Capabilities both sides announced", 200.0, false),
+    (
+        "capabilities",
+        "Capabilities both sides announced",
+        200.0,
+        false,
+    ),
 ];
 
 /// Storage key of the table's column widths.
@@ -196,7 +221,10 @@ pub fn Connections() -> impl IntoView {
         }
         rows
     };
-    let count = move || ui.overview.with(|o| o.as_ref().map_or(0, |o| o.connections.len()));
+    let count = move || {
+        ui.overview
+            .with(|o| o.as_ref().map_or(0, |o| o.connections.len()))
+    };
     let header = move |i: usize| {
         let (label, title, _, big_first) = COLUMNS[i];
         let state = move || sort.get().filter(|(c, _)| *c == i).map(|(_, d)| d);
@@ -229,7 +257,11 @@ pub fn Connections() -> impl IntoView {
             </th>
         }
     };
-    let table_width = move || widths.w.with(|w| format!("{}px", w.iter().sum::<f64>().round() as i64));
+    let table_width = move || {
+        widths
+            .w
+            .with(|w| format!("{}px", w.iter().sum::<f64>().round() as i64))
+    };
     view! {
         <details class="connections" open>
             <summary>{move || format!("Connections ({})", count())}</summary>

@@ -78,7 +78,13 @@ impl Widths {
 /// A drag handle on the right edge of a header (`sign` 1.0), or on its left edge for a column
 /// whose header is to its right (`sign` -1.0): dragging sets column `col`'s width, at least
 /// `min` px. It takes the pointer, so the header's own click (sorting) does not fire.
-pub fn resize_handle(widths: Widths, col: usize, sign: f64, min: f64, label: String) -> impl IntoView {
+pub fn resize_handle(
+    widths: Widths,
+    col: usize,
+    sign: f64,
+    min: f64,
+    label: String,
+) -> impl IntoView {
     let start = StoredValue::new(None::<(f64, f64)>);
     let handle = |ev: &web_sys::PointerEvent| {
         ev.current_target()

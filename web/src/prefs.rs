@@ -221,26 +221,6 @@ fn utc_offset_minutes(ns: u64) -> i64 {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_of_day() {
-        // 2023-11-14T22:13:20.000123456Z
-        let ns = 1_700_000_000_000_123_456;
-        assert_eq!(clock_at(ns, 6, 0), "22:13:20.000123");
-        assert_eq!(clock_at(ns, 0, 60), "23:13:20");
-        assert_eq!(clock_at(ns, 3, 120), "00:13:20.000");
-        assert_eq!(clock_at(ns, 1, -23 * 60), "23:13:20.0");
-        assert_eq!(clock_at(1_999_999_999, 3, 0), "00:00:01.999");
-        assert_eq!(time_text(TimeMode::Since, 1_500_000, 7, ns), "0.001500");
-        assert_eq!(time_text(TimeMode::Delta, 1_500_000, 7, ns), "0.000000");
-        // Without times, time of day falls back to seconds.
-        assert_eq!(time_text(TimeMode::Clock, 2_000_000_000, 0, 0), "2.000000");
-    }
-}
-
 /// Column widths (CSS px) as last kept under `key`, if `n` of them were kept.
 pub fn widths_kept(key: &str, n: usize) -> Option<Vec<f64>> {
     let kept = crate::storage::get(key)?;
@@ -262,4 +242,24 @@ pub fn keep_widths(key: &str, widths: &[f64]) {
         .collect::<Vec<_>>()
         .join(",");
     crate::storage::set(key, Some(&text));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_of_day() {
+        // 2023-11-14T22:13:20.000123456Z
+        let ns = 1_700_000_000_000_123_456;
+        assert_eq!(clock_at(ns, 6, 0), "22:13:20.000123");
+        assert_eq!(clock_at(ns, 0, 60), "23:13:20");
+        assert_eq!(clock_at(ns, 3, 120), "00:13:20.000");
+        assert_eq!(clock_at(ns, 1, -23 * 60), "23:13:20.0");
+        assert_eq!(clock_at(1_999_999_999, 3, 0), "00:00:01.999");
+        assert_eq!(time_text(TimeMode::Since, 1_500_000, 7, ns), "0.001500");
+        assert_eq!(time_text(TimeMode::Delta, 1_500_000, 7, ns), "0.000000");
+        // Without times, time of day falls back to seconds.
+        assert_eq!(time_text(TimeMode::Clock, 2_000_000_000, 0, 0), "2.000000");
+    }
 }

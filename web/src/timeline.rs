@@ -72,7 +72,11 @@ pub fn fit_labels(labels: &[(f64, f64)], lo: f64, hi: f64) -> Vec<Option<f64>> {
         .map(|&(x, w)| {
             let left = (x - w / 2.0).max(lo).min(hi - w);
             let right = left + w;
-            if left < lo - 0.5 || placed.iter().any(|&(l, r)| left < r + 4.0 && right + 4.0 > l) {
+            if left < lo - 0.5
+                || placed
+                    .iter()
+                    .any(|&(l, r)| left < r + 4.0 && right + 4.0 > l)
+            {
                 return None;
             }
             placed.push((left, right));
@@ -419,7 +423,13 @@ pub fn Timeline() -> impl IntoView {
         };
         let texts: Vec<String> = pairs
             .iter()
-            .map(|&(_, _, t1, t2)| if timed { duration(t2.saturating_sub(t1)) } else { String::new() })
+            .map(|&(_, _, t1, t2)| {
+                if timed {
+                    duration(t2.saturating_sub(t1))
+                } else {
+                    String::new()
+                }
+            })
             .collect();
         let wanted: Vec<(f64, f64)> = spans
             .iter()
@@ -427,7 +437,14 @@ pub fn Timeline() -> impl IntoView {
             .map(|(&(x1, x2), l)| {
                 let w = l.chars().count() as f64 * CHAR_W * 10.5 / 11.0;
                 // Too wide for its arc: not drawn (an impossible width).
-                ((x1 + x2) / 2.0, if l.is_empty() || w + 4.0 > x2 - x1 { f64::INFINITY } else { w })
+                (
+                    (x1 + x2) / 2.0,
+                    if l.is_empty() || w + 4.0 > x2 - x1 {
+                        f64::INFINITY
+                    } else {
+                        w
+                    },
+                )
             })
             .collect();
         let placed = fit_labels(&wanted, LEFT, width.get() - RIGHT);
@@ -608,7 +625,10 @@ pub fn Timeline() -> impl IntoView {
             tick_times(t0, t1, step)
                 .map(|t| {
                     let label = if clock_mode() {
-                        let decimals = tick_label(t, step).split('.').nth(1).map_or(0, |d| d.len() as u8);
+                        let decimals = tick_label(t, step)
+                            .split('.')
+                            .nth(1)
+                            .map_or(0, |d| d.len() as u8);
                         clock(zero() + t, decimals)
                     } else {
                         tick_label(t, step)
@@ -745,7 +765,13 @@ mod tests {
         // The second overlaps the first; the third is clear of it; the fourth is pushed
         // inside the right edge; an infinite width never fits.
         let placed = fit_labels(
-            &[(100.0, 50.0), (120.0, 50.0), (200.0, 50.0), (395.0, 40.0), (300.0, f64::INFINITY)],
+            &[
+                (100.0, 50.0),
+                (120.0, 50.0),
+                (200.0, 50.0),
+                (395.0, 40.0),
+                (300.0, f64::INFINITY),
+            ],
             0.0,
             400.0,
         );
