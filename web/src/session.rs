@@ -1626,6 +1626,7 @@ mod tests {
     #[test]
     fn timeline_draws_marks_or_bins() {
         let (s, o) = session(CLEAN34);
+        assert!(o.timed);
         let t = s.timeline(0, o.duration, 800);
         assert_eq!(t.count, o.frames);
         assert_eq!(t.marks.len(), o.frames.min(MAX_MARKS));
@@ -1645,11 +1646,19 @@ mod tests {
         );
         let (s, o) = session(&conv.haproxy);
         assert!(o.frames > MAX_MARKS);
-        let t = s.timeline(0, o.duration, 100);
+        // A raw stream has no times: its window is frame order, which the view spans.
+        assert!(!o.timed);
+        assert_eq!(
+            (o.view.t0, o.view.t1),
+            (order_time(0), order_time(o.frames - 1))
+        );
+        let t = s.timeline(o.view.t0, o.view.t1, 100);
         assert!(t.marks.is_empty());
         assert_eq!(t.bins.len(), 100);
         let sum: u32 = t.bins.iter().map(|b| b.to_agent + b.to_haproxy).sum();
         assert_eq!(sum as usize, o.frames);
+        // Frame order spreads them over the columns (times of 0 put them all in one).
+        assert!(t.bins.iter().all(|b| b.to_agent + b.to_haproxy > 0));
     }
 
     #[test]
