@@ -215,3 +215,25 @@ fn frame_types_and_latencies_match_the_frames() {
         }
     }
 }
+
+#[test]
+fn captures_have_times_and_pasted_streams_do_not() {
+    for name in [
+        "haproxy26-clean.pcap",
+        "haproxy34-clean.pcapng",
+        "incidents/reload.pcap",
+    ] {
+        assert!(analysis(name).has_times(), "{name}");
+    }
+    // Text without timestamps: a raw stream, and a tshark Follow dump of two streams.
+    for name in [
+        "text/xxd.haproxy34-clean.c2s.txt",
+        "text/tshark-follow-raw.haproxy34-clean.txt",
+    ] {
+        let a = analysis(name);
+        assert!(!a.frames.is_empty(), "{name}");
+        assert!(!a.has_times(), "{name}");
+    }
+    // A text dump with timestamps has them.
+    assert!(analysis("text/tcpdump-XX-tttt.haproxy26-clean.txt").has_times());
+}

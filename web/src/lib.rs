@@ -14,6 +14,7 @@ mod connections;
 mod details;
 mod findings;
 pub mod incident;
+mod layout;
 mod list;
 mod listbar;
 mod notes;
@@ -176,15 +177,41 @@ fn Summary() -> impl IntoView {
 fn Workspace() -> impl IntoView {
     let ui = expect_context::<Ui>();
     let prefs = expect_context::<prefs::Prefs>();
+    // Narrow windows (the stylesheet's 1000 px) show the frames or the side panel, one at
+    // a time, under one row of tabs (the details would otherwise start below the fold).
+    let narrow_now = || {
+        web_sys::window()
+            .and_then(|w| w.inner_width().ok())
+            .and_then(|w| w.as_f64())
+            .is_some_and(|w| w <= 1000.0)
+    };
+    let narrow = RwSignal::new(narrow_now());
+    let resize = window_event_listener(leptos::ev::resize, move |_| narrow.set(narrow_now()));
+    on_cleanup(move || resize.remove());
+    let side_shown = RwSignal::new(false);
+    // Enter on a frame, a double click, "f", a finding's frame: the side panel comes forward.
+    let panel = Memo::new(move |_| ui.panel.get());
+    Effect::new(move |first: Option<()>| {
+        panel.track();
+        let focus = ui.focus_details.get();
+        if first.is_some() || focus {
+            side_shown.set(true);
+        }
+    });
+    let side_w = layout::side_kept();
     let tab = move |p: Panel, label: &'static str| {
+        let on = move || ui.panel.get() == p && (!narrow.get() || side_shown.get());
         view! {
             <button
                 role="tab"
                 id=format!("tab-{}", p.id())
                 aria-controls="side-panel"
-                aria-selected=move || (ui.panel.get() == p).to_string()
-                class:active=move || ui.panel.get() == p
-                on:click=move |_| ui.panel.set(p)
+                aria-selected=move || on().to_string()
+                class:active=on
+                on:click=move |_| {
+                    ui.panel.set(p);
+                    side_shown.set(true);
+                }
             >{label}{move || match p {
                 Panel::Findings => ui.overview.with(|o| o.as_ref().filter(|o| o.checked).map(|o| format!(" ({})", o.groups.iter().map(|g| g.count + g.omitted).sum::<usize>()))),
                 Panel::Notes => Some(format!(" ({})", ui.notes.with(|n| n.len()))),
@@ -199,7 +226,25 @@ fn Workspace() -> impl IntoView {
             <ul class="notes" aria-label="Capture notes">{notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
         })}
         <verdict::Verdict />
-        <div class="workspace">
+        <div
+            class="workspace"
+            class:side-shown=side_shown
+            style:--side-w=move || side_w.get().map(|w| format!("{}px", w as i64))
+        >
+            <div class="tabs side-tabs" role="tablist" aria-label="Frames and side panel">
+                <button
+                    role="tab"
+                    id="tab-frames"
+                    class="narrow-only"
+                    aria-controls="frames"
+                    aria-selected=move || (narrow.get() && !side_shown.get()).to_string()
+                    class:active=move || !side_shown.get()
+                    on:click=move |_| side_shown.set(false)
+                >"Capture"</button>
+                {tab(Panel::Details, "Details")}
+                {tab(Panel::Findings, "Findings")}
+                {tab(Panel::Notes, "Notes")}
+            </div>
             <div class="left">
                 // Frames or statistics, and the settings of the frames' views.
                 <listbar::ListBar />
@@ -210,12 +255,8 @@ fn Workspace() -> impl IntoView {
                 </div>
                 {move || prefs.stats.get().then(|| view! { <stats::Statistics /> })}
             </div>
+            <layout::Splitter side=side_w />
             <aside class="right" aria-label="Frame details and findings">
-                <div class="tabs" role="tablist">
-                    {tab(Panel::Details, "Details")}
-                    {tab(Panel::Findings, "Findings")}
-                    {tab(Panel::Notes, "Notes")}
-                </div>
                 <div class="panel" id="side-panel" role="tabpanel" aria-labelledby=move || format!("tab-{}", ui.panel.get().id())>
                     {move || match ui.panel.get() {
                         Panel::Details => view! { <details::Details /> }.into_any(),

@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use spop_codec::display::Fixed;
 
 use crate::incident::NO_CONNECTION;
+use crate::layout::{resize_handle, Widths};
 use crate::prefs::{time_text, Prefs};
 use crate::session::{level_name, Request, Response, Row};
 use crate::state::Ui;
@@ -20,6 +21,24 @@ pub const ROW_HEIGHT: f64 = 24.0;
 pub const MAX_SCROLL_HEIGHT: f64 = 8_000_000.0;
 /// Rows fetched beyond the visible ones, each side.
 const OVERSCAN: usize = 30;
+
+/// The columns but the summary (which takes the rest): heading, hover text and default
+/// width (px), in order; the summary comes before the last.
+const COLUMNS: [(&str, &str, f64); 9] = [
+    ("#", "Frame number", 40.0),
+    ("conn", "Connection", 40.0),
+    ("", "", 76.0),
+    ("dir", "Direction", 24.0),
+    ("type", "Frame type", 136.0),
+    ("stream/frm", "Stream and frame ids", 76.0),
+    ("len", "Length", 40.0),
+    ("pkt", "Packet number", 48.0),
+    ("findings", "Findings", 84.0),
+];
+/// Storage key of the list's column widths.
+const WIDTHS_KEY: &str = "layout.frames";
+/// The time column's narrowest in time of day.
+const CLOCK_W: f64 = 118.0;
 
 fn content_height(total: usize) -> f64 {
     (total as f64 * ROW_HEIGHT).min(MAX_SCROLL_HEIGHT)
@@ -161,15 +180,50 @@ pub fn FrameList() -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     };
-    // Times of day need a wider column.
+    // The columns as the person left them; times of day need a wider column.
+    let widths = Widths::new(WIDTHS_KEY, &COLUMNS.map(|c| c.2), Some(8));
+    // Until the person sets them, the stylesheet's (narrower in narrower windows).
+    let cols = move || {
+        if !widths.custom.get() {
+            return None;
+        }
+        let clock = prefs.mode() == crate::prefs::TimeMode::Clock;
+        widths.w.with(|w| {
+            let mut t = String::new();
+            for (i, c) in w.iter().enumerate() {
+                let c = if i == 2 && clock { c.max(CLOCK_W) } else { *c };
+                if i + 1 == w.len() {
+                    t.push_str("minmax(0, 1fr) ");
+                }
+                t.push_str(&(c.round() as i64).to_string());
+                t.push_str("px ");
+            }
+            Some(t)
+        })
+    };
+    // The narrowest layouts' own columns (index.html) take the width of times of day.
     let time_w = move || (prefs.mode() == crate::prefs::TimeMode::Clock).then_some("7.4rem");
+    let head = move |i: usize| {
+        let (label, title, _) = COLUMNS[i];
+        view! {
+            <span title=title>
+                {move || if i == 2 { prefs.mode().heading() } else { label }}
+                {resize_handle(widths, i, 1.0, 16.0, format!("Resize the {} column", if i == 2 { "time" } else { label }))}
+            </span>
+        }
+    };
     view! {
-        <div class="list-head" aria-hidden="true" style:--time-w=time_w>
-            <span>"#"</span><span>"conn"</span><span>{move || prefs.mode().heading()}</span><span>"dir"</span><span>"type"</span>
-            <span>"stream/frm"</span><span>"len"</span><span title="packet number">"pkt"</span><span>"summary"</span><span>"findings"</span>
+        <div class="list-head" aria-hidden="true" style:--list-cols=cols style:--time-w=time_w>
+            {(0..8).map(head).collect_view()}
+            <span>"summary"</span>
+            <span title="Findings">
+                {resize_handle(widths, 8, -1.0, 24.0, "Resize the findings column".into())}
+                "findings"
+            </span>
         </div>
         <div
             class="list"
+            style:--list-cols=cols
             style:--time-w=time_w
             id="frames"
             node_ref=scroller

@@ -221,6 +221,29 @@ fn utc_offset_minutes(ns: u64) -> i64 {
     }
 }
 
+/// Column widths (CSS px) as last kept under `key`, if `n` of them were kept.
+pub fn widths_kept(key: &str, n: usize) -> Option<Vec<f64>> {
+    let kept = crate::storage::get(key)?;
+    let widths: Vec<f64> = kept
+        .split(',')
+        // Whole pixels, read as integers (no float parser in the bundle for this).
+        .filter_map(|w| w.parse::<u32>().ok())
+        .filter(|&w| w > 0 && w < 10_000)
+        .map(f64::from)
+        .collect();
+    (widths.len() == n).then_some(widths)
+}
+
+/// Keeps column widths (whole CSS px) under `key`.
+pub fn keep_widths(key: &str, widths: &[f64]) {
+    let text = widths
+        .iter()
+        .map(|w| (w.round() as i64).to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    crate::storage::set(key, Some(&text));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -385,7 +385,9 @@ pub struct ViewInfo {
     pub events: usize,
     /// Frames in the capture.
     pub all: usize,
-    /// Time of the view's first and last row, or TCP event (ns since time zero).
+    /// Time of the view's first and last row, or TCP event (ns since time zero); for an
+    /// input without times, the first and last frame's place in frame order
+    /// ([`order_time`]): where the timeline's "Fit" goes.
     pub t0: u64,
     /// See `t0`.
     pub t1: u64,
@@ -438,6 +440,9 @@ pub struct Overview {
     pub tcp_events: usize,
     /// Time zero in ns since the Unix epoch (0 for inputs without times).
     pub zero: u64,
+    /// Whether the input has times ([`spop_codec::analysis::Analysis::has_times`]): without
+    /// them, the timeline's axis is frame order ([`order_time`]).
+    pub timed: bool,
     /// Why nothing could be shown.
     pub error: Option<String>,
 }
@@ -475,6 +480,8 @@ pub struct ConnectionRow {
     pub generation: String,
     /// Median and slowest NOTIFY→ACK latency, for people.
     pub latency: String,
+    /// The same in ns (median, slowest), for sorting; `None` without answered NOTIFYs.
+    pub latency_ns: Option<(u64, u64)>,
     /// A health-check connection.
     pub healthcheck: bool,
     /// Error findings.
@@ -723,6 +730,17 @@ impl Search<'_> {
 /// Timeline windows with at most this many frames are drawn frame by frame.
 pub const MAX_MARKS: usize = 400;
 
+/// On the timeline of an input without times, the "time" of frame `index`: its place in the
+/// capture's frame order, one [`ORDER_UNIT`] apart from the next (frame 1 at one unit), so
+/// windows, zoom and panning work as they do on times.
+pub fn order_time(index: usize) -> u64 {
+    (index as u64).saturating_add(1).saturating_mul(ORDER_UNIT)
+}
+
+/// The distance between two frames on a timeline of frame order ([`order_time`]): the
+/// timeline's narrowest window.
+pub const ORDER_UNIT: u64 = 1_000;
+
 /// Which of `n` bins over `span` ns holds a frame `d` ns into the window: `d * n / span`,
 /// in u64 unless the product needs more (spans beyond about 50 days). A u128 division is a
 /// library call on wasm32, and this runs for every frame in the window.
@@ -739,6 +757,8 @@ pub struct Session {
     pub(crate) a: Analysis,
     /// Time zero (ns, capture clock).
     start: u64,
+    /// Whether the input has times (the engine's [`Analysis::has_times`]).
+    timed: bool,
     /// Worst level of the findings shown under each frame.
     pub(crate) worst: Vec<Level>,
     /// Timeline indexes of the frames in the view, in order.
@@ -842,11 +862,13 @@ impl Session {
         // Time zero: the engine's, as in the CLI and the Markdown report (a connection's TCP
         // handshake before it shows at 0).
         let start = a.time_zero();
+        let timed = a.has_times();
         let view = (0..a.frames.len()).collect();
         let tcp = crate::incident::Tcp::new(&a);
         let mut s = Session {
             a,
             start,
+            timed,
             worst: Vec::new(),
             view,
             tcp,
@@ -908,6 +930,16 @@ impl Session {
         t.saturating_sub(self.start)
     }
 
+    /// Where frame `index` (at capture time `t`) is on the timeline: its time since time
+    /// zero, or, for an input without times, its place in frame order ([`order_time`]).
+    fn timeline_time(&self, index: usize, t: u64) -> u64 {
+        if self.timed {
+            self.rel(t)
+        } else {
+            order_time(index)
+        }
+    }
+
     /// Time zero (capture clock).
     pub(crate) fn start(&self) -> u64 {
         self.start
@@ -955,6 +987,7 @@ impl Session {
                 latency: c.latency().map_or("–".into(), |(m, x)| {
                     format!("{} / {}", duration(m), duration(x))
                 }),
+                latency_ns: c.latency(),
                 healthcheck: c.is_healthcheck(),
                 errors: c.errors,
                 warnings: c.warnings,
@@ -1008,6 +1041,7 @@ impl Session {
             attempts: self.attempt_groups(),
             tcp_events: self.tcp.events.len(),
             zero: a.capture.first_packet.map_or(0, |_| self.start),
+            timed: self.timed,
             // A capture of failed attempts only (the agent down all along) is shown too.
             error: a
                 .capture
@@ -1147,12 +1181,16 @@ impl Session {
     /// The current view's size.
     pub fn view_info(&self) -> ViewInfo {
         let t = |p: Option<&usize>| {
-            p.and_then(|&i| self.a.frames.get(i))
-                .map(|e| self.rel(e.time))
+            p.and_then(|&i| Some((i, self.a.frames.get(i)?)))
+                .map(|(i, e)| self.timeline_time(i, e.time))
         };
         // The TCP events of the view's connections count too: a capture of refused attempts
         // has its time span in them.
-        let (e0, e1) = self.tcp_span();
+        let (e0, e1) = if self.timed {
+            self.tcp_span()
+        } else {
+            (None, None)
+        };
         let (f0, f1) = (t(self.view.first()), t(self.view.last()));
         let events = if self.tcp.show {
             self.tcp.list.len() - self.view.len()
@@ -1222,7 +1260,7 @@ impl Session {
     /// The view between `t0` and `t1` (ns since the first frame).
     pub fn timeline(&self, t0: u64, t1: u64, bins: u32) -> Timeline {
         let a = &self.a;
-        let time = |i: usize| a.frames.get(i).map_or(0, |e| self.rel(e.time));
+        let time = |i: usize| a.frames.get(i).map_or(0, |e| self.timeline_time(i, e.time));
         let lo = self.view.partition_point(|&i| time(i) < t0);
         let hi = self.view.partition_point(|&i| time(i) <= t1);
         let window = self.view.get(lo..hi.max(lo)).unwrap_or(&[]);
@@ -1234,7 +1272,10 @@ impl Session {
             bins: Vec::new(),
             tcp: String::new(),
         };
-        self.tcp_marks(&mut out, bins);
+        // Without times, TCP events have no place on an axis of frame order.
+        if self.timed {
+            self.tcp_marks(&mut out, bins);
+        }
         if window.len() <= MAX_MARKS {
             out.marks = window
                 .iter()
@@ -1243,10 +1284,10 @@ impl Session {
                     let ack = e
                         .paired()
                         .filter(|_| e.frame_type == spop_codec::wire::FrameType::Notify)
-                        .and_then(|p| Some((p, self.rel(a.frames.get(p)?.time))));
+                        .and_then(|p| Some((p, self.timeline_time(p, a.frames.get(p)?.time))));
                     Some(Mark {
                         index: i,
-                        t: self.rel(e.time),
+                        t: self.timeline_time(i, e.time),
                         to_agent: e.direction == Direction::HaproxyToAgent,
                         frame_type: e.frame_type.to_string(),
                         level: self.worst.get(i).copied().unwrap_or(0),
@@ -1260,7 +1301,7 @@ impl Session {
             out.bins = vec![Bin::default(); n];
             for &i in window {
                 let Some(e) = a.frames.get(i) else { continue };
-                let x = bin_of(self.rel(e.time).saturating_sub(t0), n, span);
+                let x = bin_of(self.timeline_time(i, e.time).saturating_sub(t0), n, span);
                 if let Some(b) = out.bins.get_mut(x.min(n - 1)) {
                     if e.direction == Direction::HaproxyToAgent {
                         b.to_agent += 1;
@@ -1684,6 +1725,7 @@ mod tests {
     #[test]
     fn timeline_draws_marks_or_bins() {
         let (s, o) = session(CLEAN34);
+        assert!(o.timed);
         let t = s.timeline(0, o.duration, 800);
         assert_eq!(t.count, o.frames);
         assert_eq!(t.marks.len(), o.frames.min(MAX_MARKS));
@@ -1703,11 +1745,19 @@ mod tests {
         );
         let (s, o) = session(&conv.haproxy);
         assert!(o.frames > MAX_MARKS);
-        let t = s.timeline(0, o.duration, 100);
+        // A raw stream has no times: its window is frame order, which the view spans.
+        assert!(!o.timed);
+        assert_eq!(
+            (o.view.t0, o.view.t1),
+            (order_time(0), order_time(o.frames - 1))
+        );
+        let t = s.timeline(o.view.t0, o.view.t1, 100);
         assert!(t.marks.is_empty());
         assert_eq!(t.bins.len(), 100);
         let sum: u32 = t.bins.iter().map(|b| b.to_agent + b.to_haproxy).sum();
         assert_eq!(sum as usize, o.frames);
+        // Frame order spreads them over the columns (times of 0 put them all in one).
+        assert!(t.bins.iter().all(|b| b.to_agent + b.to_haproxy > 0));
     }
 
     #[test]

@@ -13,19 +13,77 @@ use spop_codec::display::Fixed;
 
 use crate::incident::{class_name, ATTEMPT};
 use crate::prefs::{clock, goto_packet, Prefs, TimeMode};
-use crate::session::{duration, level_name, Request, Response, Timeline as Window};
+use crate::session::{
+    duration, level_name, order_time, Request, Response, Timeline as Window, ORDER_UNIT,
+};
+use crate::state::Cursor;
 use crate::state::{thousands, Ui};
 
-const HEIGHT: f64 = 142.0;
+const HEIGHT: f64 = 156.0;
 pub(crate) const LEFT: f64 = 78.0;
 const RIGHT: f64 = 14.0;
 const LANE_H: f64 = 26.0;
 const LANE_A: f64 = 86.0;
-const AXIS: f64 = 130.0;
+const AXIS: f64 = 144.0;
 /// Top of the note flags, above the HAProxy lane.
 const FLAG_Y: f64 = 5.0;
 /// The lane of the connection attempts without SPOP (when the capture has some).
-const ATTEMPTS_Y: f64 = 126.0;
+const ATTEMPTS_Y: f64 = 140.0;
+/// NOTIFY→ACK arcs hang below the agent's lane, overlapping pairs one below the other: the
+/// depth of the first arc's apex, and the room the deepest may take.
+const ARC_TOP: f64 = 7.0;
+const ARC_ROOM: f64 = 24.0;
+/// The baseline of the latency labels, below the deepest arc.
+const ARC_LABEL_Y: f64 = LANE_A + 4.0 + ARC_TOP + ARC_ROOM + 11.0;
+/// Width of a character of the timeline's monospace labels (11 px), a little generous: what
+/// decides whether a label fits.
+const CHAR_W: f64 = 6.9;
+
+/// Lanes for NOTIFY→ACK arcs `[x1, x2]` given in order of `x1`: the first lane whose last
+/// arc ended before this one starts, so overlapping pairs are never drawn on one line.
+/// Returns each arc's lane and the number of lanes.
+pub fn arc_lanes(arcs: &[(f64, f64)]) -> (Vec<usize>, usize) {
+    let mut ends: Vec<f64> = Vec::new();
+    let lanes = arcs
+        .iter()
+        .map(|&(x1, x2)| match ends.iter().position(|&e| e < x1) {
+            Some(k) => {
+                if let Some(e) = ends.get_mut(k) {
+                    *e = x2;
+                }
+                k
+            }
+            None => {
+                ends.push(x2);
+                ends.len() - 1
+            }
+        })
+        .collect();
+    (lanes, ends.len())
+}
+
+/// Labels centred at `x` that can be drawn without overlapping each other, within
+/// `[lo, hi]`: the shift of each label's centre (to keep it inside) or `None` where it
+/// does not fit. `labels` are (centre, width), in the order they have priority.
+pub fn fit_labels(labels: &[(f64, f64)], lo: f64, hi: f64) -> Vec<Option<f64>> {
+    let mut placed: Vec<(f64, f64)> = Vec::new();
+    labels
+        .iter()
+        .map(|&(x, w)| {
+            let left = (x - w / 2.0).max(lo).min(hi - w);
+            let right = left + w;
+            if left < lo - 0.5
+                || placed
+                    .iter()
+                    .any(|&(l, r)| left < r + 4.0 && right + 4.0 > l)
+            {
+                return None;
+            }
+            placed.push((left, right));
+            Some(left + w / 2.0)
+        })
+        .collect()
+}
 /// What the attempts' lane adds below.
 const ATTEMPTS_H: f64 = 22.0;
 
@@ -131,6 +189,17 @@ pub fn Timeline() -> impl IntoView {
         ui.overview
             .with(|o| o.as_ref().is_some_and(|o| o.tcp_events > 0))
     });
+    // The engine's word on whether the input has times: without them, the axis is frame
+    // order (the worker places frames at `order_time`).
+    let timed = Memo::new(move |_| ui.overview.with(|o| o.as_ref().is_none_or(|o| o.timed)));
+    // Where the selected row is on the axis (a TCP event has no place on frame order).
+    let at_of = move |c: &Cursor| {
+        if timed.get_untracked() {
+            Some(c.t)
+        } else {
+            c.event.is_none().then(|| order_time(c.frame))
+        }
+    };
     let extra = move || if attempts.get() { ATTEMPTS_H } else { 0.0 };
     let clock_mode = move || prefs.mode() == TimeMode::Clock && zero() > 0;
     // None until the plot is measured: asking with a guessed width would draw the capture
@@ -157,7 +226,9 @@ pub fn Timeline() -> impl IntoView {
     });
     let fit = move || {
         let v = ui.view.get_untracked();
-        let pad = ((v.t1 - v.t0) / 50).max(1_000);
+        // Half a frame's room each side on frame order (ORDER_UNIT is also the narrowest
+        // window on times).
+        let pad = ((v.t1 - v.t0) / 50).max(ORDER_UNIT);
         window.set((v.t0.saturating_sub(pad), v.t1 + pad));
     };
     // A new view shows all of it (unless a share link says which part).
@@ -175,10 +246,11 @@ pub fn Timeline() -> impl IntoView {
             window.set(w);
             return;
         }
+        let Some(at) = at_of(&c) else { return };
         let (t0, t1) = window.get_untracked();
-        if c.t < t0 || c.t > t1 {
+        if at < t0 || at > t1 {
             let half = (t1 - t0) / 2;
-            let start = c.t.saturating_sub(half);
+            let start = at.saturating_sub(half);
             window.set((start, start.saturating_add(2 * half)));
         }
     });
@@ -206,13 +278,24 @@ pub fn Timeline() -> impl IntoView {
         let plot = width.get() - LEFT - RIGHT;
         LEFT + (t.saturating_sub(t0) as f64 / (t1 - t0).max(1) as f64) * plot
     };
+    // Zooms around the pointer (`at`, the wheel), else around the selected frame when it is
+    // in the window (it stays where it is on screen, however often one zooms), else around
+    // the middle.
     let zoom = move |factor: f64, at: Option<f64>| {
         let (t0, t1) = window.get_untracked();
         let span = (t1 - t0) as f64;
         let plot = width.get_untracked() - LEFT - RIGHT;
-        let anchor = at.map_or(0.5, |x| ((x - LEFT) / plot).max(0.0).min(1.0));
+        let selected = ui
+            .cursor
+            .get_untracked()
+            .and_then(|c| at_of(&c))
+            .filter(|t| (t0..=t1).contains(t))
+            .map(|t| (t - t0) as f64 / span.max(1.0));
+        let anchor = at.map_or(selected.unwrap_or(0.5), |x| {
+            ((x - LEFT) / plot).max(0.0).min(1.0)
+        });
         let centre = t0 as f64 + span * anchor;
-        let new_span = (span * factor).max(1_000.0).min(1e16);
+        let new_span = (span * factor).max(ORDER_UNIT as f64).min(1e16);
         let n0 = (centre - new_span * anchor).max(0.0);
         window.set((n0 as u64, (n0 + new_span) as u64));
     };
@@ -252,10 +335,6 @@ pub fn Timeline() -> impl IntoView {
         let dt = ((x0 - f64::from(ev.client_x())) / plot * (t1 - t0) as f64) as i64;
         let n0 = t0.saturating_add_signed(dt);
         window.set((n0, n0.saturating_add(t1 - t0)));
-    };
-    let no_time = move || {
-        ui.overview
-            .with(|o| o.as_ref().is_some_and(|o| o.duration == 0 && o.frames > 1))
     };
     let marks = move || {
         let Some(t) = data.get() else {
@@ -325,27 +404,74 @@ pub fn Timeline() -> impl IntoView {
                 .collect_view()
                 .into_any();
         }
-        // A latency label where it has room: a long enough arc, clear of the previous label.
-        let mut label_end = f64::MIN;
-        let links = t
+        // NOTIFY→ACK arcs: overlapping pairs in lanes, one below the other; a latency label
+        // only where it fits under its arc, clear of the others (every arc says its latency
+        // on hover).
+        let timed = timed.get();
+        let pairs: Vec<(usize, usize, u64, u64)> = t
             .marks
             .iter()
-            .filter_map(|m| {
-                let (ack, at) = m.ack?;
-                let (x1, x2) = (x_of(m.t), x_of(at));
+            .filter_map(|m| m.ack.map(|(ack, at)| (m.index, ack, m.t, at)))
+            .collect();
+        let spans: Vec<(f64, f64)> = pairs
+            .iter()
+            .map(|&(_, _, t1, t2)| (x_of(t1), x_of(t2)))
+            .collect();
+        let (lanes, count) = arc_lanes(&spans);
+        let step = if count > 1 {
+            (ARC_ROOM / (count - 1) as f64).min(6.0)
+        } else {
+            0.0
+        };
+        let texts: Vec<String> = pairs
+            .iter()
+            .map(|&(_, _, t1, t2)| {
+                if timed {
+                    duration(t2.saturating_sub(t1))
+                } else {
+                    String::new()
+                }
+            })
+            .collect();
+        let wanted: Vec<(f64, f64)> = spans
+            .iter()
+            .zip(&texts)
+            .map(|(&(x1, x2), l)| {
+                let w = l.chars().count() as f64 * CHAR_W * 10.5 / 11.0;
+                // Too wide for its arc: not drawn (an impossible width).
+                (
+                    (x1 + x2) / 2.0,
+                    if l.is_empty() || w + 4.0 > x2 - x1 {
+                        f64::INFINITY
+                    } else {
+                        w
+                    },
+                )
+            })
+            .collect();
+        let placed = fit_labels(&wanted, LEFT, width.get() - RIGHT);
+        let y = LANE_A + 4.0;
+        let links = pairs
+            .iter()
+            .zip(spans)
+            .zip(lanes)
+            .zip(texts)
+            .zip(placed)
+            .map(|(((((notify, ack, _, _), (x1, x2)), lane), text), at)| {
                 let mid = (x1 + x2) / 2.0;
-                let y = LANE_A + 4.0;
-                let label = (x2 - x1 > 46.0 && mid - 30.0 > label_end).then(|| {
-                    label_end = mid + 30.0;
-                    duration(at - m.t)
-                });
-                let title = format!("NOTIFY #{} → ACK #{}: {}", m.index + 1, ack + 1, duration(at - m.t));
-                Some(view! {
-                    <g class="link">
-                        <path d=format!("M{},{y} Q{},{} {},{y}", coord(x1), coord(mid), coord(y + 16.0), coord(x2), y = coord(y))><title>{title}</title></path>
-                        {label.map(|l| view! { <text x=px(mid) y=px(y + 22.0) text-anchor="middle">{l}</text> })}
+                // A quadratic curve's apex is halfway to its control point.
+                let depth = 2.0 * (ARC_TOP + lane as f64 * step);
+                let title = if timed {
+                    format!("NOTIFY #{} → ACK #{}: {}", notify + 1, ack + 1, text)
+                } else {
+                    format!("NOTIFY #{} → ACK #{}", notify + 1, ack + 1)
+                };
+                view! {
+                    <g class="link" data-lane=lane.to_string()>
+                        <path d=format!("M{},{y} Q{},{} {},{y}", coord(x1), coord(mid), coord(y + depth), coord(x2), y = coord(y))><title>{title}</title></path>
+                        {at.map(|x| view! { <text x=px(x) y=px(ARC_LABEL_Y) text-anchor="middle">{text}</text> })}
                     </g>
-                })
+                }
             })
             .collect_view();
         let arrows = t
@@ -482,23 +608,74 @@ pub fn Timeline() -> impl IntoView {
             goto_packet(ui, prefs, p, true);
         }
     };
+    let axis_name = move || {
+        if !timed.get() {
+            "order"
+        } else if clock_mode() {
+            "time of day"
+        } else {
+            "time (s)"
+        }
+    };
     let ticks = move || {
         let (t0, t1) = window.get();
-        // Times of day are wider than seconds.
-        let room = if clock_mode() { 150.0 } else { 110.0 };
-        let step = tick_step(t1 - t0, ((width.get() - LEFT) / room) as u64);
-        tick_times(t0, t1, step)
-            .map(|t| {
-                let x = px(x_of(t));
-                let label = if clock_mode() {
-                    let decimals = tick_label(t, step).split('.').nth(1).map_or(0, |d| d.len() as u8);
-                    clock(zero() + t, decimals)
-                } else {
-                    tick_label(t, step)
-                };
+        let w = width.get();
+        let ticks: Vec<(u64, String)> = if timed.get() {
+            // Times of day are wider than seconds.
+            let room = if clock_mode() { 150.0 } else { 110.0 };
+            let step = tick_step(t1 - t0, ((w - LEFT) / room) as u64);
+            tick_times(t0, t1, step)
+                .map(|t| {
+                    let label = if clock_mode() {
+                        let decimals = tick_label(t, step)
+                            .split('.')
+                            .nth(1)
+                            .map_or(0, |d| d.len() as u8);
+                        clock(zero() + t, decimals)
+                    } else {
+                        tick_label(t, step)
+                    };
+                    (t, label)
+                })
+                .collect()
+        } else {
+            // Frame order: a round number of frames between ticks, far enough apart for the
+            // widest label ("frame 1000").
+            let frames = ui.overview.with(|o| o.as_ref().map_or(0, |o| o.frames)) as u64;
+            let widest = format!("frame {frames}").len() as f64 * CHAR_W + 12.0;
+            let per_frame = (w - LEFT - RIGHT) / ((t1 - t0) as f64 / ORDER_UNIT as f64).max(1.0);
+            let step = tick_step((widest / per_frame).ceil().max(1.0) as u64, 1);
+            // The first frame, then round numbers a step past it.
+            let first = (t0..=t1).contains(&ORDER_UNIT).then_some(1);
+            first
+                .into_iter()
+                .chain(tick_times(t0, t1, step.saturating_mul(ORDER_UNIT)).map(|t| t / ORDER_UNIT))
+                .filter(|&n| n == 1 || (n > step && n <= frames))
+                .scan(0, |last, n| {
+                    let new = n > *last;
+                    *last = (*last).max(n);
+                    Some(new.then_some(n))
+                })
+                .flatten()
+                .map(|n| (n * ORDER_UNIT, format!("frame {n}")))
+                .collect()
+        };
+        // Labels stay inside the plot, clear of the axis' name and of each other.
+        let lo = 8.0 + axis_name().len() as f64 * CHAR_W + 6.0;
+        let wanted: Vec<(f64, f64)> = ticks
+            .iter()
+            .map(|(t, l)| (x_of(*t), l.chars().count() as f64 * CHAR_W))
+            .collect();
+        let placed = fit_labels(&wanted, lo, w - 2.0);
+        ticks
+            .into_iter()
+            .zip(wanted)
+            .zip(placed)
+            .map(|(((_, label), (x, _)), at)| {
+                let x = px(x);
                 view! {
-                    <line class="tick" x1=x.clone() y1=px(LANE_H - 8.0) x2=x.clone() y2=px(AXIS + extra() - 10.0)></line>
-                    <text class="tick-label" x=x y=px(AXIS + extra()) text-anchor="middle">{label}</text>
+                    <line class="tick" x1=x.clone() y1=px(LANE_H - 8.0) x2=x y2=px(AXIS + extra() - 10.0)></line>
+                    {at.map(|at| view! { <text class="tick-label" x=px(at) y=px(AXIS + extra()) text-anchor="middle">{label}</text> })}
                 }
             })
             .collect_view()
@@ -508,9 +685,9 @@ pub fn Timeline() -> impl IntoView {
             <div class="timeline-bar">
                 <strong>"Timeline"</strong>
                 <span class="muted" id="timeline-info">{move || data.get().map(|t| format!(
-                    "{} frame(s) in {} · {}",
+                    "{} frame(s) {} · {}",
                     thousands(t.count),
-                    duration(t.t1 - t.t0),
+                    if timed.get() { format!("in {}", duration(t.t1 - t.t0)) } else { "in frame order (no times)".to_string() },
                     if t.bins.is_empty() { "arrows: frames, arcs: NOTIFY→ACK latency" } else { "columns: frames per pixel (zoom in for arrows)" }
                 ))}</span>
                 <span class="spacer"></span>
@@ -519,9 +696,6 @@ pub fn Timeline() -> impl IntoView {
                 <button aria-label="Fit (show the whole view)" on:click=move |_| fit()>"Fit"</button>
             </div>
             <div class="timeline-plot" node_ref=host>
-                {move || no_time().then(|| view! {
-                    <p class="muted no-time">"This input has no timestamps (pasted bytes): every frame is at 0. The frame list below has their order."</p>
-                })}
                 <svg
                     width=move || px(width.get())
                     height=move || px(HEIGHT + extra())
@@ -539,7 +713,7 @@ pub fn Timeline() -> impl IntoView {
                 >
                     <text class="lane-label" x="8" y=px(LANE_H + 4.0)>"HAProxy"</text>
                     <text class="lane-label" x="8" y=px(LANE_A + 4.0)>"agent"</text>
-                    <text class="tick-label" x="8" y=move || px(AXIS + extra())>{move || if clock_mode() { "time of day" } else { "time (s)" }}</text>
+                    <text class="tick-label axis-name" x="8" y=move || px(AXIS + extra())>{axis_name}</text>
                     {move || attempts.get().then(|| view! {
                         <text class="lane-label" x="8" y=px(ATTEMPTS_Y + 4.0)>"attempts"</text>
                         <line class="lane attempts-lane" x1=px(LEFT) y1=px(ATTEMPTS_Y) x2=move || px(width.get() - RIGHT) y2=px(ATTEMPTS_Y)></line>
@@ -573,6 +747,39 @@ mod tests {
         }
         assert_eq!(tick_label(1_500_000_000, 500_000_000), "1.5");
         assert_eq!(tick_label(2_000_000_000, 1_000_000_000), "2");
+    }
+
+    #[test]
+    fn overlapping_arcs_get_lanes_of_their_own() {
+        // Three overlapping pairs, then one after them all: back to the first lane.
+        let (lanes, n) = arc_lanes(&[(0.0, 50.0), (10.0, 30.0), (20.0, 60.0), (70.0, 90.0)]);
+        assert_eq!(lanes, [0, 1, 2, 0]);
+        assert_eq!(n, 3);
+        // A pair that starts after one lane's arc ended takes that lane.
+        let (lanes, n) = arc_lanes(&[(0.0, 10.0), (5.0, 40.0), (12.0, 20.0)]);
+        assert_eq!(lanes, [0, 1, 0]);
+        assert_eq!(n, 2);
+        assert_eq!(arc_lanes(&[]), (vec![], 0));
+    }
+
+    #[test]
+    fn labels_that_do_not_fit_are_left_out() {
+        // The second overlaps the first; the third is clear of it; the fourth is pushed
+        // inside the right edge; an infinite width never fits.
+        let placed = fit_labels(
+            &[
+                (100.0, 50.0),
+                (120.0, 50.0),
+                (200.0, 50.0),
+                (395.0, 40.0),
+                (300.0, f64::INFINITY),
+            ],
+            0.0,
+            400.0,
+        );
+        assert_eq!(placed, [Some(100.0), None, Some(200.0), Some(380.0), None]);
+        // Nothing is moved left of `lo`'s side when it has no room.
+        assert_eq!(fit_labels(&[(10.0, 60.0)], 0.0, 40.0), [None]);
     }
 
     #[test]

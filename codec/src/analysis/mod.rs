@@ -505,6 +505,13 @@ impl Analysis {
         }
     }
 
+    /// Whether the input has times: false for pasted streams and dumps without timestamps,
+    /// whose every time is 0 (surfaces then show frame order instead of a time axis).
+    pub fn has_times(&self) -> bool {
+        self.capture.first_packet.is_some_and(|p| p.timestamp != 0)
+            || self.frames.iter().any(|f| f.time != 0)
+    }
+
     /// How many findings of each severity: (errors, warnings, infos), omitted ones included.
     pub fn counts(&self) -> (usize, usize, usize) {
         let n = |s| {
