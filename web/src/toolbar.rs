@@ -52,8 +52,10 @@ pub fn Toolbar() -> impl IntoView {
         ui.apply_filter(f, |_| {});
     };
     // Text and stream ids are filtered as one types, a little after the last key.
+    // One count of keys per field: a key in one does not cancel the other's pending change.
     let typed = RwSignal::new(0u64);
-    let debounced = move |change: Box<dyn Fn(&mut Filter)>| {
+    let typed_stream = RwSignal::new(0u64);
+    let debounced = move |typed: RwSignal<u64>, change: Box<dyn Fn(&mut Filter)>| {
         typed.update(|n| *n += 1);
         let mine = typed.get_untracked();
         set_timeout(
@@ -68,11 +70,11 @@ pub fn Toolbar() -> impl IntoView {
     };
     let on_text = move |ev: leptos::ev::Event| {
         let value = event_target_value(&ev);
-        debounced(Box::new(move |f| f.text = value.clone()));
+        debounced(typed, Box::new(move |f| f.text = value.clone()));
     };
     let on_stream = move |ev: leptos::ev::Event| {
         let id = stream_id(&event_target_value(&ev));
-        debounced(Box::new(move |f| f.stream_id = id));
+        debounced(typed_stream, Box::new(move |f| f.stream_id = id));
     };
     // The stream filter shows the filter's id, but leaves what is being typed alone when it
     // means the same ("4/" or "4/1" while the filter is stream 4).
@@ -195,6 +197,16 @@ pub fn Toolbar() -> impl IntoView {
                     node_ref=stream_ref
                     prop:value=stream_value
                     on:input=on_stream
+                    // Enter (or leaving the field) applies at once and shows the id as the
+                    // filter reads it.
+                    on:change=move |ev| {
+                        let id = stream_id(&event_target_value(&ev));
+                        typed_stream.update(|n| *n += 1);
+                        set(&|f| f.stream_id = id);
+                        if let Some(e) = stream_ref.get_untracked() {
+                            e.set_value(&id.map_or(String::new(), |s| s.to_string()));
+                        }
+                    }
                 />
             </label>
             <label>
