@@ -103,7 +103,14 @@ test("the stream-id filter applies as you type", async () => {
   await page.keyboard.type(String(id));
   await waitViewCount(page, `${n3(n)} of ${n3(report.frames.length)} frames`);
   assert.equal(await page.evaluate(() => document.activeElement?.id), "filter-stream");
-  await page.keyboard.press("Backspace");
+  // "id/frame", as the list shows ids, filters by the stream, and what is typed stays.
+  await page.keyboard.type("/");
+  await page.waitForTimeout(400);
+  await page.keyboard.type("1");
+  await page.waitForTimeout(400);
+  assert.equal(await page.inputValue("#filter-stream"), `${id}/1`);
+  await waitViewCount(page, `${n3(n)} of ${n3(report.frames.length)} frames`);
+  await page.locator("#filter-stream").fill("");
   await waitViewCount(page, `${n3(report.frames.length)} frames`);
   assert.deepEqual(errors, []);
 });

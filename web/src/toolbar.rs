@@ -20,6 +20,18 @@ fn connection_number(typed: &str, n: usize) -> Option<usize> {
         .map(|c| c - 1)
 }
 
+/// The stream id a typed filter names: "4/1", as the list's stream/frm column shows ids,
+/// means stream 4; anything else that is not a number, none.
+fn stream_id(typed: &str) -> Option<u64> {
+    typed
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .parse()
+        .ok()
+}
+
 /// The filter bar.
 #[component]
 pub fn Toolbar() -> impl IntoView {
@@ -40,8 +52,10 @@ pub fn Toolbar() -> impl IntoView {
         ui.apply_filter(f, |_| {});
     };
     // Text and stream ids are filtered as one types, a little after the last key.
+    // One count of keys per field: a key in one does not cancel the other's pending change.
     let typed = RwSignal::new(0u64);
-    let debounced = move |change: Box<dyn Fn(&mut Filter)>| {
+    let typed_stream = RwSignal::new(0u64);
+    let debounced = move |typed: RwSignal<u64>, change: Box<dyn Fn(&mut Filter)>| {
         typed.update(|n| *n += 1);
         let mine = typed.get_untracked();
         set_timeout(
@@ -56,13 +70,26 @@ pub fn Toolbar() -> impl IntoView {
     };
     let on_text = move |ev: leptos::ev::Event| {
         let value = event_target_value(&ev);
-        debounced(Box::new(move |f| f.text = value.clone()));
+        debounced(typed, Box::new(move |f| f.text = value.clone()));
     };
     let on_stream = move |ev: leptos::ev::Event| {
-        let v = event_target_value(&ev);
-        // "4/1", as the list's stream/frm column shows ids, means stream 4.
-        let id = v.split('/').next().unwrap_or_default().trim().parse().ok();
-        debounced(Box::new(move |f| f.stream_id = id));
+        let id = stream_id(&event_target_value(&ev));
+        debounced(typed_stream, Box::new(move |f| f.stream_id = id));
+    };
+    // The stream filter shows the filter's id, but leaves what is being typed alone when it
+    // means the same ("4/" or "4/1" while the filter is stream 4).
+    let stream_ref = NodeRef::<Input>::new();
+    let stream_value = move || {
+        let id = ui.filter.with(|f| f.stream_id);
+        let typed = stream_ref
+            .get_untracked()
+            .map(|e| e.value())
+            .unwrap_or_default();
+        if stream_id(&typed) == id {
+            typed
+        } else {
+            id.map_or(String::new(), |s| s.to_string())
+        }
     };
     // Next/previous: the severity they stop at, and whether there is anything to stop at.
     let stop = move || {
@@ -167,8 +194,19 @@ pub fn Toolbar() -> impl IntoView {
                     inputmode="numeric"
                     placeholder="any"
                     title="A STREAM-ID, or stream/frame as the list shows it (the frame part is ignored); empty for any"
-                    prop:value=move || ui.filter.with(|f| f.stream_id.map_or(String::new(), |s| s.to_string()))
+                    node_ref=stream_ref
+                    prop:value=stream_value
                     on:input=on_stream
+                    // Enter (or leaving the field) applies at once and shows the id as the
+                    // filter reads it.
+                    on:change=move |ev| {
+                        let id = stream_id(&event_target_value(&ev));
+                        typed_stream.update(|n| *n += 1);
+                        set(&|f| f.stream_id = id);
+                        if let Some(e) = stream_ref.get_untracked() {
+                            e.set_value(&id.map_or(String::new(), |s| s.to_string()));
+                        }
+                    }
                 />
             </label>
             <label>
@@ -252,7 +290,16 @@ pub fn Toolbar() -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use super::connection_number;
+    use super::{connection_number, stream_id};
+
+    #[test]
+    fn typed_stream_ids() {
+        assert_eq!(stream_id("4"), Some(4));
+        assert_eq!(stream_id(" 4/1 "), Some(4));
+        assert_eq!(stream_id("4/"), Some(4));
+        assert_eq!(stream_id(""), None);
+        assert_eq!(stream_id("x"), None);
+    }
 
     #[test]
     fn typed_connection_numbers() {
