@@ -152,7 +152,9 @@ pub fn statistics(a: &Analysis) -> Statistics {
         .into_iter()
         .filter_map(|(n, mut v)| Some((n, Percentiles::of(&mut v)?)))
         .collect();
-    by_message.sort_by(|x, y| y.1.count.cmp(&x.1.count).then_with(|| x.0.cmp(&y.0)));
+    crate::sort::sort_by(&mut by_message, |x, y| {
+        y.1.count.cmp(&x.1.count).then_with(|| x.0.cmp(&y.0))
+    });
     let latency = Percentiles::of(&mut all);
     if latency.is_none() {
         histogram.clear();

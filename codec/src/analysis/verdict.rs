@@ -254,7 +254,7 @@ pub fn verdict(a: &Analysis) -> Vec<VerdictLine> {
         .filter(|(_, ids)| worst(ids) >= Severity::Warning)
         .map(|(c, ids)| (*c, ids.clone()))
         .collect();
-    rest.sort_by_key(|(_, ids)| {
+    crate::sort::sort_by_key(&mut rest, |(_, ids)| {
         (
             core::cmp::Reverse(worst(ids)),
             core::cmp::Reverse(ids.len()),
@@ -332,7 +332,9 @@ pub fn verdict(a: &Analysis) -> Vec<VerdictLine> {
             },
         ));
     }
-    lines.sort_by_key(|(rank, l)| (core::cmp::Reverse(l.severity), *rank));
+    crate::sort::sort_by_key(&mut lines, |(rank, l)| {
+        (core::cmp::Reverse(l.severity), *rank)
+    });
     lines.truncate(MAX_LINES);
     lines.into_iter().map(|(_, l)| l).collect()
 }

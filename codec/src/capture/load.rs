@@ -359,7 +359,7 @@ fn raw_runs(capture: &Capture) -> Vec<Run> {
                     .map(move |s| (s.packet.number, d, s))
             })
             .collect();
-    segments.sort_by_key(|&(n, _, _)| n);
+    crate::sort::sort_by_key(&mut segments, |&(n, _, _)| n);
     let mut from = 0usize;
     segments
         .into_iter()
@@ -1295,8 +1295,9 @@ fn attempts_of(
     ports: &[u16],
     other: &mut usize,
 ) -> Vec<Attempt> {
-    let agents: alloc::collections::BTreeSet<core::net::SocketAddr> =
-        connections.iter().filter_map(|c| c.agent).collect();
+    // Extended, not collected: `collect` sorts first, another copy of the sort in the wasm.
+    let mut agents = alloc::collections::BTreeSet::new();
+    agents.extend(connections.iter().filter_map(|c| c.agent));
     let lone = connections.is_empty()
         && ports.is_empty()
         && empty

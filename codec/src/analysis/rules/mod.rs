@@ -623,13 +623,13 @@ pub(crate) fn run(
     incident::check_capture(&mut cx);
     progress(crate::Progress::Rules { done: total, total });
     let mut out = cx.out;
-    out.sort_by(|x, y| {
+    crate::sort::sort_by(&mut out, |x, y| {
         (x.frames.first().map_or((0, 0), |&f| (1, f)), x.rule.code)
             .cmp(&(y.frames.first().map_or((0, 0), |&f| (1, f)), y.rule.code))
     });
     let mut omitted = cx.omitted;
-    omitted
-        .by_rule
-        .sort_by_key(|o| (o.rule.code, core::cmp::Reverse(o.severity)));
+    crate::sort::sort_by_key(&mut omitted.by_rule, |o| {
+        (o.rule.code, core::cmp::Reverse(o.severity))
+    });
     (out, omitted)
 }
