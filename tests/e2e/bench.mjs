@@ -13,7 +13,7 @@
 // Usage: node tests/e2e/bench.mjs [--runs N]   (needs dist/: source scripts/lib.sh && build_web)
 // Prints one plain-text table on standard output (progress goes to standard error) and writes
 // the same as JSON to tests/e2e/artifacts/bench-browser.json.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   ARTIFACTS, DIST, MARKS, inspectorStats, largeCapture, launch, loadMarks, loaded, newPage, serve, waitMarks,
