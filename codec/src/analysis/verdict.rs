@@ -76,30 +76,22 @@ pub fn verdict(a: &Analysis) -> Vec<VerdictLine> {
     let mut covered: Vec<&'static str> = Vec::new();
 
     // The agent could not be reached.
-    let mut unreachable: BTreeMap<core::net::SocketAddr, (usize, u64, u64)> = BTreeMap::new();
-    for t in a.capture.attempts.iter().filter(|t| t.outcome().failed()) {
-        let e = unreachable
-            .entry(t.agent)
-            .or_insert((0, t.first.timestamp, t.first.timestamp));
-        e.0 += 1;
-        e.1 = e.1.min(t.first.timestamp);
-        e.2 = e.2.max(t.first.timestamp);
-    }
-    for (agent, (n, from, to)) in &unreachable {
-        let when = if n == &1 {
-            format!("at {} s", secs(*from))
+    for (agent, (refused, unanswered, first, last)) in super::rules::incident::unreached(a) {
+        let n = refused + unanswered;
+        let when = if n == 1 {
+            format!("at {} s", secs(first.timestamp))
         } else {
-            format!("from {} s to {} s", secs(*from), secs(*to))
+            format!(
+                "from {} s to {} s",
+                secs(first.timestamp),
+                secs(last.timestamp)
+            )
         };
         push(
             0,
             format!(
                 "The agent at {agent} could not be reached: {} {when}.",
-                plural(
-                    *n,
-                    "connection attempt failed",
-                    "connection attempts failed"
-                )
+                plural(n, "connection attempt failed", "connection attempts failed")
             ),
             take("SPOP-N001"),
             Severity::Info,

@@ -384,10 +384,11 @@ fn raw_runs(capture: &Capture) -> Vec<Run> {
 
 /// The runs of the packets `warnings` concern: every TCP payload they carried into a stream.
 fn packet_runs(capture: &Capture, numbers: &[u32], warnings: &[text::TextWarning]) -> Vec<Run> {
-    let mut parts: alloc::collections::BTreeMap<u32, Vec<usize>> = Default::default();
+    // Keyed by usize, not u32: the map type the rules use too (one copy of its code).
+    let mut parts: alloc::collections::BTreeMap<usize, Vec<usize>> = Default::default();
     for part in warnings.iter().filter_map(|w| w.bytes).map(|b| b.part) {
         if let Some(&n) = numbers.get(part) {
-            let list = parts.entry(n).or_default();
+            let list = parts.entry(n as usize).or_default();
             if !list.contains(&part) {
                 list.push(part);
             }
@@ -400,7 +401,11 @@ fn packet_runs(capture: &Capture, numbers: &[u32], warnings: &[text::TextWarning
     for conn in &capture.connections {
         for direction in [Direction::HaproxyToAgent, Direction::AgentToHaproxy] {
             for seg in &conn.stream(direction).segments {
-                for &part in parts.get(&seg.packet.number).into_iter().flatten() {
+                for &part in parts
+                    .get(&(seg.packet.number as usize))
+                    .into_iter()
+                    .flatten()
+                {
                     runs.push(Run {
                         part,
                         peer: None,

@@ -224,7 +224,7 @@ fn text_damage(cx: &mut Cx<'_>) {
             };
             frames.extend(a.frames_of(l.connection).filter(hit).map(|e| e.index));
         }
-        frames.sort_unstable();
+        crate::sort::sort_by_key(&mut frames, |&f| f);
         frames.dedup();
         frames.truncate(16);
         cx.emit(

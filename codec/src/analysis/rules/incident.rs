@@ -114,10 +114,11 @@ fn side(d: Direction) -> &'static str {
     }
 }
 
-/// N001: per agent address, the attempts that did not reach it.
-pub(super) fn check_attempts(cx: &mut Cx<'_>) {
-    let a = cx.a;
-    // (refused, unanswered, first SYN, last SYN) per agent address.
+/// (refused, unanswered, first SYN, last SYN) per agent address: the connection attempts that
+/// did not reach it (N001, and the verdict's line on them).
+pub(crate) fn unreached(
+    a: &crate::analysis::Analysis,
+) -> BTreeMap<SocketAddr, (usize, usize, PacketRef, PacketRef)> {
     let mut by_agent: BTreeMap<SocketAddr, (usize, usize, PacketRef, PacketRef)> = BTreeMap::new();
     for t in &a.capture.attempts {
         let outcome = t.outcome();
@@ -136,7 +137,13 @@ pub(super) fn check_attempts(cx: &mut Cx<'_>) {
             e.3 = t.first;
         }
     }
-    for (agent, (refused, unanswered, first, last)) in by_agent {
+    by_agent
+}
+
+/// N001: per agent address, the attempts that did not reach it.
+pub(super) fn check_attempts(cx: &mut Cx<'_>) {
+    let a = cx.a;
+    for (agent, (refused, unanswered, first, last)) in unreached(a) {
         let total = refused + unanswered;
         let what = match (refused, unanswered) {
             (_, 0) => String::from("refused (RST to SYN)"),
