@@ -4,7 +4,8 @@
 //! library's stable sort (4 to 5 KB of wasm each; a dozen of them in the web bundle). The
 //! short lists (findings, report sections, verdict lines) go through [`sort_by`] instead: one
 //! sort of indices for them all, the comparator behind a `dyn`. Long lists where the sort's
-//! speed matters (the timeline) keep the standard sort.
+//! speed matters (the timeline) keep the standard sort, `sort_unstable` (with no stable sort
+//! left, the wasm has none of the stable sort's code).
 
 use alloc::vec::Vec;
 use core::cmp::Ordering;
@@ -36,9 +37,10 @@ pub fn sort_by_key<T, K: Ord>(v: &mut [T], key: impl Fn(&T) -> K) {
 }
 
 // Not inlined into the callers: this is the one instance of the standard sort for them all.
+// Unstable, ties broken by the index: the order is the stable one.
 #[inline(never)]
 fn sort_indices(order: &mut [usize], cmp: &dyn Fn(usize, usize) -> Ordering) {
-    order.sort_by(|&a, &b| cmp(a, b));
+    order.sort_unstable_by(|&a, &b| cmp(a, b).then(a.cmp(&b)));
 }
 
 #[cfg(test)]

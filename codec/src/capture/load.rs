@@ -1300,9 +1300,11 @@ fn attempts_of(
     ports: &[u16],
     other: &mut usize,
 ) -> Vec<Attempt> {
-    // Extended, not collected: `collect` sorts first, another copy of the sort in the wasm.
-    let mut agents = alloc::collections::BTreeSet::new();
-    agents.extend(connections.iter().filter_map(|c| c.agent));
+    // Sorted by the short lists' sort and searched: no set type of its own in the wasm.
+    let mut agents: Vec<core::net::SocketAddr> =
+        connections.iter().filter_map(|c| c.agent).collect();
+    crate::sort::sort_by(&mut agents, Ord::cmp);
+    agents.dedup();
     let lone = connections.is_empty()
         && ports.is_empty()
         && empty
@@ -1312,10 +1314,11 @@ fn attempts_of(
     for mut conn in empty {
         // An attempt seen only from the server's side (its SYN-ACK first) has its roles right;
         // one seen mid-way may have them swapped: the agent is the known address.
-        if agents.contains(&conn.client) || ports.contains(&conn.client.port()) {
+        if agents.binary_search(&conn.client).is_ok() || ports.contains(&conn.client.port()) {
             conn.swap_roles();
         }
-        if lone || agents.contains(&conn.server) || ports.contains(&conn.server.port()) {
+        if lone || agents.binary_search(&conn.server).is_ok() || ports.contains(&conn.server.port())
+        {
             attempts.push(Attempt::from_tcp(attempts.len(), conn));
         } else {
             *other += 1;
