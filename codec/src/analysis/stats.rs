@@ -3,7 +3,6 @@
 //! what happened over time (NOTIFYs outstanding, connections open, attempts refused, frames).
 //! Computed on demand from an [`Analysis`]; surfaces draw or print the numbers as they are.
 
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -122,7 +121,8 @@ pub fn statistics(a: &Analysis) -> Statistics {
     let mut all: Vec<u64> = Vec::new();
     let mut histogram = alloc::vec![0usize; LATENCY_BUCKETS.len() + 1];
     let mut by_connection = Vec::new();
-    let mut by_name: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    // A list, not a map: at most MAX_NAMES + 1 names, and `by_message` is sorted below.
+    let mut by_name: Vec<(String, Vec<u64>)> = Vec::new();
     for c in &a.connections {
         let mut here: Vec<u64> = Vec::new();
         for p in &c.pairs {
@@ -136,9 +136,13 @@ pub fn statistics(a: &Analysis) -> Statistics {
                 if let Payload::Messages(m) = f.payload() {
                     for msg in m.iter().flatten() {
                         let name = text(msg.name.bytes);
-                        let known = by_name.len() < MAX_NAMES || by_name.contains_key(&name);
+                        let known =
+                            by_name.len() < MAX_NAMES || by_name.iter().any(|(n, _)| *n == name);
                         let key = if known { name } else { String::from("(other)") };
-                        by_name.entry(key).or_default().push(l);
+                        match by_name.iter_mut().find(|(n, _)| *n == key) {
+                            Some((_, v)) => v.push(l),
+                            None => by_name.push((key, alloc::vec![l])),
+                        }
                     }
                 }
             });
