@@ -1189,7 +1189,7 @@ impl Analysis {
                 Severity::Info => {}
             }
         }
-        for (c, (errors, warnings)) in omitted.by_connection {
+        for (c, (errors, warnings)) in omitted.by_connection.into_iter().enumerate() {
             if let Some(s) = self.connections.get_mut(c) {
                 s.errors += errors;
                 s.warnings += warnings;

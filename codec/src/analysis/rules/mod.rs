@@ -152,8 +152,9 @@ pub struct Omitted {
 pub(crate) struct Omissions {
     /// By rule and severity, in the order first omitted.
     pub by_rule: Vec<Omitted>,
-    /// Error and warning findings omitted, by connection.
-    pub by_connection: alloc::collections::BTreeMap<usize, (usize, usize)>,
+    /// Error and warning findings omitted, by connection index (a dense list: connection
+    /// indexes are small and known).
+    pub by_connection: Vec<(usize, usize)>,
 }
 
 impl Omissions {
@@ -171,12 +172,22 @@ impl Omissions {
             }),
         }
         if let Some(c) = f.connection {
-            let (e, w) = self.by_connection.entry(c).or_default();
-            match f.severity {
-                Severity::Error => *e += n,
-                Severity::Warning => *w += n,
-                Severity::Info => {}
-            }
+            let (e, w) = match f.severity {
+                Severity::Error => (n, 0),
+                Severity::Warning => (0, n),
+                Severity::Info => return,
+            };
+            self.add_to(c, e, w);
+        }
+    }
+
+    fn add_to(&mut self, c: usize, errors: usize, warnings: usize) {
+        if self.by_connection.len() <= c {
+            self.by_connection.resize(c.saturating_add(1), (0, 0));
+        }
+        if let Some((e, w)) = self.by_connection.get_mut(c) {
+            *e += errors;
+            *w += warnings;
         }
     }
 
@@ -191,10 +202,8 @@ impl Omissions {
                 None => self.by_rule.push(o),
             }
         }
-        for (c, (e, w)) in other.by_connection {
-            let (e0, w0) = self.by_connection.entry(c).or_default();
-            *e0 += e;
-            *w0 += w;
+        for (c, (e, w)) in other.by_connection.into_iter().enumerate() {
+            self.add_to(c, e, w);
         }
     }
 }
