@@ -35,6 +35,9 @@ const SLOW_WITHOUT_TIMEOUT: u64 = 100_000_000;
 /// Lines in a verdict, at most: it is a summary.
 const MAX_LINES: usize = 6;
 
+/// Who sent a DISCONNECT (0 HAProxy, 1 the agent), its status and its text.
+type StatusKey = (u8, u64, &'static str);
+
 fn plural(n: usize, one: &str, many: &str) -> String {
     if n == 1 {
         format!("1 {one}")
@@ -200,7 +203,7 @@ pub fn verdict(a: &Analysis) -> Vec<VerdictLine> {
 
     // Connections ended by a DISCONNECT with an error status.
     // By (side, status, text), in that order; a list like `by_code` (few distinct statuses).
-    let mut by_status: Vec<((u8, u64, &'static str), Vec<usize>)> = Vec::new();
+    let mut by_status: Vec<(StatusKey, Vec<usize>)> = Vec::new();
     for c in &a.connections {
         if let EndReason::Disconnect {
             by,
