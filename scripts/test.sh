@@ -38,3 +38,7 @@ CHROMEDRIVER=/usr/bin/chromedriver cargo test -p spop-web --target wasm32-unknow
 log "browser end-to-end tests (headless Chromium)"
 build_web
 (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error && npm test)
+
+# Last, so that a bundle over its budget still leaves every other result shown.
+log "bundle size budget (wasm + JS within 450 KB gzip -9)"
+node tests/e2e/bundle-size.mjs

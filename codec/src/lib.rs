@@ -40,6 +40,7 @@ mod parallel;
 pub mod progress;
 pub mod report;
 pub mod share;
+pub mod sort;
 mod span;
 pub mod synth;
 pub mod time;

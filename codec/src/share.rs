@@ -805,7 +805,7 @@ impl Reader<'_> {
                 .into_iter()
                 .filter_map(|(kind, p)| Some(TcpEvent { kind, packet: p? }))
                 .collect();
-            events.sort_by_key(|e| e.packet.number);
+            crate::sort::sort_by_key(&mut events, |e| e.packet.number);
             events
         };
         Ok(Stream {

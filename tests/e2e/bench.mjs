@@ -13,12 +13,12 @@
 // Usage: node tests/e2e/bench.mjs [--runs N]   (needs dist/: source scripts/lib.sh && build_web)
 // Prints one plain-text table on standard output (progress goes to standard error) and writes
 // the same as JSON to tests/e2e/artifacts/bench-browser.json.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { gzipSync, constants as zlib } from "node:zlib";
 import {
   ARTIFACTS, DIST, MARKS, inspectorStats, largeCapture, launch, loadMarks, loaded, newPage, serve, waitMarks,
 } from "./lib.mjs";
+import { sizeOf } from "./bundle-size.mjs";
 
 const args = process.argv.slice(2);
 const RUNS = args[0] === "--runs" ? Number(args[1]) : 3;
@@ -146,11 +146,6 @@ async function measureLoad(browser, url, big, run) {
   } finally {
     await page.context().close();
   }
-}
-
-function sizeOf(path) {
-  const raw = readFileSync(path);
-  return { raw: raw.length, gzip: gzipSync(raw, { level: zlib.Z_BEST_COMPRESSION }).length };
 }
 
 // ---------------------------------------------------------------------------------------------

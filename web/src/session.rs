@@ -911,7 +911,7 @@ impl Session {
                 .max()
                 .unwrap_or(0)
         };
-        by_rule.sort_by(|(ca, la), (cb, lb)| {
+        spop_codec::sort::sort_by(&mut by_rule, |(ca, la), (cb, lb)| {
             group_level(lb)
                 .cmp(&group_level(la))
                 .then_with(|| ca.cmp(cb))

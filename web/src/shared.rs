@@ -143,13 +143,14 @@ impl Session {
     pub fn restore(&self, kv: &[(String, String)]) -> ShareState {
         let a = self.analysis();
         let frame = |k: &str| a.frame_by_key(k.parse::<FrameKey>().ok()?);
-        let mut marks: BTreeMap<usize, (String, bool)> = BTreeMap::new();
+        // Text and mark by frame, in a map of the page's notes' type (one copy of its code).
+        let mut marks: BTreeMap<usize, Note> = BTreeMap::new();
         let mut state = ShareState::default();
         for (k, v) in kv {
             if let Some(f) = k.strip_prefix("note:").and_then(frame) {
-                marks.entry(f).or_default().0 = v.clone();
+                marks.entry(f).or_default().text = v.clone();
             } else if let Some(f) = k.strip_prefix("mark:").and_then(frame) {
-                marks.entry(f).or_default().1 = v == "1";
+                marks.entry(f).or_default().marked = v == "1";
             } else {
                 match k.as_str() {
                     "select" => state.selected = frame(v),
@@ -183,11 +184,11 @@ impl Session {
         }
         state.notes = marks
             .into_iter()
-            .filter(|(_, (text, marked))| *marked || !text.is_empty())
-            .filter_map(|(f, (text, marked))| {
+            .filter(|(_, n)| n.marked || !n.text.is_empty())
+            .filter_map(|(f, n)| {
                 Some(Note {
-                    text,
-                    marked,
+                    text: n.text,
+                    marked: n.marked,
                     ..self.note_for(f)?
                 })
             })

@@ -1034,8 +1034,10 @@ impl Ui {
     }
 
     fn set_notes(self, notes: Vec<Note>) {
-        self.notes
-            .set(notes.into_iter().map(|n| (n.frame, n)).collect());
+        // Extended, not collected: `collect` sorts first, another copy of the sort in the wasm.
+        let mut by_frame = BTreeMap::new();
+        by_frame.extend(notes.into_iter().map(|n| (n.frame, n)));
+        self.notes.set(by_frame);
     }
 
     /// Notes kept in local storage, found in this capture by their frames' keys.

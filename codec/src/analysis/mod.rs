@@ -880,7 +880,8 @@ fn timeline(
             ev.connection = *spop as u32;
         }
     }
-    events.list.sort_by_key(|e| (e.time, e.connection));
+    // A few per connection: the short lists' sort (crate::sort), not one more in the wasm.
+    crate::sort::sort_by_key(&mut events.list, |e| (e.time, e.connection));
 
     // One pass over the timeline for what needs its order (each pass over hundreds of MB of
     // entries costs): indexes, NOTIFY ↔ ACK pairs per connection (the first ACK wins; later
@@ -1215,7 +1216,7 @@ impl Analysis {
                 Severity::Info => {}
             }
         }
-        for (c, (errors, warnings)) in omitted.by_connection {
+        for (c, (errors, warnings)) in omitted.by_connection.into_iter().enumerate() {
             if let Some(s) = self.connections.get_mut(c) {
                 s.errors += errors;
                 s.warnings += warnings;

@@ -186,7 +186,9 @@ pub fn latency_by_message(a: &Analysis) -> (Option<Percentiles>, Vec<(String, Pe
             Some((n, Percentiles::of(values)?))
         })
         .collect();
-    by_message.sort_by(|x, y| y.1.count.cmp(&x.1.count).then_with(|| x.0.cmp(&y.0)));
+    crate::sort::sort_by(&mut by_message, |x, y| {
+        y.1.count.cmp(&x.1.count).then_with(|| x.0.cmp(&y.0))
+    });
     (Percentiles::of(&mut all), by_message)
 }
 

@@ -35,6 +35,9 @@ const SLOW_WITHOUT_TIMEOUT: u64 = 100_000_000;
 /// Lines in a verdict, at most: it is a summary.
 const MAX_LINES: usize = 6;
 
+/// Who sent a DISCONNECT (0 HAProxy, 1 the agent), its status and its text.
+type StatusKey = (u8, u64, &'static str);
+
 fn plural(n: usize, one: &str, many: &str) -> String {
     if n == 1 {
         format!("1 {one}")
@@ -46,12 +49,23 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 /// The verdict of an analysis whose rules have run ([`Analysis::check`]), most serious first.
 pub fn verdict(a: &Analysis) -> Vec<VerdictLine> {
     let secs = |t: u64| Fixed::ratio(t.saturating_sub(a.time_zero()), 9, 1);
-    // Findings by rule code, in order.
-    let mut by_code: BTreeMap<&'static str, Vec<usize>> = BTreeMap::new();
+    // Findings by rule code, in code order. A list, not a map: a few dozen codes at most, and
+    // the map's code for this key type was only here.
+    let mut by_code: Vec<(&'static str, Vec<usize>)> = Vec::new();
     for (i, f) in a.findings.iter().enumerate() {
-        by_code.entry(f.rule.code).or_default().push(i);
+        match by_code.iter_mut().find(|(c, _)| *c == f.rule.code) {
+            Some((_, ids)) => ids.push(i),
+            None => by_code.push((f.rule.code, alloc::vec![i])),
+        }
     }
-    let take = |code: &str| by_code.get(code).cloned().unwrap_or_default();
+    crate::sort::sort_by_key(&mut by_code, |(c, _)| *c);
+    let ids_of = |code: &str| {
+        by_code
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map_or(&[][..], |(_, ids)| ids.as_slice())
+    };
+    let take = |code: &str| ids_of(code).to_vec();
     let worst = |ids: &[usize]| {
         ids.iter()
             .filter_map(|&i| a.findings.get(i))
@@ -76,30 +90,22 @@ pub fn verdict(a: &Analysis) -> Vec<VerdictLine> {
     let mut covered: Vec<&'static str> = Vec::new();
 
     // The agent could not be reached.
-    let mut unreachable: BTreeMap<core::net::SocketAddr, (usize, u64, u64)> = BTreeMap::new();
-    for t in a.capture.attempts.iter().filter(|t| t.outcome().failed()) {
-        let e = unreachable
-            .entry(t.agent)
-            .or_insert((0, t.first.timestamp, t.first.timestamp));
-        e.0 += 1;
-        e.1 = e.1.min(t.first.timestamp);
-        e.2 = e.2.max(t.first.timestamp);
-    }
-    for (agent, (n, from, to)) in &unreachable {
-        let when = if n == &1 {
-            format!("at {} s", secs(*from))
+    for (agent, (refused, unanswered, first, last)) in super::rules::incident::unreached(a) {
+        let n = refused + unanswered;
+        let when = if n == 1 {
+            format!("at {} s", secs(first.timestamp))
         } else {
-            format!("from {} s to {} s", secs(*from), secs(*to))
+            format!(
+                "from {} s to {} s",
+                secs(first.timestamp),
+                secs(last.timestamp)
+            )
         };
         push(
             0,
             format!(
                 "The agent at {agent} could not be reached: {} {when}.",
-                plural(
-                    *n,
-                    "connection attempt failed",
-                    "connection attempts failed"
-                )
+                plural(n, "connection attempt failed", "connection attempts failed")
             ),
             take("SPOP-N001"),
             Severity::Info,
@@ -196,7 +202,8 @@ pub fn verdict(a: &Analysis) -> Vec<VerdictLine> {
     covered.push("SPOP-X008");
 
     // Connections ended by a DISCONNECT with an error status.
-    let mut by_status: BTreeMap<(u8, u64, &'static str), Vec<usize>> = BTreeMap::new();
+    // By (side, status, text), in that order; a list like `by_code` (few distinct statuses).
+    let mut by_status: Vec<(StatusKey, Vec<usize>)> = Vec::new();
     for c in &a.connections {
         if let EndReason::Disconnect {
             by,
@@ -207,20 +214,22 @@ pub fn verdict(a: &Analysis) -> Vec<VerdictLine> {
         {
             if status != 0 {
                 let who = u8::from(by == Direction::AgentToHaproxy);
-                by_status
-                    .entry((who, status, text.unwrap_or("")))
-                    .or_default()
-                    .push(c.id);
+                let key = (who, status, text.unwrap_or(""));
+                match by_status.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, conns)) => conns.push(c.id),
+                    None => by_status.push((key, alloc::vec![c.id])),
+                }
             }
         }
     }
     // Statuses are read off the wire: one pass over the findings, whatever their number.
     let mut t004: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for &i in by_code.get("SPOP-T004").map_or(&[][..], Vec::as_slice) {
+    for &i in ids_of("SPOP-T004") {
         if let Some(c) = a.findings.get(i).and_then(|f| f.connection) {
             t004.entry(c).or_default().push(i);
         }
     }
+    crate::sort::sort_by_key(&mut by_status, |(k, _)| *k);
     for ((who, status, text), conns) in by_status.into_iter().take(MAX_LINES) {
         let ids: Vec<usize> = conns
             .iter()
@@ -254,7 +263,7 @@ pub fn verdict(a: &Analysis) -> Vec<VerdictLine> {
         .filter(|(_, ids)| worst(ids) >= Severity::Warning)
         .map(|(c, ids)| (*c, ids.clone()))
         .collect();
-    rest.sort_by_key(|(_, ids)| {
+    crate::sort::sort_by_key(&mut rest, |(_, ids)| {
         (
             core::cmp::Reverse(worst(ids)),
             core::cmp::Reverse(ids.len()),
@@ -332,7 +341,9 @@ pub fn verdict(a: &Analysis) -> Vec<VerdictLine> {
             },
         ));
     }
-    lines.sort_by_key(|(rank, l)| (core::cmp::Reverse(l.severity), *rank));
+    crate::sort::sort_by_key(&mut lines, |(rank, l)| {
+        (core::cmp::Reverse(l.severity), *rank)
+    });
     lines.truncate(MAX_LINES);
     lines.into_iter().map(|(_, l)| l).collect()
 }

@@ -382,7 +382,7 @@ fn raw_runs(capture: &Capture) -> Vec<Run> {
                     .map(move |s| (s.packet.number, d, s))
             })
             .collect();
-    segments.sort_by_key(|&(n, _, _)| n);
+    crate::sort::sort_by_key(&mut segments, |&(n, _, _)| n);
     let mut from = 0usize;
     segments
         .into_iter()
@@ -407,10 +407,11 @@ fn raw_runs(capture: &Capture) -> Vec<Run> {
 
 /// The runs of the packets `warnings` concern: every TCP payload they carried into a stream.
 fn packet_runs(capture: &Capture, numbers: &[u32], warnings: &[text::TextWarning]) -> Vec<Run> {
-    let mut parts: alloc::collections::BTreeMap<u32, Vec<usize>> = Default::default();
+    // Keyed by usize, not u32: the map type the rules use too (one copy of its code).
+    let mut parts: alloc::collections::BTreeMap<usize, Vec<usize>> = Default::default();
     for part in warnings.iter().filter_map(|w| w.bytes).map(|b| b.part) {
         if let Some(&n) = numbers.get(part) {
-            let list = parts.entry(n).or_default();
+            let list = parts.entry(n as usize).or_default();
             if !list.contains(&part) {
                 list.push(part);
             }
@@ -423,7 +424,11 @@ fn packet_runs(capture: &Capture, numbers: &[u32], warnings: &[text::TextWarning
     for conn in &capture.connections {
         for direction in [Direction::HaproxyToAgent, Direction::AgentToHaproxy] {
             for seg in &conn.stream(direction).segments {
-                for &part in parts.get(&seg.packet.number).into_iter().flatten() {
+                for &part in parts
+                    .get(&(seg.packet.number as usize))
+                    .into_iter()
+                    .flatten()
+                {
                     runs.push(Run {
                         part,
                         peer: None,
@@ -1469,8 +1474,11 @@ fn attempts_of(
     ports: &[u16],
     other: &mut usize,
 ) -> Vec<Attempt> {
-    let agents: alloc::collections::BTreeSet<core::net::SocketAddr> =
+    // Sorted by the short lists' sort and searched: no set type of its own in the wasm.
+    let mut agents: Vec<core::net::SocketAddr> =
         connections.iter().filter_map(|c| c.agent).collect();
+    crate::sort::sort_by(&mut agents, Ord::cmp);
+    agents.dedup();
     let lone = connections.is_empty()
         && ports.is_empty()
         && empty
@@ -1480,10 +1488,11 @@ fn attempts_of(
     for mut conn in empty {
         // An attempt seen only from the server's side (its SYN-ACK first) has its roles right;
         // one seen mid-way may have them swapped: the agent is the known address.
-        if agents.contains(&conn.client) || ports.contains(&conn.client.port()) {
+        if agents.binary_search(&conn.client).is_ok() || ports.contains(&conn.client.port()) {
             conn.swap_roles();
         }
-        if lone || agents.contains(&conn.server) || ports.contains(&conn.server.port()) {
+        if lone || agents.binary_search(&conn.server).is_ok() || ports.contains(&conn.server.port())
+        {
             attempts.push(Attempt::from_tcp(attempts.len(), conn));
         } else {
             *other += 1;

@@ -225,7 +225,7 @@ fn write_findings(out: &mut String, a: &Analysis) -> fmt::Result {
             rules.push(f.rule);
         }
     }
-    rules.sort_by_key(|r| (severity_rank(r.severity), r.code));
+    crate::sort::sort_by_key(&mut rules, |r| (severity_rank(r.severity), r.code));
     for rule in rules {
         let list: Vec<&Finding> = a
             .findings
@@ -302,7 +302,7 @@ fn excerpt(a: &Analysis, index: usize) -> String {
 fn write_annotations(out: &mut String, a: &Analysis, notes: &[Annotation]) -> fmt::Result {
     // Timeline order; several annotations of one frame are shown together.
     let mut list: Vec<&Annotation> = notes.iter().filter(|n| n.frame < a.frames.len()).collect();
-    list.sort_by_key(|n| n.frame);
+    crate::sort::sort_by_key(&mut list, |n| n.frame);
     if list.is_empty() {
         return Ok(());
     }

@@ -1,7 +1,6 @@
 //! Capture rules: what the capture itself shows (other traffic, lost bytes, truncation,
 //! segmentation, where it starts, reconnect storms, a damaged pasted dump).
 
-use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -255,7 +254,7 @@ fn text_damage(cx: &mut Cx<'_>) {
             };
             frames.extend(a.frames_of(l.connection).filter(hit).map(|e| e.index));
         }
-        frames.sort_unstable();
+        crate::sort::sort_by_key(&mut frames, |&f| f);
         frames.dedup();
         frames.truncate(16);
         cx.emit(
@@ -302,7 +301,8 @@ pub(super) fn check_capture(cx: &mut Cx<'_>) {
         })
         .collect();
     if short.len() >= a.options.churn_threshold {
-        let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
+        // A list sorted afterwards, not a map: a few distinct endings.
+        let mut statuses: Vec<(String, usize)> = Vec::new();
         for s in &short {
             let key = match s.end_reason {
                 EndReason::Disconnect {
@@ -324,8 +324,12 @@ pub(super) fn check_capture(cx: &mut Cx<'_>) {
                 EndReason::Rst { .. } => "reset".into(),
                 EndReason::CaptureEnd => "open".into(),
             };
-            *statuses.entry(key).or_default() += 1;
+            match statuses.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, n)) => *n += 1,
+                None => statuses.push((key, 1)),
+            }
         }
+        crate::sort::sort_by(&mut statuses, |x, y| x.0.cmp(&y.0));
         let summary: Vec<String> = statuses.iter().map(|(k, n)| format!("{n}× {k}")).collect();
         let frames: Vec<usize> = short
             .iter()

@@ -235,9 +235,9 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
     let frames: Vec<&FrameEntry> = a.frames_of(conn.id).collect();
     let pipelining = conn.agreed("pipelining");
     let mut sent: BTreeMap<(u64, u64), usize> = BTreeMap::new();
-    // The ids of `sent` not `answered`: the NOTIFYs still waiting, by stream-id.
-    let mut waiting_ids: alloc::collections::BTreeSet<(u64, u64)> =
-        alloc::collections::BTreeSet::new();
+    // The ids of `sent` not `answered`: the NOTIFYs still waiting, by stream-id (with their
+    // index: the same map type as `sent`, one copy of its code in the wasm).
+    let mut waiting_ids: BTreeMap<(u64, u64), usize> = BTreeMap::new();
     // (STREAM-ID, FRAME-ID) as one 128-bit word: one hashing step instead of two buffered ones.
     let mut answered: hashbrown::HashSet<u128> = hashbrown::HashSet::new();
     let word = |(sid, fid): (u64, u64)| u128::from(sid) << 64 | u128::from(fid);
@@ -297,7 +297,7 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                 if track {
                     sent.insert(key, e.index);
                     if !answered.contains(&word(key)) {
-                        waiting_ids.insert(key);
+                        waiting_ids.insert(key, e.index);
                     }
                 }
                 outstanding += 1;
@@ -457,7 +457,7 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                     let waiting = waiting_ids
                         .range((e.stream_id, 0)..=(e.stream_id, u64::MAX))
                         .next_back()
-                        .map(|k| k.1);
+                        .map(|(k, _)| k.1);
                     let why = match (highest_sid, waiting) {
                         // ≤3.0 only looks for a match (its stream ids are process-wide).
                         _ if conn.generation == Generation::Legacy => String::from("HAProxy ≤3.0 ignores it and its actions are lost, unless neither pipelining nor async was agreed and a NOTIFY is waiting: then it ends the connection with status 12 \"frame-id not found\""),

@@ -2,7 +2,6 @@
 //! (connects refused, closes and resets, a receiver that stopped reading) and from timing
 //! (answers too late, HAProxy giving up, latencies out of line, stream-ids that jumped).
 
-use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -117,17 +116,28 @@ fn side(d: Direction) -> &'static str {
     }
 }
 
-/// N001: per agent address, the attempts that did not reach it.
-pub(super) fn check_attempts(cx: &mut Cx<'_>) {
-    let a = cx.a;
-    // (refused, unanswered, first SYN, last SYN) per agent address.
-    let mut by_agent: BTreeMap<SocketAddr, (usize, usize, PacketRef, PacketRef)> = BTreeMap::new();
+/// (refused, unanswered, first SYN, last SYN) per agent address: the connection attempts that
+/// did not reach it (N001, and the verdict's line on them).
+/// In address order. A list, not a map: few addresses, and no other map of this key type.
+pub(crate) fn unreached(
+    a: &crate::analysis::Analysis,
+) -> Vec<(SocketAddr, (usize, usize, PacketRef, PacketRef))> {
+    let mut by_agent: Vec<(SocketAddr, (usize, usize, PacketRef, PacketRef))> = Vec::new();
     for t in &a.capture.attempts {
         let outcome = t.outcome();
         if !outcome.failed() {
             continue;
         }
-        let e = by_agent.entry(t.agent).or_insert((0, 0, t.first, t.first));
+        let k = match by_agent.iter().position(|(agent, _)| *agent == t.agent) {
+            Some(k) => k,
+            None => {
+                by_agent.push((t.agent, (0, 0, t.first, t.first)));
+                by_agent.len() - 1
+            }
+        };
+        let Some((_, e)) = by_agent.get_mut(k) else {
+            continue;
+        };
         match outcome {
             AttemptOutcome::Refused => e.0 += 1,
             _ => e.1 += 1,
@@ -139,7 +149,14 @@ pub(super) fn check_attempts(cx: &mut Cx<'_>) {
             e.3 = t.first;
         }
     }
-    for (agent, (refused, unanswered, first, last)) in by_agent {
+    crate::sort::sort_by_key(&mut by_agent, |(agent, _)| *agent);
+    by_agent
+}
+
+/// N001: per agent address, the attempts that did not reach it.
+pub(super) fn check_attempts(cx: &mut Cx<'_>) {
+    let a = cx.a;
+    for (agent, (refused, unanswered, first, last)) in unreached(a) {
         let total = refused + unanswered;
         let what = match (refused, unanswered) {
             (_, 0) => String::from("refused (RST to SYN)"),

@@ -158,8 +158,9 @@ pub struct Omitted {
 pub(crate) struct Omissions {
     /// By rule and severity, in the order first omitted.
     pub by_rule: Vec<Omitted>,
-    /// Error and warning findings omitted, by connection.
-    pub by_connection: alloc::collections::BTreeMap<usize, (usize, usize)>,
+    /// Error and warning findings omitted, by connection index (a dense list: connection
+    /// indexes are small and known).
+    pub by_connection: Vec<(usize, usize)>,
 }
 
 impl Omissions {
@@ -177,12 +178,22 @@ impl Omissions {
             }),
         }
         if let Some(c) = f.connection {
-            let (e, w) = self.by_connection.entry(c).or_default();
-            match f.severity {
-                Severity::Error => *e += n,
-                Severity::Warning => *w += n,
-                Severity::Info => {}
-            }
+            let (e, w) = match f.severity {
+                Severity::Error => (n, 0),
+                Severity::Warning => (0, n),
+                Severity::Info => return,
+            };
+            self.add_to(c, e, w);
+        }
+    }
+
+    fn add_to(&mut self, c: usize, errors: usize, warnings: usize) {
+        if self.by_connection.len() <= c {
+            self.by_connection.resize(c.saturating_add(1), (0, 0));
+        }
+        if let Some((e, w)) = self.by_connection.get_mut(c) {
+            *e += errors;
+            *w += warnings;
         }
     }
 
@@ -197,10 +208,8 @@ impl Omissions {
                 None => self.by_rule.push(o),
             }
         }
-        for (c, (e, w)) in other.by_connection {
-            let (e0, w0) = self.by_connection.entry(c).or_default();
-            *e0 += e;
-            *w0 += w;
+        for (c, (e, w)) in other.by_connection.into_iter().enumerate() {
+            self.add_to(c, e, w);
         }
     }
 }
@@ -633,13 +642,13 @@ pub(crate) fn run(
     progress(crate::Progress::Rules { done: total, total });
     let mut out = core::mem::take(&mut cx.out);
     probe::soften(&cx, &mut out);
-    out.sort_by(|x, y| {
+    crate::sort::sort_by(&mut out, |x, y| {
         (x.frames.first().map_or((0, 0), |&f| (1, f)), x.rule.code)
             .cmp(&(y.frames.first().map_or((0, 0), |&f| (1, f)), y.rule.code))
     });
     let mut omitted = cx.omitted;
-    omitted
-        .by_rule
-        .sort_by_key(|o| (o.rule.code, core::cmp::Reverse(o.severity)));
+    crate::sort::sort_by_key(&mut omitted.by_rule, |o| {
+        (o.rule.code, core::cmp::Reverse(o.severity))
+    });
     (out, omitted)
 }
