@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DIST, FIXTURES, cli, expectedCounts, loaded, newPage, serve, setup, shot, summary } from "./lib.mjs";
+import { DIST, FIXTURES, cli, expectedCounts, listRow, loaded, newPage, serve, setup, shot, summary } from "./lib.mjs";
 
 const ctx = setup();
 const INTERLEAVED = "haproxy26-interleaved-disconnect.pcap";
@@ -196,7 +196,7 @@ test("a worker terminated while idle: said, the capture decoded again, the page 
   await banner.waitFor();
   await page.waitForFunction(() => document.querySelector("#engine-failure")?.textContent.includes("decoded again in a new decoder"));
   assert.match(await banner.innerText(), /^The decoder stopped unexpectedly\./);
-  await page.locator(`#frames .row[data-frame="3"]`).click();
+  await (await listRow(page, 3)).click();
   await page.locator("#details h2", { hasText: "Frame #4 ·" }).waitFor();
   await assertCounts(page, INTERLEAVED);
   await page.locator("#retry").click();

@@ -260,6 +260,17 @@ export async function summary(page) {
   };
 }
 
+/** The list row of timeline position `pos`, scrolled into the list's view first: the list draws
+ * only the rows on screen, and opening a capture scrolls it to the first finding. */
+export async function listRow(page, pos) {
+  await page.locator("#frames").evaluate((el, pos) => {
+    el.scrollTop = pos * 24; // web/src/list.rs ROW_HEIGHT
+  }, pos);
+  const row = page.locator(`#frames .row[data-frame="${pos}"]`);
+  await row.waitFor();
+  return row;
+}
+
 /** Timeline index of the selected row (null if none). */
 export const selectedFrame = (page) =>
   page.evaluate(() => {

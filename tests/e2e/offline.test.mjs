@@ -9,7 +9,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  DIST, FIXTURES, SINGLE_FILE, cli, expectedCounts, loaded, newPage, serve, setup, shot, singleFileUrl, summary,
+  DIST, FIXTURES, SINGLE_FILE, cli, expectedCounts, listRow, loaded, newPage, serve, setup, shot, singleFileUrl, summary,
   watchWorkers, workerTraffic,
 } from "./lib.mjs";
 
@@ -111,7 +111,7 @@ test("served from a sub-path, the site asks for its own static files and nothing
   await page.locator("#details h2").waitFor();
   const fields = page.locator("#details ul.tree button.field");
   for (let i = 0; i < Math.min(await fields.count(), 10); i++) await fields.nth(i).click();
-  await page.locator(`#frames .row[data-frame="1"]`).click();
+  await (await listRow(page, 1)).click();
   await page.locator("#details h2", { hasText: "Frame #2 ·" }).waitFor();
   await assertDecodedInWorker(page);
   await page.waitForTimeout(300); // anything late would show up too
@@ -207,7 +207,7 @@ test("a decode worker that cannot start: the page decodes in-thread", async () =
     await page.goto(server.url);
     const report = await open(page, INTERLEAVED);
     await assertCounts(page, INTERLEAVED, report);
-    await page.locator(`#frames .row[data-frame="1"]`).click();
+    await (await listRow(page, 1)).click();
     await page.locator("#details h2", { hasText: "Frame #2 ·" }).waitFor();
     assert.ok(server.requests.includes("/inspector/pkg/worker.js"), "the worker was tried");
     assert.deepEqual((await workerTraffic(page)).sent, [], "nothing went to a worker");
