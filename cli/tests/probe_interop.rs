@@ -9,84 +9,14 @@
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 use spop_tests::agent::{Agent, AgentConfig};
-
-/// A child process killed (and reaped) on drop.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Proc {
-    fn signal(&mut self, sig: &str) {
-        let _ = Command::new("kill")
-            .args([sig, &self.0.id().to_string()])
-            .status();
-    }
-
-    fn wait_exit(&mut self, t: Duration) -> bool {
-        let start = Instant::now();
-        while start.elapsed() < t {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
-    }
-}
-
-fn which(tool: &str) -> Option<PathBuf> {
-    let out = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
-}
-
-/// Finds the tool, installing its Debian package when missing (as root).
-fn ensure(tool: &str, package: &str) -> PathBuf {
-    if let Some(p) = which(tool) {
-        return p;
-    }
-    let ok = Command::new("sh")
-        .args(["-c", &format!("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq {package}")])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    assert!(ok, "apt-get install {package} failed (root needed)");
-    which(tool).unwrap_or_else(|| panic!("{tool} still missing after installing {package}"))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
-fn wait_for_port(port: u16, t: Duration) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < t {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
+use spop_tests::procs::{ensure, free_port, wait_for_port, Proc};
 
 /// One HTTP request through HAProxy (its answer does not matter: a faulty agent may fail it).
 fn get(port: u16, i: usize) {

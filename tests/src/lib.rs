@@ -13,6 +13,7 @@ pub mod agent;
 pub mod gzip;
 pub mod hostile;
 pub mod pcapgen;
+pub mod procs;
 pub mod shapes;
 
 /// The real pcap and pcapng captures of `tests/fixtures` (path, bytes), in name order.
