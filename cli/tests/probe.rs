@@ -328,6 +328,13 @@ fn the_bundle_reopens_as_the_same_report_with_the_probe_rules() {
         "{:#?}",
         findings(&reopened)
     );
+    // Its Markdown report says what it is: a probe session, not a capture.
+    let out = Command::new(env!("CARGO_BIN_EXE_spop-inspect"))
+        .args([file.to_str().expect("utf-8 path"), "--format", "markdown"])
+        .output()
+        .expect("spop-inspect runs");
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(md.starts_with("## SPOP probe report: "), "{md}");
     // The same findings as the live report.
     let (live, _) = report(&agent, &[]);
     assert_eq!(faults(&reopened), faults(&live));

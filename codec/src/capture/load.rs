@@ -174,7 +174,18 @@ pub struct StreamBytes {
 /// capture would count packets or TCP segments.
 pub const NO_PACKETS: &str = "no packets (a byte stream)";
 
+/// The share-bundle state key that marks a bundle as a probe session (its value: the HAProxy
+/// generation the probe spoke as, `3.1+` or `<=3.0`).
+pub const PROBE_SESSION_KEY: &str = "probe.session";
+
 impl Capture {
+    /// Whether this is a session recorded by `spop-inspect probe`: read from the probe
+    /// itself, or from a share bundle that carries [`PROBE_SESSION_KEY`].
+    pub fn is_probe_session(&self) -> bool {
+        self.input.container == Container::Probe
+            || self.shared.iter().any(|(k, _)| k == PROBE_SESSION_KEY)
+    }
+
     /// Whether the input had packets (a pcap or pcapng file, a packet dump pasted as text,
     /// a bundle of either); a byte stream has none, and so no TCP segments either.
     pub fn has_packets(&self) -> bool {

@@ -26,7 +26,7 @@ pub use ip::tcp_segment;
 pub use load::{gunzip, is_gzip, GzipError, KnownFile, GZIP_MAX_INFLATED};
 pub use load::{
     load, load_with_progress, Capture, Container, InputKind, LoadError, LoadOptions, Loader,
-    StreamBytes, TextIssue, NO_PACKETS,
+    StreamBytes, TextIssue, NO_PACKETS, PROBE_SESSION_KEY,
 };
 pub use pcap::PcapReader;
 pub use pcapng::PcapngReader;

@@ -103,7 +103,12 @@ fn write_rules(out: &mut String) -> fmt::Result {
 fn write_report(out: &mut String, a: &Analysis, o: &MarkdownOptions<'_>) -> fmt::Result {
     let (e, w, i) = a.counts();
     let name = if o.name.is_empty() { "capture" } else { o.name };
-    writeln!(out, "## SPOP capture report: {}\n", inline_code(name))?;
+    let what = if a.capture.is_probe_session() {
+        "probe"
+    } else {
+        "capture"
+    };
+    writeln!(out, "## SPOP {what} report: {}\n", inline_code(name))?;
     if let Some(link) = o.link {
         writeln!(
             out,

@@ -16,9 +16,7 @@ use crate::analysis::{ConnectionSummary, EndReason, FrameEntry};
 use crate::capture::tcp::TcpEventKind;
 use crate::wire::{status_text, Direction, FrameType, Payload};
 
-/// The share-bundle state key that marks a bundle as a probe session (its value: the HAProxy
-/// generation the probe spoke as, `3.1+` or `<=3.0`).
-pub const SESSION_KEY: &str = "probe.session";
+pub use crate::capture::PROBE_SESSION_KEY as SESSION_KEY;
 
 /// SPOP-P001.
 pub const P001: Rule = Rule {
@@ -81,9 +79,7 @@ pub const P005: Rule = Rule {
 
 /// Whether the analysed capture is a probe session.
 pub(crate) fn is_probe(cx: &Cx<'_>) -> bool {
-    let c = &cx.a.capture;
-    c.input.container == crate::capture::Container::Probe
-        || c.shared.iter().any(|(k, _)| k == SESSION_KEY)
+    cx.a.capture.is_probe_session()
 }
 
 /// The NOTIFY's messages, argument names, types and values, for people (bounded).
