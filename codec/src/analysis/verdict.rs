@@ -202,8 +202,9 @@ pub fn verdict(a: &Analysis) -> Vec<VerdictLine> {
     covered.push("SPOP-X008");
 
     // Connections ended by a DISCONNECT with an error status.
-    // By (side, status, text), in that order; a list like `by_code` (few distinct statuses).
-    let mut by_status: Vec<(StatusKey, Vec<usize>)> = Vec::new();
+    // By (side, status, text), in that order: the connections' keys sorted, then grouped run
+    // by run (statuses are read off the wire, so each connection may bring its own).
+    let mut keyed: Vec<(StatusKey, usize)> = Vec::new();
     for c in &a.connections {
         if let EndReason::Disconnect {
             by,
@@ -214,12 +215,16 @@ pub fn verdict(a: &Analysis) -> Vec<VerdictLine> {
         {
             if status != 0 {
                 let who = u8::from(by == Direction::AgentToHaproxy);
-                let key = (who, status, text.unwrap_or(""));
-                match by_status.iter_mut().find(|(k, _)| *k == key) {
-                    Some((_, conns)) => conns.push(c.id),
-                    None => by_status.push((key, alloc::vec![c.id])),
-                }
+                keyed.push(((who, status, text.unwrap_or("")), c.id));
             }
+        }
+    }
+    crate::sort::sort_by_key(&mut keyed, |(k, _)| *k);
+    let mut by_status: Vec<(StatusKey, Vec<usize>)> = Vec::new();
+    for (key, id) in keyed {
+        match by_status.last_mut() {
+            Some((k, conns)) if *k == key => conns.push(id),
+            _ => by_status.push((key, alloc::vec![id])),
         }
     }
     // Statuses are read off the wire: one pass over the findings, whatever their number.
@@ -229,7 +234,6 @@ pub fn verdict(a: &Analysis) -> Vec<VerdictLine> {
             t004.entry(c).or_default().push(i);
         }
     }
-    crate::sort::sort_by_key(&mut by_status, |(k, _)| *k);
     for ((who, status, text), conns) in by_status.into_iter().take(MAX_LINES) {
         let ids: Vec<usize> = conns
             .iter()

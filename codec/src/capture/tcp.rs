@@ -139,9 +139,9 @@ pub struct Stream {
     /// Bytes the snapshot length cut from packets of this stream (counted as missing).
     pub truncated_bytes: u64,
     /// What the sender of this direction did at the TCP level, in capture order: its first
-    /// SYN, FIN and RST, every retransmission, zero windows, full windows. At most three events
-    /// per packet (one segment can, say, retransmit bytes, announce a zero window and carry a
-    /// FIN), so bounded by the capture's size.
+    /// SYN, FIN and RST, every retransmission, zero windows, full windows. At most four events
+    /// per packet (one segment can retransmit a SYN and bytes, announce a zero window and
+    /// carry a FIN), so bounded by the capture's size.
     pub events: Vec<TcpEvent>,
 }
 

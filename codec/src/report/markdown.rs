@@ -6,6 +6,7 @@
 //! Everything that comes from the capture or from a person (notes, file names, strings sent on
 //! the wire) is escaped or fenced so it renders as text and cannot break the document.
 
+use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -312,17 +313,46 @@ fn write_annotations(out: &mut String, a: &Analysis, notes: &[Annotation]) -> fm
         return Ok(());
     }
     writeln!(out, "### Annotated frames\n")?;
+    // What each annotated frame needs from the whole capture, gathered in one pass each (a
+    // share link may annotate every frame): the frames written inside it, its findings.
+    let mut inside: BTreeMap<usize, Vec<usize>> =
+        list.iter().map(|n| (n.frame, Vec::new())).collect();
+    for x in &a.frames {
+        if let Some(v) = x.outer().and_then(|o| inside.get_mut(&o)) {
+            v.push(x.index);
+        }
+    }
+    let mut concerning: BTreeMap<usize, Vec<usize>> =
+        list.iter().map(|n| (n.frame, Vec::new())).collect();
+    for (i, f) in a.findings.iter().enumerate() {
+        for frame in &f.frames {
+            if let Some(v) = concerning.get_mut(frame) {
+                if v.last() != Some(&i) {
+                    v.push(i);
+                }
+            }
+        }
+    }
     let mut rest = list.as_slice();
     while let Some(first) = rest.first() {
         let n = rest.iter().take_while(|x| x.frame == first.frame).count();
         let (group, tail) = rest.split_at(n.min(rest.len()));
-        write_annotated_frame(out, a, group)?;
+        let of = |m: &BTreeMap<usize, Vec<usize>>| m.get(&first.frame).cloned().unwrap_or_default();
+        write_annotated_frame(out, a, group, &of(&inside), &of(&concerning))?;
         rest = tail;
     }
     Ok(())
 }
 
-fn write_annotated_frame(out: &mut String, a: &Analysis, group: &[&Annotation]) -> fmt::Result {
+/// One annotated frame: `inside`, the frames written inside it; `concerning`, the indices of
+/// its findings.
+fn write_annotated_frame(
+    out: &mut String,
+    a: &Analysis,
+    group: &[&Annotation],
+    inside: &[usize],
+    concerning: &[usize],
+) -> fmt::Result {
     let Some(e) = group.first().and_then(|n| a.frames.get(n.frame)) else {
         return Ok(());
     };
@@ -369,10 +399,7 @@ fn write_annotated_frame(out: &mut String, a: &Analysis, group: &[&Annotation]) 
         e.offset()
     )?;
     if let Some(resumes) = e.layout.resumes_at() {
-        let embedded = a
-            .frames_of(e.connection)
-            .filter(|x| x.outer() == Some(e.index))
-            .count();
+        let embedded = inside.len();
         writeln!(
             out,
             "- **Split:** {embedded} complete frame(s) sit inside its bytes, which resume at stream offset {resumes:#x}; the fields below are its own, reassembled, and the bytes are shown as they lie in the stream, theirs marked",
@@ -384,10 +411,9 @@ fn write_annotated_frame(out: &mut String, a: &Analysis, group: &[&Annotation]) 
     if let Some(p) = e.paired() {
         writeln!(out, "- **Pair:** frame #{}", p + 1)?;
     }
-    let concerning: Vec<&Finding> = a
-        .findings
+    let concerning: Vec<&Finding> = concerning
         .iter()
-        .filter(|f| f.frames.contains(&e.index))
+        .filter_map(|&i| a.findings.get(i))
         .collect();
     if concerning.is_empty() {
         writeln!(out, "- **Findings:** none")?;
@@ -425,9 +451,7 @@ fn write_annotated_frame(out: &mut String, a: &Analysis, group: &[&Annotation]) 
     // Frames written inside this one (SPOP-F010) are the evidence: its bytes are shown as they
     // lie in the stream, theirs included and marked.
     let embedded: Vec<&crate::analysis::FrameEntry> = if e.layout.is_split() {
-        a.frames_of(e.connection)
-            .filter(|x| x.outer() == Some(e.index))
-            .collect()
+        inside.iter().filter_map(|&i| a.frames.get(i)).collect()
     } else {
         Vec::new()
     };

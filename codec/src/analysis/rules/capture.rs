@@ -301,10 +301,11 @@ pub(super) fn check_capture(cx: &mut Cx<'_>) {
         })
         .collect();
     if short.len() >= a.options.churn_threshold {
-        // A list sorted afterwards, not a map: a few distinct endings.
-        let mut statuses: Vec<(String, usize)> = Vec::new();
+        // The endings sorted, then counted run by run: statuses are read off the wire, so a
+        // crafted capture may give every connection its own.
+        let mut keys: Vec<String> = Vec::with_capacity(short.len());
         for s in &short {
-            let key = match s.end_reason {
+            keys.push(match s.end_reason {
                 EndReason::Disconnect {
                     by,
                     status: Some(code),
@@ -323,14 +324,29 @@ pub(super) fn check_capture(cx: &mut Cx<'_>) {
                 EndReason::Fin { .. } => "closed without DISCONNECT".into(),
                 EndReason::Rst { .. } => "reset".into(),
                 EndReason::CaptureEnd => "open".into(),
-            };
-            match statuses.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, n)) => *n += 1,
-                None => statuses.push((key, 1)),
+            });
+        }
+        crate::sort::sort_by(&mut keys, |x, y| x.cmp(y));
+        let mut statuses: Vec<(String, usize)> = Vec::new();
+        for key in keys {
+            match statuses.last_mut() {
+                Some((k, n)) if *k == key => *n += 1,
+                _ => statuses.push((key, 1)),
             }
         }
-        crate::sort::sort_by(&mut statuses, |x, y| x.0.cmp(&y.0));
-        let summary: Vec<String> = statuses.iter().map(|(k, n)| format!("{n}× {k}")).collect();
+        // The most kinds of ending a message names; the rest are counted.
+        const MAX_KINDS: usize = 10;
+        let mut summary: Vec<String> = statuses
+            .iter()
+            .take(MAX_KINDS)
+            .map(|(k, n)| format!("{n}× {k}"))
+            .collect();
+        if statuses.len() > MAX_KINDS {
+            summary.push(format!(
+                "and {} other kinds of ending",
+                statuses.len() - MAX_KINDS
+            ));
+        }
         let frames: Vec<usize> = short
             .iter()
             .filter_map(|s| s.haproxy_hello.as_ref().map(|h| h.frame))

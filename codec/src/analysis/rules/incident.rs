@@ -118,27 +118,27 @@ fn side(d: Direction) -> &'static str {
 
 /// (refused, unanswered, first SYN, last SYN) per agent address: the connection attempts that
 /// did not reach it (N001, and the verdict's line on them).
-/// In address order. A list, not a map: few addresses, and no other map of this key type.
+/// In address order: the failed attempts sorted by address, then folded run by run (linear
+/// after the sort, however many addresses a crafted bundle names).
 pub(crate) fn unreached(
     a: &crate::analysis::Analysis,
 ) -> Vec<(SocketAddr, (usize, usize, PacketRef, PacketRef))> {
+    let mut failed: Vec<_> = a
+        .capture
+        .attempts
+        .iter()
+        .filter(|t| t.outcome().failed())
+        .collect();
+    crate::sort::sort_by_key(&mut failed, |t| t.agent);
     let mut by_agent: Vec<(SocketAddr, (usize, usize, PacketRef, PacketRef))> = Vec::new();
-    for t in &a.capture.attempts {
-        let outcome = t.outcome();
-        if !outcome.failed() {
-            continue;
+    for t in failed {
+        if by_agent.last().is_none_or(|(agent, _)| *agent != t.agent) {
+            by_agent.push((t.agent, (0, 0, t.first, t.first)));
         }
-        let k = match by_agent.iter().position(|(agent, _)| *agent == t.agent) {
-            Some(k) => k,
-            None => {
-                by_agent.push((t.agent, (0, 0, t.first, t.first)));
-                by_agent.len() - 1
-            }
-        };
-        let Some((_, e)) = by_agent.get_mut(k) else {
+        let Some((_, e)) = by_agent.last_mut() else {
             continue;
         };
-        match outcome {
+        match t.outcome() {
             AttemptOutcome::Refused => e.0 += 1,
             _ => e.1 += 1,
         }
@@ -149,7 +149,6 @@ pub(crate) fn unreached(
             e.3 = t.first;
         }
     }
-    crate::sort::sort_by_key(&mut by_agent, |(agent, _)| *agent);
     by_agent
 }
 

@@ -565,13 +565,15 @@ fn frame_rules(
 
 /// The per-connection rules over `conns`.
 fn connection_rules(cx: &mut Cx<'_>, conns: &[super::ConnectionSummary]) {
+    // Once, not per connection: a bundle's state list may be long.
+    let probe = probe::is_probe(cx);
     for c in conns {
         handshake::check(cx, c);
         exchange::check(cx, c);
         teardown::check(cx, c);
         capture::check_connection(cx, c);
         incident::check_connection(cx, c);
-        if probe::is_probe(cx) {
+        if probe {
             probe::check_connection(cx, c);
         }
     }

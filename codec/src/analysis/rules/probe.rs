@@ -254,7 +254,7 @@ pub(super) fn check_connection(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
     // P004: the NOTIFY failed on was within the agent's max-frame-size, but near it.
     let limit = conn.negotiated_max_frame_size.unwrap_or(0);
     let length = u64::from(culprit.length);
-    if !is_hello && limit > 0 && length <= limit && length * 4 >= limit * 3 {
+    if !is_hello && limit > 0 && length <= limit && length >= limit - limit / 4 {
         cx.emit(
             &P004,
             c,
