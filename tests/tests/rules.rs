@@ -2035,6 +2035,38 @@ fn c006_connections_refused_at_the_handshake() {
     silent(&a, "SPOP-C006");
 }
 
+/// A storm whose every connection ends with its own status (statuses are read off the wire):
+/// C006 names the ten first kinds of ending and counts the rest, and its count stays whole.
+#[test]
+fn c006_names_ten_kinds_of_ending_and_counts_the_rest() {
+    let refused = |n: usize| {
+        vec![
+            on(n, h2a(hello())),
+            on(
+                n,
+                a2h(frame(FrameRepr::agent_hello("1.0", 16380, "pipelining"))),
+            ),
+            on(n, h2a(haproxy_disconnect(100 + n as u64, "bye"))),
+            on(n, Step::HaproxyFin),
+            on(n, Step::AgentFin),
+        ]
+    };
+    let a = conversation((0..14).flat_map(refused).collect());
+    assert_eq!(a.connections.len(), 14);
+    let f = fired_once(&a, "SPOP-C006");
+    assert_eq!(f.frames.len(), 14);
+    says(
+        f,
+        &[
+            "14 of 14 connections",
+            "1× HAProxy status 100 (unassigned)",
+            "1× HAProxy status 109 (unassigned)",
+            "and 4 other kinds of ending",
+        ],
+    );
+    assert!(!f.message.contains("status 110"), "{}", f.message);
+}
+
 /// HAProxy's HELLO and a NOTIFY as `xxd` prints them (no ASCII column), one line per 16 bytes.
 fn xxd_lines() -> (Vec<u8>, Vec<String>) {
     let mut bytes = FrameRepr::haproxy_hello(16380, "pipelining", Some("engine-1"), false)
