@@ -73,8 +73,9 @@ impl Clock {
 /// Where the agent listens.
 #[derive(Debug, Clone)]
 pub enum Target {
-    /// A TCP address.
-    Tcp(SocketAddr),
+    /// A TCP address: every address the name resolved to, tried in turn (`localhost` may
+    /// give ::1 before 127.0.0.1, and an agent listens on one of them).
+    Tcp(Vec<SocketAddr>),
     /// A unix socket path.
     Unix(std::path::PathBuf),
 }
@@ -194,6 +195,41 @@ pub struct Conn {
     cap: usize,
 }
 
+/// The first of `addrs` that accepts a connection within `timeout` (each), or the last
+/// error.
+fn connect_tcp(addrs: &[SocketAddr], timeout: Duration) -> io::Result<(TcpStream, SocketAddr)> {
+    let mut last = io::Error::new(io::ErrorKind::NotFound, "the name resolves to no address");
+    for addr in addrs {
+        match TcpStream::connect_timeout(addr, timeout) {
+            Ok(s) => return Ok((s, *addr)),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+/// Connects to a unix socket within `timeout`. std has no connect timeout for unix sockets,
+/// and an agent whose listen queue is full blocks `connect` for as long as it does not
+/// accept: the connect runs on a thread of its own, abandoned when the time is up (it ends
+/// with the process at the latest).
+fn connect_unix(path: &std::path::Path, timeout: Duration) -> io::Result<UnixStream> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let path = path.to_path_buf();
+    std::thread::Builder::new()
+        .name("probe-connect".into())
+        .spawn(move || {
+            // The receiver may be gone (timed out): nothing to tell then.
+            let _ = tx.send(UnixStream::connect(path));
+        })?;
+    match rx.recv_timeout(timeout) {
+        Ok(r) => r,
+        Err(_) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "no answer to the connection attempt",
+        )),
+    }
+}
+
 impl Conn {
     /// Connects to `target` within `timeout`, to send at most `notifies` NOTIFYs (which
     /// sizes what is kept of the agent's bytes). Refused once an agent flooded a connection.
@@ -207,15 +243,15 @@ impl Conn {
             return Err(io::Error::other("the agent flooded a connection"));
         }
         let (sock, haproxy, agent) = match target {
-            Target::Tcp(addr) => {
-                let s = TcpStream::connect_timeout(addr, timeout)?;
+            Target::Tcp(addrs) => {
+                let (s, addr) = connect_tcp(addrs, timeout)?;
                 s.set_nodelay(true)?;
                 s.set_write_timeout(Some(timeout))?;
                 let local = s.local_addr().ok();
-                (Sock::Tcp(s), local, Some(*addr))
+                (Sock::Tcp(s), local, Some(addr))
             }
             Target::Unix(path) => {
-                let s = UnixStream::connect(path)?;
+                let s = connect_unix(path, timeout)?;
                 s.set_write_timeout(Some(timeout))?;
                 (Sock::Unix(s), None, None)
             }
@@ -446,5 +482,25 @@ impl Conn {
             first: self.first,
             last: self.last,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    #[test]
+    fn every_resolved_address_is_tried_in_turn() {
+        let refused = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port");
+        let agent = TcpListener::bind("127.0.0.1:0").expect("listen");
+        let there = agent.local_addr().expect("addr");
+        let t = Duration::from_secs(2);
+        let (_, got) = connect_tcp(&[refused, there], t).expect("the second address connects");
+        assert_eq!(got, there);
+        let e = connect_tcp(&[refused], t).err().map(|e| e.kind());
+        assert_eq!(e, Some(io::ErrorKind::ConnectionRefused));
     }
 }
