@@ -298,6 +298,32 @@ fn what_cannot_be_probed_exits_2_with_one_line_naming_the_address() {
 }
 
 #[test]
+fn a_wait_under_a_millisecond_is_refused() {
+    // 1e-10 s would become a zero wait: every read would end at once.
+    for (t, ok) in [
+        ("1e-10", false),
+        ("0.0009", false),
+        ("0", false),
+        ("0.001", true),
+    ] {
+        let out = output_within(
+            Command::new(env!("CARGO_BIN_EXE_spop-inspect")).args([
+                "probe",
+                "127.0.0.1:99999",
+                "--timeout",
+                t,
+            ]),
+            Duration::from_secs(60),
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{t}: {err}");
+        // Refused by the option's check, or (when accepted) by the address after it.
+        assert_eq!(err.contains("from 0.001 (1 ms)"), !ok, "{t}: {err}");
+        assert_eq!(err.contains("cannot resolve"), ok, "{t}: {err}");
+    }
+}
+
+#[test]
 fn the_bundle_reopens_as_the_same_report_with_the_probe_rules() {
     let agent = start(AgentConfig::default().crash_on_non_ascii(true));
     let dir = TempDir::new("spop-probe-bundle");
