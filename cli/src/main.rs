@@ -90,23 +90,24 @@ struct ProbeArgs {
     #[arg(long, value_name = "CAPTURE")]
     replay: Option<PathBuf>,
     /// With --replay: keep the capture's timing between NOTIFYs (default: as fast as the
-    /// agent answers).
+    /// agent answers); a pause longer than --timeout is shortened to it.
     #[arg(long, requires = "replay")]
     replay_timing: bool,
     #[command(flatten)]
     report: ReportArgs,
 }
 
-/// A duration in seconds (fractions allowed), positive and at most a day.
+/// A duration in seconds (fractions allowed), from a millisecond to a day: below that a wait
+/// would round to nothing (every read ending at once).
 fn seconds(s: &str) -> Result<f64, String> {
     let v: f64 = s
         .parse()
         .map_err(|_| format!("not a number of seconds: {s}"))?;
-    if v > 0.0 && v <= 86_400.0 {
+    if (0.001..=86_400.0).contains(&v) {
         Ok(v)
     } else {
         Err(String::from(
-            "give a number of seconds above 0 and at most 86400",
+            "give a number of seconds from 0.001 (1 ms) to 86400",
         ))
     }
 }

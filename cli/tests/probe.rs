@@ -11,27 +11,27 @@ use std::net::{TcpListener, TcpStream};
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 use spop_tests::agent::{Agent, AgentConfig};
+use spop_tests::procs::{output_within, Stopper, TempDir};
 
 /// Runs `spop-inspect probe ADDR ARGS…` with short waits; its output and how long it took.
 fn probe(addr: &str, args: &[&str]) -> (Output, Duration) {
     let start = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_spop-inspect"))
-        .args(["probe", addr, "--idle", "0.2"])
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_spop-inspect"));
+    cmd.args(["probe", addr, "--idle", "0.2"])
         .args(if args.contains(&"--timeout") {
             &[][..]
         } else {
             &["--timeout", "1"][..]
         })
-        .args(args)
-        .output()
-        .expect("spop-inspect runs");
+        .args(args);
+    let out = output_within(&mut cmd, Duration::from_secs(60));
     (out, start.elapsed())
 }
 
@@ -264,26 +264,26 @@ fn what_cannot_be_probed_exits_2_with_one_line_naming_the_address() {
     // Not SPOP: an HTTP server answering 400 to anything.
     let http = TcpListener::bind("127.0.0.1:0").expect("listen");
     let http_addr = http.local_addr().expect("addr").to_string();
-    let stop = Arc::new(AtomicBool::new(false));
     http.set_nonblocking(true).expect("nonblocking");
-    let server = {
-        let stop = stop.clone();
-        thread::spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                if let Ok((mut s, _)) = http.accept() {
-                    let _ = s.set_nonblocking(false);
-                    let _ = s.set_read_timeout(Some(Duration::from_millis(200)));
-                    let _ = s.read(&mut [0u8; 512]);
-                    let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
-                } else {
-                    thread::sleep(Duration::from_millis(5));
-                }
+    // Stopped and joined on drop, also when an assertion fails.
+    let _server = Stopper::spawn(move |stop| {
+        while !stop.load(Ordering::Relaxed) {
+            if let Ok((mut s, _)) = http.accept() {
+                let _ = s.set_nonblocking(false);
+                let _ = s.set_read_timeout(Some(Duration::from_millis(200)));
+                let _ = s.read(&mut [0u8; 512]);
+                let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+            } else {
+                thread::sleep(Duration::from_millis(5));
             }
-        })
-    };
+        }
+    });
+    // Unresolvable without asking a resolver: a port out of range, and no port at all (tests
+    // talk to loopback only, and a slow resolver would make the time bound flaky).
     for (addr, says) in [
         (refused.as_str(), "refused"),
-        ("no-such-host.invalid:12345", "cannot resolve"),
+        ("127.0.0.1:99999", "cannot resolve"),
+        ("127.0.0.1", "cannot resolve"),
         (http_addr.as_str(), "not an SPOP agent"),
     ] {
         let (out, took) = probe(addr, &[]);
@@ -295,15 +295,38 @@ fn what_cannot_be_probed_exits_2_with_one_line_naming_the_address() {
         assert!(took < Duration::from_secs(10), "{addr}: {took:?}");
     }
     assert!(String::from_utf8_lossy(&probe(&http_addr, &[]).0.stderr).contains("HTTP/1.1 400"));
-    stop.store(true, Ordering::Relaxed);
-    server.join().expect("the HTTP server stops");
+}
+
+#[test]
+fn a_wait_under_a_millisecond_is_refused() {
+    // 1e-10 s would become a zero wait: every read would end at once.
+    for (t, ok) in [
+        ("1e-10", false),
+        ("0.0009", false),
+        ("0", false),
+        ("0.001", true),
+    ] {
+        let out = output_within(
+            Command::new(env!("CARGO_BIN_EXE_spop-inspect")).args([
+                "probe",
+                "127.0.0.1:99999",
+                "--timeout",
+                t,
+            ]),
+            Duration::from_secs(60),
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{t}: {err}");
+        // Refused by the option's check, or (when accepted) by the address after it.
+        assert_eq!(err.contains("from 0.001 (1 ms)"), !ok, "{t}: {err}");
+        assert_eq!(err.contains("cannot resolve"), ok, "{t}: {err}");
+    }
 }
 
 #[test]
 fn the_bundle_reopens_as_the_same_report_with_the_probe_rules() {
     let agent = start(AgentConfig::default().crash_on_non_ascii(true));
-    let dir = std::env::temp_dir().join(format!("spop-probe-bundle-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = TempDir::new("spop-probe-bundle");
     let file = dir.join("session.spop");
     let (out, _) = probe(
         &agent.addr().to_string(),
@@ -317,10 +340,14 @@ fn the_bundle_reopens_as_the_same_report_with_the_probe_rules() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_spop-inspect"))
-        .args([file.to_str().expect("utf-8 path"), "--format", "json"])
-        .output()
-        .expect("spop-inspect runs");
+    let out = output_within(
+        Command::new(env!("CARGO_BIN_EXE_spop-inspect")).args([
+            file.to_str().expect("utf-8 path"),
+            "--format",
+            "json",
+        ]),
+        Duration::from_secs(60),
+    );
     assert_eq!(out.status.code(), Some(1));
     let reopened: Json = serde_json::from_slice(&out.stdout).expect("JSON");
     assert!(
@@ -329,10 +356,14 @@ fn the_bundle_reopens_as_the_same_report_with_the_probe_rules() {
         findings(&reopened)
     );
     // Its Markdown report says what it is: a probe session, not a capture.
-    let out = Command::new(env!("CARGO_BIN_EXE_spop-inspect"))
-        .args([file.to_str().expect("utf-8 path"), "--format", "markdown"])
-        .output()
-        .expect("spop-inspect runs");
+    let out = output_within(
+        Command::new(env!("CARGO_BIN_EXE_spop-inspect")).args([
+            file.to_str().expect("utf-8 path"),
+            "--format",
+            "markdown",
+        ]),
+        Duration::from_secs(60),
+    );
     let md = String::from_utf8_lossy(&out.stdout);
     assert!(md.starts_with("## SPOP probe report: "), "{md}");
     // The same findings as the live report.
@@ -348,24 +379,22 @@ fn the_bundle_reopens_as_the_same_report_with_the_probe_rules() {
         link.starts_with("https://example.org/spop/#spop="),
         "{link}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_unix_socket_agent_is_probed() {
     let agent = start(AgentConfig::default());
-    let dir = std::env::temp_dir().join(format!("spop-probe-unix-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = TempDir::new("spop-probe-unix");
     let path: PathBuf = dir.join("agent.sock");
     let listener = UnixListener::bind(&path).expect("unix listen");
     listener.set_nonblocking(true).expect("nonblocking");
-    let stop = Arc::new(AtomicBool::new(false));
     let tcp = agent.addr();
-    // Forwards each unix connection to the TCP agent, both ways.
-    let forwarder = {
-        let stop = stop.clone();
-        thread::spawn(move || {
+    // Forwards each unix connection to the TCP agent, both ways; stopped and joined on drop,
+    // which shuts its sockets down so the pumps end even while the agent still runs.
+    let _forwarder = {
+        Stopper::spawn(move |stop| {
             let mut pumps = Vec::new();
+            let mut socks = Vec::new();
             while !stop.load(Ordering::Relaxed) {
                 let Ok((u, _)) = listener.accept() else {
                     thread::sleep(Duration::from_millis(5));
@@ -377,6 +406,9 @@ fn a_unix_socket_agent_is_probed() {
                 };
                 let (mut u2, mut t2) =
                     (u.try_clone().expect("clone"), t.try_clone().expect("clone"));
+                if let Ok(c) = t.try_clone() {
+                    socks.push(c);
+                }
                 let (mut u, mut t) = (u, t);
                 pumps.push(thread::spawn(move || {
                     let _ = std::io::copy(&mut u, &mut t);
@@ -386,6 +418,9 @@ fn a_unix_socket_agent_is_probed() {
                     let _ = std::io::copy(&mut t2, &mut u2);
                     let _ = u2.shutdown(std::net::Shutdown::Write);
                 }));
+            }
+            for s in socks {
+                let _ = s.shutdown(std::net::Shutdown::Both);
             }
             for p in pumps {
                 let _ = p.join();
@@ -400,24 +435,73 @@ fn a_unix_socket_agent_is_probed() {
     assert_eq!(out.status.code(), Some(0), "{:#?}", findings(&json));
     assert!(agent.received() >= 4 * 60, "{}", agent.received());
     assert!(took < Duration::from_secs(30));
-    stop.store(true, Ordering::Relaxed);
-    drop(agent);
-    forwarder.join().expect("the forwarder stops");
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_agent_that_never_accepts_ends_the_probe_at_the_timeout() {
+    let dir = TempDir::new("spop-probe-backlog");
+    let path = dir.join("agent.sock");
+    let listener = UnixListener::bind(&path).expect("unix listen");
+    // Fill its listen queue: clients connect until a connect blocks (the queue is full).
+    let queued = Arc::new(std::sync::Mutex::new(Vec::new()));
+    {
+        let (queued, path) = (queued.clone(), path.clone());
+        // Ends when the listener closes: the blocked connect fails then.
+        thread::spawn(move || {
+            while let Ok(c) = std::os::unix::net::UnixStream::connect(&path) {
+                if let Ok(mut q) = queued.lock() {
+                    q.push(c);
+                }
+            }
+        });
+    }
+    let count = || queued.lock().map(|q| q.len()).unwrap_or(0);
+    let mut last = (0, Instant::now());
+    while count() == 0 || last.1.elapsed() < Duration::from_millis(300) {
+        if count() != last.0 {
+            last = (count(), Instant::now());
+        }
+        assert!(
+            last.1.elapsed() < Duration::from_secs(20),
+            "the queue never fills"
+        );
+        thread::sleep(Duration::from_millis(10));
+    }
+    let (out, took) = probe(path.to_str().expect("utf-8 path"), &["--timeout", "0.5"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("no answer to the connection attempt within 0.5 s"),
+        "{err}"
+    );
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    drop(listener);
+}
+
+#[test]
+fn a_name_is_probed_at_whichever_of_its_addresses_the_agent_listens_on() {
+    // `localhost` may resolve to ::1 before 127.0.0.1; the agent listens on 127.0.0.1 only.
+    let agent = start(AgentConfig::default());
+    let (out, _) = probe(
+        &format!("localhost:{}", agent.addr().port()),
+        &["--format", "json"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(agent.received() > 0);
 }
 
 /// A hostile agent: `answer` is what it writes after reading the HELLO (then it keeps the
 /// connection open until the test ends, reading nothing).
-fn hostile(
-    answer: &'static [u8],
-    forever: bool,
-) -> (String, Arc<AtomicBool>, thread::JoinHandle<()>) {
+fn hostile(answer: &'static [u8], forever: bool) -> (String, Stopper) {
     let l = TcpListener::bind("127.0.0.1:0").expect("listen");
     let addr = l.local_addr().expect("addr").to_string();
     l.set_nonblocking(true).expect("nonblocking");
-    let stop = Arc::new(AtomicBool::new(false));
-    let s = stop.clone();
-    let h = thread::spawn(move || {
+    let h = Stopper::spawn(move |s| {
         let mut held = Vec::new();
         while !s.load(Ordering::Relaxed) {
             if let Ok((mut c, _)) = l.accept() {
@@ -440,7 +524,7 @@ fn hostile(
             }
         }
     });
-    (addr, stop, h)
+    (addr, h)
 }
 
 #[test]
@@ -463,10 +547,9 @@ fn hostile_agents_end_the_run_with_a_report_never_a_hang() {
         ),
         ("a flood of HELLOs", hello, true, "SPOP-P005"),
     ] {
-        let (addr, stop, h) = hostile(answer, flood);
+        let (addr, agent) = hostile(answer, flood);
         let (out, took) = probe(&addr, &["--format", "json", "--timeout", "0.5"]);
-        stop.store(true, Ordering::Relaxed);
-        h.join().expect("the agent stops");
+        drop(agent);
         assert!(took < Duration::from_secs(30), "{name}: {took:?}");
         assert_eq!(out.status.code(), Some(1), "{name}");
         {
@@ -495,10 +578,14 @@ fn replay_sends_hapoxys_notifies_of_a_capture() {
     let (capture, notifies) = captures
         .iter()
         .find_map(|p| {
-            let out = Command::new(env!("CARGO_BIN_EXE_spop-inspect"))
-                .args([p.to_str()?, "--format", "json"])
-                .output()
-                .ok()?;
+            let out = output_within(
+                Command::new(env!("CARGO_BIN_EXE_spop-inspect")).args([
+                    p.to_str()?,
+                    "--format",
+                    "json",
+                ]),
+                Duration::from_secs(60),
+            );
             let json: Json = serde_json::from_slice(&out.stdout).ok()?;
             let n: u64 = json["connections"]
                 .as_array()?
@@ -540,10 +627,10 @@ fn replay_sends_hapoxys_notifies_of_a_capture() {
             })
             .collect()
     };
-    let out = Command::new(env!("CARGO_BIN_EXE_spop-inspect"))
-        .args([path, "--format", "json"])
-        .output()
-        .expect("spop-inspect runs");
+    let out = output_within(
+        Command::new(env!("CARGO_BIN_EXE_spop-inspect")).args([path, "--format", "json"]),
+        Duration::from_secs(60),
+    );
     let original: Json = serde_json::from_slice(&out.stdout).expect("JSON");
     let widest = spans(&original).into_iter().fold(0.0, f64::max);
     assert!(

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 use spop_tests::agent::{Agent, AgentConfig};
-use spop_tests::procs::{ensure, free_port, wait_for_port, Proc};
+use spop_tests::procs::{ensure, free_port, output_within, wait_for_port, Proc, TempDir};
 
 /// One HTTP request through HAProxy (its answer does not matter: a faulty agent may fail it).
 fn get(port: u16, i: usize) {
@@ -183,22 +183,24 @@ fn behind_haproxy(config: AgentConfig, dir: &Path) -> (BTreeSet<String>, u8, Sid
         "tcpdump did not stop"
     );
     drop(agent);
-    let out = Command::new(env!("CARGO_BIN_EXE_spop-inspect"))
-        .arg(&pcap)
-        .args(["--format", "json", "--port", &agent_port.to_string()])
-        .output()
-        .expect("spop-inspect runs");
+    let out = output_within(
+        Command::new(env!("CARGO_BIN_EXE_spop-inspect"))
+            .arg(&pcap)
+            .args(["--format", "json", "--port", &agent_port.to_string()]),
+        Duration::from_secs(60),
+    );
     shared(&out)
 }
 
 /// The verdict of the agent `config` probed as HAProxy ≤3.0.
 fn probed(config: AgentConfig) -> (BTreeSet<String>, u8, Side) {
     let agent = Agent::start_with(config).expect("the test agent listens");
-    let out = Command::new(env!("CARGO_BIN_EXE_spop-inspect"))
-        .args(["probe", &agent.addr().to_string(), "--haproxy", "3.0"])
-        .args(["--format", "json", "--timeout", "1.5", "--idle", "0.2"])
-        .output()
-        .expect("spop-inspect runs");
+    let out = output_within(
+        Command::new(env!("CARGO_BIN_EXE_spop-inspect"))
+            .args(["probe", &agent.addr().to_string(), "--haproxy", "3.0"])
+            .args(["--format", "json", "--timeout", "1.5", "--idle", "0.2"]),
+        Duration::from_secs(60),
+    );
     shared(&out)
 }
 
@@ -207,8 +209,8 @@ type Case = (&'static str, fn() -> AgentConfig, &'static [&'static str]);
 
 #[test]
 fn probe_and_real_haproxy_agree_on_the_shared_rules() {
-    let dir = std::env::temp_dir().join(format!("spop-probe-interop-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    // Removed on drop, also when an assertion fails.
+    let dir = TempDir::new("spop-probe-interop");
     let cases: Vec<Case> = vec![
         ("clean", AgentConfig::default, &[]),
         (
@@ -231,7 +233,7 @@ fn probe_and_real_haproxy_agree_on_the_shared_rules() {
     ];
     for (name, config, expected) in cases {
         let (probe_codes, probe_verdict, probe_side) = probed(config());
-        let (real_codes, real_verdict, real_side) = behind_haproxy(config(), &dir);
+        let (real_codes, real_verdict, real_side) = behind_haproxy(config(), &dir.0);
         // The probe speaks as that HAProxy does: same generation read from its ids and
         // capabilities, same offer.
         assert_eq!(probe_side, real_side, "{name}: HAProxy's side");
@@ -259,5 +261,4 @@ fn probe_and_real_haproxy_agree_on_the_shared_rules() {
             "{name}: the same verdict on the shared rules"
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

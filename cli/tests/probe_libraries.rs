@@ -16,6 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
+use spop_tests::procs::output_within;
 
 /// A running agent process, killed on drop.
 struct Running(Child);
@@ -31,24 +32,30 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Installs the libraries; (name, python) of those available.
-fn install() -> Vec<(String, PathBuf)> {
+/// Installs the libraries: (name, python) of those available, and the lines saying why the
+/// others are not.
+fn install() -> (Vec<(String, PathBuf)>, Vec<String>) {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("probe-agents");
-    let out = Command::new("bash")
-        .arg(repo().join("tests/agents/install.sh"))
-        .arg(&dir)
-        .output()
-        .expect("bash runs");
+    // Each step of the script is bounded (300 s): an apt-get, two venvs, two pip runs.
+    let out = output_within(
+        Command::new("bash")
+            .arg(repo().join("tests/agents/install.sh"))
+            .arg(&dir),
+        Duration::from_secs(1800),
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    let mut ok = Vec::new();
+    let (mut ok, mut skipped) = (Vec::new(), Vec::new());
     for line in text.lines() {
         let mut words = line.splitn(3, ' ');
         match (words.next(), words.next(), words.next()) {
             (Some(name), Some("ok"), Some(python)) => ok.push((name.to_string(), python.into())),
-            _ => eprintln!("SKIPPED: {line}"),
+            _ => {
+                eprintln!("SKIPPED: {line}");
+                skipped.push(line.to_string());
+            }
         }
     }
-    ok
+    (ok, skipped)
 }
 
 /// Starts `script` with `python` on a free port; waits until it accepts connections.
@@ -82,8 +89,8 @@ fn start(python: &Path, script: &Path, extra: &[&str]) -> (Running, String) {
 
 /// The JSON report of a probe of `addr` and its exit status.
 fn probe(addr: &str) -> (Json, i32) {
-    let out = Command::new(env!("CARGO_BIN_EXE_spop-inspect"))
-        .args([
+    let out = output_within(
+        Command::new(env!("CARGO_BIN_EXE_spop-inspect")).args([
             "probe",
             addr,
             "--format",
@@ -92,9 +99,9 @@ fn probe(addr: &str) -> (Json, i32) {
             "3",
             "--idle",
             "0.5",
-        ])
-        .output()
-        .expect("spop-inspect runs");
+        ]),
+        Duration::from_secs(120),
+    );
     let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
     });
@@ -117,14 +124,15 @@ fn faults(json: &Json) -> Vec<(String, String, String)> {
 
 #[test]
 fn published_agent_libraries_are_probed_as_installed() {
-    let libraries = install();
+    let (libraries, skipped) = install();
     if libraries.is_empty() && std::env::var_os("SPOP_PROBE_OFFLINE").is_some() {
         eprintln!("SKIPPED: no agent library could be installed (SPOP_PROBE_OFFLINE is set)");
         return;
     }
     assert!(
         !libraries.is_empty(),
-        "no agent library could be installed from PyPI"
+        "no agent library could be installed from PyPI (SPOP_PROBE_OFFLINE=1 if offline):\n{}",
+        skipped.join("\n")
     );
     for (name, python) in libraries {
         match name.as_str() {

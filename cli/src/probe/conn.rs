@@ -22,6 +22,8 @@ use spop_codec::wire::{decode_frame, peek_wire_len, Frame, FrameType, Limits, St
 /// Bytes of the agent's kept per connection besides [`PER_NOTIFY`] per NOTIFY the probe may
 /// send on it: an agent sending more is flooding.
 const BASE_RECORDED: usize = 1 << 20;
+/// What recording one read of the agent's costs besides its bytes.
+const SEGMENT_COST: usize = std::mem::size_of::<SegmentRecord>();
 /// Room per NOTIFY for its ACK (most are tens of bytes; a few may be large).
 pub const PER_NOTIFY: usize = 1 << 10;
 
@@ -73,8 +75,9 @@ impl Clock {
 /// Where the agent listens.
 #[derive(Debug, Clone)]
 pub enum Target {
-    /// A TCP address.
-    Tcp(SocketAddr),
+    /// A TCP address: every address the name resolved to, tried in turn (`localhost` may
+    /// give ::1 before 127.0.0.1, and an agent listens on one of them).
+    Tcp(Vec<SocketAddr>),
     /// A unix socket path.
     Unix(std::path::PathBuf),
 }
@@ -190,8 +193,45 @@ pub struct Conn {
     /// Set once the connection gave out.
     pub ended: Option<End>,
     closed: bool,
-    /// Most bytes of the agent's recorded.
+    /// Most bytes of the agent's recorded, with what each read costs to record.
     cap: usize,
+    /// The read buffer, made on the first read and kept for the connection.
+    buf: Vec<u8>,
+}
+
+/// The first of `addrs` that accepts a connection within `timeout` (each), or the last
+/// error.
+fn connect_tcp(addrs: &[SocketAddr], timeout: Duration) -> io::Result<(TcpStream, SocketAddr)> {
+    let mut last = io::Error::new(io::ErrorKind::NotFound, "the name resolves to no address");
+    for addr in addrs {
+        match TcpStream::connect_timeout(addr, timeout) {
+            Ok(s) => return Ok((s, *addr)),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+/// Connects to a unix socket within `timeout`. std has no connect timeout for unix sockets,
+/// and an agent whose listen queue is full blocks `connect` for as long as it does not
+/// accept: the connect runs on a thread of its own, abandoned when the time is up (it ends
+/// with the process at the latest).
+fn connect_unix(path: &std::path::Path, timeout: Duration) -> io::Result<UnixStream> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let path = path.to_path_buf();
+    std::thread::Builder::new()
+        .name("probe-connect".into())
+        .spawn(move || {
+            // The receiver may be gone (timed out): nothing to tell then.
+            let _ = tx.send(UnixStream::connect(path));
+        })?;
+    match rx.recv_timeout(timeout) {
+        Ok(r) => r,
+        Err(_) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "no answer to the connection attempt",
+        )),
+    }
 }
 
 impl Conn {
@@ -207,15 +247,15 @@ impl Conn {
             return Err(io::Error::other("the agent flooded a connection"));
         }
         let (sock, haproxy, agent) = match target {
-            Target::Tcp(addr) => {
-                let s = TcpStream::connect_timeout(addr, timeout)?;
+            Target::Tcp(addrs) => {
+                let (s, addr) = connect_tcp(addrs, timeout)?;
                 s.set_nodelay(true)?;
                 s.set_write_timeout(Some(timeout))?;
                 let local = s.local_addr().ok();
-                (Sock::Tcp(s), local, Some(*addr))
+                (Sock::Tcp(s), local, Some(addr))
             }
             Target::Unix(path) => {
-                let s = UnixStream::connect(path)?;
+                let s = connect_unix(path, timeout)?;
                 s.set_write_timeout(Some(timeout))?;
                 (Sock::Unix(s), None, None)
             }
@@ -243,6 +283,7 @@ impl Conn {
             ended: None,
             closed: false,
             cap: BASE_RECORDED.saturating_add(notifies.saturating_mul(PER_NOTIFY)),
+            buf: Vec::new(),
         })
     }
 
@@ -378,21 +419,26 @@ impl Conn {
     /// that is there (up to 64 KiB): a read is recorded as one segment, and cutting the
     /// agent's writes where the wire did not would make split frames out of whole ones.
     fn fill(&mut self, wait: Duration) -> Result<(), End> {
-        let mut chunk = vec![0u8; 64 << 10];
         if self.sock.set_read_timeout(wait).is_err() {
             return Err(self.end(End::Reset));
         }
-        match self.sock.read(&mut chunk) {
+        let mut chunk = std::mem::take(&mut self.buf);
+        chunk.resize(64 << 10, 0);
+        let read = self.sock.read(&mut chunk);
+        let done = match read {
             Ok(0) => Err(self.end(End::Eof)),
             Ok(n) => {
                 let got = chunk.get(..n).unwrap_or(&[]);
-                if self.streams[1].data.len().saturating_add(n) > self.cap {
+                // Each read is a segment recorded: an agent trickling bytes one by one must
+                // not keep many times the cap in segment records.
+                if self.kept().saturating_add(n).saturating_add(SEGMENT_COST) > self.cap {
                     self.clock.flooded.store(true, Ordering::Relaxed);
-                    return Err(self.end(End::Flood));
+                    Err(self.end(End::Flood))
+                } else {
+                    self.record(1, got);
+                    self.rx.extend_from_slice(got);
+                    Ok(())
                 }
-                self.record(1, got);
-                self.rx.extend_from_slice(got);
-                Ok(())
             }
             Err(e)
                 if matches!(
@@ -405,7 +451,17 @@ impl Conn {
                 Ok(())
             }
             Err(_) => Err(self.end(End::Reset)),
-        }
+        };
+        self.buf = chunk;
+        done
+    }
+
+    /// What is kept of the agent's: its bytes and a record per read.
+    fn kept(&self) -> usize {
+        let s = &self.streams[1];
+        s.data
+            .len()
+            .saturating_add(s.segments.len().saturating_mul(SEGMENT_COST))
     }
 
     /// The bytes the agent sent so far (for messages about what it answered).
@@ -446,5 +502,56 @@ impl Conn {
             first: self.first,
             last: self.last,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    #[test]
+    fn every_resolved_address_is_tried_in_turn() {
+        let refused = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port");
+        let agent = TcpListener::bind("127.0.0.1:0").expect("listen");
+        let there = agent.local_addr().expect("addr");
+        let t = Duration::from_secs(2);
+        let (_, got) = connect_tcp(&[refused, there], t).expect("the second address connects");
+        assert_eq!(got, there);
+        let e = connect_tcp(&[refused], t).err().map(|e| e.kind());
+        assert_eq!(e, Some(io::ErrorKind::ConnectionRefused));
+    }
+
+    #[test]
+    fn reads_of_a_byte_count_toward_the_flood_cap() {
+        let agent = TcpListener::bind("127.0.0.1:0").expect("listen");
+        let addr = agent.local_addr().expect("addr");
+        // 300 bytes, one per write, a millisecond apart: nearly as many reads.
+        let writer = std::thread::spawn(move || {
+            if let Ok((mut s, _)) = agent.accept() {
+                for _ in 0..300 {
+                    if s.write_all(b"x").is_err() {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        });
+        let clock = Clock::new();
+        let mut conn = Conn::open(&Target::Tcp(vec![addr]), &clock, Duration::from_secs(2), 0)
+            .expect("connects");
+        // A cap far above the 300 bytes, below 300 reads' records.
+        conn.cap = 1000;
+        let end = loop {
+            if let Err(e) = conn.fill(Duration::from_secs(2)) {
+                break e;
+            }
+        };
+        assert_eq!(end, End::Flood, "{} bytes kept", conn.kept());
+        assert!(conn.kept() <= 1000);
+        drop(conn);
+        writer.join().expect("the writer ends");
     }
 }

@@ -81,13 +81,18 @@ pub fn target(address: &str) -> Result<Target, String> {
     if address.contains('/') {
         return Ok(Target::Unix(PathBuf::from(address)));
     }
-    let mut addrs = address.to_socket_addrs().map_err(|e| {
-        format!("{address}: cannot resolve the address ({e}); give HOST:PORT or a unix socket path")
-    })?;
-    addrs
-        .next()
-        .map(Target::Tcp)
-        .ok_or_else(|| format!("{address}: the name resolves to no address"))
+    let addrs: Vec<_> = address
+        .to_socket_addrs()
+        .map_err(|e| {
+            format!(
+                "{address}: cannot resolve the address ({e}); give HOST:PORT or a unix socket path"
+            )
+        })?
+        .collect();
+    if addrs.is_empty() {
+        return Err(format!("{address}: the name resolves to no address"));
+    }
+    Ok(Target::Tcp(addrs))
 }
 
 /// Runs the probe; the recorded session as a capture. An agent that cannot be probed at all
@@ -150,8 +155,10 @@ mod tests {
             matches!(target("unix:agent.sock"), Ok(Target::Unix(p)) if p.as_os_str() == "agent.sock")
         );
         assert!(matches!(target("/run/agent.sock"), Ok(Target::Unix(_))));
-        assert!(matches!(target("127.0.0.1:12345"), Ok(Target::Tcp(a)) if a.port() == 12345));
-        assert!(matches!(target("[::1]:9"), Ok(Target::Tcp(a)) if a.is_ipv6()));
+        assert!(
+            matches!(target("127.0.0.1:12345"), Ok(Target::Tcp(a)) if a.len() == 1 && a[0].port() == 12345)
+        );
+        assert!(matches!(target("[::1]:9"), Ok(Target::Tcp(a)) if a[0].is_ipv6()));
         let e = target("127.0.0.1").err().unwrap_or_default();
         assert!(e.starts_with("127.0.0.1: cannot resolve"), "{e}");
     }

@@ -69,8 +69,10 @@ pub fn run(
             }
         };
         let window = if s.pipelining { WINDOW } else { 1 };
-        let start = Instant::now();
-        let t0 = notifies.first().map_or(0, |e| e.time);
+        // When each NOTIFY is due, from the start of the connection: the capture's gaps,
+        // each at most the timeout (a jump in the capture's clock must not stall the run).
+        let mut due = Instant::now();
+        let mut prev = notifies.first().map_or(0, |e| e.time);
         let mut pending = BTreeSet::new();
         let mut broke = false;
         for e in &notifies {
@@ -84,7 +86,8 @@ pub fn run(
                 break;
             }
             if timing {
-                let due = start + Duration::from_nanos(e.time.saturating_sub(t0));
+                due += pause(e.time.saturating_sub(prev), plan.timeout);
+                prev = e.time;
                 std::thread::sleep(due.saturating_duration_since(Instant::now()));
             }
             let Some((frame, _)) = a.frame_bytes(e.index) else {
@@ -108,4 +111,23 @@ pub fn run(
         );
     }
     Ok(())
+}
+
+/// The pause before a NOTIFY `gap_ns` after the previous one in the capture, at most `cap`.
+fn pause(gap_ns: u64, cap: Duration) -> Duration {
+    Duration::from_nanos(gap_ns).min(cap)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pause_is_the_captures_gap_at_most_the_timeout() {
+        let cap = Duration::from_secs(1);
+        assert_eq!(pause(250_000_000, cap), Duration::from_millis(250));
+        // A clock jump of a day in the capture: one timeout, not a day.
+        assert_eq!(pause(86_400_000_000_000, cap), cap);
+        assert_eq!(pause(u64::MAX, cap), cap);
+    }
 }
