@@ -1,7 +1,7 @@
 // The bundle's size budget: what a browser downloads to open the inspector (pkg/app_bg.wasm,
 // pkg/app.js, pkg/worker.js), gzip -9 as bench.mjs measures it (Node's zlib), must stay within
 // 450 KB (KB = 1000 B). Until it does (see docs/performance.md, "The bundle"), a ceiling at the
-// size measured on 6 December 2026 keeps it from growing further: scripts/test.sh runs this
+// size measured on 7 December 2026 keeps it from growing further: scripts/test.sh runs this
 // after build_web with `--ceiling`, which exits 1 above the ceiling and reports the budget's
 // overrun; without it, it exits 1 over the budget.
 //
@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync, constants as zlib } from "node:zlib";
 
 export const BUDGET_BYTES = 450_000;
-/** The size on 6 December 2026 (520.6 KB) and a little room: not to be raised, only lowered. */
+/** The size on 7 December 2026 (524.3 KB) and a little room: not to be raised, only lowered. */
 export const CEILING_BYTES = 525_000;
 export const BUNDLE_FILES = ["pkg/app_bg.wasm", "pkg/app.js", "pkg/worker.js"];
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
