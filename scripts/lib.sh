@@ -56,33 +56,39 @@ minify_js() {
 
 # Builds the web app into pkg/ and assembles the static site in dist/ (index.html + pkg/), and
 # the single file that works from disk, dist/spop-inspector.html (scripts/single_file.py).
-# pkg/ is also the npm package `spop-inspector` (package.json and README.md from web/npm/,
-# scripts/npm_package.py): the ES module, and the same API as a classic script in
-# pkg/no-modules/ (workers, the single file), both on the one app_bg.wasm.
+# Two wasm modules: the page (pkg/app.js, app_bg.wasm: the inspector and its decode worker)
+# and the engine's JavaScript API (pkg/spop_inspector.js, spop_inspector_bg.wasm, and the same
+# API as a classic script in pkg/no-modules/ for workers), which is also the npm package
+# `spop-inspector` (package.json and README.md from web/npm/, scripts/npm_package.py). Two, so
+# that the page's download does not carry the API and npm users do not download the page.
 build_web() {
   ensure_targets
   ensure_wasm_bindgen
-  log "building the web app (wasm)"
-  cargo build -p spop-web --bin app --profile wasm-release --target wasm32-unknown-unknown
+  log "building the web app and the JavaScript API (wasm)"
+  cargo build -p spop-web --bin app --bin spop_inspector --profile wasm-release --target wasm32-unknown-unknown
   local target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
-  local wasm="$target_dir/wasm32-unknown-unknown/wasm-release/app.wasm"
-  rm -rf pkg
+  local out="$target_dir/wasm32-unknown-unknown/wasm-release"
+  local glue="$target_dir/page-no-modules"
+  rm -rf pkg "$glue"
   # Without the function-name section (a third of the module, only for stack traces).
-  wasm-bindgen --target web --out-dir pkg --out-name app \
-    --remove-name-section --remove-producers-section "$wasm"
-  # The classic-script glue (--target no-modules) of the same wasm, which wasm-bindgen emits
-  # identical for both targets: the package ships it once.
-  wasm-bindgen --target no-modules --out-dir pkg/no-modules --out-name app \
-    --remove-name-section --remove-producers-section "$wasm"
-  cmp -s pkg/app_bg.wasm pkg/no-modules/app_bg.wasm || {
+  local strip=(--remove-name-section --remove-producers-section)
+  wasm-bindgen --target web --out-dir pkg --out-name app "${strip[@]}" "$out/app.wasm"
+  wasm-bindgen --target web --out-dir pkg --out-name spop_inspector "${strip[@]}" "$out/spop_inspector.wasm"
+  # The classic-script glue (--target no-modules) of each wasm, which wasm-bindgen emits
+  # identical for both targets: each module is shipped once. The page's is only for the
+  # single file; the API's is the package's `spop-inspector/no-modules` entry.
+  wasm-bindgen --target no-modules --out-dir "$glue" --out-name app "${strip[@]}" "$out/app.wasm"
+  wasm-bindgen --target no-modules --out-dir pkg/no-modules --out-name spop_inspector "${strip[@]}" "$out/spop_inspector.wasm"
+  cmp -s pkg/app_bg.wasm "$glue/app_bg.wasm" && cmp -s pkg/spop_inspector_bg.wasm pkg/no-modules/spop_inspector_bg.wasm || {
     log "wasm-bindgen emitted different modules for --target web and no-modules"
     return 1
   }
-  rm pkg/no-modules/app_bg.wasm pkg/no-modules/app_bg.wasm.d.ts
+  rm pkg/no-modules/spop_inspector_bg.wasm pkg/no-modules/spop_inspector_bg.wasm.d.ts
   # The glue is shipped minified (a third of its gzipped size). Tools from web/package.json.
   (cd web && { [ -x node_modules/.bin/terser ] || npm ci --no-audit --no-fund --loglevel=error; })
-  minify_js pkg/app.js --module
-  minify_js pkg/no-modules/app.js
+  local js
+  for js in pkg/app.js pkg/spop_inspector.js; do minify_js "$js" --module; done
+  for js in "$glue/app.js" pkg/no-modules/spop_inspector.js; do minify_js "$js"; done
   python3 scripts/npm_package.py --out pkg
   # The decode worker's boot script sits next to the module it loads.
   cp web/worker.js pkg/worker.js
@@ -92,10 +98,11 @@ build_web() {
     cp "tests/fixtures/$e" pkg/examples/
     examples+=(--example "tests/fixtures/$e")
   done
-  # The site: the page and what it loads, not the package's own files.
+  # The site: the page and what it loads, and the API's ES module for pages of its own; not
+  # the package's own files.
   rm -rf dist && mkdir -p dist && cp -r index.html pkg dist/
   rm -rf dist/pkg/no-modules dist/pkg/package.json dist/pkg/README.md
-  # The single file inlines the classic-script glue.
-  python3 scripts/single_file.py --html index.html --glue pkg/no-modules/app.js \
+  # The single file inlines the page's classic-script glue.
+  python3 scripts/single_file.py --html index.html --glue "$glue/app.js" \
     --wasm pkg/app_bg.wasm --out dist/spop-inspector.html "${examples[@]}"
 }

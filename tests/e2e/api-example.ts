@@ -1,8 +1,8 @@
-// The JavaScript API from TypeScript: api.test.mjs type-checks this file against pkg/app.d.ts
+// The JavaScript API from TypeScript: api.test.mjs type-checks this file against pkg/spop_inspector.d.ts
 // with `tsc --noEmit --strict`. Each `@ts-expect-error` line must fail to compile (tsc reports
 // a directive that is not needed), which proves the API is typed, not `any`.
-import init, { inspect, rules } from "../../pkg/app.js";
-import type { FrameReport, InspectOptions, InspectReport, Int64, Rule, ValueReport } from "../../pkg/app.js";
+import init, { inspect, rules } from "../../pkg/spop_inspector.js";
+import type { FrameReport, InspectOptions, InspectReport, Int64, Rule, ValueReport } from "../../pkg/spop_inspector.js";
 
 /** The findings of a capture at `url`, one line each, worst first. */
 export async function findingsOf(url: string, options: InspectOptions = {}): Promise<string[]> {

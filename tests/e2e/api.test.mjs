@@ -1,6 +1,6 @@
-// The engine's JavaScript API (pkg/app.js): `inspect` gives the CLI's JSON report as plain
+// The engine's JavaScript API (pkg/spop_inspector.js): `inspect` gives the CLI's JSON report as plain
 // objects and `rules` its rule catalogue, in node (initSync) and in the served page under its
-// CSP; the README example runs; pkg/app.d.ts types every field of the real output.
+// CSP; the README example runs; pkg/spop_inspector.d.ts types every field of the real output.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
@@ -9,11 +9,11 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { ARTIFACTS, CORPUS, FIXTURES, ROOT, cliPath, newPage, setup, xxd } from "./lib.mjs";
 
 const PKG = join(ROOT, "pkg");
-if (!existsSync(join(PKG, "app_bg.wasm"))) {
-  throw new Error(`${PKG}/app_bg.wasm is missing: build it first (source scripts/lib.sh && build_web)`);
+if (!existsSync(join(PKG, "spop_inspector_bg.wasm"))) {
+  throw new Error(`${PKG}/spop_inspector_bg.wasm is missing: build it first (source scripts/lib.sh && build_web)`);
 }
-const api = await import(join(PKG, "app.js"));
-api.initSync({ module: readFileSync(join(PKG, "app_bg.wasm")) });
+const api = await import(join(PKG, "spop_inspector.js"));
+api.initSync({ module: readFileSync(join(PKG, "spop_inspector_bg.wasm")) });
 
 const ctx = setup();
 
@@ -305,7 +305,7 @@ test("the README's JavaScript API example runs and prints what the CLI reports",
   assert.ok(section, "README has a JavaScript API section");
   const code = /```js\n([\s\S]*?)```/.exec(section)?.[1];
   assert.ok(code, "with a js example");
-  // --eval resolves "./pkg/app.js" and the file paths against the repository root.
+  // --eval resolves "./pkg/spop_inspector.js" and the file paths against the repository root.
   const out = execFileSync(process.execPath, ["--input-type=module", "--eval", code], { cwd: ROOT }).toString("utf8");
   const r = JSON.parse(cliJson(readFileSync(join(FIXTURES, "haproxy34-clean.pcap")), ["--slow-ack", "0.41"]).text);
   const s = r.summary;
@@ -318,7 +318,7 @@ test("the README's JavaScript API example runs and prints what the CLI reports",
 });
 
 // ---------------------------------------------------------------------------------------------
-// TypeScript: pkg/app.d.ts types the API and every field of its real output.
+// TypeScript: pkg/spop_inspector.d.ts types the API and every field of its real output.
 
 const TSC = join(ROOT, "tests/e2e/node_modules/.bin/tsc");
 const TSC_FLAGS = ["--noEmit", "--strict", "--target", "esnext", "--module", "esnext", "--moduleResolution", "bundler", "--lib", "esnext,dom", "--types", ""];
@@ -373,7 +373,7 @@ test("the types match the real output: every report and the catalogue satisfy th
   writeFileSync(
     file,
     [
-      'import type { InspectReport, Rule } from "../../../pkg/app.js";',
+      'import type { InspectReport, Rule } from "../../../pkg/spop_inspector.js";',
       ...reports.map((r, i) => `export const report${i} = ${literal(r)} satisfies InspectReport;`),
       `export const catalogue = ${literal(api.rules())} satisfies Rule[];`,
       "// @ts-expect-error: the check is not vacuous: an extra field fails",
@@ -387,7 +387,7 @@ test("the types match the real output: every report and the catalogue satisfy th
 // ---------------------------------------------------------------------------------------------
 // In the page.
 
-test("in Chromium, the served page imports ./pkg/app.js under its CSP and inspects as the CLI does", async () => {
+test("in Chromium, the served page imports ./pkg/spop_inspector.js under its CSP and inspects as the CLI does", async () => {
   const errors = [];
   const page = await newPage(ctx.browser, errors);
   await page.addInitScript(() => {
@@ -401,7 +401,7 @@ test("in Chromium, the served page imports ./pkg/app.js under its CSP and inspec
   const text = readFileSync(join(FIXTURES, "text/xxd.haproxy34-clean.pcap.txt"), "utf8");
   const got = await page.evaluate(
     async ({ pcap, big, text }) => {
-      const api = await import("./pkg/app.js");
+      const api = await import("./pkg/spop_inspector.js");
       await api.default();
       let error = null;
       try {

@@ -17,11 +17,11 @@ import { spawnSync } from "node:child_process";
 import { ARTIFACTS, FIXTURES, ROOT, newPage, setup, shot } from "./lib.mjs";
 
 const PKG = join(ROOT, "pkg");
-if (!existsSync(join(PKG, "app_bg.wasm"))) {
-  throw new Error(`${PKG}/app_bg.wasm is missing: build it first (source scripts/lib.sh && build_web)`);
+if (!existsSync(join(PKG, "spop_inspector_bg.wasm"))) {
+  throw new Error(`${PKG}/spop_inspector_bg.wasm is missing: build it first (source scripts/lib.sh && build_web)`);
 }
-const api = await import(join(PKG, "app.js"));
-api.initSync({ module: readFileSync(join(PKG, "app_bg.wasm")) });
+const api = await import(join(PKG, "spop_inspector.js"));
+api.initSync({ module: readFileSync(join(PKG, "spop_inspector_bg.wasm")) });
 
 const NAME = "spoe-forge-killed.pcap";
 const FILE = join(FIXTURES, "incidents", NAME);
@@ -86,7 +86,7 @@ test("the types of the report's new fields match this capture's real output exac
   writeFileSync(
     file,
     [
-      'import type { InspectReport } from "../../../pkg/app.js";',
+      'import type { InspectReport } from "../../../pkg/spop_inspector.js";',
       `export const report = ${literal(report)} satisfies InspectReport;`,
       "// @ts-expect-error: an outcome the types do not have fails",
       'export const bad = { ...report, attempts: [{ ...report.attempts[0], outcome: "lost" }] } satisfies InspectReport;',

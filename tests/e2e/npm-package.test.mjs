@@ -65,17 +65,17 @@ test("package.json: the workspace's version and the fields a registry and bundle
   assert.ok(pkg.description.length > 40);
   assert.ok(pkg.keywords.includes("haproxy") && pkg.keywords.includes("spop"));
   assert.equal(pkg.type, "module");
-  assert.equal(pkg.types, "./app.d.ts");
-  assert.deepEqual(pkg.exports["."], { types: "./app.d.ts", default: "./app.js" });
-  assert.deepEqual(pkg.exports["./no-modules"], { types: "./no-modules/app.d.ts", default: "./no-modules/app.js" });
-  assert.equal(pkg.exports["./app_bg.wasm"], "./app_bg.wasm");
+  assert.equal(pkg.types, "./spop_inspector.d.ts");
+  assert.deepEqual(pkg.exports["."], { types: "./spop_inspector.d.ts", default: "./spop_inspector.js" });
+  assert.deepEqual(pkg.exports["./no-modules"], { types: "./no-modules/spop_inspector.d.ts", default: "./no-modules/spop_inspector.js" });
+  assert.equal(pkg.exports["./spop_inspector_bg.wasm"], "./spop_inspector_bg.wasm");
   assert.equal(pkg.dependencies, undefined, "no dependencies");
   // Every exported file exists and is packed.
   for (const target of Object.values(pkg.exports).flatMap((e) => (typeof e === "string" ? [e] : Object.values(e)))) {
     assert.ok(existsSync(join(PKG, target)), target);
   }
   // The ES module finds its wasm as bundlers resolve assets.
-  assert.match(readFileSync(join(PKG, "app.js"), "utf8"), /new URL\("app_bg\.wasm",import\.meta\.url\)/);
+  assert.match(readFileSync(join(PKG, "spop_inspector.js"), "utf8"), /new URL\("spop_inspector_bg\.wasm",import\.meta\.url\)/);
   // The README is the template's, with the version.
   const readme = readFileSync(join(PKG, "README.md"), "utf8");
   assert.equal(readme, readFileSync(join(ROOT, "web/npm/README.md"), "utf8").replaceAll("{{version}}", pkg.version));
@@ -86,16 +86,16 @@ test("npm pack: the module, the classic-script build, the wasm, types and README
   assert.equal(packed.filename, `${NAME}-${workspaceVersion()}.tgz`);
   assert.deepEqual(packed.files.map((f) => f.path).sort(), [
     "README.md",
-    "app.d.ts",
-    "app.js",
-    "app_bg.wasm",
-    "app_bg.wasm.d.ts",
-    "no-modules/app.d.ts",
-    "no-modules/app.js",
+    "no-modules/spop_inspector.d.ts",
+    "no-modules/spop_inspector.js",
     "package.json",
+    "spop_inspector.d.ts",
+    "spop_inspector.js",
+    "spop_inspector_bg.wasm",
+    "spop_inspector_bg.wasm.d.ts",
   ]);
-  // One wasm module: the tarball stays under 600 KB.
-  assert.ok(packed.size < 600_000, `${packed.size} bytes`);
+  // One wasm module, the engine without the page: the tarball stays under 400 KB.
+  assert.ok(packed.size < 400_000, `${packed.size} bytes`);
 });
 
 test("installed from the tarball, `import { inspect } from 'spop-inspector'` reports what the CLI does", () => {
@@ -104,7 +104,7 @@ import { readFileSync } from "node:fs";
 import { initSync, inspect, rules } from "${NAME}";
 const where = import.meta.resolve("${NAME}");
 if (!where.includes("/project/node_modules/${NAME}/")) throw new Error("resolved to " + where);
-initSync({ module: readFileSync(new URL(import.meta.resolve("${NAME}/app_bg.wasm"))) });
+initSync({ module: readFileSync(new URL(import.meta.resolve("${NAME}/spop_inspector_bg.wasm"))) });
 const out = { rules: rules().length, reports: process.argv.slice(2).map((f) => JSON.stringify(inspect(readFileSync(f))) + "\\n") };
 process.stdout.write(JSON.stringify(out));
 `;
@@ -129,7 +129,7 @@ import vm from "node:vm";
 // A classic script, as importScripts runs it in a worker: its top-level binding is global.
 const script = readFileSync(fileURLToPath(import.meta.resolve("${NAME}/no-modules")), "utf8");
 const wasm_bindgen = vm.runInThisContext(script + "\\n;wasm_bindgen");
-wasm_bindgen.initSync({ module: readFileSync(new URL(import.meta.resolve("${NAME}/app_bg.wasm"))) });
+wasm_bindgen.initSync({ module: readFileSync(new URL(import.meta.resolve("${NAME}/spop_inspector_bg.wasm"))) });
 process.stdout.write(JSON.stringify(wasm_bindgen.inspect(readFileSync(process.argv[2]))) + "\\n");
 `;
   assert.equal(runInProject("classic.mjs", source, [file]), cliJson(file));

@@ -8,7 +8,6 @@
 // brings a float printer (about 14 KB) into the wasm.
 #![allow(clippy::manual_clamp)]
 
-pub mod api;
 pub mod backend;
 mod connections;
 mod details;

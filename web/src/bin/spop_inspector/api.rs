@@ -1,4 +1,4 @@
-//! The engine's JavaScript API, exported from `pkg/app.js` (by `src/bin/app.rs`):
+//! The engine's JavaScript API, exported from `pkg/spop_inspector.js` (by `main.rs`):
 //! `inspect(bytes, options)` gives the report of the CLI's `--format json` as plain JS
 //! objects, and `rules()` the rule catalogue of `spop-inspect rules --format json`.
 //!
@@ -798,9 +798,9 @@ mod tests {
     use super::*;
 
     const CAPTURES: [&[u8]; 3] = [
-        include_bytes!("../../tests/fixtures/haproxy26-interleaved-disconnect.pcap"),
-        include_bytes!("../../tests/fixtures/haproxy26-pyagent.pcap"),
-        include_bytes!("../../tests/fixtures/haproxy34-clean.pcapng"),
+        include_bytes!("../../../../tests/fixtures/haproxy26-interleaved-disconnect.pcap"),
+        include_bytes!("../../../../tests/fixtures/haproxy26-pyagent.pcap"),
+        include_bytes!("../../../../tests/fixtures/haproxy34-clean.pcapng"),
     ];
 
     /// A SPOP varint (the protocol's encoding: 4 bits, then 7 bits a byte).
