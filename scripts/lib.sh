@@ -46,6 +46,9 @@ ensure_apt() {
 # wasm.
 EXAMPLE_CAPTURES=(haproxy26-interleaved-disconnect.pcap haproxy34-clean.pcapng haproxy26-pyagent.pcap)
 
+# The xz decoder the page's wasm loader (web/wasm.js) carries, relative to web/.
+XZ_DECOMPRESS=node_modules/xz-decompress/dist/package/xz-decompress.min.js
+
 # Minifies a JS file in place (extra arguments go to terser, e.g. --module for an ES module).
 minify_js() {
   local file="$1"
@@ -84,10 +87,18 @@ build_web() {
     return 1
   }
   rm pkg/no-modules/spop_inspector_bg.wasm pkg/no-modules/spop_inspector_bg.wasm.d.ts
-  # The glue is shipped minified (a third of its gzipped size). Tools from web/package.json.
-  (cd web && { [ -x node_modules/.bin/terser ] || npm ci --no-audit --no-fund --loglevel=error; })
+  # The build's tools, from web/package.json.
+  (cd web && { [ -x node_modules/.bin/terser ] && [ -f "$XZ_DECOMPRESS" ] || npm ci --no-audit --no-fund --loglevel=error; })
+  # The page's wasm travels xz-compressed, a quarter smaller than with gzip -9 (web/wasm.js,
+  # which unpacks it in the browser with xz-decompress, put in place of its marker line). The
+  # uncompressed module stays beside the page's classic glue, for the single file.
+  rm pkg/app_bg.wasm pkg/app_bg.wasm.d.ts
+  python3 -c 'import lzma, sys; open(sys.argv[2], "wb").write(lzma.compress(open(sys.argv[1], "rb").read(), preset=9 | lzma.PRESET_EXTREME))' \
+    "$glue/app_bg.wasm" pkg/app_bg.wasm.xz
+  python3 scripts/wasm_loader.py web/wasm.js "web/$XZ_DECOMPRESS" pkg/wasm.js
+  # The JS is shipped minified (the glue: a third of its gzipped size).
   local js
-  for js in pkg/app.js pkg/spop_inspector.js; do minify_js "$js" --module; done
+  for js in pkg/app.js pkg/spop_inspector.js pkg/wasm.js; do minify_js "$js" --module; done
   for js in "$glue/app.js" pkg/no-modules/spop_inspector.js; do minify_js "$js"; done
   python3 scripts/npm_package.py --out pkg
   # The decode worker's boot script sits next to the module it loads.
@@ -104,5 +115,5 @@ build_web() {
   rm -rf dist/pkg/no-modules dist/pkg/package.json dist/pkg/README.md
   # The single file inlines the page's classic-script glue.
   python3 scripts/single_file.py --html index.html --glue "$glue/app.js" \
-    --wasm pkg/app_bg.wasm --out dist/spop-inspector.html "${examples[@]}"
+    --wasm "$glue/app_bg.wasm" --out dist/spop-inspector.html "${examples[@]}"
 }

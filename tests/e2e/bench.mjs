@@ -18,7 +18,7 @@ import { join } from "node:path";
 import {
   ARTIFACTS, DIST, MARKS, inspectorStats, largeCapture, launch, loadMarks, loaded, newPage, serve, waitMarks,
 } from "./lib.mjs";
-import { sizeOf } from "./bundle-size.mjs";
+import { BUNDLE_FILES, sizeOf } from "./bundle-size.mjs";
 
 const args = process.argv.slice(2);
 const RUNS = args[0] === "--runs" ? Number(args[1]) : 3;
@@ -169,7 +169,7 @@ function table(rows) {
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
-  for (const f of ["index.html", "pkg/app_bg.wasm", "pkg/app.js", "pkg/worker.js", "spop-inspector.html"]) {
+  for (const f of ["index.html", ...BUNDLE_FILES, "spop-inspector.html"]) {
     if (!existsSync(join(DIST, f))) throw new Error(`${join(DIST, f)} is missing: build the site first (source scripts/lib.sh && build_web)`);
   }
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -192,12 +192,10 @@ async function main() {
   }
 
   const sizes = {
-    "pkg/app_bg.wasm": sizeOf(join(DIST, "pkg/app_bg.wasm")),
-    "pkg/app.js": sizeOf(join(DIST, "pkg/app.js")),
-    "pkg/worker.js": sizeOf(join(DIST, "pkg/worker.js")),
+    ...Object.fromEntries(BUNDLE_FILES.map((f) => [f, sizeOf(join(DIST, f))])),
     "spop-inspector.html": sizeOf(join(DIST, "spop-inspector.html")),
   };
-  const bundle = ["pkg/app_bg.wasm", "pkg/app.js", "pkg/worker.js"].reduce(
+  const bundle = BUNDLE_FILES.reduce(
     (t, k) => ({ raw: t.raw + sizes[k].raw, gzip: t.gzip + sizes[k].gzip }),
     { raw: 0, gzip: 0 },
   );

@@ -117,16 +117,16 @@ test("served from a sub-path, the site asks for its own static files and nothing
   await page.waitForTimeout(300); // anything late would show up too
   await shot(page, "offline-served.png");
 
-  const own = ["", "pkg/app.js", "pkg/app_bg.wasm", "pkg/worker.js"].map((p) => server.url + p);
+  const own = ["", "pkg/app.js", "pkg/wasm.js", "pkg/app_bg.wasm.xz", "pkg/worker.js"].map((p) => server.url + p);
   assert.deepEqual(requests.filter((u) => !own.includes(u) && !local(u)), [], "only the site's own files");
   for (const u of own) assert.ok(requests.includes(u), `${u} was requested`);
   // The server saw the same: the page's and the worker's loads (the worker imports the glue
-  // and fetches the wasm itself), all under the sub-path.
+  // and the loader, and fetches the compressed wasm itself), all under the sub-path.
   const paths = own.map((u) => new URL(u).pathname);
   assert.deepEqual(server.requests.filter((p) => !paths.includes(p)), []);
   const count = (p) => server.requests.filter((r) => r === p).length;
-  assert.equal(count("/inspector/pkg/app_bg.wasm"), 2, "the page and its worker each load the wasm");
-  assert.equal(requests.filter((u) => u.endsWith("/pkg/app_bg.wasm")).length, 2, "the worker's requests are recorded");
+  assert.equal(count("/inspector/pkg/app_bg.wasm.xz"), 2, "the page and its worker each load the wasm");
+  assert.equal(requests.filter((u) => u.endsWith("/pkg/app_bg.wasm.xz")).length, 2, "the worker's requests are recorded");
   assert.deepEqual(await page.evaluate(() => window.__csp), []);
   assert.deepEqual(errors, []);
 });

@@ -54,7 +54,7 @@ test("boots from a sub-path under a strict CSP whose hash matches the boot scrip
   // Every request stayed under the sub-path (relative URLs only).
   const outside = ctx.server.requests.filter((p) => !p.startsWith("/inspector/"));
   assert.deepEqual(outside, []);
-  for (const p of ["/inspector/pkg/app.js", "/inspector/pkg/app_bg.wasm", "/inspector/pkg/worker.js"]) {
+  for (const p of ["/inspector/pkg/app.js", "/inspector/pkg/wasm.js", "/inspector/pkg/app_bg.wasm.xz", "/inspector/pkg/worker.js"]) {
     assert.ok(ctx.server.requests.includes(p), `${p} was loaded`);
   }
   assert.deepEqual(await page.evaluate(() => window.__csp), []);

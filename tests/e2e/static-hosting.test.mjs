@@ -69,7 +69,7 @@ after(async () => {
 
 test("the README's commands publish dist/ under a sub-path where the inspector works", async () => {
   // The host's MIME types are the ones the page needs.
-  for (const [path, type] of [["", "text/html"], ["pkg/app.js", "text/javascript"], ["pkg/app_bg.wasm", "application/wasm"], ["spop-inspector.html", "text/html"]]) {
+  for (const [path, type] of [["", "text/html"], ["pkg/app.js", "text/javascript"], ["pkg/wasm.js", "text/javascript"], ["spop-inspector.html", "text/html"]]) {
     const r = await fetch(url + path);
     assert.equal(r.status, 200, path);
     assert.ok(r.headers.get("content-type").startsWith(type), `${path}: ${r.headers.get("content-type")}`);
@@ -87,7 +87,7 @@ test("the README's commands publish dist/ under a sub-path where the inspector w
   assert.equal((await summary(page)).input, report.input.label);
   const foreign = requests.filter((u) => !u.startsWith(url) && !u.startsWith("data:") && !u.startsWith("blob:"));
   assert.deepEqual(foreign, [], "everything from under the sub-path");
-  for (const p of ["pkg/app.js", "pkg/app_bg.wasm", "pkg/worker.js", `pkg/examples/${file}`]) {
+  for (const p of ["pkg/app.js", "pkg/wasm.js", "pkg/app_bg.wasm.xz", "pkg/worker.js", `pkg/examples/${file}`]) {
     assert.ok(requests.includes(url + p), `${p} requested`);
   }
   assert.deepEqual(errors, []);
