@@ -269,7 +269,13 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, payload_error: Option
                 } else {
                     format!("; its payload alone ({payload} bytes) is over it too (3.1+: status 9)")
                 };
-                cx.report(&F002, c).at(e.index, h().length_span(start)).emit(format!("{name} LENGTH {} is above the {} max-frame-size {limit} (≤3.0: status 3){modern}", e.length, if after_handshake { "negotiated" } else { "announced" }));
+                cx.report(&F002, c)
+                    .at(e.index, h().length_span(start))
+                    .emit(format!(
+                        "{name} LENGTH {} is above the {} max-frame-size {limit} (≤3.0: status 3){modern}",
+                        e.length,
+                        if after_handshake { "negotiated" } else { "announced" }
+                    ));
             }
         }
     }
@@ -417,7 +423,13 @@ pub(super) fn check_event(cx: &mut Cx<'_>, ev: &StreamEvent, item: StreamItem) {
                             .map_or(String::from("any plausible max-frame-size"), |m| {
                                 format!("the {which} max-frame-size {m}")
                             });
-                        cx.report(&F002, c).frames(frames.clone()).locations(loc(err.span)).emit(format!("{t} LENGTH {length} at {:#x} is above {limit} (≤3.0: status 3, 3.1+: status 9); too big to decode, its bytes are skipped", err.span.start));
+                        cx.report(&F002, c)
+                            .frames(frames.clone())
+                            .locations(loc(err.span))
+                            .emit(format!(
+                                "{t} LENGTH {length} at {:#x} is above {limit} (≤3.0: status 3, 3.1+: status 9); too big to decode, its bytes are skipped",
+                                err.span.start
+                            ));
                     }
                 }
                 _ => {}
@@ -439,7 +451,16 @@ pub(super) fn check_event(cx: &mut Cx<'_>, ev: &StreamEvent, item: StreamItem) {
                 }
                 _ => format!("{err}"),
             };
-            cx.report(&F012, c).frames(frames).locations(loc(span)).emit(format!("{} byte(s) at {:#x} of the {} stream are not a frame ({why}); decoding resumes at the next plausible frame start, {:#x}", span.len(), span.start, ev.direction.label(), span.end));
+            cx.report(&F012, c)
+                .frames(frames)
+                .locations(loc(span))
+                .emit(format!(
+                    "{} byte(s) at {:#x} of the {} stream are not a frame ({why}); decoding resumes at the next plausible frame start, {:#x}",
+                    span.len(),
+                    span.start,
+                    ev.direction.label(),
+                    span.end
+                ));
         }
         StreamItem::Truncated { span, needed } => cx
             .report(&F011, c)

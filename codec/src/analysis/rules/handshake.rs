@@ -164,7 +164,9 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                             .into(),
                     );
                     if conn.generation == Generation::Modern {
-                        cx.report(&H001, c).on(e.index).emit("AGENT-DISCONNECT as the first agent frame: HAProxy 3.1+ rejects it as invalid (status 4)".into());
+                        cx.report(&H001, c)
+                            .on(e.index)
+                            .emit("AGENT-DISCONNECT as the first agent frame: HAProxy 3.1+ rejects it as invalid (status 4)".into());
                     }
                 }
                 t if e.offset() == 0 => cx
@@ -320,7 +322,10 @@ fn check_agent_hello(cx: &mut Cx<'_>, conn: &ConnectionSummary, index: usize) {
                 Generation::Legacy => Severity::Error,
                 _ => Severity::Warning,
             };
-            cx.report(&H003, c).on(index).severity(severity).emit("AGENT-HELLO has no \"max-frame-size\" (HAProxy ≤3.0: status 6; 3.1+ keeps its own value)".into());
+            cx.report(&H003, c)
+                .on(index)
+                .severity(severity)
+                .emit("AGENT-HELLO has no \"max-frame-size\" (HAProxy ≤3.0: status 6; 3.1+ keeps its own value)".into());
         }
         Some((_, t, v, _, span)) => match (t.is_integer(), v) {
             (false, _) | (_, None) => cx.report(&H006, c).at(index, *span).emit(format!(
@@ -332,7 +337,11 @@ fn check_agent_hello(cx: &mut Cx<'_>, conn: &ConnectionSummary, index: usize) {
                 if !(256..=max).contains(v) {
                     let bound =
                         announced.map_or(String::new(), |m| format!(", HAProxy announced {m}"));
-                    cx.report(&H005, c).at(index, *span).emit(format!("AGENT-HELLO max-frame-size {v} is outside [256, announced]{bound} (HAProxy: status 9)"));
+                    cx.report(&H005, c)
+                        .at(index, *span)
+                        .emit(format!(
+                            "AGENT-HELLO max-frame-size {v} is outside [256, announced]{bound} (HAProxy: status 9)"
+                        ));
                 }
             }
         },

@@ -153,10 +153,9 @@ fn unsolicited(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
         }
     }
     if let Some(index) = first_extra {
-        let locations = cx.frame(index);
-        cx.report(&P005, Some(conn.id)).frames(alloc::vec![index]).locations(locations).emit(format!(
-                "the agent sent {extra} connection frame(s) nobody asked for ({hellos} AGENT-HELLO, {bye} AGENT-DISCONNECT in all)"
-            ));
+        cx.report(&P005, Some(conn.id)).on(index).emit(format!(
+            "the agent sent {extra} connection frame(s) nobody asked for ({hellos} AGENT-HELLO, {bye} AGENT-DISCONNECT in all)"
+        ));
     }
 }
 
