@@ -4,9 +4,10 @@
 //!
 //! Each test reads like the wire: `conversation(vec![h2a(hello()), a2h(agent_hello()), …])`
 //! is one TCP connection (SYN handshake, then one segment per step, 1 ms apart).
-//! [`EXERCISED`] lists the codes these tests make fire; `catalogue_is_complete_and_tested`
-//! fails when a rule is added without a test here.
+//! [`CASES`] maps every rule to the test that makes it fire; `every_rule_fires_in_its_case`
+//! runs them against the catalogue, so a rule added without a test here fails it.
 
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 
 use spop_codec::analysis::rules::probe;
@@ -22,69 +23,77 @@ use spop_codec::wire::{
 };
 use spop_tests::pcapgen::{PcapWriter, TcpConversation, TcpPacket};
 
-/// The codes the tests below make fire (kept in catalogue order).
-const EXERCISED: &[&str] = &[
-    "SPOP-F001",
-    "SPOP-F002",
-    "SPOP-F003",
-    "SPOP-F004",
-    "SPOP-F005",
-    "SPOP-F006",
-    "SPOP-F007",
-    "SPOP-F008",
-    "SPOP-F009",
-    "SPOP-F010",
-    "SPOP-F011",
-    "SPOP-F012",
-    "SPOP-D001",
-    "SPOP-D002",
-    "SPOP-D003",
-    "SPOP-D004",
-    "SPOP-D005",
-    "SPOP-H001",
-    "SPOP-H002",
-    "SPOP-H003",
-    "SPOP-H004",
-    "SPOP-H005",
-    "SPOP-H006",
-    "SPOP-H007",
-    "SPOP-H008",
-    "SPOP-H009",
-    "SPOP-X001",
-    "SPOP-X002",
-    "SPOP-X003",
-    "SPOP-X004",
-    "SPOP-X005",
-    "SPOP-X006",
-    "SPOP-X007",
-    "SPOP-X008",
-    "SPOP-X009",
-    "SPOP-X010",
-    "SPOP-T001",
-    "SPOP-T002",
-    "SPOP-T003",
-    "SPOP-T004",
-    "SPOP-T005",
-    "SPOP-C001",
-    "SPOP-C002",
-    "SPOP-C003",
-    "SPOP-C004",
-    "SPOP-C005",
-    "SPOP-C006",
-    "SPOP-C007",
-    "SPOP-N001",
-    "SPOP-N002",
-    "SPOP-N003",
-    "SPOP-N004",
-    "SPOP-N005",
-    "SPOP-N006",
-    "SPOP-N007",
-    "SPOP-P001",
-    "SPOP-P002",
-    "SPOP-P003",
-    "SPOP-P004",
-    "SPOP-P005",
+/// Every rule of the catalogue → the test below that makes it fire and asserts what it says
+/// (one test may be the case of several rules). `every_rule_fires_in_its_case` runs each
+/// case and fails when a rule has none, when its case does not assert that it fires, or when a
+/// code here is not in the catalogue.
+const CASES: &[(&str, fn())] = &[
+    ("SPOP-F001", f001_length_zero_frame),
+    ("SPOP-F002", f002_notify_above_negotiated_size),
+    ("SPOP-F003", f003_f012_length_prefix_interleave),
+    ("SPOP-F004", f004_ack_without_fin),
+    ("SPOP-F005", f005_abort_and_reserved_flags),
+    ("SPOP-F006", f006_varint_longer_than_10_bytes),
+    ("SPOP-F007", f007_agent_hello_with_stream_id),
+    ("SPOP-F008", f008_ack_with_zero_ids),
+    ("SPOP-F009", f009_string_length_in_characters),
+    ("SPOP-F010", f010_t001_acks_written_into_agent_disconnect),
+    ("SPOP-F011", f011_capture_ends_inside_a_frame),
+    ("SPOP-F012", f003_f012_length_prefix_interleave),
+    ("SPOP-D001", d001_reserved_data_type),
+    ("SPOP-D002", d002_bool_with_extra_flag_bits),
+    ("SPOP-D003", d003_bool_false_bug),
+    ("SPOP-D004", d004_int32_minus_one_as_unsigned),
+    ("SPOP-D005", d005_string_with_flag_bits),
+    ("SPOP-H001", h001_agent_first_frame_is_ack),
+    ("SPOP-H002", h002_notify_before_agent_hello),
+    ("SPOP-H003", h003_agent_hello_missing_keys),
+    ("SPOP-H004", h004_agent_version_1_0),
+    ("SPOP-H005", h005_max_frame_size_out_of_range),
+    ("SPOP-H006", h006_max_frame_size_as_string),
+    ("SPOP-H007", h007_async_claimed_toward_modern),
+    ("SPOP-H008", h008_traffic_on_healthcheck_connection),
+    ("SPOP-H009", h009_hello_refused_toward_legacy),
+    ("SPOP-X001", x001_ack_for_id_never_sent),
+    ("SPOP-X002", x002_duplicate_ack),
+    ("SPOP-X003", x003_ack_on_another_connection),
+    ("SPOP-X004", x004_notify_never_answered),
+    ("SPOP-X005", x005_two_outstanding_without_pipelining),
+    ("SPOP-X006", x006_more_than_20_outstanding),
+    ("SPOP-X007", x007_bad_actions),
+    ("SPOP-X008", x008_slow_ack_with_threshold),
+    ("SPOP-X009", x009_ids_off_the_modern_pattern),
+    ("SPOP-X010", x010_variable_name_sent_typed),
+    ("SPOP-T001", t001_acks_after_agent_disconnect),
+    ("SPOP-T002", t002_t003_reload_with_work_in_flight),
+    ("SPOP-T003", t002_t003_reload_with_work_in_flight),
+    ("SPOP-T004", t004_disconnect_status_explained),
+    ("SPOP-T005", t005_malformed_disconnect),
+    ("SPOP-C001", c001_http_and_tls_on_the_agent_port),
+    ("SPOP-C002", c002_lost_segment),
+    ("SPOP-C003", c003_snaplen_truncated_capture),
+    ("SPOP-C004", c004_agent_hello_split_after_header),
+    ("SPOP-C005", c005_capture_starts_mid_connection),
+    ("SPOP-C006", c006_connections_refused_at_the_handshake),
+    ("SPOP-C007", c007_text_dump_damaged),
+    ("SPOP-N001", n001_agent_down_connects_refused),
+    ("SPOP-N002", n002_ack_after_haproxy_closed),
+    ("SPOP-N003", n003_processing_timeout_without_pipelining),
+    ("SPOP-N004", n004_agent_reset_with_notifies_pending),
+    ("SPOP-N005", n005_latency_outlier),
+    ("SPOP-N006", n006_legacy_stream_id_jump),
+    ("SPOP-N007", n007_agent_stopped_reading),
+    ("SPOP-P001", p001_agent_closes_on_a_notify),
+    ("SPOP-P002", p002_agent_never_answers),
+    ("SPOP-P003", p003_agent_rejects_a_valid_notify),
+    ("SPOP-P004", p004_agent_fails_within_its_max_frame_size),
+    ("SPOP-P005", p005_unsolicited_hellos),
 ];
+
+thread_local! {
+    /// The codes [`fired`] found on this thread: what the case being run asserted fires.
+    static FIRED: RefCell<BTreeSet<&'static str>> = const { RefCell::new(BTreeSet::new()) };
+}
 
 // ---------------------------------------------------------------------------------------------
 // The wire: steps of a conversation, written as a pcap.
@@ -448,6 +457,7 @@ fn fired<'a>(a: &'a Analysis, code: &str) -> Vec<&'a Finding> {
         "{code} did not fire; findings:\n{}",
         dump(a)
     );
+    FIRED.with(|seen| seen.borrow_mut().insert(found[0].code()));
     found
 }
 
@@ -511,7 +521,7 @@ fn says(f: &Finding, pieces: &[&str]) {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn catalogue_is_complete_and_tested() {
+fn catalogue_is_well_formed() {
     let mut codes = BTreeSet::new();
     for r in CATALOGUE {
         assert!(codes.insert(r.code), "duplicate code {}", r.code);
@@ -551,19 +561,38 @@ fn catalogue_is_complete_and_tested() {
     }
     let names: BTreeSet<&str> = CATALOGUE.iter().map(|r| r.name).collect();
     assert_eq!(names.len(), CATALOGUE.len(), "names are unique");
-    let exercised: BTreeSet<&str> = EXERCISED.iter().copied().collect();
-    assert_eq!(exercised.len(), EXERCISED.len(), "EXERCISED has duplicates");
-    assert_eq!(
-        codes, exercised,
-        "every rule needs a test in this file that makes it fire (and EXERCISED lists it)"
-    );
-    // And every listed code is asserted somewhere besides the list.
-    let source = include_str!("rules.rs");
-    for code in EXERCISED {
-        let quoted = format!("\"{code}\"");
+}
+
+/// The registry: every rule of the catalogue has a case in [`CASES`], and running it makes the
+/// rule fire (the case asserts it, through [`fired`]); every code in [`CASES`] is a rule.
+#[test]
+fn every_rule_fires_in_its_case() {
+    for (i, (code, _)) in CASES.iter().enumerate() {
         assert!(
-            source.matches(&quoted).count() >= 2,
-            "{code} is listed in EXERCISED but no test asserts it"
+            spop_codec::analysis::rules::rule(code).is_some(),
+            "{code} is in CASES but not in the catalogue"
+        );
+        assert!(
+            CASES[..i].iter().all(|(c, _)| c != code),
+            "{code} is in CASES twice"
+        );
+    }
+    for r in CATALOGUE {
+        let (_, case) = CASES
+            .iter()
+            .find(|(code, _)| *code == r.code)
+            .unwrap_or_else(|| {
+                panic!(
+                    "{}: no test makes it fire (write one here and add it to CASES)",
+                    r.code
+                )
+            });
+        FIRED.with(|seen| seen.borrow_mut().clear());
+        case();
+        assert!(
+            FIRED.with(|seen| seen.borrow().contains(r.code)),
+            "{}: its case in CASES ran without asserting that it fires",
+            r.code
         );
     }
 }

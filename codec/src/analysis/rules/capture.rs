@@ -119,13 +119,14 @@ pub(super) fn check_event(cx: &mut Cx<'_>, ev: &StreamEvent, item: StreamItem) {
     };
     let frames: Vec<usize> = ev.after_frame().into_iter().collect();
     match item {
-        StreamItem::Gap { at, missing } => cx.emit(
-            &C002,
-            c,
-            frames,
-            loc(crate::Span::at(at, 0)),
-            format!("{missing} byte(s) of the {} stream are missing from the capture at {at:#x}; decoding resumes at the next frame", ev.direction.label()),
-        ),
+        StreamItem::Gap { at, missing } => cx
+            .report(&C002, c)
+            .frames(frames)
+            .locations(loc(crate::Span::at(at, 0)))
+            .emit(format!(
+                "{missing} byte(s) of the {} stream are missing from the capture at {at:#x}; decoding resumes at the next frame",
+                ev.direction.label()
+            )),
         StreamItem::Skipped {
             span,
             reason: SkipReason::Undecodable(_),
@@ -133,7 +134,14 @@ pub(super) fn check_event(cx: &mut Cx<'_>, ev: &StreamEvent, item: StreamItem) {
             let data = cx.a.capture.connections.get(ev.connection()).map(|s| &s.stream(ev.direction).data);
             let head = data.and_then(|d| d.get(span.start..span.end.min(span.start + 8))).unwrap_or(&[]);
             if let Some(what) = looks_like_other_protocol(head) {
-                cx.emit(&C001, c, frames, loc(span), format!("the {} stream has {what} at {:#x}, not SPOP", ev.direction.label(), span.start));
+                cx.report(&C001, c)
+                    .frames(frames)
+                    .locations(loc(span))
+                    .emit(format!(
+                        "the {} stream has {what} at {:#x}, not SPOP",
+                        ev.direction.label(),
+                        span.start
+                    ));
             }
         }
         _ => {}
@@ -155,20 +163,26 @@ pub(super) fn check_connection(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
         })
         .collect();
     if !mid.is_empty() {
-        cx.emit(&C005, c, Vec::new(), Vec::new(), format!("connection {} was already open when the capture started (no SYN, no HELLO): the handshake is unknown", conn.id + 1));
+        cx.report(&C005, c)
+            .emit(format!(
+                "connection {} was already open when the capture started (no SYN, no HELLO): the handshake is unknown",
+                conn.id + 1
+            ));
     }
 
     // C004: AGENT-HELLO / AGENT-DISCONNECT split after ≥ 11 bytes (3.1+ bug, haproxy#3478).
     // A frame with frames written into it (SPOP-F010) is split by them: F010 tells that story.
     for e in a.frames_of(conn.id).filter(|e| !e.layout.is_split()) {
         if let Some(split) = header_split(a, conn, e) {
-            cx.emit(
-                &C004,
-                c,
-                alloc::vec![e.index],
-                cx.frame(e.index),
-                format!("{} ({} bytes) came in {} TCP segments: the first ended {} bytes in, after its 11-byte header, and the rest of its payload followed; HAProxy 3.1+ without the fix for haproxy#3478 reads that rest as a new frame header and resets the connection", e.frame_type, split.len, split.segments, split.cut),
-            );
+            cx.report(&C004, c)
+                .on(e.index)
+                .emit(format!(
+                    "{} ({} bytes) came in {} TCP segments: the first ended {} bytes in, after its 11-byte header, and the rest of its payload followed; HAProxy 3.1+ without the fix for haproxy#3478 reads that rest as a new frame header and resets the connection",
+                    e.frame_type,
+                    split.len,
+                    split.segments,
+                    split.cut
+                ));
         }
     }
 }
@@ -257,13 +271,10 @@ fn text_damage(cx: &mut Cx<'_>) {
         crate::sort::sort_by_key(&mut frames, |&f| f);
         frames.dedup();
         frames.truncate(16);
-        cx.emit(
-            &C007,
-            connection,
-            frames,
-            locations,
-            format!("pasted text, {}", issue.warning),
-        );
+        cx.report(&C007, connection)
+            .frames(frames)
+            .locations(locations)
+            .emit(format!("pasted text, {}", issue.warning));
     }
 }
 
@@ -280,13 +291,12 @@ pub(super) fn check_capture(cx: &mut Cx<'_>) {
         .collect();
     if !cut.is_empty() {
         let first: Vec<String> = cut.iter().take(5).map(|p| format!("#{p}")).collect();
-        cx.emit(
-            &C003,
-            None,
-            Vec::new(),
-            Vec::new(),
-            format!("{} packet(s) were cut by the snapshot length (first: {}); capture with -s 0 to keep whole frames", cut.len(), first.join(", ")),
-        );
+        cx.report(&C003, None)
+            .emit(format!(
+                "{} packet(s) were cut by the snapshot length (first: {}); capture with -s 0 to keep whole frames",
+                cut.len(),
+                first.join(", ")
+            ));
     }
 
     // C006: connections ending at the handshake, many times.
@@ -351,17 +361,11 @@ pub(super) fn check_capture(cx: &mut Cx<'_>) {
             .iter()
             .filter_map(|s| s.haproxy_hello.as_ref().map(|h| h.frame))
             .collect();
-        cx.emit(
-            &C006,
-            None,
-            frames,
-            Vec::new(),
-            format!(
-                "{} of {} connections ended at the handshake without a single NOTIFY: {}",
-                short.len(),
-                a.connections.len(),
-                summary.join(", ")
-            ),
-        );
+        cx.report(&C006, None).frames(frames).emit(format!(
+            "{} of {} connections ended at the handshake without a single NOTIFY: {}",
+            short.len(),
+            a.connections.len(),
+            summary.join(", ")
+        ));
     }
 }

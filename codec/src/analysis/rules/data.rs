@@ -78,67 +78,41 @@ fn check_value(cx: &mut Cx<'_>, e: &FrameEntry, what: &str, v: &TypedData<'_>) {
     let c = Some(e.connection);
     let flags = v.flags();
     let byte = v.data.type_byte();
-    let here = || alloc::vec![e.index];
     match v.data_type() {
-        DataType::Bool if flags > 1 => cx.emit(
-            &D002,
-            c,
-            here(),
-            cx.at(e.index, v.type_span),
-            format!(
-                "{what}: BOOL type byte {byte:#04x}; HAProxy reads it as {}",
-                if flags & 1 == 1 {
-                    "false although bit 0 says true"
-                } else {
-                    "false"
-                }
-            ),
-        ),
-        DataType::Null if flags != 0 => cx.emit(
-            &D003,
-            c,
-            here(),
-            cx.at(e.index, v.type_span),
-            format!(
-                "{what}: NULL with flags (type byte {byte:#04x}){}",
-                if byte == 0x10 {
-                    "; likely a bool false encoded wrong: HAProxy unsets the variable instead"
-                } else {
-                    ""
-                }
-            ),
-        ),
+        DataType::Bool if flags > 1 => cx.report(&D002, c).at(e.index, v.type_span).emit(format!(
+            "{what}: BOOL type byte {byte:#04x}; HAProxy reads it as {}",
+            if flags & 1 == 1 {
+                "false although bit 0 says true"
+            } else {
+                "false"
+            }
+        )),
+        DataType::Null if flags != 0 => cx.report(&D003, c).at(e.index, v.type_span).emit(format!(
+            "{what}: NULL with flags (type byte {byte:#04x}){}",
+            if byte == 0x10 {
+                "; likely a bool false encoded wrong: HAProxy unsets the variable instead"
+            } else {
+                ""
+            }
+        )),
         DataType::Bool | DataType::Null => {}
-        t if flags != 0 => cx.emit(
-            &D005,
-            c,
-            here(),
-            cx.at(e.index, v.type_span),
-            format!(
-                "{what}: {} with flag nibble {flags:#x} (type byte {byte:#04x})",
-                t.name()
-            ),
-        ),
+        t if flags != 0 => cx.report(&D005, c).at(e.index, v.type_span).emit(format!(
+            "{what}: {} with flag nibble {flags:#x} (type byte {byte:#04x})",
+            t.name()
+        )),
         _ => {}
     }
     match *v.value() {
-        Value::Int32(raw) if i32::try_from(raw as i64).is_err() => cx.emit(
-            &D004,
-            c,
-            here(),
-            cx.at(e.index, v.value_span),
-            format!(
+        Value::Int32(raw) if i32::try_from(raw as i64).is_err() => {
+            cx.report(&D004, c).at(e.index, v.value_span).emit(format!(
                 "{what}: INT32 value {} does not fit 32 bits (HAProxy stores {} as is)",
                 raw as i64, raw as i64
-            ),
-        ),
-        Value::Uint32(raw) if u32::try_from(raw).is_err() => cx.emit(
-            &D004,
-            c,
-            here(),
-            cx.at(e.index, v.value_span),
-            format!("{what}: UINT32 value {raw} does not fit 32 bits"),
-        ),
+            ))
+        }
+        Value::Uint32(raw) if u32::try_from(raw).is_err() => cx
+            .report(&D004, c)
+            .at(e.index, v.value_span)
+            .emit(format!("{what}: UINT32 value {raw} does not fit 32 bits")),
         _ => {}
     }
 }
@@ -146,19 +120,15 @@ fn check_value(cx: &mut Cx<'_>, e: &FrameEntry, what: &str, v: &TypedData<'_>) {
 pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
     if let Some(err) = f.payload_error() {
         if let ErrorKind::ReservedDataType { type_byte } = err.kind {
-            cx.emit(
-                &D001,
-                Some(e.connection),
-                alloc::vec![e.index],
-                cx.at(e.index, err.span),
-                format!(
+            cx.report(&D001, Some(e.connection))
+                .at(e.index, err.span)
+                .emit(format!(
                     "{} {}: type byte {type_byte:#04x} is reserved type {} at {:#x}",
                     e.frame_type.name(),
                     err.field.name(),
                     type_byte & 0x0F,
                     err.span.start
-                ),
-            );
+                ));
         }
     }
     match f.payload() {

@@ -159,7 +159,6 @@ pub(super) fn check_actions(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
         return;
     };
     let c = Some(e.connection);
-    let here = || alloc::vec![e.index];
     for a in actions.iter() {
         match a {
             Ok(a) => {
@@ -186,7 +185,13 @@ pub(super) fn check_actions(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
                     (_, ActionBody::Raw(_)) => None,
                 };
                 if let Some(p) = problem {
-                    cx.emit(&X007, c, here(), cx.at(e.index, a.span()), format!("ACK stream {}/frame {}: {p}; HAProxy stops processing this ACK's actions here", e.stream_id, e.frame_id));
+                    cx.report(&X007, c)
+                        .at(e.index, a.span())
+                        .emit(format!(
+                            "ACK stream {}/frame {}: {p}; HAProxy stops processing this ACK's actions here",
+                            e.stream_id,
+                            e.frame_id
+                        ));
                     return;
                 }
                 if let ActionBody::Var(v) = a.body {
@@ -196,13 +201,14 @@ pub(super) fn check_actions(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
                             ActionType::SetVar => ("set-var", "set"),
                             _ => ("unset-var", "unset"),
                         };
-                        cx.emit(
-                            &X010,
-                            c,
-                            here(),
-                            cx.at(e.index, v.name.span()),
-                            format!("ACK stream {}/frame {}: the {action} name is sent as a typed STRING (08 07 \"{meant}\"); HAProxy reads 0x08 as an 8-byte name, \"\\x07{meant}\", so {}.{meant} is never {done}", e.stream_id, e.frame_id, v.scope),
-                        );
+                        cx.report(&X010, c)
+                            .at(e.index, v.name.span())
+                            .emit(format!(
+                                "ACK stream {}/frame {}: the {action} name is sent as a typed STRING (08 07 \"{meant}\"); HAProxy reads 0x08 as an 8-byte name, \"\\x07{meant}\", so {}.{meant} is never {done}",
+                                e.stream_id,
+                                e.frame_id,
+                                v.scope
+                            ));
                     }
                 }
             }
@@ -210,18 +216,24 @@ pub(super) fn check_actions(cx: &mut Cx<'_>, e: &FrameEntry, f: &Frame<'_>) {
                 let payload = f.payload_bytes();
                 let at = err.span.start.saturating_sub(f.payload_span().start);
                 if err.field == Field::VarName && typed_name(payload, at) {
-                    cx.emit(
-                        &X010,
-                        c,
-                        here(),
-                        cx.at(e.index, crate::Span::new(err.span.start, f.payload_span().end)),
-                        format!("ACK stream {}/frame {}: the variable name is sent as a typed STRING (0x08 …); HAProxy reads 0x08 as an 8-byte length and ignores this action", e.stream_id, e.frame_id),
-                    );
+                    cx.report(&X010, c)
+                        .at(e.index, crate::Span::new(err.span.start, f.payload_span().end))
+                        .emit(format!(
+                            "ACK stream {}/frame {}: the variable name is sent as a typed STRING (0x08 …); HAProxy reads 0x08 as an 8-byte length and ignores this action",
+                            e.stream_id,
+                            e.frame_id
+                        ));
                 } else if !matches!(
                     err.kind,
                     ErrorKind::ReservedDataType { .. } | ErrorKind::Varint(_)
                 ) {
-                    cx.emit(&X007, c, here(), cx.at(e.index, err.span), format!("ACK stream {}/frame {}: {err}; HAProxy silently drops this action and the rest of the ACK", e.stream_id, e.frame_id));
+                    cx.report(&X007, c)
+                        .at(e.index, err.span)
+                        .emit(format!(
+                            "ACK stream {}/frame {}: {err}; HAProxy silently drops this action and the rest of the ACK",
+                            e.stream_id,
+                            e.frame_id
+                        ));
                 }
                 return;
             }
@@ -289,7 +301,13 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                 if conn.generation == Generation::Modern {
                     let odd_up = e.stream_id % 2 == 1 && last_sid.is_none_or(|l| e.stream_id > l);
                     if !odd_up || e.frame_id != 1 {
-                        cx.emit(&X009, c, alloc::vec![e.index], cx.frame(e.index), format!("NOTIFY stream {}/frame {} breaks HAProxy 3.1+'s pattern (odd increasing stream-ids, frame-id 1)", e.stream_id, e.frame_id));
+                        cx.report(&X009, c)
+                            .on(e.index)
+                            .emit(format!(
+                                "NOTIFY stream {}/frame {} breaks HAProxy 3.1+'s pattern (odd increasing stream-ids, frame-id 1)",
+                                e.stream_id,
+                                e.frame_id
+                            ));
                     }
                 }
                 last_sid = Some(e.stream_id);
@@ -321,27 +339,35 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                                 ),
                                 None => String::from("; no ACK for it came"),
                             };
-                            cx.emit(&super::incident::N003, c, alloc::vec![e.index, w.index], cx.frame(e.index), format!("NOTIFY {}/{} sent while NOTIFY {}/{} had waited {} ms unanswered on a connection without pipelining: HAProxy gave up on it (timeout processing){answer}", e.stream_id, e.frame_id, w.stream_id, w.frame_id, Fixed::ratio(wait, 6, 1)));
+                            cx.report(&super::incident::N003, c)
+                                .on(e.index)
+                                .also(w.index)
+                                .emit(format!(
+                                    "NOTIFY {}/{} sent while NOTIFY {}/{} had waited {} ms unanswered on a connection without pipelining: HAProxy gave up on it (timeout processing){answer}",
+                                    e.stream_id,
+                                    e.frame_id,
+                                    w.stream_id,
+                                    w.frame_id,
+                                    Fixed::ratio(wait, 6, 1)
+                                ));
                             // HAProxy no longer waits for it.
                             outstanding = outstanding.saturating_sub(1);
                         } else if !reported_x005 {
                             reported_x005 = true;
-                            cx.emit(&X005, c, alloc::vec![e.index], cx.frame(e.index), format!("{outstanding} NOTIFYs outstanding on a connection that did not agree on pipelining"));
+                            cx.report(&X005, c)
+                                .on(e.index)
+                                .emit(format!(
+                                    "{outstanding} NOTIFYs outstanding on a connection that did not agree on pipelining"
+                                ));
                         }
                     }
                     waiting = Some(e.index);
                 }
                 if outstanding > 20 && !reported_x006 {
                     reported_x006 = true;
-                    cx.emit(
-                        &X006,
-                        c,
-                        alloc::vec![e.index],
-                        cx.frame(e.index),
-                        format!(
-                            "{outstanding} NOTIFYs outstanding (HAProxy allows 20 per connection)"
-                        ),
-                    );
+                    cx.report(&X006, c).on(e.index).emit(format!(
+                        "{outstanding} NOTIFYs outstanding (HAProxy allows 20 per connection)"
+                    ));
                 }
                 let elsewhere = e
                     .pair
@@ -383,14 +409,10 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                     } else {
                         X004.severity
                     };
-                    cx.emit_as(
-                        &X004,
-                        severity,
-                        c,
-                        alloc::vec![e.index],
-                        cx.frame(e.index),
-                        message,
-                    );
+                    cx.report(&X004, c)
+                        .on(e.index)
+                        .severity(severity)
+                        .emit(message);
                 }
             }
             FrameType::Ack => {
@@ -409,13 +431,16 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                     if let (Some(limit), Some(notify)) = (a.options.slow_ack, a.frames.get(n)) {
                         let latency = e.time.saturating_sub(notify.time);
                         if latency > limit {
-                            cx.emit(
-                                &X008,
-                                c,
-                                alloc::vec![e.index, n],
-                                cx.frame(e.index),
-                                format!("ACK stream {}/frame {} came {} ms after its NOTIFY (threshold {} ms)", e.stream_id, e.frame_id, Fixed::ratio(latency, 6, 3), Fixed::ratio(limit, 6, 3)),
-                            );
+                            cx.report(&X008, c)
+                                .on(e.index)
+                                .also(n)
+                                .emit(format!(
+                                    "ACK stream {}/frame {} came {} ms after its NOTIFY (threshold {} ms)",
+                                    e.stream_id,
+                                    e.frame_id,
+                                    Fixed::ratio(latency, 6, 3),
+                                    Fixed::ratio(limit, 6, 3)
+                                ));
                         }
                     }
                 } else if answered.contains(&word(key)) {
@@ -425,30 +450,18 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                         .and_then(|n| n.paired());
                     let mut fr = alloc::vec![e.index];
                     fr.extend(first);
-                    cx.emit(
-                        &X002,
-                        c,
-                        fr,
-                        cx.frame(e.index),
-                        format!(
-                            "second ACK for NOTIFY stream {}/frame {}",
-                            e.stream_id, e.frame_id
-                        ),
-                    );
+                    cx.report(&X002, c).on(e.index).frames(fr).emit(format!(
+                        "second ACK for NOTIFY stream {}/frame {}",
+                        e.stream_id, e.frame_id
+                    ));
                 } else if let Some(other) = other_connection_notify(cx, conn, e) {
-                    cx.emit(
-                        &X003,
-                        c,
-                        alloc::vec![e.index, other.index],
-                        cx.frame(e.index),
-                        format!(
+                    cx.report(&X003, c).on(e.index).also(other.index).emit(format!(
                             "ACK stream {}/frame {} on connection {} answers a NOTIFY sent on connection {} (only ≤3.0 with async agreed routes it)",
                             e.stream_id,
                             e.frame_id,
                             conn.id + 1,
                             other.connection + 1
-                        ),
-                    );
+                        ));
                 } else if e.stream_id != 0 && e.frame_id != 0 {
                     // The NOTIFY of this stream still waiting for its ACK (3.1+: one per
                     // stream), if any: the highest frame-id. A lookup, not a scan of the
@@ -486,14 +499,10 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                         }
                         None => X001.severity,
                     };
-                    cx.emit_as(
-                        &X001,
-                        severity,
-                        c,
-                        alloc::vec![e.index],
-                        cx.frame(e.index),
-                        message,
-                    );
+                    cx.report(&X001, c)
+                        .on(e.index)
+                        .severity(severity)
+                        .emit(message);
                 }
             }
             _ => {}

@@ -181,13 +181,13 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, payload_error: Option
             FrameType::Unset => "UNSET (0) continuation without negotiated fragmentation".into(),
             t => format!("{} travels the other way", t.name()),
         };
-        cx.emit(
-            &F003,
-            c,
-            here(),
-            cx.at(e.index, h().type_span(start)),
-            format!("{} frame at {:#x}: {what}", e.direction.label(), e.offset()),
-        );
+        cx.report(&F003, c)
+            .at(e.index, h().type_span(start))
+            .emit(format!(
+                "{} frame at {:#x}: {what}",
+                e.direction.label(),
+                e.offset()
+            ));
     }
 
     // F004: FIN.
@@ -195,51 +195,38 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, payload_error: Option
         && e.direction == Direction::HaproxyToAgent
         && matches!(e.frame_type, FrameType::Notify | FrameType::Unset);
     if !e.flags.fin() && !fragment_ok {
-        cx.emit(
-            &F004,
-            c,
-            here(),
-            cx.at(e.index, h().flags_span(start)),
-            format!(
+        cx.report(&F004, c)
+            .at(e.index, h().flags_span(start))
+            .emit(format!(
                 "{name} at {:#x} has flags {:#010x}: FIN is clear (HAProxy 3.1+ answers status 10)",
                 e.offset(),
                 e.flags.0
-            ),
-        );
+            ));
     }
 
     // F005: reserved bits, ABORT toward 3.1+.
     if e.flags.reserved() != 0 {
-        cx.emit(
-            &F005,
-            c,
-            here(),
-            cx.at(e.index, h().flags_span(start)),
-            format!("{name} has reserved flag bits set ({:#010x})", e.flags.0),
-        );
+        cx.report(&F005, c)
+            .at(e.index, h().flags_span(start))
+            .emit(format!(
+                "{name} has reserved flag bits set ({:#010x})",
+                e.flags.0
+            ));
     } else if e.flags.abort()
         && e.direction == Direction::AgentToHaproxy
         && generation != Generation::Legacy
     {
-        cx.emit(
-            &F005,
-            c,
-            here(),
-            cx.at(e.index, h().flags_span(start)),
-            format!("{name} sets ABORT, which HAProxy 3.1+ ignores"),
-        );
+        cx.report(&F005, c)
+            .at(e.index, h().flags_span(start))
+            .emit(format!("{name} sets ABORT, which HAProxy 3.1+ ignores"));
     }
 
     // F007 / F008: ids.
     if e.frame_type.is_connection_level() && (e.stream_id != 0 || e.frame_id != 0) {
         let span = h().stream_id_span(start).join(h().frame_id_span(start));
-        cx.emit(
-            &F007,
-            c,
-            here(),
-            cx.at(e.index, span),
-            format!("{name} carries {} (must be 0/0)", ids(e)),
-        );
+        cx.report(&F007, c)
+            .at(e.index, span)
+            .emit(format!("{name} carries {} (must be 0/0)", ids(e)));
     }
     // HAProxy ≤3.0 numbers streams from 0, so its first NOTIFY (and the ACK answering it)
     // legitimately carry stream-id 0.
@@ -250,22 +237,17 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, payload_error: Option
         };
     if matches!(e.frame_type, FrameType::Notify | FrameType::Ack) {
         if e.stream_id == 0 && !sid0_ok && e.frame_id != 0 {
-            cx.emit(
-                &F008,
-                c,
-                here(),
-                cx.at(e.index, h().stream_id_span(start)),
-                format!("{name} with stream-id 0 (HAProxy 3.1+: status 4)"),
-            );
+            cx.report(&F008, c)
+                .at(e.index, h().stream_id_span(start))
+                .emit(format!("{name} with stream-id 0 (HAProxy 3.1+: status 4)"));
         }
         if e.frame_id == 0 {
-            cx.emit(
-                &F008,
-                c,
-                here(),
-                cx.at(e.index, h().frame_id_span(start)),
-                format!("{name} {} has frame-id 0 (HAProxy 3.1+: status 4)", ids(e)),
-            );
+            cx.report(&F008, c)
+                .at(e.index, h().frame_id_span(start))
+                .emit(format!(
+                    "{name} {} has frame-id 0 (HAProxy 3.1+: status 4)",
+                    ids(e)
+                ));
         }
     }
 
@@ -287,13 +269,13 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, payload_error: Option
                 } else {
                     format!("; its payload alone ({payload} bytes) is over it too (3.1+: status 9)")
                 };
-                cx.emit(
-                    &F002,
-                    c,
-                    here(),
-                    cx.at(e.index, h().length_span(start)),
-                    format!("{name} LENGTH {} is above the {} max-frame-size {limit} (≤3.0: status 3){modern}", e.length, if after_handshake { "negotiated" } else { "announced" }),
-                );
+                cx.report(&F002, c)
+                    .at(e.index, h().length_span(start))
+                    .emit(format!(
+                        "{name} LENGTH {} is above the {} max-frame-size {limit} (≤3.0: status 3){modern}",
+                        e.length,
+                        if after_handshake { "negotiated" } else { "announced" }
+                    ));
             }
         }
     }
@@ -302,22 +284,16 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, payload_error: Option
     if let Some(err) = payload_error {
         let kind = PayloadKind::of(e.frame_type, e.flags);
         match err.kind {
-            ErrorKind::Varint(_) => cx.emit(
-                &F006,
-                c,
-                here(),
-                cx.at(e.index, err.span),
-                format!("{name}: {err}"),
-            ),
+            ErrorKind::Varint(_) => cx
+                .report(&F006, c)
+                .at(e.index, err.span)
+                .emit(format!("{name}: {err}")),
             ErrorKind::ReservedDataType { .. } => {}
             _ if kind == PayloadKind::Actions => {}
-            _ => cx.emit(
-                &F009,
-                c,
-                here(),
-                cx.at(e.index, err.span),
-                format!("{name}: {err}"),
-            ),
+            _ => cx
+                .report(&F009, c)
+                .at(e.index, err.span)
+                .emit(format!("{name}: {err}")),
         }
     }
 
@@ -363,7 +339,10 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, payload_error: Option
         for x in &embedded {
             locations.extend(cx.frame(x.index));
         }
-        cx.emit(&F010, c, frames, locations, message);
+        cx.report(&F010, c)
+            .frames(frames)
+            .locations(locations)
+            .emit(message);
     }
 }
 
@@ -407,12 +386,11 @@ pub(super) fn check_event(cx: &mut Cx<'_>, ev: &StreamEvent, item: StreamItem) {
             reason: SkipReason::Undecodable(err),
         } => {
             match err.kind {
-                ErrorKind::RuntFrame { length } => cx.emit(
-                    &F001,
-                    c,
-                    frames.clone(),
-                    loc(err.span),
-                    format!(
+                ErrorKind::RuntFrame { length } => cx
+                    .report(&F001, c)
+                    .frames(frames.clone())
+                    .locations(loc(err.span))
+                    .emit(format!(
                         "{} LENGTH {length} at {:#x}: below the 7-byte minimum{}",
                         ev.direction.label(),
                         err.span.start,
@@ -421,15 +399,12 @@ pub(super) fn check_event(cx: &mut Cx<'_>, ev: &StreamEvent, item: StreamItem) {
                         } else {
                             ""
                         }
-                    ),
-                ),
-                ErrorKind::Varint(_) => cx.emit(
-                    &F006,
-                    c,
-                    frames.clone(),
-                    loc(err.span),
-                    format!("{}: {err}", ev.direction.label()),
-                ),
+                    )),
+                ErrorKind::Varint(_) => cx
+                    .report(&F006, c)
+                    .frames(frames.clone())
+                    .locations(loc(err.span))
+                    .emit(format!("{}: {err}", ev.direction.label())),
                 ErrorKind::LengthAboveLimit { length, .. } => {
                     // Too big to believe while cutting the stream, but if a real frame header
                     // follows the LENGTH it is an oversized frame, not garbage.
@@ -448,13 +423,13 @@ pub(super) fn check_event(cx: &mut Cx<'_>, ev: &StreamEvent, item: StreamItem) {
                             .map_or(String::from("any plausible max-frame-size"), |m| {
                                 format!("the {which} max-frame-size {m}")
                             });
-                        cx.emit(
-                            &F002,
-                            c,
-                            frames.clone(),
-                            loc(err.span),
-                            format!("{t} LENGTH {length} at {:#x} is above {limit} (≤3.0: status 3, 3.1+: status 9); too big to decode, its bytes are skipped", err.span.start),
-                        );
+                        cx.report(&F002, c)
+                            .frames(frames.clone())
+                            .locations(loc(err.span))
+                            .emit(format!(
+                                "{t} LENGTH {length} at {:#x} is above {limit} (≤3.0: status 3, 3.1+: status 9); too big to decode, its bytes are skipped",
+                                err.span.start
+                            ));
                     }
                 }
                 _ => {}
@@ -476,26 +451,27 @@ pub(super) fn check_event(cx: &mut Cx<'_>, ev: &StreamEvent, item: StreamItem) {
                 }
                 _ => format!("{err}"),
             };
-            cx.emit(
-                &F012,
-                c,
-                frames,
-                loc(span),
-                format!("{} byte(s) at {:#x} of the {} stream are not a frame ({why}); decoding resumes at the next plausible frame start, {:#x}", span.len(), span.start, ev.direction.label(), span.end),
-            );
+            cx.report(&F012, c)
+                .frames(frames)
+                .locations(loc(span))
+                .emit(format!(
+                    "{} byte(s) at {:#x} of the {} stream are not a frame ({why}); decoding resumes at the next plausible frame start, {:#x}",
+                    span.len(),
+                    span.start,
+                    ev.direction.label(),
+                    span.end
+                ));
         }
-        StreamItem::Truncated { span, needed } => cx.emit(
-            &F011,
-            c,
-            frames,
-            loc(span),
-            format!(
+        StreamItem::Truncated { span, needed } => cx
+            .report(&F011, c)
+            .frames(frames)
+            .locations(loc(span))
+            .emit(format!(
                 "the {} stream ends inside a frame at {:#x}: {} byte(s) present, {needed} missing",
                 ev.direction.label(),
                 span.start,
                 span.len()
-            ),
-        ),
+            )),
         _ => {}
     }
 }

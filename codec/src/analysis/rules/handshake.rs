@@ -144,16 +144,10 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
     if capture.stream(Direction::HaproxyToAgent).start == StreamStart::Syn {
         if let Some(e) = first(Direction::HaproxyToAgent) {
             if e.frame_type != FrameType::HaproxyHello && e.offset() == 0 {
-                cx.emit(
-                    &H001,
-                    c,
-                    alloc::vec![e.index],
-                    cx.frame(e.index),
-                    format!(
-                        "HAProxy's first frame is {}, not HAPROXY-HELLO",
-                        e.frame_type
-                    ),
-                );
+                cx.report(&H001, c).on(e.index).emit(format!(
+                    "HAProxy's first frame is {}, not HAPROXY-HELLO",
+                    e.frame_type
+                ));
             }
         }
     }
@@ -165,25 +159,20 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                 // answers whatever came instead (reported on HAProxy's side).
                 FrameType::AgentDisconnect if conn.haproxy_hello.is_none() => {}
                 FrameType::AgentDisconnect => {
-                    cx.emit(
-                        &H009,
-                        c,
-                        alloc::vec![e.index],
-                        cx.frame(e.index),
+                    cx.report(&H009, c).on(e.index).emit(
                         "the agent refused the handshake: its first frame is AGENT-DISCONNECT"
                             .into(),
                     );
                     if conn.generation == Generation::Modern {
-                        cx.emit(&H001, c, alloc::vec![e.index], cx.frame(e.index), "AGENT-DISCONNECT as the first agent frame: HAProxy 3.1+ rejects it as invalid (status 4)".into());
+                        cx.report(&H001, c)
+                            .on(e.index)
+                            .emit("AGENT-DISCONNECT as the first agent frame: HAProxy 3.1+ rejects it as invalid (status 4)".into());
                     }
                 }
-                t if e.offset() == 0 => cx.emit(
-                    &H001,
-                    c,
-                    alloc::vec![e.index],
-                    cx.frame(e.index),
-                    format!("the agent's first frame is {t}, not AGENT-HELLO"),
-                ),
+                t if e.offset() == 0 => cx
+                    .report(&H001, c)
+                    .on(e.index)
+                    .emit(format!("the agent's first frame is {t}, not AGENT-HELLO")),
                 _ => {}
             }
         }
@@ -208,16 +197,10 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                 Some(_) => true,
             };
             if early && capture.stream(e.direction).start == StreamStart::Syn {
-                cx.emit(
-                    &H002,
-                    c,
-                    alloc::vec![e.index],
-                    cx.frame(e.index),
-                    format!(
-                        "{} stream {}/frame {} before the AGENT-HELLO",
-                        e.frame_type, e.stream_id, e.frame_id
-                    ),
-                );
+                cx.report(&H002, c).on(e.index).emit(format!(
+                    "{} stream {}/frame {} before the AGENT-HELLO",
+                    e.frame_type, e.stream_id, e.frame_id
+                ));
             }
         }
     }
@@ -228,13 +211,9 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
             .iter()
             .filter(|e| matches!(e.frame_type, FrameType::Notify | FrameType::Ack))
         {
-            cx.emit(
-                &H008,
-                c,
-                alloc::vec![e.index],
-                cx.frame(e.index),
-                format!("{} on a health-check connection", e.frame_type),
-            );
+            cx.report(&H008, c)
+                .on(e.index)
+                .emit(format!("{} on a health-check connection", e.frame_type));
         }
     }
 
@@ -278,14 +257,13 @@ fn check_haproxy_hello(cx: &mut Cx<'_>, conn: &ConnectionSummary, index: usize) 
         })
         .unwrap_or_default();
     for (msg, span) in problems {
-        cx.emit(&H006, c, alloc::vec![index], cx.at(index, span), msg);
+        cx.report(&H006, c).at(index, span).emit(msg);
     }
 }
 
 fn check_agent_hello(cx: &mut Cx<'_>, conn: &ConnectionSummary, index: usize) {
     let a = cx.a;
     let c = Some(conn.id);
-    let here = || alloc::vec![index];
     let announced = conn.haproxy_hello.as_ref().and_then(|h| h.max_frame_size);
     let healthcheck = conn.is_healthcheck();
     // The pairs, read once.
@@ -313,7 +291,6 @@ fn check_agent_hello(cx: &mut Cx<'_>, conn: &ConnectionSummary, index: usize) {
                 .collect()
         })
         .unwrap_or_default();
-    let frame_span = cx.frame(index);
     let find = |k: &[u8]| {
         pairs
             .iter()
@@ -322,16 +299,20 @@ fn check_agent_hello(cx: &mut Cx<'_>, conn: &ConnectionSummary, index: usize) {
     };
 
     match find(b"version") {
-        None => cx.emit(&H003, c, here(), frame_span.clone(), "AGENT-HELLO has no \"version\" (HAProxy: status 5 \"version value not found\")".into()),
+        None => cx.report(&H003, c).on(index).emit(
+            "AGENT-HELLO has no \"version\" (HAProxy: status 5 \"version value not found\")".into(),
+        ),
         Some((_, t, _, s, span)) => match s {
-            None => cx.emit(&H006, c, here(), cx.at(index, *span), format!("AGENT-HELLO \"version\" is {}, not STRING (HAProxy: status 4)", t.name())),
-            Some(s) if parse_version(s) != Some(2000) => cx.emit(
-                &H004,
-                c,
-                here(),
-                cx.at(index, *span),
-                format!("AGENT-HELLO version \"{}\" is not 2.0 (HAProxy: status 8 \"unsupported version\")", text(s)),
-            ),
+            None => cx.report(&H006, c).at(index, *span).emit(format!(
+                "AGENT-HELLO \"version\" is {}, not STRING (HAProxy: status 4)",
+                t.name()
+            )),
+            Some(s) if parse_version(s) != Some(2000) => {
+                cx.report(&H004, c).at(index, *span).emit(format!(
+                "AGENT-HELLO version \"{}\" is not 2.0 (HAProxy: status 8 \"unsupported version\")",
+                text(s)
+            ))
+            }
             Some(_) => {}
         },
     }
@@ -341,32 +322,26 @@ fn check_agent_hello(cx: &mut Cx<'_>, conn: &ConnectionSummary, index: usize) {
                 Generation::Legacy => Severity::Error,
                 _ => Severity::Warning,
             };
-            cx.emit_as(
-                &H003,
-                severity,
-                c,
-                here(),
-                frame_span.clone(),
-                "AGENT-HELLO has no \"max-frame-size\" (HAProxy ≤3.0: status 6; 3.1+ keeps its own value)".into(),
-            );
+            cx.report(&H003, c)
+                .on(index)
+                .severity(severity)
+                .emit("AGENT-HELLO has no \"max-frame-size\" (HAProxy ≤3.0: status 6; 3.1+ keeps its own value)".into());
         }
         Some((_, t, v, _, span)) => match (t.is_integer(), v) {
-            (false, _) | (_, None) => cx.emit(
-                &H006,
-                c,
-                here(),
-                cx.at(index, *span),
-                format!(
-                    "AGENT-HELLO \"max-frame-size\" is {}, not an integer (HAProxy: status 4)",
-                    t.name()
-                ),
-            ),
+            (false, _) | (_, None) => cx.report(&H006, c).at(index, *span).emit(format!(
+                "AGENT-HELLO \"max-frame-size\" is {}, not an integer (HAProxy: status 4)",
+                t.name()
+            )),
             (true, Some(v)) => {
                 let max = announced.unwrap_or(u64::MAX);
                 if !(256..=max).contains(v) {
                     let bound =
                         announced.map_or(String::new(), |m| format!(", HAProxy announced {m}"));
-                    cx.emit(&H005, c, here(), cx.at(index, *span), format!("AGENT-HELLO max-frame-size {v} is outside [256, announced]{bound} (HAProxy: status 9)"));
+                    cx.report(&H005, c)
+                        .at(index, *span)
+                        .emit(format!(
+                            "AGENT-HELLO max-frame-size {v} is outside [256, announced]{bound} (HAProxy: status 9)"
+                        ));
                 }
             }
         },
@@ -381,26 +356,16 @@ fn check_agent_hello(cx: &mut Cx<'_>, conn: &ConnectionSummary, index: usize) {
             } else {
                 (Severity::Warning, "HAProxy then assumes no pipelining")
             };
-            cx.emit_as(
-                &H003,
-                severity,
-                c,
-                here(),
-                frame_span,
-                format!("AGENT-HELLO has no \"capabilities\": {why}"),
-            );
+            cx.report(&H003, c)
+                .on(index)
+                .severity(severity)
+                .emit(format!("AGENT-HELLO has no \"capabilities\": {why}"));
         }
         Some((_, t, _, s, span)) => match s {
-            None => cx.emit(
-                &H006,
-                c,
-                here(),
-                cx.at(index, *span),
-                format!(
-                    "AGENT-HELLO \"capabilities\" is {}, not STRING (HAProxy: status 4)",
-                    t.name()
-                ),
-            ),
+            None => cx.report(&H006, c).at(index, *span).emit(format!(
+                "AGENT-HELLO \"capabilities\" is {}, not STRING (HAProxy: status 4)",
+                t.name()
+            )),
             Some(s) => {
                 let s = text(s);
                 let empty_token = !s.trim().is_empty() && s.split(',').any(|t| t.trim().is_empty());
@@ -427,13 +392,10 @@ fn check_agent_hello(cx: &mut Cx<'_>, conn: &ConnectionSummary, index: usize) {
                     ));
                 }
                 if !problems.is_empty() {
-                    cx.emit(
-                        &H007,
-                        c,
-                        here(),
-                        cx.at(index, *span),
-                        format!("AGENT-HELLO capabilities \"{s}\": {}", problems.join("; ")),
-                    );
+                    cx.report(&H007, c).at(index, *span).emit(format!(
+                        "AGENT-HELLO capabilities \"{s}\": {}",
+                        problems.join("; ")
+                    ));
                 }
             }
         },

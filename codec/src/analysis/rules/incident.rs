@@ -192,7 +192,9 @@ pub(super) fn check_attempts(cx: &mut Cx<'_>) {
                 "; {served} SPOP connection(s) to it worked in the capture"
             ));
         }
-        cx.emit_packets(&N001, None, alloc::vec![first.number, last.number], message);
+        cx.report(&N001, None)
+            .packets(alloc::vec![first.number, last.number])
+            .emit(message);
     }
 }
 
@@ -257,7 +259,7 @@ pub(super) fn check_connection(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
         }
         let mut fr = alloc::vec![e.index];
         fr.extend(e.paired());
-        cx.emit(&N002, c, fr, cx.frame(e.index), message);
+        cx.report(&N002, c).on(e.index).frames(fr).emit(message);
     }
     // N004: NOTIFYs unanswered when the connection closed without a DISCONNECT.
     if matches!(
@@ -299,14 +301,11 @@ pub(super) fn check_connection(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                     ids.join(", ")
                 );
                 let fr: Vec<usize> = pending.iter().map(|e| e.index).collect();
-                cx.emit_with_packets(
-                    &N004,
-                    c,
-                    fr,
-                    cx.frame(first.index),
-                    alloc::vec![close.number],
-                    message,
-                );
+                cx.report(&N004, c)
+                    .on(first.index)
+                    .frames(fr)
+                    .packets(alloc::vec![close.number])
+                    .emit(message);
             }
         }
     }
@@ -378,7 +377,9 @@ fn zero_window(
             f.number
         ));
     }
-    cx.emit_packets(&N007, c, alloc::vec![z.number], message);
+    cx.report(&N007, c)
+        .packets(alloc::vec![z.number])
+        .emit(message);
 }
 
 /// N005 (latency outliers) and N006 (≤3.0 stream-id jumps), over the whole capture.
@@ -421,13 +422,10 @@ pub(super) fn check_capture(cx: &mut Cx<'_>) {
                     Fixed::ratio(median, 6, 3),
                     Fixed::ratio(p99, 6, 3)
                 );
-                cx.emit(
-                    &N005,
-                    Some(conn.id),
-                    alloc::vec![ack.index, notify.index],
-                    cx.frame(ack.index),
-                    message,
-                );
+                cx.report(&N005, Some(conn.id))
+                    .on(ack.index)
+                    .also(notify.index)
+                    .emit(message);
             }
         }
     }
@@ -470,13 +468,10 @@ pub(super) fn check_capture(cx: &mut Cx<'_>) {
             jump - 1,
             Fixed::ratio(dt, 9, 3)
         );
-        cx.emit(
-            &N006,
-            Some(e.connection),
-            alloc::vec![e.index, p.index],
-            cx.frame(e.index),
-            message,
-        );
+        cx.report(&N006, Some(e.connection))
+            .on(e.index)
+            .also(p.index)
+            .emit(message);
     }
 }
 

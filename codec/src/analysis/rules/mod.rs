@@ -408,69 +408,21 @@ impl<'a> Cx<'a> {
         until.is_none_or(|t1| found.time <= t1).then_some(found)
     }
 
-    /// Reports `rule` with its default severity.
-    pub fn emit(
-        &mut self,
-        rule: &'static Rule,
-        connection: Option<usize>,
-        frames: Vec<usize>,
-        locations: Vec<Location>,
-        message: String,
-    ) {
-        self.emit_as(rule, rule.severity, connection, frames, locations, message);
-    }
-
-    /// Reports `rule` with a severity chosen for this case.
-    pub fn emit_as(
-        &mut self,
-        rule: &'static Rule,
-        severity: Severity,
-        connection: Option<usize>,
-        frames: Vec<usize>,
-        locations: Vec<Location>,
-        message: String,
-    ) {
-        self.keep(Finding {
-            rule,
-            severity,
-            connection,
-            frames,
-            locations,
-            packets: Vec::new(),
-            message,
-        });
-    }
-
-    /// Reports `rule` about packets, not frames (TCP events).
-    pub fn emit_packets(
-        &mut self,
-        rule: &'static Rule,
-        connection: Option<usize>,
-        packets: Vec<u32>,
-        message: String,
-    ) {
-        self.emit_with_packets(rule, connection, Vec::new(), Vec::new(), packets, message);
-    }
-
-    /// Reports `rule` about frames and the packets around them.
-    pub fn emit_with_packets(
-        &mut self,
-        rule: &'static Rule,
-        connection: Option<usize>,
-        frames: Vec<usize>,
-        locations: Vec<Location>,
-        packets: Vec<u32>,
-        message: String,
-    ) {
-        self.keep(Finding {
-            rule,
-            severity: rule.severity,
-            connection,
-            frames,
-            locations,
-            packets,
-            message,
-        });
+    /// Starts a finding of `rule` on `connection`: its default severity, no frame, no bytes,
+    /// no packet until the [`Report`] says otherwise; [`Report::emit`] keeps it.
+    pub fn report(&mut self, rule: &'static Rule, connection: Option<usize>) -> Report<'_, 'a> {
+        Report {
+            finding: Finding {
+                rule,
+                severity: rule.severity,
+                connection,
+                frames: Vec::new(),
+                locations: Vec::new(),
+                packets: Vec::new(),
+                message: String::new(),
+            },
+            cx: self,
+        }
     }
 
     /// Keeps `f`, or counts it when its rule has [`MAX_FINDINGS_PER_RULE`] kept already.
@@ -530,6 +482,66 @@ impl<'a> Cx<'a> {
     /// The connection summary.
     pub fn conn(&self, c: usize) -> Option<&'a super::ConnectionSummary> {
         self.a.connections.get(c)
+    }
+}
+
+/// A finding being described ([`Cx::report`]): one call chain per emission, so a rule says
+/// where and what in one statement rather than through five positional arguments.
+#[must_use = "a report is only kept by `emit`"]
+pub(crate) struct Report<'c, 'a> {
+    cx: &'c mut Cx<'a>,
+    finding: Finding,
+}
+
+impl Report<'_, '_> {
+    /// Shown under frame `index`, pointing at the whole of it (both parts of a split frame).
+    pub fn on(mut self, index: usize) -> Self {
+        self.finding.frames = alloc::vec![index];
+        self.finding.locations = self.cx.frame(index);
+        self
+    }
+
+    /// Shown under frame `index`, pointing at `span` of it (as decoded).
+    pub fn at(mut self, index: usize, span: Span) -> Self {
+        self.finding.frames = alloc::vec![index];
+        self.finding.locations = self.cx.at(index, span);
+        self
+    }
+
+    /// Also concerns frame `index` (after those given so far).
+    pub fn also(mut self, index: usize) -> Self {
+        self.finding.frames.push(index);
+        self
+    }
+
+    /// Concerns these frames instead (the first is the one it is shown under).
+    pub fn frames(mut self, frames: Vec<usize>) -> Self {
+        self.finding.frames = frames;
+        self
+    }
+
+    /// Points at these bytes instead.
+    pub fn locations(mut self, locations: Vec<Location>) -> Self {
+        self.finding.locations = locations;
+        self
+    }
+
+    /// Points at these packets (what happened outside the SPOP bytes).
+    pub fn packets(mut self, packets: Vec<u32>) -> Self {
+        self.finding.packets = packets;
+        self
+    }
+
+    /// A severity chosen for this case instead of the rule's default.
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.finding.severity = severity;
+        self
+    }
+
+    /// Keeps the finding with this message (or counts it past [`MAX_FINDINGS_PER_RULE`]).
+    pub fn emit(mut self, message: String) {
+        self.finding.message = message;
+        self.cx.keep(self.finding);
     }
 }
 

@@ -153,16 +153,9 @@ fn unsolicited(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
         }
     }
     if let Some(index) = first_extra {
-        let locations = cx.frame(index);
-        cx.emit(
-            &P005,
-            Some(conn.id),
-            alloc::vec![index],
-            locations,
-            format!(
-                "the agent sent {extra} connection frame(s) nobody asked for ({hellos} AGENT-HELLO, {bye} AGENT-DISCONNECT in all)"
-            ),
-        );
+        cx.report(&P005, Some(conn.id)).on(index).emit(format!(
+            "the agent sent {extra} connection frame(s) nobody asked for ({hellos} AGENT-HELLO, {bye} AGENT-DISCONNECT in all)"
+        ));
     }
 }
 
@@ -250,21 +243,18 @@ pub(super) fn check_connection(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
     let mut frames = alloc::vec![culprit.index];
     frames.extend(disconnect);
     let locations = cx.frame(culprit.index);
-    cx.emit(rule, c, frames.clone(), locations.clone(), message);
+    cx.report(rule, c)
+        .frames(frames.clone())
+        .locations(locations.clone())
+        .emit(message);
     // P004: the NOTIFY failed on was within the agent's max-frame-size, but near it.
     let limit = conn.negotiated_max_frame_size.unwrap_or(0);
     let length = u64::from(culprit.length);
     if !is_hello && limit > 0 && length <= limit && length >= limit - limit / 4 {
-        cx.emit(
-            &P004,
-            c,
-            frames,
-            locations,
-            format!(
+        cx.report(&P004, c).frames(frames).locations(locations).emit(format!(
                 "NOTIFY {}/{} has LENGTH {length}, within the max-frame-size of {limit} the agent announced, and the agent failed on it",
                 culprit.stream_id, culprit.frame_id
-            ),
-        );
+            ));
     }
 }
 

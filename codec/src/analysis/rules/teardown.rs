@@ -146,17 +146,11 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
             .filter(|_| status_ok)
             .or_else(|| disconnect_status(a, d.index));
         if let Some(code) = status {
-            cx.emit(
-                &T004,
-                c,
-                alloc::vec![d.index],
-                cx.frame(d.index),
-                format!(
-                    "{who} disconnects with status {code} \"{}\": {}",
-                    status_text(code).unwrap_or("unassigned"),
-                    usual_cause(code)
-                ),
-            );
+            cx.report(&T004, c).on(d.index).emit(format!(
+                "{who} disconnects with status {code} \"{}\": {}",
+                status_text(code).unwrap_or("unassigned"),
+                usual_cause(code)
+            ));
         }
         let mut problems: Vec<String> = Vec::new();
         if !status_ok {
@@ -173,13 +167,11 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
             Some(Ok(_)) => {}
         }
         if !problems.is_empty() {
-            cx.emit(
-                &T005,
-                c,
-                alloc::vec![d.index],
-                cx.frame(d.index),
-                format!("{} with {}", d.frame_type, problems.join(", ")),
-            );
+            cx.report(&T005, c).on(d.index).emit(format!(
+                "{} with {}",
+                d.frame_type,
+                problems.join(", ")
+            ));
         }
 
         // T003: NOTIFYs outstanding at this DISCONNECT.
@@ -210,17 +202,11 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
             };
             let mut fr = alloc::vec![d.index];
             fr.extend(waiting.iter().copied());
-            cx.emit(
-                &T003,
-                c,
-                fr,
-                cx.frame(d.index),
-                format!(
-                    "{} while {} NOTIFY(s) are unanswered{reload}",
-                    d.frame_type,
-                    waiting.len()
-                ),
-            );
+            cx.report(&T003, c).on(d.index).frames(fr).emit(format!(
+                "{} while {} NOTIFY(s) are unanswered{reload}",
+                d.frame_type,
+                waiting.len()
+            ));
         }
     }
 
@@ -257,17 +243,11 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
             for e in &after {
                 locs.extend(cx.frame(e.index));
             }
-            cx.emit(
-                &T001,
-                c,
-                fr,
-                locs,
-                format!(
-                    "the agent sent {} frame(s) after its AGENT-DISCONNECT: {}{note}",
-                    after.len(),
-                    kinds.join(", ")
-                ),
-            );
+            cx.report(&T001, c).frames(fr).locations(locs).emit(format!(
+                "the agent sent {} frame(s) after its AGENT-DISCONNECT: {}{note}",
+                after.len(),
+                kinds.join(", ")
+            ));
         }
     }
 
@@ -280,16 +260,10 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
             .iter()
             .filter(|e| e.frame_type == FrameType::Ack && (e.time, e.packet) > (d.time, d.packet))
         {
-            cx.emit(
-                &T002,
-                c,
-                alloc::vec![e.index, d.index],
-                cx.frame(e.index),
-                format!(
-                    "ACK stream {}/frame {} after HAPROXY-DISCONNECT (≤3.0 drops it)",
-                    e.stream_id, e.frame_id
-                ),
-            );
+            cx.report(&T002, c).on(e.index).also(d.index).emit(format!(
+                "ACK stream {}/frame {} after HAPROXY-DISCONNECT (≤3.0 drops it)",
+                e.stream_id, e.frame_id
+            ));
         }
     }
 }
