@@ -11,7 +11,6 @@ use alloc::borrow::Cow;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use crate::capture::load::Prescanned;
 use crate::capture::spop::{scan_stream_with, SkipReason, SplitRecord, SpopConnection, StreamItem};
 use crate::capture::{Capture, LoadError, LoadOptions, Loader, Timestamp};
 use crate::wire::frame::decode_frame_validated;
@@ -21,8 +20,6 @@ use crate::wire::{
 use crate::{Progress, Span};
 
 mod conversation;
-#[cfg(feature = "parallel")]
-pub(crate) mod prescan;
 pub mod rules;
 pub mod stats;
 mod verdict;
@@ -713,72 +710,46 @@ pub fn analyze_timeline(
     options: &AnalysisOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Analysis {
-    timeline(capture, None, options, progress)
+    timeline(capture, options, progress)
 }
 
-/// Finishes `loader` and analyses the capture: [`Loader::finish`] then [`analyze`], using the
-/// frames found while loading if the loader was made to look for them
-/// ([`Loader::scan_ahead`]). The result is exactly that of the two steps.
+/// Finishes `loader` and analyses the capture: [`Loader::finish`] then [`analyze`], both
+/// telling `progress` where they are.
 pub fn analyze_loaded(
     loader: Loader,
     options: &AnalysisOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Analysis, LoadError> {
-    let (capture, ahead) = loader.finish_scanned(progress)?;
-    let mut a = timeline(capture, ahead, options, progress);
-    a.check(progress);
-    Ok(a)
+    let capture = loader.finish(progress)?;
+    Ok(analyze_with_progress(capture, options, progress))
 }
 
-/// [`load`](crate::capture::load) and [`analyze`] as one pipeline ([`analyze_loaded`] with the
-/// whole input fed at once), for an input in memory: the same analysis, sooner on a machine
-/// with a core to spare.
+/// [`load`](crate::capture::load) and [`analyze`] as one pipeline, for an input in memory
+/// (a [`Loader`] told its size, so reassembly can spread over cores on a large file).
 pub fn load_and_analyze(
     input: &[u8],
     load: &LoadOptions,
     options: &AnalysisOptions,
 ) -> Result<Analysis, LoadError> {
-    let mut loader = Loader::new(load.clone())
-        .with_total(input.len())
-        .scan_ahead();
+    let mut loader = Loader::new(load.clone()).with_total(input.len());
     loader.feed(input, &mut |_| {});
     analyze_loaded(loader, options, &mut |_| {})
 }
 
-/// [`analyze_timeline`], with the entries and events made while loading, if any.
+/// [`analyze_timeline`].
 fn timeline(
     capture: Capture,
-    ahead: Option<Prescanned>,
     options: &AnalysisOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Analysis {
     let total = capture.connections.len();
-    // Entries made ahead are numbered by TCP connection (`spop_of` renumbers them once the
-    // timeline is in order); so are the ones made below, then. `made[c]`: entries made ahead
-    // for connection c, if it was scanned.
-    #[cfg(feature = "parallel")]
-    let (mut all, made, tcp_of, spop_of) = match ahead {
-        Some(p) => (p.scans, p.made, p.tcp_of, Some(p.spop_of)),
-        None => (Made::default(), Vec::new(), Vec::new(), None),
-    };
-    // Without threads nothing is made ahead.
-    #[cfg(not(feature = "parallel"))]
-    let (mut all, made, tcp_of, spop_of) = {
-        let _ = ahead;
-        let made: Vec<Option<usize>> = Vec::new();
-        let tcp_of: Vec<usize> = Vec::new();
-        let spop_of: Option<Vec<usize>> = None;
-        (Made::default(), made, tcp_of, spop_of)
-    };
-    let made_ahead = |id: usize| made.get(id).copied().flatten();
-    let label = |id: usize| tcp_of.get(id).copied().unwrap_or(id);
+    let mut all = Made::default();
     // Typically one frame per segment: reserving that once spares the doubling growth its
     // copies (tens of MB for large captures). Bounded by the bytes (a frame takes at least
     // four), so a capture of many tiny segments cannot reserve more than its frames could use.
     let (segments, bytes) = capture
         .connections
         .iter()
-        .filter(|c| made_ahead(c.id).is_none())
         .flat_map(|c| &c.streams)
         .fold((0usize, 0usize), |(n, b), s| {
             (
@@ -788,8 +759,8 @@ fn timeline(
         });
     all.reserve(segments.min(bytes / 4));
     // Frames per connection.
-    let mut counts: Vec<usize> = (0..total).map(|c| made_ahead(c).unwrap_or(0)).collect();
-    // Connections are scanned ahead on other threads (when there are cores and enough bytes);
+    let mut counts: Vec<usize> = alloc::vec![0; total];
+    // Connections are scanned on other threads too (when there are cores and enough bytes);
     // this thread puts their frames into the timeline in connection order.
     let parts = crate::parallel::parts(options.threads, bytes / 128);
     let mut done = 0;
@@ -797,23 +768,18 @@ fn timeline(
         &capture.connections,
         parts,
         |conn| {
-            made_ahead(conn.id).is_none().then(|| {
-                let mut part = Made::default();
-                scan_connection(conn, label(conn.id), &mut part);
-                part
-            })
+            let mut part = Made::default();
+            scan_connection(conn, conn.id, &mut part);
+            part
         },
         |conn, part| {
             if done % 64 == 0 {
                 progress(Progress::Timeline { done, total });
             }
             done += 1;
-            if made_ahead(conn.id).is_some() {
-                return;
-            }
             let first = all.frames.len();
-            match part.flatten() {
-                None => scan_connection(conn, label(conn.id), &mut all),
+            match part {
+                None => scan_connection(conn, conn.id, &mut all),
                 Some(mut part) => all.append(&mut part),
             }
             if let Some(n) = counts.get_mut(conn.id) {
@@ -876,9 +842,6 @@ fn timeline(
     drop(source);
     for ev in &mut events.list {
         ev.map_after_frame(remap);
-        if let Some(spop) = spop_of.as_ref().and_then(|m| m.get(ev.connection())) {
-            ev.connection = *spop as u32;
-        }
     }
     // A few per connection: the short lists' sort (crate::sort), not one more in the wasm.
     crate::sort::sort_by_key(&mut events.list, |e| (e.time, e.connection));
@@ -896,9 +859,6 @@ fn timeline(
     for i in 0..timeline.len() {
         let Some(e) = timeline.get_mut(i) else { break };
         e.index = i;
-        if let Some(spop) = spop_of.as_ref().and_then(|m| m.get(e.connection)) {
-            e.connection = *spop;
-        }
         e.embedded_in = e.embedded_in.map(|p| remap(p as usize) as u32);
         if let Some(list) = by_connection.get_mut(e.connection) {
             list.push(i as u32);
