@@ -11,7 +11,8 @@ use alloc::borrow::Cow;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use crate::capture::spop::{scan_stream_with, SkipReason, SplitRecord, SpopConnection, StreamItem};
+pub use crate::capture::spop::FrameLayout;
+use crate::capture::spop::{scan_stream_with, SkipReason, SpopConnection, StreamItem};
 use crate::capture::{Capture, LoadError, LoadOptions, Loader, Timestamp};
 use crate::wire::frame::decode_frame_validated;
 use crate::wire::{
@@ -57,100 +58,6 @@ impl Default for AnalysisOptions {
             slow_ack: None,
             churn_threshold: 5,
             threads: 0,
-        }
-    }
-}
-
-/// Where a frame's bytes are in its stream: its `head`, then (for a frame split by other
-/// frames written into it, SPOP-F010) the embedded frames, then its `tail`. A contiguous
-/// frame has an empty `tail` right after its `head`; one shape for both keeps timeline
-/// entries small (800 000 of them for a 100 MB capture).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FrameLayout {
-    /// The frame's first bytes (all of them for a contiguous frame).
-    pub head: Span,
-    /// The rest of a split frame's bytes, after the embedded frames; empty otherwise.
-    pub tail: Span,
-}
-
-impl FrameLayout {
-    /// A contiguous frame.
-    pub const fn whole(span: Span) -> Self {
-        FrameLayout {
-            head: span,
-            tail: Span::new(span.end, span.end),
-        }
-    }
-
-    /// A frame split by others written into it.
-    pub const fn split(r: &SplitRecord) -> Self {
-        FrameLayout {
-            head: r.head,
-            tail: r.tail,
-        }
-    }
-
-    /// Whether other frames were written into this one's bytes.
-    pub const fn is_split(&self) -> bool {
-        !self.tail.is_empty()
-    }
-
-    /// Where a split frame's bytes resume after the embedded frames.
-    pub const fn resumes_at(&self) -> Option<usize> {
-        if self.is_split() {
-            Some(self.tail.start)
-        } else {
-            None
-        }
-    }
-
-    /// The stream bytes the frame occupies, embedded frames included for a split one.
-    pub fn extent(&self) -> Span {
-        if self.is_split() {
-            self.head.join(self.tail)
-        } else {
-            self.head
-        }
-    }
-
-    /// The frame's own bytes: borrowed when contiguous, reassembled (`head` then `tail`)
-    /// when split.
-    pub fn bytes<'d>(&self, data: &'d [u8]) -> Option<Cow<'d, [u8]>> {
-        let head = data.get(self.head.range())?;
-        if !self.is_split() {
-            return Some(Cow::Borrowed(head));
-        }
-        let mut v = Vec::with_capacity(self.head.len() + self.tail.len());
-        v.extend_from_slice(head);
-        v.extend_from_slice(data.get(self.tail.range())?);
-        Some(Cow::Owned(v))
-    }
-
-    /// Where stream offset `offset` is in the frame as decoded with base `head.start`; `None`
-    /// for bytes of embedded frames or outside the frame.
-    pub fn unmap(&self, offset: usize) -> Option<usize> {
-        if self.head.contains(offset) {
-            Some(offset)
-        } else if self.tail.contains(offset) {
-            Some(offset - (self.tail.start - self.head.end))
-        } else {
-            None
-        }
-    }
-
-    /// Where a span of the decoded frame (base `head.start`) lies in the stream: one span, or
-    /// two when it straddles the embedded frames.
-    pub fn map_span(&self, span: Span) -> [Option<Span>; 2] {
-        let shift = self.tail.start - self.head.end;
-        if span.end <= self.head.end || shift == 0 {
-            [Some(span), None]
-        } else if span.start >= self.head.end {
-            [Some(span.shift(shift)), None]
-        } else {
-            [
-                Some(Span::new(span.start, self.head.end)),
-                Some(Span::new(self.tail.start, span.end + shift)),
-            ]
         }
     }
 }
@@ -747,16 +654,17 @@ fn timeline(
     // Typically one frame per segment: reserving that once spares the doubling growth its
     // copies (tens of MB for large captures). Bounded by the bytes (a frame takes at least
     // four), so a capture of many tiny segments cannot reserve more than its frames could use.
-    let (segments, bytes) = capture
-        .connections
-        .iter()
-        .flat_map(|c| &c.streams)
-        .fold((0usize, 0usize), |(n, b), s| {
-            (
-                n.saturating_add(s.segments.len()),
-                b.saturating_add(s.data.len()),
-            )
-        });
+    let (segments, bytes) =
+        capture
+            .connections
+            .iter()
+            .flat_map(|c| &c.streams)
+            .fold((0usize, 0usize), |(n, b), s| {
+                (
+                    n.saturating_add(s.segments.len()),
+                    b.saturating_add(s.data.len()),
+                )
+            });
     all.reserve(segments.min(bytes / 4));
     // Frames per connection.
     let mut counts: Vec<usize> = alloc::vec![0; total];

@@ -1135,9 +1135,7 @@ impl Loader {
             container,
             text: self.text,
         };
-        let file = |container| {
-            Accumulator::for_file(input(container), &self.options, self.total)
-        };
+        let file = |container| Accumulator::for_file(input(container), &self.options, self.total);
         let cut = |e: &CaptureError| more && e.kind.is_cut_off();
         if pcap::is_pcap(w) {
             self.state = match pcap::PcapReader::new(w) {

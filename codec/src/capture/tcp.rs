@@ -636,7 +636,6 @@ mod tests {
         }
     }
 
-
     /// One side of a hand-built conversation for the window tests: `(from the client?, seq,
     /// ack, flags, window, window scale option, payload length)`.
     type Seg = (
