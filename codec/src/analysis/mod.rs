@@ -631,7 +631,7 @@ pub fn analyze_loaded(
     Ok(analyze_with_progress(capture, options, progress))
 }
 
-/// [`load`](crate::capture::load) and [`analyze`] as one pipeline, for an input in memory
+/// [`load`](crate::capture::load()) and [`analyze`] as one pipeline, for an input in memory
 /// (a [`Loader`] told its size, so reassembly can spread over cores on a large file).
 pub fn load_and_analyze(
     input: &[u8],

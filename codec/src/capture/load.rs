@@ -468,7 +468,7 @@ pub enum LoadError {
     /// Text that matches no supported format, or is malformed.
     Text(text::TextError),
     /// A share bundle that cannot be read.
-    Bundle(crate::share::ShareError),
+    Bundle(super::bundle::ShareError),
     /// A file of a known kind that is not a capture (an archive, an image, a document).
     NotACapture(KnownFile),
     /// A gzip-compressed input that cannot be inflated.
@@ -689,15 +689,15 @@ pub fn load_with_progress(
     if let Some(known) = KnownFile::of(input) {
         return Err(LoadError::NotACapture(known));
     }
-    if crate::share::is_bundle(input) {
-        return crate::share::Bundle::from_bytes(input)
-            .map(crate::share::Bundle::into_capture)
+    if super::bundle::is_bundle(input) {
+        return super::bundle::Bundle::from_bytes(input)
+            .map(super::bundle::Bundle::into_capture)
             .map_err(LoadError::Bundle);
     }
     // A share link or its bundle text, pasted or taken from the page's address.
-    if let Some(text) = crate::share::bundle_text(input) {
-        return crate::share::Bundle::from_text(text)
-            .map(crate::share::Bundle::into_capture)
+    if let Some(text) = super::bundle::bundle_text(input) {
+        return super::bundle::Bundle::from_text(text)
+            .map(super::bundle::Bundle::into_capture)
             .map_err(LoadError::Bundle);
     }
     if text::looks_like_text(input) {
