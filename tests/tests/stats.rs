@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use spop_codec::analysis::stats::Percentiles;
 use spop_codec::analysis::{analyze, latency_by_message, statistics, AnalysisOptions};
 use spop_codec::capture::{load, LinkType, LoadOptions};
-use spop_codec::display::lossy;
+use spop_codec::display::text;
 use spop_codec::wire::{ActionRepr, FrameRepr, MessageRepr, Scope, Value};
 use spop_tests::pcapgen::{PcapWriter, TcpConversation};
 
@@ -102,7 +102,7 @@ fn check_names(names: &[Vec<u8>]) -> Vec<(String, Percentiles)> {
     let mut by_text: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     for (msgs, l) in sent.iter().flatten() {
         for n in msgs {
-            let text = lossy(n);
+            let text = text(n);
             let key = if by_text.len() < 32 || by_text.contains_key(&text) {
                 text
             } else {

@@ -111,7 +111,6 @@ pub fn load_and_analyze(
     analyze_loaded(loader, options, &mut |_| {})
 }
 
-/// The text of a STRING value for messages and summaries: lossy UTF-8 with control and
-/// bidirectional-formatting characters escaped (see [`crate::escape`]).
-pub(crate) use crate::display::lossy as text;
 pub(crate) use crate::display::needs_escape;
+/// The text of a STRING value for messages and summaries ([`crate::display::text`]).
+pub(crate) use crate::display::text;
