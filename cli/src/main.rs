@@ -272,8 +272,7 @@ const LONG_LINK: usize = 32 << 10;
 
 /// Reads the input (a file, or `-` for standard input) into the engine's loader, in 256 KiB
 /// chunks read on a thread of their own ([`read::read`]): a pcap or pcapng file is never held
-/// whole, only what TCP reassembly keeps. The loader scans connections as they close
-/// ([`Loader::scan_ahead`]): the capture is read to be analysed.
+/// whole, only what TCP reassembly keeps.
 fn load_input(
     path: &PathBuf,
     options: LoadOptions,
@@ -286,7 +285,7 @@ fn load_input(
         let total = file.metadata().ok().map(|m| m.len());
         (Box::new(file), total)
     };
-    let mut loader = Loader::new(options).scan_ahead();
+    let mut loader = Loader::new(options);
     if let Some(total) = total.and_then(|t| usize::try_from(t).ok()) {
         loader = loader.with_total(total);
     }

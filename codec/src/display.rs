@@ -1,10 +1,13 @@
 //! How the engine shows things to people, one way for every layer and surface: numbers with
-//! a fixed count of decimals ([`Fixed`]), and text from an input made safe to show
-//! ([`escape`]).
+//! a fixed count of decimals ([`Fixed`]), bytes from an input as text ([`text`], [`Text`]),
+//! and text from an input made safe to show ([`escape`]).
 //!
 //! Text from an input, made safe to show: every message of every layer that quotes a capture
 //! (a string sent on the wire, an excerpt of pasted text) goes through here, and so do the
-//! surfaces' own last lines of defence (the CLI's standard error).
+//! surfaces' own last lines of defence (the CLI's standard error). Bytes read off the wire
+//! (names, keys, STRING values) read the same wherever they are shown (a frame's summary, its
+//! fields, a finding): valid UTF-8 as itself (`café`), any byte that is not valid UTF-8 as
+//! `\xNN` (so nothing is lost to U+FFFD), controls and bidirectional formatting escaped.
 //!
 //! Inputs are untrusted. Control characters (C0, DEL, C1: a terminal acts on `ESC [`, and on
 //! U+009B and U+009D as CSI and OSC) could retitle or clear a terminal and print something
@@ -48,9 +51,34 @@ pub fn escape(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// The text of input bytes for messages and summaries: lossy UTF-8, then [`escape`]d.
-pub fn lossy(bytes: &[u8]) -> String {
-    escape(&String::from_utf8_lossy(bytes)).into_owned()
+/// Input bytes as text for people: [`Text`] as a `String`.
+///
+/// ```
+/// use spop_codec::display::text;
+/// assert_eq!(text(b"caf\xc3\xa9"), "café");
+/// assert_eq!(text(b"\xff<x>\x1b"), "\\xff<x>\\u{1b}");
+/// ```
+pub fn text(bytes: &[u8]) -> String {
+    use alloc::string::ToString;
+    Text(bytes).to_string()
+}
+
+/// Displays input bytes as text, without allocating: each run of valid UTF-8 as itself,
+/// [`Escaped`], and each byte that is not part of valid UTF-8 as `\xNN`. The one rendering of
+/// bytes read off the wire, in every layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Text<'a>(pub &'a [u8]);
+
+impl fmt::Display for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for chunk in self.0.utf8_chunks() {
+            fmt::Display::fmt(&Escaped(chunk.valid()), f)?;
+            for b in chunk.invalid() {
+                write!(f, "\\x{b:02x}")?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Displays a `&str` [`escape`]d, without allocating: for `write!` into a message.
@@ -78,12 +106,15 @@ mod tests {
 
     #[test]
     fn controls_and_bidi_are_escaped() {
-        assert_eq!(lossy(b"plain <b> & \"q\""), "plain <b> & \"q\"");
+        assert_eq!(text(b"plain <b> & \"q\""), "plain <b> & \"q\"");
         assert_eq!(
-            lossy("\u{202e}gnp.exe\x1b[31m\n\u{2066}".as_bytes()),
+            text("\u{202e}gnp.exe\x1b[31m\n\u{2066}".as_bytes()),
             "\\u{202e}gnp.exe\\u{1b}[31m\\u{a}\\u{2066}"
         );
-        assert_eq!(lossy(b"\xff<x>"), "\u{fffd}<x>");
+        // Bytes that are not UTF-8 are shown, not replaced: a cut character, a stray byte.
+        assert_eq!(text(b"\xff<x>"), "\\xff<x>");
+        assert_eq!(text(b"caf\xc3\xa9 caf\xc3"), "café caf\\xc3");
+        assert_eq!(text(b"\xe4\xb8\xad\xe6\x96"), "中\\xe6\\x96");
         // C1 controls (CSI, OSC, NEL), DEL and the bidi marks too.
         assert_eq!(
             escape("\u{9b}2J\u{9d}0;t\u{85}\u{7f}\u{200f}\u{61c}"),

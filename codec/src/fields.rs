@@ -7,6 +7,7 @@ use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 
+use crate::display::Text;
 use crate::wire::{ActionBody, Frame, Payload, PayloadKind, Str, TypedData};
 use crate::Span;
 
@@ -50,7 +51,7 @@ impl Field {
 }
 
 fn text(b: &[u8]) -> String {
-    format!("\"{}\"", b.escape_ascii())
+    format!("\"{}\"", Text(b))
 }
 
 fn string_node(label: &str, s: &Str<'_>) -> Field {
@@ -132,7 +133,7 @@ pub fn fields(f: &Frame<'_>) -> Vec<Field> {
         Payload::KvList(kv) => {
             for p in kv.iter().map_while(Result::ok) {
                 payload.children.push(Field {
-                    label: format!("{}", p.key.bytes.escape_ascii()),
+                    label: crate::display::text(p.key.bytes),
                     value: p.value.value().to_string(),
                     span: p.span(),
                     children: vec![string_node("key", &p.key), data_node("value", &p.value)],
@@ -147,14 +148,14 @@ pub fn fields(f: &Frame<'_>) -> Vec<Field> {
                 ];
                 for a in msg.args().map_while(Result::ok) {
                     children.push(Field {
-                        label: format!("argument {}", a.name.bytes.escape_ascii()),
+                        label: format!("argument {}", Text(a.name.bytes)),
                         value: a.value.value().to_string(),
                         span: a.span(),
                         children: vec![string_node("name", &a.name), data_node("value", &a.value)],
                     });
                 }
                 payload.children.push(Field {
-                    label: format!("message {}", msg.name.bytes.escape_ascii()),
+                    label: format!("message {}", Text(msg.name.bytes)),
                     value: format!("{} argument(s)", msg.nb_args),
                     span: msg.span(),
                     children,
@@ -181,7 +182,7 @@ pub fn fields(f: &Frame<'_>) -> Vec<Field> {
                         format!(
                             "{}.{}{}",
                             v.scope,
-                            v.name.bytes.escape_ascii(),
+                            Text(v.name.bytes),
                             v.value
                                 .map_or(String::new(), |d| format!(" = {}", d.value()))
                         )
@@ -265,5 +266,33 @@ mod tests {
             }
         }
         tree.iter().for_each(inside);
+    }
+
+    /// A name read off the wire reads the same in the fields, the frame's summary and the
+    /// findings ([`crate::display::text`]): non-ASCII UTF-8 as itself, other bytes as `\xNN`.
+    #[test]
+    fn names_read_the_same_everywhere() {
+        let bytes = FrameRepr::ack(
+            1,
+            1,
+            vec![ActionRepr::set_var(Scope::Txn, "café", Value::Int64(7))],
+        )
+        .to_bytes()
+        .unwrap();
+        // The same frame with the name's last byte no longer UTF-8.
+        let mut broken = bytes.clone();
+        let at = broken.iter().rposition(|&b| b == 0xa9).unwrap();
+        broken[at] = 0xff;
+        for (bytes, name) in [(&bytes, "café"), (&broken, "caf\\xc3\\xff")] {
+            let Ok(Status::Complete(f)) = decode_frame(bytes, 0, Limits::default()) else {
+                panic!()
+            };
+            let tree = fields(&f);
+            assert_eq!(tree[5].children[0].value, format!("txn.{name} = 7"));
+            assert_eq!(tree[5].children[0].children[3].value, format!("\"{name}\""));
+            assert_eq!(f.summary().to_string(), format!("set-var(txn.{name}=7)"));
+            let raw = &bytes[f.payload_span().start + 4..f.payload_span().end - 2];
+            assert_eq!(crate::analysis::text(raw), name);
+        }
     }
 }

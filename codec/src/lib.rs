@@ -4,10 +4,25 @@
 //! into conversations and findings. It is `#![no_std]` (with `alloc`) so the very same code
 //! runs natively (CLI, tests, benchmarks) and in the browser (wasm).
 //!
-//! Layers, each a pure function of its input (no clocks, no I/O):
+//! Layers, each a pure function of its input (no clocks, no I/O), each using only the ones
+//! before it (`wire ← capture ← analysis ← report/share ← surfaces`):
 //!
-//! * [`wire`]: SPOP framing, varints, typed data and payload grammars. Frames are zero-copy
-//!   views over the input, every field knows its byte [`Span`].
+//! * [`wire`]: SPOP framing, varints, typed data and payload grammars, the encoder. Frames are
+//!   zero-copy views over the input, every field knows its byte [`Span`].
+//! * [`capture`]: what users have (pcap, pcapng, pasted text, `.spop` share bundles in
+//!   [`capture::bundle`]) turned into SPOP byte streams: TCP reassembly, SPOP detection, the
+//!   streams cut into frames ([`capture::spop::FrameLayout`]), the chunked [`capture::Loader`].
+//! * [`analysis`]: the timeline ([`analysis::FrameEntry`], [`analysis::Analysis`]),
+//!   conversations, the rules and their findings, the verdict and the statistics;
+//!   [`analysis::analyze_loaded`] and [`analysis::load_and_analyze`] run loader and analysis
+//!   as one pipeline.
+//! * [`report`] (the JSON report's data and the Markdown report), [`share`] (share links) and
+//!   [`fields`] (a frame as a tree of fields with their bytes): what surfaces show.
+//!
+//! Beside them, used by every layer and using none: [`display`] (numbers and input text as
+//! people see them), [`time`] (HAProxy's time syntax), [`sort`], [`progress`] ([`Progress`]
+//! reports to a surface's bar) and [`Span`]; [`synth`] generates SPOP traffic for tests and
+//! benchmarks.
 //!
 //! ## Panic contract
 //!

@@ -38,7 +38,7 @@ fn same(bytes: &[u8], what: &str) -> usize {
             "{what}, {threads} threads"
         );
         assert_eq!(many.findings, one.findings, "{what}, {threads} threads");
-        // Loading and analysing as one pipeline: connections scanned as they close.
+        // Loading and analysing as one pipeline (analysis::load_and_analyze).
         let piped = pipeline(bytes, threads);
         assert_eq!(
             piped.capture, one.capture,

@@ -7,7 +7,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use spop_codec::capture::spop::SpopConnection;
-use spop_codec::display::lossy;
 use spop_codec::wire::{FrameRepr, FrameType, MessageRepr, Payload, Value};
 
 use super::conn::{Clock, Conn, End, Got, Pace};
@@ -97,7 +96,7 @@ pub(super) fn give_up(conn: &mut Conn, why: End) {
 /// The first bytes the agent sent, for a "not SPOP" message.
 fn preview(bytes: &[u8]) -> String {
     let head = bytes.get(..bytes.len().min(40)).unwrap_or(bytes);
-    let text = lossy(head);
+    let text = spop_codec::display::text(head);
     let text = spop_codec::display::escape(text.trim_end()).into_owned();
     format!("{text}{}", if bytes.len() > 40 { "…" } else { "" })
 }

@@ -94,9 +94,8 @@ pub struct LoadOptions {
     /// Threads for TCP reassembly of a pcap or pcapng file, with the `parallel` feature: 0
     /// picks one per core for a file of known size ([`Loader::with_total`]) large enough to
     /// gain from it, else one; 1 or 2 keep it on the calling thread (with two, handing the
-    /// payloads to a worker made loading slower at times than it made it faster, so the second
-    /// thread scans closed connections instead, if [`Loader::scan_ahead`] asks for it); at
-    /// most 64. The result is the same for any number.
+    /// payloads to a worker made loading slower at times than it made it faster); at most 64.
+    /// The result is the same for any number.
     pub threads: usize,
 }
 
@@ -469,7 +468,7 @@ pub enum LoadError {
     /// Text that matches no supported format, or is malformed.
     Text(text::TextError),
     /// A share bundle that cannot be read.
-    Bundle(crate::share::ShareError),
+    Bundle(super::bundle::ShareError),
     /// A file of a known kind that is not a capture (an archive, an image, a document).
     NotACapture(KnownFile),
     /// A gzip-compressed input that cannot be inflated.
@@ -690,15 +689,15 @@ pub fn load_with_progress(
     if let Some(known) = KnownFile::of(input) {
         return Err(LoadError::NotACapture(known));
     }
-    if crate::share::is_bundle(input) {
-        return crate::share::Bundle::from_bytes(input)
-            .map(crate::share::Bundle::into_capture)
+    if super::bundle::is_bundle(input) {
+        return super::bundle::Bundle::from_bytes(input)
+            .map(super::bundle::Bundle::into_capture)
             .map_err(LoadError::Bundle);
     }
     // A share link or its bundle text, pasted or taken from the page's address.
-    if let Some(text) = crate::share::bundle_text(input) {
-        return crate::share::Bundle::from_text(text)
-            .map(crate::share::Bundle::into_capture)
+    if let Some(text) = super::bundle::bundle_text(input) {
+        return super::bundle::Bundle::from_text(text)
+            .map(super::bundle::Bundle::into_capture)
             .map_err(LoadError::Bundle);
     }
     if text::looks_like_text(input) {
@@ -996,8 +995,6 @@ pub struct Loader {
     /// File offset of `window[0]`.
     base: usize,
     state: LoaderState,
-    /// Scan connections as they close ([`Loader::scan_ahead`]).
-    ahead: bool,
 }
 
 enum LoaderState {
@@ -1029,22 +1026,7 @@ impl Loader {
             window: Vec::new(),
             base: 0,
             state: LoaderState::Start,
-            ahead: false,
         }
-    }
-
-    /// Prepares for [`analyze_loaded`]: with the `parallel` feature and two threads (see
-    /// [`LoadOptions::threads`]; from three, reassembly itself takes the other cores instead),
-    /// a pcap or pcapng file's connections are cut into frames on the second thread as they
-    /// close, while later packets are still being read; the timeline then only has to scan
-    /// the connections still open at the end. The analysis is the same
-    /// either way. Call it only if the capture is to be analysed: [`Loader::finish`] drops that
-    /// work.
-    ///
-    /// [`analyze_loaded`]: crate::analysis::analyze_loaded
-    pub fn scan_ahead(mut self) -> Self {
-        self.ahead = true;
-        self
     }
 
     /// Reports progress against `total` bytes.
@@ -1059,26 +1041,18 @@ impl Loader {
     }
 
     /// Ends the input: the capture, or why it cannot be read.
-    pub fn finish(self, progress: &mut dyn FnMut(Progress)) -> Result<Capture, LoadError> {
-        self.finish_scanned(progress).map(|(capture, _)| capture)
-    }
-
-    /// [`Loader::finish`], with the scans made ahead that hold for the capture.
-    pub(crate) fn finish_scanned(
-        mut self,
-        progress: &mut dyn FnMut(Progress),
-    ) -> Result<(Capture, Option<Prescanned>), LoadError> {
+    pub fn finish(mut self, progress: &mut dyn FnMut(Progress)) -> Result<Capture, LoadError> {
         self.consume(&[], false, progress);
         let total = self.total.unwrap_or(self.base + self.window.len());
         match core::mem::replace(&mut self.state, LoaderState::Other) {
             LoaderState::Pcap(acc, _) | LoaderState::Pcapng(acc, _) | LoaderState::Stopped(acc) => {
                 progress(Progress::Packets { done: total, total });
-                Ok(acc.finish_scanned(&self.options, progress))
+                Ok(acc.finish_with_progress(&self.options, progress))
             }
             LoaderState::Failed(e) => Err(e),
             // Never a capture file (or too short to be one): the whole-input path.
             LoaderState::Start | LoaderState::Other => {
-                load_with_progress(&self.window, &self.options, progress).map(|c| (c, None))
+                load_with_progress(&self.window, &self.options, progress)
             }
         }
     }
@@ -1161,9 +1135,7 @@ impl Loader {
             container,
             text: self.text,
         };
-        let file = |container| {
-            Accumulator::for_file(input(container), &self.options, self.total, self.ahead)
-        };
+        let file = |container| Accumulator::for_file(input(container), &self.options, self.total);
         let cut = |e: &CaptureError| more && e.kind.is_cut_off();
         if pcap::is_pcap(w) {
             self.state = match pcap::PcapReader::new(w) {
@@ -1269,13 +1241,6 @@ enum Reassembly {
     Shards(super::shards::Shards),
 }
 
-/// Scans made while loading ([`Loader::scan_ahead`]); never any without threads.
-#[cfg(feature = "parallel")]
-pub(crate) type Prescanned = crate::analysis::prescan::Prescanned;
-/// Scans made while loading ([`Loader::scan_ahead`]); never any without threads.
-#[cfg(not(feature = "parallel"))]
-pub(crate) type Prescanned = core::convert::Infallible;
-
 /// Packets between two progress reports.
 const PROGRESS_EVERY: u32 = 4096;
 
@@ -1290,9 +1255,6 @@ struct Accumulator {
     notes: Vec<PacketNote>,
     note_count: usize,
     file_error: Option<CaptureError>,
-    /// Scans connections as they close ([`Loader::scan_ahead`]).
-    #[cfg(feature = "parallel")]
-    ahead: Option<crate::analysis::prescan::Prescanner>,
 }
 
 impl Accumulator {
@@ -1306,21 +1268,14 @@ impl Accumulator {
             notes: Vec::new(),
             note_count: 0,
             file_error: None,
-            #[cfg(feature = "parallel")]
-            ahead: None,
         }
     }
 
     /// For a capture file of `total` bytes (if known): reassembly on as many threads as
     /// `options.threads` asks for ([`LoadOptions::threads`]). Packet numbers grow through a
     /// file, which the threads' merge relies on; pasted packets (numbered by the text) stay on
-    /// one. With two threads and `ahead`, the second scans connections as they close.
-    fn for_file(
-        input: InputKind,
-        options: &LoadOptions,
-        total: Option<usize>,
-        ahead: bool,
-    ) -> Self {
+    /// one.
+    fn for_file(input: InputKind, options: &LoadOptions, total: Option<usize>) -> Self {
         // Work in units of 256 file bytes; an unknown size counts as small.
         let parts = crate::parallel::parts(options.threads, total.unwrap_or(0) / 256);
         // This thread copies every payload into the workers' batches. With two cores that
@@ -1336,19 +1291,8 @@ impl Accumulator {
                 };
             }
         }
-        #[cfg(feature = "parallel")]
-        if parts == 2 && ahead {
-            if let Some(p) = crate::analysis::prescan::Prescanner::start(options.ports.clone()) {
-                let mut r = Reassembler::new();
-                r.lend_when_closed();
-                return Accumulator {
-                    reassembly: Reassembly::One(r),
-                    ahead: Some(p),
-                    ..Accumulator::new(input)
-                };
-            }
-        }
-        let _ = (parts, ahead);
+        #[cfg(not(feature = "parallel"))]
+        let _ = parts;
         Accumulator::new(input)
     }
 
@@ -1380,13 +1324,7 @@ impl Accumulator {
                     );
                 }
                 match &mut self.reassembly {
-                    Reassembly::One(r) => {
-                        r.push(&seg, at);
-                        #[cfg(feature = "parallel")]
-                        if let Some(p) = &self.ahead {
-                            r.lend_closed(|tcp, conn| p.lend(tcp, conn));
-                        }
-                    }
+                    Reassembly::One(r) => r.push(&seg, at),
                     #[cfg(feature = "parallel")]
                     Reassembly::Shards(s) => s.push(&seg, at),
                 }
@@ -1405,43 +1343,22 @@ impl Accumulator {
         options: &LoadOptions,
         progress: &mut dyn FnMut(Progress),
     ) -> Capture {
-        self.finish_scanned(options, progress).0
-    }
-
-    /// The capture, and the scans made ahead that hold for it (see [`Loader::scan_ahead`]).
-    fn finish_scanned(
-        self,
-        options: &LoadOptions,
-        progress: &mut dyn FnMut(Progress),
-    ) -> (Capture, Option<Prescanned>) {
         let mut connections = Vec::new();
         let mut other = 0;
         // Connections without a payload byte: attempts, if to an agent's address.
         let mut empty = Vec::new();
         progress(Progress::Connections { done: 0, total: 1 });
-        // The scanning thread lets go of the connections before reassembly takes them back.
-        #[cfg(feature = "parallel")]
-        let scanned = self
-            .ahead
-            .and_then(crate::analysis::prescan::Prescanner::finish);
         let tcp = match self.reassembly {
             Reassembly::One(r) => r.finish(),
             #[cfg(feature = "parallel")]
             Reassembly::Shards(s) => s.finish(),
         };
         let total = tcp.len();
-        #[cfg(feature = "parallel")]
-        let mut check = scanned.map(|s| crate::analysis::prescan::Check::new(s, total));
         for (done, mut conn) in tcp.into_iter().enumerate() {
             if done % 8 == 0 {
                 progress(Progress::Connections { done, total });
             }
-            let class = classify(&conn, &options.ports);
-            #[cfg(feature = "parallel")]
-            if let Some(c) = &mut check {
-                c.connection(&conn, class);
-            }
-            match class {
+            match classify(&conn, &options.ports) {
                 Some((detection, haproxy_is_client)) => {
                     if !haproxy_is_client {
                         conn.swap_roles();
@@ -1453,11 +1370,7 @@ impl Accumulator {
             }
         }
         let attempts = attempts_of(empty, &connections, &options.ports, &mut other);
-        #[cfg(feature = "parallel")]
-        let scanned = check.and_then(crate::analysis::prescan::Check::finish);
-        #[cfg(not(feature = "parallel"))]
-        let scanned = None;
-        let capture = Capture {
+        Capture {
             input: self.input,
             packets: self.packets,
             connections,
@@ -1470,8 +1383,7 @@ impl Accumulator {
             file_error: self.file_error,
             shared: Vec::new(),
             text_warnings: Vec::new(),
-        };
-        (capture, scanned)
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 //! ```
 
 pub mod attempt;
+pub mod bundle;
 pub mod error;
 pub mod ip;
 pub mod link;

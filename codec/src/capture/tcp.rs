@@ -225,26 +225,6 @@ struct ConnState {
     conn: Connection,
     dirs: [DirState; 2],
     closed: bool,
-    /// While lent ([`Reassembler::lend_closed`]): the connection, read by another thread;
-    /// `conn` then has its addresses and packets but empty streams.
-    #[cfg(feature = "parallel")]
-    lent: Option<alloc::sync::Arc<Connection>>,
-    /// Whether it was lent once (it is not lent again).
-    #[cfg(feature = "parallel")]
-    was_lent: bool,
-}
-
-#[cfg(feature = "parallel")]
-impl ConnState {
-    /// Takes a lent connection back, with the packets seen since (a copy if the borrower
-    /// still reads it).
-    fn reclaim(&mut self) {
-        if let Some(lent) = self.lent.take() {
-            let last = self.conn.last;
-            self.conn = alloc::sync::Arc::try_unwrap(lent).unwrap_or_else(|a| (*a).clone());
-            self.conn.last = last;
-        }
-    }
 }
 
 /// Maps a 32-bit sequence offset to the absolute 64-bit offset nearest `near`.
@@ -372,12 +352,6 @@ pub struct Reassembler {
     /// Open connection per unordered address pair (hashed: looked up for every packet, where
     /// ordered comparisons of socket addresses were a tenth of the load).
     open: hashbrown::HashMap<FlowKey, usize>,
-    /// Whether closed connections are to be lent ([`Reassembler::lend_closed`]).
-    #[cfg(feature = "parallel")]
-    lending: bool,
-    /// Connections closed and not lent yet.
-    #[cfg(feature = "parallel")]
-    closed: Vec<usize>,
 }
 
 /// An unordered address pair, as the flow map's key.
@@ -471,23 +445,6 @@ impl Reassembler {
         };
         let d = usize::from(seg.src != state.conn.client);
         announce_window(&mut state.dirs, d, seg);
-        #[cfg(feature = "parallel")]
-        if state.lent.is_some() {
-            // A bare ACK (as the last one after the FINs) on a direction already started
-            // changes nothing but `last`: the connection stays lent. Anything else needs it.
-            // (A window that closes or opens is an event: that needs the connection too.)
-            let bare = seg.payload_len == 0 && !(seg.flags.syn || seg.flags.fin || seg.flags.rst);
-            if bare
-                && state
-                    .dirs
-                    .get(d)
-                    .is_some_and(|dir| dir.base.is_some() && dir.zero_window == (seg.window == 0))
-            {
-                state.conn.last = packet;
-                return;
-            }
-            state.reclaim();
-        }
         state.conn.last = packet;
         let peer_edge = state.dirs.get(1 - d).and_then(|peer| peer.edge);
         let (Some(dir), Some(stream)) = (state.dirs.get_mut(d), state.conn.streams.get_mut(d))
@@ -564,55 +521,6 @@ impl Reassembler {
                 state.closed = true;
             }
         }
-        #[cfg(feature = "parallel")]
-        if self.lending
-            && state.closed
-            && !state.was_lent
-            && state.dirs.iter().all(|d| d.pending.is_empty())
-        {
-            state.was_lent = true;
-            self.closed.push(idx);
-        }
-    }
-
-    /// From now on, [`Reassembler::lend_closed`] lends connections as they close.
-    #[cfg(feature = "parallel")]
-    pub(crate) fn lend_when_closed(&mut self) {
-        self.lending = true;
-    }
-
-    /// Hands `lend` each connection closed (both FINs, or a RST, with no segment held out of
-    /// order) since the last call, shared, so another thread can read it while packets are
-    /// still pushed: a closed connection rarely changes again. If it does (data, FIN, RST or
-    /// SYN after all; a bare ACK only moves `last`), the reassembler takes it back, copying it
-    /// if it is still being read. Each connection is lent at most once; [`Self::finish`]
-    /// takes every one back.
-    #[cfg(feature = "parallel")]
-    pub(crate) fn lend_closed(
-        &mut self,
-        mut lend: impl FnMut(usize, alloc::sync::Arc<Connection>),
-    ) {
-        if self.closed.is_empty() {
-            return;
-        }
-        for idx in self.closed.drain(..) {
-            let Some(state) = self.conns.get_mut(idx) else {
-                continue;
-            };
-            let c = &state.conn;
-            let shell = Connection {
-                id: c.id,
-                client: c.client,
-                server: c.server,
-                roles_known: c.roles_known,
-                streams: [Stream::default(), Stream::default()],
-                first: c.first,
-                last: c.last,
-            };
-            let conn = alloc::sync::Arc::new(core::mem::replace(&mut state.conn, shell));
-            state.lent = Some(alloc::sync::Arc::clone(&conn));
-            lend(idx, conn);
-        }
     }
 
     /// A SYN on an open 4-tuple starts a new connection when the old one is closed, or when
@@ -651,10 +559,6 @@ impl Reassembler {
             },
             dirs: [DirState::default(), DirState::default()],
             closed: false,
-            #[cfg(feature = "parallel")]
-            lent: None,
-            #[cfg(feature = "parallel")]
-            was_lent: false,
         });
         self.open.insert(key, id);
         id
@@ -666,8 +570,6 @@ impl Reassembler {
         self.conns
             .into_iter()
             .map(|mut s| {
-                #[cfg(feature = "parallel")]
-                s.reclaim();
                 for (dir, stream) in s.dirs.iter_mut().zip(s.conn.streams.iter_mut()) {
                     dir.flush(stream);
                 }
@@ -680,8 +582,6 @@ impl Reassembler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    #[cfg(feature = "parallel")]
-    use alloc::sync::Arc;
 
     #[test]
     fn address_pairs_alike_in_bits_stay_apart() {
@@ -734,98 +634,6 @@ mod tests {
             assert_eq!(c.streams[0].data, [b'A' + i as u8]);
             assert_eq!(c.streams[1].data, [b'a' + i as u8]);
         }
-    }
-
-    /// Lending closed connections ([`Reassembler::lend_closed`]) changes nothing in what
-    /// reassembly gives, whatever comes after the close (bare ACKs, RSTs, retransmissions,
-    /// late data, holes, a SYN reusing the addresses), whether or not a borrower still holds
-    /// the connection. And a lent connection whose streams kept their sizes (bytes, segment
-    /// records, gaps) kept their contents: what makes scans of lent connections checkable.
-    #[cfg(feature = "parallel")]
-    #[test]
-    fn lending_closed_connections_changes_nothing() {
-        use core::net::Ipv4Addr;
-        use proptest::prelude::*;
-        // (flow, from the client?, what, payload length, held by a borrower?)
-        let step = (0usize..3, any::<bool>(), 0u8..8, 0usize..12, any::<bool>());
-        proptest!(|(steps in proptest::collection::vec(step, 1..80))| {
-            let addr = |f: usize, client: bool| {
-                let ip = IpAddr::V4(Ipv4Addr::new(10, 0, 0, if client { 1 } else { 2 }));
-                SocketAddr::new(ip, if client { 40_000 + f as u16 } else { 12_345 })
-            };
-            let mut plain = Reassembler::new();
-            let mut lending = Reassembler::new();
-            lending.lend_when_closed();
-            // Next sequence number per flow and direction.
-            let mut next = [[1000u32, 5000u32]; 3];
-            let mut held = Vec::new();
-            let mut lent = Vec::new();
-            for (number, &(f, from_client, what, len, hold)) in steps.iter().enumerate() {
-                let d = usize::from(!from_client);
-                let seq = &mut next[f][d];
-                let payload: Vec<u8> = (0..len).map(|i| (number + i) as u8).collect();
-                let mut flags = crate::capture::TcpFlags { ack: true, ..Default::default() };
-                let (seq_here, data): (u32, &[u8]) = match what {
-                    // SYN (a new connection on these addresses once the old one closed).
-                    0 => {
-                        flags = crate::capture::TcpFlags { syn: true, ack: !from_client, ..Default::default() };
-                        *seq = seq.wrapping_add(1000);
-                        (seq.wrapping_sub(1), &[])
-                    }
-                    1 => (*seq, &[]),
-                    2 => { flags.fin = true; (*seq, &[]) }
-                    3 => { flags.rst = true; (*seq, &[]) }
-                    // A retransmission of bytes already sent.
-                    4 => (seq.wrapping_sub(len as u32), &payload),
-                    // Bytes after a hole (held out of order until it fills or the end).
-                    5 => (seq.wrapping_add(7), &payload),
-                    _ => (*seq, &payload),
-                };
-                if what >= 6 || what == 5 {
-                    *seq = seq_here.wrapping_add(len as u32);
-                }
-                // Acknowledging what the other side sent, with small windows (some full,
-                // some zero) and scale options on some SYNs: window events on lent
-                // connections too.
-                let ack = next[f][1 - d];
-                let seg = TcpSegment {
-                    src: addr(f, from_client),
-                    dst: addr(f, !from_client),
-                    seq: seq_here,
-                    ack,
-                    flags,
-                    window: (number % 5 * 6) as u16,
-                    window_scale: (flags.syn && number % 3 != 0).then_some(1),
-                    payload: data,
-                    payload_len: data.len() as u32,
-                    payload_offset: 0,
-                };
-                let at = PacketRef { number: number as u32 + 1, timestamp: number as u64 };
-                plain.push(&seg, at);
-                lending.push(&seg, at);
-                lending.lend_closed(|id, conn| {
-                    if hold {
-                        held.push(Arc::clone(&conn));
-                    }
-                    lent.push((id, conn));
-                });
-                // Borrowers not holding on let go once their scan is done.
-                lent.retain(|(_, c)| Arc::strong_count(c) > 2 || hold);
-            }
-            let expected = plain.finish();
-            let got = lending.finish();
-            prop_assert_eq!(&got, &expected);
-            for (id, conn) in &lent {
-                let now = &got[*id];
-                let shape = |c: &Connection| c.streams.each_ref().map(|s| (s.data.len(), s.segments.len(), s.gaps.len()));
-                if shape(conn) == shape(now) {
-                    for (a, b) in conn.streams.iter().zip(&now.streams) {
-                        prop_assert_eq!((&a.data, &a.segments, &a.gaps), (&b.data, &b.segments, &b.gaps));
-                    }
-                }
-            }
-            drop(held);
-        });
     }
 
     /// One side of a hand-built conversation for the window tests: `(from the client?, seq,

@@ -157,7 +157,7 @@ impl fmt::Display for Value<'_> {
             Value::Uint32(v) | Value::Uint64(v) => write!(f, "{v}"),
             Value::Ipv4(a) => write!(f, "{}.{}.{}.{}", a[0], a[1], a[2], a[3]),
             Value::Ipv6(a) => fmt_ipv6(f, &a),
-            Value::String(s) => write!(f, "\"{}\"", s.escape_ascii()),
+            Value::String(s) => write!(f, "\"{}\"", crate::display::Text(s)),
             Value::Binary(b) => {
                 f.write_str("0x")?;
                 for byte in b {

@@ -371,8 +371,7 @@ impl<'a> Frame<'a> {
         self.payload_error.as_ref()
     }
 
-    /// Whether the payload is valid and plain, giving the data and action rules (SPOP-D*,
-    /// SPOP-X007, SPOP-X010) nothing to look at:
+    /// Whether the payload is valid and plainly written, nothing in it out of the ordinary:
     /// - every typed value is plainly encoded: no flag bits (beyond a BOOL's value), and
     ///   INT32/UINT32 values fit 32 bits;
     /// - every action is a SET-VAR or UNSET-VAR with its NB-ARGS, a known scope, and a name

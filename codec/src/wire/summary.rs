@@ -7,6 +7,7 @@ use super::data::Value;
 use super::frame::{Frame, FrameType};
 use super::payload::{ActionBody, Payload};
 use super::status::status_text;
+use crate::display::Text;
 
 /// Longest string value shown in full; longer ones are cut with their length noted.
 const MAX_SHOWN: usize = 48;
@@ -39,7 +40,7 @@ impl fmt::Display for Short<'_, '_> {
             Value::String(s) if s.len() > MAX_SHOWN => write!(
                 f,
                 "\"{}…\" ({} bytes)",
-                s.get(..MAX_SHOWN).unwrap_or(s).escape_ascii(),
+                Text(s.get(..MAX_SHOWN).unwrap_or(s)),
                 s.len()
             ),
             Value::Binary(b) if b.len() > MAX_SHOWN / 2 => {
@@ -73,12 +74,7 @@ impl fmt::Display for Summary<'_, '_> {
                         f.write_str(" ")?;
                     }
                     first = false;
-                    write!(
-                        f,
-                        "{}={}",
-                        p.key.bytes.escape_ascii(),
-                        Short(p.value.value())
-                    )?;
+                    write!(f, "{}={}", Text(p.key.bytes), Short(p.value.value()))?;
                     if is_disconnect && p.key.bytes == b"status-code" {
                         if let Some(text) = p.value.value().as_u64().and_then(status_text) {
                             write!(f, " ({text})")?;
@@ -101,17 +97,12 @@ impl fmt::Display for Summary<'_, '_> {
                         f.write_str(" ")?;
                     }
                     first = false;
-                    write!(f, "{}(", msg.name.bytes.escape_ascii())?;
+                    write!(f, "{}(", Text(msg.name.bytes))?;
                     for (i, a) in msg.args().flatten().enumerate() {
                         if i > 0 {
                             f.write_str(" ")?;
                         }
-                        write!(
-                            f,
-                            "{}={}",
-                            a.name.bytes.escape_ascii(),
-                            Short(a.value.value())
-                        )?;
+                        write!(f, "{}={}", Text(a.name.bytes), Short(a.value.value()))?;
                     }
                     f.write_str(")")?;
                 }
@@ -138,7 +129,7 @@ impl fmt::Display for Summary<'_, '_> {
                                 "{}({}.{}",
                                 act.action_type.name(),
                                 v.scope,
-                                v.name.bytes.escape_ascii()
+                                Text(v.name.bytes)
                             )?;
                             if let Some(d) = v.value {
                                 write!(f, "={}", Short(d.value()))?;

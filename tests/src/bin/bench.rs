@@ -45,9 +45,8 @@ fn mb(bytes: u64) -> f64 {
     bytes as f64 / 1e6
 }
 
-/// Load + analyse: the whole pipeline as the CLI runs it (connections scanned as they close,
-/// [`load_and_analyze`]), returning the frame count. `threads` as [`AnalysisOptions::threads`]
-/// (0: one per core, as the CLI runs it).
+/// Load + analyse: the whole pipeline as the CLI runs it ([`load_and_analyze`]), returning the
+/// frame count. `threads` as [`AnalysisOptions::threads`] (0: one per core, as the CLI runs it).
 fn pipeline(bytes: &[u8], threads: usize) -> Result<usize, String> {
     let load_options = LoadOptions {
         threads,
@@ -103,9 +102,7 @@ fn child(path: &str) -> Result<(), String> {
     let t = Instant::now();
     let mut file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
     let total = file.metadata().map_or(0, |m| m.len() as usize);
-    let mut loader = Loader::new(LoadOptions::default())
-        .with_total(total)
-        .scan_ahead();
+    let mut loader = Loader::new(LoadOptions::default()).with_total(total);
     let mut buf = vec![0u8; 256 << 10];
     loop {
         let n = file.read(&mut buf).map_err(|e| format!("{path}: {e}"))?;
