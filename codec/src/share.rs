@@ -146,6 +146,8 @@ impl fmt::Display for ShareError {
     }
 }
 
+impl core::error::Error for ShareError {}
+
 /// The state key every surface writes the SPOP-X008 threshold under: HAProxy's
 /// `timeout processing` as [`HaproxyTime`](crate::time::HaproxyTime) writes it (`500ms`).
 /// A surface opening the bundle analyses it with that threshold unless told otherwise.
