@@ -13,7 +13,7 @@ use crate::Span;
 /// One field of a frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct Field {
+pub struct FieldNode {
     /// What it is (`"LENGTH"`, `"key"`, `"argument ip"`, …).
     pub label: String,
     /// Its decoded value, for people.
@@ -21,12 +21,12 @@ pub struct Field {
     /// Its bytes.
     pub span: Span,
     /// Its parts.
-    pub children: Vec<Field>,
+    pub children: Vec<FieldNode>,
 }
 
-impl Field {
-    fn leaf(label: impl Into<String>, value: impl Into<String>, span: Span) -> Field {
-        Field {
+impl FieldNode {
+    fn leaf(label: impl Into<String>, value: impl Into<String>, span: Span) -> FieldNode {
+        FieldNode {
             label: label.into(),
             value: value.into(),
             span,
@@ -53,20 +53,20 @@ fn text(b: &[u8]) -> String {
     format!("\"{}\"", b.escape_ascii())
 }
 
-fn string_node(label: &str, s: &Str<'_>) -> Field {
-    Field {
+fn string_node(label: &str, s: &Str<'_>) -> FieldNode {
+    FieldNode {
         label: label.to_string(),
         value: text(s.bytes),
         span: s.span(),
         children: vec![
-            Field::leaf("length", s.bytes.len().to_string(), s.len_span),
-            Field::leaf("bytes", text(s.bytes), s.bytes_span),
+            FieldNode::leaf("length", s.bytes.len().to_string(), s.len_span),
+            FieldNode::leaf("bytes", text(s.bytes), s.bytes_span),
         ],
     }
 }
 
-fn data_node(label: &str, v: &TypedData<'_>) -> Field {
-    let mut children = vec![Field::leaf(
+fn data_node(label: &str, v: &TypedData<'_>) -> FieldNode {
+    let mut children = vec![FieldNode::leaf(
         "type",
         format!(
             "{} (byte {:#04x}, flags {:#x})",
@@ -77,16 +77,20 @@ fn data_node(label: &str, v: &TypedData<'_>) -> Field {
         v.type_span,
     )];
     if let Some(len) = v.len_span() {
-        children.push(Field::leaf(
+        children.push(FieldNode::leaf(
             "length",
             v.value().as_bytes().map_or(0, <[u8]>::len).to_string(),
             len,
         ));
     }
     if !v.value_span.is_empty() {
-        children.push(Field::leaf("value", v.value().to_string(), v.value_span));
+        children.push(FieldNode::leaf(
+            "value",
+            v.value().to_string(),
+            v.value_span,
+        ));
     }
-    Field {
+    FieldNode {
         label: label.to_string(),
         value: format!("{} {}", v.data_type().name(), v.value()),
         span: v.span(),
@@ -95,7 +99,7 @@ fn data_node(label: &str, v: &TypedData<'_>) -> Field {
 }
 
 /// The fields of a frame: header fields, then the payload's items.
-pub fn fields(f: &Frame<'_>) -> Vec<Field> {
+pub fn fields(f: &Frame<'_>) -> Vec<FieldNode> {
     let flags = f.flags();
     let mut flag_names = Vec::new();
     if flags.fin() {
@@ -108,21 +112,21 @@ pub fn fields(f: &Frame<'_>) -> Vec<Field> {
         flag_names.push("reserved bits");
     }
     let mut out = vec![
-        Field::leaf("LENGTH", f.length().to_string(), f.length_span()),
-        Field::leaf(
+        FieldNode::leaf("LENGTH", f.length().to_string(), f.length_span()),
+        FieldNode::leaf(
             "TYPE",
             format!("{} ({})", f.frame_type(), f.frame_type().as_u8()),
             f.type_span(),
         ),
-        Field::leaf(
+        FieldNode::leaf(
             "FLAGS",
             format!("{:#010x} {}", flags.0, flag_names.join("|")),
             f.flags_span(),
         ),
-        Field::leaf("STREAM-ID", f.stream_id().to_string(), f.stream_id_span()),
-        Field::leaf("FRAME-ID", f.frame_id().to_string(), f.frame_id_span()),
+        FieldNode::leaf("STREAM-ID", f.stream_id().to_string(), f.stream_id_span()),
+        FieldNode::leaf("FRAME-ID", f.frame_id().to_string(), f.frame_id_span()),
     ];
-    let mut payload = Field {
+    let mut payload = FieldNode {
         label: "PAYLOAD".to_string(),
         value: format!("{} bytes", f.payload_span().len()),
         span: f.payload_span(),
@@ -131,7 +135,7 @@ pub fn fields(f: &Frame<'_>) -> Vec<Field> {
     match f.payload() {
         Payload::KvList(kv) => {
             for p in kv.iter().map_while(Result::ok) {
-                payload.children.push(Field {
+                payload.children.push(FieldNode {
                     label: format!("{}", p.key.bytes.escape_ascii()),
                     value: p.value.value().to_string(),
                     span: p.span(),
@@ -143,17 +147,17 @@ pub fn fields(f: &Frame<'_>) -> Vec<Field> {
             for msg in m.iter().map_while(Result::ok) {
                 let mut children = vec![
                     string_node("name", &msg.name),
-                    Field::leaf("NB-ARGS", msg.nb_args.to_string(), msg.nb_args_span),
+                    FieldNode::leaf("NB-ARGS", msg.nb_args.to_string(), msg.nb_args_span),
                 ];
                 for a in msg.args().map_while(Result::ok) {
-                    children.push(Field {
+                    children.push(FieldNode {
                         label: format!("argument {}", a.name.bytes.escape_ascii()),
                         value: a.value.value().to_string(),
                         span: a.span(),
                         children: vec![string_node("name", &a.name), data_node("value", &a.value)],
                     });
                 }
-                payload.children.push(Field {
+                payload.children.push(FieldNode {
                     label: format!("message {}", msg.name.bytes.escape_ascii()),
                     value: format!("{} argument(s)", msg.nb_args),
                     span: msg.span(),
@@ -164,16 +168,16 @@ pub fn fields(f: &Frame<'_>) -> Vec<Field> {
         Payload::Actions(acts) => {
             for a in acts.iter().map_while(Result::ok) {
                 let mut children = vec![
-                    Field::leaf(
+                    FieldNode::leaf(
                         "action type",
                         format!("{} ({})", a.action_type.name(), a.action_type.as_u8()),
                         a.type_span,
                     ),
-                    Field::leaf("NB-ARGS", a.nb_args.to_string(), a.nb_args_span),
+                    FieldNode::leaf("NB-ARGS", a.nb_args.to_string(), a.nb_args_span),
                 ];
                 let value = match a.body {
                     ActionBody::Var(v) => {
-                        children.push(Field::leaf("scope", v.scope.to_string(), v.scope_span));
+                        children.push(FieldNode::leaf("scope", v.scope.to_string(), v.scope_span));
                         children.push(string_node("name", &v.name));
                         if let Some(d) = &v.value {
                             children.push(data_node("value", d));
@@ -187,7 +191,7 @@ pub fn fields(f: &Frame<'_>) -> Vec<Field> {
                         )
                     }
                     ActionBody::Raw(r) => {
-                        children.push(Field::leaf(
+                        children.push(FieldNode::leaf(
                             "arguments",
                             format!("{} raw bytes", r.bytes.len()),
                             r.span,
@@ -195,7 +199,7 @@ pub fn fields(f: &Frame<'_>) -> Vec<Field> {
                         format!("{} raw bytes", r.bytes.len())
                     }
                 };
-                payload.children.push(Field {
+                payload.children.push(FieldNode {
                     label: a.action_type.name().to_string(),
                     value,
                     span: a.span(),
@@ -208,7 +212,7 @@ pub fn fields(f: &Frame<'_>) -> Vec<Field> {
     if let Some(e) = f.payload_error() {
         payload
             .children
-            .push(Field::leaf("malformed", e.to_string(), e.span));
+            .push(FieldNode::leaf("malformed", e.to_string(), e.span));
     } else if PayloadKind::of(f.frame_type(), f.flags()) == PayloadKind::Fragment {
         payload.value = format!("{} bytes of a fragmented NOTIFY", f.payload_span().len());
     }
@@ -255,7 +259,7 @@ mod tests {
             Span::new(15, 16)
         );
         // Every child lies inside its parent.
-        fn inside(n: &Field) {
+        fn inside(n: &FieldNode) {
             for c in &n.children {
                 assert!(
                     n.span.start <= c.span.start && c.span.end <= n.span.end,

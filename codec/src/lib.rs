@@ -42,6 +42,7 @@ pub mod report;
 pub mod share;
 pub mod sort;
 mod span;
+#[cfg(any(test, feature = "synth"))]
 pub mod synth;
 pub mod time;
 pub mod wire;

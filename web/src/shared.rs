@@ -16,7 +16,7 @@ use spop_codec::report::markdown::{markdown, Annotation, MarkdownOptions};
 use spop_codec::share::{Bundle, TIMEOUT_PROCESSING_KEY};
 use spop_codec::time::HaproxyTime;
 
-use crate::session::{Filter, Note, Scope, Session, ShareLink, ShareState};
+use crate::session::{Filter, Note, Session, ShareLink, ShareScope, ShareState};
 
 /// Longest capture name a link restores (characters): a name, not a payload.
 const MAX_NAME: usize = 200;
@@ -58,12 +58,14 @@ impl Session {
     }
 
     /// The connections of a scope, in order.
-    fn scope_connections(&self, scope: Scope) -> Vec<usize> {
+    fn scope_connections(&self, scope: ShareScope) -> Vec<usize> {
         let a = self.analysis();
         match scope {
-            Scope::All => (0..a.connections.len()).collect(),
-            Scope::Connection(c) => (c < a.connections.len()).then_some(c).into_iter().collect(),
-            Scope::View => {
+            ShareScope::All => (0..a.connections.len()).collect(),
+            ShareScope::Connection(c) => {
+                (c < a.connections.len()).then_some(c).into_iter().collect()
+            }
+            ShareScope::View => {
                 let mut seen = vec![false; a.connections.len()];
                 for &i in self.view() {
                     if let Some(e) = a.frames.get(i) {
@@ -78,7 +80,7 @@ impl Session {
     }
 
     /// A share link's bundle for a scope, with the page's state translated to it.
-    pub fn share(&self, state: &ShareState, scope: Scope) -> ShareLink {
+    pub fn share(&self, state: &ShareState, scope: ShareScope) -> ShareLink {
         let a = self.analysis();
         let keep = self.scope_connections(scope);
         let mut new_index = vec![None; a.connections.len()];
@@ -347,7 +349,7 @@ mod tests {
             name: "haproxy26-pyagent.pcap".into(),
             field: vec![2, 0, 1],
         };
-        let link = s.share(&state, Scope::All);
+        let link = s.share(&state, ShareScope::All);
         assert_eq!(link.notes, 3);
         assert_eq!(link.frames, s.analysis().frames.len());
         let url = format!("https://example.org/x/#spop={}", link.text);
@@ -391,7 +393,7 @@ mod tests {
             window: Some((t.saturating_sub(10), t + 10)),
             ..ShareState::default()
         };
-        let link = s.share(&state, Scope::Connection(last));
+        let link = s.share(&state, ShareScope::Connection(last));
         assert_eq!(
             (link.connections, link.frames, link.notes),
             (1, in_last.len(), 2)
@@ -415,7 +417,7 @@ mod tests {
         let t_new = t2.note_for(in_last.len() - 1).expect("frame").t;
         assert!(w0 <= t_new && t_new <= w1, "{w0} {t_new} {w1}");
         // A scope naming no connection shares nothing, without a panic.
-        assert_eq!(s.share(&state, Scope::Connection(999)).connections, 0);
+        assert_eq!(s.share(&state, ShareScope::Connection(999)).connections, 0);
     }
 
     /// A link carries the `timeout processing` its rules ran with, and opens with it unless
@@ -439,7 +441,7 @@ mod tests {
             .find(|g| g.code == "SPOP-X008")
             .map(|g| g.count);
         assert!(slow.is_some_and(|n| n > 0), "every ACK is later than 0");
-        let link = s.share(&ShareState::default(), Scope::All);
+        let link = s.share(&ShareState::default(), ShareScope::All);
         let bundle = Bundle::from_text(&link.text).expect("bundle");
         assert_eq!(bundle.get("timeout.processing"), Some("0ms"));
         // Opened elsewhere, whatever that page's own setting.
@@ -468,7 +470,7 @@ mod tests {
         let (plain, _) = Session::load(MULTI, &mut |_| {});
         let text = plain
             .expect("loads")
-            .share(&ShareState::default(), Scope::All)
+            .share(&ShareState::default(), ShareScope::All)
             .text;
         assert_eq!(
             Bundle::from_text(&text)

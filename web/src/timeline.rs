@@ -16,7 +16,7 @@ use crate::prefs::{clock, goto_packet, Prefs, TimeMode};
 use crate::session::{
     duration, level_name, order_time, Request, Response, Timeline as Window, ORDER_UNIT,
 };
-use crate::state::Cursor;
+use crate::state::Selection;
 use crate::state::{thousands, Ui};
 
 const HEIGHT: f64 = 156.0;
@@ -193,7 +193,7 @@ pub fn Timeline() -> impl IntoView {
     // order (the worker places frames at `order_time`).
     let timed = Memo::new(move |_| ui.overview.with(|o| o.as_ref().is_none_or(|o| o.timed)));
     // Where the selected row is on the axis (a TCP event has no place on frame order).
-    let at_of = move |c: &Cursor| {
+    let at_of = move |c: &Selection| {
         if timed.get_untracked() {
             Some(c.t)
         } else {

@@ -14,7 +14,7 @@ use core::fmt::{self, Write};
 
 use crate::analysis::{Analysis, Finding, Rule, Severity, CATALOGUE};
 use crate::display::Fixed;
-use crate::fields::{fields, Field};
+use crate::fields::{fields, FieldNode};
 use crate::wire::Direction;
 
 /// A person's note on a frame, or a mark, for reports.
@@ -507,7 +507,7 @@ fn write_annotated_frame(
 }
 
 /// One line per field, children indented under their parent.
-fn field_lines(out: &mut String, node: &Field, depth: usize, base: usize) {
+fn field_lines(out: &mut String, node: &FieldNode, depth: usize, base: usize) {
     for _ in 0..depth {
         out.push_str("  ");
     }
