@@ -657,7 +657,11 @@ impl ConnectionReport {
                 .haproxy_hello
                 .as_ref()
                 .and_then(|h| h.capabilities.clone()),
-            capabilities_agreed: c.agreed_capabilities.clone(),
+            capabilities_agreed: c
+                .agreed_capabilities
+                .iter()
+                .map(|c| c.name().into())
+                .collect(),
             engine_id: c.haproxy_hello.as_ref().and_then(|h| h.engine_id.clone()),
             healthcheck: c.is_healthcheck(),
             agent_version: c.agent_hello.as_ref().and_then(|h| h.version.clone()),

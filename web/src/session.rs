@@ -978,7 +978,11 @@ impl Session {
                 capabilities: if c.agreed_capabilities.is_empty() {
                     "–".into()
                 } else {
-                    c.agreed_capabilities.join(", ")
+                    c.agreed_capabilities
+                        .iter()
+                        .map(|c| c.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 },
                 end: c.end_reason.to_string(),
                 closed: self.closed_by(c.id),

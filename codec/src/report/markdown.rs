@@ -207,7 +207,13 @@ fn write_connections(out: &mut String, a: &Analysis) -> fmt::Result {
             c.generation.label(),
             c.negotiated_max_frame_size
                 .map_or("–".into(), |m| m.to_string()),
-            text(&c.agreed_capabilities.join(",")),
+            text(
+                &c.agreed_capabilities
+                    .iter()
+                    .map(|c| c.name())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
             c.frames_to_agent,
             c.frames_to_haproxy,
             c.pairs.iter().filter(|p| p.ack.is_some()).count(),

@@ -29,6 +29,7 @@
 // The submodules are how the code is organised, not how it is used: every public item has
 // one path, `spop_codec::wire::Item`, except the varint functions, named by their module
 // (`wire::varint::decode`). The crate-visible ones hold crate-internal helpers.
+mod capability;
 mod cursor;
 pub(crate) mod data;
 mod encode;
@@ -41,6 +42,7 @@ mod stream;
 mod summary;
 pub mod varint;
 
+pub use capability::{capabilities, Capability};
 pub use cursor::Str;
 pub use data::{Data, DataType, TypedData, Value};
 pub use encode::{
