@@ -33,20 +33,6 @@ impl FieldNode {
             children: Vec::new(),
         }
     }
-
-    /// The deepest field whose bytes contain `offset`, with the path of labels to it.
-    pub fn deepest_at(&self, offset: usize) -> Option<Vec<usize>> {
-        if !self.span.contains(offset) {
-            return None;
-        }
-        for (i, c) in self.children.iter().enumerate() {
-            if let Some(mut path) = c.deepest_at(offset) {
-                path.insert(0, i);
-                return Some(path);
-            }
-        }
-        Some(Vec::new())
-    }
 }
 
 fn text(b: &[u8]) -> String {
@@ -253,7 +239,6 @@ mod tests {
         let payload = &tree[5];
         assert_eq!(payload.children[0].value, "txn.n = 7");
         // Byte 15 is the name's one byte: payload → set-var → name → bytes.
-        assert_eq!(payload.deepest_at(15), Some(vec![0, 3, 1]));
         assert_eq!(
             payload.children[0].children[3].children[1].span,
             Span::new(15, 16)
