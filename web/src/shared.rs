@@ -57,7 +57,7 @@ impl Session {
         format!("{:016x}", h.0)
     }
 
-    /// The connections of a scope, in order.
+    /// The connections of a scope, in ascending order.
     fn scope_connections(&self, scope: ShareScope) -> Vec<usize> {
         let a = self.analysis();
         match scope {
@@ -66,15 +66,15 @@ impl Session {
                 (c < a.connections.len()).then_some(c).into_iter().collect()
             }
             ShareScope::View => {
-                let mut seen = vec![false; a.connections.len()];
-                for &i in self.view() {
-                    if let Some(e) = a.frames.get(i) {
-                        if let Some(s) = seen.get_mut(e.connection) {
-                            *s = true;
-                        }
-                    }
-                }
-                (0..seen.len()).filter(|&c| seen[c]).collect()
+                let mut seen: Vec<usize> = self
+                    .view()
+                    .iter()
+                    .filter_map(|&i| a.frames.get(i))
+                    .map(|e| e.connection)
+                    .collect();
+                seen.sort_unstable();
+                seen.dedup();
+                seen
             }
         }
     }
@@ -83,13 +83,8 @@ impl Session {
     pub fn share(&self, state: &ShareState, scope: ShareScope) -> ShareLink {
         let a = self.analysis();
         let keep = self.scope_connections(scope);
-        let mut new_index = vec![None; a.connections.len()];
-        for (n, &c) in keep.iter().enumerate() {
-            if let Some(slot) = new_index.get_mut(c) {
-                *slot = Some(n);
-            }
-        }
-        let map = |c: usize| new_index.get(c).copied().flatten();
+        // `keep` is in ascending order: a connection's place in it is its new index.
+        let map = |c: usize| keep.binary_search(&c).ok();
         // Time zero as the bundle's analysis will take it (`Analysis::time_zero`): the
         // capture's first packet, which the bundle carries, or for inputs without packets the
         // first frame, which moves when the earliest connections are left out.

@@ -46,18 +46,18 @@ pub fn arc_lanes(arcs: &[(f64, f64)]) -> (Vec<usize>, usize) {
     let mut ends: Vec<f64> = Vec::new();
     let lanes = arcs
         .iter()
-        .map(|&(x1, x2)| match ends.iter().position(|&e| e < x1) {
-            Some(k) => {
-                if let Some(e) = ends.get_mut(k) {
+        .map(
+            |&(x1, x2)| match ends.iter_mut().enumerate().find(|(_, e)| **e < x1) {
+                Some((k, e)) => {
                     *e = x2;
+                    k
                 }
-                k
-            }
-            None => {
-                ends.push(x2);
-                ends.len() - 1
-            }
-        })
+                None => {
+                    ends.push(x2);
+                    ends.len() - 1
+                }
+            },
+        )
         .collect();
     (lanes, ends.len())
 }
