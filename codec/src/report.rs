@@ -33,9 +33,9 @@ use alloc::vec::Vec;
 use crate::analysis::{Analysis, ConnectionSummary, Finding, FrameEntry, Omitted};
 use crate::wire::{ActionBody, Frame, Payload, TypedData, Value};
 
+// Its items keep the module's name in their path (`report::markdown::size`,
+// `report::markdown::rules`): one path each, and the name says which report they belong to.
 pub mod markdown;
-
-pub use markdown::{markdown, Annotation, MarkdownOptions};
 
 /// Converts a capture timestamp (ns since the epoch) to seconds.
 pub fn seconds(ns: u64) -> f64 {
