@@ -24,7 +24,7 @@
 //! [`MAX_FINDINGS_PER_RULE`](crate::analysis::MAX_FINDINGS_PER_RULE) times: the findings
 //! counted but not listed (the summary's counts include them).
 //!
-//! [`markdown()`] renders the same analysis as a Markdown bug report.
+//! [`markdown::markdown()`] renders the same analysis as a Markdown bug report.
 
 use alloc::format;
 use alloc::string::{String, ToString};

@@ -1,5 +1,5 @@
 //! The `capabilities` list of the HELLO frames: comma-separated names, spaces around a name
-//! ignored, empty items skipped (as HAProxy reads it; docs/protocol.md §5).
+//! ignored, empty items skipped (as HAProxy reads it; docs/protocol.md §5, §7).
 
 use alloc::string::String;
 use core::fmt;

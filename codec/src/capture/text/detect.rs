@@ -276,7 +276,7 @@ fn is_brace_array(s: &[u8]) -> bool {
 /// controls (U+0080–U+009F: a terminal may read U+009B as CSI) count as controls: no tool
 /// prints them in a dump, and text that holds them is read as binary instead. The Unicode
 /// bidirectional formatting characters are allowed (a log line in another script may carry
-/// them); every message that quotes the text escapes them ([`crate::escape`]).
+/// them); every message that quotes the text escapes them ([`crate::display::escape`]).
 pub fn looks_like_text(bytes: &[u8]) -> bool {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     let Ok(text) = core::str::from_utf8(bytes) else {
