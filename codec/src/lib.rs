@@ -37,7 +37,7 @@ pub mod capture;
 pub mod display;
 pub mod fields;
 mod parallel;
-pub mod progress;
+mod progress;
 pub mod report;
 pub mod share;
 pub mod sort;
