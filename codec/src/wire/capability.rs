@@ -16,8 +16,8 @@ pub enum Capability {
     Async,
     /// `fragmentation`: frames split over several (removed in HAProxy 3.1).
     Fragmentation,
-    /// A name HAProxy does not know (and ignores), as text safe to show
-    /// ([`lossy`](crate::display::lossy)).
+    /// A name HAProxy does not know (and ignores); as [`capabilities`] reads it, text safe to
+    /// show ([`lossy`](crate::display::lossy)).
     Other(String),
 }
 
