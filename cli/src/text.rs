@@ -115,7 +115,11 @@ fn header(out: &mut dyn Write, p: &Paint, a: &Analysis, c: &ConnectionSummary) -
             if c.agreed_capabilities.is_empty() {
                 "none agreed".to_string()
             } else {
-                c.agreed_capabilities.join(",")
+                c.agreed_capabilities
+                    .iter()
+                    .map(|c| c.name())
+                    .collect::<Vec<_>>()
+                    .join(",")
             }
         ));
         if h.healthcheck {

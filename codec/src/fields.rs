@@ -14,7 +14,7 @@ use crate::Span;
 /// One field of a frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct Field {
+pub struct FieldNode {
     /// What it is (`"LENGTH"`, `"key"`, `"argument ip"`, …).
     pub label: String,
     /// Its decoded value, for people.
@@ -22,31 +22,17 @@ pub struct Field {
     /// Its bytes.
     pub span: Span,
     /// Its parts.
-    pub children: Vec<Field>,
+    pub children: Vec<FieldNode>,
 }
 
-impl Field {
-    fn leaf(label: impl Into<String>, value: impl Into<String>, span: Span) -> Field {
-        Field {
+impl FieldNode {
+    fn leaf(label: impl Into<String>, value: impl Into<String>, span: Span) -> FieldNode {
+        FieldNode {
             label: label.into(),
             value: value.into(),
             span,
             children: Vec::new(),
         }
-    }
-
-    /// The deepest field whose bytes contain `offset`, with the path of labels to it.
-    pub fn deepest_at(&self, offset: usize) -> Option<Vec<usize>> {
-        if !self.span.contains(offset) {
-            return None;
-        }
-        for (i, c) in self.children.iter().enumerate() {
-            if let Some(mut path) = c.deepest_at(offset) {
-                path.insert(0, i);
-                return Some(path);
-            }
-        }
-        Some(Vec::new())
     }
 }
 
@@ -54,20 +40,20 @@ fn text(b: &[u8]) -> String {
     format!("\"{}\"", Text(b))
 }
 
-fn string_node(label: &str, s: &Str<'_>) -> Field {
-    Field {
+fn string_node(label: &str, s: &Str<'_>) -> FieldNode {
+    FieldNode {
         label: label.to_string(),
         value: text(s.bytes),
         span: s.span(),
         children: vec![
-            Field::leaf("length", s.bytes.len().to_string(), s.len_span),
-            Field::leaf("bytes", text(s.bytes), s.bytes_span),
+            FieldNode::leaf("length", s.bytes.len().to_string(), s.len_span),
+            FieldNode::leaf("bytes", text(s.bytes), s.bytes_span),
         ],
     }
 }
 
-fn data_node(label: &str, v: &TypedData<'_>) -> Field {
-    let mut children = vec![Field::leaf(
+fn data_node(label: &str, v: &TypedData<'_>) -> FieldNode {
+    let mut children = vec![FieldNode::leaf(
         "type",
         format!(
             "{} (byte {:#04x}, flags {:#x})",
@@ -78,16 +64,20 @@ fn data_node(label: &str, v: &TypedData<'_>) -> Field {
         v.type_span,
     )];
     if let Some(len) = v.len_span() {
-        children.push(Field::leaf(
+        children.push(FieldNode::leaf(
             "length",
             v.value().as_bytes().map_or(0, <[u8]>::len).to_string(),
             len,
         ));
     }
     if !v.value_span.is_empty() {
-        children.push(Field::leaf("value", v.value().to_string(), v.value_span));
+        children.push(FieldNode::leaf(
+            "value",
+            v.value().to_string(),
+            v.value_span,
+        ));
     }
-    Field {
+    FieldNode {
         label: label.to_string(),
         value: format!("{} {}", v.data_type().name(), v.value()),
         span: v.span(),
@@ -96,7 +86,7 @@ fn data_node(label: &str, v: &TypedData<'_>) -> Field {
 }
 
 /// The fields of a frame: header fields, then the payload's items.
-pub fn fields(f: &Frame<'_>) -> Vec<Field> {
+pub fn fields(f: &Frame<'_>) -> Vec<FieldNode> {
     let flags = f.flags();
     let mut flag_names = Vec::new();
     if flags.fin() {
@@ -109,21 +99,21 @@ pub fn fields(f: &Frame<'_>) -> Vec<Field> {
         flag_names.push("reserved bits");
     }
     let mut out = vec![
-        Field::leaf("LENGTH", f.length().to_string(), f.length_span()),
-        Field::leaf(
+        FieldNode::leaf("LENGTH", f.length().to_string(), f.length_span()),
+        FieldNode::leaf(
             "TYPE",
             format!("{} ({})", f.frame_type(), f.frame_type().as_u8()),
             f.type_span(),
         ),
-        Field::leaf(
+        FieldNode::leaf(
             "FLAGS",
             format!("{:#010x} {}", flags.0, flag_names.join("|")),
             f.flags_span(),
         ),
-        Field::leaf("STREAM-ID", f.stream_id().to_string(), f.stream_id_span()),
-        Field::leaf("FRAME-ID", f.frame_id().to_string(), f.frame_id_span()),
+        FieldNode::leaf("STREAM-ID", f.stream_id().to_string(), f.stream_id_span()),
+        FieldNode::leaf("FRAME-ID", f.frame_id().to_string(), f.frame_id_span()),
     ];
-    let mut payload = Field {
+    let mut payload = FieldNode {
         label: "PAYLOAD".to_string(),
         value: format!("{} bytes", f.payload_span().len()),
         span: f.payload_span(),
@@ -132,7 +122,7 @@ pub fn fields(f: &Frame<'_>) -> Vec<Field> {
     match f.payload() {
         Payload::KvList(kv) => {
             for p in kv.iter().map_while(Result::ok) {
-                payload.children.push(Field {
+                payload.children.push(FieldNode {
                     label: crate::display::text(p.key.bytes),
                     value: p.value.value().to_string(),
                     span: p.span(),
@@ -144,17 +134,17 @@ pub fn fields(f: &Frame<'_>) -> Vec<Field> {
             for msg in m.iter().map_while(Result::ok) {
                 let mut children = vec![
                     string_node("name", &msg.name),
-                    Field::leaf("NB-ARGS", msg.nb_args.to_string(), msg.nb_args_span),
+                    FieldNode::leaf("NB-ARGS", msg.nb_args.to_string(), msg.nb_args_span),
                 ];
                 for a in msg.args().map_while(Result::ok) {
-                    children.push(Field {
+                    children.push(FieldNode {
                         label: format!("argument {}", Text(a.name.bytes)),
                         value: a.value.value().to_string(),
                         span: a.span(),
                         children: vec![string_node("name", &a.name), data_node("value", &a.value)],
                     });
                 }
-                payload.children.push(Field {
+                payload.children.push(FieldNode {
                     label: format!("message {}", Text(msg.name.bytes)),
                     value: format!("{} argument(s)", msg.nb_args),
                     span: msg.span(),
@@ -165,16 +155,16 @@ pub fn fields(f: &Frame<'_>) -> Vec<Field> {
         Payload::Actions(acts) => {
             for a in acts.iter().map_while(Result::ok) {
                 let mut children = vec![
-                    Field::leaf(
+                    FieldNode::leaf(
                         "action type",
                         format!("{} ({})", a.action_type.name(), a.action_type.as_u8()),
                         a.type_span,
                     ),
-                    Field::leaf("NB-ARGS", a.nb_args.to_string(), a.nb_args_span),
+                    FieldNode::leaf("NB-ARGS", a.nb_args.to_string(), a.nb_args_span),
                 ];
                 let value = match a.body {
                     ActionBody::Var(v) => {
-                        children.push(Field::leaf("scope", v.scope.to_string(), v.scope_span));
+                        children.push(FieldNode::leaf("scope", v.scope.to_string(), v.scope_span));
                         children.push(string_node("name", &v.name));
                         if let Some(d) = &v.value {
                             children.push(data_node("value", d));
@@ -188,7 +178,7 @@ pub fn fields(f: &Frame<'_>) -> Vec<Field> {
                         )
                     }
                     ActionBody::Raw(r) => {
-                        children.push(Field::leaf(
+                        children.push(FieldNode::leaf(
                             "arguments",
                             format!("{} raw bytes", r.bytes.len()),
                             r.span,
@@ -196,7 +186,7 @@ pub fn fields(f: &Frame<'_>) -> Vec<Field> {
                         format!("{} raw bytes", r.bytes.len())
                     }
                 };
-                payload.children.push(Field {
+                payload.children.push(FieldNode {
                     label: a.action_type.name().to_string(),
                     value,
                     span: a.span(),
@@ -209,7 +199,7 @@ pub fn fields(f: &Frame<'_>) -> Vec<Field> {
     if let Some(e) = f.payload_error() {
         payload
             .children
-            .push(Field::leaf("malformed", e.to_string(), e.span));
+            .push(FieldNode::leaf("malformed", e.to_string(), e.span));
     } else if PayloadKind::of(f.frame_type(), f.flags()) == PayloadKind::Fragment {
         payload.value = format!("{} bytes of a fragmented NOTIFY", f.payload_span().len());
     }
@@ -250,13 +240,12 @@ mod tests {
         let payload = &tree[5];
         assert_eq!(payload.children[0].value, "txn.n = 7");
         // Byte 15 is the name's one byte: payload → set-var → name → bytes.
-        assert_eq!(payload.deepest_at(15), Some(vec![0, 3, 1]));
         assert_eq!(
             payload.children[0].children[3].children[1].span,
             Span::new(15, 16)
         );
         // Every child lies inside its parent.
-        fn inside(n: &Field) {
+        fn inside(n: &FieldNode) {
             for c in &n.children {
                 assert!(
                     n.span.start <= c.span.start && c.span.end <= n.span.end,

@@ -52,11 +52,12 @@ pub mod capture;
 pub mod display;
 pub mod fields;
 mod parallel;
-pub mod progress;
+mod progress;
 pub mod report;
 pub mod share;
 pub mod sort;
 mod span;
+#[cfg(any(test, feature = "synth"))]
 pub mod synth;
 pub mod time;
 pub mod wire;

@@ -24,7 +24,7 @@
 //! [`MAX_FINDINGS_PER_RULE`](crate::analysis::MAX_FINDINGS_PER_RULE) times: the findings
 //! counted but not listed (the summary's counts include them).
 //!
-//! [`markdown()`] renders the same analysis as a Markdown bug report.
+//! [`markdown::markdown()`] renders the same analysis as a Markdown bug report.
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -33,9 +33,9 @@ use alloc::vec::Vec;
 use crate::analysis::{Analysis, ConnectionSummary, Finding, FrameEntry, Omitted};
 use crate::wire::{ActionBody, Frame, Payload, TypedData, Value};
 
+// Its items keep the module's name in their path (`report::markdown::size`,
+// `report::markdown::rules`): one path each, and the name says which report they belong to.
 pub mod markdown;
-
-pub use markdown::{markdown, Annotation, MarkdownOptions};
 
 /// Converts a capture timestamp (ns since the epoch) to seconds.
 pub fn seconds(ns: u64) -> f64 {
@@ -657,7 +657,11 @@ impl ConnectionReport {
                 .haproxy_hello
                 .as_ref()
                 .and_then(|h| h.capabilities.clone()),
-            capabilities_agreed: c.agreed_capabilities.clone(),
+            capabilities_agreed: c
+                .agreed_capabilities
+                .iter()
+                .map(|c| c.name().into())
+                .collect(),
             engine_id: c.haproxy_hello.as_ref().and_then(|h| h.engine_id.clone()),
             healthcheck: c.is_healthcheck(),
             agent_version: c.agent_hello.as_ref().and_then(|h| h.version.clone()),

@@ -29,16 +29,17 @@ impl Span {
         Span::new(start, start.saturating_add(len))
     }
 
-    /// Number of bytes covered.
+    /// Number of bytes covered: 0 for an inverted span (`end` before `start`), which the
+    /// public fields allow even though [`Span::new`] never makes one.
     #[inline]
     pub const fn len(&self) -> usize {
-        self.end - self.start
+        self.end.saturating_sub(self.start)
     }
 
-    /// True for an empty span (a position between two bytes).
+    /// True for an empty span (a position between two bytes), or an inverted one.
     #[inline]
     pub const fn is_empty(&self) -> bool {
-        self.start == self.end
+        self.end <= self.start
     }
 
     /// True if `offset` lies inside the span.

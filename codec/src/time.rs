@@ -71,6 +71,8 @@ impl fmt::Display for TimeError {
     }
 }
 
+impl core::error::Error for TimeError {}
+
 impl FromStr for HaproxyTime {
     type Err = TimeError;
 

@@ -3,8 +3,8 @@
 
 use proptest::collection::vec;
 use proptest::prelude::*;
-use spop_codec::wire::encode::ActionBodyRepr;
-use spop_codec::wire::payload::ActionBody;
+use spop_codec::wire::ActionBody;
+use spop_codec::wire::ActionBodyRepr;
 use spop_codec::wire::{
     decode_frame, varint, ActionRepr, ActionType, Data, Flags, FrameHeader, FrameRepr, FrameType,
     Frames, Limits, MessageRepr, Payload, PayloadKind, PayloadRepr, Scope, Status, StreamDecoder,

@@ -3,7 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use spop_codec::capture::{tcp_segment, PcapReader};
+use spop_codec::capture::ip::tcp_segment;
+use spop_codec::capture::pcap::PcapReader;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(reader) = PcapReader::new(data) else { return };

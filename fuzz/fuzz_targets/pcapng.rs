@@ -2,7 +2,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use spop_codec::capture::{tcp_segment, PcapngReader};
+use spop_codec::capture::ip::tcp_segment;
+use spop_codec::capture::pcapng::PcapngReader;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(reader) = PcapngReader::new(data) else { return };

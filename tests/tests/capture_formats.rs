@@ -3,13 +3,12 @@
 
 use std::net::SocketAddr;
 
-use spop_codec::capture::error::{
-    CaptureErrorKind, IpFragment, Layer, Malformed, NotTcp, Problem, Truncated,
-};
-use spop_codec::capture::ip::IpVersion;
-use spop_codec::capture::pcap::{ByteOrder, TimestampPrecision};
+use spop_codec::capture::ip::{tcp_segment, IpVersion};
+use spop_codec::capture::pcap::{ByteOrder, PcapReader, TimestampPrecision};
+use spop_codec::capture::pcapng::PcapngReader;
 use spop_codec::capture::{
-    tcp_segment, LinkType, Packet, PacketIssue, PcapReader, PcapngReader, TcpSegment,
+    CaptureErrorKind, IpFragment, Layer, LinkType, Malformed, NotTcp, Packet, PacketIssue, Problem,
+    TcpSegment, Truncated,
 };
 use spop_tests::pcapgen::{
     self, Endian, InterfaceDescription, Ipv6Ext, PcapWriter, PcapngWriter, TcpConversation,

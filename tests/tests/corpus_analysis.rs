@@ -4,7 +4,7 @@
 
 use spop_codec::analysis::{analyze, Analysis, AnalysisOptions, EndReason, Generation, Severity};
 use spop_codec::capture::{load, LoadOptions};
-use spop_codec::wire::{Direction, FrameType};
+use spop_codec::wire::{Capability, Direction, FrameType};
 
 fn analysis(name: &str) -> Analysis {
     let bytes = std::fs::read(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
@@ -61,7 +61,10 @@ fn generations_and_evidence() {
         .connections
         .iter()
         .all(|c| c.generation == Generation::Legacy && !c.generation_evidence.is_empty()));
-    assert_eq!(legacy.connections[0].agreed_capabilities, ["pipelining"]);
+    assert_eq!(
+        legacy.connections[0].agreed_capabilities,
+        [Capability::Pipelining]
+    );
     let modern = analysis("haproxy34-clean.pcapng");
     assert_eq!(modern.connections[0].generation, Generation::Modern);
     assert_eq!(modern.connections[0].pairs.len(), 5);

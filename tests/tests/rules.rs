@@ -16,7 +16,7 @@ use spop_codec::analysis::{
     Severity, CATALOGUE,
 };
 use spop_codec::capture::{load, LinkType, LoadOptions};
-use spop_codec::wire::encode::ActionBodyRepr;
+use spop_codec::wire::ActionBodyRepr;
 use spop_codec::wire::{
     ActionRepr, ActionType, Data, Direction, Flags, FrameRepr, FrameType, MessageRepr, PayloadRepr,
     Scope, Value,

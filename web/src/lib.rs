@@ -36,7 +36,7 @@ use spop_codec::display::Fixed;
 pub use backend::Backend;
 pub use list::{first_row, scroll_top_for, MAX_SCROLL_HEIGHT, ROW_HEIGHT};
 pub use start::EXAMPLE_BLOCK;
-pub use state::{thousands, Cursor, Panel, Ui};
+pub use state::{thousands, Panel, Selection, Ui};
 
 /// The application root, decoding in a worker.
 #[component]

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use spop_codec::display::Fixed;
 
 use crate::session::{Request, Response};
-use crate::state::{Cursor, Ui};
+use crate::state::{Selection, Ui};
 
 /// How times are shown.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -143,7 +143,7 @@ pub fn set_events(ui: Ui, prefs: Prefs, on: bool, then: impl FnOnce() + 'static)
         match previous.filter(|c| c.event.is_none()) {
             Some(c) => ui.ask(Request::Locate { frame: c.frame }, move |r| {
                 if let Response::Position(Some(pos)) = r {
-                    ui.cursor.set(Some(Cursor { pos, ..c }));
+                    ui.cursor.set(Some(Selection { pos, ..c }));
                 }
                 then();
             }),

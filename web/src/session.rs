@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use spop_codec::analysis::{analyze_timeline, Analysis, AnalysisOptions, Finding, Severity};
 use spop_codec::capture::{load_with_progress, Capture, LoadError, LoadOptions};
 use spop_codec::display::Fixed;
-use spop_codec::fields::{fields, Field};
+use spop_codec::fields::{fields, FieldNode};
 use spop_codec::report::seconds;
 use spop_codec::share::TIMEOUT_PROCESSING_KEY;
 use spop_codec::time::HaproxyTime;
@@ -100,7 +100,7 @@ pub enum Request {
         /// Notes, selection, filters, panel, timeline window.
         state: ShareState,
         /// Which connections go in.
-        scope: Scope,
+        scope: ShareScope,
     },
     /// Frames named by their lasting keys (notes kept in local storage).
     Resolve {
@@ -328,7 +328,7 @@ pub struct ShareState {
 
 /// Which connections a share link holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Scope {
+pub enum ShareScope {
     /// The whole capture.
     All,
     /// One connection (index).
@@ -341,7 +341,7 @@ pub enum Scope {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareLink {
     /// What it holds.
-    pub scope: Scope,
+    pub scope: ShareScope,
     /// Connections in it.
     pub connections: usize,
     /// Frames in it.
@@ -978,7 +978,11 @@ impl Session {
                 capabilities: if c.agreed_capabilities.is_empty() {
                     "–".into()
                 } else {
-                    c.agreed_capabilities.join(", ")
+                    c.agreed_capabilities
+                        .iter()
+                        .map(|c| c.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 },
                 end: c.end_reason.to_string(),
                 closed: self.closed_by(c.id),
@@ -1403,8 +1407,8 @@ impl Session {
     pub fn details(&self, index: usize) -> Option<Details> {
         let a = &self.a;
         let entry = *a.frames.get(index)?;
-        let tree: Vec<Field> = a.with_frame(index, fields).unwrap_or_default();
-        fn node(f: &Field, map: &dyn Fn(Span) -> Vec<(usize, usize)>) -> Node {
+        let tree: Vec<FieldNode> = a.with_frame(index, fields).unwrap_or_default();
+        fn node(f: &FieldNode, map: &dyn Fn(Span) -> Vec<(usize, usize)>) -> Node {
             Node {
                 label: f.label.clone(),
                 value: f.value.clone(),

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use spop_codec::display::Fixed;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::session::{Request, Response, Scope, ShareLink};
+use crate::session::{Request, Response, ShareLink, ShareScope};
 use crate::state::{thousands, Ui};
 use crate::storage;
 
@@ -78,9 +78,9 @@ fn bundle_name(source: &str) -> String {
 
 fn scope_label(link: &ShareLink) -> String {
     let what = match link.scope {
-        Scope::All => "the whole capture".to_string(),
-        Scope::Connection(c) => format!("connection #{}", c + 1),
-        Scope::View => "the connections in view".to_string(),
+        ShareScope::All => "the whole capture".to_string(),
+        ShareScope::Connection(c) => format!("connection #{}", c + 1),
+        ShareScope::View => "the connections in view".to_string(),
     };
     format!(
         "{what}: {} connection(s), {} frame(s), {} note(s)",
@@ -111,7 +111,7 @@ fn Dialog() -> impl IntoView {
         .or_else(|| ui.cursor.get_untracked().map(|c| c.connection))
         .filter(|&c| c != crate::incident::NO_CONNECTION)
         .filter(|_| large)
-        .map_or(Scope::All, Scope::Connection);
+        .map_or(ShareScope::All, ShareScope::Connection);
     let scope = RwSignal::new(start);
     let link = RwSignal::new(None::<ShareLink>);
     let status = RwSignal::new(String::new());
@@ -234,7 +234,7 @@ fn Dialog() -> impl IntoView {
                     None if unavailable.with(Option::is_some) => view! {
                         <p class="input-error" id="share-unavailable" role="alert">{move || unavailable.get()}</p>
                     }.into_any(),
-                    None => view! { <p class="muted" id="share-preparing">{move || if large && scope.get() == Scope::All {
+                    None => view! { <p class="muted" id="share-preparing">{move || if large && scope.get() == ShareScope::All {
                         "Packing the whole capture… (a few seconds for a large one)"
                     } else {
                         "Preparing the link…"
@@ -263,12 +263,12 @@ fn Dialog() -> impl IntoView {
                     </div>
                 })}
                 <div class="share-scopes" role="group" aria-label="What to share">
-                    <button id="share-all" aria-pressed=move || (scope.get() == Scope::All).to_string() on:click=move |_| scope.set(Scope::All)>"Whole capture"</button>
+                    <button id="share-all" aria-pressed=move || (scope.get() == ShareScope::All).to_string() on:click=move |_| scope.set(ShareScope::All)>"Whole capture"</button>
                     {move || connection().filter(|_| multi()).map(|c| view! {
-                        <button id="share-connection" aria-pressed=move || (scope.get() == Scope::Connection(c)).to_string() on:click=move |_| scope.set(Scope::Connection(c))>{format!("Only this connection (#{})", c + 1)}</button>
+                        <button id="share-connection" aria-pressed=move || (scope.get() == ShareScope::Connection(c)).to_string() on:click=move |_| scope.set(ShareScope::Connection(c))>{format!("Only this connection (#{})", c + 1)}</button>
                     })}
                     {move || (filtered() && multi()).then(|| view! {
-                        <button id="share-view" aria-pressed=move || (scope.get() == Scope::View).to_string() on:click=move |_| scope.set(Scope::View)>"Only this selection (connections in view)"</button>
+                        <button id="share-view" aria-pressed=move || (scope.get() == ShareScope::View).to_string() on:click=move |_| scope.set(ShareScope::View)>"Only this selection (connections in view)"</button>
                     })}
                 </div>
                 <div class="share-actions">

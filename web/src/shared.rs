@@ -16,7 +16,7 @@ use spop_codec::report::markdown::{markdown, Annotation, MarkdownOptions};
 use spop_codec::share::{Bundle, TIMEOUT_PROCESSING_KEY};
 use spop_codec::time::HaproxyTime;
 
-use crate::session::{Filter, Note, Scope, Session, ShareLink, ShareState};
+use crate::session::{Filter, Note, Session, ShareLink, ShareScope, ShareState};
 
 /// Longest capture name a link restores (characters): a name, not a payload.
 const MAX_NAME: usize = 200;
@@ -57,37 +57,34 @@ impl Session {
         format!("{:016x}", h.0)
     }
 
-    /// The connections of a scope, in order.
-    fn scope_connections(&self, scope: Scope) -> Vec<usize> {
+    /// The connections of a scope, in ascending order.
+    fn scope_connections(&self, scope: ShareScope) -> Vec<usize> {
         let a = self.analysis();
         match scope {
-            Scope::All => (0..a.connections.len()).collect(),
-            Scope::Connection(c) => (c < a.connections.len()).then_some(c).into_iter().collect(),
-            Scope::View => {
-                let mut seen = vec![false; a.connections.len()];
-                for &i in self.view() {
-                    if let Some(e) = a.frames.get(i) {
-                        if let Some(s) = seen.get_mut(e.connection) {
-                            *s = true;
-                        }
-                    }
-                }
-                (0..seen.len()).filter(|&c| seen[c]).collect()
+            ShareScope::All => (0..a.connections.len()).collect(),
+            ShareScope::Connection(c) => {
+                (c < a.connections.len()).then_some(c).into_iter().collect()
+            }
+            ShareScope::View => {
+                let mut seen: Vec<usize> = self
+                    .view()
+                    .iter()
+                    .filter_map(|&i| a.frames.get(i))
+                    .map(|e| e.connection)
+                    .collect();
+                seen.sort_unstable();
+                seen.dedup();
+                seen
             }
         }
     }
 
     /// A share link's bundle for a scope, with the page's state translated to it.
-    pub fn share(&self, state: &ShareState, scope: Scope) -> ShareLink {
+    pub fn share(&self, state: &ShareState, scope: ShareScope) -> ShareLink {
         let a = self.analysis();
         let keep = self.scope_connections(scope);
-        let mut new_index = vec![None; a.connections.len()];
-        for (n, &c) in keep.iter().enumerate() {
-            if let Some(slot) = new_index.get_mut(c) {
-                *slot = Some(n);
-            }
-        }
-        let map = |c: usize| new_index.get(c).copied().flatten();
+        // `keep` is in ascending order: a connection's place in it is its new index.
+        let map = |c: usize| keep.binary_search(&c).ok();
         // Time zero as the bundle's analysis will take it (`Analysis::time_zero`): the
         // capture's first packet, which the bundle carries, or for inputs without packets the
         // first frame, which moves when the earliest connections are left out.
@@ -347,7 +344,7 @@ mod tests {
             name: "haproxy26-pyagent.pcap".into(),
             field: vec![2, 0, 1],
         };
-        let link = s.share(&state, Scope::All);
+        let link = s.share(&state, ShareScope::All);
         assert_eq!(link.notes, 3);
         assert_eq!(link.frames, s.analysis().frames.len());
         let url = format!("https://example.org/x/#spop={}", link.text);
@@ -391,7 +388,7 @@ mod tests {
             window: Some((t.saturating_sub(10), t + 10)),
             ..ShareState::default()
         };
-        let link = s.share(&state, Scope::Connection(last));
+        let link = s.share(&state, ShareScope::Connection(last));
         assert_eq!(
             (link.connections, link.frames, link.notes),
             (1, in_last.len(), 2)
@@ -415,7 +412,7 @@ mod tests {
         let t_new = t2.note_for(in_last.len() - 1).expect("frame").t;
         assert!(w0 <= t_new && t_new <= w1, "{w0} {t_new} {w1}");
         // A scope naming no connection shares nothing, without a panic.
-        assert_eq!(s.share(&state, Scope::Connection(999)).connections, 0);
+        assert_eq!(s.share(&state, ShareScope::Connection(999)).connections, 0);
     }
 
     /// A link carries the `timeout processing` its rules ran with, and opens with it unless
@@ -439,7 +436,7 @@ mod tests {
             .find(|g| g.code == "SPOP-X008")
             .map(|g| g.count);
         assert!(slow.is_some_and(|n| n > 0), "every ACK is later than 0");
-        let link = s.share(&ShareState::default(), Scope::All);
+        let link = s.share(&ShareState::default(), ShareScope::All);
         let bundle = Bundle::from_text(&link.text).expect("bundle");
         assert_eq!(bundle.get("timeout.processing"), Some("0ms"));
         // Opened elsewhere, whatever that page's own setting.
@@ -468,7 +465,7 @@ mod tests {
         let (plain, _) = Session::load(MULTI, &mut |_| {});
         let text = plain
             .expect("loads")
-            .share(&ShareState::default(), Scope::All)
+            .share(&ShareState::default(), ShareScope::All)
             .text;
         assert_eq!(
             Bundle::from_text(&text)

@@ -73,7 +73,7 @@ impl Panel {
 
 /// The selected frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cursor {
+pub struct Selection {
     /// Position in the view.
     pub pos: usize,
     /// Timeline index.
@@ -100,7 +100,7 @@ pub struct Parked {
     /// What was shown.
     pub overview: Arc<Overview>,
     /// The selected frame.
-    pub cursor: Option<Cursor>,
+    pub cursor: Option<Selection>,
     /// The side panel.
     pub panel: Panel,
     /// The timeline's window.
@@ -158,7 +158,7 @@ pub struct Ui {
     /// Bumped whenever the view changes, so stale answers are dropped.
     pub view_gen: RwSignal<u64>,
     /// The selected frame.
-    pub cursor: RwSignal<Option<Cursor>>,
+    pub cursor: RwSignal<Option<Selection>>,
     /// Side panel.
     pub panel: RwSignal<Panel>,
     /// Details of the selected frame.
@@ -227,7 +227,7 @@ pub struct Ui {
     /// What the last next/previous found nothing for ("No later warning in view."), or empty.
     pub seek_note: RwSignal<String>,
     /// The selected frame while a filter hides it: selected again when a filter shows it.
-    pub hidden: StoredValue<Option<Cursor>>,
+    pub hidden: StoredValue<Option<Selection>>,
     /// The selected field: the frame (timeline index) and the field's path in its tree.
     pub field: RwSignal<Option<(usize, Vec<usize>)>>,
 }
@@ -821,7 +821,7 @@ impl Ui {
                 Some(c) => self.ask(Request::Locate { frame: c.frame }, move |r| {
                     if let Response::Position(Some(pos)) = r {
                         self.hidden.set_value(None);
-                        self.cursor.set(Some(Cursor { pos, ..c }));
+                        self.cursor.set(Some(Selection { pos, ..c }));
                     } else {
                         self.hidden.set_value(Some(c));
                     }
@@ -932,7 +932,7 @@ impl Ui {
             move |r| {
                 if let Response::Rows { rows, .. } = r {
                     if let Some(row) = rows.first() {
-                        self.cursor.set(Some(Cursor {
+                        self.cursor.set(Some(Selection {
                             pos: row.pos,
                             frame: row.index,
                             t: row.t,

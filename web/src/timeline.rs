@@ -16,7 +16,7 @@ use crate::prefs::{clock, goto_packet, Prefs, TimeMode};
 use crate::session::{
     duration, level_name, order_time, Request, Response, Timeline as Window, ORDER_UNIT,
 };
-use crate::state::Cursor;
+use crate::state::Selection;
 use crate::state::{thousands, Ui};
 
 const HEIGHT: f64 = 156.0;
@@ -46,18 +46,18 @@ pub fn arc_lanes(arcs: &[(f64, f64)]) -> (Vec<usize>, usize) {
     let mut ends: Vec<f64> = Vec::new();
     let lanes = arcs
         .iter()
-        .map(|&(x1, x2)| match ends.iter().position(|&e| e < x1) {
-            Some(k) => {
-                if let Some(e) = ends.get_mut(k) {
+        .map(
+            |&(x1, x2)| match ends.iter_mut().enumerate().find(|(_, e)| **e < x1) {
+                Some((k, e)) => {
                     *e = x2;
+                    k
                 }
-                k
-            }
-            None => {
-                ends.push(x2);
-                ends.len() - 1
-            }
-        })
+                None => {
+                    ends.push(x2);
+                    ends.len() - 1
+                }
+            },
+        )
         .collect();
     (lanes, ends.len())
 }
@@ -193,7 +193,7 @@ pub fn Timeline() -> impl IntoView {
     // order (the worker places frames at `order_time`).
     let timed = Memo::new(move |_| ui.overview.with(|o| o.as_ref().is_none_or(|o| o.timed)));
     // Where the selected row is on the axis (a TCP event has no place on frame order).
-    let at_of = move |c: &Cursor| {
+    let at_of = move |c: &Selection| {
         if timed.get_untracked() {
             Some(c.t)
         } else {

@@ -8,7 +8,7 @@ use core::net::SocketAddr;
 use super::{text, Analysis, FrameEntry};
 use crate::capture::spop::{Detection, SpopConnection};
 use crate::capture::Timestamp;
-use crate::wire::{status_text, Direction, FrameType, Payload, Value};
+use crate::wire::{capabilities, status_text, Capability, Direction, FrameType, Payload, Value};
 
 /// Which HAProxy the capture was most likely made with: the protocol engine was rewritten in
 /// 3.1, and several rules read differently before and after.
@@ -138,7 +138,7 @@ pub struct ConnectionSummary {
     /// The max-frame-size in force after the handshake (the agent's, when valid).
     pub negotiated_max_frame_size: Option<u64>,
     /// Capabilities both sides announced.
-    pub agreed_capabilities: Vec<String>,
+    pub agreed_capabilities: Vec<Capability>,
     /// Likely HAProxy generation.
     pub generation: Generation,
     /// Why: the facts the guess rests on.
@@ -202,8 +202,8 @@ impl ConnectionSummary {
     }
 
     /// Whether a capability was announced by both sides.
-    pub fn agreed(&self, cap: &str) -> bool {
-        self.agreed_capabilities.iter().any(|c| c == cap)
+    pub fn agreed(&self, cap: &Capability) -> bool {
+        self.agreed_capabilities.contains(cap)
     }
 
     /// True for a health-check connection.
@@ -212,9 +212,9 @@ impl ConnectionSummary {
     }
 }
 
-/// Comma-separated capability tokens, spaces ignored (as HAProxy parses them).
-pub(crate) fn capability_tokens(s: &str) -> impl Iterator<Item = &str> {
-    s.split(',').map(str::trim).filter(|t| !t.is_empty())
+/// The capabilities of a list kept as text (its spans would be offsets in the text).
+pub(crate) fn capability_tokens(s: &str) -> impl Iterator<Item = Capability> + '_ {
+    capabilities(s.as_bytes(), 0).map(|(c, _)| c)
 }
 
 fn string_value(v: &Value<'_>) -> Option<String> {
@@ -344,7 +344,7 @@ fn summarize_some(a: &Analysis, conns: &[SpopConnection]) -> Vec<ConnectionSumma
         };
         let agreed_capabilities = match (&haproxy_hello, &agent_hello) {
             (Some(h), Some(g)) => {
-                let offered: Vec<&str> = h
+                let offered: Vec<Capability> = h
                     .capabilities
                     .as_deref()
                     .map(|c| capability_tokens(c).collect())
@@ -354,7 +354,6 @@ fn summarize_some(a: &Analysis, conns: &[SpopConnection]) -> Vec<ConnectionSumma
                     .map(|c| {
                         capability_tokens(c)
                             .filter(|t| offered.contains(t))
-                            .map(String::from)
                             .collect()
                     })
                     .unwrap_or_default()
@@ -367,10 +366,10 @@ fn summarize_some(a: &Analysis, conns: &[SpopConnection]) -> Vec<ConnectionSumma
         let mut modern = Vec::new();
         if let Some(h) = &haproxy_hello {
             if let Some(caps) = &h.capabilities {
-                if capability_tokens(caps).any(|t| t == "async" || t == "fragmentation") {
+                if capability_tokens(caps).any(|t| t.is_obsolete()) {
                     legacy.push(alloc::format!("HAProxy announced capabilities \"{caps}\" (async and fragmentation were removed in 3.1)"));
                 } else if h.engine_id.is_some()
-                    && capability_tokens(caps).any(|t| t == "pipelining")
+                    && capability_tokens(caps).any(|t| t == Capability::Pipelining)
                 {
                     modern.push(alloc::format!(
                         "HAProxy announced capabilities \"{caps}\" without async (3.1+ default)"

@@ -129,6 +129,8 @@ impl fmt::Display for ShareError {
     }
 }
 
+impl core::error::Error for ShareError {}
+
 /// The state that marks a probe session's bundle (empty for any other capture).
 fn probe_state(c: &Capture) -> Vec<(String, String)> {
     let carried = c

@@ -42,11 +42,6 @@ pub const AF_INET: u32 = 2;
 /// OpenBSD, BSD/OS), 28 (FreeBSD, DragonFly), 30 (macOS, iOS).
 pub const AF_INET6: [u32; 3] = [24, 28, 30];
 
-/// True for the link types [`ip_packet`] decodes.
-pub const fn is_supported(link_type: LinkType) -> bool {
-    matches!(link_type.0, 0 | 1 | 101 | 108 | 113 | 228 | 229 | 276)
-}
-
 /// The tcpdump `LINKTYPE_*` name of common link types (without the prefix).
 pub const fn link_type_name(link_type: LinkType) -> Option<&'static str> {
     Some(match link_type.0 {
@@ -360,8 +355,6 @@ mod tests {
                 link_type: LinkType(105)
             })
         );
-        assert!(!is_supported(LinkType(105)));
-        assert!(is_supported(LinkType::LINUX_SLL2));
         assert_eq!(link_type_name(LinkType(105)), Some("IEEE802_11"));
     }
 }

@@ -526,6 +526,10 @@ impl fmt::Display for LoadError {
     }
 }
 
+// The message already quotes the inner error's, so `source` stays `None`: a chain printed
+// by a caller would say it twice.
+impl core::error::Error for LoadError {}
+
 /// Files people attach instead of a capture, told by their first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KnownFile {
@@ -606,6 +610,8 @@ impl fmt::Display for GzipError {
         }
     }
 }
+
+impl core::error::Error for GzipError {}
 
 /// Whether `input` starts as a gzip file (RFC 1952: magic `1f 8b`, method 8 = deflate).
 pub fn is_gzip(input: &[u8]) -> bool {

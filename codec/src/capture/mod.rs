@@ -7,12 +7,15 @@
 //!                                   → per-connection, per-direction byte streams + segment map
 //! ```
 
-pub mod attempt;
+// The loading API (attempt, error, load) is used flat, `capture::load`, `capture::LoadError`;
+// the format readers, reassembly and SPOP detection keep their module in the path
+// (`capture::pcap::PcapReader`, `capture::tcp::Gap`). One path for each item either way.
+pub(crate) mod attempt;
 pub mod bundle;
-pub mod error;
+pub(crate) mod error;
 pub mod ip;
 pub mod link;
-pub mod load;
+pub(crate) mod load;
 pub mod pcap;
 pub mod pcapng;
 #[cfg(feature = "parallel")]
@@ -22,15 +25,16 @@ pub mod tcp;
 pub mod text;
 
 pub use attempt::{Attempt, AttemptOutcome};
-pub use error::{CaptureError, PacketIssue};
-pub use ip::tcp_segment;
+pub use error::{
+    CaptureError, CaptureErrorKind, CaptureFormat, IpFragment, Layer, Malformed, NotTcp,
+    PacketIssue, Problem, Truncated,
+};
+pub(crate) use ip::tcp_segment;
 pub use load::{gunzip, is_gzip, GzipError, KnownFile, GZIP_MAX_INFLATED};
 pub use load::{
     load, load_with_progress, Capture, Container, InputKind, LoadError, LoadOptions, Loader,
-    StreamBytes, TextIssue, NO_PACKETS, PROBE_SESSION_KEY,
+    PacketNote, StreamBytes, TextIssue, MAX_NOTES, NO_PACKETS, PROBE_SESSION_KEY,
 };
-pub use pcap::PcapReader;
-pub use pcapng::PcapngReader;
 
 use core::net::SocketAddr;
 

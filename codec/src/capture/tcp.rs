@@ -162,12 +162,6 @@ impl Stream {
             .filter(|s| s.offset <= offset)
             .map(|s| s.packet)
     }
-
-    /// The first gap at or after `offset`, if any.
-    pub fn next_gap(&self, offset: usize) -> Option<&Gap> {
-        let i = self.gaps.partition_point(|g| g.at < offset);
-        self.gaps.get(i)
-    }
 }
 
 /// A reassembled TCP connection.

@@ -14,7 +14,7 @@ use core::fmt::{self, Write};
 
 use crate::analysis::{Analysis, Finding, Rule, Severity, CATALOGUE};
 use crate::display::Fixed;
-use crate::fields::{fields, Field};
+use crate::fields::{fields, FieldNode};
 use crate::wire::Direction;
 
 /// A person's note on a frame, or a mark, for reports.
@@ -207,7 +207,13 @@ fn write_connections(out: &mut String, a: &Analysis) -> fmt::Result {
             c.generation.label(),
             c.negotiated_max_frame_size
                 .map_or("–".into(), |m| m.to_string()),
-            text(&c.agreed_capabilities.join(",")),
+            text(
+                &c.agreed_capabilities
+                    .iter()
+                    .map(|c| c.name())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
             c.frames_to_agent,
             c.frames_to_haproxy,
             c.pairs.iter().filter(|p| p.ack.is_some()).count(),
@@ -507,7 +513,7 @@ fn write_annotated_frame(
 }
 
 /// One line per field, children indented under their parent.
-fn field_lines(out: &mut String, node: &Field, depth: usize, base: usize) {
+fn field_lines(out: &mut String, node: &FieldNode, depth: usize, base: usize) {
     for _ in 0..depth {
         out.push_str("  ");
     }

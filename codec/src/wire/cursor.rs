@@ -121,7 +121,7 @@ impl<'a> Cursor<'a> {
             }
             Err(e) => {
                 let len = match e {
-                    varint::VarintError::Truncated { available } => available,
+                    super::VarintError::Truncated { available } => available,
                     _ => self.remaining().min(varint::MAX_LEN + 1),
                 };
                 Err(DecodeError::new(

@@ -212,7 +212,7 @@ fn fmt_ipv6(f: &mut fmt::Formatter<'_>, a: &[u8; 16]) -> fmt::Result {
 }
 
 /// A typed value with its flag nibble: what goes on the wire, minus positions. Used to build
-/// frames ([`super::encode`]) and as the decoded value of a [`TypedData`].
+/// frames ([`FrameRepr`](super::FrameRepr)) and as the decoded value of a [`TypedData`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Data<'a> {
     /// The high nibble of the type byte (0..=15). For BOOL, bit 0 is the value and is kept in

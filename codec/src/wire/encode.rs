@@ -29,6 +29,8 @@ impl fmt::Display for EncodeError {
     }
 }
 
+impl core::error::Error for EncodeError {}
+
 /// A key/value pair or a named argument.
 pub type Named<'a> = (&'a [u8], Data<'a>);
 

@@ -3,8 +3,38 @@
 
 use core::fmt;
 
-use super::varint::VarintError;
 use crate::Span;
+
+/// Why a byte sequence is not a valid varint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub enum VarintError {
+    /// The input ended where a continuation byte was expected (after a first byte ≥ 0xF0 or a
+    /// byte with its high bit set). `available` bytes were present.
+    Truncated {
+        /// Bytes of the varint that were present.
+        available: usize,
+    },
+    /// The 10th byte still has its continuation bit set: the varint would need an 11th byte,
+    /// which HAProxy would shift by 67 bits (undefined behaviour in C).
+    TooLong,
+    /// Ten bytes whose sum exceeds 2^64−1 (HAProxy silently wraps these).
+    Overflow,
+}
+
+impl fmt::Display for VarintError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VarintError::Truncated { available } => {
+                write!(f, "varint truncated after {available} byte(s)")
+            }
+            VarintError::TooLong => f.write_str("varint longer than 10 bytes"),
+            VarintError::Overflow => f.write_str("varint value overflows 64 bits"),
+        }
+    }
+}
+
+impl core::error::Error for VarintError {}
 
 /// The protocol element that was being decoded when an error occurred.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -165,3 +195,5 @@ impl fmt::Display for DecodeError {
         }
     }
 }
+
+impl core::error::Error for DecodeError {}

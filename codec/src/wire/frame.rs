@@ -229,17 +229,20 @@ impl FrameHeader {
 
     /// The type byte of the frame starting at `start`.
     pub const fn type_span(&self, start: usize) -> Span {
-        Span::at(start + LENGTH_SIZE, 1)
+        Span::at(start.saturating_add(LENGTH_SIZE), 1)
     }
 
     /// The FLAGS word of the frame starting at `start`.
     pub const fn flags_span(&self, start: usize) -> Span {
-        Span::at(start + LENGTH_SIZE + 1, 4)
+        Span::at(start.saturating_add(LENGTH_SIZE + 1), 4)
     }
 
     /// The STREAM-ID varint of the frame starting at `start`.
     pub const fn stream_id_span(&self, start: usize) -> Span {
-        Span::at(start + LENGTH_SIZE + 5, self.stream_id_len as usize)
+        Span::at(
+            start.saturating_add(LENGTH_SIZE + 5),
+            self.stream_id_len as usize,
+        )
     }
 
     /// The FRAME-ID varint of the frame starting at `start`.
@@ -252,15 +255,17 @@ impl FrameHeader {
         LENGTH_SIZE + 5 + self.stream_id_len as usize + self.frame_id_len as usize
     }
 
-    /// Bytes on the wire, LENGTH prefix included.
+    /// Bytes on the wire, LENGTH prefix included (saturating where usize is 32 bits wide and
+    /// LENGTH is near 2^32).
     pub const fn wire_len(&self) -> usize {
-        LENGTH_SIZE + self.length as usize
+        LENGTH_SIZE.saturating_add(self.length as usize)
     }
 
     /// Payload bytes (LENGTH minus type, flags and ids): what HAProxy 3.1+ compares with the
-    /// negotiated max-frame-size.
+    /// negotiated max-frame-size. 0 for a header built with a LENGTH too small for its own
+    /// fields (only [`FrameHeader::new`] can make one; decoding refuses it).
     pub const fn payload_len(&self) -> usize {
-        self.wire_len() - self.header_len()
+        self.wire_len().saturating_sub(self.header_len())
     }
 }
 

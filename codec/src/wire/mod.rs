@@ -26,30 +26,38 @@
 //! assert_eq!(actions.iter().count(), 0);
 //! ```
 
+// The submodules are how the code is organised, not how it is used: every public item has
+// one path, `spop_codec::wire::Item`, except the varint functions, named by their module
+// (`wire::varint::decode`). The crate-visible ones hold crate-internal helpers.
+mod capability;
 mod cursor;
-pub mod data;
-pub mod encode;
+pub(crate) mod data;
+mod encode;
 mod error;
-pub mod frame;
-pub mod payload;
-pub mod scan;
+pub(crate) mod frame;
+pub(crate) mod payload;
+pub(crate) mod scan;
 mod status;
 mod stream;
-pub mod summary;
+mod summary;
 pub mod varint;
 
+pub use capability::{capabilities, Capability};
 pub use cursor::Str;
 pub use data::{Data, DataType, TypedData, Value};
-pub use encode::{ActionRepr, EncodeError, FrameRepr, MessageRepr, PayloadRepr};
-pub use error::{DecodeError, ErrorKind, Field};
+pub use encode::{
+    ActionBodyRepr, ActionRepr, EncodeError, FrameRepr, MessageRepr, Named, PayloadRepr,
+};
+pub use error::{DecodeError, ErrorKind, Field, VarintError};
 pub use frame::{
     decode_frame, peek_wire_len, Direction, Flags, Frame, FrameHeader, FrameType, Limits, Status,
     DEFAULT_MAX_FRAME_SIZE, LENGTH_SIZE, MIN_LENGTH, MIN_MAX_FRAME_SIZE,
 };
 pub use payload::{
-    Action, ActionBody, ActionType, Actions, Argument, KvList, KvPair, Message, Messages, Payload,
-    PayloadKind, Raw, Scope, VarAction,
+    Action, ActionBody, ActionIter, ActionType, Actions, ArgIter, Argument, KvIter, KvList, KvPair,
+    Message, MessageIter, Messages, Payload, PayloadKind, Raw, Scope, VarAction,
 };
+pub use scan::{find_frame_start, plausible_frame, ScanBudget};
 pub use status::{status_text, StatusCode};
 pub use stream::{Frames, StreamDecoder};
-pub use varint::VarintError;
+pub use summary::Summary;

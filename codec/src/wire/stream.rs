@@ -45,12 +45,6 @@ impl StreamDecoder {
         self.limits
     }
 
-    /// Changes the limits (e.g. once max-frame-size is negotiated).
-    pub fn set_limits(&mut self, limits: Limits) {
-        self.limits = limits;
-        self.pending = 0;
-    }
-
     /// Decodes the next frame from `buf`, the unconsumed stream bytes starting at
     /// [`Self::offset`].
     pub fn decode<'a>(&mut self, buf: &'a [u8]) -> Result<Status<Frame<'a>>, DecodeError> {

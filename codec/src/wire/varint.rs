@@ -12,22 +12,7 @@
 /// The longest valid encoding: 2^64−1 takes 10 bytes.
 pub const MAX_LEN: usize = 10;
 
-/// Why a byte sequence is not a valid varint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub enum VarintError {
-    /// The input ended where a continuation byte was expected (after a first byte ≥ 0xF0 or a
-    /// byte with its high bit set). `available` bytes were present.
-    Truncated {
-        /// Bytes of the varint that were present.
-        available: usize,
-    },
-    /// The 10th byte still has its continuation bit set: the varint would need an 11th byte,
-    /// which HAProxy would shift by 67 bits (undefined behaviour in C).
-    TooLong,
-    /// Ten bytes whose sum exceeds 2^64−1 (HAProxy silently wraps these).
-    Overflow,
-}
+use super::VarintError;
 
 /// Decodes one varint from the start of `buf`; returns the value and the bytes it used.
 #[inline]

@@ -208,7 +208,7 @@ impl InterfaceDescription {
 /// w.section(Endian::Little); // a second section: interfaces start again at 0
 /// let raw = w.interface(InterfaceDescription::new(LinkType::RAW).tsresol(9));
 /// w.epb(raw, 2_000_000_001, &[0x45; 20]).spb(&[0x45; 20]);
-/// assert_eq!(spop_codec::capture::PcapngReader::new(&w.finish()).unwrap().count(), 3);
+/// assert_eq!(spop_codec::capture::pcapng::PcapngReader::new(&w.finish()).unwrap().count(), 3);
 /// ```
 #[derive(Debug, Clone)]
 pub struct PcapngWriter {

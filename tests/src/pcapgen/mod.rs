@@ -21,7 +21,7 @@
 //! }
 //! pcap.packet(2_000, &conn.client(b"hello").ethernet());
 //! let file: Vec<u8> = pcap.finish();
-//! assert_eq!(spop_codec::capture::PcapReader::new(&file).unwrap().count(), 4);
+//! assert_eq!(spop_codec::capture::pcap::PcapReader::new(&file).unwrap().count(), 4);
 //! ```
 //!
 //! Builders panic on impossible requests (a payload over 64 KiB, mixed address families):

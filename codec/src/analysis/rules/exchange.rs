@@ -10,7 +10,8 @@ use crate::analysis::{text, ConnectionSummary, FrameEntry, Generation};
 use crate::capture::tcp::StreamStart;
 use crate::display::Fixed;
 use crate::wire::{
-    varint, ActionBody, ActionType, Direction, ErrorKind, Field, Frame, FrameType, Payload, Scope,
+    varint, ActionBody, ActionType, Capability, Direction, ErrorKind, Field, Frame, FrameType,
+    Payload, Scope,
 };
 
 /// SPOP-X001.
@@ -245,7 +246,7 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
     let a = cx.a;
     let c = Some(conn.id);
     let frames: Vec<&FrameEntry> = a.frames_of(conn.id).collect();
-    let pipelining = conn.agreed("pipelining");
+    let pipelining = conn.agreed(&Capability::Pipelining);
     let mut sent: BTreeMap<(u64, u64), usize> = BTreeMap::new();
     // The ids of `sent` not `answered`: the NOTIFYs still waiting, by stream-id (with their
     // index: the same map type as `sent`, one copy of its code in the wasm).
@@ -376,7 +377,7 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
                     .flatten();
                 // ≤3.0 with async agreed routes an ACK from another connection: answered.
                 let async_answered = elsewhere.is_some()
-                    && conn.agreed("async")
+                    && conn.agreed(&Capability::Async)
                     && conn.generation != Generation::Modern;
                 if e.pair.is_none() && !async_answered {
                     let why = match conn.end_reason {

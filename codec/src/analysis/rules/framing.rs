@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use super::{Cx, Rule, Severity};
 use crate::analysis::{FrameEntry, Generation, StreamEvent};
 use crate::capture::spop::{SkipReason, StreamItem, FALLBACK_MAX_LENGTH};
-use crate::wire::{DecodeError, Direction, ErrorKind, FrameType, PayloadKind};
+use crate::wire::{Capability, DecodeError, Direction, ErrorKind, FrameType, PayloadKind};
 
 /// SPOP-F001.
 pub const F001: Rule = Rule {
@@ -161,7 +161,7 @@ pub(super) fn check_frame(cx: &mut Cx<'_>, e: &FrameEntry, payload_error: Option
     let (h, start) = (|| e.header(), e.offset());
     let conn = cx.conn(e.connection);
     let generation = conn.map_or(Generation::Unknown, |c| c.generation);
-    let fragmentation = conn.is_some_and(|c| c.agreed("fragmentation"));
+    let fragmentation = conn.is_some_and(|c| c.agreed(&Capability::Fragmentation));
     let name = e.frame_type.name();
     let c = Some(e.connection);
     let here = || alloc::vec![e.index];

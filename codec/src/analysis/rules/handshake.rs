@@ -9,7 +9,7 @@ use super::{Cx, Rule, Severity};
 use crate::analysis::conversation::capability_tokens;
 use crate::analysis::{text, ConnectionSummary, FrameEntry, Generation};
 use crate::capture::tcp::StreamStart;
-use crate::wire::{DataType, Direction, FrameType, Payload, Value};
+use crate::wire::{Capability, DataType, Direction, FrameType, Payload, Value};
 
 /// SPOP-H001.
 pub const H001: Rule = Rule {
@@ -369,11 +369,16 @@ fn check_agent_hello(cx: &mut Cx<'_>, conn: &ConnectionSummary, index: usize) {
             Some(s) => {
                 let s = text(s);
                 let empty_token = !s.trim().is_empty() && s.split(',').any(|t| t.trim().is_empty());
-                let unknown: Vec<&str> = capability_tokens(&s)
-                    .filter(|t| !matches!(*t, "pipelining" | "async" | "fragmentation"))
+                let listed: Vec<Capability> = capability_tokens(&s).collect();
+                let unknown: Vec<&str> = listed
+                    .iter()
+                    .filter(|t| !t.is_known())
+                    .map(Capability::name)
                     .collect();
-                let obsolete: Vec<&str> = capability_tokens(&s)
-                    .filter(|t| matches!(*t, "async" | "fragmentation"))
+                let obsolete: Vec<&str> = listed
+                    .iter()
+                    .filter(|t| t.is_obsolete())
+                    .map(Capability::name)
                     .collect();
                 let mut problems = Vec::new();
                 if empty_token {

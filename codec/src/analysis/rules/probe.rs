@@ -298,11 +298,6 @@ pub(super) fn soften(cx: &Cx<'_>, findings: &mut [Finding]) {
     }
 }
 
-/// The probe-only findings, for reuse in tests and surfaces: every finding of family P.
-pub fn is_probe_rule(code: &str) -> bool {
-    code.starts_with("SPOP-P")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,7 +306,7 @@ mod tests {
     fn probe_rules_are_in_the_catalogue() {
         for r in [&P001, &P002, &P003, &P004, &P005] {
             assert!(super::super::rule(r.code).is_some(), "{}", r.code);
-            assert!(is_probe_rule(r.code));
+            assert!(r.code.starts_with("SPOP-P"), "{}", r.code);
         }
     }
 }

@@ -103,18 +103,18 @@ pub(super) fn check(cx: &mut Cx<'_>, conn: &ConnectionSummary) {
     // T003 looks at the first DISCONNECT of each side only: it is the one that ends that side
     // (later ones are frames after a DISCONNECT), and comparing every DISCONNECT with every
     // NOTIFY would be quadratic on a hostile capture.
-    let mut first_of_side = [true; 2];
+    let (mut haproxy_first, mut agent_first) = (true, true);
     for d in frames.iter().filter(|e| {
         matches!(
             e.frame_type,
             FrameType::HaproxyDisconnect | FrameType::AgentDisconnect
         )
     }) {
-        let side = usize::from(d.direction == Direction::AgentToHaproxy);
-        let first = first_of_side.get(side).copied().unwrap_or(false);
-        if let Some(f) = first_of_side.get_mut(side) {
-            *f = false;
-        }
+        let first_of_side = match d.direction {
+            Direction::HaproxyToAgent => &mut haproxy_first,
+            Direction::AgentToHaproxy => &mut agent_first,
+        };
+        let first = core::mem::replace(first_of_side, false);
         let who = match d.direction {
             Direction::HaproxyToAgent => "HAProxy",
             Direction::AgentToHaproxy => "the agent",

@@ -616,6 +616,8 @@ impl fmt::Display for TextError {
     }
 }
 
+impl core::error::Error for TextError {}
+
 /// Detects the format of `text` and parses it.
 ///
 /// Errors: [`TextErrorKind::Empty`] for blank text, [`TextErrorKind::UnknownFormat`] when no
