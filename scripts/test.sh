@@ -24,6 +24,8 @@ cargo build -p spop-codec --target x86_64-unknown-none
 cargo build -p spop-codec --target x86_64-unknown-none --features serde
 log "spop-codec builds for wasm32-unknown-unknown"
 cargo build -p spop-codec --target wasm32-unknown-unknown
+log "the fuzz targets compile (scripts/fuzz.sh runs them, on nightly)"
+(cd fuzz && cargo check --bins)
 
 log "cargo test (workspace)"
 cargo test --workspace --all-targets

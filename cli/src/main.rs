@@ -13,11 +13,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use spop_codec::analysis::{analyze, analyze_loaded, Analysis, AnalysisOptions, CATALOGUE};
+use spop_codec::capture::bundle::Bundle;
 use spop_codec::capture::{LoadOptions, Loader};
 use spop_codec::display::Escaped;
 use spop_codec::report::markdown::{self, size, MarkdownOptions};
 use spop_codec::report::Report;
-use spop_codec::share::{self, Bundle};
+use spop_codec::share;
 use spop_codec::time::{HaproxyTime, TimeError};
 use spop_codec::Progress;
 

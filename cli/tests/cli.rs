@@ -277,8 +277,9 @@ fn timeout_processing_in_haproxy_time_syntax() {
         ],
         b"",
     ));
-    let text = spop_codec::share::fragment_bundle(link.trim().split_once('#').unwrap().1).unwrap();
-    let bundle = spop_codec::share::Bundle::from_text(text).unwrap();
+    let text = spop_codec::capture::bundle::fragment_bundle(link.trim().split_once('#').unwrap().1)
+        .unwrap();
+    let bundle = spop_codec::capture::bundle::Bundle::from_text(text).unwrap();
     assert_eq!(bundle.get("timeout.processing"), Some("300us"));
 }
 

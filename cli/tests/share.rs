@@ -7,9 +7,9 @@ use std::process::{Command, Output};
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use spop_codec::analysis::{analyze, Analysis, AnalysisOptions};
+use spop_codec::capture::bundle::{fragment_bundle, Bundle};
 use spop_codec::capture::{load, LinkType, LoadOptions};
 use spop_codec::report::markdown::{markdown, Annotation, MarkdownOptions};
-use spop_codec::share::{fragment_bundle, Bundle};
 use spop_codec::synth::{conversation_shaped, Generation, Rng, Shape};
 use spop_codec::wire::{FrameRepr, MessageRepr, Value};
 use spop_tests::pcapgen::{PcapWriter, TcpConversation};

@@ -1,14 +1,10 @@
 //! Share links: a [`Bundle`] of a capture in a URL's fragment, which never reaches a server,
 //! so neither does the capture. The bundle format itself is a capture format
-//! ([`crate::capture::bundle`]); its items are re-exported here, where surfaces making and
-//! opening links look for them.
+//! ([`crate::capture::bundle`]), read and written there; links are built here, above it.
 
 use alloc::string::String;
 
-pub use crate::capture::bundle::{
-    bundle_text, fragment_bundle, is_bundle, Bundle, ShareError, DEFAULT_MAX_BODY, FRAGMENT_KEY,
-    MAGIC, MAX_CONNECTIONS, VERSION,
-};
+use crate::capture::bundle::{Bundle, FRAGMENT_KEY};
 
 /// A share link: `base` (the inspector's address; any fragment it has is replaced) with the
 /// bundle in its fragment.
@@ -37,6 +33,7 @@ pub const TIMEOUT_PROCESSING_KEY: &str = "timeout.processing";
 mod tests {
     use super::*;
     use crate::capture::bundle::tests::sample;
+    use crate::capture::bundle::{bundle_text, fragment_bundle, ShareError, MAGIC, VERSION};
     use alloc::vec::Vec;
 
     fn t_len(b: &Bundle) -> usize {

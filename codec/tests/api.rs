@@ -4,9 +4,9 @@
 
 use core::error::Error;
 
+use spop_codec::capture::bundle::ShareError;
 use spop_codec::capture::text::{TextError, TextErrorKind};
 use spop_codec::capture::{load, GzipError, LoadError, LoadOptions};
-use spop_codec::share::ShareError;
 use spop_codec::time::TimeError;
 use spop_codec::wire::{
     decode_frame, EncodeError, Flags, FrameHeader, FrameType, Limits, VarintError, LENGTH_SIZE,

@@ -37,6 +37,9 @@ fuzz_target!(|data: &[u8]| {
             payload,
             payload_len: payload.len() as u32 + u32::from(flags >> 6),
             payload_offset: 0,
+            // Zero windows (TCP events N007 reads) and scaled ones, from bytes already there.
+            window: if flags & 32 != 0 { 0 } else { u16::from(*len) << 6 },
+            window_scale: (flags & 1 != 0).then_some(s0 & 15),
         };
         fed += payload.len();
         r.push(&seg, PacketRef { number, timestamp: u64::from(number) });

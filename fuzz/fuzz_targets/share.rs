@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use spop_codec::share::{Bundle, MAGIC, VERSION};
+use spop_codec::capture::bundle::{Bundle, MAGIC, VERSION};
 
 fuzz_target!(|data: &[u8]| {
     // Raw body bytes, deflated, so the fuzzer reaches the structure reader.

@@ -219,7 +219,7 @@ pub fn broken_frames_dump(size: usize) -> String {
 
 /// A share bundle of one connection (addresses and handshake unknown) whose streams are
 /// these bytes, from their start, each in one segment.
-pub fn bundle_of(to_agent: Vec<u8>, to_haproxy: Vec<u8>) -> spop_codec::share::Bundle {
+pub fn bundle_of(to_agent: Vec<u8>, to_haproxy: Vec<u8>) -> spop_codec::capture::bundle::Bundle {
     use spop_codec::capture::spop::{Detection, SpopConnection};
     use spop_codec::capture::tcp::{PacketRef, SegmentRecord, Stream, StreamStart};
     let packet = PacketRef {
@@ -240,7 +240,7 @@ pub fn bundle_of(to_agent: Vec<u8>, to_haproxy: Vec<u8>) -> spop_codec::share::B
         data,
         ..Stream::default()
     };
-    spop_codec::share::Bundle {
+    spop_codec::capture::bundle::Bundle {
         origin: "pcap file".into(),
         packets: 1,
         other_connections: 0,
@@ -262,7 +262,7 @@ pub fn bundle_of(to_agent: Vec<u8>, to_haproxy: Vec<u8>) -> spop_codec::share::B
 
 /// Point 2 as a share bundle: `frames` 12-byte NOTIFYs broken three ways (no FIN, a
 /// reserved flag, frame-id 0), one after the other.
-pub fn broken_frames_bundle(frames: usize) -> spop_codec::share::Bundle {
+pub fn broken_frames_bundle(frames: usize) -> spop_codec::capture::bundle::Bundle {
     let broken = [0, 0, 0, 8, 3, 0, 0, 0, 6, 0, 0, 5];
     bundle_of(broken.repeat(frames), Vec::new())
 }
@@ -280,7 +280,7 @@ pub fn broken_frames_link(frames: usize) -> String {
 /// agent stream as many 13-byte ACKs, every one with its own two-byte ids and none answering
 /// another: millions of unpaired frames with distinct ids, and unmatched ACKs on stream-ids of
 /// thousands of NOTIFYs each.
-pub fn unpaired_ids_bundle(bytes: usize) -> spop_codec::share::Bundle {
+pub fn unpaired_ids_bundle(bytes: usize) -> spop_codec::capture::bundle::Bundle {
     // Two-byte varints: 240..2288.
     let id = |x: usize| [0xf0 | (x & 0xf) as u8, ((x - 240) >> 4) as u8];
     let frames = |ty: u8, shift: usize| {
@@ -305,7 +305,7 @@ pub fn unpaired_ids_link(bytes: usize) -> String {
 
 /// Point 6: a bundle whose agent stream claims two gaps of 2^63 bytes after its HELLO, while
 /// HAProxy's NOTIFY waits for an ACK: their sum overflowed a u64.
-pub fn huge_gaps_bundle() -> spop_codec::share::Bundle {
+pub fn huge_gaps_bundle() -> spop_codec::capture::bundle::Bundle {
     use spop_codec::capture::tcp::Gap;
     use spop_codec::wire::FrameRepr;
     let bytes = |f: FrameRepr<'_>| f.to_bytes().expect("encodes");
@@ -369,7 +369,7 @@ pub fn oversized_ack_pcap() -> Vec<u8> {
 
 /// A share bundle of `n` SPOP connections with nothing in them (25 bytes of body each, about
 /// a kilobyte once analysed; a bundle may describe at most `share::MAX_CONNECTIONS`).
-pub fn empty_connections_bundle(n: usize) -> spop_codec::share::Bundle {
+pub fn empty_connections_bundle(n: usize) -> spop_codec::capture::bundle::Bundle {
     let mut b = bundle_of(Vec::new(), Vec::new());
     let one = b.connections[0].clone();
     b.connections = (0..n)
@@ -380,7 +380,7 @@ pub fn empty_connections_bundle(n: usize) -> spop_codec::share::Bundle {
 
 /// A share bundle whose HAProxy stream is one byte after `n` gaps of one byte each, all at
 /// its start (4 bytes of body each): a gap finding and a stream event each.
-pub fn stacked_gaps_bundle(n: usize) -> spop_codec::share::Bundle {
+pub fn stacked_gaps_bundle(n: usize) -> spop_codec::capture::bundle::Bundle {
     use spop_codec::capture::tcp::Gap;
     let mut b = bundle_of(vec![0], Vec::new());
     let [haproxy, _] = &mut b.connections[0].streams;

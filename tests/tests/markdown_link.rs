@@ -4,10 +4,11 @@
 //! skipped.
 
 use spop_codec::analysis::{analyze, Analysis, AnalysisOptions};
+use spop_codec::capture::bundle::Bundle;
 use spop_codec::capture::{load, LoadOptions, NO_PACKETS};
 use spop_codec::report::markdown::{markdown, Annotation, MarkdownOptions};
 use spop_codec::report::Report;
-use spop_codec::share::{self, Bundle};
+use spop_codec::share;
 use spop_codec::wire::FrameType;
 
 fn analysis(name: &str) -> Analysis {

@@ -10,7 +10,6 @@
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 
-use spop_codec::analysis::rules::probe;
 use spop_codec::analysis::{
     analyze, analyze_timeline, Analysis, AnalysisOptions, Finding, FrameEntry, Generation,
     Severity, CATALOGUE,
@@ -279,9 +278,10 @@ fn conversation(steps: Vec<Step>) -> Analysis {
 fn probe_session(steps: Vec<Step>) -> Analysis {
     let wire = Wire::new(steps);
     let mut capture = load(&wire.pcap(), &wire.load).expect("the pcap loads");
-    capture
-        .shared
-        .push((probe::SESSION_KEY.to_string(), "3.1+".to_string()));
+    capture.shared.push((
+        spop_codec::capture::PROBE_SESSION_KEY.to_string(),
+        "3.1+".to_string(),
+    ));
     analyze(capture, &wire.options)
 }
 
@@ -553,7 +553,7 @@ fn catalogue_is_well_formed() {
             r.code
         );
         assert_eq!(
-            spop_codec::analysis::rules::rule(r.code),
+            spop_codec::analysis::rule(r.code),
             Some(*r),
             "{}: rule() finds it",
             r.code
@@ -569,7 +569,7 @@ fn catalogue_is_well_formed() {
 fn every_rule_fires_in_its_case() {
     for (i, (code, _)) in CASES.iter().enumerate() {
         assert!(
-            spop_codec::analysis::rules::rule(code).is_some(),
+            spop_codec::analysis::rule(code).is_some(),
             "{code} is in CASES but not in the catalogue"
         );
         assert!(

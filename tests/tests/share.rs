@@ -2,8 +2,8 @@
 //! frames and the same findings, in a fraction of the capture's size.
 
 use spop_codec::analysis::{analyze, AnalysisOptions, FrameKey};
+use spop_codec::capture::bundle::{Bundle, ShareError};
 use spop_codec::capture::{load, Container, LoadError, LoadOptions};
-use spop_codec::share::{Bundle, ShareError};
 
 const CORPUS: [&str; 5] = [
     "haproxy26-clean.pcap",

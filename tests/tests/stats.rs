@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use spop_codec::analysis::stats::Percentiles;
+use spop_codec::analysis::Percentiles;
 use spop_codec::analysis::{analyze, latency_by_message, statistics, AnalysisOptions};
 use spop_codec::capture::{load, LinkType, LoadOptions};
 use spop_codec::display::text;

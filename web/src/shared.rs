@@ -12,8 +12,9 @@
 use std::collections::BTreeMap;
 
 use spop_codec::analysis::{Analysis, FrameKey};
+use spop_codec::capture::bundle::Bundle;
 use spop_codec::report::markdown::{markdown, Annotation, MarkdownOptions};
-use spop_codec::share::{Bundle, TIMEOUT_PROCESSING_KEY};
+use spop_codec::share::TIMEOUT_PROCESSING_KEY;
 use spop_codec::time::HaproxyTime;
 
 use crate::session::{Filter, Note, Session, ShareLink, ShareScope, ShareState};

@@ -9,8 +9,8 @@ use core::fmt::Write as _;
 
 use leptos::html::Section;
 use leptos::prelude::*;
-use spop_codec::analysis::stats::{Bin, Percentiles, LATENCY_BUCKETS};
 use spop_codec::analysis::Statistics;
+use spop_codec::analysis::{Bin, Percentiles, LATENCY_BUCKETS};
 use spop_codec::display::Fixed;
 
 use crate::incident::esc;

@@ -126,7 +126,7 @@ pub fn save_timeout_processing(t: Option<u64>) {
 pub fn link_in_address() -> Option<String> {
     let location = web_sys::window()?.location();
     let hash = location.hash().ok()?;
-    spop_codec::share::fragment_bundle(&hash)?;
+    spop_codec::capture::bundle::fragment_bundle(&hash)?;
     location.href().ok()
 }
 

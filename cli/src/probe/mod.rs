@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use spop_codec::analysis::rules::probe::SESSION_KEY;
+use spop_codec::capture::PROBE_SESSION_KEY as SESSION_KEY;
 use spop_codec::capture::{Capture, Container, InputKind};
 
 pub use conn::Target;

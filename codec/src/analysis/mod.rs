@@ -13,19 +13,22 @@ use crate::Progress;
 mod conversation;
 mod events;
 mod model;
-pub mod rules;
-pub mod stats;
+mod rules;
+mod stats;
 mod timeline;
 mod verdict;
 
-pub use crate::capture::spop::FrameLayout;
 pub(crate) use events::{Events, StreamEvent};
 pub(crate) use model::PayloadCheck;
 pub use model::{Analysis, FrameEntry, FrameKey};
 
 pub use conversation::{AgentHello, ConnectionSummary, EndReason, Generation, HaproxyHello, Pair};
-pub use rules::{Finding, Location, Omitted, Rule, Severity, CATALOGUE, MAX_FINDINGS_PER_RULE};
-pub use stats::{latency_by_message, statistics, Statistics};
+pub use rules::{
+    rule, Finding, Location, Omitted, Rule, Severity, CATALOGUE, MAX_FINDINGS_PER_RULE,
+};
+pub use stats::{
+    latency_by_message, statistics, Bin, Percentiles, Statistics, LATENCY_BUCKETS, MAX_BINS,
+};
 pub use verdict::{verdict, VerdictLine};
 
 /// Tunables of the analysis.

@@ -7,7 +7,8 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use super::events::Events;
-use super::{rules, AnalysisOptions, ConnectionSummary, Finding, FrameLayout, Omitted, Severity};
+use super::{rules, AnalysisOptions, ConnectionSummary, Finding, Omitted, Severity};
+use crate::capture::spop::FrameLayout;
 use crate::capture::{Capture, Timestamp};
 use crate::wire::frame::decode_frame_validated;
 use crate::wire::{decode_frame, Direction, Flags, Frame, FrameHeader, FrameType, Limits, Status};
@@ -91,12 +92,6 @@ impl FrameEntry {
     /// The stream bytes the frame occupies, embedded frames included for a split one.
     pub fn extent(&self) -> Span {
         self.layout.extent()
-    }
-
-    /// Where stream offset `offset` is in the decoded frame (as decoded with base
-    /// [`Self::offset`]); `None` for bytes of frames written into a split frame.
-    pub fn decoded_offset(&self, offset: usize) -> Option<usize> {
-        self.layout.unmap(offset)
     }
 
     /// Where a span of the decoded frame (offsets as decoded with base [`Self::offset`]) lies

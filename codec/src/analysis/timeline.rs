@@ -6,7 +6,8 @@
 use alloc::vec::Vec;
 
 use super::events::Events;
-use super::{conversation, Analysis, AnalysisOptions, FrameEntry, FrameLayout, PayloadCheck};
+use super::{conversation, Analysis, AnalysisOptions, FrameEntry, PayloadCheck};
+use crate::capture::spop::FrameLayout;
 use crate::capture::spop::{scan_stream_with, SpopConnection, StreamItem};
 use crate::capture::{Capture, Timestamp};
 use crate::wire::{decode_frame, Direction, FrameType, Limits, Status};

@@ -56,7 +56,7 @@ fn run(args: &[String]) -> Result<(String, Vec<u8>), String> {
                 }
                 "huge-gaps" => shapes::huge_gaps_bundle().to_bytes(),
                 "connections" => shapes::empty_connections_bundle(
-                    n.unwrap_or(spop_codec::share::MAX_CONNECTIONS),
+                    n.unwrap_or(spop_codec::capture::bundle::MAX_CONNECTIONS),
                 )
                 .to_bytes(),
                 "stacked-gaps" => {

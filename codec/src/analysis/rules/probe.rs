@@ -6,7 +6,7 @@
 //!
 //! These rules run only on a probe session: a capture whose input is
 //! [`Container::Probe`](crate::capture::Container::Probe), or a share bundle that carries the
-//! [`SESSION_KEY`] state (what the probe writes into its `--bundle` and `--link`).
+//! [`PROBE_SESSION_KEY`](crate::capture::PROBE_SESSION_KEY) state (what the probe writes into its `--bundle` and `--link`).
 
 use alloc::format;
 use alloc::string::String;
@@ -15,8 +15,6 @@ use super::{Cx, Finding, Rule, Severity};
 use crate::analysis::{ConnectionSummary, EndReason, FrameEntry};
 use crate::capture::tcp::TcpEventKind;
 use crate::wire::{status_text, Direction, FrameType, Payload};
-
-pub use crate::capture::PROBE_SESSION_KEY as SESSION_KEY;
 
 /// SPOP-P001.
 pub const P001: Rule = Rule {
