@@ -94,7 +94,7 @@ pub struct LoadOptions {
     /// Threads for TCP reassembly of a pcap or pcapng file, with the `parallel` feature: 0
     /// picks one per core for a file of known size ([`Loader::with_total`]) large enough to
     /// gain from it, else one; 1 or 2 keep it on the calling thread (with two, handing the
-    /// payloads to a worker made loading slower at times than it made it faster); at most 64.
+    /// payloads to a worker costs about what it saves); at most 64.
     /// The result is the same for any number.
     pub threads: usize,
 }
@@ -1284,10 +1284,9 @@ impl Accumulator {
     fn for_file(input: InputKind, options: &LoadOptions, total: Option<usize>) -> Self {
         // Work in units of 256 file bytes; an unknown size counts as small.
         let parts = crate::parallel::parts(options.threads, total.unwrap_or(0) / 256);
-        // This thread copies every payload into the workers' batches. With two cores that
-        // saved about 14 ms at the median on 100 MB but at times cost 70 ms (loading took
-        // 50–150 ms on two threads against a steady 74–80 ms on one, on a 2-core VM), so
-        // reassembly goes to workers only from three cores.
+        // This thread copies every payload into the workers' batches: with two cores the copy
+        // costs about what the second thread saves, and at times more (docs/performance.md),
+        // so reassembly goes to workers only from three cores.
         #[cfg(feature = "parallel")]
         if parts > 2 {
             if let Some(s) = super::shards::Shards::new(parts) {
