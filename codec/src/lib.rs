@@ -20,15 +20,15 @@
 //!   [`fields`] (a frame as a tree of fields with their bytes): what surfaces show.
 //!
 //! Beside them, used by every layer and using none: [`display`] (numbers and input text as
-//! people see them), [`time`] (HAProxy's time syntax), [`sort`], [`progress`] ([`Progress`]
-//! reports to a surface's bar) and [`Span`]; [`synth`] generates SPOP traffic for tests and
+//! people see them), [`time`] (HAProxy's time syntax), [`sort`], [`Progress`] (reports to a
+//! surface's bar) and [`Span`]; `synth` (feature `synth`) generates SPOP traffic for tests and
 //! benchmarks.
 //!
 //! ## Panic contract
 //!
 //! No function of this crate panics, loops without consuming input, or allocates an amount
 //! derived from a length read off the wire. Every length is checked against the bytes actually
-//! present. Property tests and fuzz targets (`codec/fuzz`) hold the crate to this.
+//! present. Property tests and fuzz targets (`fuzz/`) hold the crate to this.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
