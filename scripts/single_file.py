@@ -20,7 +20,7 @@ left alone.
 
 Each --example capture (the start screen's examples, which a served page fetches from
 pkg/examples/) sits in a data block too, `spop-example-NAME`, where the page looks first
-(web/src/start.rs, example_bytes).
+(web/src/ui/start.rs, example_bytes).
 """
 
 import argparse

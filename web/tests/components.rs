@@ -18,7 +18,7 @@
 use std::collections::BTreeSet;
 
 use leptos::prelude::*;
-use spop_web::session::{Details, Node, Session};
+use spop_web::engine::session::{Details, Node, Session};
 use spop_web::{Backend, Inspector};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -54,7 +54,7 @@ async fn sleep(ms: i32) {
 }
 
 /// Puts an example capture in the page the way the single file carries it (a data block, see
-/// `spop_web::start::example_bytes`): the test runner serves no `pkg/examples/`.
+/// `spop_web::ui::start::example_bytes`): the test runner serves no `pkg/examples/`.
 fn carry_example(name: &str, bytes: &[u8]) {
     use base64::Engine as _;
     let doc = document();

@@ -132,7 +132,7 @@ pub enum Request {
     },
     /// A TCP event's details, as markup; answered with [`Response::Html`].
     Event {
-        /// Index among the capture's TCP events ([`crate::incident`]).
+        /// Index among the capture's TCP events ([`crate::engine::incident`]).
         index: usize,
     },
     /// The statistics view, as markup for this many pixels' width; answered with
@@ -274,7 +274,7 @@ pub enum Response {
     /// The engine's wasm memory in bytes ([`wasm_memory`]).
     Memory(Option<u64>),
     /// Where a packet is in the list.
-    Packet(crate::incident::PacketHit),
+    Packet(crate::engine::incident::PacketHit),
     /// Markup drawn in the worker from the engine's data (numbers and escaped text): a TCP
     /// event's details, the statistics view. One string crosses instead of structures, and
     /// the page only places it.
@@ -433,9 +433,9 @@ pub struct Overview {
     /// The `timeout processing` (ns) the rules use ([`Settings`], or the bundle's own).
     pub timeout_processing: Option<u64>,
     /// "What happened": the engine's verdict (empty until the rules ran).
-    pub verdict: Vec<crate::incident::VerdictItem>,
+    pub verdict: Vec<crate::engine::incident::VerdictItem>,
     /// Connection attempts without SPOP, by agent and outcome.
-    pub attempts: Vec<crate::incident::AttemptGroup>,
+    pub attempts: Vec<crate::engine::incident::AttemptGroup>,
     /// TCP events in the capture (connections and attempts).
     pub tcp_events: usize,
     /// Time zero in ns since the Unix epoch (0 for inputs without times).
@@ -764,7 +764,7 @@ pub struct Session {
     /// Timeline indexes of the frames in the view, in order.
     pub(crate) view: Vec<usize>,
     /// TCP events, and the list when they are shown in it.
-    pub(crate) tcp: crate::incident::Tcp,
+    pub(crate) tcp: crate::engine::incident::Tcp,
     /// The filter that made `view`, if the findings have not changed since.
     viewed: Option<Filter>,
     /// Findings by rule code, in the groups' order: indexes into `a.findings`.
@@ -864,7 +864,7 @@ impl Session {
         let start = a.time_zero();
         let timed = a.has_times();
         let view = (0..a.frames.len()).collect();
-        let tcp = crate::incident::Tcp::new(&a);
+        let tcp = crate::engine::incident::Tcp::new(&a);
         let mut s = Session {
             a,
             start,
@@ -1108,7 +1108,7 @@ impl Session {
             Request::Events(on) => Response::View(self.show_events(on)),
             Request::GotoPacket { number } => Response::Packet(self.goto_packet(number)),
             Request::Event { index } => Response::Html(self.event_html(index)),
-            Request::Statistics { width } => Response::Html(crate::stats::html(
+            Request::Statistics { width } => Response::Html(crate::ui::stats::html(
                 &spop_codec::analysis::statistics(&self.a),
                 f64::from(width),
             )),
@@ -1214,8 +1214,8 @@ impl Session {
         (start.min(end)..end)
             .filter_map(|pos| {
                 let mut row = match self.item(pos)? {
-                    crate::incident::Item::Frame(i) => self.frame_row(pos, i as usize)?,
-                    crate::incident::Item::Event(e) => self.event_row(pos, e as usize)?,
+                    crate::engine::incident::Item::Frame(i) => self.frame_row(pos, i as usize)?,
+                    crate::engine::incident::Item::Event(e) => self.event_row(pos, e as usize)?,
                 };
                 // Time since the previous row (Wireshark's "since previous displayed").
                 let before = pos
@@ -1512,8 +1512,8 @@ mod tests {
     use super::*;
 
     const INTERLEAVED: &[u8] =
-        include_bytes!("../../tests/fixtures/haproxy26-interleaved-disconnect.pcap");
-    const CLEAN34: &[u8] = include_bytes!("../../tests/fixtures/haproxy34-clean.pcapng");
+        include_bytes!("../../../tests/fixtures/haproxy26-interleaved-disconnect.pcap");
+    const CLEAN34: &[u8] = include_bytes!("../../../tests/fixtures/haproxy34-clean.pcapng");
     /// An AGENT-DISCONNECT and an ACK pasted as hex, in two lines (two writes): no packets.
     const HEX_STREAM: &str = "00000038660000000100000B7374617475732D636F64650363076D6573736167650819616E20756E6B6E6F776E206572726F72206F63637572726564\n000000156700000001F3BC780101030207616C6C6F77656411";
 

@@ -11,13 +11,13 @@ use wasm_bindgen::JsCast;
 
 use spop_codec::display::Fixed;
 
-use crate::incident::{class_name, ATTEMPT};
-use crate::prefs::{clock, goto_packet, Prefs, TimeMode};
-use crate::session::{
+use crate::engine::incident::{class_name, ATTEMPT};
+use crate::engine::session::{
     duration, level_name, order_time, Request, Response, Timeline as Window, ORDER_UNIT,
 };
-use crate::state::Cursor;
-use crate::state::{thousands, Ui};
+use crate::ui::prefs::{clock, goto_packet, Prefs, TimeMode};
+use crate::ui::state::Cursor;
+use crate::ui::state::{thousands, Ui};
 
 const HEIGHT: f64 = 156.0;
 pub(crate) const LEFT: f64 = 78.0;
@@ -87,7 +87,7 @@ pub fn fit_labels(labels: &[(f64, f64)], lo: f64, hi: f64) -> Vec<Option<f64>> {
 /// What the attempts' lane adds below.
 const ATTEMPTS_H: f64 = 22.0;
 
-/// The SVG path of a TCP event's mark (see [`crate::incident::class_name`]) at `(x, y)`.
+/// The SVG path of a TCP event's mark (see [`crate::engine::incident::class_name`]) at `(x, y)`.
 pub(crate) fn glyph(class: u8, x: f64, y: f64, d: &mut String) {
     let (x, y) = (coord(x), coord(y));
     let _ = match class_name(class) {

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
-use crate::backend::Backend;
-use crate::session::{
+use crate::engine::session::{
     Details, Failure, Filter, Level, Note, Overview, Request, Response, Settings, ShareState,
     ViewInfo,
 };
+use crate::ui::backend::Backend;
 
 // Performance marks of a load, read by tests/e2e/bench.mjs (and by anyone in the browser's
 // performance panel). Permanent and harmless in production: three marks per load, the previous
@@ -82,7 +82,7 @@ pub struct Cursor {
     pub t: u64,
     /// Its connection.
     pub connection: usize,
-    /// A TCP event's row ([`crate::incident`]): its index; `frame` is then `usize::MAX`.
+    /// A TCP event's row ([`crate::engine::incident`]): its index; `frame` is then `usize::MAX`.
     pub event: Option<usize>,
 }
 
@@ -263,8 +263,8 @@ impl Ui {
             window: RwSignal::new((0, 1)),
             pending_window: RwSignal::new(None),
             share: RwSignal::new(false),
-            share_limit: RwSignal::new(crate::storage::share_limit()),
-            conn_rows: RwSignal::new(crate::connections::FIRST),
+            share_limit: RwSignal::new(crate::ui::storage::share_limit()),
+            conn_rows: RwSignal::new(crate::ui::connections::FIRST),
             zoom_key: RwSignal::new((0, 1.0)),
             timeline_due: StoredValue::new(None),
             check_due: StoredValue::new(false),
@@ -277,7 +277,7 @@ impl Ui {
             retry_load: RwSignal::new(false),
             restoring: RwSignal::new(false),
             reload: StoredValue::new(None),
-            timeout: RwSignal::new(crate::storage::timeout_processing()),
+            timeout: RwSignal::new(crate::ui::storage::timeout_processing()),
             stop_at: RwSignal::new(None),
             seek: StoredValue::new((0, false)),
             seek_note: RwSignal::new(String::new()),
@@ -344,14 +344,14 @@ impl Ui {
         }));
     }
 
-    /// Loads a bundled example ([`crate::start::EXAMPLES`]); fetching it is part of the wait.
+    /// Loads a bundled example ([`crate::ui::start::EXAMPLES`]); fetching it is part of the wait.
     pub fn open_example(self, name: &'static str) {
         const FETCHING: &str = "fetching the example";
         self.input_chosen();
         self.source.set(name.to_string());
         self.loading.set(Some((0.0, FETCHING.into())));
         leptos::task::spawn_local(async move {
-            let result = crate::start::example_bytes(name).await;
+            let result = crate::ui::start::example_bytes(name).await;
             // Cancelled, or another input chosen, while the bytes were on their way.
             let still_wanted = self.source.get_untracked() == name
                 && self
@@ -454,7 +454,7 @@ impl Ui {
         let changed = self.timeout.get_untracked() != t;
         // Even unchanged: the field shows the value as HAProxy writes it.
         self.timeout.set(t);
-        crate::storage::save_timeout_processing(t);
+        crate::ui::storage::save_timeout_processing(t);
         if changed && self.shown().is_some() {
             self.reload_input();
         }
@@ -554,7 +554,7 @@ impl Ui {
         })));
         self.retry_load
             .set(retry && self.input.with_value(Option::is_some));
-        crate::storage::plain_entry();
+        crate::ui::storage::plain_entry();
     }
 
     /// What a load answered: the new capture's first screen.
@@ -583,7 +583,7 @@ impl Ui {
         self.seek.set_value((0, false));
         self.seek_note.set(String::new());
         self.details.set(None);
-        self.conn_rows.set(crate::connections::FIRST);
+        self.conn_rows.set(crate::ui::connections::FIRST);
         self.marked.set(None);
         self.share.set(false);
         self.panel.set(Panel::Details);
@@ -633,8 +633,8 @@ impl Ui {
         self.link_loading.set_value(None);
         match (ok, &link) {
             _ if reload.is_some() => {}
-            (true, None) => crate::storage::enter_capture(self.loads.get_value()),
-            (false, None) => crate::storage::plain_entry(),
+            (true, None) => crate::ui::storage::enter_capture(self.loads.get_value()),
+            (false, None) => crate::ui::storage::plain_entry(),
             (_, Some(_)) => {}
         }
         self.link.set_value(link);
@@ -654,8 +654,8 @@ impl Ui {
         }
         // The list's TCP events, if the person shows them: asked before anything that names a
         // position in the list (the first error, a link's selection).
-        crate::prefs::after_load(self);
-        let stored = crate::storage::notes(&fingerprint);
+        crate::ui::prefs::after_load(self);
+        let stored = crate::ui::storage::notes(&fingerprint);
         match (&restored, stored) {
             // This browser's notes on this capture are newer than any link's.
             (_, Some(stored)) => self.resolve_notes(stored),
@@ -724,7 +724,7 @@ impl Ui {
     pub fn home(self) {
         self.failure.set(None);
         self.park();
-        crate::storage::enter_home();
+        crate::ui::storage::enter_home();
     }
 
     /// The number of the capture shown, if one is.
@@ -778,13 +778,13 @@ impl Ui {
         let parked = self
             .parked
             .with_value(|p| p.as_ref().map(|p| (p.load, p.link.clone())));
-        if let Some(link) = crate::storage::link_in_address() {
+        if let Some(link) = crate::ui::storage::link_in_address() {
             if parked.is_some_and(|(_, l)| l.as_deref() == Some(link.as_str())) {
                 self.unpark();
             }
             return;
         }
-        match crate::storage::history_capture() {
+        match crate::ui::storage::history_capture() {
             Some(n) if self.shown() == Some(n) => {}
             Some(n) if parked.as_ref().is_some_and(|(p, l)| *p == n && l.is_none()) => {
                 self.unpark()
@@ -792,7 +792,7 @@ impl Ui {
             // The engine no longer holds that capture: the entry becomes a start screen.
             Some(_) => {
                 self.park();
-                crate::storage::plain_entry();
+                crate::ui::storage::plain_entry();
             }
             None => self.park(),
         }
@@ -1041,7 +1041,7 @@ impl Ui {
     }
 
     /// Notes kept in local storage, found in this capture by their frames' keys.
-    fn resolve_notes(self, stored: Vec<crate::storage::StoredNote>) {
+    fn resolve_notes(self, stored: Vec<crate::ui::storage::StoredNote>) {
         let keys = stored.iter().map(|n| n.key.clone()).collect();
         self.ask(Request::Resolve { keys }, move |r| {
             let Response::Resolved(found) = r else { return };
@@ -1083,7 +1083,7 @@ impl Ui {
         let notes = self
             .notes
             .with_untracked(|n| n.values().cloned().collect::<Vec<_>>());
-        crate::storage::save_notes(&self.fingerprint.get_untracked(), &notes);
+        crate::ui::storage::save_notes(&self.fingerprint.get_untracked(), &notes);
     }
 
     /// Marks or unmarks the selected frame.
@@ -1243,7 +1243,7 @@ pub fn install_stats(ui: Ui) {
                     Response::Memory(Some(bytes)) => JsValue::from_f64(bytes as f64),
                     _ => JsValue::NULL,
                 };
-                let page = crate::session::wasm_memory()
+                let page = crate::engine::session::wasm_memory()
                     .map_or(JsValue::NULL, |b| JsValue::from_f64(b as f64));
                 let out = Object::new();
                 let _ = Reflect::set(&out, &"inWorker".into(), &JsValue::from_bool(in_worker));

@@ -6,10 +6,10 @@ use core::fmt::Write as _;
 
 use leptos::prelude::*;
 
-use crate::incident::esc;
-use crate::prefs::{goto_packet, Prefs};
-use crate::session::{level_name, FindingItem, Request, Response};
-use crate::state::{Panel, Ui};
+use crate::engine::incident::esc;
+use crate::engine::session::{level_name, FindingItem, Request, Response};
+use crate::ui::prefs::{goto_packet, Prefs};
+use crate::ui::state::{Panel, Ui};
 
 /// Selects what a finding points at, without leaving the panel shown: its frame (bytes
 /// marked), or its first packet.
@@ -148,7 +148,7 @@ pub fn LineFindings(line: usize) -> impl IntoView {
                 <button class="link" id="all-findings" on:click=move |_| prefs.verdict.set(None)>"all findings"</button>
             </p>
             <ul class="items">
-                {move || items.get().into_iter().map(|f| crate::findings::item_view(ui, f)).collect_view()}
+                {move || items.get().into_iter().map(|f| crate::ui::findings::item_view(ui, f)).collect_view()}
             </ul>
         </div>
     }

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use spop_codec::display::Fixed;
 
-use crate::state::Ui;
+use crate::ui::state::Ui;
 
 /// The notes panel.
 #[component]

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use leptos::html::Ul;
 use leptos::prelude::*;
 
-use crate::session::{level_name, Details as Data, Node};
-use crate::state::Ui;
+use crate::engine::session::{level_name, Details as Data, Node};
+use crate::ui::state::Ui;
 
 /// Bytes per hex row.
 const WIDTH: usize = 16;
@@ -21,7 +21,7 @@ pub fn Details() -> impl IntoView {
     let event = Memo::new(move |_| ui.cursor.get().and_then(|c| c.event).unwrap_or(usize::MAX));
     move || {
         if let Some(index) = Some(event.get()).filter(|&e| e != usize::MAX) {
-            return view! { <crate::listbar::EventPanel index=index /> }.into_any();
+            return view! { <crate::ui::listbar::EventPanel index=index /> }.into_any();
         }
         match ui.details.get() {
         Some(d) => view! { <FrameDetails data=d /> }.into_any(),

@@ -14,7 +14,7 @@ use spop_codec::display::Fixed;
 use spop_codec::report::seconds;
 use spop_codec::wire::Direction;
 
-use crate::session::{level, Filter, Level, Row, Session, Timeline, MAX_MARKS};
+use crate::engine::session::{level, Filter, Level, Row, Session, Timeline, MAX_MARKS};
 
 /// The connection of a row that belongs to none: an attempt's TCP event.
 pub const NO_CONNECTION: usize = usize::MAX;
@@ -403,7 +403,7 @@ impl Session {
     }
 
     /// Shows the TCP events in the list, or not.
-    pub(crate) fn show_events(&mut self, on: bool) -> crate::session::ViewInfo {
+    pub(crate) fn show_events(&mut self, on: bool) -> crate::engine::session::ViewInfo {
         self.tcp.show = on;
         self.rebuild_list();
         self.view_info()
@@ -634,7 +634,7 @@ impl Session {
             Fixed::ratio(t, 9, 6)
         );
         if a.capture.first_packet.is_some() {
-            let _ = write!(html, " · {}", crate::prefs::clock(e.time, 6));
+            let _ = write!(html, " · {}", crate::ui::prefs::clock(e.time, 6));
         }
         html.push_str(r#"</p><ul class="event-lines">"#);
         for l in lines {
@@ -649,7 +649,7 @@ impl Session {
         if !findings.is_empty() {
             html.push_str(r#"<h3>Findings</h3><ul class="findings">"#);
             for f in findings {
-                let l = crate::session::level_name(level(f.severity));
+                let l = crate::engine::session::level_name(level(f.severity));
                 let _ = write!(
                     html,
                     r#"<li class="finding sev-{l}"><span class="sev">{l}</span> <code>{}</code> {}</li>"#,
@@ -665,7 +665,7 @@ impl Session {
     /// The TCP events and attempts of a timeline window, as SVG markup: one mark each when
     /// few, else one mark per class and pixel column. `bins` is the plot's width in pixels.
     pub(crate) fn tcp_marks(&self, out: &mut Timeline, bins: u32) {
-        use crate::timeline::{glyph, lane_y, LEFT};
+        use crate::ui::timeline::{glyph, lane_y, LEFT};
         // (dense columns are ticks; one by one, glyphs)
         let (t0, t1) = (out.t0, out.t1);
         let lo = self.tcp.events.partition_point(|e| self.rel(e.time) < t0);
@@ -689,8 +689,9 @@ impl Session {
             .collect();
         let n = bins.clamp(1, 4096) as usize;
         let span = t1.saturating_sub(t0).max(1);
-        let column =
-            |t: u64| crate::session::bin_of(self.rel(t).saturating_sub(t0), n, span).min(n - 1);
+        let column = |t: u64| {
+            crate::engine::session::bin_of(self.rel(t).saturating_sub(t0), n, span).min(n - 1)
+        };
         let svg = &mut out.tcp;
         if marks.len() > MAX_MARKS {
             // One path per class and lane, a mark per column that has one.
@@ -808,9 +809,10 @@ fn close_text(haproxy: bool, kind: TcpEventKind) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::{Request, Response};
+    use crate::engine::session::{Request, Response};
 
-    const KILLED: &[u8] = include_bytes!("../../tests/fixtures/incidents/spoe-forge-killed.pcap");
+    const KILLED: &[u8] =
+        include_bytes!("../../../tests/fixtures/incidents/spoe-forge-killed.pcap");
 
     fn session() -> Session {
         let (s, _) = Session::load(KILLED, &mut |_| {});

@@ -5,8 +5,8 @@ use leptos::either::Either;
 use leptos::html::Input;
 use leptos::prelude::*;
 
-use crate::session::Filter;
-use crate::state::{thousands, Ui};
+use crate::engine::session::Filter;
+use crate::ui::state::{thousands, Ui};
 
 /// Up to this many connections, the connection filter is a list; beyond, a number to type.
 const SELECT_MAX: usize = 5_000;
@@ -266,7 +266,7 @@ pub fn Toolbar() -> impl IntoView {
             <span class="view-count" id="view-count" aria-live="polite">
                 {move || {
                     let v = ui.view.get();
-                    // The list may hold TCP events too (crate::listbar).
+                    // The list may hold TCP events too (crate::ui::listbar).
                     let frames = v.total - v.events;
                     let events = if v.events > 0 { format!(" + {} TCP events", thousands(v.events)) } else { String::new() };
                     if frames == v.all {

@@ -9,11 +9,11 @@ use leptos::html::Div;
 use leptos::prelude::*;
 use spop_codec::display::Fixed;
 
-use crate::incident::NO_CONNECTION;
-use crate::layout::{resize_handle, Widths};
-use crate::prefs::{time_text, Prefs};
-use crate::session::{level_name, Request, Response, Row};
-use crate::state::Ui;
+use crate::engine::incident::NO_CONNECTION;
+use crate::engine::session::{level_name, Request, Response, Row};
+use crate::ui::layout::{resize_handle, Widths};
+use crate::ui::prefs::{time_text, Prefs};
+use crate::ui::state::Ui;
 
 /// Height of a row, in CSS pixels (kept in step with `.row` in index.html).
 pub const ROW_HEIGHT: f64 = 24.0;
@@ -187,7 +187,7 @@ pub fn FrameList() -> impl IntoView {
         if !widths.custom.get() {
             return None;
         }
-        let clock = prefs.mode() == crate::prefs::TimeMode::Clock;
+        let clock = prefs.mode() == crate::ui::prefs::TimeMode::Clock;
         widths.w.with(|w| {
             let mut t = String::new();
             for (i, c) in w.iter().enumerate() {
@@ -202,7 +202,7 @@ pub fn FrameList() -> impl IntoView {
         })
     };
     // The narrowest layouts' own columns (index.html) take the width of times of day.
-    let time_w = move || (prefs.mode() == crate::prefs::TimeMode::Clock).then_some("7.4rem");
+    let time_w = move || (prefs.mode() == crate::ui::prefs::TimeMode::Clock).then_some("7.4rem");
     let head = move |i: usize| {
         let (label, title, _) = COLUMNS[i];
         view! {
@@ -284,7 +284,7 @@ fn row_view(ui: Ui, prefs: Prefs, r: Row, top: Signal<f64>) -> impl IntoView {
             p + 1,
             ns.map_or(String::new(), |ns| format!(
                 " in {}",
-                crate::session::duration(ns)
+                crate::engine::session::duration(ns)
             ))
         )
     });

@@ -7,9 +7,9 @@ use leptos::prelude::*;
 use spop_codec::display::Fixed;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::session::{Request, Response, Scope, ShareLink};
-use crate::state::{thousands, Ui};
-use crate::storage;
+use crate::engine::session::{Request, Response, Scope, ShareLink};
+use crate::ui::state::{thousands, Ui};
+use crate::ui::storage;
 
 /// Captures with more frames than this open the dialog on one connection.
 const LARGE_CAPTURE: usize = 100_000;
@@ -109,7 +109,7 @@ fn Dialog() -> impl IntoView {
         .filter
         .with_untracked(|f| f.connection)
         .or_else(|| ui.cursor.get_untracked().map(|c| c.connection))
-        .filter(|&c| c != crate::incident::NO_CONNECTION)
+        .filter(|&c| c != crate::engine::incident::NO_CONNECTION)
         .filter(|_| large)
         .map_or(Scope::All, Scope::Connection);
     let scope = RwSignal::new(start);
@@ -148,10 +148,10 @@ fn Dialog() -> impl IntoView {
     // Back to the button that opened it (the dialog holds the focus while open).
     let close = move || {
         ui.share.set(false);
-        crate::state::focus("#share-button");
+        crate::ui::state::focus("#share-button");
     };
     // The dialog takes the focus, so the keyboard (and a screen reader) starts in it.
-    request_animation_frame(|| crate::state::focus(".share"));
+    request_animation_frame(|| crate::ui::state::focus(".share"));
     let copy_link = move |_| {
         let Some(u) = url() else { return };
         copy(u, move |ok| {
@@ -213,7 +213,7 @@ fn Dialog() -> impl IntoView {
         ui.filter
             .with(|f| f.connection)
             .or_else(|| ui.cursor.get().map(|c| c.connection))
-            .filter(|&c| c != crate::incident::NO_CONNECTION)
+            .filter(|&c| c != crate::engine::incident::NO_CONNECTION)
     };
     let filtered = move || {
         let v = ui.view.get();

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::state::Ui;
+use crate::ui::state::Ui;
 
 /// Real captures from the shared corpus, one click away: (label, what it shows, file name).
 ///
@@ -171,7 +171,7 @@ pub fn Start() -> impl IntoView {
                     }>"Inspect the text"</button>
                     <span class="muted">"or drop a file anywhere"</span>
                 </div>
-                <crate::settings::TimeoutProcessing id="timeout-processing" />
+                <crate::ui::settings::TimeoutProcessing id="timeout-processing" />
             </section>
             <section class="examples" aria-label="Examples">
                 <h2>"Examples"</h2>

@@ -20,7 +20,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
 
-use crate::session::{Failure, FailureKind, Request, Response, Session, Settings};
+use crate::engine::session::{Failure, FailureKind, Request, Response, Session, Settings};
 use spop_codec::capture::{LoadOptions, Loader};
 
 type Reply = Box<dyn FnOnce(Response)>;
@@ -645,7 +645,7 @@ fn answer(
     }
     match (session.as_mut(), decode::<Request>(&get("req"))) {
         // Answered with no capture loaded too: it is about the engine, not a capture.
-        (_, Ok(Request::Memory)) => Response::Memory(crate::session::wasm_memory()),
+        (_, Ok(Request::Memory)) => Response::Memory(crate::engine::session::wasm_memory()),
         (Some(s), Ok(req)) => s.handle(req),
         (None, _) => Response::Error("no capture loaded".into()),
         (_, Err(e)) => Response::Error(e),
@@ -743,9 +743,9 @@ fn file_load(
 }
 
 fn unreadable(name: &str) -> Response {
-    Response::Loaded(Box::new(crate::session::Overview {
+    Response::Loaded(Box::new(crate::engine::session::Overview {
         error: Some(format!("{name}: the browser could not read this file")),
-        ..crate::session::Overview::default()
+        ..crate::engine::session::Overview::default()
     }))
 }
 

@@ -1,0 +1,8 @@
+//! The decode worker's side: one decoded capture and the answers to the page's questions.
+//!
+//! It runs in the decode worker, so the page only ever holds what is on screen; the same code
+//! answers in-thread where a worker cannot start (and in the component tests).
+
+pub mod incident;
+pub mod session;
+pub(crate) mod shared;
