@@ -23,5 +23,5 @@ pub use ui::state::{thousands, Cursor, Panel, Ui};
 
 /// Where the `app` binary finds the decode worker's entry point.
 pub mod backend {
-    pub use crate::ui::backend::run_worker;
+    pub use crate::engine::worker::run_worker;
 }

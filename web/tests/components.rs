@@ -18,7 +18,8 @@
 use std::collections::BTreeSet;
 
 use leptos::prelude::*;
-use spop_web::engine::session::{Details, Node, Session};
+use spop_web::engine::protocol::{Details, Node};
+use spop_web::engine::session::Session;
 use spop_web::{Backend, Inspector};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;

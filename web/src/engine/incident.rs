@@ -14,7 +14,8 @@ use spop_codec::display::Fixed;
 use spop_codec::report::seconds;
 use spop_codec::wire::Direction;
 
-use crate::engine::session::{level, Filter, Level, Row, Session, Timeline, MAX_MARKS};
+use crate::engine::protocol::{level, Filter, Level, Row, Timeline, MAX_MARKS};
+use crate::engine::session::Session;
 
 /// The connection of a row that belongs to none: an attempt's TCP event.
 pub const NO_CONNECTION: usize = usize::MAX;
@@ -403,7 +404,7 @@ impl Session {
     }
 
     /// Shows the TCP events in the list, or not.
-    pub(crate) fn show_events(&mut self, on: bool) -> crate::engine::session::ViewInfo {
+    pub(crate) fn show_events(&mut self, on: bool) -> crate::engine::protocol::ViewInfo {
         self.tcp.show = on;
         self.rebuild_list();
         self.view_info()
@@ -649,7 +650,7 @@ impl Session {
         if !findings.is_empty() {
             html.push_str(r#"<h3>Findings</h3><ul class="findings">"#);
             for f in findings {
-                let l = crate::engine::session::level_name(level(f.severity));
+                let l = crate::engine::protocol::level_name(level(f.severity));
                 let _ = write!(
                     html,
                     r#"<li class="finding sev-{l}"><span class="sev">{l}</span> <code>{}</code> {}</li>"#,
@@ -809,7 +810,7 @@ fn close_text(haproxy: bool, kind: TcpEventKind) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::session::{Request, Response};
+    use crate::engine::protocol::{Request, Response};
 
     const KILLED: &[u8] =
         include_bytes!("../../../tests/fixtures/incidents/spoe-forge-killed.pcap");

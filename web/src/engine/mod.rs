@@ -4,5 +4,7 @@
 //! answers in-thread where a worker cannot start (and in the component tests).
 
 pub mod incident;
+pub mod protocol;
 pub mod session;
 pub(crate) mod shared;
+pub mod worker;

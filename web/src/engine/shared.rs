@@ -16,7 +16,8 @@ use spop_codec::report::markdown::{markdown, Annotation, MarkdownOptions};
 use spop_codec::share::{Bundle, TIMEOUT_PROCESSING_KEY};
 use spop_codec::time::HaproxyTime;
 
-use crate::engine::session::{Filter, Note, Scope, Session, ShareLink, ShareState};
+use crate::engine::protocol::{Filter, Note, Scope, ShareLink, ShareState};
+use crate::engine::session::Session;
 
 /// Longest capture name a link restores (characters): a name, not a payload.
 const MAX_NAME: usize = 200;
@@ -303,7 +304,7 @@ mod tests {
 
     const MULTI: &[u8] = include_bytes!("../../../tests/fixtures/haproxy26-pyagent.pcap");
 
-    fn load(bytes: &[u8]) -> (Session, crate::engine::session::Overview) {
+    fn load(bytes: &[u8]) -> (Session, crate::engine::protocol::Overview) {
         let (s, o) = Session::load(bytes, &mut |_| {});
         let mut s = s.expect("loads");
         if o.checked {
@@ -422,7 +423,7 @@ mod tests {
     /// the page reloads it with a value of its own.
     #[test]
     fn a_link_carries_the_timeout_processing() {
-        use crate::engine::session::Settings;
+        use crate::engine::protocol::Settings;
         let ms = |n: u64| n * 1_000_000;
         let settings = |t: Option<u64>, bundle_decides| Settings {
             timeout_processing: t,

@@ -6,7 +6,7 @@ use core::fmt::Write as _;
 use leptos::prelude::*;
 use spop_codec::display::Fixed;
 
-use crate::engine::session::ConnectionRow;
+use crate::engine::protocol::ConnectionRow;
 use crate::ui::layout::{resize_handle, Widths};
 use crate::ui::prefs::{goto_packet, time_text, Prefs, TimeMode};
 use crate::ui::state::Ui;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use leptos::html::Ul;
 use leptos::prelude::*;
 
-use crate::engine::session::{level_name, Details as Data, Node};
+use crate::engine::protocol::{level_name, Details as Data, Node};
 use crate::ui::state::Ui;
 
 /// Bytes per hex row.

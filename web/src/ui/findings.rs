@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::engine::session::{level_name, FindingItem, Request, Response, RuleGroup};
+use crate::engine::protocol::{level_name, FindingItem, Request, Response, RuleGroup};
 use crate::ui::state::Ui;
 
 /// Findings fetched per "more".

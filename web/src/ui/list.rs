@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use spop_codec::display::Fixed;
 
 use crate::engine::incident::NO_CONNECTION;
-use crate::engine::session::{level_name, Request, Response, Row};
+use crate::engine::protocol::{level_name, Request, Response, Row};
 use crate::ui::layout::{resize_handle, Widths};
 use crate::ui::prefs::{time_text, Prefs};
 use crate::ui::state::Ui;

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::engine::session::{Request, Response};
+use crate::engine::protocol::{Request, Response};
 use crate::ui::prefs::{goto_packet, set_events, Prefs, TimeMode};
 use crate::ui::state::{thousands, Ui};
 

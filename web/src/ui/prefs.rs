@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use spop_codec::display::Fixed;
 
-use crate::engine::session::{Request, Response};
+use crate::engine::protocol::{Request, Response};
 use crate::ui::state::{Cursor, Ui};
 
 /// How times are shown.

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use spop_codec::display::Fixed;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::engine::session::{Request, Response, Scope, ShareLink};
+use crate::engine::protocol::{Request, Response, Scope, ShareLink};
 use crate::ui::state::{thousands, Ui};
 use crate::ui::storage;
 

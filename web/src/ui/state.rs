@@ -7,7 +7,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
-use crate::engine::session::{
+use crate::engine::protocol::{
     Details, Failure, Filter, Level, Note, Overview, Request, Response, Settings, ShareState,
     ViewInfo,
 };

@@ -14,7 +14,7 @@ use spop_codec::analysis::Statistics;
 use spop_codec::display::Fixed;
 
 use crate::engine::incident::esc;
-use crate::engine::session::{Request, Response};
+use crate::engine::protocol::{Request, Response};
 use crate::ui::state::{thousands, Ui};
 use crate::ui::timeline::tick_step;
 

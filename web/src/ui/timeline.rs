@@ -12,9 +12,10 @@ use wasm_bindgen::JsCast;
 use spop_codec::display::Fixed;
 
 use crate::engine::incident::{class_name, ATTEMPT};
-use crate::engine::session::{
-    duration, level_name, order_time, Request, Response, Timeline as Window, ORDER_UNIT,
+use crate::engine::protocol::{
+    level_name, order_time, Request, Response, Timeline as Window, ORDER_UNIT,
 };
+use crate::engine::session::duration;
 use crate::ui::prefs::{clock, goto_packet, Prefs, TimeMode};
 use crate::ui::state::Cursor;
 use crate::ui::state::{thousands, Ui};

@@ -5,7 +5,7 @@ use leptos::either::Either;
 use leptos::html::Input;
 use leptos::prelude::*;
 
-use crate::engine::session::Filter;
+use crate::engine::protocol::Filter;
 use crate::ui::state::{thousands, Ui};
 
 /// Up to this many connections, the connection filter is a list; beyond, a number to type.

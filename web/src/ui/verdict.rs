@@ -7,7 +7,7 @@ use core::fmt::Write as _;
 use leptos::prelude::*;
 
 use crate::engine::incident::esc;
-use crate::engine::session::{level_name, FindingItem, Request, Response};
+use crate::engine::protocol::{level_name, FindingItem, Request, Response};
 use crate::ui::prefs::{goto_packet, Prefs};
 use crate::ui::state::{Panel, Ui};
 
