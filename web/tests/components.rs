@@ -18,6 +18,7 @@
 use std::collections::BTreeSet;
 
 use leptos::prelude::*;
+use spop_codec::Span;
 use spop_web::engine::protocol::{Details, Node};
 use spop_web::engine::session::Session;
 use spop_web::{Backend, Inspector};
@@ -254,9 +255,9 @@ fn engine(input: &[u8]) -> Session {
 }
 
 /// Stream offsets shown in a frame's bytes that fall in `spans`.
-fn offsets_in(d: &Details, spans: &[(usize, usize)]) -> BTreeSet<usize> {
+fn offsets_in(d: &Details, spans: &[Span]) -> BTreeSet<usize> {
     (d.base..d.base + d.bytes.len())
-        .filter(|&o| spans.iter().any(|&(s, e)| s <= o && o < e))
+        .filter(|&o| spans.iter().any(|s| s.start <= o && o < s.end))
         .collect()
 }
 

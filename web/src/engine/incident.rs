@@ -7,14 +7,14 @@
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
-use spop_codec::analysis::{verdict, Analysis};
+use spop_codec::analysis::{verdict, Analysis, Severity};
 use spop_codec::capture::tcp::TcpEventKind;
 use spop_codec::capture::AttemptOutcome;
 use spop_codec::display::Fixed;
 use spop_codec::report::seconds;
 use spop_codec::wire::Direction;
 
-use crate::engine::protocol::{level, Filter, Level, Row, Timeline, MAX_MARKS};
+use crate::engine::protocol::{Filter, Row, Timeline, MAX_MARKS};
 use crate::engine::session::Session;
 
 /// The connection of a row that belongs to none: an attempt's TCP event.
@@ -232,7 +232,7 @@ pub struct PacketHit {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerdictItem {
     /// Its most serious finding's level.
-    pub level: Level,
+    pub level: Option<Severity>,
     /// The sentence.
     pub text: String,
     /// Indexes of the findings it rests on.
@@ -331,7 +331,7 @@ impl Session {
         if f.frame_type.is_some() || f.stream_id.is_some() || !self.on_timeline(e) {
             return false;
         }
-        if f.min_level > 0 && self.level_at(e.packet) < f.min_level {
+        if f.min_level.is_some() && self.level_at(e.packet) < f.min_level {
             return false;
         }
         let needle = f.text.trim().to_ascii_lowercase();
@@ -351,13 +351,12 @@ impl Session {
     }
 
     /// The worst level of the findings that point at a packet.
-    fn level_at(&self, packet: u32) -> Level {
+    fn level_at(&self, packet: u32) -> Option<Severity> {
         self.tcp
             .findings_at(packet)
             .filter_map(|i| self.a.findings.get(i))
-            .map(|f| level(f.severity))
+            .map(|f| f.severity)
             .max()
-            .unwrap_or(0)
     }
 
     /// Time span (ns since time zero) of the TCP events on the timeline.
@@ -582,7 +581,7 @@ impl Session {
         verdict(&self.a)
             .into_iter()
             .map(|l| VerdictItem {
-                level: level(l.severity),
+                level: Some(l.severity),
                 text: l.text,
                 findings: l.findings,
             })
@@ -650,7 +649,7 @@ impl Session {
         if !findings.is_empty() {
             html.push_str(r#"<h3>Findings</h3><ul class="findings">"#);
             for f in findings {
-                let l = crate::engine::protocol::level_name(level(f.severity));
+                let l = f.severity.name();
                 let _ = write!(
                     html,
                     r#"<li class="finding sev-{l}"><span class="sev">{l}</span> <code>{}</code> {}</li>"#,
@@ -855,7 +854,7 @@ mod tests {
             assert_eq!(s.locate(r.index), Some(r.pos));
         }
         let (p, i) = s.next_error(None, true).unwrap_or((0, 0));
-        if s.worst.contains(&3) {
+        if s.worst.contains(&Some(Severity::Error)) {
             assert_eq!(rows[p].index, i);
         }
         // The deltas add up to the last row's time.
@@ -906,7 +905,7 @@ mod tests {
         assert_eq!(refused.count, 24);
         assert_eq!(refused.closed, "RST by agent");
         assert_eq!(o.verdict.len(), verdict(&s.a).len());
-        assert_eq!(o.verdict[0].level, 3);
+        assert_eq!(o.verdict[0].level, Some(Severity::Error));
         assert!(o.tcp_events > 0 && o.zero > 0);
         let engine = spop_codec::analysis::statistics(&s.a);
         let Response::Html(h) = s.handle(Request::Statistics { width: 900 }) else {

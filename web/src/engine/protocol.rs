@@ -5,26 +5,31 @@
 
 use serde::{Deserialize, Serialize};
 use spop_codec::analysis::Severity;
+use spop_codec::Span;
 
-/// Severity as a small number, ordered: 0 none, 1 info, 2 warning, 3 error.
-pub type Level = u8;
+/// The name of a finding's severity, for classes and labels (`""` for none).
+pub fn level_name(l: Option<Severity>) -> &'static str {
+    l.map_or("", Severity::name)
+}
 
-/// The level of a severity.
-pub fn level(s: Severity) -> Level {
-    match s {
-        Severity::Info => 1,
-        Severity::Warning => 2,
-        Severity::Error => 3,
+/// A severity as the digit share links and the severity controls write: 0 none, 1 info,
+/// 2 warning, 3 error.
+pub fn level_digit(l: Option<Severity>) -> u8 {
+    match l {
+        None => 0,
+        Some(Severity::Info) => 1,
+        Some(Severity::Warning) => 2,
+        Some(Severity::Error) => 3,
     }
 }
 
-/// The name of a level (`""` for none).
-pub fn level_name(l: Level) -> &'static str {
-    match l {
-        1 => "info",
-        2 => "warning",
-        3 => "error",
-        _ => "",
+/// The severity a digit of [`level_digit`] names (above 3: error).
+pub fn digit_level(d: u8) -> Option<Severity> {
+    match d {
+        0 => None,
+        1 => Some(Severity::Info),
+        2 => Some(Severity::Warning),
+        _ => Some(Severity::Error),
     }
 }
 
@@ -68,7 +73,7 @@ pub enum Request {
         /// Direction.
         forward: bool,
         /// The least severity to stop at.
-        min_level: Level,
+        min_level: Option<Severity>,
         /// How many such frames to move (quick key repeats add up); at least 1.
         count: usize,
     },
@@ -347,8 +352,8 @@ pub struct Filter {
     pub frame_type: Option<String>,
     /// One STREAM-ID.
     pub stream_id: Option<u64>,
-    /// Only frames with a finding at least this severe (a [`Level`]).
-    pub min_level: Level,
+    /// Only frames with a finding at least this severe.
+    pub min_level: Option<Severity>,
     /// Text in the type, summary or findings, ignoring ASCII case (protocol names, rule
     /// texts and most agents' keys are ASCII; full Unicode folding would add its tables,
     /// about 9 KB gzipped, to the page).
@@ -484,7 +489,7 @@ pub struct RuleGroup {
     /// Rule name.
     pub name: String,
     /// Most severe finding of the group.
-    pub level: Level,
+    pub level: Option<Severity>,
     /// When it fires.
     pub title: String,
     /// What it means and what HAProxy does.
@@ -503,7 +508,7 @@ pub struct FindingItem {
     /// Rule name.
     pub name: String,
     /// Severity.
-    pub level: Level,
+    pub level: Option<Severity>,
     /// What happened.
     pub message: String,
     /// The frame it is shown under.
@@ -511,7 +516,7 @@ pub struct FindingItem {
     /// Its connection.
     pub connection: Option<usize>,
     /// Bytes it points at in that frame's stream.
-    pub spans: Vec<(usize, usize)>,
+    pub spans: Vec<Span>,
     /// Packets it points at (TCP events).
     pub packets: Vec<u32>,
 }
@@ -542,7 +547,7 @@ pub struct Row {
     /// One-line summary.
     pub summary: String,
     /// Worst finding shown under it.
-    pub level: Level,
+    pub level: Option<Severity>,
     /// Codes of the findings shown under it.
     pub codes: Vec<String>,
     /// Written inside another frame's bytes (that frame's index).
@@ -587,7 +592,7 @@ pub struct Mark {
     /// Frame type name.
     pub frame_type: String,
     /// Worst finding level.
-    pub level: Level,
+    pub level: Option<Severity>,
     /// The ACK of a NOTIFY: its index, time and the latency.
     pub ack: Option<(usize, u64)>,
 }
@@ -600,7 +605,7 @@ pub struct Bin {
     /// Frames agent → HAProxy.
     pub to_haproxy: u32,
     /// Worst finding level.
-    pub level: Level,
+    pub level: Option<Severity>,
 }
 
 /// A node of a frame's field tree.
@@ -611,7 +616,7 @@ pub struct Node {
     /// Decoded value.
     pub value: String,
     /// Its bytes in the stream (more than one span when other frames were written inside).
-    pub spans: Vec<(usize, usize)>,
+    pub spans: Vec<Span>,
     /// Its parts.
     pub children: Vec<Node>,
 }
@@ -622,7 +627,7 @@ impl Node {
         let (i, node) = tree
             .iter()
             .enumerate()
-            .find(|(_, n)| n.spans.iter().any(|&(s, e)| s <= o && o < e))?;
+            .find(|(_, n)| n.spans.iter().any(|s| s.start <= o && o < s.end))?;
         let mut path = vec![i];
         if let Some(rest) = Node::path_at(&node.children, o) {
             path.extend(rest);
@@ -699,3 +704,35 @@ pub fn order_time(index: usize) -> u64 {
 /// The distance between two frames on a timeline of frame order ([`order_time`]): the
 /// timeline's narrowest window.
 pub const ORDER_UNIT: u64 = 1_000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Severities keep their order and their link digits, and cross the worker channel.
+    #[test]
+    fn levels_order_digits_and_encoding() {
+        let all = [
+            None,
+            Some(Severity::Info),
+            Some(Severity::Warning),
+            Some(Severity::Error),
+        ];
+        assert!(all.windows(2).all(|w| w[0] < w[1]));
+        for (d, l) in (0..).zip(all) {
+            assert_eq!(level_digit(l), d);
+            assert_eq!(digit_level(d), l);
+            let req = Request::NextFinding {
+                from: Some(3),
+                forward: false,
+                min_level: l,
+                count: 2,
+            };
+            let bytes = postcard::to_allocvec(&req).expect("encoded");
+            assert_eq!(postcard::from_bytes::<Request>(&bytes), Ok(req));
+        }
+        assert_eq!(digit_level(77), Some(Severity::Error));
+        assert_eq!(level_name(None), "");
+        assert_eq!(level_name(Some(Severity::Warning)), "warning");
+    }
+}

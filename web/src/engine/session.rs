@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 
-use spop_codec::analysis::{analyze_timeline, Analysis, AnalysisOptions, Finding};
+use spop_codec::analysis::{analyze_timeline, Analysis, AnalysisOptions, Finding, Severity};
 use spop_codec::capture::{load_with_progress, Capture, LoadError, LoadOptions};
 use spop_codec::display::Fixed;
 use spop_codec::fields::{fields, Field};
@@ -20,8 +20,8 @@ use spop_codec::wire::Direction;
 use spop_codec::{Progress, Span};
 
 use crate::engine::protocol::{
-    level, order_time, Bin, ConnectionRow, Details, Embedded, Filter, FindingItem, Level, Mark,
-    Node, Overview, Request, Response, Row, RuleGroup, Settings, Timeline, ViewInfo, MAX_MARKS,
+    order_time, Bin, ConnectionRow, Details, Embedded, Filter, FindingItem, Mark, Node, Overview,
+    Request, Response, Row, RuleGroup, Settings, Timeline, ViewInfo, MAX_MARKS,
 };
 
 /// A frame's text as the filter searches it, written part by part (type, summary, findings),
@@ -70,7 +70,7 @@ pub struct Session {
     /// Whether the input has times (the engine's [`Analysis::has_times`]).
     timed: bool,
     /// Worst level of the findings shown under each frame.
-    pub(crate) worst: Vec<Level>,
+    pub(crate) worst: Vec<Option<Severity>>,
     /// Timeline indexes of the frames in the view, in order.
     pub(crate) view: Vec<usize>,
     /// TCP events, and the list when they are shown in it.
@@ -202,11 +202,11 @@ impl Session {
         // The findings are part of what a filter matches.
         self.viewed = None;
         let a = &self.a;
-        let mut worst = vec![0; a.frames.len()];
+        let mut worst = vec![None; a.frames.len()];
         let mut by_rule: Vec<(&'static str, Vec<usize>)> = Vec::new();
         for (i, f) in a.findings.iter().enumerate() {
             if let Some(w) = f.frames.first().and_then(|&i| worst.get_mut(i)) {
-                *w = (*w).max(level(f.severity));
+                *w = (*w).max(Some(f.severity));
             }
             match by_rule.iter_mut().find(|(c, _)| *c == f.rule.code) {
                 Some((_, list)) => list.push(i),
@@ -217,9 +217,8 @@ impl Session {
         let group_level = |list: &[usize]| {
             list.iter()
                 .filter_map(|&i| a.findings.get(i))
-                .map(|f| level(f.severity))
+                .map(|f| f.severity)
                 .max()
-                .unwrap_or(0)
         };
         spop_codec::sort::sort_by(&mut by_rule, |(ca, la), (cb, lb)| {
             group_level(lb)
@@ -315,9 +314,8 @@ impl Session {
                     level: list
                         .iter()
                         .filter_map(|&i| a.findings.get(i))
-                        .map(|f| level(f.severity))
-                        .max()
-                        .unwrap_or(0),
+                        .map(|f| f.severity)
+                        .max(),
                     title: rule.title.into(),
                     explanation: rule.explanation.into(),
                     count: list.len(),
@@ -371,7 +369,7 @@ impl Session {
             | Request::Locate { .. }
             | Request::Resolve { .. }
             | Request::Memory => false,
-            Request::Filter(f) => f.min_level > 0 || !f.text.trim().is_empty(),
+            Request::Filter(f) => f.min_level.is_some() || !f.text.trim().is_empty(),
             Request::Events(_) | Request::GotoPacket { .. } | Request::Statistics { .. } => false,
             _ => true,
         };
@@ -465,7 +463,8 @@ impl Session {
                     && f.frame_type
                         .as_deref()
                         .is_none_or(|t| e.frame_type.name() == t || e.frame_type.to_string() == t)
-                    && (f.min_level == 0 || worst.get(e.index).copied().unwrap_or(0) >= f.min_level)
+                    && (f.min_level.is_none()
+                        || worst.get(e.index).copied().flatten() >= f.min_level)
             })
             .filter(|e| {
                 if needle.is_empty() {
@@ -557,7 +556,7 @@ impl Session {
             summary: a
                 .with_frame(i, |f| f.summary().to_string())
                 .unwrap_or_default(),
-            level: self.worst.get(i).copied().unwrap_or(0),
+            level: self.worst.get(i).copied().flatten(),
             codes: findings.iter().map(|f| f.rule.code.to_string()).collect(),
             embedded_in: e.outer(),
             pair: e.paired().map(|p| (p, a.pair_latency(e))),
@@ -600,7 +599,7 @@ impl Session {
                         t: self.timeline_time(i, e.time),
                         to_agent: e.direction == Direction::HaproxyToAgent,
                         frame_type: e.frame_type.to_string(),
-                        level: self.worst.get(i).copied().unwrap_or(0),
+                        level: self.worst.get(i).copied().flatten(),
                         ack,
                     })
                 })
@@ -618,7 +617,7 @@ impl Session {
                     } else {
                         b.to_haproxy += 1;
                     }
-                    b.level = b.level.max(self.worst.get(i).copied().unwrap_or(0));
+                    b.level = b.level.max(self.worst.get(i).copied().flatten());
                 }
             }
         }
@@ -634,7 +633,7 @@ impl Session {
     /// The next (or previous) frame of the view with an error-level finding: its position in
     /// the list (which may hold TCP events too) and its timeline index.
     pub fn next_error(&self, from: Option<usize>, forward: bool) -> Option<(usize, usize)> {
-        self.next_finding(from, forward, 3, 1)
+        self.next_finding(from, forward, Some(Severity::Error), 1)
     }
 
     /// The `count`th next (or previous) frame of the view whose worst finding is at least
@@ -644,13 +643,12 @@ impl Session {
         &self,
         from: Option<usize>,
         forward: bool,
-        min_level: Level,
+        min_level: Option<Severity>,
         count: usize,
     ) -> Option<(usize, usize)> {
-        let min_level = min_level.max(1);
+        let min_level = min_level.max(Some(Severity::Info));
         let count = count.max(1);
-        let stops =
-            |&(_, &i): &(usize, &usize)| self.worst.get(i).copied().unwrap_or(0) >= min_level;
+        let stops = |&(_, &i): &(usize, &usize)| self.worst.get(i).copied().flatten() >= min_level;
         let found = if forward {
             let start = from.map_or(0, |p| self.frames_through(p));
             self.view
@@ -680,15 +678,11 @@ impl Session {
         FindingItem {
             code: f.rule.code.into(),
             name: f.rule.name.into(),
-            level: level(f.severity),
+            level: Some(f.severity),
             message: f.message.clone(),
             frame: f.frames.first().copied(),
             connection: f.connection,
-            spans: f
-                .locations
-                .iter()
-                .map(|l| (l.span.start, l.span.end))
-                .collect(),
+            spans: f.locations.iter().map(|l| l.span).collect(),
             packets: f.packets.clone(),
         }
     }
@@ -714,7 +708,7 @@ impl Session {
         let a = &self.a;
         let entry = *a.frames.get(index)?;
         let tree: Vec<Field> = a.with_frame(index, fields).unwrap_or_default();
-        fn node(f: &Field, map: &dyn Fn(Span) -> Vec<(usize, usize)>) -> Node {
+        fn node(f: &Field, map: &dyn Fn(Span) -> Vec<Span>) -> Node {
             Node {
                 label: f.label.clone(),
                 value: f.value.clone(),
@@ -722,12 +716,7 @@ impl Session {
                 children: f.children.iter().map(|c| node(c, map)).collect(),
             }
         }
-        let map = |s: Span| {
-            entry
-                .map_span(s)
-                .map(|s| (s.start, s.end))
-                .collect::<Vec<_>>()
-        };
+        let map = |s: Span| entry.map_span(s).collect::<Vec<_>>();
         let data = a.stream_data(entry.connection, entry.direction)?;
         let extent = entry.extent();
         let bytes = data.get(extent.range()).unwrap_or(&[]).to_vec();
@@ -861,7 +850,7 @@ mod tests {
         let Response::Found(Some(_)) = s.handle(Request::NextFinding {
             from: None,
             forward: true,
-            min_level: 3,
+            min_level: Some(Severity::Error),
             count: 1,
         }) else {
             panic!("the capture has an error")
@@ -918,7 +907,7 @@ mod tests {
             .iter()
             .find(|g| g.code == "SPOP-F010")
             .expect("F010");
-        assert_eq!(f010.level, 3);
+        assert_eq!(f010.level, Some(Severity::Error));
         assert!(!f010.explanation.is_empty());
         // Most severe groups first.
         assert!(o.groups.windows(2).all(|w| w[0].level >= w[1].level));
@@ -960,34 +949,40 @@ mod tests {
     #[test]
     fn next_finding_stops_at_the_chosen_severity_and_counts_repeats() {
         let (s, _) = session(INTERLEAVED);
-        let at_least = |l: Level| -> Vec<usize> {
+        let at_least = |l: Option<Severity>| -> Vec<usize> {
             s.view
                 .iter()
                 .copied()
                 .filter(|&i| s.worst[i] >= l)
                 .collect()
         };
-        let (errors, warnings) = (at_least(3), at_least(2));
+        let (errors, warnings) = (
+            at_least(Some(Severity::Error)),
+            at_least(Some(Severity::Warning)),
+        );
         assert!(warnings.len() > errors.len(), "{warnings:?} {errors:?}");
         // Every finding frame at level 2, in order, one step at a time.
         let mut from = None;
         let mut walked = Vec::new();
-        while let Some((p, i)) = s.next_finding(from, true, 2, 1) {
+        while let Some((p, i)) = s.next_finding(from, true, Some(Severity::Warning), 1) {
             walked.push(i);
             from = Some(p);
         }
         assert_eq!(walked, warnings);
         // Three presses at once land where three single steps do; too many stop at the last.
         assert_eq!(
-            s.next_finding(None, true, 2, 3).map(|f| f.1),
+            s.next_finding(None, true, Some(Severity::Warning), 3)
+                .map(|f| f.1),
             Some(warnings[2])
         );
         assert_eq!(
-            s.next_finding(None, true, 2, 1000).map(|f| f.1),
+            s.next_finding(None, true, Some(Severity::Warning), 1000)
+                .map(|f| f.1),
             warnings.last().copied()
         );
         assert_eq!(
-            s.next_finding(None, false, 2, 2).map(|f| f.1),
+            s.next_finding(None, false, Some(Severity::Warning), 2)
+                .map(|f| f.1),
             Some(warnings[warnings.len() - 2])
         );
     }
@@ -1019,7 +1014,7 @@ mod tests {
     fn next_error_walks_the_errors_both_ways() {
         let (s, _) = session(INTERLEAVED);
         let (p, i) = s.next_error(None, true).expect("an error");
-        assert_eq!(s.worst[i], 3);
+        assert_eq!(s.worst[i], Some(Severity::Error));
         assert_eq!(s.view[p], i);
         // Nothing before the first error.
         assert_eq!(s.next_error(Some(p), false), None);
@@ -1207,7 +1202,7 @@ mod tests {
         assert_eq!(d.packets.last().map(|p| p.1), Some(d.base + d.bytes.len()));
         // Field → bytes → field.
         for (i, top) in d.tree.iter().enumerate() {
-            for &(s0, _) in &top.spans {
+            for &Span { start: s0, .. } in &top.spans {
                 let path = Node::path_at(&d.tree, s0).expect("a field there");
                 assert_eq!(path[0], i, "{}", top.label);
             }

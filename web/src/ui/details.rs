@@ -136,8 +136,8 @@ fn FrameDetails(data: Arc<Data>) -> impl IntoView {
                             Some(e) => format!("offset {o:#x}, packet {packet}: byte of {} #{} written inside this frame (click to open it)", e.frame_type, e.frame + 1),
                             None => format!("offset {o:#x}, packet {packet}"),
                         };
-                        let is_lit = move || lit.with(|s| s.iter().any(|&(a, b)| a <= o && o < b));
-                        let is_marked = move || ui.marked.with(|m| m.as_ref().is_some_and(|(f, s)| *f == frame && s.iter().any(|&(a, b)| a <= o && o < b)));
+                        let is_lit = move || lit.with(|s| s.iter().any(|s| s.start <= o && o < s.end));
+                        let is_marked = move || ui.marked.with(|m| m.as_ref().is_some_and(|(f, s)| *f == frame && s.iter().any(|s| s.start <= o && o < s.end)));
                         view! {
                             <span
                                 class="byte"

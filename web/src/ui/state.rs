@@ -8,9 +8,11 @@ use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
 use crate::engine::protocol::{
-    Details, Failure, Filter, Level, Note, Overview, Request, Response, Settings, ShareState,
-    ViewInfo,
+    Details, Failure, Filter, Note, Overview, Request, Response, Settings, ShareState, ViewInfo,
 };
+use spop_codec::analysis::Severity;
+use spop_codec::Span;
+
 use crate::ui::backend::Backend;
 
 // Performance marks of a load, read by tests/e2e/bench.mjs (and by anyone in the browser's
@@ -87,7 +89,7 @@ pub struct Cursor {
 }
 
 /// A finding's bytes, marked in one frame's details: the frame and stream spans.
-pub type Marked = (usize, Vec<(usize, usize)>);
+pub type Marked = (usize, Vec<Span>);
 
 /// The capture left for the start screen, while the engine still holds it: Back (or Forward)
 /// shows it again as it was, without decoding it again.
@@ -220,7 +222,7 @@ pub struct Ui {
     pub timeout: RwSignal<Option<u64>>,
     /// The least severity next/previous (n/N) stops at, as chosen; `None`: the worst the
     /// capture has ([`Ui::stop_level`]).
-    pub stop_at: RwSignal<Option<Level>>,
+    pub stop_at: RwSignal<Option<Severity>>,
     /// Next/previous presses not yet sent to the engine (forward positive) and whether a
     /// search is under way: quick repeats add up instead of asking from the same place.
     pub seek: StoredValue<(isize, bool)>,
@@ -500,7 +502,7 @@ impl Ui {
         let mut state = self.share_state();
         if without_rules {
             // Filters on findings would run the rules.
-            state.filter.min_level = 0;
+            state.filter.min_level = None;
             state.filter.text.clear();
         }
         let fingerprint = self.fingerprint.get_untracked();
@@ -844,7 +846,7 @@ impl Ui {
             Request::NextFinding {
                 from: None,
                 forward: true,
-                min_level: 3,
+                min_level: Some(Severity::Error),
                 count: 1,
             },
             move |r| match r {
@@ -974,7 +976,7 @@ impl Ui {
     }
 
     /// Jumps to a finding: its frame, with its bytes highlighted.
-    pub fn jump(self, frame: usize, spans: Vec<(usize, usize)>) {
+    pub fn jump(self, frame: usize, spans: Vec<Span>) {
         self.marked.set(Some((frame, spans)));
         self.panel.set(Panel::Details);
         self.select_frame(frame);
@@ -1105,29 +1107,33 @@ impl Ui {
     }
 
     /// The least severity next/previous stops at: the one chosen, else the worst the capture
-    /// has (a capture of warnings only walks its warnings); 0 when it has no findings.
-    pub fn stop_level(self) -> Level {
+    /// has (a capture of warnings only walks its warnings); none when it has no findings.
+    pub fn stop_level(self) -> Option<Severity> {
         let worst = self.overview.with_untracked(|o| {
-            o.as_ref().map_or(0, |o| match o.counts {
-                [e, _, _] if e > 0 => 3,
-                [_, w, _] if w > 0 => 2,
-                [_, _, i] if i > 0 => 1,
-                _ => 0,
+            o.as_ref().and_then(|o| match o.counts {
+                [e, _, _] if e > 0 => Some(Severity::Error),
+                [_, w, _] if w > 0 => Some(Severity::Warning),
+                [_, _, i] if i > 0 => Some(Severity::Info),
+                _ => None,
             })
         });
         match self.stop_at.get_untracked() {
-            Some(l) if worst > 0 => l,
+            Some(l) if worst.is_some() => Some(l),
             _ => worst,
         }
     }
 
     /// Findings at or above the stop level ([`Ui::stop_level`]) in the capture.
     pub fn findings_to_stop_at(self) -> usize {
-        let level = self.stop_level();
+        let level = self.stop_level().unwrap_or(Severity::Info);
         self.overview.with_untracked(|o| {
             o.as_ref().map_or(0, |o| {
-                (level.max(1)..=3)
-                    .map(|l| o.counts[usize::from(3 - l)])
+                // The counts are errors, warnings, info.
+                [Severity::Error, Severity::Warning, Severity::Info]
+                    .into_iter()
+                    .zip(o.counts)
+                    .filter(|&(s, _)| s >= level)
+                    .map(|(_, n)| n)
                     .sum()
             })
         })
@@ -1177,8 +1183,8 @@ impl Ui {
                     }
                     Response::Found(None) => {
                         let what = match level {
-                            3 => "error",
-                            2 => "warning",
+                            Some(Severity::Error) => "error",
+                            Some(Severity::Warning) => "warning",
                             _ => "finding",
                         };
                         let filtered = !self.filter.with_untracked(Filter::is_empty);

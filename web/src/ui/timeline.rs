@@ -13,7 +13,8 @@ use spop_codec::display::Fixed;
 
 use crate::engine::incident::{class_name, ATTEMPT};
 use crate::engine::protocol::{
-    level_name, order_time, Request, Response, Timeline as Window, ORDER_UNIT,
+    digit_level, level_digit, level_name, order_time, Request, Response, Timeline as Window,
+    ORDER_UNIT,
 };
 use crate::engine::session::duration;
 use crate::ui::prefs::{clock, goto_packet, Prefs, TimeMode};
@@ -363,7 +364,7 @@ pub fn Timeline() -> impl IntoView {
             let w = (plot / n).max(1.0);
             // One path per level and direction, not a few nodes per pixel column: a large
             // capture fills every column, and thousands of nodes cost more to build than the
-            // rest of the page before its first timeline is on screen. Levels (0 none …
+            // rest of the page before its first timeline is on screen. Levels (by `level_digit`: 0 none …
             // 3 error) are drawn in order, the worst on top; the column under the pointer is
             // read out by `hovered` instead of a title per column.
             let mut levels: [(String, String); 4] = Default::default();
@@ -371,7 +372,8 @@ pub fn Timeline() -> impl IntoView {
                 if b.to_agent + b.to_haproxy == 0 {
                     continue;
                 }
-                let Some((to_agent, to_haproxy)) = levels.get_mut(usize::from(b.level.min(3)))
+                let Some((to_agent, to_haproxy)) =
+                    levels.get_mut(usize::from(level_digit(b.level)))
                 else {
                     continue;
                 };
@@ -390,6 +392,7 @@ pub fn Timeline() -> impl IntoView {
                 }
             }
             return (0..)
+                .map(digit_level)
                 .zip(levels)
                 .filter(|(_, (to_agent, to_haproxy))| {
                     !to_agent.is_empty() || !to_haproxy.is_empty()

@@ -7,6 +7,8 @@ use core::fmt::Write as _;
 use leptos::prelude::*;
 
 use crate::engine::incident::esc;
+use spop_codec::analysis::Severity;
+
 use crate::engine::protocol::{level_name, FindingItem, Request, Response};
 use crate::ui::prefs::{goto_packet, Prefs};
 use crate::ui::state::{Panel, Ui};
@@ -61,7 +63,7 @@ pub fn Verdict() -> impl IntoView {
         ui.overview.with(|o| {
             for (n, l) in o.iter().flat_map(|o| o.verdict.iter()).enumerate() {
                 let level = level_name(l.level);
-                let icon = if l.level >= 2 { "!" } else { "i" };
+                let icon = if l.level >= Some(Severity::Warning) { "!" } else { "i" };
                 let _ = write!(
                     html,
                     r#"<li class="verdict-line sev-{level}"><span class="sev-icon" role="img" aria-label="{level}">{icon}</span>"#
