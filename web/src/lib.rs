@@ -18,8 +18,9 @@ pub mod ui;
 pub use ui::backend::Backend;
 pub use ui::inspector::{App, Inspector};
 pub use ui::list::{first_row, scroll_top_for, MAX_SCROLL_HEIGHT, ROW_HEIGHT};
+pub use ui::selection::Cursor;
 pub use ui::start::EXAMPLE_BLOCK;
-pub use ui::state::{thousands, Cursor, Panel, Ui};
+pub use ui::state::{thousands, Panel, Ui};
 
 /// Where the `app` binary finds the decode worker's entry point.
 pub mod backend {

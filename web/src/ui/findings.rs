@@ -30,7 +30,7 @@ pub fn Findings() -> impl IntoView {
         }
         let g = groups();
         if !checked() {
-            return match ui.failure.get().filter(|f| f.rules) {
+            return match ui.lifecycle.failure.get().filter(|f| f.rules) {
                 Some(f) => view! { <p class="muted hint">{format!("No findings: the rules did not run. {}", f.message)}</p> }.into_any(),
                 None => view! { <p class="muted hint">"Checking the rules…"</p> }.into_any(),
             };

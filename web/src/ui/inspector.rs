@@ -22,7 +22,7 @@ pub fn Inspector(backend: Backend) -> impl IntoView {
     let ui = Ui::new(backend);
     provide_context(ui);
     provide_context(prefs::Prefs::new());
-    state::install_shortcuts(ui);
+    crate::ui::keyboard::install_shortcuts(ui);
     state::install_stats(ui);
     // A share link opens what its sender saw; so does one pasted into the address bar later.
     if let Some(link) = storage::link_in_address() {
@@ -95,7 +95,7 @@ pub fn Inspector(backend: Backend) -> impl IntoView {
                 </h1>
                 {move || loaded().then(|| view! { <Summary /> })}
                 {move || loaded().then(|| view! {
-                    <button id="share-button" class="primary" title="Share link, bundle file, Markdown report" on:click=move |_| ui.share.set(true)>"Share…"</button>
+                    <button id="share-button" class="primary" title="Share link, bundle file, Markdown report" on:click=move |_| ui.share.open.set(true)>"Share…"</button>
                 })}
                 <button class="icon help-button" aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)" on:click=move |_| ui.help.update(|h| *h = !*h)>"?"</button>
             </header>
@@ -131,7 +131,7 @@ fn Summary() -> impl IntoView {
                                 <span class="sev-info">{format!("{i} info")}</span>
                             </span>
                         }.into_any()
-                    } else if ui.failure.with(|f| f.as_ref().is_some_and(|f| f.rules)) {
+                    } else if ui.lifecycle.failure.with(|f| f.as_ref().is_some_and(|f| f.rules)) {
                         view! { <span class="counts sev-warning" id="unchecked">"rules not checked"</span> }.into_any()
                     } else {
                         view! { <span class="counts muted" id="checking">"checking the rules…"</span> }.into_any()
@@ -164,7 +164,7 @@ fn Workspace() -> impl IntoView {
     let panel = Memo::new(move |_| ui.panel.get());
     Effect::new(move |first: Option<()>| {
         panel.track();
-        let focus = ui.focus_details.get();
+        let focus = ui.selection.focus_details.get();
         if first.is_some() || focus {
             side_shown.set(true);
         }
@@ -246,13 +246,13 @@ fn Workspace() -> impl IntoView {
 fn Failure() -> impl IntoView {
     let ui = expect_context::<Ui>();
     move || {
-        ui.failure.get().map(|t| {
+        ui.lifecycle.failure.get().map(|t| {
             let rules = t.rules;
             view! {
                 <div class="engine-failure" id="engine-failure" role="alert">
                     <p>
                         <strong>{t.message}</strong>" "
-                        <span class="muted">{move || if ui.restoring.get() {
+                        <span class="muted">{move || if ui.lifecycle.restoring.get() {
                             "Restarting the decoder…"
                         } else if rules {
                             "The timeline and frames are still shown, without findings."
@@ -273,7 +273,7 @@ fn Failure() -> impl IntoView {
 fn Progress() -> impl IntoView {
     let ui = expect_context::<Ui>();
     move || {
-        ui.loading.get().map(|(fraction, stage)| {
+        ui.lifecycle.loading.get().map(|(fraction, stage)| {
             view! {
                 <div class="overlay">
                     <div class="progress-box" role="dialog" aria-modal="true" aria-label="Decoding">

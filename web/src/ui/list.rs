@@ -136,7 +136,9 @@ pub fn FrameList() -> impl IntoView {
     });
     // Keep the selected row on screen.
     Effect::new(move |_| {
-        let Some(c) = ui.cursor.get() else { return };
+        let Some(c) = ui.selection.cursor.get() else {
+            return;
+        };
         let Some(el) = scroller.get_untracked() else {
             return;
         };
@@ -260,7 +262,8 @@ fn row_view(ui: Ui, prefs: Prefs, r: Row, top: Signal<f64>) -> impl IntoView {
     let event = r.event;
     // A TCP event's row is selected by its event, a frame's by its frame.
     let selected = move || {
-        ui.cursor
+        ui.selection
+            .cursor
             .get()
             .is_some_and(|c| c.event == event && (event.is_some() || c.frame == index))
     };
@@ -306,10 +309,10 @@ fn row_view(ui: Ui, prefs: Prefs, r: Row, top: Signal<f64>) -> impl IntoView {
             class:tcp=event.is_some()
             style:top=move || format!("{}px", Fixed::of(top.get(), 2))
             on:click=move |_| {
-                ui.marked.set(None);
+                ui.selection.marked.set(None);
                 ui.select_pos(pos);
             }
-            on:dblclick=move |_| ui.focus_details.set(true)
+            on:dblclick=move |_| ui.selection.focus_details.set(true)
         >
             <span role="gridcell" class="num">{event.is_none().then(|| index + 1)}</span>
             <span role="gridcell" class="num">{(r.connection != NO_CONNECTION).then(|| r.connection + 1)}</span>

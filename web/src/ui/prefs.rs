@@ -7,7 +7,8 @@ use leptos::prelude::*;
 use spop_codec::display::Fixed;
 
 use crate::engine::protocol::{Request, Response};
-use crate::ui::state::{Cursor, Ui};
+use crate::ui::selection::Cursor;
+use crate::ui::state::Ui;
 
 /// How times are shown.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -136,14 +137,14 @@ pub fn after_load(ui: Ui) {
 pub fn set_events(ui: Ui, prefs: Prefs, on: bool, then: impl FnOnce() + 'static) {
     prefs.events.set(on);
     crate::ui::storage::set(EVENTS_KEY, Some(if on { "1" } else { "0" }));
-    let previous = ui.cursor.get_untracked();
+    let previous = ui.selection.cursor.get_untracked();
     ui.ask(Request::Events(on), move |r| {
         let Response::View(v) = r else { return };
         ui.show_view(v);
         match previous.filter(|c| c.event.is_none()) {
             Some(c) => ui.ask(Request::Locate { frame: c.frame }, move |r| {
                 if let Response::Position(Some(pos)) = r {
-                    ui.cursor.set(Some(Cursor { pos, ..c }));
+                    ui.selection.cursor.set(Some(Cursor { pos, ..c }));
                 }
                 then();
             }),
@@ -167,7 +168,7 @@ pub fn goto_packet(ui: Ui, prefs: Prefs, number: u32, show: bool) {
             .packet_note
             .set((!hit.note.is_empty()).then_some(hit.note));
         if let Some(pos) = hit.pos {
-            ui.marked.set(None);
+            ui.selection.marked.set(None);
             ui.select_pos(pos);
         }
     });

@@ -18,8 +18,30 @@ use crate::engine::protocol::{
 };
 use crate::engine::session::duration;
 use crate::ui::prefs::{clock, goto_packet, Prefs, TimeMode};
-use crate::ui::state::Cursor;
+use crate::ui::selection::Cursor;
 use crate::ui::state::{thousands, Ui};
+
+/// The timeline's window and zoom, as the rest of the page sets them.
+#[derive(Clone, Copy)]
+pub struct TimelineView {
+    /// The timeline's window (ns since time zero).
+    pub window: RwSignal<(u64, u64)>,
+    /// A window to show once the next selection lands (restoring a share link).
+    pub pending_window: RwSignal<Option<(u64, u64)>>,
+    /// Zoom asked for by the keyboard: how many times so far, and the factor (0: fit).
+    pub zoom_key: RwSignal<(u64, f64)>,
+}
+
+impl TimelineView {
+    /// A window to be fitted to the first view.
+    pub(crate) fn new() -> TimelineView {
+        TimelineView {
+            window: RwSignal::new((0, 1)),
+            pending_window: RwSignal::new(None),
+            zoom_key: RwSignal::new((0, 1.0)),
+        }
+    }
+}
 
 const HEIGHT: f64 = 156.0;
 pub(crate) const LEFT: f64 = 78.0;
@@ -208,7 +230,7 @@ pub fn Timeline() -> impl IntoView {
     // twice (once per width) before its first frame is on screen.
     let measured = RwSignal::new(None::<f64>);
     let width = Signal::derive(move || measured.get().unwrap_or(800.0));
-    let window = ui.window;
+    let window = ui.timeline.window;
     let data = RwSignal::new(None::<Window>);
     let drag = RwSignal::new(None::<(f64, (u64, u64))>);
     // The pointer's x in the plot, while over it.
@@ -236,15 +258,17 @@ pub fn Timeline() -> impl IntoView {
     // A new view shows all of it (unless a share link says which part).
     Effect::new(move |_| {
         ui.view_gen.track();
-        if ui.pending_window.get_untracked().is_none() {
+        if ui.timeline.pending_window.get_untracked().is_none() {
             fit();
         }
     });
     // Keep the selected frame in the window.
     Effect::new(move |_| {
-        let Some(c) = ui.cursor.get() else { return };
-        if let Some(w) = ui.pending_window.get_untracked() {
-            ui.pending_window.set(None);
+        let Some(c) = ui.selection.cursor.get() else {
+            return;
+        };
+        if let Some(w) = ui.timeline.pending_window.get_untracked() {
+            ui.timeline.pending_window.set(None);
             window.set(w);
             return;
         }
@@ -288,6 +312,7 @@ pub fn Timeline() -> impl IntoView {
         let span = (t1 - t0) as f64;
         let plot = width.get_untracked() - LEFT - RIGHT;
         let selected = ui
+            .selection
             .cursor
             .get_untracked()
             .and_then(|c| at_of(&c))
@@ -302,9 +327,9 @@ pub fn Timeline() -> impl IntoView {
         window.set((n0 as u64, (n0 + new_span) as u64));
     };
     // Zoom keys (+, -, 0): those pressed from now on (the count at mount is old news).
-    let keys_seen = StoredValue::new(ui.zoom_key.get_untracked().0);
+    let keys_seen = StoredValue::new(ui.timeline.zoom_key.get_untracked().0);
     Effect::new(move |_| {
-        let (n, factor) = ui.zoom_key.get();
+        let (n, factor) = ui.timeline.zoom_key.get();
         if n == keys_seen.get_value() {
             return;
         }
@@ -342,7 +367,7 @@ pub fn Timeline() -> impl IntoView {
         let Some(t) = data.get() else {
             return ().into_any();
         };
-        let selected = ui.cursor.get().map(|c| c.frame);
+        let selected = ui.selection.cursor.get().map(|c| c.frame);
         if !t.bins.is_empty() {
             let n = t.bins.len() as f64;
             let plot = width.get() - LEFT - RIGHT;
@@ -519,7 +544,7 @@ pub fn Timeline() -> impl IntoView {
                 view! {
                     <g class=class data-frame=index.to_string() on:click=move |ev| {
                         ev.stop_propagation();
-                        ui.marked.set(None);
+                        ui.selection.marked.set(None);
                         ui.select_frame(index);
                     }>
                         <title>{title}</title>
@@ -585,7 +610,7 @@ pub fn Timeline() -> impl IntoView {
                     view! {
                         <g class="flag" class:marked=n.marked data-frame=frame.to_string() on:click=move |ev| {
                             ev.stop_propagation();
-                            ui.marked.set(None);
+                            ui.selection.marked.set(None);
                             ui.select_frame(frame);
                         }>
                             <title>{title}</title>

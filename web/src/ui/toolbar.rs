@@ -95,12 +95,12 @@ pub fn Toolbar() -> impl IntoView {
     };
     // Next/previous: the severity they stop at, and whether there is anything to stop at.
     let stop = move || {
-        ui.stop_at.track();
+        ui.seek.stop_at.track();
         ui.overview.track();
         ui.stop_level()
     };
     let none_to_stop_at = move || {
-        ui.stop_at.track();
+        ui.seek.stop_at.track();
         ui.overview.track();
         ui.findings_to_stop_at() == 0
     };
@@ -253,8 +253,8 @@ pub fn Toolbar() -> impl IntoView {
                     prop:disabled=move || ui.overview.with(|o| o.as_ref().is_none_or(|o| o.counts == [0, 0, 0]))
                     on:change=move |ev| {
                         let v = event_target_value(&ev);
-                        ui.seek_note.set(String::new());
-                        ui.stop_at.set(v.parse().ok().and_then(digit_level));
+                        ui.seek.note.set(String::new());
+                        ui.seek.stop_at.set(v.parse().ok().and_then(digit_level));
                     }
                 >
                     // Each says when the capture has none: the control itself tells.
@@ -280,7 +280,7 @@ pub fn Toolbar() -> impl IntoView {
             </span>
             // What the last next/previous did not find: after the count, only while there is
             // something to say (an item of the bar, and a long one wraps alone).
-            {move || ui.seek_note.with(|n| (!n.is_empty()).then(|| view! {
+            {move || ui.seek.note.with(|n| (!n.is_empty()).then(|| view! {
                 <span class="muted" id="seek-note" role="status">{n.clone()}</span>
             }))}
             {move || (!ui.filter.with(Filter::is_empty)).then(|| view! {

@@ -17,7 +17,7 @@ use crate::ui::state::{Panel, Ui};
 /// marked), or its first packet.
 pub fn select_finding(ui: Ui, prefs: Prefs, f: &FindingItem) {
     if let Some(frame) = f.frame {
-        ui.marked.set(Some((frame, f.spans.clone())));
+        ui.selection.marked.set(Some((frame, f.spans.clone())));
         ui.select_frame(frame);
     } else if let Some(&p) = f.packets.first() {
         goto_packet(ui, prefs, p, true);
