@@ -232,6 +232,7 @@ pub struct PacketHit {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerdictItem {
     /// Its most serious finding's level.
+    #[serde(with = "crate::engine::protocol::level_wire")]
     pub level: Option<Severity>,
     /// The sentence.
     pub text: String,

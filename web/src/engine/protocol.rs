@@ -33,6 +33,21 @@ pub fn digit_level(d: u8) -> Option<Severity> {
     }
 }
 
+/// Severities cross the worker channel as their digit ([`level_digit`]): one byte, and no
+/// code to encode the enum in the page's wasm.
+pub(crate) mod level_wire {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use spop_codec::analysis::Severity;
+
+    pub fn serialize<S: Serializer>(l: &Option<Severity>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(super::level_digit(*l))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Severity>, D::Error> {
+        u8::deserialize(d).map(super::digit_level)
+    }
+}
+
 /// A question from the page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Request {
@@ -73,6 +88,7 @@ pub enum Request {
         /// Direction.
         forward: bool,
         /// The least severity to stop at.
+        #[serde(with = "level_wire")]
         min_level: Option<Severity>,
         /// How many such frames to move (quick key repeats add up); at least 1.
         count: usize,
@@ -353,6 +369,7 @@ pub struct Filter {
     /// One STREAM-ID.
     pub stream_id: Option<u64>,
     /// Only frames with a finding at least this severe.
+    #[serde(with = "level_wire")]
     pub min_level: Option<Severity>,
     /// Text in the type, summary or findings, ignoring ASCII case (protocol names, rule
     /// texts and most agents' keys are ASCII; full Unicode folding would add its tables,
@@ -489,6 +506,7 @@ pub struct RuleGroup {
     /// Rule name.
     pub name: String,
     /// Most severe finding of the group.
+    #[serde(with = "level_wire")]
     pub level: Option<Severity>,
     /// When it fires.
     pub title: String,
@@ -508,6 +526,7 @@ pub struct FindingItem {
     /// Rule name.
     pub name: String,
     /// Severity.
+    #[serde(with = "level_wire")]
     pub level: Option<Severity>,
     /// What happened.
     pub message: String,
@@ -547,6 +566,7 @@ pub struct Row {
     /// One-line summary.
     pub summary: String,
     /// Worst finding shown under it.
+    #[serde(with = "level_wire")]
     pub level: Option<Severity>,
     /// Codes of the findings shown under it.
     pub codes: Vec<String>,
@@ -592,6 +612,7 @@ pub struct Mark {
     /// Frame type name.
     pub frame_type: String,
     /// Worst finding level.
+    #[serde(with = "level_wire")]
     pub level: Option<Severity>,
     /// The ACK of a NOTIFY: its index, time and the latency.
     pub ack: Option<(usize, u64)>,
@@ -605,6 +626,7 @@ pub struct Bin {
     /// Frames agent → HAProxy.
     pub to_haproxy: u32,
     /// Worst finding level.
+    #[serde(with = "level_wire")]
     pub level: Option<Severity>,
 }
 
@@ -709,7 +731,8 @@ pub const ORDER_UNIT: u64 = 1_000;
 mod tests {
     use super::*;
 
-    /// Severities keep their order and their link digits, and cross the worker channel.
+    /// Severities keep their order and their link digits, and cross the worker channel as
+    /// those digits.
     #[test]
     fn levels_order_digits_and_encoding() {
         let all = [
@@ -730,6 +753,13 @@ mod tests {
             };
             let bytes = postcard::to_allocvec(&req).expect("encoded");
             assert_eq!(postcard::from_bytes::<Request>(&bytes), Ok(req));
+            // One byte, the digit.
+            let bin = Bin {
+                to_agent: 1,
+                to_haproxy: 2,
+                level: l,
+            };
+            assert_eq!(postcard::to_allocvec(&bin), Ok(vec![1, 2, d]));
         }
         assert_eq!(digit_level(77), Some(Severity::Error));
         assert_eq!(level_name(None), "");
