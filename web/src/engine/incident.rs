@@ -14,7 +14,7 @@ use spop_codec::display::Fixed;
 use spop_codec::report::seconds;
 use spop_codec::wire::Direction;
 
-use crate::engine::protocol::{Filter, Row, Timeline, MAX_MARKS};
+use crate::engine::protocol::{at_least, Filter, Row, Timeline, MAX_MARKS};
 use crate::engine::session::Session;
 
 /// The connection of a row that belongs to none: an attempt's TCP event.
@@ -332,7 +332,7 @@ impl Session {
         if f.frame_type.is_some() || f.stream_id.is_some() || !self.on_timeline(e) {
             return false;
         }
-        if f.min_level.is_some() && self.level_at(e.packet) < f.min_level {
+        if f.min_level.is_some() && !at_least(self.level_at(e.packet), f.min_level) {
             return false;
         }
         let needle = f.text.trim().to_ascii_lowercase();

@@ -23,6 +23,21 @@ pub fn level_digit(l: Option<Severity>) -> u8 {
     }
 }
 
+/// Whether `l` is at least `min`, compared as digits: a byte each (`Option`'s own ordering
+/// matches on both, in every filter and search over the frames).
+pub fn at_least(l: Option<Severity>, min: Option<Severity>) -> bool {
+    level_digit(l) >= level_digit(min)
+}
+
+/// The more severe of two ([`at_least`]'s comparison).
+pub fn worse(a: Option<Severity>, b: Option<Severity>) -> Option<Severity> {
+    if at_least(a, b) {
+        a
+    } else {
+        b
+    }
+}
+
 /// The severity a digit of [`level_digit`] names (above 3: error).
 pub fn digit_level(d: u8) -> Option<Severity> {
     match d {
@@ -731,8 +746,8 @@ pub const ORDER_UNIT: u64 = 1_000;
 mod tests {
     use super::*;
 
-    /// Severities keep their order and their link digits, and cross the worker channel as
-    /// those digits.
+    /// Severities keep their order (as compared by digits too) and their link digits, and
+    /// cross the worker channel as those digits.
     #[test]
     fn levels_order_digits_and_encoding() {
         let all = [
@@ -760,6 +775,10 @@ mod tests {
                 level: l,
             };
             assert_eq!(postcard::to_allocvec(&bin), Ok(vec![1, 2, d]));
+        }
+        for (a, b) in all.into_iter().zip(all.into_iter().skip(1)) {
+            assert!(at_least(b, a) && !at_least(a, b) && at_least(a, a));
+            assert_eq!((worse(a, b), worse(b, a)), (b, b));
         }
         assert_eq!(digit_level(77), Some(Severity::Error));
         assert_eq!(level_name(None), "");

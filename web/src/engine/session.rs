@@ -20,8 +20,9 @@ use spop_codec::wire::Direction;
 use spop_codec::{Progress, Span};
 
 use crate::engine::protocol::{
-    order_time, Bin, ConnectionRow, Details, Embedded, Filter, FindingItem, Mark, Node, Overview,
-    Request, Response, Row, RuleGroup, Settings, Timeline, ViewInfo, MAX_MARKS,
+    at_least, level_digit, order_time, worse, Bin, ConnectionRow, Details, Embedded, Filter,
+    FindingItem, Mark, Node, Overview, Request, Response, Row, RuleGroup, Settings, Timeline,
+    ViewInfo, MAX_MARKS,
 };
 
 /// A frame's text as the filter searches it, written part by part (type, summary, findings),
@@ -206,7 +207,7 @@ impl Session {
         let mut by_rule: Vec<(&'static str, Vec<usize>)> = Vec::new();
         for (i, f) in a.findings.iter().enumerate() {
             if let Some(w) = f.frames.first().and_then(|&i| worst.get_mut(i)) {
-                *w = (*w).max(Some(f.severity));
+                *w = worse(*w, Some(f.severity));
             }
             match by_rule.iter_mut().find(|(c, _)| *c == f.rule.code) {
                 Some((_, list)) => list.push(i),
@@ -221,8 +222,8 @@ impl Session {
                 .max()
         };
         spop_codec::sort::sort_by(&mut by_rule, |(ca, la), (cb, lb)| {
-            group_level(lb)
-                .cmp(&group_level(la))
+            level_digit(group_level(lb))
+                .cmp(&level_digit(group_level(la)))
                 .then_with(|| ca.cmp(cb))
         });
         self.worst = worst;
@@ -464,7 +465,7 @@ impl Session {
                         .as_deref()
                         .is_none_or(|t| e.frame_type.name() == t || e.frame_type.to_string() == t)
                     && (f.min_level.is_none()
-                        || worst.get(e.index).copied().flatten() >= f.min_level)
+                        || at_least(worst.get(e.index).copied().flatten(), f.min_level))
             })
             .filter(|e| {
                 if needle.is_empty() {
@@ -617,7 +618,7 @@ impl Session {
                     } else {
                         b.to_haproxy += 1;
                     }
-                    b.level = b.level.max(self.worst.get(i).copied().flatten());
+                    b.level = worse(b.level, self.worst.get(i).copied().flatten());
                 }
             }
         }
@@ -646,9 +647,10 @@ impl Session {
         min_level: Option<Severity>,
         count: usize,
     ) -> Option<(usize, usize)> {
-        let min_level = min_level.max(Some(Severity::Info));
+        let min_level = worse(min_level, Some(Severity::Info));
         let count = count.max(1);
-        let stops = |&(_, &i): &(usize, &usize)| self.worst.get(i).copied().flatten() >= min_level;
+        let stops =
+            |&(_, &i): &(usize, &usize)| at_least(self.worst.get(i).copied().flatten(), min_level);
         let found = if forward {
             let start = from.map_or(0, |p| self.frames_through(p));
             self.view

@@ -144,16 +144,16 @@ fn workspace_ready(ui: Ui) -> bool {
 /// Keys that move the selection: rows (↓/↑, j/k, PageDown/PageUp, Home/End), fields in the
 /// field tree, the frame's details (Enter) and findings (n/N). True if handled.
 fn selection_key(ui: Ui, ev: &web_sys::KeyboardEvent, key: &str) -> bool {
-    let element = || {
-        ev.target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-    };
+    let element = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok());
     // Keys inside the field tree and the tabs keep their own meaning.
-    let in_tree =
-        element().is_some_and(|e| e.closest(".tree, [role=tab]").ok().flatten().is_some());
+    let in_tree = element
+        .as_ref()
+        .is_some_and(|e| e.closest(".tree, [role=tab]").ok().flatten().is_some());
     // Enter belongs to the focused control (buttons, table rows) except on the page itself
     // and in the frame list.
-    let enter_is_ours = match element() {
+    let enter_is_ours = match element {
         None => true,
         Some(e) => {
             matches!(e.tag_name().as_str(), "BODY" | "HTML")

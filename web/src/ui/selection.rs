@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use spop_codec::analysis::Severity;
 use spop_codec::Span;
 
-use crate::engine::protocol::{Details, Filter, Request, Response, ViewInfo};
+use crate::engine::protocol::{level_digit, Details, Filter, Request, Response, ViewInfo};
 use crate::ui::state::{Panel, Ui};
 
 /// The selected frame.
@@ -261,17 +261,11 @@ impl Ui {
 
     /// Findings at or above the stop level ([`Ui::stop_level`]) in the capture.
     pub fn findings_to_stop_at(self) -> usize {
-        let level = self.stop_level().unwrap_or(Severity::Info);
+        let level = level_digit(self.stop_level()).max(1);
         self.overview.with_untracked(|o| {
-            o.as_ref().map_or(0, |o| {
-                // The counts are errors, warnings, info.
-                [Severity::Error, Severity::Warning, Severity::Info]
-                    .into_iter()
-                    .zip(o.counts)
-                    .filter(|&(s, _)| s >= level)
-                    .map(|(_, n)| n)
-                    .sum()
-            })
+            // The counts are errors, warnings, info: the first three (info and up), two or one.
+            o.as_ref()
+                .map_or(0, |o| o.counts.iter().take(usize::from(4 - level)).sum())
         })
     }
 
