@@ -2,10 +2,11 @@
 //!
 //! Everything runs in the browser: the input never leaves the page. Two runtimes share this
 //! one wasm module:
-//! - [`engine`], the decode worker's side: the decoded capture that answers the page's
-//!   questions ([`engine::session`]), TCP incidents, share bundles and reports;
-//! - [`ui`], the page's side: its state ([`ui::state`]), the handle on the worker
-//!   ([`ui::backend`]) and one module per view.
+//! - [`engine`], the decode worker's side: what the page and the worker say to each other
+//!   ([`engine::protocol`]), the decoded capture that answers ([`engine::session`]), its TCP
+//!   incidents, share bundles and reports, and the worker's message loop ([`engine::worker`]);
+//! - [`ui`], the page's side: its state ([`ui::state`], in parts by concern), the handle on
+//!   the worker ([`ui::backend`]), the keyboard and one module per view.
 
 // `x.max(lo).min(hi)` rather than f64::clamp, whose panic message (it asserts lo <= hi)
 // brings a float printer (about 14 KB) into the wasm.

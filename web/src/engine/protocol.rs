@@ -293,7 +293,7 @@ pub enum Response {
     Resolved(Vec<Option<Note>>),
     /// A Markdown report.
     Report(String),
-    /// The engine's wasm memory in bytes ([`wasm_memory`]).
+    /// The engine's wasm memory in bytes ([`crate::engine::session::wasm_memory`]).
     Memory(Option<u64>),
     /// Where a packet is in the list.
     Packet(crate::engine::incident::PacketHit),

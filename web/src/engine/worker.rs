@@ -1,5 +1,5 @@
 //! The decode worker's message loop: it answers the page's messages ([`crate::ui::backend`])
-//! with one [`Session`]. The page's in-thread fallback answers through the same [`answer`].
+//! with one [`Session`]. The page's in-thread fallback answers through the same code.
 //!
 //! Messages are plain objects: `load` (bytes), `load_file` then `slice`s and `end` (a file
 //! read by the page as the worker decodes), `req` (a [`crate::engine::protocol::Request`]);

@@ -13,17 +13,17 @@ use crate::ui::storage;
 
 /// The share dialog's state.
 #[derive(Clone, Copy)]
-pub struct ShareDialog {
+pub struct ShareDialogState {
     /// Whether it is open.
     pub open: RwSignal<bool>,
     /// Links above this many KiB get the "share less" offers.
     pub limit: RwSignal<u32>,
 }
 
-impl ShareDialog {
+impl ShareDialogState {
     /// Closed, with the limit this browser keeps.
-    pub(crate) fn new() -> ShareDialog {
-        ShareDialog {
+    pub(crate) fn new() -> ShareDialogState {
+        ShareDialogState {
             open: RwSignal::new(false),
             limit: RwSignal::new(crate::ui::storage::share_limit()),
         }

@@ -15,7 +15,7 @@ use crate::engine::protocol::{
 use crate::ui::backend::Backend;
 use crate::ui::lifecycle::Lifecycle;
 use crate::ui::selection::{FindingSeek, SelectionState};
-use crate::ui::share_dialog::ShareDialog;
+use crate::ui::share_dialog::ShareDialogState;
 use crate::ui::timeline::TimelineView;
 
 /// Which side panel is shown.
@@ -49,7 +49,7 @@ impl Panel {
 
 /// All of the page's state (copyable handles on signals), in parts by concern: what is shown
 /// (here), the selection and the finding search ([`crate::ui::selection`]), the timeline's
-/// window ([`TimelineView`]), the share dialog ([`ShareDialog`]) and the loads
+/// window ([`TimelineView`]), the share dialog ([`ShareDialogState`]) and the loads
 /// ([`Lifecycle`]).
 #[derive(Clone, Copy)]
 pub struct Ui {
@@ -89,7 +89,7 @@ pub struct Ui {
     /// The timeline's window and zoom.
     pub timeline: TimelineView,
     /// The share dialog.
-    pub share: ShareDialog,
+    pub share: ShareDialogState,
     /// Loads, reloads, the decoder's failures and the history entries.
     pub lifecycle: Lifecycle,
 }
@@ -121,7 +121,7 @@ impl Ui {
             selection: SelectionState::new(),
             seek: FindingSeek::new(),
             timeline: TimelineView::new(),
-            share: ShareDialog::new(),
+            share: ShareDialogState::new(),
             lifecycle: Lifecycle::new(),
         };
         // The decoder dying under way: said in the page, and what was shown kept usable.
