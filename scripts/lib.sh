@@ -41,7 +41,7 @@ ensure_apt() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# The start screen's example captures (web/src/start.rs, EXAMPLES; a test checks the two lists
+# The start screen's example captures (web/src/ui/start.rs, EXAMPLES; a test checks the two lists
 # agree). They are served from pkg/examples/ and carried by the single file, not built into the
 # wasm.
 EXAMPLE_CAPTURES=(haproxy26-interleaved-disconnect.pcap haproxy34-clean.pcapng haproxy26-pyagent.pcap)

@@ -14,13 +14,13 @@ no `blob:` script source.
 The page gets its own CSP: those two hashes, 'wasm-unsafe-eval', workers from blob: only,
 connect-src 'none', nothing else. The wasm sits in a data block (a <script> of a non-script
 type, which never runs) as base64; the boot script compiles it once, starts the app with it
-and offers the decode worker (web/src/backend.rs, WORKER_FACTORY) a Blob URL worker that
+and offers the decode worker (web/src/ui/backend.rs, WORKER_FACTORY) a Blob URL worker that
 receives the compiled module as its first message. The page's URL, fragment included, is
 left alone.
 
 Each --example capture (the start screen's examples, which a served page fetches from
 pkg/examples/) sits in a data block too, `spop-example-NAME`, where the page looks first
-(web/src/start.rs, example_bytes).
+(web/src/ui/start.rs, example_bytes).
 """
 
 import argparse

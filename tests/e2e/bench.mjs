@@ -1,5 +1,5 @@
 // The in-browser benchmark (issue 7): the ~100 MB capture opened through the file input of the
-// served site in headless Chromium, measured by the page itself (web/src/state.rs):
+// served site in headless Chromium, measured by the page itself (web/src/ui/state.rs):
 //   - time from the file chosen to the first timeline on screen and to the findings shown
 //     (performance marks spop:file-selected, spop:timeline, spop:findings);
 //   - the wasm memory of the decode worker and of the page (spopInspectorStats());

@@ -26,7 +26,7 @@ import init from "./app.js";
 // The engine's exports (init() hands back the instance worker.js started).
 const wasm = await init();
 const fail = new URL(self.location.href).searchParams.get("fail");
-// Request::Check's tag in the page's postcard messages (web/src/session.rs, its 12th variant).
+// Request::Check's tag in the page's postcard messages (web/src/engine/protocol.rs, its 12th variant).
 const CHECK = 11;
 
 // Grows the memory as far as it goes, then takes every free byte of the engine's allocator.

@@ -264,7 +264,7 @@ export async function summary(page) {
  * only the rows on screen, and opening a capture scrolls it to the first finding. */
 export async function listRow(page, pos) {
   await page.locator("#frames").evaluate((el, pos) => {
-    el.scrollTop = pos * 24; // web/src/list.rs ROW_HEIGHT
+    el.scrollTop = pos * 24; // web/src/ui/list.rs ROW_HEIGHT
   }, pos);
   const row = page.locator(`#frames .row[data-frame="${pos}"]`);
   await row.waitFor();
@@ -403,7 +403,7 @@ export const watchWorkers = (page) =>
 export const workerTraffic = (page) => page.evaluate(() => window.__workerTraffic);
 
 // ---------------------------------------------------------------------------------------------
-// The page's own measurements (web/src/state.rs): performance marks of a load and the
+// The page's own measurements (web/src/ui/state.rs): performance marks of a load and the
 // `spopInspectorStats()` global.
 
 /** The marks of a load, in the order a person sees them happen: the input chosen, then the

@@ -1,4 +1,4 @@
-// The page measures its own loads (web/src/state.rs): performance marks when an input is chosen,
+// The page measures its own loads (web/src/ui/state.rs): performance marks when an input is chosen,
 // when the timeline first shows the new capture's frames and when its findings are shown, and
 // `spopInspectorStats()` for the wasm memory. tests/e2e/bench.mjs reads them on the 100 MB
 // capture; here a corpus capture proves they exist, come once per load, in order, and only

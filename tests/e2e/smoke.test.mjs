@@ -84,7 +84,7 @@ test("every bundled example loads and matches the CLI", async () => {
     await page.locator("textarea#input").waitFor();
   }
   // The hex example: two frames pasted as text, the same as the CLI reads them.
-  const hex = /const HEX_EXAMPLE: &str = "([^"]+)";/.exec(readFileSync(join(ROOT, "web/src/start.rs"), "utf8"))[1].replaceAll("\\n", "\n");
+  const hex = /const HEX_EXAMPLE: &str = "([^"]+)";/.exec(readFileSync(join(ROOT, "web/src/ui/start.rs"), "utf8"))[1].replaceAll("\\n", "\n");
   const report = cli(Buffer.from(hex));
   assert.equal(report.summary.frames, 2);
   await page.locator("button.example", { hasText: "AGENT-DISCONNECT, then an ACK" }).click();

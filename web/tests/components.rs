@@ -18,7 +18,9 @@
 use std::collections::BTreeSet;
 
 use leptos::prelude::*;
-use spop_web::session::{Details, Node, Session};
+use spop_codec::Span;
+use spop_web::engine::protocol::{Details, Node};
+use spop_web::engine::session::Session;
 use spop_web::{Backend, Inspector};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -54,7 +56,7 @@ async fn sleep(ms: i32) {
 }
 
 /// Puts an example capture in the page the way the single file carries it (a data block, see
-/// `spop_web::start::example_bytes`): the test runner serves no `pkg/examples/`.
+/// `spop_web::ui::start::example_bytes`): the test runner serves no `pkg/examples/`.
 fn carry_example(name: &str, bytes: &[u8]) {
     use base64::Engine as _;
     let doc = document();
@@ -253,9 +255,9 @@ fn engine(input: &[u8]) -> Session {
 }
 
 /// Stream offsets shown in a frame's bytes that fall in `spans`.
-fn offsets_in(d: &Details, spans: &[(usize, usize)]) -> BTreeSet<usize> {
+fn offsets_in(d: &Details, spans: &[Span]) -> BTreeSet<usize> {
     (d.base..d.base + d.bytes.len())
-        .filter(|&o| spans.iter().any(|&(s, e)| s <= o && o < e))
+        .filter(|&o| spans.iter().any(|s| s.start <= o && o < s.end))
         .collect()
 }
 

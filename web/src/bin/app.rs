@@ -15,5 +15,5 @@ fn main() {
 /// The decode worker's entry point (called by `worker.js`).
 #[wasm_bindgen]
 pub fn worker_main() {
-    spop_web::backend::run_worker();
+    spop_web::engine::worker::run_worker();
 }

@@ -23,13 +23,16 @@ pub mod teardown;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+// From 1, in order: no severity (`None` of an `Option<Severity>`) is then 0, and comparing two
+// optional severities is comparing two bytes (the web page does it for every frame).
+#[repr(u8)]
 pub enum Severity {
     /// Worth knowing when reading the timeline.
-    Info,
+    Info = 1,
     /// Legal but suspicious, or a known cause of trouble.
-    Warning,
+    Warning = 2,
     /// A protocol violation: HAProxy rejects it, or it breaks the connection.
-    Error,
+    Error = 3,
 }
 
 impl Severity {

@@ -6,16 +6,18 @@ use core::fmt::Write as _;
 
 use leptos::prelude::*;
 
-use crate::incident::esc;
-use crate::prefs::{goto_packet, Prefs};
-use crate::session::{level_name, FindingItem, Request, Response};
-use crate::state::{Panel, Ui};
+use crate::engine::incident::esc;
+use spop_codec::analysis::Severity;
+
+use crate::engine::protocol::{level_name, FindingItem, Request, Response};
+use crate::ui::prefs::{goto_packet, Prefs};
+use crate::ui::state::{Panel, Ui};
 
 /// Selects what a finding points at, without leaving the panel shown: its frame (bytes
 /// marked), or its first packet.
 pub fn select_finding(ui: Ui, prefs: Prefs, f: &FindingItem) {
     if let Some(frame) = f.frame {
-        ui.marked.set(Some((frame, f.spans.clone())));
+        ui.selection.marked.set(Some((frame, f.spans.clone())));
         ui.select_frame(frame);
     } else if let Some(&p) = f.packets.first() {
         goto_packet(ui, prefs, p, true);
@@ -61,7 +63,7 @@ pub fn Verdict() -> impl IntoView {
         ui.overview.with(|o| {
             for (n, l) in o.iter().flat_map(|o| o.verdict.iter()).enumerate() {
                 let level = level_name(l.level);
-                let icon = if l.level >= 2 { "!" } else { "i" };
+                let icon = if l.level >= Some(Severity::Warning) { "!" } else { "i" };
                 let _ = write!(
                     html,
                     r#"<li class="verdict-line sev-{level}"><span class="sev-icon" role="img" aria-label="{level}">{icon}</span>"#
@@ -148,7 +150,7 @@ pub fn LineFindings(line: usize) -> impl IntoView {
                 <button class="link" id="all-findings" on:click=move |_| prefs.verdict.set(None)>"all findings"</button>
             </p>
             <ul class="items">
-                {move || items.get().into_iter().map(|f| crate::findings::item_view(ui, f)).collect_view()}
+                {move || items.get().into_iter().map(|f| crate::ui::findings::item_view(ui, f)).collect_view()}
             </ul>
         </div>
     }

@@ -13,10 +13,10 @@ use spop_codec::analysis::Statistics;
 use spop_codec::analysis::{Bin, Percentiles, LATENCY_BUCKETS};
 use spop_codec::display::Fixed;
 
-use crate::incident::esc;
-use crate::session::{Request, Response};
-use crate::state::{thousands, Ui};
-use crate::timeline::tick_step;
+use crate::engine::incident::esc;
+use crate::engine::protocol::{Request, Response};
+use crate::ui::state::{thousands, Ui};
+use crate::ui::timeline::tick_step;
 
 /// Left margin of the charts (written as `52` in their markup).
 const LEFT: f64 = 52.0;
@@ -97,7 +97,7 @@ pub fn html(s: &Statistics, w: f64) -> String {
     let _ = write!(
         out,
         r#"</div><figure class="chart"><figcaption>Over time, in bins of {}</figcaption>"#,
-        crate::session::duration(s.bin_width)
+        crate::engine::session::duration(s.bin_width)
     );
     if s.bins.is_empty() || s.bin_width == 0 {
         out.push_str(r#"<p class="muted">This input has no times.</p>"#);

@@ -6,8 +6,9 @@
 use leptos::prelude::*;
 use spop_codec::display::Fixed;
 
-use crate::session::{Request, Response};
-use crate::state::{Selection, Ui};
+use crate::engine::protocol::{Request, Response};
+use crate::ui::selection::Selection;
+use crate::ui::state::Ui;
 
 /// How times are shown.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -76,7 +77,7 @@ impl Prefs {
     pub fn new() -> Prefs {
         Prefs {
             time: RwSignal::new(TimeMode::from_id(
-                &crate::storage::get(TIME_KEY).unwrap_or_default(),
+                &crate::ui::storage::get(TIME_KEY).unwrap_or_default(),
             ) as u32),
             events: RwSignal::new(events_kept()),
             stats: RwSignal::new(false),
@@ -104,7 +105,7 @@ impl Prefs {
     /// Sets and keeps the time display.
     pub fn set_time(self, mode: TimeMode) {
         self.time.set(mode as u32);
-        crate::storage::set(TIME_KEY, Some(mode.id()));
+        crate::ui::storage::set(TIME_KEY, Some(mode.id()));
     }
 }
 
@@ -115,7 +116,7 @@ impl Default for Prefs {
 }
 
 fn events_kept() -> bool {
-    crate::storage::get(EVENTS_KEY).is_some_and(|v| v == "1")
+    crate::ui::storage::get(EVENTS_KEY).is_some_and(|v| v == "1")
 }
 
 /// A new capture is shown: its list gets the TCP events too if the person shows them.
@@ -135,15 +136,15 @@ pub fn after_load(ui: Ui) {
 /// selected; then calls `then`.
 pub fn set_events(ui: Ui, prefs: Prefs, on: bool, then: impl FnOnce() + 'static) {
     prefs.events.set(on);
-    crate::storage::set(EVENTS_KEY, Some(if on { "1" } else { "0" }));
-    let previous = ui.cursor.get_untracked();
+    crate::ui::storage::set(EVENTS_KEY, Some(if on { "1" } else { "0" }));
+    let previous = ui.selection.cursor.get_untracked();
     ui.ask(Request::Events(on), move |r| {
         let Response::View(v) = r else { return };
         ui.show_view(v);
         match previous.filter(|c| c.event.is_none()) {
             Some(c) => ui.ask(Request::Locate { frame: c.frame }, move |r| {
                 if let Response::Position(Some(pos)) = r {
-                    ui.cursor.set(Some(Selection { pos, ..c }));
+                    ui.selection.cursor.set(Some(Selection { pos, ..c }));
                 }
                 then();
             }),
@@ -167,7 +168,7 @@ pub fn goto_packet(ui: Ui, prefs: Prefs, number: u32, show: bool) {
             .packet_note
             .set((!hit.note.is_empty()).then_some(hit.note));
         if let Some(pos) = hit.pos {
-            ui.marked.set(None);
+            ui.selection.marked.set(None);
             ui.select_pos(pos);
         }
     });
@@ -223,7 +224,7 @@ fn utc_offset_minutes(ns: u64) -> i64 {
 
 /// Column widths (CSS px) as last kept under `key`, if `n` of them were kept.
 pub fn widths_kept(key: &str, n: usize) -> Option<Vec<f64>> {
-    let kept = crate::storage::get(key)?;
+    let kept = crate::ui::storage::get(key)?;
     let widths: Vec<f64> = kept
         .split(',')
         // Whole pixels, read as integers (no float parser in the bundle for this).
@@ -241,7 +242,7 @@ pub fn keep_widths(key: &str, widths: &[f64]) {
         .map(|w| (w.round() as i64).to_string())
         .collect::<Vec<_>>()
         .join(",");
-    crate::storage::set(key, Some(&text));
+    crate::ui::storage::set(key, Some(&text));
 }
 
 #[cfg(test)]

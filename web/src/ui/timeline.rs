@@ -11,13 +11,37 @@ use wasm_bindgen::JsCast;
 
 use spop_codec::display::Fixed;
 
-use crate::incident::{class_name, ATTEMPT};
-use crate::prefs::{clock, goto_packet, Prefs, TimeMode};
-use crate::session::{
-    duration, level_name, order_time, Request, Response, Timeline as Window, ORDER_UNIT,
+use crate::engine::incident::{class_name, ATTEMPT};
+use crate::engine::protocol::{
+    digit_level, level_digit, level_name, order_time, Request, Response, Timeline as Window,
+    ORDER_UNIT,
 };
-use crate::state::Selection;
-use crate::state::{thousands, Ui};
+use crate::engine::session::duration;
+use crate::ui::prefs::{clock, goto_packet, Prefs, TimeMode};
+use crate::ui::selection::Selection;
+use crate::ui::state::{thousands, Ui};
+
+/// The timeline's window and zoom, as the rest of the page sets them.
+#[derive(Clone, Copy)]
+pub struct TimelineView {
+    /// The timeline's window (ns since time zero).
+    pub window: RwSignal<(u64, u64)>,
+    /// A window to show once the next selection lands (restoring a share link).
+    pub pending_window: RwSignal<Option<(u64, u64)>>,
+    /// Zoom asked for by the keyboard: how many times so far, and the factor (0: fit).
+    pub zoom_key: RwSignal<(u64, f64)>,
+}
+
+impl TimelineView {
+    /// A window to be fitted to the first view.
+    pub(crate) fn new() -> TimelineView {
+        TimelineView {
+            window: RwSignal::new((0, 1)),
+            pending_window: RwSignal::new(None),
+            zoom_key: RwSignal::new((0, 1.0)),
+        }
+    }
+}
 
 const HEIGHT: f64 = 156.0;
 pub(crate) const LEFT: f64 = 78.0;
@@ -87,7 +111,7 @@ pub fn fit_labels(labels: &[(f64, f64)], lo: f64, hi: f64) -> Vec<Option<f64>> {
 /// What the attempts' lane adds below.
 const ATTEMPTS_H: f64 = 22.0;
 
-/// The SVG path of a TCP event's mark (see [`crate::incident::class_name`]) at `(x, y)`.
+/// The SVG path of a TCP event's mark (see [`crate::engine::incident::class_name`]) at `(x, y)`.
 pub(crate) fn glyph(class: u8, x: f64, y: f64, d: &mut String) {
     let (x, y) = (coord(x), coord(y));
     let _ = match class_name(class) {
@@ -206,7 +230,7 @@ pub fn Timeline() -> impl IntoView {
     // twice (once per width) before its first frame is on screen.
     let measured = RwSignal::new(None::<f64>);
     let width = Signal::derive(move || measured.get().unwrap_or(800.0));
-    let window = ui.window;
+    let window = ui.timeline.window;
     let data = RwSignal::new(None::<Window>);
     let drag = RwSignal::new(None::<(f64, (u64, u64))>);
     // The pointer's x in the plot, while over it.
@@ -234,15 +258,17 @@ pub fn Timeline() -> impl IntoView {
     // A new view shows all of it (unless a share link says which part).
     Effect::new(move |_| {
         ui.view_gen.track();
-        if ui.pending_window.get_untracked().is_none() {
+        if ui.timeline.pending_window.get_untracked().is_none() {
             fit();
         }
     });
     // Keep the selected frame in the window.
     Effect::new(move |_| {
-        let Some(c) = ui.cursor.get() else { return };
-        if let Some(w) = ui.pending_window.get_untracked() {
-            ui.pending_window.set(None);
+        let Some(c) = ui.selection.cursor.get() else {
+            return;
+        };
+        if let Some(w) = ui.timeline.pending_window.get_untracked() {
+            ui.timeline.pending_window.set(None);
             window.set(w);
             return;
         }
@@ -286,6 +312,7 @@ pub fn Timeline() -> impl IntoView {
         let span = (t1 - t0) as f64;
         let plot = width.get_untracked() - LEFT - RIGHT;
         let selected = ui
+            .selection
             .cursor
             .get_untracked()
             .and_then(|c| at_of(&c))
@@ -300,9 +327,9 @@ pub fn Timeline() -> impl IntoView {
         window.set((n0 as u64, (n0 + new_span) as u64));
     };
     // Zoom keys (+, -, 0): those pressed from now on (the count at mount is old news).
-    let keys_seen = StoredValue::new(ui.zoom_key.get_untracked().0);
+    let keys_seen = StoredValue::new(ui.timeline.zoom_key.get_untracked().0);
     Effect::new(move |_| {
-        let (n, factor) = ui.zoom_key.get();
+        let (n, factor) = ui.timeline.zoom_key.get();
         if n == keys_seen.get_value() {
             return;
         }
@@ -340,7 +367,7 @@ pub fn Timeline() -> impl IntoView {
         let Some(t) = data.get() else {
             return ().into_any();
         };
-        let selected = ui.cursor.get().map(|c| c.frame);
+        let selected = ui.selection.cursor.get().map(|c| c.frame);
         if !t.bins.is_empty() {
             let n = t.bins.len() as f64;
             let plot = width.get() - LEFT - RIGHT;
@@ -362,7 +389,7 @@ pub fn Timeline() -> impl IntoView {
             let w = (plot / n).max(1.0);
             // One path per level and direction, not a few nodes per pixel column: a large
             // capture fills every column, and thousands of nodes cost more to build than the
-            // rest of the page before its first timeline is on screen. Levels (0 none …
+            // rest of the page before its first timeline is on screen. Levels (by `level_digit`: 0 none …
             // 3 error) are drawn in order, the worst on top; the column under the pointer is
             // read out by `hovered` instead of a title per column.
             let mut levels: [(String, String); 4] = Default::default();
@@ -370,7 +397,8 @@ pub fn Timeline() -> impl IntoView {
                 if b.to_agent + b.to_haproxy == 0 {
                     continue;
                 }
-                let Some((to_agent, to_haproxy)) = levels.get_mut(usize::from(b.level.min(3)))
+                let Some((to_agent, to_haproxy)) =
+                    levels.get_mut(usize::from(level_digit(b.level)))
                 else {
                     continue;
                 };
@@ -389,6 +417,7 @@ pub fn Timeline() -> impl IntoView {
                 }
             }
             return (0..)
+                .map(digit_level)
                 .zip(levels)
                 .filter(|(_, (to_agent, to_haproxy))| {
                     !to_agent.is_empty() || !to_haproxy.is_empty()
@@ -515,7 +544,7 @@ pub fn Timeline() -> impl IntoView {
                 view! {
                     <g class=class data-frame=index.to_string() on:click=move |ev| {
                         ev.stop_propagation();
-                        ui.marked.set(None);
+                        ui.selection.marked.set(None);
                         ui.select_frame(index);
                     }>
                         <title>{title}</title>
@@ -581,7 +610,7 @@ pub fn Timeline() -> impl IntoView {
                     view! {
                         <g class="flag" class:marked=n.marked data-frame=frame.to_string() on:click=move |ev| {
                             ev.stop_propagation();
-                            ui.marked.set(None);
+                            ui.selection.marked.set(None);
                             ui.select_frame(frame);
                         }>
                             <title>{title}</title>

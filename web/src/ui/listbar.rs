@@ -3,9 +3,9 @@
 
 use leptos::prelude::*;
 
-use crate::prefs::{goto_packet, set_events, Prefs, TimeMode};
-use crate::session::{Request, Response};
-use crate::state::{thousands, Ui};
+use crate::engine::protocol::{Request, Response};
+use crate::ui::prefs::{goto_packet, set_events, Prefs, TimeMode};
+use crate::ui::state::{thousands, Ui};
 
 /// The bar.
 #[component]

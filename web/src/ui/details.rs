@@ -7,8 +7,8 @@ use std::sync::Arc;
 use leptos::html::Ul;
 use leptos::prelude::*;
 
-use crate::session::{level_name, Details as Data, Node};
-use crate::state::Ui;
+use crate::engine::protocol::{level_name, Details as Data, Node};
+use crate::ui::state::Ui;
 
 /// Bytes per hex row.
 const WIDTH: usize = 16;
@@ -18,12 +18,18 @@ const WIDTH: usize = 16;
 pub fn Details() -> impl IntoView {
     let ui = expect_context::<Ui>();
     // A TCP event's row: its own panel.
-    let event = Memo::new(move |_| ui.cursor.get().and_then(|c| c.event).unwrap_or(usize::MAX));
+    let event = Memo::new(move |_| {
+        ui.selection
+            .cursor
+            .get()
+            .and_then(|c| c.event)
+            .unwrap_or(usize::MAX)
+    });
     move || {
         if let Some(index) = Some(event.get()).filter(|&e| e != usize::MAX) {
-            return view! { <crate::listbar::EventPanel index=index /> }.into_any();
+            return view! { <crate::ui::listbar::EventPanel index=index /> }.into_any();
         }
-        match ui.details.get() {
+        match ui.selection.details.get() {
         Some(d) => view! { <FrameDetails data=d /> }.into_any(),
         None => view! {
             <p class="muted hint">"Select a frame (click, or ↑/↓ then Enter) to see its fields and bytes."</p>
@@ -40,16 +46,16 @@ fn FrameDetails(data: Arc<Data>) -> impl IntoView {
     // frame only.
     let index = data.index;
     let selected = Signal::derive(move || {
-        ui.field.with(|f| match f {
+        ui.selection.field.with(|f| match f {
             Some((frame, path)) if *frame == index => path.clone(),
             _ => Vec::new(),
         })
     });
-    let select = move |path: Vec<usize>| ui.field.set(Some((index, path)));
+    let select = move |path: Vec<usize>| ui.selection.field.set(Some((index, path)));
     let tree_ref = NodeRef::<Ul>::new();
     // Enter on a frame moves focus into its fields (also once they arrive).
     Effect::new(move |_| {
-        if !ui.focus_details.get() {
+        if !ui.selection.focus_details.get() {
             return;
         }
         if let Some(first) = tree_ref
@@ -60,7 +66,7 @@ fn FrameDetails(data: Arc<Data>) -> impl IntoView {
             if let Ok(b) = first.dyn_into::<web_sys::HtmlElement>() {
                 let _ = b.focus();
             }
-            ui.focus_details.set(false);
+            ui.selection.focus_details.set(false);
         }
     });
     let d = data.clone();
@@ -74,10 +80,10 @@ fn FrameDetails(data: Arc<Data>) -> impl IntoView {
     let d = data.clone();
     let pick = move |o: usize| {
         if let Some(path) = Node::path_at(&d.tree, o) {
-            ui.marked.set(None);
+            ui.selection.marked.set(None);
             select(path);
         } else if let Some(e) = d.embedded.iter().find(|e| e.start <= o && o < e.end) {
-            ui.marked.set(None);
+            ui.selection.marked.set(None);
             ui.select_frame(e.frame);
         }
     };
@@ -136,8 +142,8 @@ fn FrameDetails(data: Arc<Data>) -> impl IntoView {
                             Some(e) => format!("offset {o:#x}, packet {packet}: byte of {} #{} written inside this frame (click to open it)", e.frame_type, e.frame + 1),
                             None => format!("offset {o:#x}, packet {packet}"),
                         };
-                        let is_lit = move || lit.with(|s| s.iter().any(|&(a, b)| a <= o && o < b));
-                        let is_marked = move || ui.marked.with(|m| m.as_ref().is_some_and(|(f, s)| *f == frame && s.iter().any(|&(a, b)| a <= o && o < b)));
+                        let is_lit = move || lit.with(|s| s.iter().any(|s| s.start <= o && o < s.end));
+                        let is_marked = move || ui.selection.marked.with(|m| m.as_ref().is_some_and(|(f, s)| *f == frame && s.iter().any(|s| s.start <= o && o < s.end)));
                         view! {
                             <span
                                 class="byte"
@@ -277,7 +283,7 @@ fn field_view(
     let children = n.children.clone();
     view! {
         <li role="treeitem" aria-selected=move || aria().to_string()>
-            <button class="field" class:selected=is_selected on:click=move |_| ui.field.set(Some((index, click_path.clone())))>
+            <button class="field" class:selected=is_selected on:click=move |_| ui.selection.field.set(Some((index, click_path.clone())))>
                 <span class="field-label">{n.label.clone()}</span>" "
                 <span class="field-value">{n.value.clone()}</span>
             </button>

@@ -7,9 +7,28 @@ use leptos::prelude::*;
 use spop_codec::display::Fixed;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::session::{Request, Response, ShareLink, ShareScope};
-use crate::state::{thousands, Ui};
-use crate::storage;
+use crate::engine::protocol::{Request, Response, ShareLink, ShareScope};
+use crate::ui::state::{thousands, Ui};
+use crate::ui::storage;
+
+/// The share dialog's state.
+#[derive(Clone, Copy)]
+pub struct ShareDialogState {
+    /// Whether it is open.
+    pub open: RwSignal<bool>,
+    /// Links above this many KiB get the "share less" offers.
+    pub limit: RwSignal<u32>,
+}
+
+impl ShareDialogState {
+    /// Closed, with the limit this browser keeps.
+    pub(crate) fn new() -> ShareDialogState {
+        ShareDialogState {
+            open: RwSignal::new(false),
+            limit: RwSignal::new(crate::ui::storage::share_limit()),
+        }
+    }
+}
 
 /// Captures with more frames than this open the dialog on one connection.
 const LARGE_CAPTURE: usize = 100_000;
@@ -94,7 +113,7 @@ fn scope_label(link: &ShareLink) -> String {
 #[component]
 pub fn ShareDialog() -> impl IntoView {
     let ui = expect_context::<Ui>();
-    move || ui.share.get().then(|| view! { <Dialog /> })
+    move || ui.share.open.get().then(|| view! { <Dialog /> })
 }
 
 #[component]
@@ -108,8 +127,8 @@ fn Dialog() -> impl IntoView {
     let start = ui
         .filter
         .with_untracked(|f| f.connection)
-        .or_else(|| ui.cursor.get_untracked().map(|c| c.connection))
-        .filter(|&c| c != crate::incident::NO_CONNECTION)
+        .or_else(|| ui.selection.cursor.get_untracked().map(|c| c.connection))
+        .filter(|&c| c != crate::engine::incident::NO_CONNECTION)
         .filter(|_| large)
         .map_or(ShareScope::All, ShareScope::Connection);
     let scope = RwSignal::new(start);
@@ -144,14 +163,14 @@ fn Dialog() -> impl IntoView {
     });
     let url = move || link.with(|l| l.as_ref().map(|l| link_of(&l.text)));
     let size = move || url().map_or(0, |u| u.len());
-    let too_big = move || size() > ui.share_limit.get() as usize * 1024;
+    let too_big = move || size() > ui.share.limit.get() as usize * 1024;
     // Back to the button that opened it (the dialog holds the focus while open).
     let close = move || {
-        ui.share.set(false);
-        crate::state::focus("#share-button");
+        ui.share.open.set(false);
+        crate::ui::keyboard::focus("#share-button");
     };
     // The dialog takes the focus, so the keyboard (and a screen reader) starts in it.
-    request_animation_frame(|| crate::state::focus(".share"));
+    request_animation_frame(|| crate::ui::keyboard::focus(".share"));
     let copy_link = move |_| {
         let Some(u) = url() else { return };
         copy(u, move |ok| {
@@ -212,8 +231,8 @@ fn Dialog() -> impl IntoView {
     let connection = move || {
         ui.filter
             .with(|f| f.connection)
-            .or_else(|| ui.cursor.get().map(|c| c.connection))
-            .filter(|&c| c != crate::incident::NO_CONNECTION)
+            .or_else(|| ui.selection.cursor.get().map(|c| c.connection))
+            .filter(|&c| c != crate::engine::incident::NO_CONNECTION)
     };
     let filtered = move || {
         let v = ui.view.get();
@@ -254,7 +273,7 @@ fn Dialog() -> impl IntoView {
                         <p>{format!(
                             "This link is {}, above {} KiB{}: chat tools, issue trackers and some browsers cut long links. Share a part of the capture, or attach the bundle file instead.",
                             kib(size()),
-                            ui.share_limit.get(),
+                            ui.share.limit.get(),
                             if storage::share_limit_set() { ", the size you chose" } else { ", where links start getting cut" },
                         )}</p>
                         {(size() > BROWSER_URL_LIMIT).then(|| view! {
@@ -277,11 +296,11 @@ fn Dialog() -> impl IntoView {
                     <label class="share-limit" title="Above this size the dialog warns that the link may be cut and offers to share less">
                         "Warn when a link is over "
                         <input id="share-limit" type="number" min="1" max="65536" class="narrow"
-                            prop:value=move || ui.share_limit.get().to_string()
+                            prop:value=move || ui.share.limit.get().to_string()
                             on:change=move |ev| {
                                 if let Ok(k) = event_target_value(&ev).trim().parse::<u32>() {
                                     if k > 0 {
-                                        ui.share_limit.set(k);
+                                        ui.share.limit.set(k);
                                         storage::save_share_limit(k);
                                     }
                                 }

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use spop_codec::time::HaproxyTime;
 
-use crate::state::Ui;
+use crate::ui::state::Ui;
 
 /// The `timeout processing` field. `id` tells apart the copies the page shows (the start
 /// screen's and the findings panel's).

@@ -5,8 +5,10 @@ use leptos::either::Either;
 use leptos::html::Input;
 use leptos::prelude::*;
 
-use crate::session::Filter;
-use crate::state::{thousands, Ui};
+use spop_codec::analysis::Severity;
+
+use crate::engine::protocol::{digit_level, level_digit, Filter};
+use crate::ui::state::{thousands, Ui};
 
 /// Up to this many connections, the connection filter is a list; beyond, a number to type.
 const SELECT_MAX: usize = 5_000;
@@ -93,12 +95,12 @@ pub fn Toolbar() -> impl IntoView {
     };
     // Next/previous: the severity they stop at, and whether there is anything to stop at.
     let stop = move || {
-        ui.stop_at.track();
+        ui.seek.stop_at.track();
         ui.overview.track();
         ui.stop_level()
     };
     let none_to_stop_at = move || {
-        ui.stop_at.track();
+        ui.seek.stop_at.track();
         ui.overview.track();
         ui.findings_to_stop_at() == 0
     };
@@ -116,8 +118,8 @@ pub fn Toolbar() -> impl IntoView {
         }
     };
     let stop_name = move || match stop() {
-        3 => "error",
-        2 => "warning",
+        Some(Severity::Error) => "error",
+        Some(Severity::Warning) => "warning",
         _ => "finding",
     };
     // A memo: the filter control is rebuilt when the count changes, not on every new view
@@ -213,10 +215,10 @@ pub fn Toolbar() -> impl IntoView {
                 "Findings "
                 <select
                     id="filter-severity"
-                    prop:value=move || ui.filter.with(|f| f.min_level.to_string())
+                    prop:value=move || ui.filter.with(|f| level_digit(f.min_level).to_string())
                     on:change=move |ev| {
                         let v = event_target_value(&ev);
-                        set(&|f| f.min_level = v.parse().unwrap_or(0));
+                        set(&|f| f.min_level = digit_level(v.parse().unwrap_or(0)));
                     }
                 >
                     <option value="0">"any frame"</option>
@@ -246,13 +248,13 @@ pub fn Toolbar() -> impl IntoView {
                     id="stop-at"
                     title="The findings next and previous (n/N) stop at"
                     aria-label="Stop at"
-                    prop:value=move || stop().max(1).to_string()
+                    prop:value=move || level_digit(stop()).max(1).to_string()
                     // Only a capture without findings has nothing to choose.
                     prop:disabled=move || ui.overview.with(|o| o.as_ref().is_none_or(|o| o.counts == [0, 0, 0]))
                     on:change=move |ev| {
                         let v = event_target_value(&ev);
-                        ui.seek_note.set(String::new());
-                        ui.stop_at.set(v.parse().ok());
+                        ui.seek.note.set(String::new());
+                        ui.seek.stop_at.set(v.parse().ok().and_then(digit_level));
                     }
                 >
                     // Each says when the capture has none: the control itself tells.
@@ -266,7 +268,7 @@ pub fn Toolbar() -> impl IntoView {
             <span class="view-count" id="view-count" aria-live="polite">
                 {move || {
                     let v = ui.view.get();
-                    // The list may hold TCP events too (crate::listbar).
+                    // The list may hold TCP events too (crate::ui::listbar).
                     let frames = v.total - v.events;
                     let events = if v.events > 0 { format!(" + {} TCP events", thousands(v.events)) } else { String::new() };
                     if frames == v.all {
@@ -278,7 +280,7 @@ pub fn Toolbar() -> impl IntoView {
             </span>
             // What the last next/previous did not find: after the count, only while there is
             // something to say (an item of the bar, and a long one wraps alone).
-            {move || ui.seek_note.with(|n| (!n.is_empty()).then(|| view! {
+            {move || ui.seek.note.with(|n| (!n.is_empty()).then(|| view! {
                 <span class="muted" id="seek-note" role="status">{n.clone()}</span>
             }))}
             {move || (!ui.filter.with(Filter::is_empty)).then(|| view! {

@@ -3,8 +3,8 @@
 
 use leptos::prelude::*;
 
-use crate::session::{level_name, FindingItem, Request, Response, RuleGroup};
-use crate::state::Ui;
+use crate::engine::protocol::{level_name, FindingItem, Request, Response, RuleGroup};
+use crate::ui::state::Ui;
 
 /// Findings fetched per "more".
 const PAGE: usize = 100;
@@ -22,15 +22,15 @@ pub fn Findings() -> impl IntoView {
         ui.overview
             .with(|o| o.as_ref().and_then(|o| o.omitted.clone()))
     };
-    let prefs = expect_context::<crate::prefs::Prefs>();
+    let prefs = expect_context::<crate::ui::prefs::Prefs>();
     let list = move || {
-        // A verdict line's findings alone (crate::verdict).
+        // A verdict line's findings alone (crate::ui::verdict).
         if let Some(line) = prefs.verdict.get() {
-            return view! { <crate::verdict::LineFindings line=line /> }.into_any();
+            return view! { <crate::ui::verdict::LineFindings line=line /> }.into_any();
         }
         let g = groups();
         if !checked() {
-            return match ui.failure.get().filter(|f| f.rules) {
+            return match ui.lifecycle.failure.get().filter(|f| f.rules) {
                 Some(f) => view! { <p class="muted hint">{format!("No findings: the rules did not run. {}", f.message)}</p> }.into_any(),
                 None => view! { <p class="muted hint">"Checking the rules…"</p> }.into_any(),
             };
@@ -48,7 +48,7 @@ pub fn Findings() -> impl IntoView {
         .into_any()
     };
     view! {
-        <crate::settings::TimeoutProcessing id="findings-timeout-processing" />
+        <crate::ui::settings::TimeoutProcessing id="findings-timeout-processing" />
         {list}
     }
 }
@@ -143,10 +143,10 @@ pub(crate) fn item_view(ui: Ui, f: FindingItem) -> impl IntoView {
         }
         // About packets only (TCP events): the first one.
         (None, c, Some(p)) => {
-            let prefs = expect_context::<crate::prefs::Prefs>();
+            let prefs = expect_context::<crate::ui::prefs::Prefs>();
             let at = c.map_or(String::new(), |c| format!("connection {}, ", c + 1));
             view! {
-                <button class="link jump" on:click=move |_| crate::prefs::goto_packet(ui, prefs, p, true)>{format!("{at}packet #{p}")}</button>
+                <button class="link jump" on:click=move |_| crate::ui::prefs::goto_packet(ui, prefs, p, true)>{format!("{at}packet #{p}")}</button>
             }
             .into_any()
         }

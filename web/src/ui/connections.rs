@@ -6,10 +6,10 @@ use core::fmt::Write as _;
 use leptos::prelude::*;
 use spop_codec::display::Fixed;
 
-use crate::layout::{resize_handle, Widths};
-use crate::prefs::{goto_packet, time_text, Prefs, TimeMode};
-use crate::session::ConnectionRow;
-use crate::state::Ui;
+use crate::engine::protocol::ConnectionRow;
+use crate::ui::layout::{resize_handle, Widths};
+use crate::ui::prefs::{goto_packet, time_text, Prefs, TimeMode};
+use crate::ui::state::Ui;
 
 /// The columns, what diagnoses first: heading, hover text, default width (px), and whether
 /// the first click sorts it largest first.

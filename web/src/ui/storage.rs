@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::session::Note;
+use crate::engine::protocol::Note;
 
 /// Local storage key prefix.
 const PREFIX: &str = "spop-inspector.";

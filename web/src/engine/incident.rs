@@ -7,14 +7,15 @@
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
-use spop_codec::analysis::{verdict, Analysis};
+use spop_codec::analysis::{verdict, Analysis, Severity};
 use spop_codec::capture::tcp::TcpEventKind;
 use spop_codec::capture::AttemptOutcome;
 use spop_codec::display::Fixed;
 use spop_codec::report::seconds;
 use spop_codec::wire::Direction;
 
-use crate::session::{level, Filter, Level, Row, Session, Timeline, MAX_MARKS};
+use crate::engine::protocol::{at_least, Filter, Row, Timeline, MAX_MARKS};
+use crate::engine::session::Session;
 
 /// The connection of a row that belongs to none: an attempt's TCP event.
 pub const NO_CONNECTION: usize = usize::MAX;
@@ -231,7 +232,8 @@ pub struct PacketHit {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerdictItem {
     /// Its most serious finding's level.
-    pub level: Level,
+    #[serde(with = "crate::engine::protocol::level_wire")]
+    pub level: Option<Severity>,
     /// The sentence.
     pub text: String,
     /// Indexes of the findings it rests on.
@@ -330,7 +332,7 @@ impl Session {
         if f.frame_type.is_some() || f.stream_id.is_some() || !self.on_timeline(e) {
             return false;
         }
-        if f.min_level > 0 && self.level_at(e.packet) < f.min_level {
+        if f.min_level.is_some() && !at_least(self.level_at(e.packet), f.min_level) {
             return false;
         }
         let needle = f.text.trim().to_ascii_lowercase();
@@ -350,13 +352,12 @@ impl Session {
     }
 
     /// The worst level of the findings that point at a packet.
-    fn level_at(&self, packet: u32) -> Level {
+    fn level_at(&self, packet: u32) -> Option<Severity> {
         self.tcp
             .findings_at(packet)
             .filter_map(|i| self.a.findings.get(i))
-            .map(|f| level(f.severity))
+            .map(|f| f.severity)
             .max()
-            .unwrap_or(0)
     }
 
     /// Time span (ns since time zero) of the TCP events on the timeline.
@@ -403,7 +404,7 @@ impl Session {
     }
 
     /// Shows the TCP events in the list, or not.
-    pub(crate) fn show_events(&mut self, on: bool) -> crate::session::ViewInfo {
+    pub(crate) fn show_events(&mut self, on: bool) -> crate::engine::protocol::ViewInfo {
         self.tcp.show = on;
         self.rebuild_list();
         self.view_info()
@@ -581,7 +582,7 @@ impl Session {
         verdict(&self.a)
             .into_iter()
             .map(|l| VerdictItem {
-                level: level(l.severity),
+                level: Some(l.severity),
                 text: l.text,
                 findings: l.findings,
             })
@@ -634,7 +635,7 @@ impl Session {
             Fixed::ratio(t, 9, 6)
         );
         if a.capture.first_packet.is_some() {
-            let _ = write!(html, " · {}", crate::prefs::clock(e.time, 6));
+            let _ = write!(html, " · {}", crate::ui::prefs::clock(e.time, 6));
         }
         html.push_str(r#"</p><ul class="event-lines">"#);
         for l in lines {
@@ -649,7 +650,7 @@ impl Session {
         if !findings.is_empty() {
             html.push_str(r#"<h3>Findings</h3><ul class="findings">"#);
             for f in findings {
-                let l = crate::session::level_name(level(f.severity));
+                let l = f.severity.name();
                 let _ = write!(
                     html,
                     r#"<li class="finding sev-{l}"><span class="sev">{l}</span> <code>{}</code> {}</li>"#,
@@ -665,7 +666,7 @@ impl Session {
     /// The TCP events and attempts of a timeline window, as SVG markup: one mark each when
     /// few, else one mark per class and pixel column. `bins` is the plot's width in pixels.
     pub(crate) fn tcp_marks(&self, out: &mut Timeline, bins: u32) {
-        use crate::timeline::{glyph, lane_y, LEFT};
+        use crate::ui::timeline::{glyph, lane_y, LEFT};
         // (dense columns are ticks; one by one, glyphs)
         let (t0, t1) = (out.t0, out.t1);
         let lo = self.tcp.events.partition_point(|e| self.rel(e.time) < t0);
@@ -689,8 +690,9 @@ impl Session {
             .collect();
         let n = bins.clamp(1, 4096) as usize;
         let span = t1.saturating_sub(t0).max(1);
-        let column =
-            |t: u64| crate::session::bin_of(self.rel(t).saturating_sub(t0), n, span).min(n - 1);
+        let column = |t: u64| {
+            crate::engine::session::bin_of(self.rel(t).saturating_sub(t0), n, span).min(n - 1)
+        };
         let svg = &mut out.tcp;
         if marks.len() > MAX_MARKS {
             // One path per class and lane, a mark per column that has one.
@@ -808,9 +810,10 @@ fn close_text(haproxy: bool, kind: TcpEventKind) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::{Request, Response};
+    use crate::engine::protocol::{Request, Response};
 
-    const KILLED: &[u8] = include_bytes!("../../tests/fixtures/incidents/spoe-forge-killed.pcap");
+    const KILLED: &[u8] =
+        include_bytes!("../../../tests/fixtures/incidents/spoe-forge-killed.pcap");
 
     fn session() -> Session {
         let (s, _) = Session::load(KILLED, &mut |_| {});
@@ -852,7 +855,7 @@ mod tests {
             assert_eq!(s.locate(r.index), Some(r.pos));
         }
         let (p, i) = s.next_error(None, true).unwrap_or((0, 0));
-        if s.worst.contains(&3) {
+        if s.worst.contains(&Some(Severity::Error)) {
             assert_eq!(rows[p].index, i);
         }
         // The deltas add up to the last row's time.
@@ -903,7 +906,7 @@ mod tests {
         assert_eq!(refused.count, 24);
         assert_eq!(refused.closed, "RST by agent");
         assert_eq!(o.verdict.len(), verdict(&s.a).len());
-        assert_eq!(o.verdict[0].level, 3);
+        assert_eq!(o.verdict[0].level, Some(Severity::Error));
         assert!(o.tcp_events > 0 && o.zero > 0);
         let engine = spop_codec::analysis::statistics(&s.a);
         let Response::Html(h) = s.handle(Request::Statistics { width: 900 }) else {

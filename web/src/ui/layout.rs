@@ -1,11 +1,11 @@
 //! Sizes the person sets by dragging: column widths (a handle on a header's edge) and the
 //! split between the frames and the side panel. They are kept in local storage
-//! ([`crate::prefs::keep_widths`]), so the layout is as it was left on the next visit.
+//! ([`crate::ui::prefs::keep_widths`]), so the layout is as it was left on the next visit.
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::prefs::{keep_widths, widths_kept};
+use crate::ui::prefs::{keep_widths, widths_kept};
 
 /// Column widths (CSS px), kept under a storage key.
 #[derive(Clone, Copy)]
@@ -160,7 +160,7 @@ pub fn Splitter(side: RwSignal<Option<f64>>) -> impl IntoView {
     };
     let keep = move || match side.get_untracked() {
         Some(w) => keep_widths(SIDE_KEY, &[w]),
-        None => crate::storage::set(SIDE_KEY, None),
+        None => crate::ui::storage::set(SIDE_KEY, None),
     };
     let target = |ev: &web_sys::Event| {
         ev.current_target()

@@ -17,7 +17,10 @@ use spop_codec::report::markdown::{markdown, Annotation, MarkdownOptions};
 use spop_codec::share::TIMEOUT_PROCESSING_KEY;
 use spop_codec::time::HaproxyTime;
 
-use crate::session::{Filter, Note, Session, ShareLink, ShareScope, ShareState};
+use crate::engine::protocol::{
+    digit_level, level_digit, Filter, Note, ShareLink, ShareScope, ShareState,
+};
+use crate::engine::session::Session;
 
 /// Longest capture name a link restores (characters): a name, not a payload.
 const MAX_NAME: usize = 200;
@@ -158,7 +161,7 @@ impl Session {
                     }
                     "filter.type" => state.filter.frame_type = Some(v.clone()),
                     "filter.stream" => state.filter.stream_id = v.parse().ok(),
-                    "filter.level" => state.filter.min_level = v.parse().unwrap_or(0).min(3),
+                    "filter.level" => state.filter.min_level = digit_level(v.parse().unwrap_or(0)),
                     "filter.text" => state.filter.text = v.clone(),
                     "panel" => state.panel = v.clone(),
                     "name" => state.name = v.chars().take(MAX_NAME).collect(),
@@ -270,8 +273,8 @@ fn encode(
     if let Some(s) = stream_id {
         kv.push(("filter.stream".into(), s.to_string()));
     }
-    if *min_level > 0 {
-        kv.push(("filter.level".into(), min_level.to_string()));
+    if min_level.is_some() {
+        kv.push(("filter.level".into(), level_digit(*min_level).to_string()));
     }
     if !text.is_empty() {
         kv.push(("filter.text".into(), text.clone()));
@@ -298,10 +301,11 @@ fn encode(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use spop_codec::analysis::Severity;
 
-    const MULTI: &[u8] = include_bytes!("../../tests/fixtures/haproxy26-pyagent.pcap");
+    const MULTI: &[u8] = include_bytes!("../../../tests/fixtures/haproxy26-pyagent.pcap");
 
-    fn load(bytes: &[u8]) -> (Session, crate::session::Overview) {
+    fn load(bytes: &[u8]) -> (Session, crate::engine::protocol::Overview) {
         let (s, o) = Session::load(bytes, &mut |_| {});
         let mut s = s.expect("loads");
         if o.checked {
@@ -420,7 +424,7 @@ mod tests {
     /// the page reloads it with a value of its own.
     #[test]
     fn a_link_carries_the_timeout_processing() {
-        use crate::session::Settings;
+        use crate::engine::protocol::Settings;
         let ms = |n: u64| n * 1_000_000;
         let settings = |t: Option<u64>, bundle_decides| Settings {
             timeout_processing: t,
@@ -495,7 +499,7 @@ mod tests {
         ]);
         assert_eq!(r.selected, None);
         assert_eq!(r.window, None);
-        assert_eq!(r.filter.min_level, 3);
+        assert_eq!(r.filter.min_level, Some(Severity::Error));
         assert_eq!(r.filter.connection, None);
         assert!(r.notes.is_empty());
     }

@@ -9,11 +9,11 @@ use leptos::html::Div;
 use leptos::prelude::*;
 use spop_codec::display::Fixed;
 
-use crate::incident::NO_CONNECTION;
-use crate::layout::{resize_handle, Widths};
-use crate::prefs::{time_text, Prefs};
-use crate::session::{level_name, Request, Response, Row};
-use crate::state::Ui;
+use crate::engine::incident::NO_CONNECTION;
+use crate::engine::protocol::{level_name, Request, Response, Row};
+use crate::ui::layout::{resize_handle, Widths};
+use crate::ui::prefs::{time_text, Prefs};
+use crate::ui::state::Ui;
 
 /// Height of a row, in CSS pixels (kept in step with `.row` in index.html).
 pub const ROW_HEIGHT: f64 = 24.0;
@@ -136,7 +136,9 @@ pub fn FrameList() -> impl IntoView {
     });
     // Keep the selected row on screen.
     Effect::new(move |_| {
-        let Some(c) = ui.cursor.get() else { return };
+        let Some(c) = ui.selection.cursor.get() else {
+            return;
+        };
         let Some(el) = scroller.get_untracked() else {
             return;
         };
@@ -187,7 +189,7 @@ pub fn FrameList() -> impl IntoView {
         if !widths.custom.get() {
             return None;
         }
-        let clock = prefs.mode() == crate::prefs::TimeMode::Clock;
+        let clock = prefs.mode() == crate::ui::prefs::TimeMode::Clock;
         widths.w.with(|w| {
             let mut t = String::new();
             for (i, c) in w.iter().enumerate() {
@@ -202,7 +204,7 @@ pub fn FrameList() -> impl IntoView {
         })
     };
     // The narrowest layouts' own columns (index.html) take the width of times of day.
-    let time_w = move || (prefs.mode() == crate::prefs::TimeMode::Clock).then_some("7.4rem");
+    let time_w = move || (prefs.mode() == crate::ui::prefs::TimeMode::Clock).then_some("7.4rem");
     let head = move |i: usize| {
         let (label, title, _) = COLUMNS[i];
         view! {
@@ -260,7 +262,8 @@ fn row_view(ui: Ui, prefs: Prefs, r: Row, top: Signal<f64>) -> impl IntoView {
     let event = r.event;
     // A TCP event's row is selected by its event, a frame's by its frame.
     let selected = move || {
-        ui.cursor
+        ui.selection
+            .cursor
             .get()
             .is_some_and(|c| c.event == event && (event.is_some() || c.frame == index))
     };
@@ -284,7 +287,7 @@ fn row_view(ui: Ui, prefs: Prefs, r: Row, top: Signal<f64>) -> impl IntoView {
             p + 1,
             ns.map_or(String::new(), |ns| format!(
                 " in {}",
-                crate::session::duration(ns)
+                crate::engine::session::duration(ns)
             ))
         )
     });
@@ -306,10 +309,10 @@ fn row_view(ui: Ui, prefs: Prefs, r: Row, top: Signal<f64>) -> impl IntoView {
             class:tcp=event.is_some()
             style:top=move || format!("{}px", Fixed::of(top.get(), 2))
             on:click=move |_| {
-                ui.marked.set(None);
+                ui.selection.marked.set(None);
                 ui.select_pos(pos);
             }
-            on:dblclick=move |_| ui.focus_details.set(true)
+            on:dblclick=move |_| ui.selection.focus_details.set(true)
         >
             <span role="gridcell" class="num">{event.is_none().then(|| index + 1)}</span>
             <span role="gridcell" class="num">{(r.connection != NO_CONNECTION).then(|| r.connection + 1)}</span>

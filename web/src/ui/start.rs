@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::state::Ui;
+use crate::ui::state::Ui;
 
 /// Real captures from the shared corpus, one click away: (label, what it shows, file name).
 ///
@@ -102,7 +102,7 @@ pub fn Start() -> impl IntoView {
     // Not while the next input decodes: the error is the previous input's, and the label
     // already names the new one.
     let error = move || {
-        ui.loading.with(Option::is_none).then_some(())?;
+        ui.lifecycle.loading.with(Option::is_none).then_some(())?;
         (!empty.get()).then_some(())?;
         ui.overview
             .with(|o| o.as_ref().and_then(|o| o.error.clone()))
@@ -142,7 +142,7 @@ pub fn Start() -> impl IntoView {
                         {e}
                     </p>
                     // The decoder failed on it (not an input it cannot read): once more.
-                    {ui.retry_load.get().then(|| view! {
+                    {ui.lifecycle.retry_load.get().then(|| view! {
                         <div class="actions">
                             <button id="retry" class="primary" on:click=move |_| ui.reload_input()>"Retry"</button>
                             <span class="muted">"or inspect something else"</span>
@@ -171,7 +171,7 @@ pub fn Start() -> impl IntoView {
                     }>"Inspect the text"</button>
                     <span class="muted">"or drop a file anywhere"</span>
                 </div>
-                <crate::settings::TimeoutProcessing id="timeout-processing" />
+                <crate::ui::settings::TimeoutProcessing id="timeout-processing" />
             </section>
             <section class="examples" aria-label="Examples">
                 <h2>"Examples"</h2>

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use spop_codec::display::Fixed;
 
-use crate::state::Ui;
+use crate::ui::state::Ui;
 
 /// The notes panel.
 #[component]
@@ -27,7 +27,7 @@ pub fn Notes() -> impl IntoView {
                     view! {
                         <li>
                             <button class="link note-item" data-frame=frame.to_string() on:click=move |_| {
-                                ui.marked.set(None);
+                                ui.selection.marked.set(None);
                                 ui.select_frame(frame);
                             }>
                                 <span class="note-star">{if n.marked { "★" } else { "✎" }}</span>
