@@ -15,9 +15,10 @@
 pub mod engine;
 pub mod ui;
 
+pub use engine::draw::thousands;
 pub use ui::backend::Backend;
 pub use ui::inspector::{App, Inspector};
 pub use ui::list::{first_row, scroll_top_for, MAX_SCROLL_HEIGHT, ROW_HEIGHT};
 pub use ui::selection::Selection;
 pub use ui::start::EXAMPLE_BLOCK;
-pub use ui::state::{thousands, Panel, Ui};
+pub use ui::state::{Panel, Ui};

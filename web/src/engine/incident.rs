@@ -635,7 +635,7 @@ impl Session {
             Fixed::ratio(t, 9, 6)
         );
         if a.capture.first_packet.is_some() {
-            let _ = write!(html, " · {}", crate::ui::prefs::clock(e.time, 6));
+            let _ = write!(html, " · {}", crate::engine::draw::clock(e.time, 6));
         }
         html.push_str(r#"</p><ul class="event-lines">"#);
         for l in lines {
@@ -666,7 +666,7 @@ impl Session {
     /// The TCP events and attempts of a timeline window, as SVG markup: one mark each when
     /// few, else one mark per class and pixel column. `bins` is the plot's width in pixels.
     pub(crate) fn tcp_marks(&self, out: &mut Timeline, bins: u32) {
-        use crate::ui::timeline::{glyph, lane_y, LEFT};
+        use crate::engine::draw::{glyph, lane_y, LEFT};
         // (dense columns are ticks; one by one, glyphs)
         let (t0, t1) = (out.t0, out.t1);
         let lo = self.tcp.events.partition_point(|e| self.rel(e.time) < t0);

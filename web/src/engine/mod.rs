@@ -3,12 +3,14 @@
 //! It runs in the decode worker, so the page only ever holds what is on screen; the same code
 //! answers in-thread where a worker cannot start (and in the component tests).
 //!
-//! Some answers are HTML drawn here (the statistics, a TCP incident's drawing): they use the
-//! page's drawing code where it lives, with its views (`crate::ui::stats`, the timeline's
-//! marks and lanes, the clock of `crate::ui::prefs`), so that both draw alike.
+//! Some answers are HTML drawn here (the statistics, [`stats`]; a TCP incident's drawing,
+//! [`incident`]), with what the page's own views draw with too ([`draw`]): the page imports
+//! from this side, never the other way.
 
+pub mod draw;
 pub mod incident;
 pub mod protocol;
 pub mod session;
 pub(crate) mod shared;
+pub mod stats;
 pub mod worker;

@@ -421,7 +421,7 @@ impl Session {
             Request::Events(on) => Response::View(self.show_events(on)),
             Request::GotoPacket { number } => Response::Packet(self.goto_packet(number)),
             Request::Event { index } => Response::Html(self.event_html(index)),
-            Request::Statistics { width } => Response::Html(crate::ui::stats::html(
+            Request::Statistics { width } => Response::Html(crate::engine::stats::html(
                 &spop_codec::analysis::statistics(&self.a),
                 f64::from(width),
             )),

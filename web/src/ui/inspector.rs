@@ -3,8 +3,9 @@
 use leptos::prelude::*;
 use spop_codec::display::Fixed;
 
+use crate::engine::draw::thousands;
 use crate::ui::backend::Backend;
-use crate::ui::state::{thousands, Panel, Ui};
+use crate::ui::state::{Panel, Ui};
 use crate::ui::{
     connections, details, findings, layout, list, listbar, notes, prefs, share_dialog, start,
     state, stats, storage, timeline, toolbar, verdict,

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
+use crate::engine::draw::thousands;
 use crate::engine::protocol::{Failure, Filter, Overview, Request, Response, Settings, ShareState};
 use crate::ui::backend::Backend;
 use crate::ui::selection::Selection;
-use crate::ui::state::{thousands, Panel, Ui};
+use crate::ui::state::{Panel, Ui};
 
 // Performance marks of a load, read by tests/e2e/bench.mjs (and by anyone in the browser's
 // performance panel). Permanent and harmless in production: three marks per load, the previous

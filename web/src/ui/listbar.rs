@@ -3,9 +3,10 @@
 
 use leptos::prelude::*;
 
+use crate::engine::draw::thousands;
 use crate::engine::protocol::{Request, Response};
 use crate::ui::prefs::{goto_packet, set_events, Prefs, TimeMode};
-use crate::ui::state::{thousands, Ui};
+use crate::ui::state::Ui;
 
 /// The bar.
 #[component]

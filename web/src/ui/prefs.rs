@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 use spop_codec::display::Fixed;
 
+use crate::engine::draw::clock;
 use crate::engine::protocol::{Request, Response};
 use crate::ui::selection::Selection;
 use crate::ui::state::Ui;
@@ -184,44 +185,6 @@ pub fn time_text(mode: TimeMode, t: u64, delta: u64, zero: u64) -> String {
     }
 }
 
-/// A time of day `HH:MM:SS.ffffff` (`decimals` of a second) in the browser's time zone, from
-/// ns since the epoch.
-pub fn clock(ns: u64, decimals: u8) -> String {
-    clock_at(ns, decimals, utc_offset_minutes(ns))
-}
-
-/// [`clock`] at a given offset from UTC, in minutes east.
-pub fn clock_at(ns: u64, decimals: u8, offset: i64) -> String {
-    let secs = (ns / 1_000_000_000) as i64 + offset * 60;
-    let day = secs.rem_euclid(86_400);
-    let (h, m, s) = (day / 3600, day / 60 % 60, day % 60);
-    let mut out = format!("{h:02}:{m:02}:{s:02}");
-    if decimals > 0 {
-        let frac = Fixed::ratio(ns % 1_000_000_000, 9, decimals).to_string();
-        // "0.123": the decimals, unless rounding made a whole second (shown as .999…).
-        match frac.strip_prefix("0.") {
-            Some(d) => out.push_str(&format!(".{d}")),
-            None => out.push_str(&format!(".{}", "9".repeat(usize::from(decimals)))),
-        }
-    }
-    out
-}
-
-/// The browser's offset from UTC at that instant, minutes east (0 outside a browser).
-fn utc_offset_minutes(ns: u64) -> i64 {
-    #[cfg(target_arch = "wasm32")]
-    {
-        let ms = (ns / 1_000_000) as f64;
-        // getTimezoneOffset is minutes *west* of UTC.
-        -(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms)).get_timezone_offset() as i64)
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        let _ = ns;
-        0
-    }
-}
-
 /// Column widths (CSS px) as last kept under `key`, if `n` of them were kept.
 pub fn widths_kept(key: &str, n: usize) -> Option<Vec<f64>> {
     let kept = crate::ui::storage::get(key)?;
@@ -253,11 +216,6 @@ mod tests {
     fn times_of_day() {
         // 2023-11-14T22:13:20.000123456Z
         let ns = 1_700_000_000_000_123_456;
-        assert_eq!(clock_at(ns, 6, 0), "22:13:20.000123");
-        assert_eq!(clock_at(ns, 0, 60), "23:13:20");
-        assert_eq!(clock_at(ns, 3, 120), "00:13:20.000");
-        assert_eq!(clock_at(ns, 1, -23 * 60), "23:13:20.0");
-        assert_eq!(clock_at(1_999_999_999, 3, 0), "00:00:01.999");
         assert_eq!(time_text(TimeMode::Since, 1_500_000, 7, ns), "0.001500");
         assert_eq!(time_text(TimeMode::Delta, 1_500_000, 7, ns), "0.000000");
         // Without times, time of day falls back to seconds.

@@ -7,8 +7,9 @@ use leptos::prelude::*;
 use spop_codec::display::Fixed;
 use wasm_bindgen::{JsCast, JsValue};
 
+use crate::engine::draw::thousands;
 use crate::engine::protocol::{Request, Response, ShareLink, ShareScope};
-use crate::ui::state::{thousands, Ui};
+use crate::ui::state::Ui;
 use crate::ui::storage;
 
 /// The share dialog's state.

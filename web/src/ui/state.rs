@@ -256,19 +256,6 @@ impl Ui {
     }
 }
 
-/// `1234567` → `"1,234,567"`.
-pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// The global function measuring tools call (tests/e2e/bench.mjs): `spopInspectorStats()`
 /// returns a Promise of `{ inWorker, engineMemory, pageMemory }`: whether the engine runs in
 /// the decode worker, its wasm memory in bytes (`null` if it could not answer) and the page's
@@ -310,18 +297,4 @@ pub fn install_stats(ui: Ui) {
             let _ = Reflect::delete_property(&js_sys::global(), &STATS_FUNCTION.into());
         }
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::thousands;
-
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(803_200), "803,200");
-        assert_eq!(thousands(105_069_145), "105,069,145");
-    }
 }

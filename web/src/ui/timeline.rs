@@ -11,15 +11,16 @@ use wasm_bindgen::JsCast;
 
 use spop_codec::display::Fixed;
 
-use crate::engine::incident::{class_name, ATTEMPT};
+use crate::engine::draw::thousands;
+use crate::engine::draw::{clock, coord, tick_step, ATTEMPTS_Y, LANE_A, LANE_H, LEFT};
 use crate::engine::protocol::{
     digit_level, level_digit, level_name, order_time, Request, Response, Timeline as Window,
     ORDER_UNIT,
 };
 use crate::engine::session::duration;
-use crate::ui::prefs::{clock, goto_packet, Prefs, TimeMode};
+use crate::ui::prefs::{goto_packet, Prefs, TimeMode};
 use crate::ui::selection::Selection;
-use crate::ui::state::{thousands, Ui};
+use crate::ui::state::Ui;
 
 /// The timeline's window and zoom, as the rest of the page sets them.
 #[derive(Clone, Copy)]
@@ -44,15 +45,10 @@ impl TimelineView {
 }
 
 const HEIGHT: f64 = 156.0;
-pub(crate) const LEFT: f64 = 78.0;
 const RIGHT: f64 = 14.0;
-const LANE_H: f64 = 26.0;
-const LANE_A: f64 = 86.0;
 const AXIS: f64 = 144.0;
 /// Top of the note flags, above the HAProxy lane.
 const FLAG_Y: f64 = 5.0;
-/// The lane of the connection attempts without SPOP (when the capture has some).
-const ATTEMPTS_Y: f64 = 140.0;
 /// NOTIFY→ACK arcs hang below the agent's lane, overlapping pairs one below the other: the
 /// depth of the first arc's apex, and the room the deepest may take.
 const ARC_TOP: f64 = 7.0;
@@ -111,23 +107,6 @@ pub fn fit_labels(labels: &[(f64, f64)], lo: f64, hi: f64) -> Vec<Option<f64>> {
 /// What the attempts' lane adds below.
 const ATTEMPTS_H: f64 = 22.0;
 
-/// The SVG path of a TCP event's mark (see [`crate::engine::incident::class_name`]) at `(x, y)`.
-pub(crate) fn glyph(class: u8, x: f64, y: f64, d: &mut String) {
-    let (x, y) = (coord(x), coord(y));
-    let _ = match class_name(class) {
-        "syn" | "window-open" | "unanswered" | "open" => {
-            write!(d, "M{x},{y}m-4,0a4,4 0 1,0 8,0a4,4 0 1,0 -8,0")
-        }
-        "fin" | "closed" => write!(d, "M{x},{y}m-3.5,-3.5h7v7h-7z"),
-        "retransmission" => write!(d, "M{x},{y}m0,-4.5l4,7h-8z"),
-        "zero-window" => write!(d, "M{x},{y}m-2.5,-4.5v9m5,-9v9"),
-        // A window filled to its edge: a bracket closing it.
-        "window-full" => write!(d, "M{x},{y}m-2,-4.5h3v9h-3"),
-        // An RST, and a refused attempt (an RST to its SYN): a cross.
-        _ => write!(d, "M{x},{y}m-4,-4l8,8m0,-8l-8,8"),
-    };
-}
-
 /// The TCP marks' legend, as SVG text spans (none without TCP events).
 fn legend(tcp: bool, attempts: bool) -> &'static str {
     match (tcp, attempts) {
@@ -139,31 +118,6 @@ fn legend(tcp: bool, attempts: bool) -> &'static str {
             r#"<tspan class="lg syn">○</tspan> SYN <tspan class="lg fin">■</tspan> FIN <tspan class="lg rst">✕</tspan> RST <tspan class="lg zero-window">‖</tspan> zero window · attempts: <tspan class="lg rst">✕</tspan> refused <tspan class="lg zero-window">○</tspan> unanswered"#
         }
     }
-}
-
-/// The lane of a TCP mark: HAProxy's, the agent's, or the attempts'.
-pub(crate) fn lane_y(class: u8, haproxy: bool) -> f64 {
-    if class >= ATTEMPT {
-        ATTEMPTS_Y
-    } else if haproxy {
-        LANE_H
-    } else {
-        LANE_A
-    }
-}
-
-/// A "nice" tick step (1, 2, 5 × 10ⁿ ns) giving about `n` ticks over `span`.
-pub fn tick_step(span: u64, n: u64) -> u64 {
-    let raw = (span / n.max(1)).max(1);
-    let mut p = 1u64;
-    while p.saturating_mul(10) <= raw {
-        p *= 10;
-    }
-    [1, 2, 5, 10]
-        .into_iter()
-        .map(|m| p.saturating_mul(m))
-        .find(|&s| s >= raw)
-        .unwrap_or(p.saturating_mul(10))
 }
 
 /// The ticks of the window `t0..=t1`, every `step` ns from the first multiple of it: at most
@@ -184,11 +138,6 @@ fn tick_label(t: u64, step: u64) -> String {
         (9 - (step as f64).log10().floor() as i32).clamp(0, 9) as u8
     };
     Fixed::ratio(t, 9, decimals).to_string()
-}
-
-/// An SVG coordinate, to a tenth of a pixel, to format into a path.
-fn coord(v: f64) -> Fixed {
-    Fixed::of(v, 1)
 }
 
 /// An SVG coordinate as an attribute value.

@@ -7,8 +7,9 @@ use leptos::prelude::*;
 
 use spop_codec::analysis::Severity;
 
+use crate::engine::draw::thousands;
 use crate::engine::protocol::{digit_level, level_digit, Filter};
-use crate::ui::state::{thousands, Ui};
+use crate::ui::state::Ui;
 
 /// Up to this many connections, the connection filter is a list; beyond, a number to type.
 const SELECT_MAX: usize = 5_000;
