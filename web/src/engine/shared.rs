@@ -37,8 +37,8 @@ impl Fnv {
         Fnv(0xcbf2_9ce4_8422_2325)
     }
 
-    /// FNV-1a over 64-bit words rather than bytes: 800 000 frames hash in milliseconds (byte
-    /// by byte took about 90 ms in wasm, on the way to the first screen).
+    /// FNV-1a over 64-bit words rather than bytes: hashing byte by byte was a noticeable part
+    /// of the way to the first screen of a large capture in wasm.
     fn word(&mut self, w: u64) {
         self.0 = (self.0 ^ w).wrapping_mul(0x0100_0000_01b3);
         self.0 ^= self.0 >> 29;
