@@ -436,7 +436,7 @@ async fn findings_panel_explains_and_jumps_to_the_bytes() {
     let foreign: BTreeSet<usize> = d
         .embedded
         .iter()
-        .flat_map(|e| (e.start..e.end).collect::<Vec<_>>())
+        .flat_map(|e| e.bytes.range().collect::<Vec<_>>())
         .collect();
     assert_eq!(d.embedded.len(), 2);
     assert_eq!(app.offsets(".byte.foreign"), foreign);
@@ -501,7 +501,7 @@ async fn details_highlight_fields_and_bytes_both_ways() {
 
     // Bytes → field: a byte selects the deepest field there.
     let own: Vec<usize> = (d.base..d.base + d.bytes.len())
-        .filter(|o| !d.embedded.iter().any(|e| e.start <= *o && *o < e.end))
+        .filter(|o| !d.embedded.iter().any(|e| e.bytes.contains(*o)))
         .collect();
     for o in own {
         let path = Node::path_at(&d.tree, o).expect("every own byte is some field's");
@@ -531,7 +531,7 @@ async fn details_highlight_fields_and_bytes_both_ways() {
     let inside = &d.embedded[0];
     app.click_on(&format!(
         r#"#details .byte.foreign[data-offset="{}"]"#,
-        inside.start
+        inside.bytes.start
     ));
     app.wait_for_details(inside.frame, "ACK").await;
     app.until("the ACK's row selected", |app| {

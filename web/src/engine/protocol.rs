@@ -684,13 +684,20 @@ impl Node {
     }
 }
 
+/// Bytes one packet carried (stream offsets), and its number (0: not known).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PacketRun {
+    /// The bytes.
+    pub bytes: Span,
+    /// The packet's number.
+    pub packet: u32,
+}
+
 /// Bytes of another frame inside this one's extent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Embedded {
-    /// Stream span.
-    pub start: usize,
-    /// End of the span.
-    pub end: usize,
+    /// Its bytes (stream offsets).
+    pub bytes: Span,
     /// That frame's timeline index.
     pub frame: usize,
     /// Its type.
@@ -716,8 +723,8 @@ pub struct Details {
     pub base: usize,
     /// The bytes from the frame's first to its last byte (embedded frames included).
     pub bytes: Vec<u8>,
-    /// Which packet carried which bytes: (start, end, packet number), stream offsets.
-    pub packets: Vec<(usize, usize, u32)>,
+    /// Which packet carried which bytes, in runs.
+    pub packets: Vec<PacketRun>,
     /// Other frames' bytes inside this extent.
     pub embedded: Vec<Embedded>,
     /// Findings shown under this frame.

@@ -21,8 +21,8 @@ use spop_codec::{Progress, Span};
 
 use crate::engine::protocol::{
     at_least, level_digit, order_time, worse, Bin, ConnectionRow, Details, Embedded, Filter,
-    FindingItem, Mark, Node, Overview, Request, Response, Row, RuleGroup, Settings, Timeline,
-    ViewInfo, MAX_MARKS,
+    FindingItem, Mark, Node, Overview, PacketRun, Request, Response, Row, RuleGroup, Settings,
+    Timeline, ViewInfo, MAX_MARKS,
 };
 
 /// A frame's text as the filter searches it, written part by part (type, summary, findings),
@@ -732,25 +732,24 @@ impl Session {
             .get(entry.connection)
             .map(|c| c.stream(entry.direction));
         // Runs of bytes carried by one packet.
-        let mut packets: Vec<(usize, usize, u32)> = Vec::new();
+        let mut packets: Vec<PacketRun> = Vec::new();
         for o in extent.start..extent.end {
-            let p = stream.and_then(|s| s.packet_at(o)).map_or(0, |p| p.number);
+            let packet = stream.and_then(|s| s.packet_at(o)).map_or(0, |p| p.number);
             match packets.last_mut() {
-                Some((_, end, q)) if *q == p && *end == o => *end = o + 1,
-                _ => packets.push((o, o + 1, p)),
+                Some(run) if run.packet == packet && run.bytes.end == o => run.bytes.end = o + 1,
+                _ => packets.push(PacketRun {
+                    bytes: Span::at(o, 1),
+                    packet,
+                }),
             }
         }
         let embedded = a
             .frames_of(entry.connection)
             .filter(|e| e.outer() == Some(index))
-            .map(|e| {
-                let x = e.extent();
-                Embedded {
-                    start: x.start,
-                    end: x.end,
-                    frame: e.index,
-                    frame_type: e.frame_type.to_string(),
-                }
+            .map(|e| Embedded {
+                bytes: e.extent(),
+                frame: e.index,
+                frame_type: e.frame_type.to_string(),
             })
             .collect();
         let findings = a
@@ -1204,8 +1203,11 @@ mod tests {
         assert!(d.embedded.iter().all(|e| e.frame_type == "ACK"));
         assert_eq!(d.bytes.len(), parent.extent().len());
         // Every byte of the extent is carried by some packet run, in order.
-        assert_eq!(d.packets.first().map(|p| p.0), Some(d.base));
-        assert_eq!(d.packets.last().map(|p| p.1), Some(d.base + d.bytes.len()));
+        assert_eq!(d.packets.first().map(|p| p.bytes.start), Some(d.base));
+        assert_eq!(
+            d.packets.last().map(|p| p.bytes.end),
+            Some(d.base + d.bytes.len())
+        );
         // Field → bytes → field.
         for (i, top) in d.tree.iter().enumerate() {
             for &Span { start: s0, .. } in &top.spans {
@@ -1215,7 +1217,7 @@ mod tests {
         }
         // Embedded bytes belong to no field of the parent.
         let e = &d.embedded[0];
-        assert_eq!(Node::path_at(&d.tree, e.start), None);
+        assert_eq!(Node::path_at(&d.tree, e.bytes.start), None);
         assert!(d.findings.iter().any(|f| f.code == "SPOP-F010"));
     }
 

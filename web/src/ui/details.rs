@@ -82,7 +82,7 @@ fn FrameDetails(data: Arc<Data>) -> impl IntoView {
         if let Some(path) = Node::path_at(&d.tree, o) {
             ui.selection.marked.set(None);
             select(path);
-        } else if let Some(e) = d.embedded.iter().find(|e| e.start <= o && o < e.end) {
+        } else if let Some(e) = d.embedded.iter().find(|e| e.bytes.contains(o)) {
             ui.selection.marked.set(None);
             ui.select_frame(e.frame);
         }
@@ -92,19 +92,15 @@ fn FrameDetails(data: Arc<Data>) -> impl IntoView {
         move |o: usize| {
             d.packets
                 .iter()
-                .position(|&(s, e, _)| s <= o && o < e)
-                .map(|i| (i, d.packets.get(i).map_or(0, |p| p.2)))
+                .enumerate()
+                .find(|(_, run)| run.bytes.contains(o))
+                .map(|(i, run)| (i, run.packet))
                 .unwrap_or((0, 0))
         }
     };
     let embedded_at = {
         let d = data.clone();
-        move |o: usize| {
-            d.embedded
-                .iter()
-                .find(|e| e.start <= o && o < e.end)
-                .cloned()
-        }
+        move |o: usize| d.embedded.iter().find(|e| e.bytes.contains(o)).cloned()
     };
     let base = data.base;
     let frame = data.index;
@@ -166,7 +162,8 @@ fn FrameDetails(data: Arc<Data>) -> impl IntoView {
         .packets
         .iter()
         .enumerate()
-        .map(|(i, &(s, e, p))| {
+        .map(|(i, run)| {
+            let (s, e, p) = (run.bytes.start, run.bytes.end, run.packet);
             view! {
                 <li class:odd-packet=i % 2 == 1>
                     {format!("packet {p}: bytes {:#x}–{:#x} ({} bytes)", s, e - 1, e - s)}
@@ -184,7 +181,7 @@ fn FrameDetails(data: Arc<Data>) -> impl IntoView {
                     <button class="link" on:click=move |_| ui.select_frame(frame)>
                         {format!("{} #{}", e.frame_type, e.frame + 1)}
                     </button>
-                    {format!(" was written inside this frame's bytes ({:#x}–{:#x}), struck through below.", e.start, e.end - 1)}
+                    {format!(" was written inside this frame's bytes ({:#x}–{:#x}), struck through below.", e.bytes.start, e.bytes.end - 1)}
                 </li>
             }
         })
