@@ -63,16 +63,30 @@ pub fn text(bytes: &[u8]) -> String {
     Text(bytes).to_string()
 }
 
-/// Displays input bytes as text, without allocating: each run of valid UTF-8 as itself,
-/// [`Escaped`], and each byte that is not part of valid UTF-8 as `\xNN`. The one rendering of
-/// bytes read off the wire, in every layer.
+/// Displays input bytes as text, without allocating: each run of valid UTF-8 as itself
+/// (controls and bidi characters escaped as [`escape`] does), each byte that is not part of
+/// valid UTF-8 as `\xNN`, and `\` and `"` as `\\` and `\"`, so that the text reads back to one
+/// byte string only (the bytes `\xff` are not the byte 0xFF, a quote inside a quoted value
+/// does not end it). The one rendering of bytes read off the wire, in every layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Text<'a>(pub &'a [u8]);
 
 impl fmt::Display for Text<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write as _;
         for chunk in self.0.utf8_chunks() {
-            fmt::Display::fmt(&Escaped(chunk.valid()), f)?;
+            for c in chunk.valid().chars() {
+                match c {
+                    '\\' => f.write_str("\\\\")?,
+                    '"' => f.write_str("\\\"")?,
+                    c if needs_escape(c) => {
+                        for e in c.escape_unicode() {
+                            f.write_char(e)?;
+                        }
+                    }
+                    c => f.write_char(c)?,
+                }
+            }
             for b in chunk.invalid() {
                 write!(f, "\\x{b:02x}")?;
             }
@@ -106,7 +120,11 @@ mod tests {
 
     #[test]
     fn controls_and_bidi_are_escaped() {
-        assert_eq!(text(b"plain <b> & \"q\""), "plain <b> & \"q\"");
+        assert_eq!(text(b"plain <b> & 'q'"), "plain <b> & 'q'");
+        // One reading only: a backslash and a quote are escaped, so the four bytes `\xff`
+        // do not read as the byte 0xFF, nor a quote as the end of a quoted value.
+        assert_eq!(text(b"\\xff \xff"), "\\\\xff \\xff");
+        assert_eq!(text(b"a\" b=\"c"), "a\\\" b=\\\"c");
         assert_eq!(
             text("\u{202e}gnp.exe\x1b[31m\n\u{2066}".as_bytes()),
             "\\u{202e}gnp.exe\\u{1b}[31m\\u{a}\\u{2066}"

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, truncateSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -213,6 +213,25 @@ test("a decode worker that cannot start: the page decodes in-thread", async () =
     assert.deepEqual((await workerTraffic(page)).sent, [], "nothing went to a worker");
     // Chromium reports the missing script itself; nothing else went wrong.
     assert.deepEqual(errors.filter((e) => !/404 \(Not Found\)/.test(e)), []);
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a page whose wasm does not arrive whole says it could not start (no blank page, no hang)", async () => {
+  // The compressed module cut short, as a broken upload or a proxy would leave it.
+  const dir = mkdtempSync(join(tmpdir(), "spop-cut-wasm-"));
+  cpSync(DIST, dir, { recursive: true });
+  const xz = join(dir, "pkg/app_bg.wasm.xz");
+  truncateSync(xz, Math.floor(readFileSync(xz).length / 2));
+  const server = await serve(dir);
+  try {
+    const errors = [];
+    const page = await newPage(ctx.browser, errors);
+    await page.goto(server.url);
+    await page.locator("body", { hasText: "spop-inspector could not start:" }).waitFor({ timeout: 20_000 });
+    assert.equal(await page.locator("textarea#input").count(), 0);
   } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });

@@ -74,6 +74,11 @@ test("the README's commands publish dist/ under a sub-path where the inspector w
     assert.equal(r.status, 200, path);
     assert.ok(r.headers.get("content-type").startsWith(type), `${path}: ${r.headers.get("content-type")}`);
   }
+  // The page's compressed module arrives as it is: the host adds no encoding of its own.
+  const xz = await fetch(url + "pkg/app_bg.wasm.xz");
+  assert.equal(xz.status, 200);
+  assert.equal(xz.headers.get("content-encoding"), null);
+  assert.deepEqual(Buffer.from(await xz.arrayBuffer()).subarray(0, 6), Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), "xz magic");
   const errors = [];
   const page = await newPage(browser, errors);
   const requests = [];

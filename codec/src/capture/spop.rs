@@ -246,9 +246,12 @@ impl FrameLayout {
         if !self.is_split() {
             return Some(Cow::Borrowed(head));
         }
-        let mut v = Vec::with_capacity(self.head.len() + self.tail.len());
+        // Both parts are checked against `data` before anything is allocated (a layout's
+        // fields are public: it may not come from the cutter).
+        let tail = data.get(self.tail.range())?;
+        let mut v = Vec::with_capacity(head.len().saturating_add(tail.len()));
         v.extend_from_slice(head);
-        v.extend_from_slice(data.get(self.tail.range())?);
+        v.extend_from_slice(tail);
         Some(Cow::Owned(v))
     }
 
@@ -258,7 +261,7 @@ impl FrameLayout {
         if self.head.contains(offset) {
             Some(offset)
         } else if self.tail.contains(offset) {
-            Some(offset - (self.tail.start - self.head.end))
+            offset.checked_sub(self.tail.start.saturating_sub(self.head.end))
         } else {
             None
         }
@@ -267,7 +270,7 @@ impl FrameLayout {
     /// Where a span of the decoded frame (base `head.start`) lies in the stream: one span, or
     /// two when it straddles the embedded frames.
     pub fn map_span(&self, span: Span) -> [Option<Span>; 2] {
-        let shift = self.tail.start - self.head.end;
+        let shift = self.tail.start.saturating_sub(self.head.end);
         if span.end <= self.head.end || shift == 0 {
             [Some(span), None]
         } else if span.start >= self.head.end {
@@ -275,7 +278,7 @@ impl FrameLayout {
         } else {
             [
                 Some(Span::new(span.start, self.head.end)),
-                Some(Span::new(self.tail.start, span.end + shift)),
+                Some(Span::new(self.tail.start, span.end.saturating_add(shift))),
             ]
         }
     }
@@ -873,6 +876,19 @@ mod tests {
     use super::*;
     use alloc::vec;
     use proptest::prelude::*;
+
+    proptest! {
+        /// A layout built by hand (its fields are public) never panics, whatever its spans.
+        #[test]
+        fn any_layout_is_safe(h0 in 0usize..64, h1 in 0usize..64, t0 in 0usize..64, t1 in 0usize..64, o in 0usize..80, s0 in 0usize..80, s1 in 0usize..80) {
+            let data = [7u8; 40];
+            let l = FrameLayout { head: Span::new(h0, h1), tail: Span::new(t0, t1) };
+            let _ = l.bytes(&data);
+            let _ = l.unmap(o);
+            let _ = l.map_span(Span::new(s0, s1));
+            let _ = l.extent();
+        }
+    }
 
     /// A stream of `data` in one segment: from the connection's start (`syn`), or an excerpt.
     fn stream_of(data: Vec<u8>, syn: bool) -> Stream {
