@@ -1,4 +1,5 @@
-// The page's wasm module, as the page (index.html) and its decode worker (worker.js) load it.
+// The page's wasm module: fetched and compiled once by the page (index.html calls `start`),
+// which hands the compiled module to each decode worker it starts (worker.js).
 //
 // It travels xz-compressed (pkg/app_bg.wasm.xz, made by scripts/lib.sh build_web): xz packs the
 // module about a quarter smaller than gzip -9 does, and what a browser downloads to open the
@@ -18,4 +19,20 @@ export async function appWasm() {
   const response = await fetch(new URL("app_bg.wasm.xz", import.meta.url));
   if (!response.ok) throw new Error(`app_bg.wasm.xz: ${response.status} ${response.statusText}`);
   return new Response(new XzReadableStream(response.body)).arrayBuffer();
+}
+
+/**
+ * Starts the page with `init` (app.js's default export): the module is compiled once, and
+ * each decode worker (web/src/ui/backend.rs calls `spopStartWorker`) receives it as its
+ * first message instead of fetching and unpacking it again.
+ */
+export async function start(init) {
+  const module = await WebAssembly.compile(await appWasm());
+  const worker = new URL("worker.js", import.meta.url);
+  globalThis.spopStartWorker = () => {
+    const w = new Worker(worker, { type: "module", name: "spop-decode" });
+    w.postMessage(module);
+    return w;
+  };
+  await init({ module_or_path: module });
 }

@@ -1,7 +1,7 @@
 // The bundle's size budget: what a browser downloads to open the inspector (the page's
 // xz-compressed wasm pkg/app_bg.wasm.xz, its loader pkg/wasm.js with the xz decoder, the glue
-// pkg/app.js and pkg/worker.js; the decode worker loads the same files again, from the browser's
-// cache when the host allows it), each
+// pkg/app.js and pkg/worker.js; the decode worker imports the glue again, from the browser's
+// cache when the host allows it, and gets the compiled module from the page), each
 // file gzip -9 as bench.mjs measures it (Node's zlib; an xz file gains nothing from gzip, a
 // host serves it as it is), must stay within 450 KB (KB = 1000 B).
 //

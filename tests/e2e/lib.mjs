@@ -255,7 +255,8 @@ export async function summary(page) {
   const line = page.locator(".summary-line");
   return {
     source: await line.locator(".source").innerText(),
-    input: await page.locator(".summary-line > span.muted").innerText(),
+    // The input's label (not the counts, which are muted too while the rules are checked).
+    input: await page.locator(".summary-line > span.muted:not(.counts)").innerText(),
     text: (await line.innerText()).replace(/\s+/g, " "),
   };
 }

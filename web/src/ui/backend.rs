@@ -9,9 +9,9 @@
 //! A file goes to the worker in slices the page reads while the worker decodes the previous
 //! ones (the worker waited for its own synchronous reads: about a quarter of a 100 MB load).
 //!
-//! A page may start the worker its own way by setting [`WORKER_FACTORY`]: the single-file
-//! build (`scripts/single_file.py`) has no `pkg/worker.js` to point at, so it makes the worker
-//! from a Blob URL and hands it the wasm module it already compiled.
+//! The page starts the worker through [`WORKER_FACTORY`], handing it the wasm module it
+//! already compiled: the served page from `pkg/worker.js` (`pkg/wasm.js`), the single file
+//! (`scripts/single_file.py`) from a Blob URL of its own.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -19,7 +19,7 @@ use std::rc::Rc;
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
+use web_sys::{MessageEvent, Worker};
 
 use crate::engine::protocol::{Failure, FailureKind, Request, Response, Settings};
 use crate::engine::session::Session;
@@ -29,13 +29,10 @@ type Reply = Box<dyn FnOnce(Response)>;
 type ProgressFn = Rc<dyn Fn(f64, String)>;
 type FailureFn = Rc<dyn Fn(Failure)>;
 
-/// Where the worker script is, relative to the page (works from any sub-path).
-pub const WORKER_URL: &str = "./pkg/worker.js";
-
-/// The global a page sets, if it starts the decode worker itself: a function taking no
-/// argument and returning a started `Worker` that speaks the same messages as `worker.js`
-/// (its first one `{ready: true}`). Without it the worker is the module worker at
-/// [`WORKER_URL`].
+/// The global the page sets to start a decode worker: a function taking no argument and
+/// returning a started `Worker` that speaks the same messages as `worker.js` (its first one
+/// `{ready: true}`), which it has handed the page's compiled module (`pkg/wasm.js` for the
+/// served page, the single file's own boot script). Without it, the engine runs in-thread.
 pub const WORKER_FACTORY: &str = "spopStartWorker";
 
 /// Slices posted ahead of the worker's loader: one being read while one waits to be decoded
@@ -156,17 +153,12 @@ impl Backend {
 
     fn spawn_worker(&self) -> Option<Transport> {
         let worker = match page_worker_factory() {
-            // The page's own way, or none: its default URL would not exist either.
             Some(factory) => factory
                 .call0(&JsValue::NULL)
                 .ok()?
                 .dyn_into::<Worker>()
                 .ok()?,
-            None => {
-                let options = WorkerOptions::new();
-                options.set_type(WorkerType::Module);
-                Worker::new_with_options(WORKER_URL, &options).ok()?
-            }
+            None => return None,
         };
         let weak = Rc::downgrade(&self.0);
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
